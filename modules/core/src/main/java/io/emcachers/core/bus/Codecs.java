@@ -1,0 +1,69 @@
+package io.emcachers.core.bus;
+
+import io.emcachers.core.messages.*;
+import io.vertx.core.eventbus.EventBus;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Registers the codec of every {@link BusMessage} record as its default codec. Call once per event
+ * bus, right after Vert.x starts (the launcher and tests do); never from a verticle's start(), as
+ * Vert.x throws on a duplicate codec. A repeated call on the same bus is a no-op.
+ */
+public final class Codecs {
+
+  private static final Map<EventBus, Boolean> REGISTERED = Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** Every message codec; the cluster round-trip test iterates over this list. */
+  public static final List<JsonMessageCodec<?>> ALL = List.of(
+      new JsonMessageCodec<>(AppendBatch.class, AppendBatch::fromJson),
+      new JsonMessageCodec<>(AppendResult.class, AppendResult::fromJson),
+      new JsonMessageCodec<>(ResumeTokenRequest.class, ResumeTokenRequest::fromJson),
+      new JsonMessageCodec<>(ResumeTokenReply.class, ResumeTokenReply::fromJson),
+      new JsonMessageCodec<>(OplogAppended.class, OplogAppended::fromJson),
+      new JsonMessageCodec<>(OplogReadRequest.class, OplogReadRequest::fromJson),
+      new JsonMessageCodec<>(OplogReadReply.class, OplogReadReply::fromJson),
+      new JsonMessageCodec<>(ScanStateRequest.class, ScanStateRequest::fromJson),
+      new JsonMessageCodec<>(ScanStateReply.class, ScanStateReply::fromJson),
+      new JsonMessageCodec<>(ScanEndRequest.class, ScanEndRequest::fromJson),
+      new JsonMessageCodec<>(ScanEndReply.class, ScanEndReply::fromJson),
+      new JsonMessageCodec<>(EntityUpsertRequest.class, EntityUpsertRequest::fromJson),
+      new JsonMessageCodec<>(EntityNameRequest.class, EntityNameRequest::fromJson),
+      new JsonMessageCodec<>(EntityListRequest.class, EntityListRequest::fromJson),
+      new JsonMessageCodec<>(EntityStatusRequest.class, EntityStatusRequest::fromJson),
+      new JsonMessageCodec<>(EntityReply.class, EntityReply::fromJson),
+      new JsonMessageCodec<>(EntityListReply.class, EntityListReply::fromJson),
+      new JsonMessageCodec<>(EntityChanged.class, EntityChanged::fromJson),
+      new JsonMessageCodec<>(StatusEvent.class, StatusEvent::fromJson),
+      new JsonMessageCodec<>(HealthRequest.class, HealthRequest::fromJson),
+      new JsonMessageCodec<>(HealthReply.class, HealthReply::fromJson),
+      new JsonMessageCodec<>(CacheApplyRequest.class, CacheApplyRequest::fromJson),
+      new JsonMessageCodec<>(CacheApplyReply.class, CacheApplyReply::fromJson),
+      new JsonMessageCodec<>(CacheDocRequest.class, CacheDocRequest::fromJson),
+      new JsonMessageCodec<>(CachePageRequest.class, CachePageRequest::fromJson),
+      new JsonMessageCodec<>(CacheQueryRequest.class, CacheQueryRequest::fromJson),
+      new JsonMessageCodec<>(CacheRowsReply.class, CacheRowsReply::fromJson),
+      new JsonMessageCodec<>(CacheEntityRequest.class, CacheEntityRequest::fromJson),
+      new JsonMessageCodec<>(CacheInfoReply.class, CacheInfoReply::fromJson),
+      new JsonMessageCodec<>(JobAccepted.class, JobAccepted::fromJson));
+
+  private Codecs() {}
+
+  public static void registerAll(EventBus eventBus) {
+    synchronized (REGISTERED) {
+      if (REGISTERED.containsKey(eventBus)) {
+        return;
+      }
+      for (JsonMessageCodec<?> codec : ALL) {
+        register(eventBus, codec);
+      }
+      REGISTERED.put(eventBus, Boolean.TRUE);
+    }
+  }
+
+  private static <T extends BusMessage> void register(EventBus eventBus, JsonMessageCodec<T> codec) {
+    eventBus.registerDefaultCodec(codec.type(), codec);
+  }
+}

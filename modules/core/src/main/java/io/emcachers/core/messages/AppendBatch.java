@@ -1,0 +1,63 @@
+package io.emcachers.core.messages;
+
+import io.emcachers.core.bus.BusMessage;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * {@code emc.oplog.append}: a batch of entries written in one PostgreSQL transaction.
+ *
+ * <ul>
+ *   <li>{@code kind = stream}: change-stream entries. Entries of entities that are pending or
+ *       scanning go to {@code oplog_staging}; the others to {@code oplog}. {@code stream} names the
+ *       change stream (its resume-token key) and {@code resumeToken} is the token of the batch's last
+ *       event, stored in the same transaction (may be null for a batch with no new position).
+ *   <li>{@code kind = scan}: scan upserts of {@code scanEntity}, always into {@code oplog};
+ *       {@code scanLastId} (the last scanned {@code _id} as {@code {"v": relaxed-JSON value}}) is
+ *       stored as that entity's scan progress in the same transaction.
+ * </ul>
+ */
+public record AppendBatch(
+    String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries)
+    implements BusMessage {
+
+  public static final String KIND_STREAM = "stream";
+  public static final String KIND_SCAN = "scan";
+
+  public AppendBatch {
+    entries = List.copyOf(entries);
+  }
+
+  public static AppendBatch stream(String stream, JsonObject resumeToken, List<OplogEntry> entries) {
+    return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries);
+  }
+
+  public static AppendBatch scan(String entity, JsonObject scanLastId, List<OplogEntry> entries) {
+    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries);
+  }
+
+  @Override
+  public JsonObject toJson() {
+    JsonArray arr = new JsonArray();
+    entries.forEach(e -> arr.add(e.toJson()));
+    return new JsonObject()
+        .put("kind", kind)
+        .put("stream", stream)
+        .put("resume_token", resumeToken)
+        .put("scan_entity", scanEntity)
+        .put("scan_last_id", scanLastId)
+        .put("entries", arr);
+  }
+
+  public static AppendBatch fromJson(JsonObject json) {
+    JsonArray arr = json.getJsonArray("entries", new JsonArray());
+    return new AppendBatch(
+        json.getString("kind"),
+        json.getString("stream"),
+        json.getJsonObject("resume_token"),
+        json.getString("scan_entity"),
+        json.getJsonObject("scan_last_id"),
+        arr.stream().map(o -> OplogEntry.fromJson((JsonObject) o)).toList());
+  }
+}
