@@ -71,16 +71,17 @@ public final class Addresses {
   public static final String REPLICATOR_STATS = "emc.replicator.stats";
   /** {@code HealthRequest} → {@code HealthReply}. */
   public static final String CACHE_HEALTH = "emc.cache.health";
-  /** Prefix of per-entity query addresses registered by nodes that hold a caught-up cache. */
+  /**
+   * Prefix of per-entity read addresses ({@code emc.cache.query.ENTITY}), registered as clustered
+   * consumers by nodes that hold a caught-up cache of ENTITY. They accept {@code CacheDocRequest},
+   * {@code CachePageRequest} and {@code CacheQueryRequest} and reply {@code CacheRowsReply}, so the
+   * API's cache reads reach some node that holds the entity.
+   */
   public static final String CACHE_QUERY_ENTITY_PREFIX = "emc.cache.query.";
 
   // ---- status feed ----
   /** Publish {@code StatusEvent}: component states, entity status changes, progress, lag, errors. */
   public static final String STATUS = "emc.status";
-
-  // ---- scheduler ----
-  /** {@code HealthRequest} → {@code HealthReply} with the node's jobs in {@code details.jobs}. */
-  public static final String JOBS_LIST = "emc.jobs.list";
 
   public static String cacheQueryFor(String entity) {
     return CACHE_QUERY_ENTITY_PREFIX + entity;
