@@ -153,6 +153,9 @@ public final class JobScheduler {
       disarm();
       long start = System.nanoTime();
       lastStart = Instant.now();
+      // Marked running before the job body runs, so a trigger() from inside the body is a no-op.
+      Promise<Void> finished = Promise.promise();
+      current = finished.future();
       Future<?> run;
       try {
         run = job.run(this);
@@ -162,8 +165,6 @@ public final class JobScheduler {
       } catch (RuntimeException e) {
         run = Future.failedFuture(e);
       }
-      Promise<Void> finished = Promise.promise();
-      current = finished.future();
       run.onComplete(ar -> {
         synchronized (Entry.this) {
           lastDurationMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
