@@ -72,6 +72,13 @@ public final class Addresses {
   /** {@code HealthRequest} → {@code HealthReply}. */
   public static final String CACHE_HEALTH = "emc.cache.health";
   /**
+   * Node-local {@code CacheEntityRequest} → {@code JobAccepted}: the cache-db manager rebuilds the
+   * entity's cache from its oplog rows into a new file while the old file keeps serving, and swaps
+   * when the new file is caught up. The replicator forwards {@link #REPLICATOR_RECREATE} here;
+   * progress follows on {@link #STATUS} under the job id.
+   */
+  public static final String CACHE_REBUILD = "emc.cache.rebuild";
+  /**
    * Prefix of per-entity read addresses ({@code emc.cache.query.ENTITY}), registered as clustered
    * consumers by nodes that hold a caught-up cache of ENTITY. They accept {@code CacheDocRequest},
    * {@code CachePageRequest} and {@code CacheQueryRequest} and reply {@code CacheRowsReply}, so the

@@ -1,0 +1,79 @@
+package io.emcachers.launcher;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.EntityUpsertRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Creates or updates entity definitions at start ({@code --entities FILE}, {@code --demo}). */
+final class EntityBootstrap {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EntityBootstrap.class);
+
+  private EntityBootstrap() {}
+
+  /** Reads a JSON array of definitions; a precise error when the file is missing or malformed. */
+  static JsonArray readFile(Path file) {
+    try {
+      String text = Files.readString(file);
+      Object parsed = io.vertx.core.json.Json.decodeValue(text);
+      if (!(parsed instanceof JsonArray arr)) {
+        throw new IllegalArgumentException("--entities " + file + ": expected a JSON array of entity definitions");
+      }
+      for (int i = 0; i < arr.size(); i++) {
+        if (!(arr.getValue(i) instanceof JsonObject)) {
+          throw new IllegalArgumentException("--entities " + file + ": element " + i + " is not a JSON object");
+        }
+      }
+      return arr;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--entities " + file + ": cannot read: " + e.getMessage());
+    } catch (io.vertx.core.json.DecodeException e) {
+      throw new IllegalArgumentException("--entities " + file + ": malformed JSON: " + e.getMessage());
+    }
+  }
+
+  /** Creates each definition, or updates it when it exists; waits (bounded) for the oplog leader. */
+  static Future<Void> apply(Vertx vertx, JsonArray definitions, Duration waitForLeader) {
+    long deadline = System.nanoTime() + waitForLeader.toNanos();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < definitions.size(); i++) {
+      JsonObject def = definitions.getJsonObject(i);
+      chain = chain.compose(v -> upsert(vertx, def, deadline));
+    }
+    return chain;
+  }
+
+  private static Future<Void> upsert(Vertx vertx, JsonObject def, long deadline) {
+    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE, new EntityUpsertRequest(def), EntityReply.class)
+        .map(r -> {
+          LOG.info("entity {} created (status {})", r.entity().name(), r.entity().status());
+          return r;
+        })
+        .recover(err -> {
+          int code = Bus.codeOf(err);
+          if (code == ErrorCodes.CONFLICT) {
+            return Bus.request(vertx.eventBus(), Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(def), EntityReply.class)
+                .onSuccess(r -> LOG.info("entity {} exists; definition applied (version {}, status {})", r.entity().name(), r.entity().version(), r.entity().status()));
+          }
+          boolean retriable = err instanceof ReplyException re && (re.failureCode() < 0 || ErrorCodes.retriable(re.failureCode()));
+          if (retriable && System.nanoTime() < deadline) {
+            return vertx.timer(250).compose(t -> upsert(vertx, def, deadline).map(x -> (EntityReply) null));
+          }
+          return Future.failedFuture(new IllegalArgumentException("entity '" + def.getValue("name") + "': " + Bus.textOf(err)));
+        })
+        .mapEmpty();
+  }
+}

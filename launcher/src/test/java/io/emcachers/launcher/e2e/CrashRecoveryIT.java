@@ -1,0 +1,170 @@
+package io.emcachers.launcher.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.emcachers.devservices.DevMongo;
+import io.emcachers.devservices.DevPostgres;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The app runs as a separate JVM ({@code target/emcachers.jar run}) and is killed with SIGKILL while
+ * writes continue; after a restart every cache row equals the source document.
+ */
+class CrashRecoveryIT {
+
+  static DevPostgres pg;
+  static DevMongo mongoServer;
+  static Vertx vertx;
+  static MongoClient mongo;
+  @TempDir static Path work;
+
+  @BeforeAll
+  static void start() {
+    pg = DevPostgres.startTemporary();
+    mongoServer = DevMongo.start(0);
+    vertx = Vertx.vertx();
+    mongo = MongoClient.createShared(vertx, new JsonObject().put("connection_string", mongoServer.url("app")), "crash");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (vertx != null) {
+      vertx.close();
+    }
+    if (mongoServer != null) {
+      mongoServer.close();
+    }
+    if (pg != null) {
+      pg.close();
+    }
+  }
+
+  Process launch(Path dataDir, Path entities, Path log) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path jar = Path.of("target", "emcachers.jar").toAbsolutePath();
+    assertTrue(Files.exists(jar), "build the jar first (mvn package): " + jar);
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString(), "run",
+        "--mongo-url", mongoServer.url("app"), "--pg-url", pg.url(), "--data-dir", dataDir.toString(),
+        "--http-port", "0", "--entities", entities.toString());
+    pb.environment().put("EMC_API_KEY", "crash-test-key");
+    pb.environment().put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Process p = pb.start();
+    await().atMost(Duration.ofSeconds(120)).until(() -> !p.isAlive() || Files.readString(log).contains("emcachers ready"));
+    assertTrue(p.isAlive(), "app exited early; log:\n" + Files.readString(log));
+    return p;
+  }
+
+  @Test
+  void sigkillWhileWritingThenRestartConvergesEveryRow() throws Exception {
+    Path dataDir = work.resolve("data");
+    Path log = work.resolve("app.log");
+    Path entities = work.resolve("entities.json");
+    Files.writeString(entities, new JsonArray().add(new JsonObject().put("name", "items").put("shape", new JsonObject()
+        .put("entity_name", "Item").put("source_name", "items").put("columns", new JsonArray()
+            .add(new JsonObject().put("name", "id").put("type", "Text").put("path", "_id"))
+            .add(new JsonObject().put("name", "n").put("type", "Integer").put("path", "n"))
+            .add(new JsonObject().put("name", "label").put("type", "Text").put("path", "label"))))).encode());
+
+    // Some documents exist before the first start: they arrive through the initial scan.
+    List<Future<?>> seed = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      seed.add(mongo.insert("items", doc(i, 0)));
+    }
+    Future.all(seed).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    Process app = launch(dataDir, entities, log);
+    AtomicBoolean writing = new AtomicBoolean(true);
+    AtomicInteger ops = new AtomicInteger();
+    Thread writer = new Thread(() -> writeUntilStopped(writing, ops), "source-writer");
+    writer.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> SqliteRows.rows(dataDir, "items").size() >= 200 && ops.get() > 300);
+      app.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
+      int atKill = ops.get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> ops.get() > atKill + 200); // writes continue while it is down
+      app = launch(dataDir, entities, log);
+      int atRestart = ops.get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> ops.get() > atRestart + 200);
+    } finally {
+      writing.set(false);
+      writer.join(30_000);
+    }
+    try {
+      Map<String, Map<String, Object>> expected = sourceRows();
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+          .until(() -> SqliteRows.rows(dataDir, "items").equals(expected));
+      assertEquals(expected, SqliteRows.rows(dataDir, "items"));
+      assertTrue(expected.size() > 100, "the scenario kept a meaningful number of documents: " + expected.size());
+    } finally {
+      app.destroy();
+      app.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  static JsonObject doc(int id, int n) {
+    return new JsonObject().put("_id", "item-" + id).put("n", n).put("label", "v" + n + "-" + id);
+  }
+
+  /** Inserts, updates and deletes over 400 ids, one at a time, until told to stop. */
+  static void writeUntilStopped(AtomicBoolean writing, AtomicInteger ops) {
+    Random rnd = new Random(42);
+    while (writing.get()) {
+      int id = rnd.nextInt(400);
+      int kind = rnd.nextInt(10);
+      Future<?> f;
+      if (kind < 6) {
+        int n = rnd.nextInt(1_000_000);
+        f = mongo.findOneAndReplaceWithOptions("items", new JsonObject().put("_id", "item-" + id), doc(id, n).copy().put("_id", "item-" + id),
+            new FindOptions(), new io.vertx.ext.mongo.UpdateOptions().setUpsert(true));
+      } else if (kind < 8) {
+        f = mongo.updateCollection("items", new JsonObject().put("_id", "item-" + id), new JsonObject().put("$inc", new JsonObject().put("n", 1)));
+      } else {
+        f = mongo.removeDocument("items", new JsonObject().put("_id", "item-" + id));
+      }
+      try {
+        f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        ops.incrementAndGet();
+      } catch (Exception e) {
+        throw new IllegalStateException("source write failed", e);
+      }
+    }
+  }
+
+  static Map<String, Map<String, Object>> sourceRows() throws Exception {
+    List<JsonObject> docs = mongo.find("items", new JsonObject()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Map<String, Map<String, Object>> out = new TreeMap<>();
+    for (JsonObject d : docs) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("id", d.getString("_id"));
+      row.put("n", d.getValue("n") == null ? null : d.getInteger("n"));
+      row.put("label", d.getString("label"));
+      out.put(d.getString("_id"), row);
+    }
+    return out;
+  }
+}

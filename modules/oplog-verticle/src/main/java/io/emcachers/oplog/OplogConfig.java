@@ -1,0 +1,290 @@
+package io.emcachers.oplog;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Configuration of the {@link OplogVerticle}: the shared {@code postgres} section ({@code url},
+ * {@code pool_size}, {@code connect_timeout_ms}), the root {@code node_id}, and the {@code oplog}
+ * section. Every value is validated; a bad one throws {@link IllegalArgumentException} naming the key.
+ *
+ * @param pgHost PostgreSQL host (from {@code postgres.url})
+ * @param pgPort PostgreSQL port (from {@code postgres.url}, default 5432)
+ * @param pgUser user (from {@code postgres.url}, default {@code postgres})
+ * @param pgPassword password or null (from {@code postgres.url})
+ * @param pgDatabase database (from {@code postgres.url}, default the user name)
+ * @param pgSslMode {@code sslmode} query parameter of {@code postgres.url}, or null
+ * @param poolSize size of the read pool ({@code postgres.pool_size})
+ * @param connectTimeoutMs connect timeout of every PostgreSQL connection ({@code postgres.connect_timeout_ms})
+ * @param nodeId this node's id (root {@code node_id}; host name and pid when null)
+ * @param leaderLockKey key of the {@code pg_try_advisory_lock} that elects the writer
+ * @param standbyRetryMs how often a standby re-contends for the lock (and how often a leader pings its session)
+ * @param maxBatchEntries the largest accepted {@code AppendBatch}
+ * @param entityRefreshIntervalMs period of the entity refresh job
+ * @param reconnectInitialBackoffMs first delay after the writer connection fails
+ * @param reconnectMaxBackoffMs cap of the writer's reconnect backoff
+ * @param readMaxRows cap of {@code OplogReadRequest.limit} ({@code oplog.read_max_rows})
+ * @param writeTimeoutMs a write transaction running longer than this closes the writer connection
+ *     (its outcome is then unknown and the work fails UNAVAILABLE) ({@code oplog.write_timeout_ms})
+ * @param maxQueuedWrites writes waiting for the writer connection beyond this fail UNAVAILABLE
+ *     ({@code oplog.max_queued_writes})
+ */
+public record OplogConfig(
+    String pgHost,
+    int pgPort,
+    String pgUser,
+    String pgPassword,
+    String pgDatabase,
+    String pgSslMode,
+    int poolSize,
+    int connectTimeoutMs,
+    String nodeId,
+    long leaderLockKey,
+    long standbyRetryMs,
+    int maxBatchEntries,
+    long entityRefreshIntervalMs,
+    long reconnectInitialBackoffMs,
+    long reconnectMaxBackoffMs,
+    int readMaxRows,
+    long writeTimeoutMs,
+    int maxQueuedWrites) {
+
+  public static final int DEFAULT_PORT = 5432;
+  public static final String DEFAULT_USER = "postgres";
+  public static final int DEFAULT_POOL_SIZE = 4;
+  public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+  public static final long DEFAULT_LEADER_LOCK_KEY = 727272L;
+  public static final long DEFAULT_STANDBY_RETRY_MS = 2000L;
+  public static final int DEFAULT_MAX_BATCH_ENTRIES = 10_000;
+  public static final long DEFAULT_ENTITY_REFRESH_INTERVAL_MS = 30_000L;
+  public static final long DEFAULT_RECONNECT_INITIAL_BACKOFF_MS = 200L;
+  public static final long DEFAULT_RECONNECT_MAX_BACKOFF_MS = 10_000L;
+  public static final int DEFAULT_READ_MAX_ROWS = 10_000;
+  public static final long DEFAULT_WRITE_TIMEOUT_MS = 60_000L;
+  public static final int DEFAULT_MAX_QUEUED_WRITES = 1024;
+
+  /** Upper bound of {@code oplog.max_batch_entries}: a batch is one statement with array parameters. */
+  public static final int MAX_BATCH_ENTRIES_LIMIT = 1_000_000;
+
+  /** Reads and validates the {@code postgres} and {@code oplog} sections and {@code node_id} of the root config. */
+  public static OplogConfig fromJson(JsonObject root) {
+    if (root == null) {
+      throw new IllegalArgumentException("config must be a JSON object");
+    }
+    JsonObject pg = section(root, "postgres");
+    JsonObject op = section(root, "oplog");
+
+    Object urlValue = pg.getValue("url");
+    if (urlValue == null) {
+      throw new IllegalArgumentException("postgres.url is required (form postgresql://user:pass@host:port/db)");
+    }
+    if (!(urlValue instanceof String url) || url.isBlank()) {
+      throw new IllegalArgumentException("postgres.url must be a non-empty string of the form postgresql://user:pass@host:port/db, got " + urlValue);
+    }
+    ParsedUrl parsed = parseUrl(url.trim());
+
+    int poolSize = (int) readLong(pg, "postgres", "pool_size", DEFAULT_POOL_SIZE, 1, 1000);
+    int connectTimeout = (int) readLong(pg, "postgres", "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+
+    Object nodeValue = root.getValue("node_id");
+    String nodeId;
+    if (nodeValue == null) {
+      nodeId = defaultNodeId();
+    } else if (nodeValue instanceof String s && !s.isBlank()) {
+      nodeId = s;
+    } else {
+      throw new IllegalArgumentException("node_id must be a non-empty string or null, got " + nodeValue);
+    }
+
+    long lockKey = readLong(op, "oplog", "leader_lock_key", DEFAULT_LEADER_LOCK_KEY, Long.MIN_VALUE, Long.MAX_VALUE);
+    long standbyRetry = readLong(op, "oplog", "standby_retry_ms", DEFAULT_STANDBY_RETRY_MS, 1, Integer.MAX_VALUE);
+    int maxBatch = (int) readLong(op, "oplog", "max_batch_entries", DEFAULT_MAX_BATCH_ENTRIES, 1, MAX_BATCH_ENTRIES_LIMIT);
+    long refresh = readLong(op, "oplog", "entity_refresh_interval_ms", DEFAULT_ENTITY_REFRESH_INTERVAL_MS, 1, Integer.MAX_VALUE);
+    long backoffInitial = readLong(op, "oplog", "reconnect_initial_backoff_ms", DEFAULT_RECONNECT_INITIAL_BACKOFF_MS, 1, Integer.MAX_VALUE);
+    long backoffMax = readLong(op, "oplog", "reconnect_max_backoff_ms", DEFAULT_RECONNECT_MAX_BACKOFF_MS, 1, Integer.MAX_VALUE);
+    if (backoffMax < backoffInitial) {
+      throw new IllegalArgumentException(
+          "oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms (" + backoffInitial + "), got " + backoffMax);
+    }
+    int readMax = (int) readLong(op, "oplog", "read_max_rows", DEFAULT_READ_MAX_ROWS, 1, 1_000_000);
+    long writeTimeout = readLong(op, "oplog", "write_timeout_ms", DEFAULT_WRITE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+    int maxQueued = (int) readLong(op, "oplog", "max_queued_writes", DEFAULT_MAX_QUEUED_WRITES, 1, 1_000_000);
+
+    return new OplogConfig(
+        parsed.host, parsed.port, parsed.user, parsed.password, parsed.database, parsed.sslMode,
+        poolSize, connectTimeout, nodeId, lockKey, standbyRetry, maxBatch, refresh, backoffInitial, backoffMax,
+        readMax, writeTimeout, maxQueued);
+  }
+
+  /** Connect options for the writer connection and the read pool. */
+  public PgConnectOptions connectOptions() {
+    PgConnectOptions options = new PgConnectOptions()
+        .setHost(pgHost)
+        .setPort(pgPort)
+        .setUser(pgUser)
+        .setDatabase(pgDatabase)
+        .setCachePreparedStatements(true);
+    if (pgPassword != null) {
+      options.setPassword(pgPassword);
+    }
+    if (pgSslMode != null) {
+      options.setSslMode(SslMode.of(pgSslMode));
+    }
+    options.addProperty("application_name", "emcachers-oplog");
+    return options;
+  }
+
+  /** The same server as a JDBC URL (for Flyway); the password is passed separately. */
+  public String jdbcUrl() {
+    String host = pgHost.contains(":") ? "[" + pgHost + "]" : pgHost;
+    String url = "jdbc:postgresql://" + host + ":" + pgPort + "/" + pgDatabase;
+    return pgSslMode == null ? url : url + "?sslmode=" + pgSslMode;
+  }
+
+  /** The connection target without credentials, for log lines. */
+  public String describeTarget() {
+    return "postgresql://" + pgUser + "@" + pgHost + ":" + pgPort + "/" + pgDatabase;
+  }
+
+  @Override
+  public String toString() {
+    return "OplogConfig[" + describeTarget() + ", pool_size=" + poolSize + ", node_id=" + nodeId + ", leader_lock_key=" + leaderLockKey
+        + ", standby_retry_ms=" + standbyRetryMs + ", max_batch_entries=" + maxBatchEntries + ", entity_refresh_interval_ms="
+        + entityRefreshIntervalMs + ", reconnect_backoff_ms=" + reconnectInitialBackoffMs + ".." + reconnectMaxBackoffMs
+        + ", read_max_rows=" + readMaxRows + ", write_timeout_ms=" + writeTimeoutMs + ", max_queued_writes=" + maxQueuedWrites + "]";
+  }
+
+  private record ParsedUrl(String host, int port, String user, String password, String database, String sslMode) {}
+
+  static ParsedUrl parseUrl(String url) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("postgres.url is not a valid URL (" + e.getMessage() + "); expected postgresql://user:pass@host:port/db");
+    }
+    String scheme = uri.getScheme();
+    if (scheme == null || !(scheme.equalsIgnoreCase("postgresql") || scheme.equalsIgnoreCase("postgres"))) {
+      throw new IllegalArgumentException("postgres.url must start with postgresql:// (form postgresql://user:pass@host:port/db), got scheme " + scheme);
+    }
+    if (uri.getRawAuthority() == null) {
+      throw new IllegalArgumentException("postgres.url has no host; expected postgresql://user:pass@host:port/db");
+    }
+    String host = uri.getHost();
+    if (host == null || host.isEmpty()) {
+      throw new IllegalArgumentException("postgres.url has no valid host (authority '" + uri.getRawAuthority() + "'); expected postgresql://user:pass@host:port/db");
+    }
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("postgres.url port must be 1..65535, got " + port);
+    }
+    String user = DEFAULT_USER;
+    String password = null;
+    String userInfo = uri.getRawUserInfo();
+    if (userInfo != null && !userInfo.isEmpty()) {
+      int colon = userInfo.indexOf(':');
+      String rawUser = colon < 0 ? userInfo : userInfo.substring(0, colon);
+      if (rawUser.isEmpty()) {
+        throw new IllegalArgumentException("postgres.url has an empty user name before '@'");
+      }
+      user = decode(rawUser);
+      if (colon >= 0) {
+        password = decode(userInfo.substring(colon + 1));
+      }
+    }
+    String path = uri.getRawPath();
+    String database = user;
+    if (path != null && !path.isEmpty() && !path.equals("/")) {
+      String db = decode(path.substring(1));
+      if (db.contains("/")) {
+        throw new IllegalArgumentException("postgres.url path must be a single database name, got " + path);
+      }
+      database = db;
+    }
+    String sslMode = null;
+    String query = uri.getRawQuery();
+    if (query != null && !query.isEmpty()) {
+      for (String param : query.split("&")) {
+        int eq = param.indexOf('=');
+        String key = decode(eq < 0 ? param : param.substring(0, eq));
+        String value = eq < 0 ? "" : decode(param.substring(eq + 1));
+        if (!key.equals("sslmode")) {
+          throw new IllegalArgumentException("postgres.url has unsupported query parameter '" + key + "' (supported: sslmode)");
+        }
+        try {
+          SslMode.of(value);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException("postgres.url sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got '" + value + "'");
+        }
+        sslMode = value.toLowerCase(Locale.ROOT);
+      }
+    }
+    if (uri.getRawFragment() != null) {
+      throw new IllegalArgumentException("postgres.url must not have a #fragment");
+    }
+    return new ParsedUrl(host, port, user, password, database, sslMode);
+  }
+
+  private static String decode(String s) {
+    try {
+      return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("postgres.url has a malformed %-escape in '" + s + "'");
+    }
+  }
+
+  private static JsonObject section(JsonObject root, String name) {
+    Object value = root.getValue(name);
+    if (value == null) {
+      return new JsonObject();
+    }
+    if (value instanceof JsonObject obj) {
+      return obj;
+    }
+    throw new IllegalArgumentException(name + " must be a JSON object, got " + value);
+  }
+
+  static long readLong(JsonObject section, String sectionName, String key, long def, long min, long max) {
+    Object value = section.getValue(key);
+    String name = sectionName + "." + key;
+    if (value == null) {
+      return def;
+    }
+    long v;
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      v = ((Number) value).longValue();
+    } else if (value instanceof Number n) {
+      double d = n.doubleValue();
+      if (d != Math.rint(d) || Double.isInfinite(d) || Math.abs(d) > 9.0e15) {
+        throw new IllegalArgumentException(name + " must be an integer, got " + value);
+      }
+      v = (long) d;
+    } else {
+      throw new IllegalArgumentException(name + " must be an integer, got " + (value instanceof String ? "\"" + value + "\"" : value));
+    }
+    if (v < min) {
+      throw new IllegalArgumentException(name + " must be >= " + min + ", got " + v);
+    }
+    if (v > max) {
+      throw new IllegalArgumentException(name + " must be <= " + max + ", got " + v);
+    }
+    return v;
+  }
+
+  private static String defaultNodeId() {
+    String host = System.getenv("HOSTNAME");
+    if (host == null || host.isBlank()) {
+      host = "node";
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+}
