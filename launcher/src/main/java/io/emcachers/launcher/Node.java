@@ -1,6 +1,12 @@
 package io.emcachers.launcher;
 
+import io.emcachers.api.ApiVerticle;
+import io.emcachers.cache.CacheDbVerticle;
 import io.emcachers.launcher.config.LaunchConfig;
+import io.emcachers.listener.ListenerVerticle;
+import io.emcachers.oplog.OplogVerticle;
+import io.emcachers.replicator.ReplicatorVerticle;
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,15 +29,15 @@ public final class Node {
 
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
-  /** A verticle of a role, by class name so that each module stays independent of the others. */
-  record Component(String role, String name, String verticleClass) {}
+  /** A verticle of a role. */
+  record Component(String role, String name, Supplier<Deployable> factory) {}
 
   static final List<Component> DEPLOY_ORDER = List.of(
-      new Component("oplog", "oplog", "io.emcachers.oplog.OplogVerticle"),
-      new Component("replicator", "cache-db", "io.emcachers.cache.CacheDbVerticle"),
-      new Component("replicator", "replicator", "io.emcachers.replicator.ReplicatorVerticle"),
-      new Component("listener", "listener", "io.emcachers.listener.ListenerVerticle"),
-      new Component("api", "api", "io.emcachers.api.ApiVerticle"));
+      new Component("oplog", "oplog", OplogVerticle::new),
+      new Component("replicator", "cache-db", CacheDbVerticle::new),
+      new Component("replicator", "replicator", ReplicatorVerticle::new),
+      new Component("listener", "listener", ListenerVerticle::new),
+      new Component("api", "api", ApiVerticle::new));
 
   static final List<String> UNDEPLOY_ORDER = List.of("listener", "api", "replicator", "cache-db", "oplog");
 
@@ -54,8 +61,8 @@ public final class Node {
       }
       int n = ++step;
       chain = chain.compose(v -> {
-        LOG.info("deploy step {}: {} ({})", n, c.name(), c.verticleClass());
-        return vertx.deployVerticle(c.verticleClass(), new DeploymentOptions().setConfig(config))
+        LOG.info("deploy step {}: {}", n, c.name());
+        return vertx.deployVerticle(c.factory().get(), new DeploymentOptions().setConfig(config))
             .onSuccess(id -> deployed.push(new String[] {c.name(), id}))
             .recover(err -> Future.failedFuture(new IllegalStateException("could not start " + c.name() + ": " + err.getMessage(), err)))
             .mapEmpty();

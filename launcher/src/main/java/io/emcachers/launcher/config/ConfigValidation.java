@@ -1,8 +1,11 @@
 package io.emcachers.launcher.config;
 
+import io.emcachers.api.ApiConfig;
+import io.emcachers.cache.CacheConfig;
+import io.emcachers.listener.ListenerConfig;
+import io.emcachers.oplog.OplogConfig;
+import io.emcachers.replicator.ReplicatorConfig;
 import io.vertx.core.json.JsonObject;
-import java.lang.reflect.InvocationTargetException;
-import java.util.Map;
 
 /**
  * Validates the root config before anything starts, through each role's own config record, so a
@@ -12,25 +15,26 @@ public final class ConfigValidation {
 
   private ConfigValidation() {}
 
-  /** role → config record classes whose {@code fromJson(JsonObject root)} validates that role's sections. */
-  static final Map<String, String[]> RECORDS = Map.of(
-      "oplog", new String[] {"io.emcachers.oplog.OplogConfig"},
-      "listener", new String[] {"io.emcachers.listener.ListenerConfig"},
-      "replicator", new String[] {"io.emcachers.replicator.ReplicatorConfig", "io.emcachers.cache.CacheConfig"},
-      "api", new String[] {"io.emcachers.api.ApiConfig"});
-
   public static void validate(JsonObject root, LaunchConfig launch) {
-    for (String role : launch.roles()) {
-      for (String cls : RECORDS.get(role)) {
-        try {
-          Class.forName(cls).getMethod("fromJson", JsonObject.class).invoke(null, root);
-        } catch (InvocationTargetException e) {
-          Throwable cause = e.getCause();
-          throw new IllegalArgumentException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
-        } catch (ReflectiveOperationException e) {
-          throw new IllegalStateException("config record " + cls + " is missing from this build", e);
-        }
+    try {
+      if (launch.has("oplog")) {
+        OplogConfig.fromJson(root);
       }
+      if (launch.has("listener")) {
+        ListenerConfig.fromJson(root);
+      }
+      if (launch.has("replicator")) {
+        ReplicatorConfig.fromJson(root);
+        CacheConfig.fromJson(root);
+      }
+      if (launch.has("api")) {
+        ApiConfig.fromJson(root);
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // e.g. a ClassCastException from a value of the wrong JSON type
+      throw new IllegalArgumentException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
     }
   }
 }

@@ -62,7 +62,7 @@ class PipelineIT {
     }
   }
 
-  static <T> T await(Future<T> f) throws Exception {
+  static <T> T done(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
@@ -79,7 +79,7 @@ class PipelineIT {
 
   @Test
   void insertsUpdatesAndDeletesFollowTheSource() throws Exception {
-    await(mongo.insert("people", new JsonObject().put("_id", "p1").put("name", "Ada").put("age", 36).put("score", 9.5)
+    done(mongo.insert("people", new JsonObject().put("_id", "p1").put("name", "Ada").put("age", 36).put("score", 9.5)
         .put("active", true).put("tags", new JsonArray().add("math")).put("address", new JsonObject().put("city", "London"))));
     app.create(entity("people", "people", peopleColumns()));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "people").containsKey("p1"));
@@ -96,15 +96,15 @@ class PipelineIT {
         SqliteRows.types(app.dataDir, "people", "p1", List.of("id", "name", "age", "score", "active", "tags", "city")));
 
     // Streamed insert, update, replace and delete after the entity is live.
-    await(mongo.insert("people", new JsonObject().put("_id", "p2").put("name", "Grace").put("age", 45)));
+    done(mongo.insert("people", new JsonObject().put("_id", "p2").put("name", "Grace").put("age", 45)));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "people").containsKey("p2"));
-    await(mongo.updateCollection("people", new JsonObject().put("_id", "p1"), new JsonObject().put("$set", new JsonObject().put("age", 37).put("active", false))));
+    done(mongo.updateCollection("people", new JsonObject().put("_id", "p1"), new JsonObject().put("$set", new JsonObject().put("age", 37).put("active", false))));
     await().atMost(DEADLINE).until(() -> ((Number) SqliteRows.rows(app.dataDir, "people").get("p1").get("age")).intValue() == 37);
     assertEquals(0, ((Number) SqliteRows.rows(app.dataDir, "people").get("p1").get("active")).intValue());
-    await(mongo.findOneAndReplace("people", new JsonObject().put("_id", "p2"), new JsonObject().put("name", "Grace H.")));
+    done(mongo.findOneAndReplace("people", new JsonObject().put("_id", "p2"), new JsonObject().put("name", "Grace H.")));
     await().atMost(DEADLINE).until(() -> "Grace H.".equals(SqliteRows.rows(app.dataDir, "people").get("p2").get("name")));
     assertEquals(null, SqliteRows.rows(app.dataDir, "people").get("p2").get("age"), "a replace drops fields the new document lacks");
-    await(mongo.removeDocument("people", new JsonObject().put("_id", "p1")));
+    done(mongo.removeDocument("people", new JsonObject().put("_id", "p1")));
     await().atMost(DEADLINE).until(() -> !SqliteRows.rows(app.dataDir, "people").containsKey("p1"));
     assertTrue(SqliteRows.rows(app.dataDir, "people").containsKey("p2"));
   }
@@ -113,7 +113,7 @@ class PipelineIT {
   void twoEntitiesOverOneCollectionEachGetTheirShape() throws Exception {
     app.create(entity("orders_summary", "orders", new JsonArray().add(col("id", "Text", "_id")).add(col("total", "Number", "total"))));
     app.create(entity("orders_customer", "orders", new JsonArray().add(col("id", "Text", "_id")).add(col("customer", "Text", "customer.name"))));
-    await(mongo.insert("orders", new JsonObject().put("_id", "o1").put("total", 12.5).put("customer", new JsonObject().put("name", "Lin"))));
+    done(mongo.insert("orders", new JsonObject().put("_id", "o1").put("total", 12.5).put("customer", new JsonObject().put("name", "Lin"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "orders_summary").containsKey("o1")
         && SqliteRows.rows(app.dataDir, "orders_customer").containsKey("o1"));
     assertEquals(Map.of("id", "o1", "total", 12.5), SqliteRows.rows(app.dataDir, "orders_summary").get("o1"));
@@ -122,7 +122,7 @@ class PipelineIT {
 
   @Test
   void shapeChangeRebuildsTheCacheWithTheNewColumns() throws Exception {
-    await(mongo.insert("books", new JsonObject().put("_id", "b1").put("title", "Dune").put("pages", 412)));
+    done(mongo.insert("books", new JsonObject().put("_id", "b1").put("title", "Dune").put("pages", 412)));
     app.create(entity("books", "books", new JsonArray().add(col("id", "Text", "_id")).add(col("title", "Text", "title"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "books").containsKey("b1"));
     assertEquals(List.of("_doc_id", "id", "title", "_oplog_id"), SqliteRows.columns(app.dataDir, "books"));
@@ -137,7 +137,7 @@ class PipelineIT {
 
   @Test
   void deletedEntityLosesItsDirectory() throws Exception {
-    await(mongo.insert("temp", new JsonObject().put("_id", "t1").put("v", 1)));
+    done(mongo.insert("temp", new JsonObject().put("_id", "t1").put("v", 1)));
     app.create(entity("temp", "temp", new JsonArray().add(col("id", "Text", "_id")).add(col("v", "Integer", "v"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "temp").containsKey("t1"));
     app.delete("temp");
@@ -150,23 +150,23 @@ class PipelineIT {
     for (int i = 0; i < 50; i++) {
       inserts.add(mongo.insert("cities", new JsonObject().put("_id", "c" + i).put("name", "City " + i).put("pop", i * 1000)));
     }
-    await(Future.all(inserts));
+    done(Future.all(inserts));
     app.create(entity("cities", "cities", new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name")).add(col("pop", "Integer", "pop"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "cities").size() == 50);
     Map<String, Map<String, Object>> before = SqliteRows.rows(app.dataDir, "cities");
 
-    JobAccepted job = await(Bus.request(app.vertx.eventBus(), Addresses.REPLICATOR_RECREATE, new CacheEntityRequest("cities"), JobAccepted.class));
+    JobAccepted job = done(Bus.request(app.vertx.eventBus(), Addresses.REPLICATOR_RECREATE, new CacheEntityRequest("cities"), JobAccepted.class));
     assertFalse(job.jobId() == null || job.jobId().isBlank());
     await().atMost(DEADLINE).pollDelay(Duration.ofMillis(50)).until(() -> SqliteRows.rows(app.dataDir, "cities").equals(before));
   }
 
   @Test
   void aFreshDataDirReplaysTheOplogFromZeroAndConverges() throws Exception {
-    await(mongo.insert("pets", new JsonObject().put("_id", "d1").put("name", "Rex")));
-    await(mongo.insert("pets", new JsonObject().put("_id", "d2").put("name", "Tom")));
+    done(mongo.insert("pets", new JsonObject().put("_id", "d1").put("name", "Rex")));
+    done(mongo.insert("pets", new JsonObject().put("_id", "d2").put("name", "Tom")));
     app.create(entity("pets", "pets", new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name"))));
-    await(mongo.removeDocument("pets", new JsonObject().put("_id", "d2")));
-    await(mongo.insert("pets", new JsonObject().put("_id", "d3").put("name", "Kit")));
+    done(mongo.removeDocument("pets", new JsonObject().put("_id", "d2")));
+    done(mongo.insert("pets", new JsonObject().put("_id", "d3").put("name", "Kit")));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "pets").keySet().equals(java.util.Set.of("d1", "d3")));
 
     // A second, separate node with an empty data dir: its oplog verticle is a standby (node 1 leads) that serves reads.

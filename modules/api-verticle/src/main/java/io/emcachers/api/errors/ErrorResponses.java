@@ -25,7 +25,7 @@ public final class ErrorResponses {
 
   /** The router-wide failure handler. */
   public static void handleFailure(RoutingContext ctx) {
-    ApiException error = ctx.failure() != null ? from(ctx.failure(), null) : fromStatus(ctx.statusCode());
+    ApiException error = ctx.failure() != null ? fromFailure(ctx.failure(), ctx.statusCode()) : fromStatus(ctx.statusCode());
     if (ctx.response().headWritten()) {
       // A response is already under way (e.g. a timeout fired after the handler started writing).
       LOG.debug("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(), error.getMessage());
@@ -35,6 +35,22 @@ public final class ErrorResponses {
       return;
     }
     send(ctx, error);
+  }
+
+  /**
+   * A failure raised by a vertx-web handler with a status (e.g. the CORS handler's 403): unless it
+   * is one of ours, the status decides, so handler internals never turn into a 500.
+   */
+  static ApiException fromFailure(Throwable t, int status) {
+    boolean known = t instanceof ApiException || t instanceof ReplyException || t instanceof HttpException
+        || t instanceof DecodeException || t instanceof ValidationException;
+    if (!known && status >= 400 && status != 500) {
+      if (status == 403 && String.valueOf(t.getMessage()).startsWith("CORS")) {
+        return new ApiException(403, "forbidden", "origin not allowed (api.cors_origins)");
+      }
+      return fromStatus(status);
+    }
+    return from(t, null);
   }
 
   /** Writes {@code error} as the response. */

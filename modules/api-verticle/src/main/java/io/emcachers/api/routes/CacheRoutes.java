@@ -137,6 +137,9 @@ public final class CacheRoutes {
   private Future<CacheRowsReply> explainNoCache(String entity) {
     return bus.request(Addresses.ENTITIES_GET, new EntityNameRequest(entity), EntityReply.class)
         .transform(ar -> {
+          if (ar.succeeded() && ar.result().entity().status() == io.emcachers.core.model.EntityStatus.deleted) {
+            return Future.failedFuture(ApiException.notFound("unknown entity: " + entity + " (deleted)"));
+          }
           if (ar.succeeded()) {
             return Future.failedFuture(new ApiException(503, "cache_not_ready",
                 "no node holds a caught-up cache of " + entity + " (entity status: " + ar.result().entity().status() + "); retry later"));

@@ -9,8 +9,7 @@ import io.vertx.ext.web.handler.TimeoutHandler;
 
 /**
  * Creates every endpoint route with its standard handler chain, so no route forgets one:
- * request timeout, then the key check (before the body is read), then the body handler (size
- * limit) for routes that take a body. Only endpoints are routes with a path; the router's route
+ * request timeout, the body handler (size limit) for routes that take a body, then the key check. Only endpoints are routes with a path; the router's route
  * list is what the OpenAPI agreement test compares with the document.
  */
 public final class RouteFactory {
@@ -65,13 +64,15 @@ public final class RouteFactory {
     if (timeout) {
       r.handler(TimeoutHandler.create(timeoutMs, 504));
     }
+    if (body) {
+      // vertx-web orders body handlers before user handlers; the limit bounds what an
+      // unauthenticated client can make the server read.
+      r.handler(BodyHandler.create(false).setBodyLimit(bodyLimitBytes));
+    }
     switch (access) {
       case READ -> r.handler(auth.reads());
       case WRITE -> r.handler(auth.writes());
       case OPEN -> { }
-    }
-    if (body) {
-      r.handler(BodyHandler.create(false).setBodyLimit(bodyLimitBytes));
     }
     return r;
   }

@@ -1,0 +1,63 @@
+package io.emcachers.bench;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.nio.file.Path;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** The streaming latency chart: one cumulative distribution per rate, latency on a log axis. */
+final class Charts {
+
+  private Charts() {}
+
+  static void streamingLatency(Path png, StreamingStage.Step base, List<StreamingStage.Step> ramp, String subtitle) throws Exception {
+    System.setProperty("java.awt.headless", "true");
+    XYChart chart = new XYChartBuilder().width(1000).height(600)
+        .title(String.format("Source write → visible in SQLite, %.0f changes/s for %.0f s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
+            base.targetRate(), base.seconds(), Percentiles.ms(base.latency().at(0.5)), Percentiles.ms(base.latency().at(0.95)),
+            Percentiles.ms(base.latency().at(0.99)), Percentiles.ms(base.latency().max())))
+        .xAxisTitle("latency (ms, log scale)   —   " + subtitle)
+        .yAxisTitle("% of changes visible within")
+        .build();
+    chart.getStyler().setXAxisLogarithmic(true);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+    chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(13f));
+    chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setYAxisMax(100.0);
+    chart.getStyler().setPlotGridLinesVisible(true);
+    add(chart, base, true);
+    for (StreamingStage.Step s : ramp) {
+      add(chart, s, false);
+    }
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static void add(XYChart chart, StreamingStage.Step s, boolean base) {
+    long[] v = s.latency().sortedValues();
+    if (v.length == 0) {
+      return;
+    }
+    int points = Math.min(v.length, 400);
+    double[] x = new double[points];
+    double[] y = new double[points];
+    for (int i = 0; i < points; i++) {
+      int idx = (int) Math.min(v.length - 1, Math.round((double) i * (v.length - 1) / Math.max(1, points - 1)));
+      x[i] = Math.max(0.01, v[idx] / 1e6);
+      y[i] = 100.0 * (idx + 1) / v.length;
+    }
+    String name = String.format("%s%.0f/s (p99 %.1f ms%s)", base ? "base " : "ramp ", s.targetRate(), Percentiles.ms(s.latency().at(0.99)),
+        s.sustained() ? "" : ", not sustained");
+    XYSeries series = chart.addSeries(name, x, y);
+    series.setMarker(SeriesMarkers.NONE);
+    if (base) {
+      series.setLineColor(Color.BLACK);
+      series.setLineStyle(new BasicStroke(3f));
+    }
+  }
+}

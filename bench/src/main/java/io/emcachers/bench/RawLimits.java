@@ -1,0 +1,184 @@
+package io.emcachers.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * The ceilings each stage is compared to, measured on this machine in the same run: what
+ * PostgreSQL, SQLite and the MongoDB source can do with the pipeline's own data when nothing else
+ * is in the way.
+ */
+final class RawLimits {
+
+  private RawLimits() {}
+
+  /** The oplog table's definition (oplog-verticle V1__init.sql) under another name. */
+  static final String OPLOG_DDL = """
+      CREATE TABLE %1$s (
+          id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          op         text        NOT NULL CHECK (op IN ('Upsert', 'Delete')),
+          entity     text        NOT NULL,
+          doc_id     text        NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          data       jsonb
+      );
+      CREATE INDEX %1$s_entity_id_idx ON %1$s (entity, id);
+      """;
+
+  /**
+   * PostgreSQL COPY (text format, JDBC CopyManager) of {@code rows} oplog-shaped rows into a fresh
+   * table with the oplog's definition and indexes, one transaction; the rows are generated while
+   * they stream. Includes a warm-up COPY into a throwaway table.
+   */
+  static Result pgCopy(String jdbcUrl, long rows, long warmup) throws SQLException {
+    try (Connection c = DriverManager.getConnection(jdbcUrl)) {
+      c.setAutoCommit(true);
+      try (Statement st = c.createStatement()) {
+        st.execute("DROP TABLE IF EXISTS oplog_scratch_warmup");
+        st.execute("DROP TABLE IF EXISTS oplog_scratch");
+        st.execute(String.format(OPLOG_DDL, "oplog_scratch_warmup"));
+        st.execute(String.format(OPLOG_DDL, "oplog_scratch"));
+      }
+      copy(c, "oplog_scratch_warmup", warmup);
+      long t0 = System.nanoTime();
+      copy(c, "oplog_scratch", rows);
+      long nanos = System.nanoTime() - t0;
+      try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM oplog_scratch")) {
+        rs.next();
+        if (rs.getLong(1) != rows) {
+          throw new IllegalStateException("COPY wrote " + rs.getLong(1) + " rows, expected " + rows);
+        }
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("DROP TABLE oplog_scratch_warmup");
+        st.execute("DROP TABLE oplog_scratch");
+      }
+      return new Result(rows, nanos);
+    }
+  }
+
+  private static void copy(Connection c, String table, long rows) throws SQLException {
+    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + table + " (op, entity, doc_id, data) FROM STDIN");
+    try {
+      StringBuilder sb = new StringBuilder(1 << 17);
+      for (long i = 0; i < rows; i++) {
+        sb.append("Upsert\tbench\t").append(Docs.docId(i)).append('\t');
+        Docs.appendProjectedJson(sb, i);
+        sb.append('\n');
+        if (sb.length() > (1 << 16)) {
+          byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
+          in.writeToCopy(b, 0, b.length);
+          sb.setLength(0);
+        }
+      }
+      byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
+      in.writeToCopy(b, 0, b.length);
+      in.endCopy();
+    } finally {
+      if (in.isActive()) {
+        in.cancelCopy();
+      }
+    }
+  }
+
+  /** SQLite settings of the raw upsert: WAL, as the caches use; {@code synchronous} as given. */
+  static Result sqliteUpsert(Path dir, long rows, long warmup, String synchronous) throws Exception {
+    Files.createDirectories(dir);
+    upsert(dir.resolve("warmup.sqlite"), warmup, synchronous);
+    long t0 = System.nanoTime();
+    upsert(dir.resolve("raw.sqlite"), rows, synchronous);
+    return new Result(rows, System.nanoTime() - t0);
+  }
+
+  /**
+   * Upserts {@code rows} rows with the cache's layout ({@code _doc_id TEXT PRIMARY KEY}, the shape's
+   * columns, {@code _oplog_id}) into a fresh file in one transaction with {@code last_oplog_id},
+   * the way one cache batch commits.
+   */
+  private static void upsert(Path file, long rows, String synchronous) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+      try (Statement st = c.createStatement()) {
+        st.execute("PRAGMA journal_mode=WAL");
+        st.execute("PRAGMA synchronous=" + synchronous);
+        st.execute("CREATE TABLE IF NOT EXISTS \"bench\" (_doc_id TEXT PRIMARY KEY, id TEXT, name TEXT, email TEXT, age INTEGER, score REAL,"
+            + " active INTEGER, profile TEXT, _oplog_id INTEGER)");
+        st.execute("CREATE TABLE IF NOT EXISTS _emc_meta (key TEXT PRIMARY KEY, value TEXT)");
+      }
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO \"bench\" (_doc_id, id, name, email, age, score, active, profile, _oplog_id)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(_doc_id) DO UPDATE SET id = excluded.id, name = excluded.name,"
+          + " email = excluded.email, age = excluded.age, score = excluded.score, active = excluded.active, profile = excluded.profile,"
+          + " _oplog_id = excluded._oplog_id");
+          PreparedStatement meta = c.prepareStatement("INSERT INTO _emc_meta (key, value) VALUES ('last_oplog_id', ?)"
+              + " ON CONFLICT(key) DO UPDATE SET value = excluded.value")) {
+        for (long i = 0; i < rows; i++) {
+          String id = Docs.docId(i);
+          ps.setString(1, id);
+          ps.setString(2, id);
+          ps.setString(3, Docs.name(i));
+          ps.setString(4, Docs.email(i));
+          ps.setInt(5, Docs.age(i));
+          ps.setDouble(6, Docs.score(i));
+          ps.setInt(7, Docs.active(i) ? 1 : 0);
+          ps.setString(8, Docs.profileJson(i));
+          ps.setLong(9, i + 1);
+          ps.executeUpdate();
+        }
+        meta.setString(1, Long.toString(rows));
+        meta.executeUpdate();
+      }
+      c.commit();
+    }
+  }
+
+  /**
+   * The source's read ceiling: one cursor over the whole collection in {@code _id} order (what a
+   * scan must read), over the wire from the MongoDB server's own JVM.
+   */
+  static Result mongoScan(Vertx vertx, String mongoUrl, String collection, long expected) throws Exception {
+    MongoClient client = MongoClient.create(vertx, new JsonObject().put("connection_string", mongoUrl));
+    try {
+      AtomicLong count = new AtomicLong();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      long t0 = System.nanoTime();
+      client.findBatchWithOptions(collection, new JsonObject(), new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(1000))
+          .exceptionHandler(done::completeExceptionally)
+          .endHandler(v -> done.complete(null))
+          .handler(doc -> count.incrementAndGet());
+      done.get(30, TimeUnit.MINUTES);
+      long nanos = System.nanoTime() - t0;
+      if (count.get() != expected) {
+        throw new IllegalStateException("source scan read " + count.get() + " documents, expected " + expected);
+      }
+      return new Result(count.get(), nanos);
+    } finally {
+      client.close();
+    }
+  }
+
+  /** {@code count} items in {@code nanos}. */
+  record Result(long count, long nanos) {
+    double seconds() {
+      return nanos / 1e9;
+    }
+
+    double perSecond() {
+      return count / seconds();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.emcachers.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the packaged benchmark jar in quick mode, as a user would, so the benchmark cannot rot:
+ * every stage must produce positive figures and the chart must be written. Speed itself is not
+ * asserted (CONTRIBUTING: speed is measured in the benchmark, not asserted in tests).
+ */
+class BenchQuickIT {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void quickRunWritesEveryStageAndTheChart() throws Exception {
+    String jar = System.getProperty("bench.jar", "target/emcachers-bench.jar");
+    assertTrue(new File(jar).isFile(), "the shaded jar is built in package: " + jar);
+    Path out = tmp.resolve("out");
+    Path log = tmp.resolve("bench.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(List.of(java, "-Xmx1g", "-XX:+UseParallelGC", "-jar", jar, "--quick", "--out", out.toString(),
+        "--work-dir", tmp.resolve("work").toString()))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    boolean exited = p.waitFor(110, TimeUnit.SECONDS);
+    if (!exited) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    String output = Files.readString(log);
+    System.out.println(output);
+    assertTrue(exited, "quick bench did not finish in 110 s:\n" + output);
+    assertEquals(0, p.exitValue(), "bench exit code:\n" + output);
+
+    JsonObject results = new JsonObject(Files.readString(out.resolve("results.json")));
+    JsonObject stages = results.getJsonObject("stages");
+    JsonObject raw = stages.getJsonObject("raw");
+    positive(raw.getJsonObject("pg_copy"), "rows_per_s");
+    positive(raw.getJsonObject("sqlite_upsert"), "rows_per_s");
+    positive(raw.getJsonObject("mongo_scan"), "docs_per_s");
+    positive(stages.getJsonObject("ingest"), "entries_per_s");
+    positive(stages.getJsonObject("ingest"), "ratio_to_raw");
+    positive(stages.getJsonObject("apply"), "rows_per_s");
+    positive(stages.getJsonObject("apply"), "ratio_to_raw");
+    positive(stages.getJsonObject("snapshot"), "docs_per_s");
+    positive(stages.getJsonObject("snapshot"), "ratio_to_raw");
+    positive(stages.getJsonObject("snapshot"), "peak_heap_used_mb");
+    positive(stages.getJsonObject("snapshot"), "rss_peak_mb");
+    JsonObject streaming = stages.getJsonObject("streaming");
+    positive(streaming, "p50_ms");
+    positive(streaming, "p95_ms");
+    positive(streaming, "p99_ms");
+    positive(streaming, "max_ms");
+    positive(streaming, "achieved_rate");
+    assertEquals(streaming.getLong("changes"), streaming.getLong("visible"), "every streamed change became visible");
+    assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
+    assertTrue(results.getJsonArray("targets").size() >= 5);
+    Path png = out.resolve("streaming-latency.png");
+    assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "chart written: " + png);
+  }
+
+  private static void positive(JsonObject o, String key) {
+    assertTrue(o != null && o.getValue(key) instanceof Number n && n.doubleValue() > 0, key + " must be positive in " + o);
+  }
+}

@@ -1,0 +1,188 @@
+package io.emcachers.listener;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.jobs.JobScheduler;
+import io.emcachers.core.jobs.JobStats;
+import io.emcachers.core.messages.HealthReply;
+import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.StatusEvent;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MongoDB listener: turns change-stream events (and entity scans) into oplog entries appended
+ * on {@code emc.oplog.append}. It streams only while its node's oplog verticle leads (checked on
+ * {@code emc.oplog.leader.local} at start and every {@code listener.leader_check_interval_ms}),
+ * unless {@code listener.require_local_leader} is false. Answers {@code emc.listener.health}.
+ */
+public class ListenerVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ListenerVerticle.class);
+
+  private ListenerConfig cfg;
+  private ListenerMetrics metrics;
+  private CoercionReporter coercion;
+  private JobScheduler scheduler;
+  private MessageConsumer<Object> healthConsumer;
+  private ListenerRuntime runtime;
+  private boolean starting;
+  private String state = "starting";
+  private String lastError;
+  private int consecutiveStartErrors;
+  private long nextStartAt;
+
+  public ListenerVerticle() {}
+
+  @Override
+  public Future<?> start() {
+    cfg = ListenerConfig.fromJson(config());
+    metrics = new ListenerMetrics(
+        () -> runtime == null ? 0 : runtime.window().entriesInFlight(),
+        () -> runtime == null ? 0 : runtime.window().unackedBatches());
+    coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs());
+    scheduler = new JobScheduler(vertx);
+    healthConsumer = vertx.eventBus().consumer(Addresses.LISTENER_HEALTH,
+        msg -> Bus.handle(msg, HealthRequest.class, req -> Future.succeededFuture(health())));
+    scheduler.schedule("listener-leader-check", Duration.ofMillis(cfg.leaderCheckIntervalMs()), Duration.ZERO, ctx -> checkLeader());
+    scheduler.schedule("listener-entity-refresh", Duration.ofMillis(cfg.entityRefreshIntervalMs()), Duration.ofMillis(cfg.entityRefreshIntervalMs()),
+        ctx -> runtime == null || starting ? Future.succeededFuture() : runtime.refreshEntities());
+    scheduler.schedule("listener-coercion-report", Duration.ofMillis(cfg.coercionReportIntervalMs()), Duration.ofMillis(cfg.coercionReportIntervalMs()),
+        ctx -> {
+          coercion.flush();
+          return Future.succeededFuture();
+        });
+    LOG.info("listener: started on node {} (database {}, scope {}, batches of {} entries / {} ms, window {} batches, {})",
+        cfg.nodeId(), cfg.database(), cfg.watchScope(), cfg.batchMaxEntries(), cfg.batchMaxDelayMs(), cfg.maxUnackedBatches(),
+        cfg.requireLocalLeader() ? "streams while the local oplog verticle leads" : "local leader not required");
+    return healthConsumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> jobs = scheduler == null ? Future.succeededFuture() : scheduler.shutdown(Duration.ofSeconds(5));
+    return jobs.onComplete(v -> {
+      stopRuntime("verticle stopped");
+      if (metrics != null) {
+        metrics.close();
+      }
+      LOG.info("listener: stopped");
+    });
+  }
+
+  // ---- leadership gate ----
+
+  private Future<Void> checkLeader() {
+    if (!cfg.requireLocalLeader()) {
+      ensureRunning();
+      return Future.succeededFuture();
+    }
+    DeliveryOptions opts = new DeliveryOptions().setLocalOnly(true).setSendTimeout(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())));
+    return Bus.request(vertx.eventBus(), Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class, opts)
+        .map(reply -> {
+          if ("leader".equals(reply.state())) {
+            ensureRunning();
+          } else {
+            stopRuntime("local oplog verticle is " + reply.state());
+          }
+          return (Void) null;
+        })
+        .recover(err -> {
+          stopRuntime("no local oplog leader answers (" + err.getMessage() + ")");
+          return Future.succeededFuture();
+        });
+  }
+
+  private void ensureRunning() {
+    if (runtime != null && !runtime.stopped() || starting || System.currentTimeMillis() < nextStartAt) {
+      return;
+    }
+    starting = true;
+    state = "starting";
+    ListenerRuntime rt = new ListenerRuntime(vertx, cfg, metrics, coercion, () -> stopRuntime("oplog side answered not_leader"));
+    runtime = rt;
+    rt.start().onComplete(ar -> {
+      starting = false;
+      if (runtime != rt) {
+        rt.stop();
+        return;
+      }
+      if (ar.succeeded()) {
+        if (consecutiveStartErrors > 0) {
+          LOG.info("listener: recovered after {} failed start(s)", consecutiveStartErrors);
+        }
+        consecutiveStartErrors = 0;
+        state = "streaming";
+        publishState();
+      } else {
+        consecutiveStartErrors++;
+        long delay = cfg.backoffMs(consecutiveStartErrors);
+        nextStartAt = System.currentTimeMillis() + delay;
+        lastError = "start failed: " + ar.cause();
+        LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", consecutiveStartErrors, ar.cause().toString(), delay);
+        rt.stop();
+        runtime = null;
+        state = "retrying";
+      }
+    });
+  }
+
+  private void stopRuntime(String why) {
+    String newState = why.startsWith("verticle") ? "stopped" : "standby";
+    if (runtime != null) {
+      LOG.info("listener: stops streaming: {}", why);
+      if (runtime.lastError() != null) {
+        lastError = runtime.lastError();
+      }
+      runtime.stop();
+      runtime = null;
+      starting = false;
+      state = newState;
+      publishState();
+    } else if (!newState.equals(state) && !"retrying".equals(state)) {
+      state = newState;
+      publishState();
+    }
+  }
+
+  private void publishState() {
+    vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, "listener", null, state,
+        new JsonObject().put("node", cfg.nodeId())));
+  }
+
+  // ---- health ----
+
+  private HealthReply health() {
+    JsonArray jobs = new JsonArray();
+    for (JobStats s : scheduler.stats()) {
+      jobs.add(s.toJson());
+    }
+    JsonObject details = new JsonObject()
+        .put("node", cfg.nodeId())
+        .put("database", cfg.database())
+        .put("watch_scope", cfg.watchScope().name())
+        .put("require_local_leader", cfg.requireLocalLeader())
+        .put("jobs", jobs);
+    String error = lastError;
+    if (runtime != null) {
+      JsonObject rt = runtime.toJson();
+      rt.fieldNames().forEach(k -> details.put(k, rt.getValue(k)));
+      if (runtime.lastError() != null) {
+        error = runtime.lastError();
+      }
+    } else {
+      details.put("streams", new JsonArray());
+      details.put("window", new JsonObject().put("max_batches", cfg.maxUnackedBatches()).put("unacked_batches", 0).put("entries_in_flight", 0));
+    }
+    details.put("last_error", error);
+    boolean ok = !"retrying".equals(state);
+    return new HealthReply("listener", ok, state, details);
+  }
+}

@@ -1,0 +1,101 @@
+package io.emcachers.listener.offset;
+
+import io.emcachers.core.projection.BsonJson;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.bson.BsonDocument;
+
+/**
+ * Where one change stream resumes: the token the oplog side has committed for it. The position only
+ * advances through acks, and only over a contiguous prefix of the batches sent: if batch i fails,
+ * an ack of batch i+1 does not move it past batch i. {@link #continuous()} tells whether the
+ * current cursor chain started from a token stored by the oplog side (so a scan interrupted by a
+ * restart may continue from its persisted progress).
+ */
+public final class ResumePosition {
+
+  private final String stream;
+  private JsonObject ackedToken;
+  private boolean continuous;
+  private long generation;
+  private final Deque<Pending> unacked = new ArrayDeque<>();
+
+  /** One sent batch's token, waiting for its ack. */
+  public static final class Pending {
+    final long generation;
+    final JsonObject token;
+    boolean acked;
+
+    Pending(long generation, JsonObject token) {
+      this.generation = generation;
+      this.token = token;
+    }
+  }
+
+  public ResumePosition(String stream, JsonObject storedToken) {
+    this.stream = stream;
+    this.ackedToken = storedToken;
+    this.continuous = storedToken != null;
+  }
+
+  public String stream() {
+    return stream;
+  }
+
+  /** The committed token as JSON (null: none; the stream starts at "now"). */
+  public JsonObject ackedToken() {
+    return ackedToken;
+  }
+
+  /** The committed token as BSON for {@code resumeAfter}, or null. */
+  public BsonDocument resumeAfter() {
+    return ackedToken == null ? null : BsonJson.toBson(ackedToken);
+  }
+
+  public boolean continuous() {
+    return continuous;
+  }
+
+  /** Records a batch sent with {@code token} (may be null: the batch moves no position). */
+  public Pending sent(JsonObject token) {
+    Pending p = new Pending(generation, token);
+    unacked.addLast(p);
+    return p;
+  }
+
+  /** The oplog side committed {@code p}: advance over every contiguous acked batch. */
+  public void acked(Pending p) {
+    if (p.generation != generation) {
+      return;
+    }
+    p.acked = true;
+    while (!unacked.isEmpty() && unacked.peekFirst().acked) {
+      Pending head = unacked.removeFirst();
+      if (head.token != null) {
+        ackedToken = head.token;
+      }
+    }
+  }
+
+  /** Forgets every unacked batch (a failure or a restart): later acks of them no longer count. */
+  public void discardUnacked() {
+    generation++;
+    unacked.clear();
+  }
+
+  /** The stored position is unusable: the stream restarts at "now" and its entities are re-scanned. */
+  public void reset() {
+    discardUnacked();
+    ackedToken = null;
+    continuous = false;
+  }
+
+  public int unackedCount() {
+    return unacked.size();
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("stream", stream).put("token", ackedToken).put("continuous", continuous).put("unacked", unacked.size());
+  }
+}

@@ -1,0 +1,164 @@
+package io.emcachers.oplog;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.jobs.JobScheduler;
+import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.EntityListRequest;
+import io.emcachers.core.messages.EntityNameRequest;
+import io.emcachers.core.messages.EntityStatusRequest;
+import io.emcachers.core.messages.EntityUpsertRequest;
+import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.messages.ResumeTokenRequest;
+import io.emcachers.core.messages.ScanEndRequest;
+import io.emcachers.core.messages.ScanStateRequest;
+import io.emcachers.oplog.entities.EntityManager;
+import io.emcachers.oplog.health.OplogHealthReporter;
+import io.emcachers.oplog.migration.SchemaMigrator;
+import io.emcachers.oplog.read.OplogReader;
+import io.emcachers.oplog.resume.ResumeTokenStore;
+import io.emcachers.oplog.scan.ScanManager;
+import io.emcachers.oplog.scan.ScanStore;
+import io.emcachers.oplog.support.ConsumerGroup;
+import io.emcachers.oplog.support.EventPublisher;
+import io.emcachers.oplog.support.OplogMetrics;
+import io.emcachers.oplog.writer.LeaderLock;
+import io.emcachers.oplog.writer.LeaderState;
+import io.emcachers.oplog.writer.LeadershipCoordinator;
+import io.emcachers.oplog.writer.OplogHead;
+import io.emcachers.oplog.writer.OplogWriter;
+import io.emcachers.oplog.writer.WriteQueue;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL side of emcachers: schema migrations, entity manager, oplog writer (leader only),
+ * staging of new entities, resume tokens, scan progress and oplog reads. Deployed with the whole
+ * root config; see the module README for the bus contract.
+ *
+ * <p>Every node registers the read consumers (read, resume token, scan state, entity get/list/refresh,
+ * health, node-local leader state). Only the advisory-lock leader registers the write consumers
+ * (append, scan end, entity create/update/delete/set-status).
+ */
+public class OplogVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OplogVerticle.class);
+
+  public static final String REFRESH_JOB = "oplog-entity-refresh";
+  private static final long STOP_DRAIN_MS = 5000;
+
+  private OplogConfig config;
+  private Pool pool;
+  private LeaderLock leaderLock;
+  private WriteQueue writeQueue;
+  private LeadershipCoordinator leadership;
+  private JobScheduler scheduler;
+  private ConsumerGroup readConsumers;
+
+  public OplogVerticle() {}
+
+  @Override
+  public Future<?> start() {
+    config = OplogConfig.fromJson(config());
+    LOG.info("oplog verticle starting: {}", config);
+
+    OplogMetrics metrics = new OplogMetrics();
+    EventPublisher events = new EventPublisher(vertx, config.nodeId());
+    OplogHead head = new OplogHead();
+    pool = PgBuilder.pool()
+        .with(new PoolOptions()
+            .setMaxSize(config.poolSize())
+            .setConnectionTimeout(config.connectTimeoutMs())
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+            .setName("emc-oplog-read-" + deploymentID()))
+        .with(new NetClientOptions().setConnectTimeout(config.connectTimeoutMs()).setTcpKeepAlive(true))
+        .connectingTo(config.connectOptions())
+        .using(vertx)
+        .build();
+
+    writeQueue = new WriteQueue(vertx, config.writeTimeoutMs(), config.maxQueuedWrites(), config.standbyRetryMs(),
+        (conn, error) -> leaderLock.connectionFailed(conn, error));
+    OplogWriter writer = new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
+    EntityManager entities = new EntityManager(pool, writeQueue, events, head);
+    ScanManager scans = new ScanManager(new ScanStore(pool), writeQueue, entities);
+    OplogReader reader = new OplogReader(pool, config.readMaxRows(), head);
+    ResumeTokenStore tokens = new ResumeTokenStore(pool);
+    scheduler = new JobScheduler(vertx);
+
+    leadership = new LeadershipCoordinator(writeQueue, head, events, () -> new ConsumerGroup(vertx)
+        .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
+        .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
+        .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
+        .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
+        .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
+        .handle(Addresses.ENTITIES_SET_STATUS, EntityStatusRequest.class, entities::setStatus));
+    leaderLock = new LeaderLock(vertx, config, leadership);
+    OplogHealthReporter health = new OplogHealthReporter(config, leaderLock, writeQueue, head, metrics, scheduler, pool);
+
+    return new SchemaMigrator(vertx, config).migrate()
+        .compose(applied -> {
+          readConsumers = new ConsumerGroup(vertx)
+              .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
+              .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
+              .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
+              .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
+              .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
+              .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh)
+              .handle(Addresses.OPLOG_HEALTH, HealthRequest.class, health::health)
+              .handleLocal(Addresses.OPLOG_LEADER_LOCAL, HealthRequest.class, health::leaderLocal);
+          return readConsumers.ready();
+        })
+        .compose(v -> {
+          Duration interval = Duration.ofMillis(config.entityRefreshIntervalMs());
+          // only the leader publishes the periodic refresh; standbys would duplicate it
+          scheduler.schedule(REFRESH_JOB, interval, interval,
+              ctx -> leaderLock.state() == LeaderState.LEADER ? entities.refreshAndPublish() : Future.succeededFuture());
+          return leaderLock.start();
+        })
+        .onSuccess(v -> LOG.info("oplog verticle started on node {}: {}", config.nodeId(), leaderLock.state().wireName()))
+        .onFailure(e -> {
+          LOG.error("oplog verticle failed to start: {}", e.toString());
+          scheduler.shutdown(Duration.ZERO);
+          if (readConsumers != null) {
+            readConsumers.unregisterAll();
+          }
+          pool.close();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<?>> steps = new ArrayList<>();
+    if (scheduler != null) {
+      steps.add(scheduler.shutdown(Duration.ofSeconds(5)));
+    }
+    if (leadership != null) {
+      steps.add(leadership.unregisterWriteConsumers());
+    }
+    if (readConsumers != null) {
+      steps.add(readConsumers.unregisterAll());
+    }
+    // let committed-in-progress and queued writes finish (bounded), then close the writer session,
+    // which releases the leader lock
+    Future<Void> drained = writeQueue == null ? Future.succeededFuture() : writeQueue.drain(STOP_DRAIN_MS);
+    steps.add(drained.eventually(() -> {
+      if (writeQueue != null) {
+        writeQueue.detach("oplog verticle stopped");
+      }
+      return leaderLock == null ? Future.succeededFuture() : leaderLock.stop();
+    }));
+    return Future.join(steps)
+        .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
+        .onComplete(ar -> LOG.info("oplog verticle stopped on node {}", config == null ? "?" : config.nodeId()));
+  }
+}

@@ -1,0 +1,93 @@
+package io.emcachers.oplog.health;
+
+import io.emcachers.core.jobs.JobScheduler;
+import io.emcachers.core.messages.HealthReply;
+import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.oplog.OplogConfig;
+import io.emcachers.oplog.support.EventPublisher;
+import io.emcachers.oplog.support.OplogMetrics;
+import io.emcachers.oplog.support.PgErrors;
+import io.emcachers.oplog.writer.LeaderLock;
+import io.emcachers.oplog.writer.LeaderState;
+import io.emcachers.oplog.writer.OplogHead;
+import io.emcachers.oplog.writer.WriteQueue;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Health of this node's oplog verticle: {@code emc.oplog.leader.local} (node-local: state
+ * leader / standby / disconnected, which the listener checks before streaming) and
+ * {@code emc.oplog.health} (clustered: the same plus last error, uptime, head id, jobs, totals).
+ * {@code ok} is false only while disconnected from PostgreSQL.
+ */
+public final class OplogHealthReporter {
+
+  private final OplogConfig config;
+  private final LeaderLock lock;
+  private final WriteQueue queue;
+  private final OplogHead head;
+  private final OplogMetrics metrics;
+  private final JobScheduler jobs;
+  private final Pool pool;
+  private final Instant startedAt = Instant.now();
+
+  public OplogHealthReporter(OplogConfig config, LeaderLock lock, WriteQueue queue, OplogHead head, OplogMetrics metrics, JobScheduler jobs, Pool pool) {
+    this.config = config;
+    this.lock = lock;
+    this.queue = queue;
+    this.head = head;
+    this.metrics = metrics;
+    this.jobs = jobs;
+    this.pool = pool;
+  }
+
+  public Future<HealthReply> leaderLocal(HealthRequest request) {
+    LeaderState state = lock.state();
+    return Future.succeededFuture(new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), base(state)));
+  }
+
+  public Future<HealthReply> health(HealthRequest request) {
+    return pool.query("SELECT coalesce(max(id), 0) AS head FROM oplog").execute()
+        .map(rows -> {
+          long h = rows.iterator().next().getLong("head");
+          head.advance(h);
+          return new JsonObject().put("head_id", h).put("postgres_reachable", true);
+        })
+        .otherwise(e -> new JsonObject().put("head_id", head.get()).put("postgres_reachable", false).put("read_error", PgErrors.describe(e)))
+        .map(extra -> {
+          LeaderState state = lock.state();
+          JsonArray jobList = new JsonArray();
+          jobs.stats().forEach(s -> jobList.add(s.toJson()));
+          JsonObject details = base(state)
+              .mergeIn(extra)
+              .put("uptime_ms", Duration.between(startedAt, Instant.now()).toMillis())
+              .put("started_at", startedAt.toString())
+              .put("postgres", config.describeTarget())
+              .put("leader_lock_key", config.leaderLockKey())
+              .put("consecutive_errors", lock.consecutiveErrors())
+              .put("queue_depth", queue.depth())
+              .put("writes_completed", queue.completed())
+              .put("batches_total", metrics.batchesTotal())
+              .put("append_failures_total", metrics.failuresTotal())
+              .put("appended_total", metrics.appendedTotal())
+              .put("staged_total", metrics.stagedTotal())
+              .put("dropped_total", metrics.droppedTotal())
+              .put("jobs", jobList);
+          return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), details);
+        });
+  }
+
+  private JsonObject base(LeaderState state) {
+    return new JsonObject()
+        .put("node", config.nodeId())
+        .put("state", state.wireName())
+        .put("leader", state == LeaderState.LEADER)
+        .put("since", lock.stateSince().toString())
+        .put("last_error", lock.lastError())
+        .put("last_error_at", lock.lastErrorAt() == null ? null : lock.lastErrorAt().toString());
+  }
+}

@@ -1,0 +1,93 @@
+package io.emcachers.oplog.read;
+
+import io.emcachers.core.bus.BusException;
+import io.emcachers.core.messages.OplogReadReply;
+import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.model.Oplog;
+import io.emcachers.core.model.Operation;
+import io.emcachers.oplog.support.PgErrors;
+import io.emcachers.oplog.writer.OplogHead;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code emc.oplog.read}: rows with {@code id > after} in id order, at most {@code limit} (capped
+ * at {@code oplog.read_max_rows}), optionally only some entities, plus the head id, from one
+ * statement (one snapshot). Uses the read pool, so it works on standby nodes too. Because the
+ * leader commits its transactions one at a time, a row that is not visible yet always gets an id
+ * above every visible one: reading {@code id > next_after} never skips a row.
+ */
+public final class OplogReader {
+
+  private static final String ROWS = "SELECT id, op, entity, doc_id, created_at, data FROM oplog WHERE id > $1";
+
+  static final String READ_ALL_SQL = """
+      SELECT h.head, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data
+      FROM (SELECT coalesce(max(id), 0) AS head FROM oplog) h
+      LEFT JOIN LATERAL (%s ORDER BY id LIMIT $2) o ON true
+      ORDER BY o.id
+      """.formatted(ROWS);
+
+  static final String READ_ENTITIES_SQL = """
+      SELECT h.head, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data
+      FROM (SELECT coalesce(max(id), 0) AS head FROM oplog) h
+      LEFT JOIN LATERAL (%s AND entity = ANY($3::text[]) ORDER BY id LIMIT $2) o ON true
+      ORDER BY o.id
+      """.formatted(ROWS);
+
+  private final Pool pool;
+  private final int maxRows;
+  private final OplogHead head;
+
+  public OplogReader(Pool pool, int maxRows, OplogHead head) {
+    this.pool = pool;
+    this.maxRows = maxRows;
+    this.head = head;
+  }
+
+  public Future<OplogReadReply> read(OplogReadRequest request) {
+    long after = request.after();
+    if (after < 0) {
+      throw BusException.badRequest("after must be >= 0, got " + after);
+    }
+    if (request.limit() < 1) {
+      throw BusException.badRequest("limit must be >= 1, got " + request.limit());
+    }
+    int limit = Math.min(request.limit(), maxRows);
+    List<String> entities = request.entities();
+    Future<io.vertx.sqlclient.RowSet<Row>> query;
+    if (entities == null) {
+      query = pool.preparedQuery(READ_ALL_SQL).execute(Tuple.of(after, limit));
+    } else {
+      if (entities.stream().anyMatch(e -> e == null)) {
+        throw BusException.badRequest("entities must not contain null");
+      }
+      query = pool.preparedQuery(READ_ENTITIES_SQL).execute(Tuple.of(after, limit, entities.toArray(String[]::new)));
+    }
+    return query.map(rows -> {
+      List<Oplog> list = new ArrayList<>(rows.size());
+      long headId = 0;
+      long nextAfter = after;
+      for (Row row : rows) {
+        headId = row.getLong("head");
+        Long id = row.getLong("id");
+        if (id == null) {
+          continue;
+        }
+        OffsetDateTime created = row.getOffsetDateTime("created_at");
+        Object data = row.getValue("data");
+        list.add(new Oplog(id, Operation.valueOf(row.getString("op")), row.getString("doc_id"),
+            created == null ? null : created.toInstant(), row.getString("entity"), data instanceof JsonObject o ? o : null));
+        nextAfter = id;
+      }
+      head.advance(headId);
+      return new OplogReadReply(list, headId, nextAfter);
+    }).recover(e -> Future.failedFuture(PgErrors.toBus("read oplog", e)));
+  }
+}

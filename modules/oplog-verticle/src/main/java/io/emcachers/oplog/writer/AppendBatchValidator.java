@@ -1,0 +1,163 @@
+package io.emcachers.oplog.writer;
+
+import io.emcachers.core.bus.BusException;
+import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.OplogEntry;
+import io.emcachers.core.model.Operation;
+import io.emcachers.oplog.support.OplogMetrics.EntityOp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks an {@code AppendBatch} completely before anything is written and encodes it into column
+ * arrays. Every problem fails the whole batch with BAD_REQUEST naming the offending entry.
+ */
+public final class AppendBatchValidator {
+
+  private final int maxEntries;
+
+  public AppendBatchValidator(int maxEntries) {
+    this.maxEntries = maxEntries;
+  }
+
+  /** Validates {@code batch}; throws {@link BusException} BAD_REQUEST on the first problem found. */
+  public EncodedBatch validateAndEncode(AppendBatch batch) {
+    String kind = batch.kind();
+    if (kind == null) {
+      throw bad("kind is required (" + AppendBatch.KIND_STREAM + " or " + AppendBatch.KIND_SCAN + ")");
+    }
+    if (!kind.equals(AppendBatch.KIND_STREAM) && !kind.equals(AppendBatch.KIND_SCAN)) {
+      throw bad("kind must be " + AppendBatch.KIND_STREAM + " or " + AppendBatch.KIND_SCAN + ", got '" + kind + "'");
+    }
+    List<OplogEntry> entries = batch.entries();
+    if (entries == null) {
+      throw bad("entries is required");
+    }
+    if (entries.size() > maxEntries) {
+      throw bad("batch has " + entries.size() + " entries, more than oplog.max_batch_entries (" + maxEntries + ")");
+    }
+    boolean scan = kind.equals(AppendBatch.KIND_SCAN);
+    String tokenJson = null;
+    String scanLastIdJson = null;
+    if (scan) {
+      if (blank(batch.scanEntity())) {
+        throw bad("scan_entity is required for a scan batch");
+      }
+      checkText("scan_entity", batch.scanEntity());
+      if (batch.scanLastId() == null) {
+        throw bad("scan_last_id is required for a scan batch");
+      }
+      scanLastIdJson = encodeJson("scan_last_id", batch.scanLastId());
+    } else if (batch.resumeToken() != null) {
+      if (blank(batch.stream())) {
+        throw bad("stream is required when resume_token is set");
+      }
+      checkText("stream", batch.stream());
+      tokenJson = encodeJson("resume_token", batch.resumeToken());
+    }
+
+    int n = entries.size();
+    String[] ops = new String[n];
+    String[] names = new String[n];
+    String[] docIds = new String[n];
+    String[] data = new String[n];
+    Map<EntityOp, Integer> perEntityOp = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      OplogEntry e = entries.get(i);
+      String at = "entries[" + i + "]";
+      if (e == null) {
+        throw bad(at + " is null");
+      }
+      Operation op = e.operation();
+      if (op == null) {
+        throw bad(at + ".operation is required (Upsert or Delete)");
+      }
+      if (blank(e.entity())) {
+        throw bad(at + ".entity is required");
+      }
+      checkText(at + ".entity", e.entity());
+      if (scan && !e.entity().equals(batch.scanEntity())) {
+        throw bad(at + ".entity must be the scan entity '" + batch.scanEntity() + "', got '" + e.entity() + "'");
+      }
+      if (e.docId() == null) {
+        throw bad(at + ".doc_id is required");
+      }
+      checkText(at + ".doc_id", e.docId());
+      if (op == Operation.Upsert && e.data() == null) {
+        throw bad(at + ": an Upsert needs data (the projected document)");
+      }
+      ops[i] = op.name();
+      names[i] = e.entity();
+      docIds[i] = e.docId();
+      data[i] = e.data() == null ? null : encodeJson(at + ".data", e.data());
+      perEntityOp.merge(new EntityOp(e.entity(), op.name()), 1, Integer::sum);
+    }
+    return new EncodedBatch(kind, scan ? null : batch.stream(), tokenJson, scan ? batch.scanEntity() : null, scanLastIdJson,
+        ops, names, docIds, data, perEntityOp);
+  }
+
+  private static String encodeJson(String field, JsonObject json) {
+    String text;
+    try {
+      text = json.encode();
+    } catch (RuntimeException ex) {
+      throw bad(field + " cannot be encoded as JSON: " + ex.getMessage());
+    }
+    // PostgreSQL jsonb cannot store U+0000; the escape only appears in the text when some string holds it.
+    if (text.contains("\\u0000") && containsNul(json)) {
+      throw bad(field + " contains a NUL character (\\u0000), which PostgreSQL jsonb cannot store");
+    }
+    return text;
+  }
+
+  private static boolean containsNul(Object value) {
+    if (value instanceof String s) {
+      return s.indexOf('\0') >= 0;
+    }
+    if (value instanceof JsonObject obj) {
+      for (Map.Entry<String, Object> entry : obj) {
+        if (entry.getKey().indexOf('\0') >= 0 || containsNul(entry.getValue())) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (value instanceof JsonArray arr) {
+      for (Object o : arr) {
+        if (containsNul(o)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (value instanceof Map<?, ?> map) {
+      return containsNul(new JsonObject(castMap(map)));
+    }
+    if (value instanceof List<?> list) {
+      return containsNul(new JsonArray(list));
+    }
+    return false;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Map<?, ?> map) {
+    return (Map<String, Object>) map;
+  }
+
+  private static void checkText(String field, String value) {
+    if (value.indexOf('\0') >= 0) {
+      throw bad(field + " contains a NUL character, which PostgreSQL text cannot store");
+    }
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  private static BusException bad(String message) {
+    return BusException.badRequest("invalid append batch: " + message);
+  }
+}

@@ -1,0 +1,254 @@
+package io.emcachers.oplog.writer;
+
+import io.emcachers.oplog.OplogConfig;
+import io.emcachers.oplog.support.Backoff;
+import io.emcachers.oplog.support.PgErrors;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the writer connection and leader election: connects (capped exponential backoff on
+ * failure, one "recovered" log line), then contends with {@code pg_try_advisory_lock(key)} on that
+ * same connection. Not obtained: standby, re-contend every {@code standby_retry_ms}. Obtained: leader
+ * until the session is lost; the lock is session-scoped, so a node whose connection closes can no
+ * longer write and another node takes over. A lost connection reports {@link LeaderState#DISCONNECTED},
+ * reconnects and contends again.
+ *
+ * <p>All callbacks run on the verticle's context.
+ */
+public final class LeaderLock {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaderLock.class);
+
+  /** Receives the state transitions. */
+  public interface Listener {
+    /** This node now holds the lock on {@code connection}; the returned future completes when it serves writes. */
+    Future<Void> onLeader(SqlConnection connection);
+
+    void onStandby();
+
+    /**
+     * The writer connection is gone (called once per transition out of leader or standby);
+     * {@code wasLeader} tells whether writes must stop.
+     */
+    void onDisconnected(boolean wasLeader, Throwable cause);
+  }
+
+  private final Vertx vertx;
+  private final OplogConfig config;
+  private final Listener listener;
+  private final Backoff backoff;
+  private final Promise<Void> firstDecision = Promise.promise();
+
+  private volatile LeaderState state = LeaderState.DISCONNECTED;
+  private volatile Instant stateSince = Instant.now();
+  private PgConnection connection;
+  private long generation;
+  private long timer = -1;
+  private boolean stopped;
+  private volatile String lastError;
+  private volatile Instant lastErrorAt;
+
+  public LeaderLock(Vertx vertx, OplogConfig config, Listener listener) {
+    this.vertx = vertx;
+    this.config = config;
+    this.listener = listener;
+    this.backoff = new Backoff(config.reconnectInitialBackoffMs(), config.reconnectMaxBackoffMs());
+  }
+
+  /** Starts connecting; completes once the first contention is decided (leader, standby or disconnected). */
+  public Future<Void> start() {
+    connect();
+    return firstDecision.future();
+  }
+
+  public LeaderState state() {
+    return state;
+  }
+
+  public Instant stateSince() {
+    return stateSince;
+  }
+
+  public String lastError() {
+    return lastError;
+  }
+
+  public Instant lastErrorAt() {
+    return lastErrorAt;
+  }
+
+  public int consecutiveErrors() {
+    return backoff.consecutiveErrors();
+  }
+
+  /**
+   * Reports that work on {@code failed} hit a dead or hung session: closes it (releasing the lock
+   * server-side) and reconnects. Ignored when {@code failed} is no longer the current connection.
+   */
+  public void connectionFailed(SqlConnection failed, Throwable cause) {
+    if (!stopped && failed != null && failed == connection) {
+      lost(cause);
+    }
+  }
+
+  /** Stops contending and closes the writer connection, which releases the lock. */
+  public Future<Void> stop() {
+    stopped = true;
+    generation++;
+    cancelTimer();
+    PgConnection c = connection;
+    connection = null;
+    firstDecision.tryComplete();
+    if (c == null) {
+      return Future.succeededFuture();
+    }
+    return c.close().otherwiseEmpty();
+  }
+
+  private void connect() {
+    long gen = ++generation;
+    Promise<PgConnection> attempt = Promise.promise();
+    long connectTimer = vertx.setTimer(config.connectTimeoutMs(),
+        id -> attempt.tryFail(new VertxException("connect to " + config.describeTarget() + " timed out after " + config.connectTimeoutMs() + " ms", true)));
+    PgConnection.connect(vertx, config.connectOptions()).onComplete(ar -> {
+      vertx.cancelTimer(connectTimer);
+      if (ar.succeeded() && !attempt.tryComplete(ar.result())) {
+        ar.result().close(); // too late: the attempt already timed out
+      } else if (ar.failed()) {
+        attempt.tryFail(ar.cause());
+      }
+    });
+    attempt.future().onComplete(ar -> {
+      if (stopped || gen != generation) {
+        if (ar.succeeded()) {
+          ar.result().close();
+        }
+        return;
+      }
+      if (ar.failed()) {
+        lost(ar.cause());
+        return;
+      }
+      PgConnection c = ar.result();
+      connection = c;
+      c.closeHandler(v -> {
+        if (!stopped && gen == generation) {
+          lost(new VertxException("writer connection closed", true));
+        }
+      });
+      c.exceptionHandler(e -> LOG.debug("oplog writer connection error: {}", e.toString()));
+      contend(gen);
+    });
+  }
+
+  private void contend(long gen) {
+    timer = -1;
+    PgConnection c = connection;
+    if (stopped || gen != generation || c == null) {
+      return;
+    }
+    // a session that stops answering (no FIN, e.g. a network partition) must not leave us in limbo
+    long watchdog = vertx.setTimer(Math.max(config.connectTimeoutMs(), config.standbyRetryMs()), id -> {
+      if (!stopped && gen == generation) {
+        lost(new VertxException("advisory lock query not answered within " + Math.max(config.connectTimeoutMs(), config.standbyRetryMs()) + " ms", true));
+      }
+    });
+    c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(config.leaderLockKey())).onComplete(ar -> {
+      vertx.cancelTimer(watchdog);
+      if (stopped || gen != generation) {
+        return;
+      }
+      if (ar.failed()) {
+        lost(ar.cause());
+        return;
+      }
+      int recovered = backoff.succeeded();
+      if (recovered > 0) {
+        LOG.info("oplog writer connection to {} recovered after {} consecutive error(s)", config.describeTarget(), recovered);
+      }
+      boolean obtained = Boolean.TRUE.equals(ar.result().iterator().next().getBoolean(0));
+      if (obtained) {
+        becomeLeader(gen, c);
+      } else {
+        if (state != LeaderState.STANDBY) {
+          LOG.info("oplog node {} is standby: advisory lock {} is held by another session; retrying every {} ms",
+              config.nodeId(), config.leaderLockKey(), config.standbyRetryMs());
+          setState(LeaderState.STANDBY);
+          listener.onStandby();
+        }
+        firstDecision.tryComplete();
+        timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
+      }
+    });
+  }
+
+  private void becomeLeader(long gen, PgConnection c) {
+    LOG.info("oplog node {} is the leader: holds advisory lock {} on {}", config.nodeId(), config.leaderLockKey(), config.describeTarget());
+    setState(LeaderState.LEADER);
+    Future<Void> ready;
+    try {
+      ready = listener.onLeader(c);
+    } catch (RuntimeException e) {
+      ready = Future.failedFuture(e);
+    }
+    ready.onComplete(ar -> {
+      if (ar.failed() && !stopped && gen == generation) {
+        LOG.warn("oplog leader could not start serving writes: {}", ar.cause().toString());
+        lost(ar.cause());
+      }
+      firstDecision.tryComplete();
+    });
+  }
+
+  private void lost(Throwable cause) {
+    generation++;
+    cancelTimer();
+    PgConnection c = connection;
+    connection = null;
+    if (c != null) {
+      c.close();
+    }
+    lastError = PgErrors.describe(cause);
+    lastErrorAt = Instant.now();
+    boolean wasLeader = state == LeaderState.LEADER;
+    long delay = backoff.failed();
+    if (wasLeader) {
+      LOG.warn("oplog leader lost its writer session ({}); write consumers unregistered; reconnecting in {} ms", lastError, delay);
+    } else {
+      LOG.warn("oplog writer connection to {} failed ({} consecutive error(s)): {}; retrying in {} ms",
+          config.describeTarget(), backoff.consecutiveErrors(), lastError, delay);
+    }
+    if (state != LeaderState.DISCONNECTED) {
+      setState(LeaderState.DISCONNECTED);
+      listener.onDisconnected(wasLeader, cause);
+    }
+    firstDecision.tryComplete();
+    timer = vertx.setTimer(delay, id -> {
+      timer = -1;
+      if (!stopped) {
+        connect();
+      }
+    });
+  }
+
+  private void setState(LeaderState next) {
+    state = next;
+    stateSince = Instant.now();
+  }
+
+  private void cancelTimer() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.emcachers.oplog.writer;
+
+import io.emcachers.core.bus.BusException;
+import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.AppendResult;
+import io.emcachers.oplog.support.EventPublisher;
+import io.emcachers.oplog.support.OplogMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Handles {@code emc.oplog.append}: validates the batch, then writes its entries and its progress
+ * (the stream's resume token, or the scan progress of the scanned entity) in ONE statement, so
+ * they commit atomically without extra round trips. The statement is a multi-row
+ * {@code INSERT ... SELECT FROM unnest($1::text[], ...) WITH ORDINALITY ... ORDER BY ord}: ids are
+ * assigned in batch order, and routing (oplog, staging, dropped) joins the entity's status as of
+ * the same snapshot. It runs on the {@link WriteQueue}, one transaction at a time.
+ */
+public final class OplogWriter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OplogWriter.class);
+
+  /** Metadata key of the resume-token map {@code {stream: token}}. */
+  public static final String RESUME_TOKEN_KEY = "mongo_resume_token";
+  /** Metadata key prefix of an entity's scan progress. */
+  public static final String SCAN_PROGRESS_PREFIX = "scan_progress:";
+
+  static final String INPUT =
+      "unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(op, entity, doc_id, data, ord)";
+
+  /** kind=stream: live/failed entities → oplog, pending/scanning → staging, unknown/deleted → dropped; token merged. */
+  static final String APPEND_STREAM_SQL = """
+      WITH input AS MATERIALIZED (
+        SELECT t.ord, t.op, t.entity, t.doc_id, t.data, e.status
+        FROM %s
+        LEFT JOIN entities e ON e.name = t.entity
+      ),
+      to_oplog AS (
+        INSERT INTO oplog (op, entity, doc_id, data)
+        SELECT op, entity, doc_id, data::jsonb FROM input WHERE status IN ('live', 'failed') ORDER BY ord
+        RETURNING id
+      ),
+      to_staging AS (
+        INSERT INTO oplog_staging (entity, op, doc_id, data)
+        SELECT entity, op, doc_id, data::jsonb FROM input WHERE status IN ('pending', 'scanning') ORDER BY ord
+        RETURNING seq
+      ),
+      token AS (
+        INSERT INTO metadata (key, value)
+        SELECT '%s', jsonb_build_object($5::text, $6::text::jsonb)
+        WHERE $6::text IS NOT NULL
+        ON CONFLICT (key) DO UPDATE SET value = metadata.value || EXCLUDED.value
+        RETURNING value
+      )
+      SELECT (SELECT count(*) FROM to_oplog) AS appended,
+             (SELECT coalesce(max(id), 0) FROM to_oplog) AS last_id,
+             (SELECT count(*) FROM to_staging) AS staged,
+             (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
+             ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token
+      """.formatted(INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
+
+  /** kind=scan: rows of a non-deleted entity → oplog; its scan progress stored; unknown/deleted → dropped. */
+  static final String APPEND_SCAN_SQL = """
+      WITH target AS (
+        SELECT name FROM entities WHERE name = $5::text AND status <> 'deleted'
+      ),
+      to_oplog AS (
+        INSERT INTO oplog (op, entity, doc_id, data)
+        SELECT t.op, t.entity, t.doc_id, t.data::jsonb
+        FROM %s
+        WHERE EXISTS (SELECT 1 FROM target)
+        ORDER BY t.ord
+        RETURNING id
+      ),
+      progress AS (
+        INSERT INTO metadata (key, value)
+        SELECT '%s' || $5::text, jsonb_build_object('last_id', $6::text::jsonb, 'scanned', $7::bigint)
+        WHERE EXISTS (SELECT 1 FROM target)
+        ON CONFLICT (key) DO UPDATE SET value = jsonb_build_object(
+          'last_id', EXCLUDED.value -> 'last_id',
+          'scanned', coalesce((metadata.value ->> 'scanned')::bigint, 0) + (EXCLUDED.value ->> 'scanned')::bigint)
+        RETURNING value
+      )
+      SELECT (SELECT count(*) FROM to_oplog) AS appended,
+             (SELECT coalesce(max(id), 0) FROM to_oplog) AS last_id,
+             0::bigint AS staged,
+             (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
+             NULL::text AS token,
+             (SELECT count(*) FROM progress) AS progress_rows
+      """.formatted(INPUT, SCAN_PROGRESS_PREFIX);
+
+  private final Vertx vertx;
+  private final WriteQueue queue;
+  private final AppendBatchValidator validator;
+  private final OplogHead head;
+  private final OplogMetrics metrics;
+  private final EventPublisher events;
+
+  public OplogWriter(Vertx vertx, WriteQueue queue, int maxBatchEntries, OplogHead head, OplogMetrics metrics, EventPublisher events) {
+    this.vertx = vertx;
+    this.queue = queue;
+    this.validator = new AppendBatchValidator(maxBatchEntries);
+    this.head = head;
+    this.metrics = metrics;
+    this.events = events;
+  }
+
+  /**
+   * Validates and appends {@code batch}; completes with the ack once committed, then publishes
+   * {@code OplogAppended} (when oplog rows were written). Fails BAD_REQUEST (nothing written) on
+   * invalid input, UNAVAILABLE when this node cannot write right now.
+   */
+  public Future<AppendResult> append(AppendBatch batch) {
+    EncodedBatch encoded = validator.validateAndEncode(batch);
+    long start = System.nanoTime();
+    Future<AppendResult> result = queue.submit("append", conn -> write(conn, encoded));
+    return result.andThen(ar -> {
+      if (ar.failed()) {
+        metrics.batchFailed();
+        return;
+      }
+      AppendResult r = ar.result();
+      int dropped = encoded.size() - r.appended() - r.staged();
+      metrics.batchCommitted(Duration.ofNanos(System.nanoTime() - start), encoded.perEntityOp(), r.appended(), r.staged(), dropped);
+      if (dropped > 0) {
+        LOG.debug("append: dropped {} entr(ies) of unknown or deleted entities", dropped);
+      }
+      if (r.appended() > 0) {
+        // after the reply (the ack) has been sent
+        vertx.runOnContext(v -> events.oplogAppended(r.headId()));
+      }
+    });
+  }
+
+  private Future<AppendResult> write(SqlConnection conn, EncodedBatch b) {
+    boolean scan = AppendBatch.KIND_SCAN.equals(b.kind());
+    Tuple params = Tuple.of(b.ops(), b.entities(), b.docIds(), b.data());
+    if (scan) {
+      params.addString(b.scanEntity()).addString(b.scanLastIdJson()).addLong((long) b.size());
+    } else {
+      params.addString(b.stream()).addString(b.resumeTokenJson());
+    }
+    return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL).execute(params).map(rows -> {
+      Row row = rows.iterator().next();
+      int appended = (int) (long) row.getLong("appended");
+      long lastId = row.getLong("last_id");
+      int staged = (int) (long) row.getLong("staged");
+      long headId = head.advance(Math.max(row.getLong("previous_head"), lastId));
+      JsonObject token = parseToken(row.getString("token"));
+      return new AppendResult(lastId, headId, appended, staged, b.stream(), token);
+    });
+  }
+
+  private static JsonObject parseToken(String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new BusException(ErrorCodes.INTERNAL, "stored resume token is not a JSON object: " + text);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package io.emcachers.oplog.writer;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import java.util.function.Function;
+
+/** Runs several statements on the writer connection as one transaction. */
+public final class Transactions {
+
+  private Transactions() {}
+
+  /** BEGIN, {@code work}, COMMIT; ROLLBACK (best effort) and the original failure when anything fails. */
+  public static <T> Future<T> inTransaction(SqlConnection conn, Function<SqlConnection, Future<T>> work) {
+    return conn.begin().compose(tx -> {
+      Future<T> result;
+      try {
+        result = work.apply(conn);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      return result.compose(
+          value -> tx.commit().map(value),
+          error -> rollbackQuietly(tx).compose(v -> Future.failedFuture(error)));
+    });
+  }
+
+  private static Future<Void> rollbackQuietly(Transaction tx) {
+    return tx.rollback().otherwiseEmpty();
+  }
+}

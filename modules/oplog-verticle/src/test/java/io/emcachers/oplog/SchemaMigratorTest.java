@@ -1,0 +1,88 @@
+package io.emcachers.oplog;
+
+import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.oplog.OplogTestSupport.exec;
+import static io.emcachers.oplog.OplogTestSupport.query;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.emcachers.devservices.DevPostgres;
+import io.emcachers.oplog.migration.SchemaMigrator;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(120)
+class SchemaMigratorTest {
+
+  @TempDir static Path dir;
+  static DevPostgres pg;
+  Vertx vertx;
+
+  @BeforeAll
+  static void startPostgres() {
+    pg = OplogTestSupport.startPostgres(dir);
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    pg.close();
+  }
+
+  @BeforeEach
+  void setUp() {
+    exec(pg, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    vertx = OplogTestSupport.newVertx();
+  }
+
+  @AfterEach
+  void tearDown() {
+    await(vertx.close());
+  }
+
+  @Test
+  void migrationsCreateTheSchemaAndRerunningIsANoOp() {
+    SchemaMigrator migrator = new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
+    assertEquals(1, await(migrator.migrate()), "V1 applied on an empty database");
+
+    Set<String> tables = query(pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").stream()
+        .map(r -> (String) r.get("table_name")).collect(Collectors.toSet());
+    assertEquals(Set.of("entities", "oplog", "oplog_staging", "metadata", "flyway_schema_history"), tables);
+
+    assertEquals(Map.of("name", "text", "shape", "jsonb", "status", "text", "version", "bigint",
+        "created_at", "timestamp with time zone", "updated_at", "timestamp with time zone"), columns("entities"));
+    assertEquals(Map.of("id", "bigint", "op", "text", "entity", "text", "doc_id", "text",
+        "created_at", "timestamp with time zone", "data", "jsonb"), columns("oplog"));
+    assertEquals(Map.of("seq", "bigint", "entity", "text", "op", "text", "doc_id", "text",
+        "created_at", "timestamp with time zone", "data", "jsonb"), columns("oplog_staging"));
+    assertEquals(Map.of("key", "text", "value", "jsonb"), columns("metadata"));
+
+    List<String> indexes = query(pg, "SELECT indexdef FROM pg_indexes WHERE tablename = 'oplog' ORDER BY indexname").stream()
+        .map(r -> (String) r.get("indexdef")).toList();
+    assertEquals(2, indexes.size(), indexes.toString());
+    assertEquals(true, indexes.stream().anyMatch(d -> d.contains("(entity, id)")), indexes.toString());
+    assertEquals(true, indexes.stream().anyMatch(d -> d.contains("oplog_pkey") && d.contains("(id)")), indexes.toString());
+    assertEquals("YES", query(pg, "SELECT is_identity FROM information_schema.columns WHERE table_name = 'oplog' AND column_name = 'id'")
+        .get(0).get("is_identity"));
+
+    exec(pg, "INSERT INTO entities (name, shape, status, version) VALUES ('kept', '{}', 'live', 1)");
+    assertEquals(0, await(migrator.migrate()), "re-running applies nothing");
+    assertEquals(0, await(new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg))).migrate()));
+    assertEquals(1L, OplogTestSupport.count(pg, "entities"), "data survives a re-run");
+    assertEquals(1L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+  }
+
+  private static Map<String, String> columns(String table) {
+    return query(pg, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '" + table + "'")
+        .stream().collect(Collectors.toMap(r -> (String) r.get("column_name"), r -> (String) r.get("data_type")));
+  }
+}

@@ -1,0 +1,233 @@
+package io.emcachers.replicator;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.model.Entity;
+import io.emcachers.core.model.Oplog;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Progress and lag of this node's replicator, per entity, and its state; publishes them on
+ * {@code emc.status} and answers the stats request. Event-loop confined.
+ *
+ * <p>Per entity, {@code last_applied_id} is the last oplog row of the entity in its cache, and the
+ * cache is complete up to {@code covered = max(node offset, last_applied_id)}. {@code lag_rows =
+ * head − covered}: oplog rows (of any entity) this cache has not been brought past yet, 0 exactly
+ * when it is caught up. {@code lag_seconds} is 0 when caught up, else now − created_at of the oldest
+ * unapplied row (known once that row was read; before, the time since the head moved past the offset).
+ */
+final class ProgressTracker {
+
+  static final String COMPONENT = "replicator";
+
+  private static final class EntityProgress {
+    long lastApplied;
+    long rowsApplied;
+  }
+
+  private final EventBus bus;
+  private final String nodeId;
+  private final Map<String, EntityProgress> entities = new HashMap<>();
+  private final Map<String, JsonObject> lastPublished = new HashMap<>();
+  private long head;
+  private long offset = -1;
+  private long rowsApplied;
+  private Instant oldestUnapplied;
+  private Instant aheadSince;
+  private String state = "starting";
+  private int consecutiveErrors;
+  private String lastError;
+  private Instant lastErrorAt;
+
+  ProgressTracker(EventBus bus, String nodeId) {
+    this.bus = bus;
+    this.nodeId = nodeId;
+  }
+
+  long head() {
+    return head;
+  }
+
+  long offset() {
+    return offset;
+  }
+
+  String state() {
+    return state;
+  }
+
+  void onHead(long h) {
+    if (h > head) {
+      head = h;
+    }
+    if (offset >= 0 && head > offset && aheadSince == null) {
+      aheadSince = Instant.now();
+    }
+  }
+
+  /** The position was (re)read: the node offset and, per entity, what its cache holds. */
+  void onRecovered(long nodeOffset, JsonObject cacheInfo) {
+    offset = nodeOffset;
+    entities.clear();
+    oldestUnapplied = null;
+    aheadSince = null;
+    if (cacheInfo != null) {
+      for (String name : cacheInfo.fieldNames()) {
+        JsonObject i = cacheInfo.getJsonObject(name);
+        if (i != null) {
+          entity(name).lastApplied = i.getLong("last_oplog_id", 0L);
+        }
+      }
+    }
+  }
+
+  void onBatchRead(List<Oplog> rows) {
+    if (oldestUnapplied == null && !rows.isEmpty() && rows.get(0).createdAt() != null) {
+      oldestUnapplied = rows.get(0).createdAt();
+    }
+  }
+
+  void onApplied(String name, long lastOplogId, int applied) {
+    EntityProgress p = entity(name);
+    p.lastApplied = Math.max(p.lastApplied, lastOplogId);
+    p.rowsApplied += applied;
+    rowsApplied += applied;
+  }
+
+  /** The node offset was committed after a batch; {@code lastRow} is the batch's last row (may be null). */
+  void onCommitted(long newOffset, Oplog lastRow) {
+    offset = newOffset;
+    if (head > offset) {
+      // the next unapplied row was created at or after the last applied one
+      oldestUnapplied = lastRow == null ? oldestUnapplied : lastRow.createdAt();
+      if (aheadSince == null) {
+        aheadSince = Instant.now();
+      }
+    } else {
+      oldestUnapplied = null;
+      aheadSince = null;
+    }
+  }
+
+  void onEntityDeleted(String name) {
+    entities.remove(name);
+    lastPublished.remove(name);
+  }
+
+  /** Records an error; returns true when the state changed. */
+  boolean onError(Throwable err, int errors) {
+    consecutiveErrors = errors;
+    lastError = String.valueOf(err.getMessage() == null ? err.toString() : err.getMessage());
+    lastErrorAt = Instant.now();
+    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, COMPONENT, null, "error",
+        new JsonObject().put("node", nodeId).put("error", lastError).put("consecutive_errors", errors).put("offset", offset)));
+    return setState("error");
+  }
+
+  void onSuccess() {
+    consecutiveErrors = 0;
+    setState(head > offset ? "catching_up" : "caught_up");
+  }
+
+  boolean setState(String newState) {
+    if (newState.equals(state)) {
+      return false;
+    }
+    String old = state;
+    state = newState;
+    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, COMPONENT, null, newState,
+        new JsonObject().put("node", nodeId).put("previous", old).put("offset", offset).put("head_id", head)));
+    return true;
+  }
+
+  private EntityProgress entity(String name) {
+    return entities.computeIfAbsent(name, n -> new EntityProgress());
+  }
+
+  long lagRows(String name) {
+    EntityProgress p = entities.get(name);
+    long covered = Math.max(Math.max(offset, 0), p == null ? 0 : p.lastApplied);
+    return Math.max(0, head - covered);
+  }
+
+  double lagSeconds(long lagRows) {
+    if (lagRows == 0) {
+      return 0;
+    }
+    Instant since = oldestUnapplied != null ? oldestUnapplied : aheadSince;
+    if (since == null) {
+      return 0;
+    }
+    return Math.max(0, Duration.between(since, Instant.now()).toMillis() / 1000.0);
+  }
+
+  JsonObject entityJson(String name, Entity e) {
+    EntityProgress p = entities.get(name);
+    long lag = lagRows(name);
+    return new JsonObject()
+        .put("last_applied_id", p == null ? 0 : p.lastApplied)
+        .put("head_id", head)
+        .put("lag_rows", lag)
+        .put("lag_seconds", lagSeconds(lag))
+        .put("rows_applied", p == null ? 0 : p.rowsApplied)
+        .put("status", lag == 0 ? "caught_up" : "catching_up")
+        .put("entity_status", e == null ? null : e.status().name());
+  }
+
+  /** {@code details} of the stats reply. */
+  JsonObject details(Map<String, Entity> active) {
+    JsonObject per = new JsonObject();
+    active.forEach((name, e) -> per.put(name, entityJson(name, e)));
+    long lag = Math.max(0, head - Math.max(offset, 0));
+    return new JsonObject()
+        .put("node", nodeId)
+        .put("state", state)
+        .put("head_id", head)
+        .put("offset", offset)
+        .put("lag_rows", lag)
+        .put("lag_seconds", lagSeconds(lag))
+        .put("rows_applied", rowsApplied)
+        .put("consecutive_errors", consecutiveErrors)
+        .put("last_error", lastError)
+        .put("last_error_at", lastErrorAt == null ? null : lastErrorAt.toString())
+        .put("entities", per);
+  }
+
+  /**
+   * Publishes progress events (type progress, component replicator, {@code data.node}) for the node
+   * (entity null) and for each entity whose numbers changed since its last event or that lags.
+   */
+  void publish(Map<String, Entity> active) {
+    active.forEach((name, e) -> {
+      JsonObject data = entityJson(name, e).put("node", nodeId);
+      publishIfChanged(name, data);
+    });
+    long lag = Math.max(0, head - Math.max(offset, 0));
+    JsonObject node = new JsonObject()
+        .put("node", nodeId)
+        .put("head_id", head)
+        .put("offset", offset)
+        .put("lag_rows", lag)
+        .put("lag_seconds", lagSeconds(lag))
+        .put("rows_applied", rowsApplied);
+    publishIfChanged(null, node);
+  }
+
+  private void publishIfChanged(String name, JsonObject data) {
+    JsonObject key = data.copy();
+    key.remove("lag_seconds");
+    boolean lagging = data.getLong("lag_rows", 0L) > 0;
+    if (!lagging && key.equals(lastPublished.get(name))) {
+      return;
+    }
+    lastPublished.put(name, key);
+    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, COMPONENT, name,
+        lagging ? "catching_up" : "caught_up", data));
+  }
+}

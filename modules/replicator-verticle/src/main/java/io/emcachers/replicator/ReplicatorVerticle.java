@@ -1,0 +1,147 @@
+package io.emcachers.replicator;
+
+import io.emcachers.cache.CacheRegistry;
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.jobs.JobScheduler;
+import io.emcachers.core.jobs.JobStats;
+import io.emcachers.core.messages.CacheEntityRequest;
+import io.emcachers.core.messages.EntityChanged;
+import io.emcachers.core.messages.HealthReply;
+import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.JobAccepted;
+import io.emcachers.core.messages.OplogAppended;
+import io.emcachers.core.model.EntityStatus;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replicator of a node: pulls the oplog after the node offset and applies it to the node's
+ * caches through the cache-db manager ({@link SyncLoop}); publishes progress and lag on
+ * {@code emc.status} ({@link ProgressTracker}); answers {@code emc.replicator.stats} and
+ * {@code emc.replicator.recreate} (node-local). Listens to {@code emc.oplog.appended} and
+ * {@code emc.entities.changed} cluster-wide.
+ */
+public final class ReplicatorVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicatorVerticle.class);
+  static final String JOB_STATUS = "replicator-status";
+  private static final int RECENT_JOBS = 20;
+
+  private ReplicatorConfig config;
+  private NodeOffsetStore offsets;
+  private EntityDirectory entities;
+  private ProgressTracker progress;
+  private SyncLoop loop;
+  private JobScheduler scheduler;
+  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  private final Deque<JsonObject> recreateJobs = new ArrayDeque<>();
+
+  @Override
+  public Future<?> start() {
+    config = ReplicatorConfig.fromJson(config());
+    EventBus bus = vertx.eventBus();
+    offsets = new NodeOffsetStore(config.metaDbPath());
+    entities = new EntityDirectory(bus);
+    progress = new ProgressTracker(bus, config.nodeId());
+    MeterRegistry meters = BackendRegistries.getDefaultNow() != null ? BackendRegistries.getDefaultNow() : Metrics.globalRegistry;
+    loop = new SyncLoop(vertx, context, config, offsets, entities, progress, meters);
+    scheduler = new JobScheduler(vertx);
+
+    MessageConsumer<Object> appended = bus.consumer(Addresses.OPLOG_APPENDED);
+    appended.handler(m -> {
+      if (m.body() instanceof OplogAppended a) {
+        progress.onHead(a.headId());
+        Long pos = loop.position();
+        if (pos == null || a.headId() > pos) {
+          loop.wake();
+        }
+      }
+    });
+    consumers.add(appended);
+    MessageConsumer<Object> changed = bus.consumer(Addresses.ENTITIES_CHANGED);
+    changed.handler(m -> {
+      if (m.body() instanceof EntityChanged ev && ev.entity() != null) {
+        entities.onChanged(ev);
+        if (EntityChanged.DELETED.equals(ev.change()) || ev.entity().status() == EntityStatus.deleted) {
+          progress.onEntityDeleted(ev.entity().name());
+        } else if (EntityChanged.CREATED.equals(ev.change())) {
+          loop.wake();
+        }
+      }
+    });
+    consumers.add(changed);
+    MessageConsumer<Object> stats = bus.localConsumer(Addresses.REPLICATOR_STATS);
+    stats.handler(m -> Bus.handle(m, HealthRequest.class, req -> Future.succeededFuture(stats())));
+    consumers.add(stats);
+    MessageConsumer<Object> recreate = bus.localConsumer(Addresses.REPLICATOR_RECREATE);
+    recreate.handler(m -> Bus.handle(m, CacheEntityRequest.class, this::recreate));
+    consumers.add(recreate);
+
+    // the offset store is opened (and meta.sqlite created) before the loop starts
+    return vertx.executeBlocking(offsets::read, false)
+        .compose(offset -> Future.join(consumers.stream().map(MessageConsumer::completion).toList()).map(offset))
+        .onSuccess(offset -> {
+          scheduler.schedule(JOB_STATUS, Duration.ofMillis(config.statusIntervalMs()), Duration.ofMillis(config.statusIntervalMs()),
+              ctx -> {
+                progress.publish(entities.active());
+                return Future.succeededFuture();
+              });
+          LOG.info("replicator {}: started, offset {} in {}, poll every {} ms, batches of {}", config.nodeId(), offset, offsets.path(),
+              config.pollIntervalMs(), config.readBatchSize());
+          loop.start();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<?>> all = new ArrayList<>();
+    consumers.forEach(c -> all.add(c.unregister()));
+    all.add(scheduler.shutdown(Duration.ofSeconds(5)));
+    all.add(loop.stop());
+    return Future.join(all)
+        .transform(x -> vertx.executeBlocking(() -> {
+          offsets.close();
+          return null;
+        }, false))
+        .onComplete(x -> {
+          progress.setState("stopped");
+          LOG.info("replicator {}: stopped at offset {}", config.nodeId(), loop.position());
+        });
+  }
+
+  private HealthReply stats() {
+    JsonObject details = progress.details(entities.active());
+    JsonArray jobs = new JsonArray();
+    scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
+    details.put("jobs", jobs).put("recreate_jobs", new JsonArray(new ArrayList<>(recreateJobs)));
+    return new HealthReply(ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state(), details);
+  }
+
+  /** Forwards to the cache-db manager, which rebuilds into a new file and swaps when caught up. */
+  private Future<JobAccepted> recreate(CacheEntityRequest req) {
+    String name = CacheRegistry.requireName(req.entity());
+    return Bus.request(vertx.eventBus(), Addresses.CACHE_REBUILD, new CacheEntityRequest(name), JobAccepted.class).onSuccess(job -> {
+      LOG.info("replicator {}: recreate of {} accepted as job {}", config.nodeId(), name, job.jobId());
+      recreateJobs.addFirst(new JsonObject().put("job_id", job.jobId()).put("entity", name).put("requested_at", Instant.now().toString()));
+      while (recreateJobs.size() > RECENT_JOBS) {
+        recreateJobs.removeLast();
+      }
+    });
+  }
+}

@@ -1,0 +1,86 @@
+package io.emcachers.replicator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.emcachers.cache.CacheConfig;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Config records: conf/config.json values, defaults, precise errors; and the backoff schedule. */
+class ConfigTest {
+
+  static JsonObject confJson() throws Exception {
+    // the repository's default configuration
+    Path conf = Path.of("../../conf/config.json");
+    return new JsonObject(Files.readString(conf));
+  }
+
+  @Test
+  void readsTheDefaultConfiguration() throws Exception {
+    JsonObject root = confJson();
+    ReplicatorConfig r = ReplicatorConfig.fromJson(root);
+    assertEquals(Path.of("./data"), r.dataDir());
+    assertEquals(1000, r.pollIntervalMs());
+    assertEquals(2000, r.readBatchSize());
+    assertEquals(200, r.initialBackoffMs());
+    assertEquals(10_000, r.maxBackoffMs());
+    assertEquals(1000, r.statusIntervalMs());
+    assertEquals(Path.of("./data/meta.sqlite"), r.metaDbPath());
+    assertFalse(r.nodeId().isBlank(), "null node_id falls back to the host name");
+    CacheConfig c = CacheConfig.fromJson(root);
+    assertEquals(300_000, c.idleExpiryMs());
+    assertEquals(60_000, c.cleanupIntervalMs());
+    assertEquals(1000, c.queryMaxRows());
+    assertEquals(5000, c.queryTimeoutMs());
+    assertEquals(Path.of("./data/dbs"), c.dbsDir());
+    assertEquals(r.nodeId(), c.nodeId());
+  }
+
+  @Test
+  void defaultsWhenSectionsAreMissing() {
+    ReplicatorConfig r = ReplicatorConfig.fromJson(new JsonObject().put("node_id", "n1"));
+    assertEquals(ReplicatorConfig.DEFAULT_READ_BATCH_SIZE, r.readBatchSize());
+    assertEquals("n1", r.nodeId());
+    CacheConfig c = CacheConfig.fromJson(new JsonObject().put("node_id", "n1").put("data_dir", "/tmp/x"));
+    assertEquals(CacheConfig.DEFAULT_IDLE_EXPIRY_MS, c.idleExpiryMs());
+    assertEquals(Path.of("/tmp/x/dbs"), c.dbsDir());
+  }
+
+  @Test
+  void badValuesFailWithPreciseMessages() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ReplicatorConfig.fromJson(new JsonObject().put("replicator", new JsonObject().put("read_batch_size", 0))));
+    assertEquals("replicator.read_batch_size must be >= 1, got 0", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> ReplicatorConfig.fromJson(new JsonObject().put("replicator", new JsonObject().put("initial_backoff_ms", 500).put("max_backoff_ms", 100))));
+    assertEquals("replicator.max_backoff_ms must be >= 500, got 100", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> CacheConfig.fromJson(new JsonObject().put("cache", new JsonObject().put("query_max_rows", "many"))));
+    assertEquals("cache.query_max_rows must be an integer, got many", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(new JsonObject().put("node_id", "")));
+    assertEquals("node_id must be a non-empty string or null, got ", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(new JsonObject().put("cache", "x")));
+    assertEquals("cache must be an object, got x", e.getMessage());
+  }
+
+  @Test
+  void backoffDoublesUpToTheCap() {
+    Backoff b = new Backoff(100, 1000);
+    assertEquals(100, b.onError());
+    assertEquals(200, b.onError());
+    assertEquals(400, b.onError());
+    assertEquals(800, b.onError());
+    assertEquals(1000, b.onError());
+    for (int i = 0; i < 100; i++) {
+      assertEquals(1000, b.onError());
+    }
+    assertEquals(105, b.consecutiveErrors());
+    assertEquals(105, b.onSuccess());
+    assertEquals(0, b.onSuccess());
+    assertEquals(100, b.onError());
+  }
+}

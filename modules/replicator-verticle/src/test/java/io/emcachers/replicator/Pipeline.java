@@ -1,0 +1,224 @@
+package io.emcachers.replicator;
+
+import io.emcachers.cache.CacheDbVerticle;
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.bus.Codecs;
+import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.AppendResult;
+import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.EntityStatusRequest;
+import io.emcachers.core.messages.EntityUpsertRequest;
+import io.emcachers.core.messages.OplogEntry;
+import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.model.Entity;
+import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.model.Operation;
+import io.emcachers.devservices.DevPostgres;
+import io.emcachers.oplog.OplogVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The pipeline under test in one Vert.x: the real oplog verticle on a real PostgreSQL, the cache-db
+ * manager and the replicator on a data dir. Status events are recorded.
+ */
+final class Pipeline implements AutoCloseable {
+
+  static final long TIMEOUT_S = 60;
+
+  final Vertx vertx;
+  final DevPostgres pg;
+  final List<StatusEvent> events = new CopyOnWriteArrayList<>();
+  private String oplogId;
+  private String cacheId;
+  private String replicatorId;
+  JsonObject root;
+
+  Pipeline(DevPostgres pg, Path dataDir) {
+    this.pg = pg;
+    this.vertx = Vertx.vertx();
+    Codecs.registerAll(vertx.eventBus());
+    vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
+      if (m.body() instanceof StatusEvent ev) {
+        events.add(ev);
+      }
+    });
+    root = rootConfig(pg, dataDir);
+  }
+
+  /** conf/config.json's shape with fast test timings. */
+  static JsonObject rootConfig(DevPostgres pg, Path dataDir) {
+    return new JsonObject()
+        .put("node_id", "node-a")
+        .put("data_dir", dataDir.toString())
+        .put("postgres", new JsonObject().put("url", pg.url()).put("pool_size", 4).put("connect_timeout_ms", 2000))
+        .put("oplog", new JsonObject().put("standby_retry_ms", 200).put("entity_refresh_interval_ms", 60_000)
+            .put("reconnect_initial_backoff_ms", 50).put("reconnect_max_backoff_ms", 500))
+        .put("replicator", new JsonObject().put("poll_interval_ms", 500).put("read_batch_size", 500).put("initial_backoff_ms", 50)
+            .put("max_backoff_ms", 400).put("status_interval_ms", 100))
+        .put("cache", new JsonObject().put("idle_expiry_ms", 300_000).put("cleanup_interval_ms", 60_000).put("query_max_rows", 1000)
+            .put("query_timeout_ms", 5000));
+  }
+
+  Pipeline startOplog() {
+    oplogId = await(vertx.deployVerticle(new OplogVerticle(), new DeploymentOptions().setConfig(root)));
+    return this;
+  }
+
+  Pipeline startCache() {
+    cacheId = await(vertx.deployVerticle(new CacheDbVerticle(), new DeploymentOptions().setConfig(root)));
+    return this;
+  }
+
+  Pipeline startReplicator() {
+    replicatorId = await(vertx.deployVerticle(new ReplicatorVerticle(), new DeploymentOptions().setConfig(root)));
+    return this;
+  }
+
+  Pipeline startAll() {
+    return startOplog().startCache().startReplicator();
+  }
+
+  void stopReplicator() {
+    await(vertx.undeploy(replicatorId));
+    replicatorId = null;
+  }
+
+  void stopCache() {
+    await(vertx.undeploy(cacheId));
+    cacheId = null;
+  }
+
+  /** Points cache-db and replicator at another data dir and node id (takes effect at their next start). */
+  void useDataDir(Path dir, String nodeId) {
+    root.put("data_dir", dir.toString()).put("node_id", nodeId);
+  }
+
+  @Override
+  public void close() {
+    await(vertx.close());
+  }
+
+  // ---------------------------------------------------------------- bus helpers
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new RuntimeException(e.getCause());
+    } catch (InterruptedException | TimeoutException e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  <R> R request(String address, Object body, Class<R> replyType) {
+    return await(Bus.request(vertx.eventBus(), address, body, replyType));
+  }
+
+  ReplyException failure(String address, Object body) {
+    try {
+      Object reply = await(vertx.eventBus().request(address, body)).body();
+      throw new AssertionError("expected " + address + " to fail, got " + reply);
+    } catch (ReplyException e) {
+      return e;
+    }
+  }
+
+  /** Columns as name:Type pairs, path = name. */
+  static JsonObject definition(String name, String... columns) {
+    JsonArray cols = new JsonArray();
+    for (String c : columns) {
+      String[] p = c.split(":");
+      cols.add(new JsonObject().put("name", p[0]).put("type", p[1]).put("path", p[0]));
+    }
+    return new JsonObject().put("name", name)
+        .put("shape", new JsonObject().put("entity_name", name).put("source_name", name + "_src").put("columns", cols));
+  }
+
+  Entity createLive(String name, String... columns) {
+    request(Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition(name, columns)), EntityReply.class);
+    return setLive(name);
+  }
+
+  Entity setLive(String name) {
+    return request(Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, EntityStatus.live, "test"), EntityReply.class).entity();
+  }
+
+  AppendResult append(OplogEntry... entries) {
+    return append(List.of(entries));
+  }
+
+  AppendResult append(List<OplogEntry> entries) {
+    return request(Addresses.OPLOG_APPEND, AppendBatch.stream("test", new JsonObject().put("_data", "t" + System.nanoTime()), entries),
+        AppendResult.class);
+  }
+
+  static OplogEntry up(String entity, String docId, JsonObject data) {
+    return new OplogEntry(Operation.Upsert, entity, docId, data);
+  }
+
+  static OplogEntry del(String entity, String docId) {
+    return new OplogEntry(Operation.Delete, entity, docId, null);
+  }
+
+  // ---------------------------------------------------------------- PostgreSQL and SQLite inspection
+
+  static void resetTables(DevPostgres pg) {
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl()); Statement st = c.createStatement()) {
+      st.execute("""
+          DO $$ BEGIN
+            IF to_regclass('public.oplog') IS NOT NULL THEN
+              TRUNCATE entities, oplog, oplog_staging, metadata RESTART IDENTITY;
+            END IF;
+          END $$""");
+    } catch (SQLException e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  /** Rows of {@code sql} on a SQLite file through a plain JDBC connection (another reader), or null when it fails. */
+  static List<Map<String, Object>> sqlite(Path file, String sql) {
+    if (!java.nio.file.Files.exists(file)) {
+      return null;
+    }
+    org.sqlite.SQLiteConfig ro = new org.sqlite.SQLiteConfig();
+    ro.setReadOnly(true);
+    try (Connection c = ro.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+         Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      List<Map<String, Object>> out = new ArrayList<>();
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int i = 1; i <= n; i++) {
+          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+        }
+        out.add(row);
+      }
+      return out;
+    } catch (SQLException e) {
+      return null;
+    }
+  }
+}
