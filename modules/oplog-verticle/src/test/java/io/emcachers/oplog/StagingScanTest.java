@@ -188,6 +188,6 @@ class StagingScanTest {
     assertEquals(EntityStatus.live, live.entity().status());
     assertEquals(0, count(pg, "oplog_staging"));
     assertEquals(List.of("a", "b"), query(pg, "SELECT doc_id FROM oplog ORDER BY id").stream().map(m -> m.get("doc_id")).toList());
-    assertTrue(true);
+    assertTrue(changes.stream().anyMatch(c -> c.change().equals(EntityChanged.STATUS_CHANGED) && c.entity().name().equals("direct")));
   }
 }

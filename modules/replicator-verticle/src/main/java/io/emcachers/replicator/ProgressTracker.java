@@ -21,6 +21,8 @@ import java.util.Map;
  * head − covered}: oplog rows (of any entity) this cache has not been brought past yet, 0 exactly
  * when it is caught up. {@code lag_seconds} is 0 when caught up, else now − created_at of the oldest
  * unapplied row (known once that row was read; before, the time since the head moved past the offset).
+ * {@code rows_applied} counts rows this replicator's batches wrote; {@code rows_skipped} rows the
+ * cache already held (a replay, or rows a rebuild of the cache had already read from the oplog).
  */
 final class ProgressTracker {
 
@@ -29,6 +31,7 @@ final class ProgressTracker {
   private static final class EntityProgress {
     long lastApplied;
     long rowsApplied;
+    long rowsSkipped;
   }
 
   private final EventBus bus;
@@ -93,10 +96,11 @@ final class ProgressTracker {
     }
   }
 
-  void onApplied(String name, long lastOplogId, int applied) {
+  void onApplied(String name, long lastOplogId, int applied, int skipped) {
     EntityProgress p = entity(name);
     p.lastApplied = Math.max(p.lastApplied, lastOplogId);
     p.rowsApplied += applied;
+    p.rowsSkipped += skipped;
     rowsApplied += applied;
   }
 
@@ -176,6 +180,7 @@ final class ProgressTracker {
         .put("lag_rows", lag)
         .put("lag_seconds", lagSeconds(lag))
         .put("rows_applied", p == null ? 0 : p.rowsApplied)
+        .put("rows_skipped", p == null ? 0 : p.rowsSkipped)
         .put("status", lag == 0 ? "caught_up" : "catching_up")
         .put("entity_status", e == null ? null : e.status().name());
   }

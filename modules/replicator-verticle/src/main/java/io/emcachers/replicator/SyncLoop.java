@@ -244,7 +244,7 @@ final class SyncLoop {
   private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows) {
     return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, applyOptions)
         .onSuccess(r -> {
-          progress.onApplied(entity.name(), r.lastOplogId(), r.applied());
+          progress.onApplied(entity.name(), r.lastOplogId(), r.applied(), r.skipped());
           if (r.applied() > 0) {
             Counter.builder("emc_replicator_rows_applied_total").tag("entity", entity.name()).register(meters).increment(r.applied());
           }

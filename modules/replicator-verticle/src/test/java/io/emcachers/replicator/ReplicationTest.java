@@ -208,7 +208,9 @@ class ReplicationTest {
     JsonObject e = details.getJsonObject("entities").getJsonObject("items");
     assertEquals(second.lastId(), e.getLong("last_applied_id"));
     assertEquals(0L, e.getLong("lag_rows"));
-    assertEquals(5L, e.getLong("rows_applied"));
+    // the first batch built the new cache from the oplog (its rows then count as skipped)
+    assertEquals(5L, e.getLong("rows_applied") + e.getLong("rows_skipped"));
+    assertEquals(2L, e.getLong("rows_applied"));
     assertEquals("caught_up", e.getString("status"));
     assertTrue(details.getJsonArray("jobs").size() >= 1);
   }
@@ -506,7 +508,7 @@ class ReplicationTest {
     p.startAll();
     p.createLive("items", ITEM_COLUMNS);
     awaitOffset(dataDir, p.append(up("items", "a", item("a", 1, 1.0, true, null, null))).lastId());
-    await().atMost(WAIT).until(() -> progress("items").anyMatch(e -> e.data().getLong("lag_rows") == 0 && e.data().getLong("rows_applied") == 1));
+    await().atMost(WAIT).until(() -> progress("items").anyMatch(e -> e.data().getLong("lag_rows") == 0 && e.data().getLong("last_applied_id") > 0));
 
     // the cache-db manager goes away: applies fail, the replicator backs off and lags
     p.stopCache();
