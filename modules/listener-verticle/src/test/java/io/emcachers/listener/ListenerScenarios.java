@@ -155,7 +155,11 @@ abstract class ListenerScenarios {
     await(mongo.replaceDocuments("crud_src", new JsonObject().put("_id", "b"), new JsonObject().put("name", "BETA").put("n", 20)));
     await(mongo.removeDocuments("crud_src", new JsonObject().put("_id", "a")));
 
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "crud").size() >= 5);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> oplog(vertx, "crud").size() >= 5);
+    } catch (RuntimeException e) {
+      throw new AssertionError("health: " + health(vertx).toJson().encodePrettily(), e);
+    }
     List<Oplog> rows = oplog(vertx, "crud");
     List<String> ops = rows.stream().map(r -> r.operation().name() + ":" + r.docId()).toList();
     assertEquals(List.of("Upsert:a", "Upsert:b", "Upsert:a", "Upsert:b", "Delete:a"), ops);

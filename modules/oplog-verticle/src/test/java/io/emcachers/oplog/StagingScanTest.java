@@ -190,4 +190,32 @@ class StagingScanTest {
     assertEquals(List.of("a", "b"), query(pg, "SELECT doc_id FROM oplog ORDER BY id").stream().map(m -> m.get("doc_id")).toList());
     assertTrue(changes.stream().anyMatch(c -> c.change().equals(EntityChanged.STATUS_CHANGED) && c.entity().name().equals("direct")));
   }
+
+  @Test
+  void aRescanDeletesDocumentsItProvedGoneFromTheSource() {
+    createLiveEntity(vertx, "people");
+    append(vertx, AppendBatch.stream("people_src", null, List.of(
+        upsert("people", "a", doc("a")), upsert("people", "b", doc("b")), upsert("people", "c", doc("c")),
+        upsert("people", "d", doc("d")), delete("people", "e"))));
+    // History was lost (e.g. invalid resume token): the entity is re-scanned.
+    request(vertx, Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest("people", EntityStatus.scanning, "resume token lost"), EntityReply.class);
+    // While scanning, a streamed delete of d arrives (staged); the scan sees only a and c.
+    append(vertx, AppendBatch.stream("people_src", null, List.of(delete("people", "d"))));
+    append(vertx, AppendBatch.scan("people", new JsonObject().put("v", "c"), List.of(upsert("people", "a", doc("a2")), upsert("people", "c", doc("c2")))));
+    ScanEndReply end = request(vertx, Addresses.OPLOG_SCAN_END, new ScanEndRequest("people"), ScanEndReply.class);
+    assertEquals(EntityStatus.live, end.entity().status());
+
+    List<String> tail = query(pg, "SELECT op || ':' || doc_id AS r FROM oplog WHERE entity = 'people' AND id > 5 ORDER BY id").stream()
+        .map(m -> (String) m.get("r")).toList();
+    // b vanished without an event: the scan end appends its delete, after the scan rows and before the staged rows.
+    assertEquals(List.of("Upsert:a", "Upsert:c", "Delete:b", "Delete:d"), tail);
+    assertNull(metadata(pg, "scan_start:people"), "the scan start is forgotten once the scan ends");
+
+    // A later scan of a new entity appends no deletes: nothing of it existed before its scan.
+    createEntity(vertx, "fresh");
+    request(vertx, Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest("fresh", EntityStatus.scanning, null), EntityReply.class);
+    append(vertx, AppendBatch.scan("fresh", new JsonObject().put("v", 1), List.of(upsert("fresh", "x", doc("x")))));
+    request(vertx, Addresses.OPLOG_SCAN_END, new ScanEndRequest("fresh"), ScanEndReply.class);
+    assertEquals(0, count(pg, "oplog WHERE entity = 'fresh' AND op = 'Delete'"));
+  }
 }

@@ -264,16 +264,6 @@ public final class CacheDb {
     (op == Operation.Delete ? delete : upsert).executeBatch();
   }
 
-  /** Records a newer entity version with the same shape (status changes bump the version). */
-  void recordEntityVersion(long version) throws SQLException {
-    if (writer != null && version > writerMeta.entityVersion()) {
-      metaUpsert.setString(1, CacheSchema.META_ENTITY_VERSION);
-      metaUpsert.setString(2, Long.toString(version));
-      metaUpsert.executeUpdate();
-      writerMeta = new Meta(writerMeta.shape(), writerMeta.shapeHash(), version, writerMeta.lastOplogId());
-    }
-  }
-
   /**
    * Makes a (rebuilt) file self-contained for a move: checkpoints the whole WAL into the main file
    * and closes it (the last connection to close removes the -wal and -shm files). The file stays in

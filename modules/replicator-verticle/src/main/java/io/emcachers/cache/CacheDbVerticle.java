@@ -213,11 +213,11 @@ public final class CacheDbVerticle extends VerticleBase {
     String name = e.name();
     RebuildJob running = rebuilds.get(name);
     if (running != null) {
-      boolean sameShape = running.entity().shape().hash().equals(e.shape().hash());
-      if (sameShape && (running.mode().blocksApplies() || mode == RebuildJob.Mode.RECREATE)) {
+      // the same shape: once the running job swaps, the file is what the caller needs
+      if (running.entity().shape().hash().equals(e.shape().hash())) {
         return running;
       }
-      // another shape or a stronger mode: let the running one finish, then rebuild again
+      // another shape: let the running one finish, then rebuild again
       RebuildJob next = new RebuildJob(e, mode, registry, workers, bus, context, config);
       running.future().onComplete(x -> startJob(next));
       return next;

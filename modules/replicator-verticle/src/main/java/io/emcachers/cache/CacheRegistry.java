@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -385,10 +384,5 @@ public final class CacheRegistry {
     } catch (IOException e) {
       throw new UncheckedIOException("could not remove " + dir, e);
     }
-  }
-
-  /** A plain read-only connection to a cache file, for tests and tools. */
-  public static Connection openReadOnly(Path file) throws SQLException {
-    return SqliteConnections.openReadOnly(file);
   }
 }

@@ -167,9 +167,15 @@ public final class EntityManager {
     return EntityStore.find(conn, name).compose(existing -> {
       Entity previous = existing.filter(e -> e.status() != EntityStatus.deleted)
           .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-      Future<ScanStore.Moved> moved = target == EntityStatus.live
-          ? ScanStore.moveStaged(conn, name)
-          : Future.succeededFuture(new ScanStore.Moved(0, 0));
+      Future<ScanStore.Moved> moved;
+      if (target == EntityStatus.live) {
+        moved = ScanStore.appendOrphanDeletes(conn, name).compose(orphans -> ScanStore.moveStaged(conn, name)
+            .map(m -> new ScanStore.Moved(m.moved() + orphans.moved(), Math.max(m.headId(), orphans.headId()))));
+      } else if (target == EntityStatus.scanning) {
+        moved = ScanStore.recordStart(conn, name).map(v -> new ScanStore.Moved(0, 0));
+      } else {
+        moved = Future.succeededFuture(new ScanStore.Moved(0, 0));
+      }
       return moved.compose(m -> {
         if (previous.status() == target) {
           return Future.succeededFuture(new Transition(previous, previous, m.moved(), m.headId()));

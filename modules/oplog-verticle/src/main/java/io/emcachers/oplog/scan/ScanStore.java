@@ -32,6 +32,32 @@ public final class ScanStore {
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head
       """;
 
+  /**
+   * A (re-)scan's deletes: documents whose latest row at scan start was an upsert, that the scan did
+   * not upsert again and that no streamed (staged) entry mentions, are gone from the source — they
+   * were deleted while history was unavailable or before the re-scan. Emitting their deletes makes
+   * caches converge after a lost resume position, not only gain rows.
+   */
+  static final String ORPHAN_DELETES_SQL = """
+      WITH prev AS (
+        SELECT DISTINCT ON (doc_id) doc_id, op FROM oplog WHERE entity = $1 AND id <= $2 ORDER BY doc_id, id DESC
+      ),
+      seen AS (
+        SELECT doc_id FROM oplog WHERE entity = $1 AND id > $2
+        UNION
+        SELECT doc_id FROM oplog_staging WHERE entity = $1
+      ),
+      ins AS (
+        INSERT INTO oplog (op, entity, doc_id, data)
+        SELECT 'Delete', $1, prev.doc_id, NULL
+        FROM prev LEFT JOIN seen ON seen.doc_id = prev.doc_id
+        WHERE prev.op = 'Upsert' AND seen.doc_id IS NULL
+        ORDER BY prev.doc_id
+        RETURNING id
+      )
+      SELECT count(*) AS deleted, coalesce(max(id), 0) AS last_id FROM ins
+      """;
+
   /** Result of {@link #moveStaged}: rows moved and the oplog head after them. */
   public record Moved(int moved, long headId) {}
 
@@ -43,6 +69,42 @@ public final class ScanStore {
 
   public static String progressKey(String entity) {
     return OplogWriter.SCAN_PROGRESS_PREFIX + entity;
+  }
+
+  /** Metadata key holding the oplog head at the moment the entity entered {@code scanning}. */
+  public static String startKey(String entity) {
+    return "scan_start:" + entity;
+  }
+
+  /**
+   * Inside the caller's transaction: remembers the oplog head as this scan's start, unless a scan of
+   * the entity already started (a restarted scan continues and keeps its original start).
+   */
+  public static Future<Void> recordStart(SqlConnection conn, String entity) {
+    return conn.preparedQuery("INSERT INTO metadata (key, value) SELECT $1, jsonb_build_object('start_id', coalesce(max(id), 0)) FROM oplog"
+            + " ON CONFLICT (key) DO NOTHING")
+        .execute(Tuple.of(startKey(entity))).mapEmpty();
+  }
+
+  /**
+   * Inside the caller's transaction, before the staged rows move: appends the deletes of documents
+   * the scan proved gone (see {@link #ORPHAN_DELETES_SQL}) and forgets the scan start. Returns the
+   * deletes appended and the last id written (0 when none).
+   */
+  public static Future<Moved> appendOrphanDeletes(SqlConnection conn, String entity) {
+    return conn.preparedQuery("DELETE FROM metadata WHERE key = $1 RETURNING (value->>'start_id')::bigint AS start_id")
+        .execute(Tuple.of(startKey(entity)))
+        .compose(rows -> {
+          RowIterator<Row> it = rows.iterator();
+          if (!it.hasNext()) {
+            return Future.succeededFuture(new Moved(0, 0));
+          }
+          long start = it.next().getLong("start_id");
+          return conn.preparedQuery(ORPHAN_DELETES_SQL).execute(Tuple.of(entity, start)).map(r -> {
+            Row row = r.iterator().next();
+            return new Moved((int) (long) row.getLong("deleted"), row.getLong("last_id"));
+          });
+        });
   }
 
   /** {@code emc.oplog.scan.state}: the stored progress, or (entity, null, 0) when none. */
@@ -74,8 +136,8 @@ public final class ScanStore {
     });
   }
 
-  /** Inside the caller's transaction: forgets the entity's scan progress. */
+  /** Inside the caller's transaction: forgets the entity's scan progress and scan start. */
   public static Future<Void> deleteProgress(SqlConnection conn, String entity) {
-    return conn.preparedQuery("DELETE FROM metadata WHERE key = $1").execute(Tuple.of(progressKey(entity))).mapEmpty();
+    return conn.preparedQuery("DELETE FROM metadata WHERE key = $1 OR key = $2").execute(Tuple.of(progressKey(entity), startKey(entity))).mapEmpty();
   }
 }
