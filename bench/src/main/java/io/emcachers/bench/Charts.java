@@ -11,7 +11,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** The streaming latency chart: one cumulative distribution per rate, latency on a log axis. */
+/** The streaming latency chart: one cumulative distribution per rate. */
 final class Charts {
 
   private Charts() {}
@@ -22,10 +22,11 @@ final class Charts {
         .title(String.format("Source write → visible in SQLite, %.0f changes/s for %.0f s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
             base.targetRate(), base.seconds(), Percentiles.ms(base.latency().at(0.5)), Percentiles.ms(base.latency().at(0.95)),
             Percentiles.ms(base.latency().at(0.99)), Percentiles.ms(base.latency().max())))
-        .xAxisTitle("latency (ms, log scale)   —   " + subtitle)
+        .xAxisTitle("latency from source write to visible in SQLite (ms)   —   " + subtitle)
         .yAxisTitle("% of changes visible within")
         .build();
-    chart.getStyler().setXAxisLogarithmic(true);
+    chart.getStyler().setXAxisMin(0.0);
+    chart.getStyler().setXAxisDecimalPattern("#,##0");
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
     chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(13f));
     chart.getStyler().setYAxisMin(0.0);

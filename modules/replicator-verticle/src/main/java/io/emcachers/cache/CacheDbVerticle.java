@@ -13,7 +13,6 @@ import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
-import io.emcachers.core.messages.CacheRowsReply;
 import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.EntityListReply;
 import io.emcachers.core.messages.EntityListRequest;
@@ -34,7 +33,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -55,9 +53,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The cache-db manager of a node: owns {@code {data_dir}/dbs/{entity}/db.sqlite}, applies batches
  * ({@code emc.cache.apply}), serves reads ({@code emc.cache.doc|page|query|info|health}), drops and
- * rebuilds caches. Every {@code emc.cache.*} consumer is node-local. A clustered consumer on
- * {@code emc.cache.query.ENTITY} is registered for each entity whose cache this node serves (see
- * {@link #serve}). SQLite work runs on a small worker pool, never on the event loop.
+ * rebuilds caches ({@link RebuildJob}). Every {@code emc.cache.*} consumer is node-local. A clustered
+ * consumer on {@code emc.cache.query.ENTITY} is registered for each entity whose cache this node
+ * serves ({@link ReadAddresses} has the rule). SQLite work runs on a small worker pool, never on the
+ * event loop.
  */
 public final class CacheDbVerticle extends VerticleBase {
 
@@ -74,8 +73,8 @@ public final class CacheDbVerticle extends VerticleBase {
   private JobScheduler scheduler;
   private EventBus bus;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  /** Per-entity clustered read consumers of the caches this node serves. */
-  private final Map<String, MessageConsumer<Object>> serving = new HashMap<>();
+  private CacheReads reads;
+  private ReadAddresses readAddresses;
   /** The running rebuild of each entity (at most one). */
   private final Map<String, RebuildJob> rebuilds = new HashMap<>();
   private final Deque<RebuildJob> recent = new ArrayDeque<>();
@@ -95,14 +94,19 @@ public final class CacheDbVerticle extends VerticleBase {
     workers = vertx.createSharedWorkerExecutor("emc-cache-db", WORKERS, 10, TimeUnit.MINUTES);
     scheduler = new JobScheduler(vertx);
     meters = BackendRegistries.getDefaultNow() != null ? BackendRegistries.getDefaultNow() : Metrics.globalRegistry;
+    reads = new CacheReads(config, registry, workers);
+    readAddresses = new ReadAddresses(bus, config.nodeId(), reads, name -> {
+      RebuildJob running = rebuilds.get(name);
+      return registry.exists(name) && (running == null || !running.mode().blocksApplies());
+    });
     applyTimer = Timer.builder("emc_cache_apply_seconds").description("time to apply one batch to a cache").register(meters);
 
     return blocking(registry::scan).compose(found -> {
       LOG.info("cache-db {}: {} cache(s) under {}: {}", config.nodeId(), found.size(), config.dbsDir().toAbsolutePath(), found);
       local(Addresses.CACHE_APPLY, CacheApplyRequest.class, this::apply);
-      local(Addresses.CACHE_GET_DOC, CacheDocRequest.class, this::doc);
-      local(Addresses.CACHE_PAGE, CachePageRequest.class, this::page);
-      local(Addresses.CACHE_QUERY, CacheQueryRequest.class, this::query);
+      local(Addresses.CACHE_GET_DOC, CacheDocRequest.class, reads::doc);
+      local(Addresses.CACHE_PAGE, CachePageRequest.class, reads::page);
+      local(Addresses.CACHE_QUERY, CacheQueryRequest.class, reads::query);
       local(Addresses.CACHE_DROP, CacheEntityRequest.class, this::dropRequest);
       local(Addresses.CACHE_INFO, CacheEntityRequest.class, this::info);
       local(Addresses.CACHE_HEALTH, HealthRequest.class, req -> Future.succeededFuture(health()));
@@ -117,7 +121,7 @@ public final class CacheDbVerticle extends VerticleBase {
       MessageConsumer<Object> status = bus.localConsumer(Addresses.STATUS);
       status.handler(m -> {
         if (m.body() instanceof StatusEvent ev) {
-          onStatus(ev);
+          readAddresses.onStatus(ev);
         }
       });
       consumers.add(status);
@@ -137,8 +141,7 @@ public final class CacheDbVerticle extends VerticleBase {
     rebuilds.values().forEach(RebuildJob::cancel);
     List<Future<?>> all = new ArrayList<>();
     consumers.forEach(c -> all.add(c.unregister()));
-    serving.values().forEach(c -> all.add(c.unregister()));
-    serving.clear();
+    all.add(readAddresses.close());
     all.add(scheduler.shutdown(Duration.ofSeconds(5)));
     List<Future<Void>> jobs = rebuilds.values().stream().map(j -> j.future().transform(x -> Future.<Void>succeededFuture())).toList();
     return Future.join(all)
@@ -237,7 +240,7 @@ public final class CacheDbVerticle extends VerticleBase {
     }
     rebuilds.put(name, job);
     if (job.mode() == RebuildJob.Mode.SHAPE) {
-      unserve(name); // the old shape is not what the entity defines any more
+      readAddresses.unserve(name); // the old shape is not what the entity defines any more
     }
     job.start().future().onComplete(ar -> {
       rebuilds.remove(name, job);
@@ -246,7 +249,7 @@ public final class CacheDbVerticle extends VerticleBase {
         recent.removeLast();
       }
       if (ar.succeeded()) {
-        refreshServing();
+        readAddresses.refresh();
       }
     });
     return job;
@@ -301,7 +304,7 @@ public final class CacheDbVerticle extends VerticleBase {
   }
 
   private Future<Boolean> drop(String name, String reason) {
-    unserve(name);
+    readAddresses.unserve(name);
     RebuildJob running = rebuilds.get(name);
     if (running != null) {
       running.cancel();
@@ -344,124 +347,10 @@ public final class CacheDbVerticle extends VerticleBase {
         }
       }
       return Future.join(work).<Void>mapEmpty();
-    }).onComplete(x -> refreshServing());
+    }).onComplete(x -> readAddresses.refresh());
   }
 
-  // ------------------------------------------------------------------ serving reads cluster-wide
-
-  /**
-   * Rule for {@code emc.cache.query.ENTITY}: this node registers the clustered read consumer once its
-   * replicator reports the entity caught up ({@code lag_rows == 0} on a progress event of this node,
-   * or in {@code emc.replicator.stats}) while the cache file exists with the entity's shape. It stays
-   * registered while the cache lags afterwards; it is removed when the cache is dropped, while a
-   * shape rebuild runs, and at stop.
-   */
-  private void onStatus(StatusEvent ev) {
-    if (!"replicator".equals(ev.component()) || !StatusEvent.TYPE_PROGRESS.equals(ev.type()) || ev.entity() == null) {
-      return;
-    }
-    JsonObject d = ev.data();
-    if (!config.nodeId().equals(d.getString("node"))) {
-      return;
-    }
-    Object lag = d.getValue("lag_rows");
-    if (lag instanceof Number n && n.longValue() == 0) {
-      serve(ev.entity());
-    }
-  }
-
-  private void refreshServing() {
-    if (stopping) {
-      return;
-    }
-    Bus.request(bus, Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class).onSuccess(h -> {
-      if (!config.nodeId().equals(h.details().getString("node"))) {
-        return;
-      }
-      JsonObject entities = h.details().getJsonObject("entities", new JsonObject());
-      for (String name : entities.fieldNames()) {
-        JsonObject e = entities.getJsonObject(name);
-        if (e != null && e.getLong("lag_rows", -1L) == 0) {
-          serve(name);
-        }
-      }
-    });
-  }
-
-  private void serve(String name) {
-    if (stopping || serving.containsKey(name) || !registry.exists(name)) {
-      return;
-    }
-    RebuildJob running = rebuilds.get(name);
-    if (running != null && running.mode().blocksApplies()) {
-      return;
-    }
-    MessageConsumer<Object> c = bus.consumer(Addresses.cacheQueryFor(name));
-    c.handler(m -> serveRead(name, m));
-    serving.put(name, c);
-    LOG.info("cache {}: caught up, serving {}", name, Addresses.cacheQueryFor(name));
-  }
-
-  private void unserve(String name) {
-    MessageConsumer<Object> c = serving.remove(name);
-    if (c != null) {
-      c.unregister();
-      LOG.info("cache {}: no longer serving {}", name, Addresses.cacheQueryFor(name));
-    }
-  }
-
-  private void serveRead(String name, Message<Object> m) {
-    Object body = m.body();
-    if (body instanceof CacheDocRequest r) {
-      Bus.handle(m, CacheDocRequest.class, x -> doc(sameEntity(name, r.entity(), r)));
-    } else if (body instanceof CachePageRequest r) {
-      Bus.handle(m, CachePageRequest.class, x -> page(sameEntity(name, r.entity(), r)));
-    } else if (body instanceof CacheQueryRequest r) {
-      Bus.handle(m, CacheQueryRequest.class, x -> query(sameEntity(name, r.entity(), r)));
-    } else {
-      m.fail(ErrorCodes.BAD_REQUEST, "expected CacheDocRequest, CachePageRequest or CacheQueryRequest, got "
-          + (body == null ? "null" : body.getClass().getSimpleName()));
-    }
-  }
-
-  private static <T> T sameEntity(String address, String entity, T req) {
-    if (entity != null && !entity.equals(address)) {
-      throw BusException.badRequest("request for entity " + entity + " sent to the read address of " + address);
-    }
-    return req;
-  }
-
-  // ------------------------------------------------------------------ reads
-
-  private Future<CacheRowsReply> doc(CacheDocRequest req) {
-    String name = CacheRegistry.requireName(req.entity());
-    if (req.docId() == null) {
-      throw BusException.badRequest("doc_id is required");
-    }
-    return blocking(() -> new CacheRowsReply(registry.doc(name, req.docId()), null, false));
-  }
-
-  private Future<CacheRowsReply> page(CachePageRequest req) {
-    String name = CacheRegistry.requireName(req.entity());
-    int limit = req.limit() <= 0 ? Math.min(100, config.queryMaxRows()) : Math.min(req.limit(), config.queryMaxRows());
-    return blocking(() -> {
-      RowJson.Rows rows = registry.page(name, req.after(), limit);
-      String next = rows.truncated() && !rows.rows().isEmpty() ? rows.rows().get(rows.rows().size() - 1).getString(CacheSchema.DOC_ID) : null;
-      return new CacheRowsReply(rows.rows(), next, false);
-    });
-  }
-
-  private Future<CacheRowsReply> query(CacheQueryRequest req) {
-    String name = CacheRegistry.requireName(req.entity());
-    ReadOnlyQuery.check(req.sql());
-    int maxRows = req.maxRows() <= 0 ? config.queryMaxRows() : Math.min(req.maxRows(), config.queryMaxRows());
-    long timeout = req.timeoutMs() <= 0 ? config.queryTimeoutMs() : Math.min(req.timeoutMs(), config.queryTimeoutMs());
-    JsonArray params = req.params();
-    return blocking(() -> {
-      RowJson.Rows rows = registry.query(name, req.sql(), params, maxRows, timeout);
-      return new CacheRowsReply(rows.rows(), null, rows.truncated());
-    });
-  }
+  // ------------------------------------------------------------------ info and health
 
   private Future<CacheInfoReply> info(CacheEntityRequest req) {
     if (req.entity() != null) {
@@ -477,7 +366,7 @@ public final class CacheDbVerticle extends VerticleBase {
 
   private JsonObject decorate(String name, JsonObject info) {
     RebuildJob job = rebuilds.get(name);
-    return info.put("serving", serving.containsKey(name)).put("rebuild", job == null ? null : job.toJson());
+    return info.put("serving", readAddresses.serves(name)).put("rebuild", job == null ? null : job.toJson());
   }
 
   private JsonObject infoEnvelope(JsonObject entities) {
@@ -495,7 +384,7 @@ public final class CacheDbVerticle extends VerticleBase {
         .put("data_dir", config.dataDir().toAbsolutePath().toString())
         .put("open_connections", registry.openConnections())
         .put("caches", new JsonArray(new ArrayList<>(registry.existingNames())))
-        .put("serving", new JsonArray(new ArrayList<>(serving.keySet())))
+        .put("serving", new JsonArray(readAddresses.names()))
         .put("rows_applied", appliedTotal)
         .put("values_nulled", nulledTotal)
         .put("rebuilds", rebuildJobs)

@@ -301,6 +301,38 @@ class ReplicationTest {
   }
 
   @Test
+  void aCacheOfAnEntityDeletedWhileTheNodeWasDownIsRemovedAtStart() {
+    p.startAll();
+    p.createLive("items", ITEM_COLUMNS);
+    awaitOffset(dataDir, p.append(up("items", "a", item("a", 1, 1.0, true, null, null))).lastId());
+    p.stopReplicator();
+    p.stopCache();
+    p.request(Addresses.ENTITIES_DELETE, new EntityNameRequest("items"), EntityReply.class);
+    assertTrue(Files.exists(cacheFile("items")));
+    p.startCache();
+    await().atMost(WAIT).until(() -> !Files.exists(dataDir.resolve("dbs/items")));
+  }
+
+  @Test
+  void aDroppedCacheOfALiveEntityIsBuiltAgainFromTheOplog() {
+    p.startAll();
+    p.createLive("items", ITEM_COLUMNS);
+    awaitOffset(dataDir, p.append(up("items", "a", item("a", 1, 1.0, true, null, null)), up("items", "b", item("b", 2, 2.0, false, null, null))).lastId());
+    List<Map<String, Object>> before = all(cacheFile("items"), "items");
+    JsonObject dropped = p.request(Addresses.CACHE_DROP, new CacheEntityRequest("items"), CacheInfoReply.class).info();
+    assertTrue(dropped.getBoolean("dropped"));
+    assertFalse(Files.exists(dataDir.resolve("dbs/items")));
+    assertEquals(ErrorCodes.NOT_FOUND, p.failure(Addresses.CACHE_INFO, new CacheEntityRequest("items")).failureCode());
+
+    // the next batch finds no file: the cache is built from all of the entity's oplog rows first
+    long last = p.append(up("items", "c", item("c", 3, 3.0, true, null, null))).lastId();
+    awaitOffset(dataDir, last);
+    await().atMost(WAIT).until(() -> count(cacheFile("items"), "items") == 3);
+    List<Map<String, Object>> now = all(cacheFile("items"), "items");
+    assertEquals(before, now.subList(0, 2));
+  }
+
+  @Test
   void aShapeChangeRebuildsTheCacheWithTheNewColumns() {
     p.startAll();
     p.createLive("people", "name:Text");

@@ -1,0 +1,109 @@
+package io.emcachers.cache;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.messages.HealthReply;
+import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.StatusEvent;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster-wide read addresses {@code emc.cache.query.ENTITY} this node serves. Rule: the consumer
+ * is registered once this node's replicator reports the entity caught up ({@code lag_rows == 0} in a
+ * progress event of this node, or in {@code emc.replicator.stats}) while the cache file exists and no
+ * build or shape rebuild of it runs. It stays registered while the cache lags afterwards; it is removed
+ * when the cache is dropped, when a shape rebuild starts, and at stop. Event-loop confined.
+ */
+final class ReadAddresses {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReadAddresses.class);
+
+  private final EventBus bus;
+  private final String nodeId;
+  private final CacheReads reads;
+  private final Predicate<String> servable;
+  private final Map<String, MessageConsumer<Object>> serving = new TreeMap<>();
+  private boolean closed;
+
+  /** @param servable whether the cache of an entity can serve reads right now (file exists, no blocking rebuild) */
+  ReadAddresses(EventBus bus, String nodeId, CacheReads reads, Predicate<String> servable) {
+    this.bus = bus;
+    this.nodeId = nodeId;
+    this.reads = reads;
+    this.servable = servable;
+  }
+
+  boolean serves(String entity) {
+    return serving.containsKey(entity);
+  }
+
+  List<String> names() {
+    return new ArrayList<>(serving.keySet());
+  }
+
+  /** A status event: a replicator progress event of this node with lag 0 registers the entity. */
+  void onStatus(StatusEvent ev) {
+    if (!"replicator".equals(ev.component()) || !StatusEvent.TYPE_PROGRESS.equals(ev.type()) || ev.entity() == null) {
+      return;
+    }
+    JsonObject d = ev.data();
+    if (nodeId.equals(d.getString("node")) && d.getValue("lag_rows") instanceof Number n && n.longValue() == 0) {
+      serve(ev.entity());
+    }
+  }
+
+  /** Asks this node's replicator which entities are caught up (after a swap, at start, periodically). */
+  void refresh() {
+    if (closed) {
+      return;
+    }
+    Bus.request(bus, Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class).onSuccess(h -> {
+      if (!nodeId.equals(h.details().getString("node"))) {
+        return;
+      }
+      JsonObject entities = h.details().getJsonObject("entities", new JsonObject());
+      for (String name : entities.fieldNames()) {
+        JsonObject e = entities.getJsonObject(name);
+        if (e != null && e.getLong("lag_rows", -1L) == 0) {
+          serve(name);
+        }
+      }
+    });
+  }
+
+  void serve(String entity) {
+    if (closed || serving.containsKey(entity) || !servable.test(entity)) {
+      return;
+    }
+    MessageConsumer<Object> c = bus.consumer(Addresses.cacheQueryFor(entity));
+    c.handler(m -> reads.dispatch(entity, m));
+    serving.put(entity, c);
+    LOG.info("cache {}: caught up, serving {}", entity, Addresses.cacheQueryFor(entity));
+  }
+
+  void unserve(String entity) {
+    MessageConsumer<Object> c = serving.remove(entity);
+    if (c != null) {
+      c.unregister();
+      LOG.info("cache {}: no longer serving {}", entity, Addresses.cacheQueryFor(entity));
+    }
+  }
+
+  Future<Void> close() {
+    closed = true;
+    List<Future<Void>> all = new ArrayList<>();
+    serving.values().forEach(c -> all.add(c.unregister()));
+    serving.clear();
+    return Future.join(all).mapEmpty();
+  }
+}
