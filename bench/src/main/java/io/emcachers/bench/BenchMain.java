@@ -103,6 +103,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--mongo-oplog-retention-s", description = "The test server's oplog keeps this many seconds (0: all); see MongoServerMain (default ${DEFAULT-VALUE}).")
   long mongoOplogRetention = 20;
 
+  @Option(names = "--skip", split = ",", paramLabel = "GROUP", description = "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming).")
+  List<String> skip = new ArrayList<>();
+
   @Option(names = "--work-dir", description = "Scratch directory (PostgreSQL data, SQLite files); default a new temp dir, deleted at the end.")
   Path workDir;
 
@@ -204,6 +207,7 @@ public final class BenchMain implements Callable<Integer> {
       LOG.info("starting PostgreSQL and the MongoDB wire-protocol server (own JVM, -Xmx{})", mongoHeap);
       CompletableFuture<Void> pgStart = CompletableFuture.runAsync(pg::start);
       mongo = MongoChild.start(mongoHeap);
+      mongoPid = mongo.pid();
       mongo.command("fill-docs app " + Docs.DOCS_COLLECTION + " " + snapshotDocs);
       mongo.command("fill-stream app " + Docs.STREAM_COLLECTION + " " + streamDocs);
       mongo.command("retention " + mongoOplogRetention);
@@ -214,32 +218,44 @@ public final class BenchMain implements Callable<Integer> {
       LOG.info("raw limits: PostgreSQL COPY of {} rows", rawRows);
       Pipeline.createDatabase(admin, "bench_raw");
       long warm = Math.min(rawRows, 20_000);
+      CpuMeter copyCpu = new CpuMeter(mongo.pid()).start();
       RawLimits.Result copy = RawLimits.pgCopy(jdbc(pg, "bench_raw"), rawRows, warm);
+      JsonObject copyCpuJson = copyCpu.stop();
       LOG.info("raw limits: SQLite upsert of {} rows", rawRows);
+      CpuMeter sqliteCpu = new CpuMeter(mongo.pid()).start();
       RawLimits.Result sqlite = RawLimits.sqliteUpsert(work.resolve("raw-sqlite"), rawRows, warm, sqliteSynchronous);
+      JsonObject sqliteCpuJson = sqliteCpu.stop();
       LOG.info("raw limits: MongoDB scan of {} documents", snapshotDocs);
       Vertx tools = Vertx.vertx();
       RawLimits.Result scan;
+      CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
       try {
         scan = RawLimits.mongoScan(tools, mongo.url("app"), Docs.DOCS_COLLECTION, snapshotDocs);
       } finally {
         Pipeline.await(tools.close(), 30);
       }
       stages.put("raw", new JsonObject()
-          .put("pg_copy", rate(copy, "rows").put("what", "COPY (text) of oplog-shaped rows into a table with the oplog's definition and indexes, one transaction"))
-          .put("sqlite_upsert", rate(sqlite, "rows").put("what", "INSERT .. ON CONFLICT DO UPDATE with the cache layout, WAL, synchronous=" + sqliteSynchronous + ", one transaction"))
-          .put("mongo_scan", rate(scan, "docs").put("what", "one cursor over the source collection in _id order, batch 1000, over the wire")));
+          .put("pg_copy", rate(copy, "rows").put("cpu", copyCpuJson)
+              .put("what", "COPY (text) of oplog-shaped rows into a table with the oplog's definition and indexes, one transaction"))
+          .put("sqlite_upsert", rate(sqlite, "rows").put("cpu", sqliteCpuJson)
+              .put("what", "INSERT .. ON CONFLICT DO UPDATE with the cache layout, WAL, synchronous=" + sqliteSynchronous + ", one transaction"))
+          .put("mongo_scan", rate(scan, "docs").put("cpu", scanCpu.stop())
+              .put("what", "one cursor over the source collection in _id order, batch 1000, over the wire")));
 
       // 2. ingest and 3. apply
       try {
-        ingestAndApply(pg, mongo, overrides, work, stages, copy, sqlite);
+        if (!skip.contains("ingest")) {
+          ingestAndApply(pg, mongo, overrides, work, stages, copy, sqlite);
+        }
       } catch (Exception e) {
         failed(stages, e, "ingest", "apply");
       }
 
       // 4. snapshot and 5. streaming
       try {
-        snapshotAndStreaming(pg, mongo, overrides, work, stages, copy, sqlite, scan);
+        if (!skip.contains("pipeline")) {
+          snapshotAndStreaming(pg, mongo, overrides, work, stages, copy, sqlite, scan);
+        }
       } catch (Exception e) {
         failed(stages, e, "snapshot", "streaming");
       }
@@ -278,6 +294,7 @@ public final class BenchMain implements Callable<Integer> {
   }
 
   private StreamingStage.Step baseStep;
+  private long mongoPid;
   private final List<StreamingStage.Step> rampSteps = new ArrayList<>();
 
   private void ingestAndApply(DevPostgres pg, MongoChild mongo, JsonObject overrides, Path work, JsonObject stages,
@@ -301,12 +318,15 @@ public final class BenchMain implements Callable<Integer> {
       LOG.info("ingest: warm-up of {} entries", warm);
       IngestStage.run(vertx, names, ingestEntries, warm, batch, window);
       LOG.info("ingest: {} entries in batches of {}, window {}", ingestEntries, batch, window);
+      CpuMeter ingestCpu = new CpuMeter(mongoPid).start();
       IngestStage.Result ingest = IngestStage.run(vertx, names, 0, ingestEntries, batch, window);
+      JsonObject ingestCpuJson = ingestCpu.stop();
       stages.put("ingest", new JsonObject()
           .put("entries", ingest.entries()).put("seconds", round(ingest.nanos() / 1e9, 3)).put("entries_per_s", Math.round(ingest.perSecond()))
           .put("batches", ingest.batches()).put("batch", batch).put("window", window).put("entities", entities).put("warmup_entries", warm)
           .put("raw_limit", "pg_copy").put("raw_limit_per_s", Math.round(copy.perSecond()))
-          .put("ratio_to_raw", round(ingest.perSecond() / copy.perSecond(), 3)));
+          .put("ratio_to_raw", round(ingest.perSecond() / copy.perSecond(), 3))
+          .put("cpu", ingestCpuJson));
 
       // 3. apply: a replicator node on a fresh data dir catches up with the oplog just written
       long total = ingestEntries + warm;
@@ -318,6 +338,7 @@ public final class BenchMain implements Callable<Integer> {
       Path dataDir = work.resolve("apply-node");
       LOG.info("apply: replicator catching up with {} oplog rows into {} cache(s)", total, entities);
       List<CacheProbe> probes = names.stream().map(n -> new CacheProbe(dataDir, n)).toList();
+      CpuMeter applyCpu = new CpuMeter(mongoPid).start();
       long t0 = System.nanoTime();
       replicatorNode = Pipeline.deploy(vertx, repCfg);
       long deadline = t0 + TimeUnit.MINUTES.toNanos(30);
@@ -338,6 +359,7 @@ public final class BenchMain implements Callable<Integer> {
         Thread.sleep(10);
       }
       long nanos = System.nanoTime() - t0;
+      JsonObject applyCpuJson = applyCpu.stop();
       long rows = 0;
       for (CacheProbe p : probes) {
         rows += p.count();
@@ -352,7 +374,8 @@ public final class BenchMain implements Callable<Integer> {
           .put("read_batch_size", repCfg.getJsonObject("replicator").getValue("read_batch_size"))
           .put("timed_from", "replicator deploy on a fresh data dir, until every cache's last_oplog_id reaches its entity's last oplog id")
           .put("raw_limit", "sqlite_upsert").put("raw_limit_per_s", Math.round(sqlite.perSecond()))
-          .put("ratio_to_raw", round(perS / sqlite.perSecond(), 3)));
+          .put("ratio_to_raw", round(perS / sqlite.perSecond(), 3))
+          .put("cpu", applyCpuJson));
     } finally {
       if (replicatorNode != null) {
         Pipeline.undeploy(replicatorNode);
@@ -403,11 +426,15 @@ public final class BenchMain implements Callable<Integer> {
       System.gc();
       long nanos;
       JsonObject memory;
+      JsonObject snapCpuJson;
+      CpuMeter snapCpu = new CpuMeter(mongoPid);
       try (CacheProbe probe = new CacheProbe(dataDir, docsEntity); MemorySampler mem = new MemorySampler()) {
+        snapCpu.start();
         long t0 = System.nanoTime();
         Pipeline.createEntity(vertx, Docs.entityDefinition(docsEntity, Docs.DOCS_COLLECTION));
         waitVisible(pgc, probe, docsEntity, snapshotDocs, TimeUnit.MINUTES.toNanos(60));
         nanos = System.nanoTime() - t0;
+        snapCpuJson = snapCpu.stop();
         long mb = 1024 * 1024;
         memory = new JsonObject()
             .put("peak_heap_used_mb", mem.peakUsed() / mb)
@@ -426,14 +453,17 @@ public final class BenchMain implements Callable<Integer> {
           .put("timed_from", "entity created on a running pipeline (listener entity scan), until its status is live and every document is in SQLite")
           .put("raw_limit", "min(mongo_scan, pg_copy, sqlite_upsert)").put("raw_limit_per_s", Math.round(ceiling))
           .put("ratio_to_raw", round(perS / ceiling, 3))
-          .mergeIn(memory));
+          .mergeIn(memory)
+          .put("cpu", snapCpuJson));
 
       // 5. streaming
       streaming = new StreamingStage(mongo.url("app"), Docs.STREAM_COLLECTION, streamDocs, dataDir, streamEntity);
       LOG.info("streaming: warm-up");
       streaming.run(streamRate, 1.0, 5000, lagGrowthMs);
       LOG.info("streaming: {} changes/s for {} s", streamRate, streamSeconds);
+      CpuMeter streamCpu = new CpuMeter(mongoPid).start();
       baseStep = streaming.run(streamRate, streamSeconds, 5000, lagGrowthMs);
+      JsonObject streamCpuJson = streamCpu.stop();
       double best = baseStep.sustained() ? streamRate : 0;
       if (baseStep.sustained()) {
         double r = streamRate * rampFactor;
@@ -466,7 +496,8 @@ public final class BenchMain implements Callable<Integer> {
           .put("max_sustained_rate_bounded_by_ramp_limit", !rampSteps.isEmpty() && rampSteps.get(rampSteps.size() - 1).sustained())
           .put("ramp", steps)
           .put("visibility", "a read-only SQLite connection polls _emc_meta.last_oplog_id every ~1 ms; latency = first poll that shows the change − write time")
-          .put("raw_limit", null).put("ratio_to_raw", null));
+          .put("raw_limit", null).put("ratio_to_raw", null)
+          .put("cpu", streamCpuJson));
     } finally {
       if (streaming != null) {
         streaming.close();

@@ -16,6 +16,8 @@ final class Table {
     System.out.println(header(results));
     System.out.println();
     System.out.println(markdown(results));
+    System.out.println();
+    System.out.println(cpuMarkdown(results));
     JsonArray targets = results.getJsonArray("targets");
     System.out.println();
     for (int i = 0; i < targets.size(); i++) {
@@ -89,9 +91,33 @@ final class Table {
     return sb.toString().trim();
   }
 
+  /** Where the CPU went in each stage: seconds per process group against the wall time. */
+  static String cpuMarkdown(JsonObject r) {
+    JsonObject s = r.getJsonObject("stages");
+    StringBuilder sb = new StringBuilder();
+    sb.append("| stage | wall s | pipeline JVM cpu s | postgres cpu s | MongoDB JVM cpu s | other processes cpu s | machine busy |\n");
+    sb.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+    String[][] stages = {{"raw COPY", "raw", "pg_copy"}, {"raw SQLite", "raw", "sqlite_upsert"}, {"raw Mongo scan", "raw", "mongo_scan"},
+        {"ingest", "ingest", null}, {"apply", "apply", null}, {"snapshot", "snapshot", null}, {"streaming", "streaming", null}};
+    for (String[] st : stages) {
+      JsonObject o = s.getJsonObject(st[1]);
+      if (o != null && st[2] != null) {
+        o = o.getJsonObject(st[2]);
+      }
+      JsonObject c = o == null ? null : o.getJsonObject("cpu");
+      if (c == null) {
+        continue;
+      }
+      sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f%% |%n", st[0], c.getDouble("wall_s"), c.getDouble("pipeline_jvm_cpu_s"),
+          c.getDouble("postgres_cpu_s"), c.getDouble("mongo_jvm_cpu_s"), c.getDouble("other_cpu_s"), 100 * c.getDouble("machine_busy")));
+    }
+    return sb.toString().trim();
+  }
+
   private static boolean failed(List<String[]> rows, String stage, JsonObject o) {
     if (o == null || o.containsKey("error")) {
-      rows.add(new String[] {stage, "FAILED", o == null ? "not run" : o.getString("error").replace('|', '/'), "", "", ""});
+      rows.add(o == null ? new String[] {stage, "not run", "", "", "", ""}
+          : new String[] {stage, "FAILED", o.getString("error").replace('|', '/'), "", "", ""});
       return true;
     }
     return false;

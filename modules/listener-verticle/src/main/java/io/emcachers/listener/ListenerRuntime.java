@@ -412,8 +412,8 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
   @Override
   public void acked(CollectionStream stream, AppendBatch batch, AppendResult result) {
     metrics.batch(AppendBatch.KIND_STREAM, batch.entries().size());
-    if (LOG.isDebugEnabled() || result.staged() > 0 || stream.name().equals("crud_src")) {
-      LOG.info("DIAG stream {} batch of {} acked: appended {}, staged {}, last id {}, entities {}", stream.name(), batch.entries().size(),
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("stream {}: batch of {} acked: appended {}, staged {}, last id {}, entities {}", stream.name(), batch.entries().size(),
           result.appended(), result.staged(), result.lastId(), batch.entries().stream().map(e -> e.entity() + ":" + e.docId()).toList());
     }
   }

@@ -153,13 +153,11 @@ abstract class ListenerScenarios {
     insert("crud_src", doc("b", "beta", 2));
     await(mongo.updateCollection("crud_src", new JsonObject().put("_id", "a"), new JsonObject().put("$set", new JsonObject().put("n", 10))));
     await(mongo.replaceDocuments("crud_src", new JsonObject().put("_id", "b"), new JsonObject().put("name", "BETA").put("n", 20)));
+    // an update event read after its document was deleted carries no state and is skipped (the
+    // delete follows), so let the update be read first to make the row sequence deterministic
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "crud").size() >= 4);
     await(mongo.removeDocuments("crud_src", new JsonObject().put("_id", "a")));
-
-    try {
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> oplog(vertx, "crud").size() >= 5);
-    } catch (RuntimeException e) {
-      throw new AssertionError("health: " + health(vertx).toJson().encodePrettily(), e);
-    }
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "crud").size() >= 5);
     List<Oplog> rows = oplog(vertx, "crud");
     List<String> ops = rows.stream().map(r -> r.operation().name() + ":" + r.docId()).toList();
     assertEquals(List.of("Upsert:a", "Upsert:b", "Upsert:a", "Upsert:b", "Delete:a"), ops);

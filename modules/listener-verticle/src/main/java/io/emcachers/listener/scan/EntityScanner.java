@@ -251,20 +251,36 @@ public final class EntityScanner {
   private Future<Void> step4Read(Entity entity) {
     checkCancelled();
     step = "4/5 read";
+    Promise<Void> done = Promise.promise();
+    readNext(done);
+    return done.future();
+  }
+
+  /** One read + its appends, then the next (a loop, not a chain of nested futures). */
+  private void readNext(Promise<Void> done) {
+    if (cancelled) {
+      done.tryFail(new CancellationException("scan of " + entityName + " cancelled"));
+      return;
+    }
     Entity current = host.entity(entityName);
     if (current == null) {
-      return Future.failedFuture(new CancellationException("entity " + entityName + " deleted"));
+      done.tryFail(new CancellationException("entity " + entityName + " deleted"));
+      return;
     }
-    String collection = current.shape().sourceName();
-    return source.find(collection, filterAfter(lastId), new BsonDocument("_id", new BsonInt32(1)), config.scanBatchSize())
+    source.find(current.shape().sourceName(), filterAfter(lastId), new BsonDocument("_id", new BsonInt32(1)), config.scanBatchSize())
         .compose(docs -> appendChunks(docs, 0).map(docs.size()))
-        .compose(read -> {
-          host.progress(entityName, scanned, estimated, false);
-          if (read < config.scanBatchSize()) {
-            LOG.info("listener: scan of {} step 4/5: read {} documents", entityName, scanned);
-            return Future.succeededFuture();
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            done.tryFail(ar.cause());
+            return;
           }
-          return step4Read(entity);
+          host.progress(entityName, scanned, estimated, false);
+          if (ar.result() < config.scanBatchSize()) {
+            LOG.info("listener: scan of {} step 4/5: read {} documents", entityName, scanned);
+            done.tryComplete();
+          } else {
+            readNext(done);
+          }
         });
   }
 
