@@ -91,6 +91,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--lag-growth-ms", description = "A step whose median latency rises more than this from its first to its last second has growing lag (default ${DEFAULT-VALUE}).")
   double lagGrowthMs = 50;
 
+  @Option(names = "--analyze-before-apply", description = "ANALYZE the oplog table after the ingest, before the apply stage (default: as the pipeline leaves it).")
+  boolean analyzeBeforeApply;
+
   @Option(names = "--sqlite-synchronous", description = "PRAGMA synchronous of the raw SQLite upsert (default ${DEFAULT-VALUE}, as the caches).")
   String sqliteSynchronous = "FULL";
 
@@ -191,7 +194,7 @@ public final class BenchMain implements Callable<Integer> {
         .put("entities", entities).put("snapshot_docs", snapshotDocs).put("stream_rate", streamRate)
         .put("stream_seconds", streamSeconds).put("stream_docs", streamDocs).put("ramp_factor", rampFactor)
         .put("ramp_step_seconds", rampStepSeconds).put("ramp_max_steps", rampMaxSteps).put("ramp_max_rate", rampMaxRate)
-        .put("lag_growth_ms", lagGrowthMs).put("sqlite_synchronous", sqliteSynchronous).put("mongo_heap", mongoHeap)
+        .put("lag_growth_ms", lagGrowthMs).put("analyze_before_apply", analyzeBeforeApply).put("sqlite_synchronous", sqliteSynchronous).put("mongo_heap", mongoHeap)
         .put("mongo_oplog_retention_s", mongoOplogRetention).put("overrides", overrides)
         .put("pipeline_config", new JsonObject()
             .put("listener", baseConfig.getJsonObject("listener")).put("oplog", baseConfig.getJsonObject("oplog"))
@@ -218,9 +221,9 @@ public final class BenchMain implements Callable<Integer> {
       LOG.info("raw limits: PostgreSQL COPY of {} rows", rawRows);
       Pipeline.createDatabase(admin, "bench_raw");
       long warm = Math.min(rawRows, 20_000);
-      CpuMeter copyCpu = new CpuMeter(mongo.pid()).start();
-      RawLimits.Result copy = RawLimits.pgCopy(jdbc(pg, "bench_raw"), rawRows, warm);
-      JsonObject copyCpuJson = copyCpu.stop();
+      CpuMeter copyCpu = new CpuMeter(mongo.pid());
+      RawLimits.Result copy = RawLimits.pgCopy(jdbc(pg, "bench_raw"), rawRows, warm, copyCpu);
+      JsonObject copyCpuJson = copyCpu.kept();
       LOG.info("raw limits: SQLite upsert of {} rows", rawRows);
       CpuMeter sqliteCpu = new CpuMeter(mongo.pid()).start();
       RawLimits.Result sqlite = RawLimits.sqliteUpsert(work.resolve("raw-sqlite"), rawRows, warm, sqliteSynchronous);
@@ -333,6 +336,11 @@ public final class BenchMain implements Callable<Integer> {
       List<Long> targets;
       try (Connection c = DriverManager.getConnection(jdbc(pg, db))) {
         targets = Pipeline.maxIds(c, names);
+        if (analyzeBeforeApply) {
+          try (var st = c.createStatement()) {
+            st.execute("ANALYZE oplog");
+          }
+        }
       }
       JsonObject repCfg = Pipeline.config(overrides, pgUrl(pg, db), mongo.url("app"), work.resolve("apply-node"), "replicator");
       Path dataDir = work.resolve("apply-node");
@@ -372,6 +380,7 @@ public final class BenchMain implements Callable<Integer> {
       stages.put("apply", new JsonObject()
           .put("rows", total).put("seconds", round(nanos / 1e9, 3)).put("rows_per_s", Math.round(perS)).put("caches", entities)
           .put("read_batch_size", repCfg.getJsonObject("replicator").getValue("read_batch_size"))
+          .put("oplog_analyzed_before", analyzeBeforeApply)
           .put("timed_from", "replicator deploy on a fresh data dir, until every cache's last_oplog_id reaches its entity's last oplog id")
           .put("raw_limit", "sqlite_upsert").put("raw_limit_per_s", Math.round(sqlite.perSecond()))
           .put("ratio_to_raw", round(perS / sqlite.perSecond(), 3))

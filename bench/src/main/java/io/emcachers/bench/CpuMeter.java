@@ -36,6 +36,17 @@ final class CpuMeter {
     return this;
   }
 
+  private JsonObject kept;
+
+  /** Stops now and keeps the figures for {@link #kept()} (when the measured work's processes exit before the caller can stop). */
+  void stopAndKeep() {
+    kept = stop();
+  }
+
+  JsonObject kept() {
+    return kept;
+  }
+
   /** CPU seconds per group since {@link #start()}, with the wall time and cores. */
   JsonObject stop() {
     Snapshot end = snapshot();

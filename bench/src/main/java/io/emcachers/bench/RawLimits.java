@@ -45,7 +45,7 @@ final class RawLimits {
    * table with the oplog's definition and indexes, one transaction; the rows are generated while
    * they stream. Includes a warm-up COPY into a throwaway table.
    */
-  static Result pgCopy(String jdbcUrl, long rows, long warmup) throws SQLException {
+  static Result pgCopy(String jdbcUrl, long rows, long warmup, CpuMeter cpu) throws SQLException {
     try (Connection c = DriverManager.getConnection(jdbcUrl)) {
       c.setAutoCommit(true);
       try (Statement st = c.createStatement()) {
@@ -55,9 +55,11 @@ final class RawLimits {
         st.execute(String.format(OPLOG_DDL, "oplog_scratch"));
       }
       copy(c, "oplog_scratch_warmup", warmup);
+      cpu.start();
       long t0 = System.nanoTime();
       copy(c, "oplog_scratch", rows);
       long nanos = System.nanoTime() - t0;
+      cpu.stopAndKeep();
       try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM oplog_scratch")) {
         rs.next();
         if (rs.getLong(1) != rows) {

@@ -147,9 +147,9 @@ class OplogAppendTest {
     JsonObject tokenBefore = metadata(pg, "mongo_resume_token");
     JsonObject t = new JsonObject().put("t", 1);
 
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch(null, "users", t, null, null, List.of())),
+    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch(null, "users", t, null, null, List.of(), null)),
         ErrorCodes.BAD_REQUEST, "kind is required");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch("bulk", "users", t, null, null, List.of())),
+    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch("bulk", "users", t, null, null, List.of(), null)),
         ErrorCodes.BAD_REQUEST, "kind must be stream or scan");
     assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream("users", t, List.of(
             upsert("users", "b", new JsonObject()), new OplogEntry(Operation.Upsert, "users", "c", null)))),
@@ -200,6 +200,30 @@ class OplogAppendTest {
     // the writer connection is still usable afterwards
     AppendResult next = append(vertx, AppendBatch.stream("users", new JsonObject().put("t", "next"), List.of(upsert("users", "c", new JsonObject()))));
     assertEquals(1, next.appended());
+  }
+
+  @Test
+  void aStreamBatchCommitsOnlyAfterTheTokenItFollows() {
+    JsonObject t1 = new JsonObject().put("t", 1);
+    JsonObject t2 = new JsonObject().put("t", 2);
+    JsonObject t3 = new JsonObject().put("t", 3);
+    // nothing stored yet: a batch that follows "no token" commits
+    AppendResult first = append(vertx, AppendBatch.streamAfter("users", null, t1, List.of(upsert("users", "a", new JsonObject()))));
+    assertEquals(t1, first.resumeToken());
+    // batch 2 was lost in flight (never committed); batch 3, which follows t2, must not commit
+    var conflict = requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.streamAfter("users", t2, t3, List.of(upsert("users", "c", new JsonObject()))));
+    assertFailure(conflict, ErrorCodes.CONFLICT, "did not commit");
+    assertEquals(List.of("a"), query(pg, "SELECT doc_id FROM oplog ORDER BY id").stream().map(m -> m.get("doc_id")).toList(), "nothing of the refused batch");
+    assertEquals(new JsonObject().put("users", t1), metadata(pg, "mongo_resume_token"), "the stored position did not jump over the lost batch");
+    // re-sent in order, both commit; a batch without a new token keeps the position and its successor still follows it
+    append(vertx, AppendBatch.streamAfter("users", t1, t2, List.of(upsert("users", "b", new JsonObject()))));
+    append(vertx, AppendBatch.streamAfter("users", t2, null, List.of(upsert("users", "b2", new JsonObject()))));
+    AppendResult third = append(vertx, AppendBatch.streamAfter("users", t2, t3, List.of(upsert("users", "c", new JsonObject()))));
+    assertEquals(t3, third.resumeToken());
+    // another stream's token is independent; "no token stored" is checked per stream
+    append(vertx, AppendBatch.streamAfter("orders", null, t1, List.of(upsert("users", "o", new JsonObject()))));
+    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.streamAfter("orders", null, t2, List.of())), ErrorCodes.CONFLICT, "orders");
+    assertEquals(List.of("a", "b", "b2", "c", "o"), query(pg, "SELECT doc_id FROM oplog ORDER BY id").stream().map(m -> m.get("doc_id")).toList());
   }
 
   @Test

@@ -13,13 +13,19 @@ import java.util.List;
  *       scanning go to {@code oplog_staging}; the others to {@code oplog}. {@code stream} names the
  *       change stream (its resume-token key) and {@code resumeToken} is the token of the batch's last
  *       event, stored in the same transaction (may be null for a batch with no new position).
+ *       {@code expectedToken}, when not null, is {@code {"v": token-or-null}}: the token the sender
+ *       believes is stored for {@code stream} right now (the token of its previous batch). The
+ *       oplog side writes nothing and fails CONFLICT when the stored token differs, so a batch can
+ *       never commit after an earlier batch of the same stream failed: the stored position can
+ *       never jump over a lost batch.
  *   <li>{@code kind = scan}: scan upserts of {@code scanEntity}, always into {@code oplog};
  *       {@code scanLastId} (the last scanned {@code _id} as {@code {"v": relaxed-JSON value}}) is
  *       stored as that entity's scan progress in the same transaction.
  * </ul>
  */
 public record AppendBatch(
-    String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries)
+    String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries,
+    JsonObject expectedToken)
     implements BusMessage {
 
   public static final String KIND_STREAM = "stream";
@@ -29,12 +35,21 @@ public record AppendBatch(
     entries = List.copyOf(entries);
   }
 
+  /** A stream batch with no check of the previously stored token. */
   public static AppendBatch stream(String stream, JsonObject resumeToken, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries);
+    return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries, null);
+  }
+
+  /**
+   * A stream batch that commits only if the token stored for {@code stream} is {@code previousToken}
+   * (null: no token stored for it).
+   */
+  public static AppendBatch streamAfter(String stream, JsonObject previousToken, JsonObject resumeToken, List<OplogEntry> entries) {
+    return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries, new JsonObject().put("v", previousToken));
   }
 
   public static AppendBatch scan(String entity, JsonObject scanLastId, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries);
+    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries, null);
   }
 
   @Override
@@ -47,7 +62,8 @@ public record AppendBatch(
         .put("resume_token", resumeToken)
         .put("scan_entity", scanEntity)
         .put("scan_last_id", scanLastId)
-        .put("entries", arr);
+        .put("entries", arr)
+        .put("expected_token", expectedToken);
   }
 
   public static AppendBatch fromJson(JsonObject json) {
@@ -58,6 +74,7 @@ public record AppendBatch(
         json.getJsonObject("resume_token"),
         json.getString("scan_entity"),
         json.getJsonObject("scan_last_id"),
-        arr.stream().map(o -> OplogEntry.fromJson((JsonObject) o)).toList());
+        arr.stream().map(o -> OplogEntry.fromJson((JsonObject) o)).toList(),
+        json.getJsonObject("expected_token"));
   }
 }

@@ -25,7 +25,7 @@ final class SampleMessages {
   static List<BusMessage> all() {
     JsonObject token = new JsonObject().put("_data", "8263A1B2C3");
     return List.of(
-        AppendBatch.stream("users", token, List.of(ENTRY, new OplogEntry(Operation.Delete, "users", "2", null))),
+        AppendBatch.streamAfter("users", new JsonObject().put("_data", "8263A1B2C2"), token, List.of(ENTRY, new OplogEntry(Operation.Delete, "users", "2", null))),
         AppendResult.fromJson(new AppendResult(10, 12, 2, 1, "users", token).toJson()),
         new ResumeTokenRequest(),
         new ResumeTokenReply(new JsonObject().put("users", token)),

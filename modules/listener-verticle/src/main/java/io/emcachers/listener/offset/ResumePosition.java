@@ -12,11 +12,18 @@ import org.bson.BsonDocument;
  * an ack of batch i+1 does not move it past batch i. {@link #continuous()} tells whether the
  * current cursor chain started from a token stored by the oplog side (so a scan interrupted by a
  * restart may continue from its persisted progress).
+ *
+ * <p>Every batch is sent with the token it follows ({@link #expectedNext()}): the token the oplog
+ * side holds once every earlier batch of this stream has committed. The oplog side refuses a batch
+ * whose predecessor did not commit, so the stored token never jumps over a lost batch. After any
+ * failure the in-memory position is dropped and re-read from the oplog side ({@link #resync}).
  */
 public final class ResumePosition {
 
   private final String stream;
   private JsonObject ackedToken;
+  private JsonObject tail;
+  private boolean fresh;
   private boolean continuous;
   private long generation;
   private final Deque<Pending> unacked = new ArrayDeque<>();
@@ -36,6 +43,7 @@ public final class ResumePosition {
   public ResumePosition(String stream, JsonObject storedToken) {
     this.stream = stream;
     this.ackedToken = storedToken;
+    this.tail = storedToken;
     this.continuous = storedToken != null;
   }
 
@@ -57,11 +65,30 @@ public final class ResumePosition {
     return continuous;
   }
 
+  /** The token the next batch follows: what the oplog side stores once every sent batch commits. */
+  public JsonObject expectedNext() {
+    return tail;
+  }
+
   /** Records a batch sent with {@code token} (may be null: the batch moves no position). */
   public Pending sent(JsonObject token) {
     Pending p = new Pending(generation, token);
     unacked.addLast(p);
+    if (token != null) {
+      tail = token;
+    }
     return p;
+  }
+
+  /**
+   * Adopts the token the oplog side actually stores (re-read after a failure, once in-flight batches
+   * settled). Unless the position was reset (streaming restarts at "now"), the stream resumes after it.
+   */
+  public void resync(JsonObject stored) {
+    tail = stored;
+    if (!fresh) {
+      ackedToken = stored;
+    }
   }
 
   /** The oplog side committed {@code p}: advance over every contiguous acked batch. */
@@ -74,6 +101,7 @@ public final class ResumePosition {
       Pending head = unacked.removeFirst();
       if (head.token != null) {
         ackedToken = head.token;
+        fresh = false;
       }
     }
   }
@@ -88,6 +116,7 @@ public final class ResumePosition {
   public void reset() {
     discardUnacked();
     ackedToken = null;
+    fresh = true;
     continuous = false;
   }
 
@@ -96,6 +125,6 @@ public final class ResumePosition {
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("stream", stream).put("token", ackedToken).put("continuous", continuous).put("unacked", unacked.size());
+    return new JsonObject().put("stream", stream).put("token", ackedToken).put("expected_stored", tail).put("continuous", continuous).put("unacked", unacked.size());
   }
 }

@@ -1,11 +1,14 @@
 package io.emcachers.listener.stream;
 
 import com.mongodb.reactivestreams.client.ClientSession;
+import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.OplogEntry;
+import io.emcachers.core.messages.ResumeTokenReply;
+import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
@@ -84,6 +87,7 @@ public final class CollectionStream {
   private long eventsRead;
   private long lastAppendAt;
   private boolean everOpened;
+  private boolean resyncBeforeOpen;
   private final List<Promise<Void>> openWaiters = new ArrayList<>();
 
   public CollectionStream(Vertx vertx, ListenerConfig config, MongoSource source, BatchWindow window, Callbacks callbacks,
@@ -185,6 +189,26 @@ public final class CollectionStream {
   private void open() {
     state = State.OPENING;
     long myEpoch = ++epoch;
+    if (resyncBeforeOpen) {
+      // Litestream-style: after a failure, drop the in-memory position and re-read what the oplog side committed
+      Bus.request(vertx.eventBus(), Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class).onComplete(ar -> {
+        if (myEpoch != epoch || state == State.STOPPED) {
+          return;
+        }
+        if (ar.failed()) {
+          fail(ar.cause());
+          return;
+        }
+        resyncBeforeOpen = false;
+        position.resync(ar.result().tokenFor(name));
+        openCursor(myEpoch);
+      });
+    } else {
+      openCursor(myEpoch);
+    }
+  }
+
+  private void openCursor(long myEpoch) {
     BsonDocument resumeAfter = position.resumeAfter();
     source.session()
         .compose((ClientSession session) -> ChangeStreamCursor.open(source, session, collection, dbCollections, resumeAfter, config.batchMaxEntries()))
@@ -316,7 +340,7 @@ public final class CollectionStream {
     if (state != State.RUNNING || (buffer.isEmpty() && !tokenDirty)) {
       return;
     }
-    AppendBatch batch = AppendBatch.stream(name, tokenDirty ? bufferToken : null, buffer);
+    AppendBatch batch = AppendBatch.streamAfter(name, position.expectedNext(), tokenDirty ? bufferToken : null, buffer);
     buffer = new ArrayList<>();
     tokenDirty = false;
     ResumePosition.Pending pending = position.sent(batch.resumeToken());
@@ -372,6 +396,7 @@ public final class CollectionStream {
     }
     epoch++;
     state = State.BACKOFF;
+    resyncBeforeOpen = true;
     polling = false;
     cancelTimers();
     buffer = new ArrayList<>();

@@ -96,7 +96,8 @@ public final class AppendBatchValidator {
       perEntityOp.merge(new EntityOp(e.entity(), op.name()), 1, Integer::sum);
     }
     return new EncodedBatch(kind, scan ? null : batch.stream(), tokenJson, scan ? batch.scanEntity() : null, scanLastIdJson,
-        ops, names, docIds, data, perEntityOp);
+        ops, names, docIds, data, perEntityOp,
+        scan || batch.expectedToken() == null ? null : encodeJson("expected_token", batch.expectedToken()));
   }
 
   private static String encodeJson(String field, JsonObject json) {

@@ -6,6 +6,7 @@ import java.util.Map;
 /**
  * A validated {@code AppendBatch} as the column arrays of one multi-row insert
  * ({@code unnest($1::text[], ...)}); {@code data} holds JSON text (null for deletes without data).
+ * {@code expectedTokenJson} is the {@code {"v": token}} precondition of a stream batch, or null.
  */
 public record EncodedBatch(
     String kind,
@@ -17,7 +18,8 @@ public record EncodedBatch(
     String[] entities,
     String[] docIds,
     String[] data,
-    Map<EntityOp, Integer> perEntityOp) {
+    Map<EntityOp, Integer> perEntityOp,
+    String expectedTokenJson) {
 
   public int size() {
     return ops.length;

@@ -37,12 +37,22 @@ public final class OplogWriter {
   static final String INPUT =
       "unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(op, entity, doc_id, data, ord)";
 
-  /** kind=stream: live/failed entities → oplog, pending/scanning → staging, unknown/deleted → dropped; token merged. */
+  /**
+   * kind=stream: live/failed entities → oplog, pending/scanning → staging, unknown/deleted → dropped;
+   * token merged. {@code guard} is the batch's precondition ($7 = {@code {"v": expected token}} or
+   * null): when the stored token of the stream differs from the expected one, nothing is written.
+   */
   static final String APPEND_STREAM_SQL = """
-      WITH input AS MATERIALIZED (
+      WITH guard AS MATERIALIZED (
+        SELECT $7::text IS NULL
+            OR ((SELECT value -> $5::text FROM metadata WHERE key = '%s')
+                IS NOT DISTINCT FROM nullif($7::text::jsonb -> 'v', 'null'::jsonb)) AS ok
+      ),
+      input AS MATERIALIZED (
         SELECT t.ord, t.op, t.entity, t.doc_id, t.data, e.status
         FROM %s
         LEFT JOIN entities e ON e.name = t.entity
+        WHERE (SELECT ok FROM guard)
       ),
       to_oplog AS (
         INSERT INTO oplog (op, entity, doc_id, data)
@@ -57,7 +67,7 @@ public final class OplogWriter {
       token AS (
         INSERT INTO metadata (key, value)
         SELECT '%s', jsonb_build_object($5::text, $6::text::jsonb)
-        WHERE $6::text IS NOT NULL
+        WHERE $6::text IS NOT NULL AND (SELECT ok FROM guard)
         ON CONFLICT (key) DO UPDATE SET value = metadata.value || EXCLUDED.value
         RETURNING value
       )
@@ -65,8 +75,9 @@ public final class OplogWriter {
              (SELECT coalesce(max(id), 0) FROM to_oplog) AS last_id,
              (SELECT count(*) FROM to_staging) AS staged,
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
-             ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token
-      """.formatted(INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
+             ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token,
+             (SELECT ok FROM guard) AS guard_ok
+      """.formatted(RESUME_TOKEN_KEY, INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
 
   /** kind=scan: rows of a non-deleted entity → oplog; its scan progress stored; unknown/deleted → dropped. */
   static final String APPEND_SCAN_SQL = """
@@ -147,10 +158,14 @@ public final class OplogWriter {
     if (scan) {
       params.addString(b.scanEntity()).addString(b.scanLastIdJson()).addLong((long) b.size());
     } else {
-      params.addString(b.stream()).addString(b.resumeTokenJson());
+      params.addString(b.stream()).addString(b.resumeTokenJson()).addString(b.expectedTokenJson());
     }
     return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL).execute(params).map(rows -> {
       Row row = rows.iterator().next();
+      if (!scan && !row.getBoolean("guard_ok")) {
+        throw new BusException(ErrorCodes.CONFLICT, "stream " + b.stream() + ": the stored resume token is " + row.getString("token")
+            + ", not the one this batch follows (" + b.expectedTokenJson() + "); an earlier batch of the stream did not commit. Nothing was written");
+      }
       int appended = (int) (long) row.getLong("appended");
       long lastId = row.getLong("last_id");
       int staged = (int) (long) row.getLong("staged");
