@@ -103,6 +103,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--mongo-heap", description = "Max heap of the MongoDB server's JVM (default 4g; quick 512m).")
   String mongoHeap;
 
+  @Option(names = "--mongo-jvm-arg", paramLabel = "ARG", description = "Extra JVM argument of the MongoDB server's JVM (repeatable), e.g. -XX:StartFlightRecording=filename=mongo.jfr.")
+  List<String> mongoJvmArgs = new ArrayList<>();
+
   @Option(names = "--mongo-oplog-retention-s", description = "The test server's oplog keeps this many seconds (0: all); see MongoServerMain (default ${DEFAULT-VALUE}).")
   long mongoOplogRetention = 20;
 
@@ -209,7 +212,7 @@ public final class BenchMain implements Callable<Integer> {
     try {
       LOG.info("starting PostgreSQL and the MongoDB wire-protocol server (own JVM, -Xmx{})", mongoHeap);
       CompletableFuture<Void> pgStart = CompletableFuture.runAsync(pg::start);
-      mongo = MongoChild.start(mongoHeap);
+      mongo = MongoChild.start(mongoHeap, mongoJvmArgs);
       mongoPid = mongo.pid();
       mongo.command("fill-docs app " + Docs.DOCS_COLLECTION + " " + snapshotDocs);
       mongo.command("fill-stream app " + Docs.STREAM_COLLECTION + " " + streamDocs);

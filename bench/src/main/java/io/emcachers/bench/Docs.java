@@ -3,7 +3,6 @@ package io.emcachers.bench;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The synthetic data every stage uses, deterministic by index: the same documents feed the raw
@@ -34,8 +33,18 @@ final class Docs {
       new String[] {"active", "Bool", "active", "INTEGER"},
       new String[] {"profile", "JSONB", "profile", "TEXT"});
 
+  /** {@code d} and the index zero-padded to 9 digits (no String.format: the ingest source generates these on the hot path). */
   static String docId(long i) {
-    return String.format(Locale.ROOT, "d%09d", i);
+    return pad('d', i, 9);
+  }
+
+  private static String pad(char prefix, long i, int width) {
+    String digits = Long.toString(i);
+    StringBuilder sb = new StringBuilder(width + 1).append(prefix);
+    for (int k = digits.length(); k < width; k++) {
+      sb.append('0');
+    }
+    return sb.append(digits).toString();
   }
 
   static String name(long i) {
@@ -121,6 +130,6 @@ final class Docs {
   }
 
   static String streamDocId(long k) {
-    return String.format(Locale.ROOT, "s%06d", k);
+    return pad('s', k, 6);
   }
 }

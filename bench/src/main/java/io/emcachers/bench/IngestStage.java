@@ -76,7 +76,7 @@ final class IngestStage {
         for (long i = lo; i < hi; i++) {
           list.add(new OplogEntry(Operation.Upsert, entities.get((int) (i % entities.size())), Docs.docId(i), Docs.projected(i)));
         }
-        JsonObject token = new JsonObject().put("_data", String.format("%016x", hi));
+        JsonObject token = new JsonObject().put("_data", Long.toHexString(hi));
         inflight++;
         send(AppendBatch.stream("bench", token, list), 0);
       }

@@ -28,16 +28,22 @@ final class MongoChild implements AutoCloseable {
   }
 
   /** Starts the child with the given max heap (e.g. {@code 3g}); waits until it prints its URL. */
-  static MongoChild start(String heap) throws IOException {
+  static MongoChild start(String heap, List<String> jvmArgs) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
-        MongoServerMain.class.getName(), "0"));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseParallelGC"));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MongoServerMain.class.getName(), "0"));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     Writer in = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
     CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
       try {
-        return out.readLine();
+        // JVM options such as -XX:StartFlightRecording may print lines before the URL
+        String l;
+        while ((l = out.readLine()) != null && !l.startsWith("MONGO_URL=")) {
+          System.err.println("mongo server: " + l);
+        }
+        return l;
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }

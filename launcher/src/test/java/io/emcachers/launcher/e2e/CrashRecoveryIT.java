@@ -10,7 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.io.File;
 import java.nio.file.Files;
@@ -73,8 +72,9 @@ class CrashRecoveryIT {
     pb.environment().put("EMC_API_KEY", "crash-test-key");
     pb.environment().put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    long readyBefore = readyLines(log);
     Process p = pb.start();
-    await().atMost(Duration.ofSeconds(120)).until(() -> !p.isAlive() || Files.readString(log).contains("emcachers ready"));
+    await().atMost(Duration.ofSeconds(120)).until(() -> !p.isAlive() || readyLines(log) > readyBefore);
     assertTrue(p.isAlive(), "app exited early; log:\n" + Files.readString(log));
     return p;
   }
@@ -103,11 +103,12 @@ class CrashRecoveryIT {
     Thread writer = new Thread(() -> writeUntilStopped(writing, ops), "source-writer");
     writer.start();
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> SqliteRows.rows(dataDir, "items").size() >= 200 && ops.get() > 300);
+      awaitOrDump(log, Duration.ofSeconds(60), () -> SqliteRows.rows(dataDir, "items").size() >= 200 && ops.get() > 300);
       app.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
       int atKill = ops.get();
       await().atMost(Duration.ofSeconds(30)).until(() -> ops.get() > atKill + 200); // writes continue while it is down
       app = launch(dataDir, entities, log);
+      assertEquals(2, readyLines(log), "the app started twice");
       int atRestart = ops.get();
       await().atMost(Duration.ofSeconds(30)).until(() -> ops.get() > atRestart + 200);
     } finally {
@@ -116,13 +117,28 @@ class CrashRecoveryIT {
     }
     try {
       Map<String, Map<String, Object>> expected = sourceRows();
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-          .until(() -> SqliteRows.rows(dataDir, "items").equals(expected));
+      awaitOrDump(log, Duration.ofSeconds(90), () -> SqliteRows.rows(dataDir, "items").equals(expected));
       assertEquals(expected, SqliteRows.rows(dataDir, "items"));
       assertTrue(expected.size() > 100, "the scenario kept a meaningful number of documents: " + expected.size());
+      assertTrue(Files.readString(log).contains("resuming after stored token"), "the restarted listener resumed from the committed token");
     } finally {
       app.destroy();
       app.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  static long readyLines(Path log) throws java.io.IOException {
+    return Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.contains("emcachers ready")).count() : 0;
+  }
+
+  /** Waits for {@code condition}; on timeout fails with the tail of the app's log, which lives in a temp dir. */
+  static void awaitOrDump(Path log, Duration timeout, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    try {
+      await().atMost(timeout).pollInterval(Duration.ofMillis(250)).until(condition);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      List<String> lines = Files.readAllLines(log);
+      throw new AssertionError(e.getMessage() + "\n--- app log (last 80 lines) ---\n"
+          + String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size())), e);
     }
   }
 
@@ -139,8 +155,9 @@ class CrashRecoveryIT {
       Future<?> f;
       if (kind < 6) {
         int n = rnd.nextInt(1_000_000);
-        f = mongo.findOneAndReplaceWithOptions("items", new JsonObject().put("_id", "item-" + id), doc(id, n).copy().put("_id", "item-" + id),
-            new FindOptions(), new io.vertx.ext.mongo.UpdateOptions().setUpsert(true));
+        // a plain replace (update command): the wire-protocol test server records no change event for findAndModify
+        f = mongo.replaceDocumentsWithOptions("items", new JsonObject().put("_id", "item-" + id), doc(id, n),
+            new io.vertx.ext.mongo.UpdateOptions().setUpsert(true));
       } else if (kind < 8) {
         f = mongo.updateCollection("items", new JsonObject().put("_id", "item-" + id), new JsonObject().put("$inc", new JsonObject().put("n", 1)));
       } else {
