@@ -127,6 +127,20 @@ class CrashRecoveryIT {
     }
   }
 
+  @Test
+  void sigtermStopsGracefullyAndExitsZero() throws Exception {
+    Path dataDir = work.resolve("data-term");
+    Path log = work.resolve("term.log");
+    Path entities = work.resolve("entities-term.json");
+    Files.writeString(entities, "[]");
+    Process app = launch(dataDir, entities, log);
+    app.destroy(); // SIGTERM
+    assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the app stops within the bound after SIGTERM");
+    assertEquals(0, app.exitValue(), "exit status after SIGTERM");
+    String text = Files.readString(log);
+    assertTrue(text.contains("stopping listener") && text.contains("shutdown complete"), "graceful stop steps are logged:\n" + text);
+  }
+
   static long readyLines(Path log) throws java.io.IOException {
     return Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.contains("emcachers ready")).count() : 0;
   }
