@@ -152,7 +152,8 @@ public final class StatusFeedBridge {
       return;
     }
     received.incrementAndGet();
-    if (StatusEvent.TYPE_PROGRESS.equals(event.type())) {
+    if (StatusEvent.TYPE_PROGRESS.equals(event.type()) && "replicator".equals(event.component())) {
+      // replication progress only (the listener's scan progress is not a node's replication state);
       // entity null: the node's own totals, kept under NODE_KEY
       progress.computeIfAbsent(nodeOf(event), n -> new ConcurrentHashMap<>()).put(event.entity() == null ? NODE_KEY : event.entity(), event);
     }
