@@ -8,9 +8,14 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Progress and lag of this node's replicator, per entity, and its state; publishes them on
@@ -23,6 +28,10 @@ import java.util.Map;
  * unapplied row (known once that row was read; before, the time since the head moved past the offset).
  * {@code rows_applied} counts rows this replicator's batches wrote; {@code rows_skipped} rows the
  * cache already held (a replay, or rows a rebuild of the cache had already read from the oplog).
+ *
+ * <p>The same figures are Micrometer gauges per entity: {@code emc_replicator_lag_rows},
+ * {@code emc_replicator_lag_seconds}, {@code emc_replicator_last_applied_id} (tag {@code entity}),
+ * read by the metrics scrape from another thread, hence the concurrent map.
  */
 final class ProgressTracker {
 
@@ -36,7 +45,9 @@ final class ProgressTracker {
 
   private final EventBus bus;
   private final String nodeId;
-  private final Map<String, EntityProgress> entities = new HashMap<>();
+  private final Map<String, EntityProgress> entities = new ConcurrentHashMap<>();
+  private final Map<String, List<Meter>> gauges = new HashMap<>();
+  private final MeterRegistry meters;
   private final Map<String, JsonObject> lastPublished = new HashMap<>();
   private long head;
   private long offset = -1;
@@ -48,9 +59,10 @@ final class ProgressTracker {
   private String lastError;
   private Instant lastErrorAt;
 
-  ProgressTracker(EventBus bus, String nodeId) {
+  ProgressTracker(EventBus bus, String nodeId, MeterRegistry meters) {
     this.bus = bus;
     this.nodeId = nodeId;
+    this.meters = meters;
   }
 
   long head() {
@@ -122,6 +134,10 @@ final class ProgressTracker {
   void onEntityDeleted(String name) {
     entities.remove(name);
     lastPublished.remove(name);
+    List<Meter> registered = gauges.remove(name);
+    if (registered != null) {
+      registered.forEach(meters::remove);
+    }
   }
 
   /** Records an error; returns true when the state changed. */
@@ -151,6 +167,18 @@ final class ProgressTracker {
   }
 
   private EntityProgress entity(String name) {
+    if (!gauges.containsKey(name)) {
+      List<Meter> list = new ArrayList<>();
+      list.add(Gauge.builder("emc_replicator_lag_rows", this, t -> t.lagRows(name)).tag("entity", name)
+          .description("oplog rows this entity's cache has not been brought past yet").register(meters));
+      list.add(Gauge.builder("emc_replicator_lag_seconds", this, t -> t.lagSeconds(t.lagRows(name))).tag("entity", name)
+          .description("age of the oldest oplog row not yet applied to this entity's cache").register(meters));
+      list.add(Gauge.builder("emc_replicator_last_applied_id", this, t -> {
+        EntityProgress p = t.entities.get(name);
+        return p == null ? 0 : p.lastApplied;
+      }).tag("entity", name).description("last oplog id in this entity's cache").register(meters));
+      gauges.put(name, list);
+    }
     return entities.computeIfAbsent(name, n -> new EntityProgress());
   }
 

@@ -58,8 +58,8 @@ public final class ReplicatorVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     offsets = new NodeOffsetStore(config.metaDbPath());
     entities = new EntityDirectory(bus);
-    progress = new ProgressTracker(bus, config.nodeId());
     MeterRegistry meters = BackendRegistries.getDefaultNow() != null ? BackendRegistries.getDefaultNow() : Metrics.globalRegistry;
+    progress = new ProgressTracker(bus, config.nodeId(), meters);
     loop = new SyncLoop(vertx, context, config, offsets, entities, progress, meters);
     scheduler = new JobScheduler(vertx);
 
