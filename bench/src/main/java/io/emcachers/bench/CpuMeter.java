@@ -28,7 +28,8 @@ final class CpuMeter {
     this.mongoPid = mongoPid;
   }
 
-  private record Snapshot(long self, long mongo, long postgres, long machineBusy) {}
+  /** Ticks so far: this JVM, the MongoDB JVM, each postgres process by pid, the machine. */
+  private record Snapshot(long self, long mongo, java.util.Map<Long, Long> postgres, long machineBusy) {}
 
   CpuMeter start() {
     start = snapshot();
@@ -53,7 +54,12 @@ final class CpuMeter {
     double wall = (System.nanoTime() - startNanos) / 1e9;
     double self = (end.self - start.self) / TICKS;
     double mongo = (end.mongo - start.mongo) / TICKS;
-    double pg = (end.postgres - start.postgres) / TICKS;
+    long pgTicks = 0;
+    for (var e : end.postgres.entrySet()) {
+      // a backend that exited meanwhile is gone from /proc: its time shows under "other"
+      pgTicks += e.getValue() - start.postgres.getOrDefault(e.getKey(), 0L);
+    }
+    double pg = pgTicks / TICKS;
     double machine = (end.machineBusy - start.machineBusy) / TICKS;
     int cores = Runtime.getRuntime().availableProcessors();
     return new JsonObject()
@@ -68,12 +74,12 @@ final class CpuMeter {
   private Snapshot snapshot() {
     long self = ticks(selfPid);
     long mongo = mongoPid > 0 ? ticks(mongoPid) : 0;
-    long pg = 0;
+    java.util.Map<Long, Long> pg = new java.util.HashMap<>();
     try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
       for (Path p : procs) {
         String stat = read(p.resolve("stat"));
         if (stat != null && stat.contains("(postgres)")) {
-          pg += ticks(stat);
+          pg.put(Long.parseLong(p.getFileName().toString()), ticks(stat));
         }
       }
     } catch (IOException e) {

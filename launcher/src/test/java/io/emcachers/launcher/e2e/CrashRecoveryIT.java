@@ -141,6 +141,58 @@ class CrashRecoveryIT {
     assertTrue(text.contains("stopping listener") && text.contains("shutdown complete"), "graceful stop steps are logged:\n" + text);
   }
 
+  @Test
+  void devServicesPrintsBothUrlsAndKeepsPostgresDataAcrossRestarts() throws Exception {
+    Path data = work.resolve("dev-data");
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    String jar = Path.of("target", "emcachers.jar").toAbsolutePath().toString();
+    int pgPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      pgPort = s.getLocalPort();
+    }
+    for (int run = 1; run <= 2; run++) {
+      Process p = new ProcessBuilder(javaBin, "-jar", jar, "dev-services", "--data-dir", data.toString(), "--pg-port", String.valueOf(pgPort))
+          .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve("dev-services.log").toFile())).start();
+      try {
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        String pgUrl = null;
+        String mongoUrl = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while ((pgUrl == null || mongoUrl == null) && System.nanoTime() < deadline) {
+          String line = out.readLine();
+          if (line == null) {
+            break;
+          }
+          if (line.startsWith("EMC_PG_URL=")) {
+            pgUrl = line.substring("EMC_PG_URL=".length());
+          } else if (line.startsWith("EMC_MONGO_URL=")) {
+            mongoUrl = line.substring("EMC_MONGO_URL=".length());
+          }
+        }
+        assertTrue(pgUrl != null && mongoUrl != null, "both URL lines printed: " + Files.readString(work.resolve("dev-services.log")));
+        assertTrue(pgUrl.startsWith("postgresql://") && pgUrl.contains(":" + pgPort + "/"), pgUrl);
+        assertTrue(mongoUrl.startsWith("mongodb://127.0.0.1:") && mongoUrl.endsWith("/app"), mongoUrl);
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=postgres");
+            java.sql.Statement st = c.createStatement()) {
+          if (run == 1) {
+            st.execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)");
+          } else {
+            java.sql.ResultSet rs = st.executeQuery("SELECT v FROM kept");
+            assertTrue(rs.next());
+            assertEquals(42, rs.getInt(1), "PostgreSQL data survived the restart");
+          }
+        }
+        MongoClient client = MongoClient.createShared(vertx, new JsonObject().put("connection_string", mongoUrl), "dev-services-" + run);
+        client.insert("ping", new JsonObject().put("x", 1)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        client.close();
+      } finally {
+        p.destroy();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      }
+      assertEquals(0, p.exitValue(), "dev-services exits 0 on SIGTERM");
+    }
+  }
+
   static long readyLines(Path log) throws java.io.IOException {
     return Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.contains("emcachers ready")).count() : 0;
   }
