@@ -38,16 +38,7 @@ final class ListenerTestSupport {
   private ListenerTestSupport() {}
 
   static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new RuntimeException(e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new RuntimeException(e);
-    }
+    return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
   }
 
   /** Root config for a listener on {@code mongoUrl} with fast test timings. */

@@ -31,41 +31,24 @@ import io.emcachers.core.messages.ScanStateRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
-import io.emcachers.devservices.DevPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
-class EntityManagerTest {
+class EntityManagerTest extends PostgresTestBase {
 
-  @TempDir static Path dir;
-  static DevPostgres pg;
   Vertx vertx;
   final List<EntityChanged> changes = new CopyOnWriteArrayList<>();
   final List<StatusEvent> statusEvents = new CopyOnWriteArrayList<>();
-
-  @BeforeAll
-  static void startPostgres() {
-    pg = OplogTestSupport.startPostgres(dir);
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    pg.close();
-  }
 
   @BeforeEach
   void setUp() {

@@ -24,41 +24,24 @@ import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.messages.StatusEvent;
-import io.emcachers.devservices.DevPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Two nodes (two Vert.x instances) on one database: one leader, one standby that takes over. */
 @Timeout(120)
-class LeaderFencingTest {
+class LeaderFencingTest extends PostgresTestBase {
 
-  @TempDir static Path dir;
-  static DevPostgres pg;
   Vertx first;
   Vertx second;
-
-  @BeforeAll
-  static void startPostgres() {
-    pg = OplogTestSupport.startPostgres(dir);
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    pg.close();
-  }
 
   @BeforeEach
   void setUp() {

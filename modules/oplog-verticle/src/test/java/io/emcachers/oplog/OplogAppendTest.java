@@ -31,40 +31,23 @@ import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.model.Operation;
 import io.emcachers.core.model.Oplog;
-import io.emcachers.devservices.DevPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
-class OplogAppendTest {
+class OplogAppendTest extends PostgresTestBase {
 
-  @TempDir static Path dir;
-  static DevPostgres pg;
   Vertx vertx;
   final List<OplogAppended> heads = new CopyOnWriteArrayList<>();
-
-  @BeforeAll
-  static void startPostgres() {
-    pg = OplogTestSupport.startPostgres(dir);
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    pg.close();
-  }
 
   @BeforeEach
   void setUp() {

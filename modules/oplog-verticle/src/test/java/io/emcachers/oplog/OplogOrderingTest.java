@@ -15,12 +15,10 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.model.Oplog;
-import io.emcachers.devservices.DevPostgres;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,38 +28,23 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The ordering proof: concurrent appenders and a reader polling {@code id > offset} the whole time;
  * the reader must see every committed row (none skipped), each exactly once, in increasing order.
  */
 @Timeout(180)
-class OplogOrderingTest {
+class OplogOrderingTest extends PostgresTestBase {
 
   static final int SENDERS = 8;
   static final int BATCHES = 50;
   static final int ENTRIES = 10;
 
-  @TempDir static Path dir;
-  static DevPostgres pg;
   Vertx vertx;
-
-  @BeforeAll
-  static void startPostgres() {
-    pg = OplogTestSupport.startPostgres(dir);
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    pg.close();
-  }
 
   @BeforeEach
   void setUp() {

@@ -74,16 +74,7 @@ public final class OplogTestSupport {
   }
 
   public static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new RuntimeException(e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new RuntimeException(e);
-    }
+    return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
   }
 
   public static <R> R request(Vertx vertx, String address, Object body, Class<R> replyType) {
@@ -144,16 +135,7 @@ public final class OplogTestSupport {
 
   public static List<Map<String, Object>> query(DevPostgres pg, String sql) {
     try (Connection c = jdbc(pg); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      List<Map<String, Object>> rows = new ArrayList<>();
-      int n = rs.getMetaData().getColumnCount();
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= n; i++) {
-          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
-        }
-        rows.add(row);
-      }
-      return rows;
+      return io.emcachers.devservices.TestSupport.rows(rs);
     } catch (SQLException e) {
       throw new RuntimeException(e);
     }

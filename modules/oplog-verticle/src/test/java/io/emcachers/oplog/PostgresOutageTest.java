@@ -20,13 +20,11 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.StatusEvent;
-import io.emcachers.devservices.DevPostgres;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,33 +34,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** PostgreSQL stops and restarts (same data dir and port) while appends keep coming. */
 @Timeout(180)
-class PostgresOutageTest {
+class PostgresOutageTest extends PostgresTestBase {
 
   static final int ENTRIES = 5;
 
-  @TempDir static Path dir;
-  static DevPostgres pg;
   Vertx vertx;
-
-  @BeforeAll
-  static void startPostgres() {
-    pg = OplogTestSupport.startPostgres(dir);
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    pg.close();
-  }
 
   @BeforeEach
   void setUp() {

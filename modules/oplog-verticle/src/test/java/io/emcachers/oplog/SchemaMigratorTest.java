@@ -5,38 +5,21 @@ import static io.emcachers.oplog.OplogTestSupport.exec;
 import static io.emcachers.oplog.OplogTestSupport.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.emcachers.devservices.DevPostgres;
 import io.emcachers.oplog.migration.SchemaMigrator;
 import io.vertx.core.Vertx;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
-class SchemaMigratorTest {
+class SchemaMigratorTest extends PostgresTestBase {
 
-  @TempDir static Path dir;
-  static DevPostgres pg;
   Vertx vertx;
-
-  @BeforeAll
-  static void startPostgres() {
-    pg = OplogTestSupport.startPostgres(dir);
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    pg.close();
-  }
 
   @BeforeEach
   void setUp() {

@@ -69,15 +69,6 @@ public final class CacheFixtures {
   }
 
   public static List<Map<String, Object>> rows(ResultSet rs) throws SQLException {
-    List<Map<String, Object>> out = new ArrayList<>();
-    int n = rs.getMetaData().getColumnCount();
-    while (rs.next()) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      for (int i = 1; i <= n; i++) {
-        row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
-      }
-      out.add(row);
-    }
-    return out;
+    return io.emcachers.devservices.TestSupport.rows(rs);
   }
 }

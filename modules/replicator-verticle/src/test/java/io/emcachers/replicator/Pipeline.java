@@ -121,16 +121,7 @@ final class Pipeline implements AutoCloseable {
   // ---------------------------------------------------------------- bus helpers
 
   static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new RuntimeException(e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new RuntimeException(e);
-    }
+    return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
   }
 
   <R> R request(String address, Object body, Class<R> replyType) {
@@ -207,16 +198,7 @@ final class Pipeline implements AutoCloseable {
     ro.setReadOnly(true);
     try (Connection c = ro.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
          Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      List<Map<String, Object>> out = new ArrayList<>();
-      int n = rs.getMetaData().getColumnCount();
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= n; i++) {
-          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
-        }
-        out.add(row);
-      }
-      return out;
+      return io.emcachers.devservices.TestSupport.rows(rs);
     } catch (SQLException e) {
       return null;
     }
