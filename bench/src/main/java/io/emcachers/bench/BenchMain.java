@@ -64,7 +64,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--entities", description = "Entities the ingest/apply rows are spread over (default ${DEFAULT-VALUE}).")
   int entities = 1;
 
-  @Option(names = "--snapshot-docs", description = "Documents in the source collection for the snapshot (default 1000000; quick 20000).")
+  @Option(names = "--snapshot-docs", description = "Documents in the source collection for the snapshot (default 1000000, about 25 min against the test server, whose paged scan is quadratic; quick 20000).")
   Long snapshotDocs;
 
   @Option(names = "--stream-rate", description = "Changes per second of the streaming stage (default 2000; quick 1000).")
@@ -112,7 +112,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--skip", split = ",", paramLabel = "GROUP", description = "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming).")
   List<String> skip = new ArrayList<>();
 
-  @Option(names = "--work-dir", description = "Scratch directory (PostgreSQL data, SQLite files); default a new temp dir, deleted at the end.")
+  @Option(names = "--work-dir", description = "Scratch directory (PostgreSQL data, SQLite files), kept after the run; default a new temp dir, deleted at the end.")
   Path workDir;
 
   @Option(names = "--keep", description = "Keep the scratch directory.")
@@ -186,6 +186,9 @@ public final class BenchMain implements Callable<Integer> {
     long started = System.nanoTime();
     Path work = workDir != null ? workDir : Files.createTempDirectory("emc-bench-");
     Files.createDirectories(work);
+    for (String d : List.of("raw-sqlite", "ingest-node", "apply-node", "pipeline-node")) {
+      deleteTree(work.resolve(d)); // every stage starts from fresh files (PostgreSQL databases are recreated)
+    }
     Files.createDirectories(out);
 
     JsonObject results = new JsonObject()
@@ -469,7 +472,7 @@ public final class BenchMain implements Callable<Integer> {
           .put("cpu", snapCpuJson));
 
       // 5. streaming
-      streaming = new StreamingStage(mongo.url("app"), Docs.STREAM_COLLECTION, streamDocs, dataDir, streamEntity);
+      streaming = new StreamingStage(mongo.url("app"), Docs.STREAM_COLLECTION, streamDocs, dataDir, streamEntity, jdbc(pg, db));
       LOG.info("streaming: warm-up");
       streaming.run(streamRate, 1.0, 5000, lagGrowthMs);
       LOG.info("streaming: {} changes/s for {} s", streamRate, streamSeconds);
@@ -601,6 +604,9 @@ public final class BenchMain implements Callable<Integer> {
   }
 
   private static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
     try (Stream<Path> s = Files.walk(root)) {
       s.sorted(Comparator.reverseOrder()).forEach(p -> {
         try {

@@ -40,7 +40,15 @@ final class StreamingStage {
   private long nextSeq;
   private long lastOplogId = -1;
 
-  StreamingStage(String mongoUrl, String collection, int docs, Path dataDir, String entity) {
+  private final String pgJdbcUrl;
+  private long lastPgId;
+  /** epoch nanoseconds − System.nanoTime(), to place write times on the wall clock PostgreSQL's now() uses. */
+  private final long wallOffset;
+
+  StreamingStage(String mongoUrl, String collection, int docs, Path dataDir, String entity, String pgJdbcUrl) {
+    this.pgJdbcUrl = pgJdbcUrl;
+    java.time.Instant now = java.time.Clock.systemUTC().instant();
+    this.wallOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
     this.clientVertx = Vertx.vertx();
     this.client = MongoClient.create(clientVertx, new JsonObject().put("connection_string", mongoUrl).put("maxPoolSize", 50));
     this.collection = collection;
@@ -52,10 +60,11 @@ final class StreamingStage {
   }
 
   record Step(double targetRate, double seconds, long changes, long visible, long writeErrors, double achievedRate,
-      Percentiles latency, double firstSecondP50Ms, double lastSecondP50Ms, double drainMs, boolean sustained, String verdict) {
+      Percentiles latency, double firstSecondP50Ms, double lastSecondP50Ms, double drainMs, boolean sustained, String verdict, JsonObject hops) {
 
     JsonObject toJson() {
       return latency.toJson()
+          .put("hops", hops)
           .put("target_rate", targetRate)
           .put("seconds", seconds)
           .put("changes", changes)
@@ -193,7 +202,52 @@ final class StreamingStage {
       sustained = true;
       verdict = "sustained";
     }
-    return new Step(rate, seconds, n, m, errors.get(), achieved, p, firstP50, lastP50, drainMs, sustained, verdict);
+    return new Step(rate, seconds, n, m, errors.get(), achieved, p, firstP50, lastP50, drainMs, sustained, verdict, hops(seq0, n, written, visible));
+  }
+
+  /**
+   * Splits each change's latency at the oplog row that carried it: {@code created_at} is
+   * PostgreSQL's {@code now()}, the start of the writer's transaction. Source write → that moment
+   * covers the change stream, the listener's batching and the append request; from there to visible
+   * covers the insert and commit, the replicator's read, the cache's apply and commit, and this
+   * poller. An update event carries the document as looked up, so a change overwritten before its
+   * event was read does not appear; those are left out.
+   */
+  private JsonObject hops(long seq0, int n, AtomicLongArray written, long[] visible) {
+    long[] first = new long[n];
+    long[] second = new long[n];
+    int m = 0;
+    boolean[] seen = new boolean[n];
+    try (Connection pg = java.sql.DriverManager.getConnection(pgJdbcUrl);
+        PreparedStatement ps = pg.prepareStatement("SELECT id, (extract(epoch from created_at) * 1000000)::bigint, (data->>'seq')::bigint"
+            + " FROM oplog WHERE entity = ? AND id > ? ORDER BY id")) {
+      ps.setString(1, table);
+      ps.setLong(2, lastPgId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          lastPgId = rs.getLong(1);
+          long createdNanos = rs.getLong(2) * 1000;
+          long s = rs.getLong(3);
+          int j = (int) (s - seq0);
+          if (rs.wasNull() || j < 0 || j >= n || seen[j] || visible[j] == 0) {
+            continue;
+          }
+          seen[j] = true;
+          long created = createdNanos - wallOffset; // on the nanoTime scale
+          first[m] = Math.max(0, created - written.get(j));
+          second[m] = Math.max(0, visible[j] - created);
+          m++;
+        }
+      }
+    } catch (SQLException e) {
+      return new JsonObject().put("error", e.toString());
+    }
+    return new JsonObject()
+        .put("matched_changes", m)
+        .put("source_write_to_oplog_tx_start", new Percentiles(Arrays.copyOf(first, m)).toJson().put("what",
+            "change stream + listener batching + append request, until the oplog writer's transaction starts"))
+        .put("oplog_tx_start_to_visible", new Percentiles(Arrays.copyOf(second, m)).toJson().put("what",
+            "oplog insert + commit, replicator wake-up and read, cache apply + commit, seen by the SQLite poller"));
   }
 
   /** Reads rows changed since the last poll and marks the changes they reveal; returns -1 on a read error. */

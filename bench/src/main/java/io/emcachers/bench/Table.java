@@ -71,6 +71,15 @@ final class Table {
           String.format(Locale.ROOT, "p50 %.1f / p95 %.1f / p99 %.1f / max %.1f ms", st.getDouble("p50_ms"), st.getDouble("p95_ms"), st.getDouble("p99_ms"),
               st.getDouble("max_ms")),
           String.format(Locale.ROOT, "%.0f changes/s for %.0f s", st.getDouble("target_rate"), st.getDouble("seconds")), "", "p99 ≤ 50 ms at 2,000/s"});
+      JsonObject hops = st.getJsonObject("hops");
+      if (hops != null && hops.containsKey("source_write_to_oplog_tx_start")) {
+        JsonObject a = hops.getJsonObject("source_write_to_oplog_tx_start");
+        JsonObject b = hops.getJsonObject("oplog_tx_start_to_visible");
+        rows.add(new String[] {"streaming", "… split at the oplog transaction",
+            String.format(Locale.ROOT, "source → oplog tx: p50 %.1f / p99 %.1f ms; oplog tx → visible: p50 %.1f / p99 %.1f ms", a.getDouble("p50_ms"),
+                a.getDouble("p99_ms"), b.getDouble("p50_ms"), b.getDouble("p99_ms")),
+            n(hops.getLong("matched_changes")) + " changes matched to their oplog row", "", ""});
+      }
       JsonArray ramp = st.getJsonArray("ramp");
       StringBuilder steps = new StringBuilder();
       for (int i = 0; i < ramp.size(); i++) {

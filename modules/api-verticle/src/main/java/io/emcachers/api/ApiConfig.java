@@ -1,5 +1,10 @@
 package io.emcachers.api;
 
+import static io.emcachers.core.config.ConfigValues.bool;
+import static io.emcachers.core.config.ConfigValues.integer;
+import static io.emcachers.core.config.ConfigValues.section;
+import static io.emcachers.core.config.ConfigValues.string;
+
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -72,7 +77,7 @@ public record ApiConfig(
     if (host == null || host.isBlank()) {
       throw new IllegalArgumentException("api.host must be a non-empty host name or address, got \"" + host + "\"");
     }
-    long port = integer(api, "api.port", "port", DEFAULT_PORT);
+    long port = integer(api, "api.port", "port", DEFAULT_PORT, Long.MIN_VALUE, Long.MAX_VALUE);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("api.port must be between 0 and 65535 (0: any free port), got " + port);
     }
@@ -87,80 +92,21 @@ public record ApiConfig(
       }
     }
     boolean openReads = bool(api, "api.open_reads", "open_reads", DEFAULT_OPEN_READS);
-    long bodyLimit = integer(api, "api.body_limit_bytes", "body_limit_bytes", DEFAULT_BODY_LIMIT_BYTES);
+    long bodyLimit = integer(api, "api.body_limit_bytes", "body_limit_bytes", DEFAULT_BODY_LIMIT_BYTES, Long.MIN_VALUE, Long.MAX_VALUE);
     if (bodyLimit < 1024 || bodyLimit > 1_073_741_824L) {
       throw new IllegalArgumentException("api.body_limit_bytes must be between 1024 and 1073741824, got " + bodyLimit);
     }
-    long requestTimeout = integer(api, "api.request_timeout_ms", "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS);
-    if (requestTimeout < 100) {
-      throw new IllegalArgumentException("api.request_timeout_ms must be >= 100, got " + requestTimeout);
-    }
-    long healthTimeout = integer(api, "api.health_timeout_ms", "health_timeout_ms", DEFAULT_HEALTH_TIMEOUT_MS);
-    if (healthTimeout < 1) {
-      throw new IllegalArgumentException("api.health_timeout_ms must be >= 1, got " + healthTimeout);
-    }
+    long requestTimeout = integer(api, "api.request_timeout_ms", "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, 100, Long.MAX_VALUE);
+    long healthTimeout = integer(api, "api.health_timeout_ms", "health_timeout_ms", DEFAULT_HEALTH_TIMEOUT_MS, 1, Long.MAX_VALUE);
     List<String> origins = origins(api);
-    long maxRows = integer(cache, "cache.query_max_rows", "query_max_rows", DEFAULT_QUERY_MAX_ROWS);
+    long maxRows = integer(cache, "cache.query_max_rows", "query_max_rows", DEFAULT_QUERY_MAX_ROWS, Long.MIN_VALUE, Long.MAX_VALUE);
     if (maxRows < 1 || maxRows > 1_000_000) {
       throw new IllegalArgumentException("cache.query_max_rows must be between 1 and 1000000, got " + maxRows);
     }
-    long queryTimeout = integer(cache, "cache.query_timeout_ms", "query_timeout_ms", DEFAULT_QUERY_TIMEOUT_MS);
-    if (queryTimeout < 1) {
-      throw new IllegalArgumentException("cache.query_timeout_ms must be >= 1, got " + queryTimeout);
-    }
-    Object node = r.getValue("node_id");
-    if (node != null && !(node instanceof String)) {
-      throw new IllegalArgumentException("node_id must be a string or null, got " + node);
-    }
+    long queryTimeout = integer(cache, "cache.query_timeout_ms", "query_timeout_ms", DEFAULT_QUERY_TIMEOUT_MS, 1, Long.MAX_VALUE);
+    String nodeId = string(r, "node_id", "node_id", null); // stays null when not configured
     return new ApiConfig(host, (int) port, key, openReads, bodyLimit, requestTimeout, origins, healthTimeout, (int) maxRows, queryTimeout,
-        (String) node);
-  }
-
-  private static JsonObject section(JsonObject root, String name) {
-    Object v = root.getValue(name);
-    if (v == null) {
-      return new JsonObject();
-    }
-    if (!(v instanceof JsonObject o)) {
-      throw new IllegalArgumentException(name + " must be an object, got " + v);
-    }
-    return o;
-  }
-
-  private static String string(JsonObject json, String field, String key, String def) {
-    Object v = json.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof String s)) {
-      throw new IllegalArgumentException(field + " must be a string, got " + v);
-    }
-    return s;
-  }
-
-  private static long integer(JsonObject json, String field, String key, long def) {
-    Object v = json.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
-      return ((Number) v).longValue();
-    }
-    if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
-      return n.longValue();
-    }
-    throw new IllegalArgumentException(field + " must be an integer, got " + (v instanceof String ? "\"" + v + "\"" : v));
-  }
-
-  private static boolean bool(JsonObject json, String field, String key, boolean def) {
-    Object v = json.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Boolean b)) {
-      throw new IllegalArgumentException(field + " must be true or false, got " + v);
-    }
-    return b;
+        nodeId);
   }
 
   private static List<String> origins(JsonObject api) {

@@ -1,8 +1,15 @@
 package io.emcachers.listener;
 
+import static io.emcachers.core.config.ConfigValues.bool;
+import static io.emcachers.core.config.ConfigValues.integer;
+import static io.emcachers.core.config.ConfigValues.nonBlankString;
+import static io.emcachers.core.config.ConfigValues.require;
+import static io.emcachers.core.config.ConfigValues.requireMin;
+import static io.emcachers.core.config.ConfigValues.section;
+
 import com.mongodb.ConnectionString;
+import io.emcachers.core.config.ConfigValues;
 import io.vertx.core.json.JsonObject;
-import java.net.InetAddress;
 import java.util.Locale;
 
 /**
@@ -57,19 +64,19 @@ public record ListenerConfig(
   public static final String DB_STREAM = "_db";
 
   public ListenerConfig {
-    require(batchMaxEntries >= 1, "listener.batch_max_entries must be >= 1, got " + batchMaxEntries);
-    require(batchMaxDelayMs >= 1, "listener.batch_max_delay_ms must be >= 1, got " + batchMaxDelayMs);
-    require(maxUnackedBatches >= 1, "listener.max_unacked_batches must be >= 1, got " + maxUnackedBatches);
-    require(scanBatchSize >= 1, "listener.scan_batch_size must be >= 1, got " + scanBatchSize);
-    require(initialBackoffMs >= 1, "listener.initial_backoff_ms must be >= 1, got " + initialBackoffMs);
+    requireMin("listener.batch_max_entries", batchMaxEntries, 1);
+    requireMin("listener.batch_max_delay_ms", batchMaxDelayMs, 1);
+    requireMin("listener.max_unacked_batches", maxUnackedBatches, 1);
+    requireMin("listener.scan_batch_size", scanBatchSize, 1);
+    requireMin("listener.initial_backoff_ms", initialBackoffMs, 1);
     require(maxBackoffMs >= initialBackoffMs, "listener.max_backoff_ms must be >= listener.initial_backoff_ms (" + initialBackoffMs + "), got " + maxBackoffMs);
-    require(coercionReportIntervalMs >= 1, "listener.coercion_report_interval_ms must be >= 1, got " + coercionReportIntervalMs);
-    require(leaderCheckIntervalMs >= 1, "listener.leader_check_interval_ms must be >= 1, got " + leaderCheckIntervalMs);
-    require(entityRefreshIntervalMs >= 1, "listener.entity_refresh_interval_ms must be >= 1, got " + entityRefreshIntervalMs);
-    require(appendTimeoutMs >= 1, "listener.append_timeout_ms must be >= 1, got " + appendTimeoutMs);
-    require(streamAwaitMs >= 1, "listener.stream_await_ms must be >= 1, got " + streamAwaitMs);
-    require(idlePollMs >= 1, "listener.idle_poll_ms must be >= 1, got " + idlePollMs);
-    require(checkpointIntervalMs >= 1, "listener.checkpoint_interval_ms must be >= 1, got " + checkpointIntervalMs);
+    requireMin("listener.coercion_report_interval_ms", coercionReportIntervalMs, 1);
+    requireMin("listener.leader_check_interval_ms", leaderCheckIntervalMs, 1);
+    requireMin("listener.entity_refresh_interval_ms", entityRefreshIntervalMs, 1);
+    requireMin("listener.append_timeout_ms", appendTimeoutMs, 1);
+    requireMin("listener.stream_await_ms", streamAwaitMs, 1);
+    requireMin("listener.idle_poll_ms", idlePollMs, 1);
+    requireMin("listener.checkpoint_interval_ms", checkpointIntervalMs, 1);
     require(watchScope != null, "listener.watch_scope must be collection or database");
     require(database != null && !database.isEmpty(), "mongo.url must name the database in its path (mongodb://host:port/database), got " + mongoUrl);
   }
@@ -79,48 +86,39 @@ public record ListenerConfig(
     JsonObject r = root == null ? new JsonObject() : root;
     JsonObject mongo = section(r, "mongo");
     JsonObject l = section(r, "listener");
-    String url = string(mongo, "url", "mongo.url", DEFAULT_MONGO_URL);
+    String url = nonBlankString(mongo, "mongo.url", "url", DEFAULT_MONGO_URL);
     String database;
     try {
       database = new ConnectionString(url).getDatabase();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("mongo.url is not a MongoDB connection string (" + e.getMessage() + "): " + url, e);
     }
-    String scopeText = string(l, "watch_scope", "listener.watch_scope", DEFAULT_WATCH_SCOPE.name());
+    String scopeText = nonBlankString(l, "listener.watch_scope", "watch_scope", DEFAULT_WATCH_SCOPE.name());
     WatchScope scope;
     try {
       scope = WatchScope.valueOf(scopeText.toLowerCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("listener.watch_scope must be collection or database, got " + scopeText);
     }
-    Object nodeValue = r.getValue("node_id");
-    if (nodeValue != null && !(nodeValue instanceof String)) {
-      throw new IllegalArgumentException("node_id must be a string or null, got " + nodeValue);
-    }
-    String nodeId = nodeValue == null || ((String) nodeValue).isBlank() ? defaultNodeId() : (String) nodeValue;
-    Object leader = l.getValue("require_local_leader", DEFAULT_REQUIRE_LOCAL_LEADER);
-    if (!(leader instanceof Boolean)) {
-      throw new IllegalArgumentException("listener.require_local_leader must be true or false, got " + leader);
-    }
     return new ListenerConfig(
         url,
         database,
-        nodeId,
+        ConfigValues.nodeId(r),
         scope,
-        (int) number(l, "batch_max_entries", DEFAULT_BATCH_MAX_ENTRIES),
-        number(l, "batch_max_delay_ms", DEFAULT_BATCH_MAX_DELAY_MS),
-        (int) number(l, "max_unacked_batches", DEFAULT_MAX_UNACKED_BATCHES),
-        (int) number(l, "scan_batch_size", DEFAULT_SCAN_BATCH_SIZE),
-        number(l, "initial_backoff_ms", DEFAULT_INITIAL_BACKOFF_MS),
-        number(l, "max_backoff_ms", DEFAULT_MAX_BACKOFF_MS),
-        number(l, "coercion_report_interval_ms", DEFAULT_COERCION_REPORT_INTERVAL_MS),
-        (Boolean) leader,
-        number(l, "leader_check_interval_ms", DEFAULT_LEADER_CHECK_INTERVAL_MS),
-        number(l, "entity_refresh_interval_ms", DEFAULT_ENTITY_REFRESH_INTERVAL_MS),
-        number(l, "append_timeout_ms", DEFAULT_APPEND_TIMEOUT_MS),
-        number(l, "stream_await_ms", DEFAULT_STREAM_AWAIT_MS),
-        number(l, "idle_poll_ms", DEFAULT_IDLE_POLL_MS),
-        number(l, "checkpoint_interval_ms", DEFAULT_CHECKPOINT_INTERVAL_MS));
+        (int) integer(l, "listener.batch_max_entries", "batch_max_entries", DEFAULT_BATCH_MAX_ENTRIES, 1, Integer.MAX_VALUE),
+        integer(l, "listener.batch_max_delay_ms", "batch_max_delay_ms", DEFAULT_BATCH_MAX_DELAY_MS, 1, Long.MAX_VALUE),
+        (int) integer(l, "listener.max_unacked_batches", "max_unacked_batches", DEFAULT_MAX_UNACKED_BATCHES, 1, Integer.MAX_VALUE),
+        (int) integer(l, "listener.scan_batch_size", "scan_batch_size", DEFAULT_SCAN_BATCH_SIZE, 1, Integer.MAX_VALUE),
+        integer(l, "listener.initial_backoff_ms", "initial_backoff_ms", DEFAULT_INITIAL_BACKOFF_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.max_backoff_ms", "max_backoff_ms", DEFAULT_MAX_BACKOFF_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.coercion_report_interval_ms", "coercion_report_interval_ms", DEFAULT_COERCION_REPORT_INTERVAL_MS, 1, Long.MAX_VALUE),
+        bool(l, "listener.require_local_leader", "require_local_leader", DEFAULT_REQUIRE_LOCAL_LEADER),
+        integer(l, "listener.leader_check_interval_ms", "leader_check_interval_ms", DEFAULT_LEADER_CHECK_INTERVAL_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.entity_refresh_interval_ms", "entity_refresh_interval_ms", DEFAULT_ENTITY_REFRESH_INTERVAL_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.append_timeout_ms", "append_timeout_ms", DEFAULT_APPEND_TIMEOUT_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.stream_await_ms", "stream_await_ms", DEFAULT_STREAM_AWAIT_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.idle_poll_ms", "idle_poll_ms", DEFAULT_IDLE_POLL_MS, 1, Long.MAX_VALUE),
+        integer(l, "listener.checkpoint_interval_ms", "checkpoint_interval_ms", DEFAULT_CHECKPOINT_INTERVAL_MS, 1, Long.MAX_VALUE));
   }
 
   /** The backoff before retry number {@code consecutiveErrors} (1-based): initial × 2^(n-1), capped. */
@@ -128,56 +126,5 @@ public record ListenerConfig(
     int shift = Math.min(Math.max(consecutiveErrors - 1, 0), 30);
     long delay = initialBackoffMs << shift;
     return delay <= 0 || delay > maxBackoffMs ? maxBackoffMs : delay;
-  }
-
-  private static JsonObject section(JsonObject root, String key) {
-    Object v = root.getValue(key);
-    if (v == null) {
-      return new JsonObject();
-    }
-    if (!(v instanceof JsonObject o)) {
-      throw new IllegalArgumentException(key + " must be an object, got " + v);
-    }
-    return o;
-  }
-
-  private static String string(JsonObject section, String key, String name, String def) {
-    Object v = section.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof String s) || s.isBlank()) {
-      throw new IllegalArgumentException(name + " must be a non-empty string, got " + v);
-    }
-    return s;
-  }
-
-  private static long number(JsonObject section, String key, long def) {
-    Object v = section.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
-      throw new IllegalArgumentException("listener." + key + " must be an integer, got " + v);
-    }
-    long value = n.longValue();
-    if (value > Integer.MAX_VALUE && (key.equals("batch_max_entries") || key.equals("max_unacked_batches") || key.equals("scan_batch_size"))) {
-      throw new IllegalArgumentException("listener." + key + " must be <= " + Integer.MAX_VALUE + ", got " + v);
-    }
-    return value;
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
-  }
-
-  private static String defaultNodeId() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "node-" + ProcessHandle.current().pid();
-    }
   }
 }

@@ -39,7 +39,7 @@ class ListenerConfigTest {
   void rejectsBadValuesNamingTheKey() {
     assertMessage("listener.batch_max_entries must be >= 1, got 0", new JsonObject().put("listener", new JsonObject().put("batch_max_entries", 0)));
     assertMessage("listener.watch_scope must be collection or database, got cluster", new JsonObject().put("listener", new JsonObject().put("watch_scope", "cluster")));
-    assertMessage("listener.max_unacked_batches must be an integer, got x", new JsonObject().put("listener", new JsonObject().put("max_unacked_batches", "x")));
+    assertMessage("listener.max_unacked_batches must be an integer, got \"x\"", new JsonObject().put("listener", new JsonObject().put("max_unacked_batches", "x")));
     assertMessage("listener.require_local_leader must be true or false, got 1", new JsonObject().put("listener", new JsonObject().put("require_local_leader", 1)));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ListenerConfig.fromJson(new JsonObject().put("mongo", new JsonObject().put("url", "mongodb://h:27017/"))));

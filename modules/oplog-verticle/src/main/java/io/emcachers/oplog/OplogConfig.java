@@ -1,5 +1,9 @@
 package io.emcachers.oplog;
 
+import static io.emcachers.core.config.ConfigValues.integer;
+import static io.emcachers.core.config.ConfigValues.section;
+
+import io.emcachers.core.config.ConfigValues;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
@@ -89,32 +93,24 @@ public record OplogConfig(
     }
     ParsedUrl parsed = parseUrl(url.trim());
 
-    int poolSize = (int) readLong(pg, "postgres", "pool_size", DEFAULT_POOL_SIZE, 1, 1000);
-    int connectTimeout = (int) readLong(pg, "postgres", "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+    int poolSize = (int) integer(pg, "postgres.pool_size", "pool_size", DEFAULT_POOL_SIZE, 1, 1000);
+    int connectTimeout = (int) integer(pg, "postgres.connect_timeout_ms", "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, Integer.MAX_VALUE);
 
-    Object nodeValue = root.getValue("node_id");
-    String nodeId;
-    if (nodeValue == null) {
-      nodeId = defaultNodeId();
-    } else if (nodeValue instanceof String s && !s.isBlank()) {
-      nodeId = s;
-    } else {
-      throw new IllegalArgumentException("node_id must be a non-empty string or null, got " + nodeValue);
-    }
+    String nodeId = ConfigValues.nodeId(root);
 
-    long lockKey = readLong(op, "oplog", "leader_lock_key", DEFAULT_LEADER_LOCK_KEY, Long.MIN_VALUE, Long.MAX_VALUE);
-    long standbyRetry = readLong(op, "oplog", "standby_retry_ms", DEFAULT_STANDBY_RETRY_MS, 1, Integer.MAX_VALUE);
-    int maxBatch = (int) readLong(op, "oplog", "max_batch_entries", DEFAULT_MAX_BATCH_ENTRIES, 1, MAX_BATCH_ENTRIES_LIMIT);
-    long refresh = readLong(op, "oplog", "entity_refresh_interval_ms", DEFAULT_ENTITY_REFRESH_INTERVAL_MS, 1, Integer.MAX_VALUE);
-    long backoffInitial = readLong(op, "oplog", "reconnect_initial_backoff_ms", DEFAULT_RECONNECT_INITIAL_BACKOFF_MS, 1, Integer.MAX_VALUE);
-    long backoffMax = readLong(op, "oplog", "reconnect_max_backoff_ms", DEFAULT_RECONNECT_MAX_BACKOFF_MS, 1, Integer.MAX_VALUE);
+    long lockKey = integer(op, "oplog.leader_lock_key", "leader_lock_key", DEFAULT_LEADER_LOCK_KEY, Long.MIN_VALUE, Long.MAX_VALUE);
+    long standbyRetry = integer(op, "oplog.standby_retry_ms", "standby_retry_ms", DEFAULT_STANDBY_RETRY_MS, 1, Integer.MAX_VALUE);
+    int maxBatch = (int) integer(op, "oplog.max_batch_entries", "max_batch_entries", DEFAULT_MAX_BATCH_ENTRIES, 1, MAX_BATCH_ENTRIES_LIMIT);
+    long refresh = integer(op, "oplog.entity_refresh_interval_ms", "entity_refresh_interval_ms", DEFAULT_ENTITY_REFRESH_INTERVAL_MS, 1, Integer.MAX_VALUE);
+    long backoffInitial = integer(op, "oplog.reconnect_initial_backoff_ms", "reconnect_initial_backoff_ms", DEFAULT_RECONNECT_INITIAL_BACKOFF_MS, 1, Integer.MAX_VALUE);
+    long backoffMax = integer(op, "oplog.reconnect_max_backoff_ms", "reconnect_max_backoff_ms", DEFAULT_RECONNECT_MAX_BACKOFF_MS, 1, Integer.MAX_VALUE);
     if (backoffMax < backoffInitial) {
       throw new IllegalArgumentException(
           "oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms (" + backoffInitial + "), got " + backoffMax);
     }
-    int readMax = (int) readLong(op, "oplog", "read_max_rows", DEFAULT_READ_MAX_ROWS, 1, 1_000_000);
-    long writeTimeout = readLong(op, "oplog", "write_timeout_ms", DEFAULT_WRITE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
-    int maxQueued = (int) readLong(op, "oplog", "max_queued_writes", DEFAULT_MAX_QUEUED_WRITES, 1, 1_000_000);
+    int readMax = (int) integer(op, "oplog.read_max_rows", "read_max_rows", DEFAULT_READ_MAX_ROWS, 1, 1_000_000);
+    long writeTimeout = integer(op, "oplog.write_timeout_ms", "write_timeout_ms", DEFAULT_WRITE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+    int maxQueued = (int) integer(op, "oplog.max_queued_writes", "max_queued_writes", DEFAULT_MAX_QUEUED_WRITES, 1, 1_000_000);
 
     return new OplogConfig(
         parsed.host, parsed.port, parsed.user, parsed.password, parsed.database, parsed.sslMode,
@@ -240,51 +236,5 @@ public record OplogConfig(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("postgres.url has a malformed %-escape in '" + s + "'");
     }
-  }
-
-  private static JsonObject section(JsonObject root, String name) {
-    Object value = root.getValue(name);
-    if (value == null) {
-      return new JsonObject();
-    }
-    if (value instanceof JsonObject obj) {
-      return obj;
-    }
-    throw new IllegalArgumentException(name + " must be a JSON object, got " + value);
-  }
-
-  static long readLong(JsonObject section, String sectionName, String key, long def, long min, long max) {
-    Object value = section.getValue(key);
-    String name = sectionName + "." + key;
-    if (value == null) {
-      return def;
-    }
-    long v;
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
-      v = ((Number) value).longValue();
-    } else if (value instanceof Number n) {
-      double d = n.doubleValue();
-      if (d != Math.rint(d) || Double.isInfinite(d) || Math.abs(d) > 9.0e15) {
-        throw new IllegalArgumentException(name + " must be an integer, got " + value);
-      }
-      v = (long) d;
-    } else {
-      throw new IllegalArgumentException(name + " must be an integer, got " + (value instanceof String ? "\"" + value + "\"" : value));
-    }
-    if (v < min) {
-      throw new IllegalArgumentException(name + " must be >= " + min + ", got " + v);
-    }
-    if (v > max) {
-      throw new IllegalArgumentException(name + " must be <= " + max + ", got " + v);
-    }
-    return v;
-  }
-
-  private static String defaultNodeId() {
-    String host = System.getenv("HOSTNAME");
-    if (host == null || host.isBlank()) {
-      host = "node";
-    }
-    return host + "-" + ProcessHandle.current().pid();
   }
 }

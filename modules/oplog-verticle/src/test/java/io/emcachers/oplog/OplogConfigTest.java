@@ -80,7 +80,7 @@ class OplogConfigTest {
         error(base.copy().put("oplog", new JsonObject().put("entity_refresh_interval_ms", 1.5))));
     assertEquals("oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms (500), got 100",
         error(base.copy().put("oplog", new JsonObject().put("reconnect_initial_backoff_ms", 500).put("reconnect_max_backoff_ms", 100))));
-    assertEquals("oplog must be a JSON object, got 3", error(base.copy().put("oplog", 3)));
+    assertEquals("oplog must be an object, got 3", error(base.copy().put("oplog", 3)));
     assertEquals("node_id must be a non-empty string or null, got 7", error(base.copy().put("node_id", 7)));
   }
 }

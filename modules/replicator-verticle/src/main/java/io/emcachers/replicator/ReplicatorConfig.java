@@ -1,9 +1,12 @@
 package io.emcachers.replicator;
 
-import static io.emcachers.cache.CacheConfig.longOf;
-import static io.emcachers.cache.CacheConfig.requireMin;
+import static io.emcachers.core.config.ConfigValues.integer;
+import static io.emcachers.core.config.ConfigValues.nonBlankString;
+import static io.emcachers.core.config.ConfigValues.requireMin;
+import static io.emcachers.core.config.ConfigValues.section;
 
 import io.emcachers.cache.CacheConfig;
+import io.emcachers.core.config.ConfigValues;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 
@@ -12,7 +15,7 @@ import java.nio.file.Path;
  * {@code replicator} section of the root config.
  *
  * @param dataDir the node offset lives in {@code {data_dir}/meta.sqlite}
- * @param nodeId this node's id (null in the config: the host name)
+ * @param nodeId this node's id (null in the config: {@link ConfigValues#defaultNodeId()})
  * @param pollIntervalMs safety-net poll when no {@code emc.oplog.appended} arrives
  * @param readBatchSize oplog rows per read
  * @param initialBackoffMs first retry delay after an error
@@ -55,24 +58,16 @@ public record ReplicatorConfig(
   /** Reads {@code data_dir}, {@code node_id} and the {@code replicator} section; throws on bad values. */
   public static ReplicatorConfig fromJson(JsonObject root) {
     JsonObject r = root == null ? new JsonObject() : root;
-    Object sec = r.getValue("replicator");
-    if (sec != null && !(sec instanceof JsonObject)) {
-      throw new IllegalArgumentException("replicator must be an object, got " + sec);
-    }
-    JsonObject c = sec == null ? new JsonObject() : (JsonObject) sec;
-    Object dataDir = r.getValue("data_dir");
-    if (dataDir != null && (!(dataDir instanceof String s) || s.isBlank())) {
-      throw new IllegalArgumentException("data_dir must be a non-empty string, got " + dataDir);
-    }
+    JsonObject c = section(r, "replicator");
     return new ReplicatorConfig(
-        Path.of(dataDir == null ? CacheConfig.DEFAULT_DATA_DIR : (String) dataDir),
-        CacheConfig.nodeIdOf(r),
-        longOf(c, "replicator.poll_interval_ms", "poll_interval_ms", DEFAULT_POLL_INTERVAL_MS),
-        (int) longOf(c, "replicator.read_batch_size", "read_batch_size", DEFAULT_READ_BATCH_SIZE),
-        longOf(c, "replicator.initial_backoff_ms", "initial_backoff_ms", DEFAULT_INITIAL_BACKOFF_MS),
-        longOf(c, "replicator.max_backoff_ms", "max_backoff_ms", DEFAULT_MAX_BACKOFF_MS),
-        longOf(c, "replicator.status_interval_ms", "status_interval_ms", DEFAULT_STATUS_INTERVAL_MS),
-        longOf(c, "replicator.apply_timeout_ms", "apply_timeout_ms", DEFAULT_APPLY_TIMEOUT_MS));
+        Path.of(nonBlankString(r, "data_dir", "data_dir", CacheConfig.DEFAULT_DATA_DIR)),
+        ConfigValues.nodeId(r),
+        integer(c, "replicator.poll_interval_ms", "poll_interval_ms", DEFAULT_POLL_INTERVAL_MS, 1, Long.MAX_VALUE),
+        (int) integer(c, "replicator.read_batch_size", "read_batch_size", DEFAULT_READ_BATCH_SIZE, 1, Integer.MAX_VALUE),
+        integer(c, "replicator.initial_backoff_ms", "initial_backoff_ms", DEFAULT_INITIAL_BACKOFF_MS, 1, Long.MAX_VALUE),
+        integer(c, "replicator.max_backoff_ms", "max_backoff_ms", DEFAULT_MAX_BACKOFF_MS, 1, Long.MAX_VALUE),
+        integer(c, "replicator.status_interval_ms", "status_interval_ms", DEFAULT_STATUS_INTERVAL_MS, 1, Long.MAX_VALUE),
+        integer(c, "replicator.apply_timeout_ms", "apply_timeout_ms", DEFAULT_APPLY_TIMEOUT_MS, 1, Long.MAX_VALUE));
   }
 
   /** {@code {data_dir}/meta.sqlite}. */

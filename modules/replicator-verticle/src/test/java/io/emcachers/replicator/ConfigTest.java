@@ -60,7 +60,7 @@ class ConfigTest {
     assertEquals("replicator.max_backoff_ms must be >= 500, got 100", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> CacheConfig.fromJson(new JsonObject().put("cache", new JsonObject().put("query_max_rows", "many"))));
-    assertEquals("cache.query_max_rows must be an integer, got many", e.getMessage());
+    assertEquals("cache.query_max_rows must be an integer, got \"many\"", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(new JsonObject().put("node_id", "")));
     assertEquals("node_id must be a non-empty string or null, got ", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(new JsonObject().put("cache", "x")));
