@@ -202,7 +202,52 @@ final class StreamingStage {
       sustained = true;
       verdict = "sustained";
     }
-    return new Step(rate, seconds, n, m, errors.get(), achieved, p, firstP50, lastP50, drainMs, sustained, verdict, hops(seq0, n, written, visible));
+    JsonObject hops = hops(seq0, n, written, visible);
+    if (m < n) {
+      hops.put("not_visible", unseen(seq0, n, written, visible, firstWrite));
+    }
+    return new Step(rate, seconds, n, m, errors.get(), achieved, p, firstP50, lastP50, drainMs, sustained, verdict, hops);
+  }
+
+  /** Up to 10 changes never seen, with what the cache and the oplog hold for their document now. */
+  private io.vertx.core.json.JsonArray unseen(long seq0, int n, AtomicLongArray written, long[] visible, long firstWrite) {
+    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+    for (int j = 0; j < n && out.size() < 10; j++) {
+      if (visible[j] != 0) {
+        continue;
+      }
+      long s = seq0 + j;
+      String doc = Docs.streamDocId(s % docs);
+      JsonObject o = new JsonObject().put("seq", s).put("doc", doc).put("written_ms_after_start", (written.get(j) - firstWrite) / 1_000_000);
+      Connection c = probe.connection();
+      if (c != null) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, _oplog_id FROM \"" + table + "\" WHERE _doc_id = ?")) {
+          ps.setString(1, doc);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              o.put("cache_seq_now", rs.getLong(1)).put("cache_oplog_id_now", rs.getLong(2));
+            }
+          }
+        } catch (SQLException e) {
+          o.put("cache_error", e.toString());
+        }
+      }
+      try (Connection pg = java.sql.DriverManager.getConnection(pgJdbcUrl);
+          PreparedStatement ps = pg.prepareStatement("SELECT count(*) FILTER (WHERE (data->>'seq')::bigint >= ?), max(id) FROM oplog WHERE entity = ? AND doc_id = ?")) {
+        ps.setLong(1, s);
+        ps.setString(2, table);
+        ps.setString(3, doc);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            o.put("oplog_rows_with_seq_at_least", rs.getLong(1)).put("oplog_last_id_of_doc", rs.getLong(2));
+          }
+        }
+      } catch (SQLException e) {
+        o.put("oplog_error", e.toString());
+      }
+      out.add(o);
+    }
+    return out;
   }
 
   /**
@@ -257,9 +302,9 @@ final class StreamingStage {
       try (ResultSet rs = rows.executeQuery()) {
         long now = System.nanoTime();
         while (rs.next()) {
-          long s = rs.getLong(2);
           long oplogId = rs.getLong(3);
           lastOplogId = Math.max(lastOplogId, oplogId);
+          long s = rs.getLong(2);
           if (rs.wasNull() || s < 0) {
             continue;
           }
