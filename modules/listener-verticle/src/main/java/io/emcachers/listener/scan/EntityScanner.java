@@ -252,12 +252,20 @@ public final class EntityScanner {
     checkCancelled();
     step = "4/5 read";
     Promise<Void> done = Promise.promise();
-    readNext(done);
+    readNext(done, fetchAfter(entity, lastId));
     return done.future();
   }
 
-  /** One read + its appends, then the next (a loop, not a chain of nested futures). */
-  private void readNext(Promise<Void> done) {
+  private Future<List<BsonDocument>> fetchAfter(Entity entity, BsonValue after) {
+    return source.find(entity.shape().sourceName(), filterAfter(after), new BsonDocument("_id", new BsonInt32(1)), config.scanBatchSize());
+  }
+
+  /**
+   * Appends one page, then the next (a loop, not a chain of nested futures). The next page is read
+   * while this one is appended, so MongoDB reads and oplog writes overlap; at most two pages are
+   * held in memory. Progress ({@code lastId}) still moves only through acked appends.
+   */
+  private void readNext(Promise<Void> done, Future<List<BsonDocument>> page) {
     if (cancelled) {
       done.tryFail(new CancellationException("scan of " + entityName + " cancelled"));
       return;
@@ -267,19 +275,24 @@ public final class EntityScanner {
       done.tryFail(new CancellationException("entity " + entityName + " deleted"));
       return;
     }
-    source.find(current.shape().sourceName(), filterAfter(lastId), new BsonDocument("_id", new BsonInt32(1)), config.scanBatchSize())
-        .compose(docs -> appendChunks(docs, 0).map(docs.size()))
+    List<Future<List<BsonDocument>>> prefetched = new ArrayList<>(1);
+    page.compose(docs -> {
+          if (docs.size() >= config.scanBatchSize()) {
+            prefetched.add(fetchAfter(current, docs.get(docs.size() - 1).get("_id")));
+          }
+          return appendChunks(docs, 0).map(docs.size());
+        })
         .onComplete(ar -> {
           if (ar.failed()) {
             done.tryFail(ar.cause());
             return;
           }
           host.progress(entityName, scanned, estimated, false);
-          if (ar.result() < config.scanBatchSize()) {
+          if (prefetched.isEmpty()) {
             LOG.info("listener: scan of {} step 4/5: read {} documents", entityName, scanned);
             done.tryComplete();
           } else {
-            readNext(done);
+            readNext(done, prefetched.get(0));
           }
         });
   }

@@ -305,7 +305,13 @@ public final class CollectionStream {
       return;
     }
     if (!buffer.isEmpty()) {
-      armFlushTimer();
+      // Nagle-style: with nothing in flight, the getMore just returned all there is, so send now;
+      // while batches are in flight, keep filling this one for up to batch_max_delay_ms.
+      if (inFlight == 0) {
+        flush();
+      } else {
+        armFlushTimer();
+      }
     } else if (tokenDirty && inFlight == 0 && System.currentTimeMillis() - lastAppendAt >= config.checkpointIntervalMs()) {
       flush(); // idle checkpoint: persist the position without entries
     }

@@ -41,6 +41,19 @@ public final class OplogReader {
       ORDER BY o.id
       """.formatted(ROWS);
 
+  /**
+   * One entity (rebuilds, per-entity API reads): the scalar {@code entity = $3} lets PostgreSQL walk
+   * the {@code (entity, id)} index in order and stop after LIMIT rows, whatever the statistics say;
+   * the {@code = ANY} form can fall back to a bitmap scan plus sort of every matching row (measured by
+   * the benchmark: 280 ms vs 0.7 ms per 2,000-row page on a freshly loaded, unanalysed oplog).
+   */
+  static final String READ_ONE_ENTITY_SQL = """
+      SELECT h.head, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data
+      FROM (SELECT coalesce(max(id), 0) AS head FROM oplog) h
+      LEFT JOIN LATERAL (%s AND entity = $3 ORDER BY id LIMIT $2) o ON true
+      ORDER BY o.id
+      """.formatted(ROWS);
+
   private final Pool pool;
   private final int maxRows;
   private final OplogHead head;
@@ -68,7 +81,9 @@ public final class OplogReader {
       if (entities.stream().anyMatch(e -> e == null)) {
         throw BusException.badRequest("entities must not contain null");
       }
-      query = pool.preparedQuery(READ_ENTITIES_SQL).execute(Tuple.of(after, limit, entities.toArray(String[]::new)));
+      query = entities.size() == 1
+          ? pool.preparedQuery(READ_ONE_ENTITY_SQL).execute(Tuple.of(after, limit, entities.get(0)))
+          : pool.preparedQuery(READ_ENTITIES_SQL).execute(Tuple.of(after, limit, entities.toArray(String[]::new)));
     }
     return query.map(rows -> {
       List<Oplog> list = new ArrayList<>(rows.size());
