@@ -119,12 +119,21 @@ final class RebuildJob {
   }
 
   private void step() {
+    step(read(lastOplogId));
+  }
+
+  private Future<OplogReadReply> read(long after) {
+    OplogReadRequest req = new OplogReadRequest(after, config.rebuildBatchSize(), List.of(entity.name()));
+    return Bus.request(bus, Addresses.OPLOG_READ, req, OplogReadReply.class);
+  }
+
+  /** Applies one page; the next page is already being read meanwhile (PostgreSQL and SQLite work overlap). */
+  private void step(Future<OplogReadReply> page) {
     if (cancelled) {
       fail(new IllegalStateException("cancelled"));
       return;
     }
-    OplogReadRequest req = new OplogReadRequest(lastOplogId, config.rebuildBatchSize(), List.of(entity.name()));
-    Bus.request(bus, Addresses.OPLOG_READ, req, OplogReadReply.class).onComplete(ar -> {
+    page.onComplete(ar -> {
       if (ar.failed()) {
         fail(ar.cause());
         return;
@@ -132,6 +141,7 @@ final class RebuildJob {
       OplogReadReply reply = ar.result();
       headId = Math.max(headId, reply.headId());
       if (!reply.rows().isEmpty()) {
+        Future<OplogReadReply> next = read(reply.nextAfter());
         workers.executeBlocking(() -> {
           staging.writeLock.lock();
           try {
@@ -148,7 +158,7 @@ final class RebuildJob {
           lastOplogId = Math.max(lastOplogId, Math.max(applied.result().lastOplogId(), reply.nextAfter()));
           state = "rebuilding";
           maybePublishProgress();
-          context.runOnContext(v -> step());
+          context.runOnContext(v -> step(next));
         });
         return;
       }
