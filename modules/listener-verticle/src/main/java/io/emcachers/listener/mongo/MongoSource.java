@@ -92,6 +92,14 @@ public final class MongoSource implements AutoCloseable {
         database.getCollection(collection, BsonDocument.class).find(filter).sort(sort).limit(limit).batchSize(limit), limit);
   }
 
+  /**
+   * One cursor over {@code collection} matching {@code filter} in {@code sort} order, read page by page
+   * ({@link PagedCursor#next(int)}); {@code batchSize} documents per server round trip.
+   */
+  public PagedCursor<BsonDocument> cursor(String collection, BsonDocument filter, BsonDocument sort, int batchSize) {
+    return new PagedCursor<>(context, database.getCollection(collection, BsonDocument.class).find(filter).sort(sort).batchSize(batchSize));
+  }
+
   /** The collection's estimated document count (metadata; may be off). */
   public Future<Long> estimatedCount(String collection) {
     return Reactive.first(context, database.getCollection(collection, BsonDocument.class).estimatedDocumentCount());

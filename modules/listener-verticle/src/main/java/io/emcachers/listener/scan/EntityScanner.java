@@ -18,6 +18,7 @@ import io.emcachers.core.projection.Projection;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
 import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.listener.mongo.PagedCursor;
 import io.emcachers.listener.stream.CollectionStream;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -97,6 +98,7 @@ public final class EntityScanner {
   private boolean statusSet;
   private boolean startChosen;
   private BsonValue lastId;
+  private PagedCursor<BsonDocument> cursor;
   private long scanned;
   private long estimated = -1;
   private int consecutiveErrors;
@@ -251,34 +253,40 @@ public final class EntityScanner {
   private Future<Void> step4Read(Entity entity) {
     checkCancelled();
     step = "4/5 read";
+    closeCursor();
+    // One cursor for the whole collection (a restarted read opens a new one after the last acked _id):
+    // the server walks the _id index once instead of once per page.
+    cursor = source.cursor(entity.shape().sourceName(), filterAfter(lastId), new BsonDocument("_id", new BsonInt32(1)), config.scanBatchSize());
     Promise<Void> done = Promise.promise();
-    readNext(done, fetchAfter(entity, lastId));
-    return done.future();
+    readNext(done, cursor, cursor.next(config.scanBatchSize()));
+    return done.future().onComplete(ar -> closeCursor());
   }
 
-  private Future<List<BsonDocument>> fetchAfter(Entity entity, BsonValue after) {
-    return source.find(entity.shape().sourceName(), filterAfter(after), new BsonDocument("_id", new BsonInt32(1)), config.scanBatchSize());
+  private void closeCursor() {
+    if (cursor != null) {
+      cursor.close();
+      cursor = null;
+    }
   }
 
   /**
-   * Appends one page, then the next (a loop, not a chain of nested futures). The next page is read
-   * while this one is appended, so MongoDB reads and oplog writes overlap; at most two pages are
-   * held in memory. Progress ({@code lastId}) still moves only through acked appends.
+   * Appends one page, then the next (a loop, not a chain of nested futures). The next page is
+   * requested while this one is appended, so MongoDB reads and oplog writes overlap; at most two
+   * pages are held in memory. Progress ({@code lastId}) still moves only through acked appends.
    */
-  private void readNext(Promise<Void> done, Future<List<BsonDocument>> page) {
+  private void readNext(Promise<Void> done, PagedCursor<BsonDocument> from, Future<List<BsonDocument>> page) {
     if (cancelled) {
       done.tryFail(new CancellationException("scan of " + entityName + " cancelled"));
       return;
     }
-    Entity current = host.entity(entityName);
-    if (current == null) {
+    if (host.entity(entityName) == null) {
       done.tryFail(new CancellationException("entity " + entityName + " deleted"));
       return;
     }
     List<Future<List<BsonDocument>>> prefetched = new ArrayList<>(1);
     page.compose(docs -> {
           if (docs.size() >= config.scanBatchSize()) {
-            prefetched.add(fetchAfter(current, docs.get(docs.size() - 1).get("_id")));
+            prefetched.add(from.next(config.scanBatchSize()));
           }
           return appendChunks(docs, 0).map(docs.size());
         })
@@ -292,7 +300,7 @@ public final class EntityScanner {
             LOG.info("listener: scan of {} step 4/5: read {} documents", entityName, scanned);
             done.tryComplete();
           } else {
-            readNext(done, prefetched.get(0));
+            readNext(done, from, prefetched.get(0));
           }
         });
   }
