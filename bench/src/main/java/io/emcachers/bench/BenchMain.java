@@ -64,7 +64,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--entities", description = "Entities the ingest/apply rows are spread over (default ${DEFAULT-VALUE}).")
   int entities = 1;
 
-  @Option(names = "--snapshot-docs", description = "Documents in the source collection for the snapshot (default 1000000, about 25 min against the test server, whose paged scan is quadratic; quick 20000).")
+  @Option(names = "--snapshot-docs", description = "Documents in the source collection for the snapshot (default 1000000, about 20 s on 2 cores; quick 20000).")
   Long snapshotDocs;
 
   @Option(names = "--stream-rate", description = "Changes per second of the streaming stage (default 2000; quick 1000).")
