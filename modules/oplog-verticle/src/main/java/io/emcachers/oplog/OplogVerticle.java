@@ -20,7 +20,9 @@ import io.emcachers.oplog.resume.ResumeTokenStore;
 import io.emcachers.oplog.scan.ScanManager;
 import io.emcachers.oplog.scan.ScanStore;
 import io.emcachers.oplog.support.ConsumerGroup;
+import io.emcachers.oplog.support.Backoff;
 import io.emcachers.oplog.support.EventPublisher;
+import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.support.OplogMetrics;
 import io.emcachers.oplog.writer.LeaderLock;
 import io.emcachers.oplog.writer.LeaderState;
@@ -64,6 +66,8 @@ public class OplogVerticle extends VerticleBase {
   private LeadershipCoordinator leadership;
   private JobScheduler scheduler;
   private ConsumerGroup readConsumers;
+  private ConsumerGroup healthConsumers;
+  private volatile boolean stopped;
 
   public OplogVerticle() {}
 
@@ -105,30 +109,27 @@ public class OplogVerticle extends VerticleBase {
     leaderLock = new LeaderLock(vertx, config, leadership);
     OplogHealthReporter health = new OplogHealthReporter(config, leaderLock, writeQueue, head, metrics, scheduler, pool);
 
-    return new SchemaMigrator(vertx, config).migrate()
-        .compose(applied -> {
-          readConsumers = new ConsumerGroup(vertx)
-              .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
-              .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
-              .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
-              .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
-              .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
-              .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh)
-              .handle(Addresses.OPLOG_HEALTH, HealthRequest.class, health::health)
-              .handleLocal(Addresses.OPLOG_LEADER_LOCAL, HealthRequest.class, health::leaderLocal);
-          return readConsumers.ready();
-        })
-        .compose(v -> {
-          Duration interval = Duration.ofMillis(config.entityRefreshIntervalMs());
-          // only the leader publishes the periodic refresh; standbys would duplicate it
-          scheduler.schedule(REFRESH_JOB, interval, interval,
-              ctx -> leaderLock.state() == LeaderState.LEADER ? entities.refreshAndPublish() : Future.succeededFuture());
-          return leaderLock.start();
+    healthConsumers = new ConsumerGroup(vertx)
+        .handle(Addresses.OPLOG_HEALTH, HealthRequest.class, health::health)
+        .handleLocal(Addresses.OPLOG_LEADER_LOCAL, HealthRequest.class, health::leaderLocal);
+    SchemaMigrator migrator = new SchemaMigrator(vertx, config);
+    return healthConsumers.ready()
+        .compose(v -> migrator.migrate())
+        .compose(applied -> serve(reader, tokens, scans, entities), err -> {
+          if (!unreachable(err)) {
+            return Future.failedFuture(err);
+          }
+          // PostgreSQL is down at start: keep running (health says disconnected) and retry with backoff
+          LOG.warn("oplog: PostgreSQL {} unreachable at start ({}); health reports disconnected, retrying the migration with backoff",
+              config.describeTarget(), PgErrors.describe(err));
+          retryStart(migrator, new Backoff(config.reconnectInitialBackoffMs(), config.reconnectMaxBackoffMs()), reader, tokens, scans, entities);
+          return Future.succeededFuture();
         })
         .onSuccess(v -> LOG.info("oplog verticle started on node {}: {}", config.nodeId(), leaderLock.state().wireName()))
         .onFailure(e -> {
           LOG.error("oplog verticle failed to start: {}", e.toString());
           scheduler.shutdown(Duration.ZERO);
+          healthConsumers.unregisterAll();
           if (readConsumers != null) {
             readConsumers.unregisterAll();
           }
@@ -136,9 +137,64 @@ public class OplogVerticle extends VerticleBase {
         });
   }
 
+  /** After the schema is in place: read consumers, the refresh job, and the contest for the leader lock. */
+  private Future<Void> serve(OplogReader reader, ResumeTokenStore tokens, ScanManager scans, EntityManager entities) {
+    if (readConsumers != null) {
+      return Future.succeededFuture(); // already serving (a retry raced a success)
+    }
+    readConsumers = new ConsumerGroup(vertx)
+        .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
+        .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
+        .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
+        .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
+        .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
+        .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh);
+    return readConsumers.ready().compose(v -> {
+      Duration interval = Duration.ofMillis(config.entityRefreshIntervalMs());
+      // only the leader publishes the periodic refresh; standbys would duplicate it
+      scheduler.schedule(REFRESH_JOB, interval, interval,
+          ctx -> leaderLock.state() == LeaderState.LEADER ? entities.refreshAndPublish() : Future.succeededFuture());
+      return leaderLock.start();
+    }).mapEmpty();
+  }
+
+  private void retryStart(SchemaMigrator migrator, Backoff backoff, OplogReader reader, ResumeTokenStore tokens, ScanManager scans,
+      EntityManager entities) {
+    long delay = backoff.failed();
+    vertx.setTimer(delay, t -> {
+      if (stopped) {
+        return;
+      }
+      migrator.migrate().compose(applied -> serve(reader, tokens, scans, entities)).onComplete(ar -> {
+        if (ar.succeeded()) {
+          LOG.info("oplog: recovered after {} consecutive error(s): PostgreSQL reachable, serving ({})", backoff.consecutiveErrors(),
+              leaderLock.state().wireName());
+          backoff.succeeded();
+        } else if (!stopped) {
+          LOG.warn("oplog: PostgreSQL still unreachable ({} consecutive): {}", backoff.consecutiveErrors(), PgErrors.describe(ar.cause()));
+          retryStart(migrator, backoff, reader, tokens, scans, entities);
+        }
+      });
+    });
+  }
+
+  /** A migration failure that means "PostgreSQL not reachable right now" (JDBC connection errors included). */
+  static boolean unreachable(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.sql.SQLException se && se.getSQLState() != null && se.getSQLState().startsWith("08")) {
+        return true;
+      }
+    }
+    return PgErrors.isUnavailable(error);
+  }
+
   @Override
   public Future<?> stop() {
+    stopped = true;
     List<Future<?>> steps = new ArrayList<>();
+    if (healthConsumers != null) {
+      steps.add(healthConsumers.unregisterAll());
+    }
     if (scheduler != null) {
       steps.add(scheduler.shutdown(Duration.ofSeconds(5)));
     }
