@@ -5,6 +5,7 @@ import io.emcachers.core.bus.Bus;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
 import io.emcachers.core.messages.HealthReply;
+import io.emcachers.listener.mongo.MongoSource;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.vertx.core.Future;
@@ -31,6 +32,8 @@ public class ListenerVerticle extends VerticleBase {
   private ListenerMetrics metrics;
   private CoercionReporter coercion;
   private JobScheduler scheduler;
+  private MongoSource probe;
+  static final long PING_TIMEOUT_MS = 1500;
   private MessageConsumer<Object> healthConsumer;
   private ListenerRuntime runtime;
   private boolean starting;
@@ -49,8 +52,9 @@ public class ListenerVerticle extends VerticleBase {
         () -> runtime == null ? 0 : runtime.window().unackedBatches());
     coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs());
     scheduler = new JobScheduler(vertx);
+    probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database());
     healthConsumer = vertx.eventBus().consumer(Addresses.LISTENER_HEALTH,
-        msg -> Bus.handle(msg, HealthRequest.class, req -> Future.succeededFuture(health())));
+        msg -> Bus.handle(msg, HealthRequest.class, req -> pingMongo().map(this::health)));
     scheduler.schedule("listener-leader-check", Duration.ofMillis(cfg.leaderCheckIntervalMs()), Duration.ZERO, ctx -> checkLeader());
     scheduler.schedule("listener-entity-refresh", Duration.ofMillis(cfg.entityRefreshIntervalMs()), Duration.ofMillis(cfg.entityRefreshIntervalMs()),
         ctx -> runtime == null || starting ? Future.succeededFuture() : runtime.refreshEntities());
@@ -70,6 +74,9 @@ public class ListenerVerticle extends VerticleBase {
     Future<Void> jobs = scheduler == null ? Future.succeededFuture() : scheduler.shutdown(Duration.ofSeconds(5));
     return jobs.onComplete(v -> {
       stopRuntime("verticle stopped");
+      if (probe != null) {
+        probe.close();
+      }
       if (metrics != null) {
         metrics.close();
       }
@@ -159,7 +166,18 @@ public class ListenerVerticle extends VerticleBase {
 
   // ---- health ----
 
-  private HealthReply health() {
+  /**
+   * Pings MongoDB for the health reply (bounded by {@link #PING_TIMEOUT_MS}), so an unreachable source
+   * shows even while no stream is open; a failure is a value, never a failed health request.
+   */
+  private Future<JsonObject> pingMongo() {
+    return probe.command(null, new org.bson.BsonDocument("ping", new org.bson.BsonInt32(1)))
+        .timeout(PING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .map(pong -> new JsonObject().put("reachable", true))
+        .otherwise(err -> new JsonObject().put("reachable", false).put("error", String.valueOf(err.getMessage())));
+  }
+
+  private HealthReply health(JsonObject mongo) {
     JsonArray jobs = new JsonArray();
     for (JobStats s : scheduler.stats()) {
       jobs.add(s.toJson());
@@ -182,7 +200,11 @@ public class ListenerVerticle extends VerticleBase {
       details.put("window", new JsonObject().put("max_batches", cfg.maxUnackedBatches()).put("unacked_batches", 0).put("entries_in_flight", 0));
     }
     details.put("last_error", error);
-    boolean ok = !"retrying".equals(state);
+    details.put("mongo_reachable", mongo.getBoolean("reachable"));
+    if (mongo.getValue("error") != null) {
+      details.put("mongo_error", mongo.getString("error"));
+    }
+    boolean ok = !"retrying".equals(state) && mongo.getBoolean("reachable");
     return new HealthReply("listener", ok, state, details);
   }
 }
