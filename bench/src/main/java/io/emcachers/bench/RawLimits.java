@@ -1,5 +1,6 @@
 package io.emcachers.bench;
 
+import io.emcachers.oplog.migration.SchemaMigrator;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
@@ -15,6 +16,7 @@ import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.flywaydb.core.Flyway;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 
@@ -27,18 +29,8 @@ final class RawLimits {
 
   private RawLimits() {}
 
-  /** The oplog table's definition (oplog-verticle V1__init.sql) under another name. */
-  static final String OPLOG_DDL = """
-      CREATE TABLE %1$s (
-          id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-          op         text        NOT NULL CHECK (op IN ('Upsert', 'Delete')),
-          entity     text        NOT NULL,
-          doc_id     text        NOT NULL,
-          created_at timestamptz NOT NULL DEFAULT now(),
-          data       jsonb
-      );
-      CREATE INDEX %1$s_entity_id_idx ON %1$s (entity, id);
-      """;
+  /** A scratch table with exactly the oplog's definition and indexes, as the real migrations create it. */
+  static final String SCRATCH_DDL = "CREATE TABLE %1$s (LIKE oplog INCLUDING ALL)";
 
   /**
    * PostgreSQL COPY (text format, JDBC CopyManager) of {@code rows} oplog-shaped rows into a fresh
@@ -46,13 +38,16 @@ final class RawLimits {
    * they stream. Includes a warm-up COPY into a throwaway table.
    */
   static Result pgCopy(String jdbcUrl, long rows, long warmup, CpuMeter cpu) throws SQLException {
+    // the oplog schema comes from the oplog verticle's own Flyway migrations, never a copy of them
+    Flyway.configure(RawLimits.class.getClassLoader()).dataSource(jdbcUrl, null, null).locations(SchemaMigrator.LOCATION)
+        .loggers("slf4j").load().migrate();
     try (Connection c = DriverManager.getConnection(jdbcUrl)) {
       c.setAutoCommit(true);
       try (Statement st = c.createStatement()) {
         st.execute("DROP TABLE IF EXISTS oplog_scratch_warmup");
         st.execute("DROP TABLE IF EXISTS oplog_scratch");
-        st.execute(String.format(OPLOG_DDL, "oplog_scratch_warmup"));
-        st.execute(String.format(OPLOG_DDL, "oplog_scratch"));
+        st.execute(String.format(SCRATCH_DDL, "oplog_scratch_warmup"));
+        st.execute(String.format(SCRATCH_DDL, "oplog_scratch"));
       }
       copy(c, "oplog_scratch_warmup", warmup);
       cpu.start();

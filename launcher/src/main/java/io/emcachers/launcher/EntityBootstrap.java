@@ -58,22 +58,19 @@ final class EntityBootstrap {
 
   private static Future<Void> upsert(Vertx vertx, JsonObject def, long deadline) {
     return Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE, new EntityUpsertRequest(def), EntityReply.class)
-        .map(r -> {
-          LOG.info("entity {} created (status {})", r.entity().name(), r.entity().status());
-          return r;
-        })
+        .onSuccess(r -> LOG.info("entity {} created (status {})", r.entity().name(), r.entity().status()))
+        .<Void>mapEmpty()
         .recover(err -> {
-          int code = Bus.codeOf(err);
-          if (code == ErrorCodes.CONFLICT) {
+          if (Bus.codeOf(err) == ErrorCodes.CONFLICT) {
             return Bus.request(vertx.eventBus(), Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(def), EntityReply.class)
-                .onSuccess(r -> LOG.info("entity {} exists; definition applied (version {}, status {})", r.entity().name(), r.entity().version(), r.entity().status()));
+                .onSuccess(r -> LOG.info("entity {} exists; definition applied (version {}, status {})", r.entity().name(), r.entity().version(), r.entity().status()))
+                .mapEmpty();
           }
           boolean retriable = err instanceof ReplyException re && (re.failureCode() < 0 || ErrorCodes.retriable(re.failureCode()));
           if (retriable && System.nanoTime() < deadline) {
-            return vertx.timer(250).compose(t -> upsert(vertx, def, deadline).map(x -> (EntityReply) null));
+            return vertx.timer(250).compose(t -> upsert(vertx, def, deadline));
           }
           return Future.failedFuture(new IllegalArgumentException("entity '" + def.getValue("name") + "': " + Bus.textOf(err)));
-        })
-        .mapEmpty();
+        });
   }
 }

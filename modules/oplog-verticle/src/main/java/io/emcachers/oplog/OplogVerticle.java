@@ -116,7 +116,7 @@ public class OplogVerticle extends VerticleBase {
     return healthConsumers.ready()
         .compose(v -> migrator.migrate())
         .compose(applied -> serve(reader, tokens, scans, entities), err -> {
-          if (!unreachable(err)) {
+          if (!PgErrors.isUnavailable(err)) {
             return Future.failedFuture(err);
           }
           // PostgreSQL is down at start: keep running (health says disconnected) and retry with backoff
@@ -176,16 +176,6 @@ public class OplogVerticle extends VerticleBase {
         }
       });
     });
-  }
-
-  /** A migration failure that means "PostgreSQL not reachable right now" (JDBC connection errors included). */
-  static boolean unreachable(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof java.sql.SQLException se && se.getSQLState() != null && se.getSQLState().startsWith("08")) {
-        return true;
-      }
-    }
-    return PgErrors.isUnavailable(error);
   }
 
   @Override

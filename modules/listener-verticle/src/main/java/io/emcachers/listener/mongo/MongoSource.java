@@ -8,7 +8,6 @@ import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoDatabase;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
 import org.slf4j.Logger;
@@ -84,12 +83,6 @@ public final class MongoSource implements AutoCloseable {
     return Reactive.first(context, session == null
         ? database.runCommand(command, BsonDocument.class)
         : database.runCommand(session, command, BsonDocument.class));
-  }
-
-  /** Up to {@code limit} documents of {@code collection} matching {@code filter}, in {@code sort} order. */
-  public Future<List<BsonDocument>> find(String collection, BsonDocument filter, BsonDocument sort, int limit) {
-    return Reactive.collect(context,
-        database.getCollection(collection, BsonDocument.class).find(filter).sort(sort).limit(limit).batchSize(limit), limit);
   }
 
   /**

@@ -18,13 +18,17 @@ public final class PgErrors {
   /**
    * True when {@code error} means the connection or server is gone or not accepting work (closed
    * socket, refused connect, SQLSTATE class 08 connection exception, 57P0x shutdown / cannot connect
-   * now, 53xxx insufficient resources), so the work may be retried later.
+   * now, 53xxx insufficient resources; also a JDBC {@code SQLException} of class 08, as Flyway
+   * reports), so the work may be retried later.
    */
   public static boolean isUnavailable(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof ClosedConnectionException || t instanceof ConnectException || t instanceof TimeoutException
           || t instanceof IOException || t instanceof io.netty.channel.ConnectTimeoutException) {
         return true;
+      }
+      if (t instanceof java.sql.SQLException se && se.getSQLState() != null && se.getSQLState().startsWith("08")) {
+        return true; // JDBC (Flyway) connection exception
       }
       if (t instanceof DatabaseException de) {
         String state = de.getSqlState();
