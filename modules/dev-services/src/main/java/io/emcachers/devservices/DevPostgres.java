@@ -48,6 +48,10 @@ public final class DevPostgres implements AutoCloseable {
           .setPGStartupWait(Duration.ofSeconds(60))
           .setServerConfig("max_connections", "200")
           .setServerConfig("fsync", "on")
+          // the embedded library defaults to synchronous_commit=off: a PostgreSQL crash could then lose
+          // commits that replicators already applied, and their ids would be reused
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on")
           .setServerConfig("listen_addresses", "127.0.0.1");
       if (port > 0) {
         builder.setPort(port);

@@ -38,6 +38,9 @@ import java.util.Locale;
  *     (its outcome is then unknown and the work fails UNAVAILABLE) ({@code oplog.write_timeout_ms})
  * @param maxQueuedWrites writes waiting for the writer connection beyond this fail UNAVAILABLE
  *     ({@code oplog.max_queued_writes})
+ * @param chunkRows rows one transaction of a long write moves or deletes at most (a scan end's staged
+ *     rows and proven deletes, an entity purge), so no transaction holds the writer for long
+ *     ({@code oplog.chunk_rows})
  */
 public record OplogConfig(
     String pgHost,
@@ -57,7 +60,8 @@ public record OplogConfig(
     long reconnectMaxBackoffMs,
     int readMaxRows,
     long writeTimeoutMs,
-    int maxQueuedWrites) {
+    int maxQueuedWrites,
+    int chunkRows) {
 
   public static final int DEFAULT_PORT = 5432;
   public static final String DEFAULT_USER = "postgres";
@@ -72,6 +76,7 @@ public record OplogConfig(
   public static final int DEFAULT_READ_MAX_ROWS = 10_000;
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 60_000L;
   public static final int DEFAULT_MAX_QUEUED_WRITES = 1024;
+  public static final int DEFAULT_CHUNK_ROWS = 5000;
 
   /** Upper bound of {@code oplog.max_batch_entries}: a batch is one statement with array parameters. */
   public static final int MAX_BATCH_ENTRIES_LIMIT = 1_000_000;
@@ -111,11 +116,12 @@ public record OplogConfig(
     int readMax = (int) integer(op, "oplog.read_max_rows", "read_max_rows", DEFAULT_READ_MAX_ROWS, 1, 1_000_000);
     long writeTimeout = integer(op, "oplog.write_timeout_ms", "write_timeout_ms", DEFAULT_WRITE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
     int maxQueued = (int) integer(op, "oplog.max_queued_writes", "max_queued_writes", DEFAULT_MAX_QUEUED_WRITES, 1, 1_000_000);
+    int chunkRows = (int) integer(op, "oplog.chunk_rows", "chunk_rows", DEFAULT_CHUNK_ROWS, 1, 1_000_000);
 
     return new OplogConfig(
         parsed.host, parsed.port, parsed.user, parsed.password, parsed.database, parsed.sslMode,
         poolSize, connectTimeout, nodeId, lockKey, standbyRetry, maxBatch, refresh, backoffInitial, backoffMax,
-        readMax, writeTimeout, maxQueued);
+        readMax, writeTimeout, maxQueued, chunkRows);
   }
 
   /** Connect options for the writer connection and the read pool. */
@@ -153,7 +159,8 @@ public record OplogConfig(
     return "OplogConfig[" + describeTarget() + ", pool_size=" + poolSize + ", node_id=" + nodeId + ", leader_lock_key=" + leaderLockKey
         + ", standby_retry_ms=" + standbyRetryMs + ", max_batch_entries=" + maxBatchEntries + ", entity_refresh_interval_ms="
         + entityRefreshIntervalMs + ", reconnect_backoff_ms=" + reconnectInitialBackoffMs + ".." + reconnectMaxBackoffMs
-        + ", read_max_rows=" + readMaxRows + ", write_timeout_ms=" + writeTimeoutMs + ", max_queued_writes=" + maxQueuedWrites + "]";
+        + ", read_max_rows=" + readMaxRows + ", write_timeout_ms=" + writeTimeoutMs + ", max_queued_writes=" + maxQueuedWrites
+        + ", chunk_rows=" + chunkRows + "]";
   }
 
   private record ParsedUrl(String host, int port, String user, String password, String database, String sslMode) {}

@@ -10,7 +10,11 @@ import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.messages.ResumeTokenRequest;
+import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.ScanBeginRequest;
 import io.emcachers.core.messages.ScanEndRequest;
+import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.validation.EntityValidator;
 import io.emcachers.core.messages.ScanStateRequest;
 import io.emcachers.oplog.entities.EntityManager;
 import io.emcachers.oplog.health.OplogHealthReporter;
@@ -93,19 +97,23 @@ public class OplogVerticle extends VerticleBase {
     writeQueue = new WriteQueue(vertx, config.writeTimeoutMs(), config.maxQueuedWrites(), config.standbyRetryMs(),
         (conn, error) -> leaderLock.connectionFailed(conn, error));
     OplogWriter writer = new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
-    EntityManager entities = new EntityManager(pool, writeQueue, events, head);
-    ScanManager scans = new ScanManager(new ScanStore(pool), writeQueue, entities);
+    EntityManager entities = new EntityManager(pool, writeQueue, events, head, config.chunkRows());
+    ScanManager scans = new ScanManager(new ScanStore(pool), writeQueue, entities, events, head, config.chunkRows());
     OplogReader reader = new OplogReader(pool, config.readMaxRows(), head);
     ResumeTokenStore tokens = new ResumeTokenStore(pool);
     scheduler = new JobScheduler(vertx);
 
     leadership = new LeadershipCoordinator(writeQueue, head, events, () -> new ConsumerGroup(vertx)
         .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
+        .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
         .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
         .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
         .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
         .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
-        .handle(Addresses.ENTITIES_SET_STATUS, EntityStatusRequest.class, entities::setStatus));
+        .handle(Addresses.ENTITIES_SET_STATUS, EntityStatusRequest.class, req -> req != null && req.status() == EntityStatus.live
+            // live ends the scan like a scan end: proven deletes and staged rows, in chunks
+            ? scans.end(new ScanEndRequest(EntityValidator.requireName("name", req.name()), 0)).map(r -> new EntityReply(r.entity()))
+            : entities.setStatus(req)));
     leaderLock = new LeaderLock(vertx, config, leadership);
     OplogHealthReporter health = new OplogHealthReporter(config, leaderLock, writeQueue, head, metrics, scheduler, pool);
 
@@ -153,7 +161,9 @@ public class OplogVerticle extends VerticleBase {
       Duration interval = Duration.ofMillis(config.entityRefreshIntervalMs());
       // only the leader publishes the periodic refresh; standbys would duplicate it
       scheduler.schedule(REFRESH_JOB, interval, interval,
-          ctx -> leaderLock.state() == LeaderState.LEADER ? entities.refreshAndPublish() : Future.succeededFuture());
+          ctx -> leaderLock.state() == LeaderState.LEADER
+              ? entities.refreshAndPublish().compose(n -> entities.purger().resumePending().otherwise(0).map(n))
+              : Future.succeededFuture());
       return leaderLock.start();
     }).mapEmpty();
   }

@@ -134,19 +134,8 @@ class OplogAppendTest extends PostgresTestBase {
         ErrorCodes.BAD_REQUEST, "kind is required");
     assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch("bulk", "users", t, null, null, List.of(), null)),
         ErrorCodes.BAD_REQUEST, "kind must be stream or scan");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream("users", t, List.of(
-            upsert("users", "b", new JsonObject()), new OplogEntry(Operation.Upsert, "users", "c", null)))),
-        ErrorCodes.BAD_REQUEST, "entries[1]: an Upsert needs data");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream("users", t, List.of(new OplogEntry(null, "users", "c", null)))),
-        ErrorCodes.BAD_REQUEST, "entries[0].operation is required");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream("users", t, List.of(new OplogEntry(Operation.Delete, "users", null, null)))),
-        ErrorCodes.BAD_REQUEST, "entries[0].doc_id is required");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream("users", t, List.of(new OplogEntry(Operation.Delete, null, "d", null)))),
-        ErrorCodes.BAD_REQUEST, "entries[0].entity is required");
     assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream(null, t, List.of())),
         ErrorCodes.BAD_REQUEST, "stream is required when resume_token is set");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream("users", t, List.of(upsert("users", "n", new JsonObject().put("s", "a\u0000b"))))),
-        ErrorCodes.BAD_REQUEST, "NUL");
     List<OplogEntry> six = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       six.add(upsert("users", "m" + i, new JsonObject()));
@@ -161,6 +150,40 @@ class OplogAppendTest extends PostgresTestBase {
 
     assertEquals(1, count(pg, "oplog"), "nothing written");
     assertEquals(tokenBefore, metadata(pg, "mongo_resume_token"), "token untouched");
+  }
+
+  @Test
+  void entriesThatCannotBeStoredAreRejectedWhileTheRestOfTheBatchAndItsTokenCommit() {
+    JsonObject t = new JsonObject().put("t", 7);
+    AppendResult r = append(vertx, AppendBatch.stream("users", t, List.of(
+        upsert("users", "ok1", new JsonObject()),
+        new OplogEntry(Operation.Upsert, "users", "c", null),
+        new OplogEntry(null, "users", "c2", null),
+        new OplogEntry(Operation.Delete, "users", null, null),
+        new OplogEntry(Operation.Delete, null, "d", null))));
+    assertEquals(1, r.appended(), "the storable entries commit");
+    assertEquals(t, r.resumeToken(), "and the position moves past the rejected ones: they are never retried");
+    assertEquals(4, r.rejected().size());
+    JsonObject first = r.rejected().getJsonObject(0);
+    assertEquals(1, first.getInteger("index"));
+    assertEquals("c", first.getString("doc_id"));
+    assertTrue(first.getString("reason").contains("an Upsert needs data"), first.encode());
+    assertTrue(r.rejected().getJsonObject(1).getString("reason").contains("operation is required"));
+    assertTrue(r.rejected().getJsonObject(2).getString("reason").contains("doc_id is required"));
+    assertTrue(r.rejected().getJsonObject(3).getString("reason").contains("entity is required"));
+
+    JsonObject t2 = new JsonObject().put("t", 8);
+    AppendResult r2 = append(vertx, AppendBatch.stream("users", t2, List.of(
+        upsert("users", "n", new JsonObject().put("s", "a\u0000b")),
+        upsert("users", "k\u0000", new JsonObject()),
+        upsert("users", "ok2", new JsonObject()))));
+    assertEquals(1, r2.appended());
+    assertEquals(t2, r2.resumeToken());
+    assertEquals(2, r2.rejected().size());
+    assertTrue(r2.rejected().getJsonObject(0).getString("reason").contains("NUL"));
+    assertEquals("n", r2.rejected().getJsonObject(0).getString("doc_id"));
+    assertTrue(r2.rejected().getJsonObject(1).getString("reason").contains("doc_id contains a NUL"));
+    assertEquals(List.of("ok1", "ok2"), query(pg, "SELECT doc_id FROM oplog ORDER BY id").stream().map(m -> m.get("doc_id")).toList());
   }
 
   @Test

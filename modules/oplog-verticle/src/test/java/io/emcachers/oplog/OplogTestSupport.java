@@ -77,6 +77,10 @@ public final class OplogTestSupport {
     return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
   }
 
+  public static <T> T await(Future<T> future, java.time.Duration timeout) {
+    return io.emcachers.devservices.TestSupport.await(future, timeout);
+  }
+
   public static <R> R request(Vertx vertx, String address, Object body, Class<R> replyType) {
     return await(Bus.request(vertx.eventBus(), address, body, replyType));
   }

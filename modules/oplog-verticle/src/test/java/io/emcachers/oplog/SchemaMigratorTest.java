@@ -35,23 +35,24 @@ class SchemaMigratorTest extends PostgresTestBase {
   @Test
   void migrationsCreateTheSchemaAndRerunningIsANoOp() {
     SchemaMigrator migrator = new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(1, await(migrator.migrate()), "V1 applied on an empty database");
+    assertEquals(2, await(migrator.migrate()), "V1 and V2 applied on an empty database");
 
     Set<String> tables = query(pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").stream()
         .map(r -> (String) r.get("table_name")).collect(Collectors.toSet());
     assertEquals(Set.of("entities", "oplog", "oplog_staging", "metadata", "flyway_schema_history"), tables);
 
     assertEquals(Map.of("name", "text", "shape", "jsonb", "status", "text", "version", "bigint",
-        "created_at", "timestamp with time zone", "updated_at", "timestamp with time zone"), columns("entities"));
+        "created_at", "timestamp with time zone", "updated_at", "timestamp with time zone", "epoch", "bigint"), columns("entities"));
     assertEquals(Map.of("id", "bigint", "op", "text", "entity", "text", "doc_id", "text",
         "created_at", "timestamp with time zone", "data", "jsonb"), columns("oplog"));
     assertEquals(Map.of("seq", "bigint", "entity", "text", "op", "text", "doc_id", "text",
-        "created_at", "timestamp with time zone", "data", "jsonb"), columns("oplog_staging"));
+        "created_at", "timestamp with time zone", "data", "jsonb", "epoch", "bigint"), columns("oplog_staging"));
     assertEquals(Map.of("key", "text", "value", "jsonb"), columns("metadata"));
 
     List<String> indexes = query(pg, "SELECT indexdef FROM pg_indexes WHERE tablename = 'oplog' ORDER BY indexname").stream()
         .map(r -> (String) r.get("indexdef")).toList();
-    assertEquals(2, indexes.size(), indexes.toString());
+    assertEquals(3, indexes.size(), indexes.toString());
+    assertEquals(true, indexes.stream().anyMatch(d -> d.contains("USING hash (doc_id)")), indexes.toString());
     assertEquals(true, indexes.stream().anyMatch(d -> d.contains("(entity, id)")), indexes.toString());
     assertEquals(true, indexes.stream().anyMatch(d -> d.contains("oplog_pkey") && d.contains("(id)")), indexes.toString());
     assertEquals("YES", query(pg, "SELECT is_identity FROM information_schema.columns WHERE table_name = 'oplog' AND column_name = 'id'")
@@ -61,7 +62,20 @@ class SchemaMigratorTest extends PostgresTestBase {
     assertEquals(0, await(migrator.migrate()), "re-running applies nothing");
     assertEquals(0, await(new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg))).migrate()));
     assertEquals(1L, OplogTestSupport.count(pg, "entities"), "data survives a re-run");
-    assertEquals(1L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+    assertEquals(2L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+  }
+
+  @Test
+  void upgradingToTheInjectiveDocIdRuleReScansEveryEntity() {
+    org.flywaydb.core.Flyway.configure().dataSource(pg.jdbcUrl(), "postgres", null).locations("classpath:db/migration").target("1").load().migrate();
+    exec(pg, "INSERT INTO entities (name, shape, status, version) VALUES ('a', '{}', 'live', 3), ('b', '{}', 'deleted', 4), ('c', '{}', 'scanning', 2)");
+    exec(pg, "INSERT INTO metadata (key, value) VALUES ('scan_progress:c', '{}'), ('scan_start:c', '{}'), ('mongo_resume_token', '{}')");
+    SchemaMigrator migrator = new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
+    assertEquals(1, await(migrator.migrate()), "V2 applied on a V1 database");
+    assertEquals(List.of("a:pending:4:2", "b:deleted:4:1", "c:pending:3:2"),
+        query(pg, "SELECT name || ':' || status || ':' || version || ':' || epoch AS r FROM entities ORDER BY name").stream().map(r -> r.get("r")).toList(),
+        "live and scanning entities are re-scanned (new version and epoch) so their rows get the new doc ids");
+    assertEquals(1L, OplogTestSupport.count(pg, "metadata"), "old scan progress is forgotten; resume tokens stay");
   }
 
   private static Map<String, String> columns(String table) {

@@ -19,6 +19,8 @@ public final class Addresses {
   public static final String OPLOG_READ = "emc.oplog.read";
   /** Request {@code ScanStateRequest} → reply {@code ScanStateReply}: persisted scan progress. */
   public static final String OPLOG_SCAN_STATE = "emc.oplog.scan.state";
+  /** Request {@code ScanBeginRequest} → reply {@code EntityReply}: a new scan attempt (new epoch, status scanning). */
+  public static final String OPLOG_SCAN_BEGIN = "emc.oplog.scan.begin";
   /** Request {@code ScanEndRequest} → reply {@code ScanEndReply}: staged rows moved behind scan rows, entity live. */
   public static final String OPLOG_SCAN_END = "emc.oplog.scan.end";
   /** Request {@code HealthRequest} → reply {@code HealthReply}: leader/standby, last error. */

@@ -26,6 +26,7 @@ public final class Codecs {
       new JsonMessageCodec<>(OplogReadRequest.class, OplogReadRequest::fromJson),
       new JsonMessageCodec<>(OplogReadReply.class, OplogReadReply::fromJson),
       new JsonMessageCodec<>(ScanStateRequest.class, ScanStateRequest::fromJson),
+      new JsonMessageCodec<>(ScanBeginRequest.class, ScanBeginRequest::fromJson),
       new JsonMessageCodec<>(ScanStateReply.class, ScanStateReply::fromJson),
       new JsonMessageCodec<>(ScanEndRequest.class, ScanEndRequest::fromJson),
       new JsonMessageCodec<>(ScanEndReply.class, ScanEndReply::fromJson),

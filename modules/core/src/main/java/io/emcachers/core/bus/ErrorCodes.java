@@ -22,6 +22,12 @@ public final class ErrorCodes {
   /** This node is not the oplog leader (standby). Retriable. */
   public static final int NOT_LEADER = 530;
   public static final int TIMEOUT = 504;
+  /**
+   * The write belongs to a scan attempt or entity generation that is no longer current (a newer scan
+   * began, the shape changed, the entity was deleted or re-created). Not retriable: the sender's
+   * work is superseded.
+   */
+  public static final int STALE = 412;
 
   public static boolean retriable(int code) {
     return code == UNAVAILABLE || code == NOT_LEADER || code == TIMEOUT || code < 0;
@@ -32,7 +38,7 @@ public final class ErrorCodes {
       case BAD_REQUEST, VALIDATION -> 400;
       case FORBIDDEN -> 403;
       case NOT_FOUND -> 404;
-      case CONFLICT -> 409;
+      case CONFLICT, STALE -> 409;
       case TOO_LARGE -> 413;
       case UNAVAILABLE, NOT_LEADER -> 503;
       case TIMEOUT -> 504;
@@ -47,6 +53,7 @@ public final class ErrorCodes {
       case FORBIDDEN -> "forbidden";
       case NOT_FOUND -> "not_found";
       case CONFLICT -> "conflict";
+      case STALE -> "stale";
       case TOO_LARGE -> "too_large";
       case UNAVAILABLE -> "unavailable";
       case NOT_LEADER -> "not_leader";

@@ -20,12 +20,15 @@ import java.util.List;
  *       never jump over a lost batch.
  *   <li>{@code kind = scan}: scan upserts of {@code scanEntity}, always into {@code oplog};
  *       {@code scanLastId} (the last scanned {@code _id} as {@code {"v": relaxed-JSON value}}) is
- *       stored as that entity's scan progress in the same transaction.
+ *       stored as that entity's scan progress in the same transaction. {@code scanEpoch} is the
+ *       scan attempt's generation ({@code Entity.epoch} returned by {@code emc.oplog.scan.begin}):
+ *       the batch fails STALE, writing nothing, unless the entity is {@code scanning} at exactly that
+ *       epoch (0: no generation check, for tools and tests).
  * </ul>
  */
 public record AppendBatch(
     String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries,
-    JsonObject expectedToken)
+    JsonObject expectedToken, long scanEpoch)
     implements BusMessage {
 
   public static final String KIND_STREAM = "stream";
@@ -33,6 +36,11 @@ public record AppendBatch(
 
   public AppendBatch {
     entries = List.copyOf(entries);
+  }
+
+  public AppendBatch(String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries,
+                     JsonObject expectedToken) {
+    this(kind, stream, resumeToken, scanEntity, scanLastId, entries, expectedToken, 0L);
   }
 
   /** A stream batch with no check of the previously stored token. */
@@ -48,8 +56,14 @@ public record AppendBatch(
     return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries, new JsonObject().put("v", previousToken));
   }
 
+  /** A scan batch without a generation check (tools and tests). */
   public static AppendBatch scan(String entity, JsonObject scanLastId, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries, null);
+    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries, null, 0L);
+  }
+
+  /** A scan batch of the scan attempt {@code epoch}. */
+  public static AppendBatch scan(String entity, long epoch, JsonObject scanLastId, List<OplogEntry> entries) {
+    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries, null, epoch);
   }
 
   @Override
@@ -63,7 +77,8 @@ public record AppendBatch(
         .put("scan_entity", scanEntity)
         .put("scan_last_id", scanLastId)
         .put("entries", arr)
-        .put("expected_token", expectedToken);
+        .put("expected_token", expectedToken)
+        .put("scan_epoch", scanEpoch);
   }
 
   public static AppendBatch fromJson(JsonObject json) {
@@ -75,6 +90,7 @@ public record AppendBatch(
         json.getString("scan_entity"),
         json.getJsonObject("scan_last_id"),
         arr.stream().map(o -> OplogEntry.fromJson((JsonObject) o)).toList(),
-        json.getJsonObject("expected_token"));
+        json.getJsonObject("expected_token"),
+        json.getLong("scan_epoch", 0L));
   }
 }

@@ -51,25 +51,35 @@ public final class EntityManager {
   private final EventPublisher events;
   private final OplogHead head;
   private final Map<String, Long> publishedVersions = new ConcurrentHashMap<>();
+  private final EntityPurger purger;
 
-  public EntityManager(Pool pool, WriteQueue queue, EventPublisher events, OplogHead head) {
+  public EntityManager(Pool pool, WriteQueue queue, EventPublisher events, OplogHead head, int chunkRows) {
     this.pool = pool;
     this.queue = queue;
     this.events = events;
     this.head = head;
+    this.purger = new EntityPurger(queue, chunkRows);
   }
 
-  /** {@code emc.entities.create}: validates, stores as pending v1; CONFLICT when a non-deleted entity has the name. */
+  public EntityPurger purger() {
+    return purger;
+  }
+
+  /**
+   * {@code emc.entities.create}: validates, stores as pending v1; CONFLICT when a non-deleted entity
+   * has the name. Re-creating a deleted name first finishes the purge of its old rows, so the new
+   * incarnation never sees them; its epoch continues from the old one.
+   */
   public Future<EntityReply> create(EntityUpsertRequest request) {
     EntityValidator.Definition def = EntityValidator.validate(request.definition());
     String name = def.name();
-    return queue.<Entity[]>submit("create entity " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(existing -> {
+    return purger.purge(name).compose(purged -> queue.<Entity[]>submit("create entity " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(existing -> {
       if (existing.isPresent() && existing.get().status() != EntityStatus.deleted) {
         return Future.failedFuture(new BusException(ErrorCodes.CONFLICT, "entity " + name + " already exists"));
       }
       Future<Entity> created = existing.isPresent() ? EntityStore.revive(c, name, def.shape()) : EntityStore.insert(c, name, def.shape());
       return created.map(e -> new Entity[] {e, existing.orElse(null)});
-    }))).map(pair -> {
+    })))).map(pair -> {
       LOG.info("entity {} created (version {})", name, pair[0].version());
       publish(EntityChanged.CREATED, pair[0], pair[1], null);
       return new EntityReply(pair[0]);
@@ -78,8 +88,9 @@ public final class EntityManager {
 
   /**
    * {@code emc.entities.update}: NOT_FOUND when unknown or deleted; an unchanged shape is a no-op;
-   * a new shape bumps the version, sets pending (the listener re-scans) and drops the entity's
-   * staged rows and scan progress, which belonged to the old shape.
+   * a new shape bumps the version and the epoch, sets pending (the listener re-scans) and forgets the
+   * scan progress; rows staged or in flight for the old shape carry the old epoch and never reach the
+   * oplog (they are dropped on arrival, or discarded when the next scan ends).
    */
   public Future<EntityReply> update(EntityUpsertRequest request) {
     EntityValidator.Definition def = EntityValidator.validate(request.definition());
@@ -90,7 +101,7 @@ public final class EntityManager {
       if (current.shape().toJson().equals(def.shape().toJson())) {
         return Future.succeededFuture(new Entity[] {current, current});
       }
-      return EntityStore.clearStaging(c, name)
+      return ScanStore.deleteProgress(c, name)
           .compose(v -> EntityStore.updateShape(c, name, def.shape()))
           .map(updated -> new Entity[] {updated, current});
     }))).map(pair -> {
@@ -119,21 +130,23 @@ public final class EntityManager {
   }
 
   /**
-   * {@code emc.entities.delete}: status deleted, version + 1, and its oplog rows, staged rows and
-   * scan progress purged, in one transaction. NOT_FOUND when unknown or already deleted.
+   * {@code emc.entities.delete}: status deleted (version + 1), scan progress forgotten and its rows
+   * marked for purging, in one transaction; the purge itself then runs in chunks
+   * ({@link EntityPurger}). NOT_FOUND when unknown or already deleted.
    */
   public Future<EntityReply> delete(EntityNameRequest request) {
     String name = EntityValidator.requireName("name", request.name());
     return queue.<Entity[]>submit("delete entity " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(existing -> {
       Entity current = existing.filter(e -> e.status() != EntityStatus.deleted)
           .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-      return EntityStore.purge(c, name).compose(purged -> {
-        LOG.info("entity {}: purging {} oplog row(s)", name, purged);
-        return EntityStore.setStatus(c, name, EntityStatus.deleted);
-      }).map(deleted -> new Entity[] {deleted, current});
+      return EntityPurger.mark(c, name, current.epoch())
+          .compose(v -> ScanStore.deleteProgress(c, name))
+          .compose(v -> EntityStore.setStatus(c, name, EntityStatus.deleted))
+          .map(deleted -> new Entity[] {deleted, current});
     }))).map(pair -> {
-      LOG.info("entity {} deleted (version {})", name, pair[0].version());
+      LOG.info("entity {} deleted (version {}); purging its rows in the background", name, pair[0].version());
       publish(EntityChanged.DELETED, pair[0], pair[1], null);
+      purger.purge(name);
       return new EntityReply(pair[0]);
     });
   }
@@ -160,8 +173,10 @@ public final class EntityManager {
 
   /**
    * Inside a transaction on the writer connection: moves the entity to {@code target} (version + 1
-   * when the status changes). For live, first moves its staged rows into the oplog in their
-   * original order and clears its scan progress. NOT_FOUND when unknown or deleted.
+   * when the status changes). For live, first moves its remaining staged rows of the current epoch
+   * into the oplog in their original order and clears its scan progress (the proven deletes and the
+   * bulk of the staged rows were moved before, in chunks, by the scan end). NOT_FOUND when unknown or
+   * deleted.
    */
   public Future<Transition> transition(SqlConnection conn, String name, EntityStatus target) {
     return EntityStore.find(conn, name).compose(existing -> {
@@ -169,10 +184,9 @@ public final class EntityManager {
           .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
       Future<ScanStore.Moved> moved;
       if (target == EntityStatus.live) {
-        moved = ScanStore.appendOrphanDeletes(conn, name).compose(orphans -> ScanStore.moveStaged(conn, name)
-            .map(m -> new ScanStore.Moved(m.moved() + orphans.moved(), Math.max(m.headId(), orphans.headId()))));
+        moved = ScanStore.moveStaged(conn, name, previous.epoch());
       } else if (target == EntityStatus.scanning) {
-        moved = ScanStore.recordStart(conn, name).map(v -> new ScanStore.Moved(0, 0));
+        moved = ScanStore.recordStart(conn, name, previous.epoch(), false).map(v -> new ScanStore.Moved(0, 0));
       } else {
         moved = Future.succeededFuture(new ScanStore.Moved(0, 0));
       }

@@ -22,7 +22,7 @@ import java.util.Optional;
  */
 public final class EntityStore {
 
-  private static final String COLUMNS = "name, shape::text AS shape, status, version, created_at, updated_at";
+  private static final String COLUMNS = "name, shape::text AS shape, status, version, created_at, updated_at, epoch";
 
   private EntityStore() {}
 
@@ -49,17 +49,18 @@ public final class EntityStore {
         .map(rows -> first(rows).orElseThrow());
   }
 
-  /** Re-creates a deleted entity: new shape, status pending, version continues (+1), created now. */
+  /** Re-creates a deleted entity: new shape, status pending, version and epoch continue (+1), created now. */
   public static Future<Entity> revive(SqlConnection conn, String name, Shape shape) {
-    return conn.preparedQuery("UPDATE entities SET shape = $2::text::jsonb, status = 'pending', version = version + 1, created_at = now(), updated_at = now()"
+    return conn.preparedQuery("UPDATE entities SET shape = $2::text::jsonb, status = 'pending', version = version + 1, epoch = epoch + 1,"
+            + " created_at = clock_timestamp(), updated_at = now()"
             + " WHERE name = $1 AND status = 'deleted' RETURNING " + COLUMNS)
         .execute(Tuple.of(name, shape.toJson().encode()))
         .map(rows -> first(rows).orElseThrow());
   }
 
-  /** New shape: version + 1 and back to pending (the listener re-scans it). */
+  /** New shape: version and epoch + 1 and back to pending (the listener re-scans it). */
   public static Future<Entity> updateShape(SqlConnection conn, String name, Shape shape) {
-    return conn.preparedQuery("UPDATE entities SET shape = $2::text::jsonb, status = 'pending', version = version + 1, updated_at = now()"
+    return conn.preparedQuery("UPDATE entities SET shape = $2::text::jsonb, status = 'pending', version = version + 1, epoch = epoch + 1, updated_at = now()"
             + " WHERE name = $1 RETURNING " + COLUMNS)
         .execute(Tuple.of(name, shape.toJson().encode()))
         .map(rows -> first(rows).orElseThrow());
@@ -72,16 +73,12 @@ public final class EntityStore {
         .map(rows -> first(rows).orElseThrow());
   }
 
-  /** Deletes the entity's staged rows and scan progress (a new shape starts its scan from scratch). */
-  public static Future<Void> clearStaging(SqlConnection conn, String name) {
-    return conn.preparedQuery("DELETE FROM oplog_staging WHERE entity = $1").execute(Tuple.of(name))
-        .compose(r -> ScanStore.deleteProgress(conn, name));
-  }
-
-  /** Deletes every oplog row, staged row and the scan progress of the entity; returns the oplog rows purged. */
-  public static Future<Integer> purge(SqlConnection conn, String name) {
-    return conn.preparedQuery("DELETE FROM oplog WHERE entity = $1").execute(Tuple.of(name))
-        .compose(deleted -> clearStaging(conn, name).map(v -> deleted.rowCount()));
+  /** A new scan attempt: epoch + 1, status scanning (version + 1). */
+  public static Future<Entity> beginScan(SqlConnection conn, String name) {
+    return conn.preparedQuery("UPDATE entities SET status = 'scanning', version = version + 1, epoch = epoch + 1, updated_at = now()"
+            + " WHERE name = $1 AND status <> 'deleted' RETURNING " + COLUMNS)
+        .execute(Tuple.of(name))
+        .map(rows -> first(rows).orElseThrow());
   }
 
   private static Optional<Entity> first(RowSet<Row> rows) {
@@ -98,6 +95,7 @@ public final class EntityStore {
         EntityStatus.parse(row.getString("status")),
         row.getLong("version"),
         created == null ? null : created.toInstant(),
-        updated == null ? null : updated.toInstant());
+        updated == null ? null : updated.toInstant(),
+        row.getLong("epoch"));
   }
 }

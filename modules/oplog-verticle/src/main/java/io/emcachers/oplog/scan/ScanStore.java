@@ -8,58 +8,78 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowIterator;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.util.Optional;
 
 /**
- * Scan progress ({@code scan_progress:ENTITY} = {@code {"last_id": {"v": ...}, "scanned": n}}) and
- * the move of an entity's staged rows into the oplog when its scan ends.
+ * The SQL of the scan protocol: scan start ({@code scan_start:ENTITY} = {@code {"start_id", "epoch"}}),
+ * scan progress ({@code scan_progress:ENTITY} = {@code {"last_id": {"v": ...}, "scanned": n, "epoch": e}}),
+ * and the scan end's bounded chunks: proven deletes, then staged rows moved behind the scan rows.
+ * Every chunk is its own short transaction on the writer (see {@link ScanManager}).
  */
 public final class ScanStore {
 
-  /** Moves the entity's staged rows behind everything in the oplog, in their original seq order. */
-  static final String MOVE_STAGED_SQL = """
-      WITH moved AS (
-        DELETE FROM oplog_staging WHERE entity = $1 RETURNING seq, entity, op, doc_id, created_at, data
+  /**
+   * One chunk of proven deletes: among the entity's rows with {@code $2 < id <= $3} (the history at
+   * scan start, in id order, at most $4), every upsert that is still its document's latest row (no
+   * later row of the entity: the scan did not upsert it again and nothing was streamed for it after
+   * scan start) and that no staged row of the current epoch ($5) mentions, is a document gone from
+   * the source: it gets a delete. Each document is judged at its latest row only, so re-running a
+   * chunk emits nothing twice.
+   */
+  static final String ORPHAN_CHUNK_SQL = """
+      WITH chunk AS MATERIALIZED (
+        SELECT id, doc_id, op FROM oplog WHERE entity = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4
+      ),
+      orphans AS (
+        SELECT c.id, c.doc_id FROM chunk c
+        WHERE c.op = 'Upsert'
+          AND NOT EXISTS (SELECT 1 FROM oplog o WHERE o.doc_id = c.doc_id AND o.entity = $1 AND o.id > c.id)
+          AND NOT EXISTS (SELECT 1 FROM oplog_staging s WHERE s.doc_id = c.doc_id AND s.entity = $1 AND s.epoch = $5)
+      ),
+      ins AS (
+        INSERT INTO oplog (op, entity, doc_id, data)
+        SELECT 'Delete', $1, doc_id, NULL FROM orphans ORDER BY id
+        RETURNING id
+      )
+      SELECT (SELECT count(*) FROM chunk) AS scanned,
+             (SELECT coalesce(max(id), $2) FROM chunk) AS cursor,
+             (SELECT count(*) FROM ins) AS deleted,
+             (SELECT coalesce(max(id), 0) FROM ins) AS last_id
+      """;
+
+  /**
+   * One chunk of the staged-rows move: takes the entity's $3 lowest-seq staged rows; those of the
+   * current epoch ($2) go behind everything in the oplog in seq order, those of older epochs (an
+   * abandoned attempt, an older shape) are discarded. $3 NULL: every staged row of the entity.
+   */
+  static final String MOVE_CHUNK_SQL = """
+      WITH taken AS (
+        DELETE FROM oplog_staging
+        WHERE seq IN (SELECT seq FROM oplog_staging WHERE entity = $1 ORDER BY seq LIMIT $3)
+        RETURNING seq, entity, op, doc_id, created_at, data, epoch
       ),
       ins AS (
         INSERT INTO oplog (op, entity, doc_id, created_at, data)
-        SELECT op, entity, doc_id, created_at, data FROM moved ORDER BY seq
+        SELECT op, entity, doc_id, created_at, data FROM taken WHERE epoch = $2 ORDER BY seq
         RETURNING id
       )
-      SELECT (SELECT count(*) FROM ins) AS moved,
+      SELECT (SELECT count(*) FROM taken) AS taken,
+             (SELECT count(*) FROM ins) AS moved,
              (SELECT coalesce(max(id), 0) FROM ins) AS last_id,
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head
       """;
 
-  /**
-   * A (re-)scan's deletes: documents whose latest row at scan start was an upsert, that the scan did
-   * not upsert again and that no streamed (staged) entry mentions, are gone from the source — they
-   * were deleted while history was unavailable or before the re-scan. Emitting their deletes makes
-   * caches converge after a lost resume position, not only gain rows.
-   */
-  static final String ORPHAN_DELETES_SQL = """
-      WITH prev AS (
-        SELECT DISTINCT ON (doc_id) doc_id, op FROM oplog WHERE entity = $1 AND id <= $2 ORDER BY doc_id, id DESC
-      ),
-      seen AS (
-        SELECT doc_id FROM oplog WHERE entity = $1 AND id > $2
-        UNION
-        SELECT doc_id FROM oplog_staging WHERE entity = $1
-      ),
-      ins AS (
-        INSERT INTO oplog (op, entity, doc_id, data)
-        SELECT 'Delete', $1, prev.doc_id, NULL
-        FROM prev LEFT JOIN seen ON seen.doc_id = prev.doc_id
-        WHERE prev.op = 'Upsert' AND seen.doc_id IS NULL
-        ORDER BY prev.doc_id
-        RETURNING id
-      )
-      SELECT count(*) AS deleted, coalesce(max(id), 0) AS last_id FROM ins
-      """;
+  /** Result of a chunk: rows it looked at, rows it wrote, and the oplog head after it (0: none written). */
+  public record Chunk(long scanned, long cursor, int written, long headId) {}
 
-  /** Result of {@link #moveStaged}: rows moved and the oplog head after them. */
+  /** Result of moving staged rows: rows moved and the oplog head after them. */
   public record Moved(int moved, long headId) {}
+
+  /** Where a scan attempt started: the oplog head then, and the attempt's epoch. */
+  public record Start(long startId, long epoch) {}
 
   private final Pool pool;
 
@@ -71,44 +91,56 @@ public final class ScanStore {
     return OplogWriter.SCAN_PROGRESS_PREFIX + entity;
   }
 
-  /** Metadata key holding the oplog head at the moment the entity entered {@code scanning}. */
+  /** Metadata key holding the oplog head at the moment the entity's current scan attempt began. */
   public static String startKey(String entity) {
     return "scan_start:" + entity;
   }
 
   /**
-   * Inside the caller's transaction: remembers the oplog head as this scan's start, unless a scan of
-   * the entity already started (a restarted scan continues and keeps its original start).
+   * Inside the caller's transaction: the scan attempt {@code epoch} starts at the current oplog head.
+   * A new attempt replaces an abandoned one's start ({@code replace}); a plain status change to
+   * scanning keeps a start that exists.
    */
-  public static Future<Void> recordStart(SqlConnection conn, String entity) {
-    return conn.preparedQuery("INSERT INTO metadata (key, value) SELECT $1, jsonb_build_object('start_id', coalesce(max(id), 0)) FROM oplog"
-            + " ON CONFLICT (key) DO NOTHING")
-        .execute(Tuple.of(startKey(entity))).mapEmpty();
+  public static Future<Void> recordStart(SqlConnection conn, String entity, long epoch, boolean replace) {
+    return conn.preparedQuery("INSERT INTO metadata (key, value) SELECT $1, jsonb_build_object('start_id', coalesce(max(id), 0), 'epoch', $2::bigint)"
+            + " FROM oplog ON CONFLICT (key) DO " + (replace ? "UPDATE SET value = EXCLUDED.value" : "NOTHING"))
+        .execute(Tuple.of(startKey(entity), epoch)).mapEmpty();
   }
 
-  /**
-   * Inside the caller's transaction, before the staged rows move: appends the deletes of documents
-   * the scan proved gone (see {@link #ORPHAN_DELETES_SQL}) and forgets the scan start. Returns the
-   * deletes appended and the last id written (0 when none).
-   */
-  public static Future<Moved> appendOrphanDeletes(SqlConnection conn, String entity) {
-    return conn.preparedQuery("DELETE FROM metadata WHERE key = $1 RETURNING (value->>'start_id')::bigint AS start_id")
+  /** The entity's scan start, when one is recorded. */
+  public static Future<Optional<Start>> start(SqlClient client, String entity) {
+    return client.preparedQuery("SELECT (value->>'start_id')::bigint AS start_id, coalesce((value->>'epoch')::bigint, 0) AS epoch FROM metadata WHERE key = $1")
         .execute(Tuple.of(startKey(entity)))
-        .compose(rows -> {
+        .map(rows -> {
           RowIterator<Row> it = rows.iterator();
           if (!it.hasNext()) {
-            return Future.succeededFuture(new Moved(0, 0));
+            return Optional.empty();
           }
-          long start = it.next().getLong("start_id");
-          return conn.preparedQuery(ORPHAN_DELETES_SQL).execute(Tuple.of(entity, start)).map(r -> {
-            Row row = r.iterator().next();
-            return new Moved((int) (long) row.getLong("deleted"), row.getLong("last_id"));
-          });
+          Row row = it.next();
+          return Optional.of(new Start(row.getLong("start_id"), row.getLong("epoch")));
         });
   }
 
-  /** {@code emc.oplog.scan.state}: the stored progress, or (entity, null, 0) when none. */
-  public Future<ScanStateReply> state(String entity) {
+  /** Inside the caller's transaction: one chunk of proven deletes after {@code afterId}, up to {@code startId}. */
+  public static Future<Chunk> orphanChunk(SqlConnection conn, String entity, long afterId, long startId, long epoch, int limit) {
+    return conn.preparedQuery(ORPHAN_CHUNK_SQL).execute(Tuple.of(entity, afterId, startId, limit, epoch)).map(rows -> {
+      Row row = rows.iterator().next();
+      return new Chunk(row.getLong("scanned"), row.getLong("cursor"), (int) (long) row.getLong("deleted"), row.getLong("last_id"));
+    });
+  }
+
+  /** Inside the caller's transaction: moves (or discards, when stale) at most {@code limit} staged rows; null: all. */
+  public static Future<Chunk> moveChunk(SqlConnection conn, String entity, long epoch, Integer limit) {
+    return conn.preparedQuery(MOVE_CHUNK_SQL).execute(Tuple.of(entity, epoch, limit)).map(rows -> {
+      Row row = rows.iterator().next();
+      int moved = (int) (long) row.getLong("moved");
+      long head = moved > 0 ? Math.max(row.getLong("previous_head"), row.getLong("last_id")) : 0;
+      return new Chunk(row.getLong("taken"), 0, moved, head);
+    });
+  }
+
+  /** {@code emc.oplog.scan.state}: the stored progress (of attempt {@code epoch} when > 0), or (entity, null, 0) when none. */
+  public Future<ScanStateReply> state(String entity, long epoch) {
     return pool.preparedQuery("SELECT value::text AS value FROM metadata WHERE key = $1")
         .execute(Tuple.of(progressKey(entity)))
         .map(rows -> {
@@ -117,6 +149,9 @@ public final class ScanStore {
             return new ScanStateReply(entity, null, 0L);
           }
           JsonObject value = new JsonObject(it.next().getString("value"));
+          if (epoch > 0 && value.getLong("epoch", 0L) != epoch) {
+            return new ScanStateReply(entity, null, 0L);
+          }
           Object lastId = value.getValue("last_id");
           return new ScanStateReply(entity, lastId instanceof JsonObject o ? o : null, value.getLong("scanned", 0L));
         })
@@ -124,16 +159,13 @@ public final class ScanStore {
   }
 
   /**
-   * Inside the caller's transaction on the writer connection: moves the entity's staged rows into
-   * the oplog (behind the scan rows, original order) and deletes its scan progress.
+   * Inside the caller's transaction on the writer connection: moves every remaining staged row of the
+   * entity's epoch into the oplog (behind the scan rows, original order; older epochs' rows are
+   * discarded) and deletes its scan progress and start.
    */
-  public static Future<Moved> moveStaged(SqlConnection conn, String entity) {
-    return conn.preparedQuery(MOVE_STAGED_SQL).execute(Tuple.of(entity)).compose(rows -> {
-      Row row = rows.iterator().next();
-      int moved = (int) (long) row.getLong("moved");
-      long headId = Math.max(row.getLong("previous_head"), row.getLong("last_id"));
-      return deleteProgress(conn, entity).map(v -> new Moved(moved, headId));
-    });
+  public static Future<Moved> moveStaged(SqlConnection conn, String entity, long epoch) {
+    return moveChunk(conn, entity, epoch, null)
+        .compose(c -> deleteProgress(conn, entity).map(v -> new Moved(c.written(), c.headId())));
   }
 
   /** Inside the caller's transaction: forgets the entity's scan progress and scan start. */

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>{@code emc_oplog_entries_total{entity, operation}}: entries of committed append batches
- *   <li>{@code emc_oplog_routed_total{destination}}: where they went: oplog, staging, dropped
+ *   <li>{@code emc_oplog_routed_total{destination}}: entries by destination (oplog, staging, dropped, stale, rejected)
  *   <li>{@code emc_oplog_append_seconds}: commit time of one batch
  *   <li>{@code emc_oplog_append_failures_total}: batches that failed
  * </ul>
@@ -28,6 +28,8 @@ public final class OplogMetrics {
   private final Counter routedOplog;
   private final Counter routedStaging;
   private final Counter routedDropped;
+  private final Counter routedStale;
+  private final Counter routedRejected;
   private final Timer appendTimer;
   private final Counter appendFailures;
   private final AtomicLong appended = new AtomicLong();
@@ -49,11 +51,14 @@ public final class OplogMetrics {
     routedOplog = routed("oplog");
     routedStaging = routed("staging");
     routedDropped = routed("dropped");
+    routedStale = routed("stale");
+    routedRejected = routed("rejected");
   }
 
   private Counter routed(String destination) {
     return Counter.builder("emc_oplog_routed_total")
-        .description("appended entries by destination: oplog, staging, dropped (unknown or deleted entity)")
+        .description("appended entries by destination: oplog, staging, dropped (unknown or deleted entity),"
+            + " stale (projected under an older epoch of the entity), rejected (cannot be stored; skipped)")
         .tag("destination", destination)
         .register(registry);
   }
@@ -75,6 +80,14 @@ public final class OplogMetrics {
             .tag("operation", key.operation())
             .register(registry))
         .increment(n));
+  }
+
+  public void staleEntries(int n) {
+    routedStale.increment(n);
+  }
+
+  public void rejectedEntries(int n) {
+    routedRejected.increment(n);
   }
 
   public void batchFailed() {

@@ -7,13 +7,17 @@ import io.emcachers.core.model.Operation;
 import io.emcachers.oplog.support.OplogMetrics.EntityOp;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Checks an {@code AppendBatch} completely before anything is written and encodes it into column
- * arrays. Every problem fails the whole batch with BAD_REQUEST naming the offending entry.
+ * arrays. A problem of the batch itself (kind, size, token, scan entity) fails the whole batch with
+ * BAD_REQUEST. A problem of one entry (no doc id, a NUL that PostgreSQL cannot store, an upsert
+ * without data...) can never be fixed by retrying, so that entry is rejected — left out, and listed
+ * with its doc id and reason in the ack — while the rest of the batch and its position commit.
  */
 public final class AppendBatchValidator {
 
@@ -60,44 +64,73 @@ public final class AppendBatchValidator {
     }
 
     int n = entries.size();
-    String[] ops = new String[n];
-    String[] names = new String[n];
-    String[] docIds = new String[n];
-    String[] data = new String[n];
+    List<String> ops = new ArrayList<>(n);
+    List<String> names = new ArrayList<>(n);
+    List<String> docIds = new ArrayList<>(n);
+    List<String> data = new ArrayList<>(n);
+    List<Long> epochs = new ArrayList<>(n);
+    JsonArray rejected = new JsonArray();
     Map<EntityOp, Integer> perEntityOp = new HashMap<>();
     for (int i = 0; i < n; i++) {
       OplogEntry e = entries.get(i);
       String at = "entries[" + i + "]";
-      if (e == null) {
-        throw bad(at + " is null");
-      }
-      Operation op = e.operation();
-      if (op == null) {
-        throw bad(at + ".operation is required (Upsert or Delete)");
-      }
-      if (blank(e.entity())) {
-        throw bad(at + ".entity is required");
-      }
-      checkText(at + ".entity", e.entity());
-      if (scan && !e.entity().equals(batch.scanEntity())) {
+      if (e != null && scan && e.entity() != null && !e.entity().equals(batch.scanEntity())) {
         throw bad(at + ".entity must be the scan entity '" + batch.scanEntity() + "', got '" + e.entity() + "'");
       }
-      if (e.docId() == null) {
-        throw bad(at + ".doc_id is required");
+      String problem = entryProblem(e);
+      String encoded = null;
+      if (problem == null && e.data() != null) {
+        try {
+          encoded = encodeJson(at + ".data", e.data());
+        } catch (BusException ex) {
+          problem = ex.getMessage().replace("invalid append batch: " + at + ".", "");
+        }
       }
-      checkText(at + ".doc_id", e.docId());
-      if (op == Operation.Upsert && e.data() == null) {
-        throw bad(at + ": an Upsert needs data (the projected document)");
+      if (problem != null) {
+        rejected.add(new JsonObject().put("index", i).put("entity", e == null ? null : e.entity())
+            .put("doc_id", e == null ? null : e.docId()).put("reason", problem));
+        continue;
       }
-      ops[i] = op.name();
-      names[i] = e.entity();
-      docIds[i] = e.docId();
-      data[i] = e.data() == null ? null : encodeJson(at + ".data", e.data());
-      perEntityOp.merge(new EntityOp(e.entity(), op.name()), 1, Integer::sum);
+      ops.add(e.operation().name());
+      names.add(e.entity());
+      docIds.add(e.docId());
+      data.add(encoded);
+      epochs.add(e.epoch());
+      perEntityOp.merge(new EntityOp(e.entity(), e.operation().name()), 1, Integer::sum);
     }
     return new EncodedBatch(kind, scan ? null : batch.stream(), tokenJson, scan ? batch.scanEntity() : null, scanLastIdJson,
-        ops, names, docIds, data, perEntityOp,
-        scan || batch.expectedToken() == null ? null : encodeJson("expected_token", batch.expectedToken()));
+        ops.toArray(String[]::new), names.toArray(String[]::new), docIds.toArray(String[]::new), data.toArray(String[]::new), perEntityOp,
+        scan || batch.expectedToken() == null ? null : encodeJson("expected_token", batch.expectedToken()),
+        epochs.toArray(Long[]::new), batch.scanEpoch(), rejected);
+  }
+
+  /** Why {@code e} cannot be stored, or null. */
+  static String entryProblem(OplogEntry e) {
+    if (e == null) {
+      return "the entry is null";
+    }
+    if (e.operation() == null) {
+      return "operation is required (Upsert or Delete)";
+    }
+    if (blank(e.entity())) {
+      return "entity is required";
+    }
+    if (e.entity().indexOf('\0') >= 0) {
+      return "entity contains a NUL character, which PostgreSQL text cannot store";
+    }
+    if (e.docId() == null || e.docId().isEmpty()) {
+      return "doc_id is required";
+    }
+    if (e.docId().indexOf('\0') >= 0) {
+      return "doc_id contains a NUL character, which PostgreSQL text cannot store";
+    }
+    if (e.operation() == Operation.Upsert && e.data() == null) {
+      return "an Upsert needs data (the projected document)";
+    }
+    if (e.epoch() < 0) {
+      return "epoch must be >= 0, got " + e.epoch();
+    }
+    return null;
   }
 
   private static String encodeJson(String field, JsonObject json) {

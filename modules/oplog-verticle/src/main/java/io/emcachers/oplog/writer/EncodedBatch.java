@@ -7,6 +7,8 @@ import java.util.Map;
  * A validated {@code AppendBatch} as the column arrays of one multi-row insert
  * ({@code unnest($1::text[], ...)}); {@code data} holds JSON text (null for deletes without data).
  * {@code expectedTokenJson} is the {@code {"v": token}} precondition of a stream batch, or null.
+ * {@code epochs} holds each entry's epoch (0: unchecked); {@code rejected} the entries the validator
+ * skipped because they cannot be stored ({@code {"index", "entity", "doc_id", "reason"}}).
  */
 public record EncodedBatch(
     String kind,
@@ -19,7 +21,10 @@ public record EncodedBatch(
     String[] docIds,
     String[] data,
     Map<EntityOp, Integer> perEntityOp,
-    String expectedTokenJson) {
+    String expectedTokenJson,
+    Long[] epochs,
+    long scanEpoch,
+    io.vertx.core.json.JsonArray rejected) {
 
   public int size() {
     return ops.length;

@@ -36,11 +36,15 @@ public final class OplogWriter {
 
   static final String INPUT =
       "unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(op, entity, doc_id, data, ord)";
+  static final String STREAM_INPUT =
+      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $8::bigint[]) WITH ORDINALITY AS t(op, entity, doc_id, data, epoch, ord)";
 
   /**
-   * kind=stream: live/failed entities → oplog, pending/scanning → staging, unknown/deleted → dropped;
-   * token merged. {@code guard} is the batch's precondition ($7 = {@code {"v": expected token}} or
-   * null): when the stored token of the stream differs from the expected one, nothing is written.
+   * kind=stream: live/failed entities → oplog, pending/scanning → staging (with the entity's epoch),
+   * unknown/deleted → dropped; an entry of another epoch than its entity's current one ($8, 0 =
+   * unchecked) → dropped and counted as stale; token merged. {@code guard} is the batch's
+   * precondition ($7 = {@code {"v": expected token}} or null): when the stored token of the stream
+   * differs from the expected one, nothing is written.
    */
   static final String APPEND_STREAM_SQL = """
       WITH guard AS MATERIALIZED (
@@ -49,19 +53,20 @@ public final class OplogWriter {
                 IS NOT DISTINCT FROM nullif($7::text::jsonb -> 'v', 'null'::jsonb)) AS ok
       ),
       input AS MATERIALIZED (
-        SELECT t.ord, t.op, t.entity, t.doc_id, t.data, e.status
+        SELECT t.ord, t.op, t.entity, t.doc_id, t.data, e.status, e.epoch AS current_epoch,
+               (t.epoch = 0 OR t.epoch = e.epoch) AS current
         FROM %s
         LEFT JOIN entities e ON e.name = t.entity
         WHERE (SELECT ok FROM guard)
       ),
       to_oplog AS (
         INSERT INTO oplog (op, entity, doc_id, data)
-        SELECT op, entity, doc_id, data::jsonb FROM input WHERE status IN ('live', 'failed') ORDER BY ord
+        SELECT op, entity, doc_id, data::jsonb FROM input WHERE status IN ('live', 'failed') AND current ORDER BY ord
         RETURNING id
       ),
       to_staging AS (
-        INSERT INTO oplog_staging (entity, op, doc_id, data)
-        SELECT entity, op, doc_id, data::jsonb FROM input WHERE status IN ('pending', 'scanning') ORDER BY ord
+        INSERT INTO oplog_staging (entity, op, doc_id, data, epoch)
+        SELECT entity, op, doc_id, data::jsonb, current_epoch FROM input WHERE status IN ('pending', 'scanning') AND current ORDER BY ord
         RETURNING seq
       ),
       token AS (
@@ -76,13 +81,19 @@ public final class OplogWriter {
              (SELECT count(*) FROM to_staging) AS staged,
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
              ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token,
-             (SELECT ok FROM guard) AS guard_ok
-      """.formatted(RESUME_TOKEN_KEY, INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
+             (SELECT ok FROM guard) AS guard_ok,
+             (SELECT count(*) FROM input WHERE status <> 'deleted' AND NOT current) AS stale
+      """.formatted(RESUME_TOKEN_KEY, STREAM_INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
 
-  /** kind=scan: rows of a non-deleted entity → oplog; its scan progress stored; unknown/deleted → dropped. */
+  /**
+   * kind=scan: rows of a non-deleted entity → oplog; its scan progress stored (with the attempt's
+   * epoch); unknown/deleted → dropped. With a scan epoch ($8 > 0) nothing is written unless the
+   * entity is scanning at exactly that epoch ({@code target_ok = 0}: the caller fails the batch).
+   */
   static final String APPEND_SCAN_SQL = """
       WITH target AS (
         SELECT name FROM entities WHERE name = $5::text AND status <> 'deleted'
+          AND ($8::bigint = 0 OR (status = 'scanning' AND epoch = $8::bigint))
       ),
       to_oplog AS (
         INSERT INTO oplog (op, entity, doc_id, data)
@@ -94,11 +105,12 @@ public final class OplogWriter {
       ),
       progress AS (
         INSERT INTO metadata (key, value)
-        SELECT '%s' || $5::text, jsonb_build_object('last_id', $6::text::jsonb, 'scanned', $7::bigint)
+        SELECT '%s' || $5::text, jsonb_build_object('last_id', $6::text::jsonb, 'scanned', $7::bigint, 'epoch', $8::bigint)
         WHERE EXISTS (SELECT 1 FROM target)
         ON CONFLICT (key) DO UPDATE SET value = jsonb_build_object(
           'last_id', EXCLUDED.value -> 'last_id',
-          'scanned', coalesce((metadata.value ->> 'scanned')::bigint, 0) + (EXCLUDED.value ->> 'scanned')::bigint)
+          'scanned', coalesce((metadata.value ->> 'scanned')::bigint, 0) + (EXCLUDED.value ->> 'scanned')::bigint,
+          'epoch', $8::bigint)
         RETURNING value
       )
       SELECT (SELECT count(*) FROM to_oplog) AS appended,
@@ -106,7 +118,9 @@ public final class OplogWriter {
              0::bigint AS staged,
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
              NULL::text AS token,
-             (SELECT count(*) FROM progress) AS progress_rows
+             (SELECT count(*) FROM progress) AS progress_rows,
+             (SELECT count(*) FROM target) AS target_ok,
+             (SELECT status || ' at epoch ' || epoch FROM entities WHERE name = $5::text) AS current_state
       """.formatted(INPUT, SCAN_PROGRESS_PREFIX);
 
   private final Vertx vertx;
@@ -140,10 +154,18 @@ public final class OplogWriter {
         return;
       }
       AppendResult r = ar.result();
-      int dropped = encoded.size() - r.appended() - r.staged();
+      int dropped = encoded.size() - r.appended() - r.staged() - r.stale();
       metrics.batchCommitted(Duration.ofNanos(System.nanoTime() - start), encoded.perEntityOp(), r.appended(), r.staged(), dropped);
       if (dropped > 0) {
         LOG.debug("append: dropped {} entr(ies) of unknown or deleted entities", dropped);
+      }
+      if (r.stale() > 0) {
+        metrics.staleEntries(r.stale());
+        LOG.debug("append: dropped {} entr(ies) projected under an older epoch of their entity", r.stale());
+      }
+      if (!r.rejected().isEmpty()) {
+        metrics.rejectedEntries(r.rejected().size());
+        LOG.warn("append: {} entr(ies) cannot be stored and were skipped (the rest committed): {}", r.rejected().size(), r.rejected().encode());
       }
       if (r.appended() > 0) {
         // after the reply (the ack) has been sent
@@ -156,9 +178,9 @@ public final class OplogWriter {
     boolean scan = AppendBatch.KIND_SCAN.equals(b.kind());
     Tuple params = Tuple.of(b.ops(), b.entities(), b.docIds(), b.data());
     if (scan) {
-      params.addString(b.scanEntity()).addString(b.scanLastIdJson()).addLong((long) b.size());
+      params.addString(b.scanEntity()).addString(b.scanLastIdJson()).addLong((long) b.size()).addLong(b.scanEpoch());
     } else {
-      params.addString(b.stream()).addString(b.resumeTokenJson()).addString(b.expectedTokenJson());
+      params.addString(b.stream()).addString(b.resumeTokenJson()).addString(b.expectedTokenJson()).addArrayOfLong(b.epochs());
     }
     return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL).execute(params).map(rows -> {
       Row row = rows.iterator().next();
@@ -166,12 +188,21 @@ public final class OplogWriter {
         throw new BusException(ErrorCodes.CONFLICT, "stream " + b.stream() + ": the stored resume token is " + row.getString("token")
             + ", not the one this batch follows (" + b.expectedTokenJson() + "); an earlier batch of the stream did not commit. Nothing was written");
       }
+      if (scan && b.scanEpoch() > 0 && row.getLong("target_ok") == 0) {
+        String current = row.getString("current_state");
+        if (current == null || current.startsWith("deleted")) {
+          throw BusException.notFound("entity " + b.scanEntity() + " not found (scan batch of epoch " + b.scanEpoch() + " dropped)");
+        }
+        throw new BusException(ErrorCodes.STALE, "scan batch of " + b.scanEntity() + " at epoch " + b.scanEpoch() + " refused: the entity is "
+            + current + "; a newer scan attempt or shape owns it. Nothing was written");
+      }
       int appended = (int) (long) row.getLong("appended");
       long lastId = row.getLong("last_id");
       int staged = (int) (long) row.getLong("staged");
       long headId = head.advance(Math.max(row.getLong("previous_head"), lastId));
       JsonObject token = parseToken(row.getString("token"));
-      return new AppendResult(lastId, headId, appended, staged, b.stream(), token);
+      int stale = scan ? 0 : (int) (long) row.getLong("stale");
+      return new AppendResult(lastId, headId, appended, staged, b.stream(), token, b.rejected(), stale);
     });
   }
 
