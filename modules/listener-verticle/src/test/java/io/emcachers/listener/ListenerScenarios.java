@@ -407,7 +407,7 @@ abstract class ListenerScenarios {
     awaitStatus(vertx, "mixed", EntityStatus.live);
     Map<String, JsonObject> cache = cacheOf(vertx, "mixed");
     assertEquals(36, cache.size(), cache.keySet().toString());
-    assertEquals("int3", cache.get("3").getString("name"));
+    assertEquals("int3", cache.get("~n:3").getString("name"), "int _id 3 has doc id ~n:3 (DocIds rule 2)");
     assertEquals("str3", cache.get("s3").getString("name"));
     assertEquals("oid3", cache.get(String.format("%024x", 1003)).getString("name"));
   }

@@ -2,6 +2,7 @@ package io.emcachers.core.projection;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.Map;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 import org.bson.json.JsonMode;
@@ -24,11 +25,62 @@ public final class BsonJson {
     if (value == null || value.isNull()) {
       return null;
     }
-    if (value.isDocument()) {
-      return new JsonObject(value.asDocument().toJson(RELAXED));
+    return parse(value, relaxedText(value));
+  }
+
+  /** A relaxed-JSON value and whether a U+0000 in one of its strings or keys was replaced. */
+  record NulFree(Object value, boolean replaced) {}
+
+  /**
+   * {@link #toJsonValue} with every U+0000 in a string or an object key (at any depth, extended-JSON
+   * wrappers such as {@code $regularExpression} included) replaced by {@link Coercion#NUL_REPLACEMENT}.
+   */
+  static NulFree toJsonValueNulFree(BsonValue value) {
+    if (value == null || value.isNull()) {
+      return new NulFree(null, false);
     }
-    JsonObject wrapped = new JsonObject(new BsonDocument("v", value).toJson(RELAXED));
-    return wrapped.getValue("v");
+    String text = relaxedText(value);
+    Object json = parse(value, text);
+    // the writer escapes U+0000 as backslash-u-0000: text without that sequence holds no NUL (a hit
+    // may also be an escaped backslash followed by "u0000", so the walk decides)
+    if (text.indexOf("\\u0000") < 0) {
+      return new NulFree(json, false);
+    }
+    boolean[] replaced = new boolean[1];
+    Object clean = replaceNul(json, replaced);
+    return new NulFree(clean, replaced[0]);
+  }
+
+  private static String relaxedText(BsonValue value) {
+    return value.isDocument() ? value.asDocument().toJson(RELAXED) : new BsonDocument("v", value).toJson(RELAXED);
+  }
+
+  private static Object parse(BsonValue value, String text) {
+    JsonObject json = new JsonObject(text);
+    return value.isDocument() ? json : json.getValue("v");
+  }
+
+  private static Object replaceNul(Object json, boolean[] replaced) {
+    if (json instanceof String s) {
+      String clean = Coercion.replaceNul(s);
+      replaced[0] |= clean != s;
+      return clean;
+    }
+    if (json instanceof JsonObject o) {
+      JsonObject out = new JsonObject();
+      for (Map.Entry<String, Object> e : o) {
+        out.put((String) replaceNul(e.getKey(), replaced), replaceNul(e.getValue(), replaced));
+      }
+      return out;
+    }
+    if (json instanceof JsonArray a) {
+      JsonArray out = new JsonArray();
+      for (Object element : a) {
+        out.add(replaceNul(element, replaced));
+      }
+      return out;
+    }
+    return json;
   }
 
   /** A BSON document as a relaxed-JSON object. */

@@ -18,6 +18,12 @@ import org.bson.types.Decimal128;
  * {@link Result#mismatch()} set (the listener counts and reports it; the document still replicates).
  * A missing path or an explicit BSON null is null without a mismatch.
  *
+ * <p>No string in a coerced value contains U+0000 (PostgreSQL's {@code text} and {@code jsonb}
+ * cannot store it): in Text values, Any strings and every string and object key inside JSONB/Any
+ * values each U+0000 becomes U+FFFD ({@link #NUL_REPLACEMENT}); the value is kept and
+ * {@link Result#nulReplaced()} is set (the projection reports it as a mismatch with reason
+ * {@link Projection.Mismatch#NUL_REPLACED}).
+ *
  * <table>
  *   <caption>coercion table</caption>
  *   <tr><th>type</th><th>accepted</th><th>becomes</th></tr>
@@ -28,9 +34,13 @@ import org.bson.types.Decimal128;
  *   <tr><td>Bool</td><td>boolean</td><td>the boolean</td></tr>
  *   <tr><td>JSONB</td><td>anything</td><td>relaxed Extended JSON (never a mismatch)</td></tr>
  *   <tr><td>Any</td><td>anything</td><td>scalars as they are (see {@link #coerceAny}), documents and arrays as relaxed JSON (never a mismatch)</td></tr>
+ *   <tr><td>Text, JSONB, Any</td><td>strings or keys containing U+0000</td><td>each U+0000 replaced by U+FFFD, {@link Result#nulReplaced()} set</td></tr>
  * </table>
  */
 public final class Coercion {
+
+  /** What every U+0000 in a string bound for {@code data} becomes: U+FFFD, the replacement character. */
+  public static final char NUL_REPLACEMENT = '\uFFFD';
 
   /** ISO-8601 UTC with exactly three fraction digits: {@code 2024-01-02T03:04:05.006Z}. */
   public static final DateTimeFormatter ISO_MILLIS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -41,11 +51,21 @@ public final class Coercion {
   private static final int MAX_PLAIN_SCALE = 100;
   private static final Result NULL = new Result(null, false);
   private static final Result MISMATCH = new Result(null, true);
+  private static final Result TRUE = new Result(true, false);
+  private static final Result FALSE = new Result(false, false);
 
   private Coercion() {}
 
-  /** A coerced value (JSON-compatible: String, Long, Double, Boolean, JsonObject, JsonArray or null). */
-  public record Result(Object value, boolean mismatch) {}
+  /**
+   * A coerced value (JSON-compatible: String, Long, Double, Boolean, JsonObject, JsonArray or null).
+   * {@code mismatch}: the value did not fit and became null. {@code nulReplaced}: the value is kept
+   * but at least one U+0000 in it was replaced by {@link #NUL_REPLACEMENT}.
+   */
+  public record Result(Object value, boolean mismatch, boolean nulReplaced) {
+    public Result(Object value, boolean mismatch) {
+      this(value, mismatch, false);
+    }
+  }
 
   /** Coerces {@code value} (null when the path is missing) to {@code type}. */
   public static Result coerce(DataType type, BsonValue value) {
@@ -56,9 +76,9 @@ public final class Coercion {
       case Text -> coerceText(value);
       case Integer -> coerceInteger(value);
       case Number -> coerceNumber(value);
-      case Bool -> value.isBoolean() ? new Result(value.asBoolean().getValue(), false) : MISMATCH;
-      case JSONB -> new Result(BsonJson.toJsonValue(value), false);
-      case Any -> new Result(coerceAny(value), false);
+      case Bool -> value.isBoolean() ? (value.asBoolean().getValue() ? TRUE : FALSE) : MISMATCH;
+      case JSONB -> json(value);
+      case Any -> any(value);
     };
   }
 
@@ -76,7 +96,27 @@ public final class Coercion {
       case BOOLEAN -> Boolean.toString(value.asBoolean().getValue());
       default -> null;
     };
-    return text == null ? MISMATCH : new Result(text, false);
+    return text == null ? MISMATCH : string(text);
+  }
+
+  /** A string value, with U+0000 replaced (and flagged) when it holds any. */
+  private static Result string(String s) {
+    String clean = replaceNul(s);
+    return new Result(clean, false, clean != s);
+  }
+
+  /** Relaxed JSON of a value, NUL-free. */
+  private static Result json(BsonValue value) {
+    BsonJson.NulFree json = BsonJson.toJsonValueNulFree(value);
+    return new Result(json.value(), false, json.replaced());
+  }
+
+  /**
+   * {@code s} with every U+0000 replaced by {@link #NUL_REPLACEMENT}; {@code s} itself (the same
+   * instance) when it holds none.
+   */
+  public static String replaceNul(String s) {
+    return s.indexOf('\u0000') < 0 ? s : s.replace('\u0000', NUL_REPLACEMENT);
   }
 
   private static Result coerceInteger(BsonValue value) {
@@ -132,17 +172,35 @@ public final class Coercion {
    * non-finite doubles as "NaN"/"Infinity"/"-Infinity"; Decimal128 as a double when the double
    * prints back to the same decimal value, otherwise as its decimal string; ObjectId as 24-hex;
    * dates as ISO-8601 UTC with milliseconds; UUIDs (binary subtype 4) as canonical strings;
-   * documents and arrays (and any other BSON type) as relaxed Extended JSON.
+   * documents and arrays (and any other BSON type) as relaxed Extended JSON. Every U+0000 in a string
+   * or key becomes {@link #NUL_REPLACEMENT}.
    */
   public static Object coerceAny(BsonValue value) {
     if (value == null || value.isNull()) {
       return null;
     }
+    return any(value).value();
+  }
+
+  private static Result any(BsonValue value) {
+    return switch (value.getBsonType()) {
+      case STRING -> string(value.asString().getValue());
+      case SYMBOL -> string(value.asSymbol().getSymbol());
+      case DOCUMENT, ARRAY -> json(value);
+      case BINARY -> {
+        String uuid = uuidOrNull(value.asBinary());
+        yield uuid != null ? new Result(uuid, false) : json(value);
+      }
+      default -> {
+        Object scalar = anyScalar(value);
+        yield scalar != null ? new Result(scalar, false) : json(value);
+      }
+    };
+  }
+
+  /** Any's value of the scalar types that cannot hold a NUL, or null for every other type. */
+  private static Object anyScalar(BsonValue value) {
     switch (value.getBsonType()) {
-      case STRING:
-        return value.asString().getValue();
-      case SYMBOL:
-        return value.asSymbol().getSymbol();
       case BOOLEAN:
         return value.asBoolean().getValue();
       case INT32:
@@ -168,12 +226,8 @@ public final class Coercion {
         return value.asObjectId().getValue().toHexString();
       case DATE_TIME:
         return isoMillis(value.asDateTime().getValue());
-      case BINARY: {
-        String uuid = uuidOrNull(value.asBinary());
-        return uuid != null ? uuid : BsonJson.toJsonValue(value);
-      }
       default:
-        return BsonJson.toJsonValue(value);
+        return null;
     }
   }
 

@@ -1,38 +1,146 @@
 package io.emcachers.core.projection;
 
+import java.math.BigDecimal;
+import java.util.regex.Pattern;
+import org.bson.BsonDocument;
 import org.bson.BsonValue;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
+import org.bson.types.Decimal128;
 
 /**
- * The oplog's {@code doc_id} text of a document's {@code _id}: strings as they are, ObjectIds as
- * 24-hex, UUIDs (binary subtype 4) canonical, numbers as decimal text (int32 1, int64 1 and double
- * 1.0 are the same {@code _id} to MongoDB and give "1"), dates as ISO-8601 UTC with milliseconds,
- * booleans true/false, and any other type (documents, other binaries...) as its relaxed Extended JSON.
+ * The oplog's {@code doc_id} (and a cache's {@code _doc_id}) text of a document's {@code _id}. The
+ * mapping is injective: two {@code _id}s that MongoDB tells apart never share a doc id, and
+ * numerically equal numbers (which MongoDB treats as the same {@code _id}) share one. No doc id
+ * contains U+0000. Rule {@value #RULE_VERSION}:
+ *
+ * <ul>
+ *   <li>string {@code s}: {@code s} itself, unless {@code s} is empty, starts with {@code ~}, is 24
+ *       lowercase hex digits ({@code ^[0-9a-f]{24}$}) or contains U+0000; those become
+ *       {@code "~s:" + s} with every {@code \} replaced by {@code \\} and every U+0000 by {@code \0};
+ *   <li>ObjectId: its 24 lowercase hex digits;
+ *   <li>int32, int64, double, Decimal128: {@code "~n:" + N}, N = {@code NaN}, {@code Infinity},
+ *       {@code -Infinity}, or the exact value ({@code new BigDecimal(double)},
+ *       {@code Decimal128.bigDecimalValue()}; negative zero is 0) with trailing zeros stripped:
+ *       {@code 0} for zero, plain integer digits for an integral value below 10^40 in absolute value,
+ *       {@code BigDecimal.toString()} otherwise (int32 1, int64 1, 1.0 and Decimal128 1.0 all give
+ *       {@code ~n:1}; double 0.1 gives {@code ~n:0.1000000000000000055511151231257827021181583404541015625},
+ *       Decimal128 0.1 gives {@code ~n:0.1});
+ *   <li>boolean: {@code ~b:true} / {@code ~b:false};
+ *   <li>date: {@code "~d:" +} ISO-8601 UTC with exactly three fraction digits
+ *       ({@code ~d:2024-01-02T03:04:05.006Z});
+ *   <li>binary subtype 4 of 16 bytes: {@code "~u:" +} the canonical lowercase UUID;
+ *   <li>null and undefined: {@code ~null};
+ *   <li>anything else (documents, arrays, other binaries, timestamps, regexes, min/max key, symbol,
+ *       JavaScript…): {@code "~j:" + new BsonDocument("v", id).toJson(canonical)}, canonical being
+ *       MongoDB's canonical Extended JSON ({@link JsonMode#EXTENDED}), e.g.
+ *       {@code ~j:{"v": {"a": {"$numberInt": "1"}}}}.
+ * </ul>
  */
 public final class DocIds {
 
+  /**
+   * Version of the rule above. Caches store it with their rows: a cache (or oplog) written under
+   * another version holds doc ids of another rule and must be rebuilt, its entities re-scanned.
+   * Version 1 mapped strings, numbers, booleans, dates, UUIDs and documents to overlapping texts
+   * ({@code 1} and {@code "1"} both gave {@code 1}).
+   */
+  public static final int RULE_VERSION = 2;
+
+  private static final Pattern OBJECT_ID_TEXT = Pattern.compile("[0-9a-f]{24}");
+  private static final BigDecimal TEN_40 = BigDecimal.TEN.pow(40);
+  private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+
   private DocIds() {}
 
+  /**
+   * The doc id of {@code id} (see the class comment).
+   *
+   * @throws IllegalArgumentException when {@code id} is Java null (the document has no {@code _id})
+   */
   public static String docId(BsonValue id) {
-    if (id == null || id.isNull()) {
+    if (id == null) {
       throw new IllegalArgumentException("document has no _id");
     }
     return switch (id.getBsonType()) {
-      case STRING -> id.asString().getValue();
+      case STRING -> string(id.asString().getValue());
       case OBJECT_ID -> id.asObjectId().getValue().toHexString();
-      case INT32 -> Integer.toString(id.asInt32().getValue());
-      case INT64 -> Long.toString(id.asInt64().getValue());
-      case DOUBLE -> Coercion.doubleText(id.asDouble().getValue());
-      case DECIMAL128 -> Coercion.decimalText(id.asDecimal128().getValue());
-      case DATE_TIME -> Coercion.isoMillis(id.asDateTime().getValue());
-      case BOOLEAN -> Boolean.toString(id.asBoolean().getValue());
+      case INT32, INT64, DOUBLE, DECIMAL128 -> "~n:" + number(id);
+      case BOOLEAN -> id.asBoolean().getValue() ? "~b:true" : "~b:false";
+      case DATE_TIME -> "~d:" + Coercion.isoMillis(id.asDateTime().getValue());
+      case NULL, UNDEFINED -> "~null";
       case BINARY -> {
         String uuid = Coercion.uuidOrNull(id.asBinary());
-        yield uuid != null ? uuid : String.valueOf(BsonJson.toJsonValue(id));
+        yield uuid != null ? "~u:" + uuid : json(id);
       }
-      default -> {
-        Object json = BsonJson.toJsonValue(id);
-        yield json instanceof io.vertx.core.json.JsonObject o ? o.encode() : String.valueOf(json);
-      }
+      default -> json(id);
     };
+  }
+
+  private static String string(String s) {
+    if (!s.isEmpty() && s.charAt(0) != '~' && s.indexOf('\u0000') < 0 && !OBJECT_ID_TEXT.matcher(s).matches()) {
+      return s;
+    }
+    StringBuilder sb = new StringBuilder(s.length() + 8).append("~s:");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\') {
+        sb.append("\\\\");
+      } else if (c == '\u0000') {
+        sb.append("\\0");
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String number(BsonValue id) {
+    BigDecimal bd;
+    switch (id.getBsonType()) {
+      case INT32:
+        bd = BigDecimal.valueOf(id.asInt32().getValue());
+        break;
+      case INT64:
+        bd = BigDecimal.valueOf(id.asInt64().getValue());
+        break;
+      case DOUBLE: {
+        double d = id.asDouble().getValue();
+        if (Double.isNaN(d)) {
+          return "NaN";
+        }
+        if (Double.isInfinite(d)) {
+          return d > 0 ? "Infinity" : "-Infinity";
+        }
+        bd = new BigDecimal(d);
+        break;
+      }
+      default: {
+        Decimal128 dec = id.asDecimal128().getValue();
+        if (dec.isNaN()) {
+          return "NaN";
+        }
+        if (dec.isInfinite()) {
+          return dec.isNegative() ? "-Infinity" : "Infinity";
+        }
+        try {
+          bd = dec.bigDecimalValue();
+        } catch (ArithmeticException negativeZero) {
+          bd = BigDecimal.ZERO;
+        }
+      }
+    }
+    if (bd.signum() == 0) {
+      return "0";
+    }
+    bd = bd.stripTrailingZeros();
+    if (bd.scale() <= 0 && bd.abs().compareTo(TEN_40) < 0) {
+      return bd.toBigInteger().toString();
+    }
+    return bd.toString();
+  }
+
+  private static String json(BsonValue id) {
+    return "~j:" + new BsonDocument("v", id).toJson(CANONICAL);
   }
 }

@@ -7,12 +7,18 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import org.bson.BsonDocument;
+import org.bson.BsonType;
 import org.bson.BsonValue;
 
 /**
  * Projects a source document onto an entity's shape: {@code data = {column name: coerced value at the
  * column's path}}. Build once per shape (paths are pre-split) and reuse it for every document.
  * Pure: no I/O, no state besides the shape.
+ *
+ * <p>Each column yields at most one {@link Mismatch} per document: its value did not fit its type
+ * ({@link Mismatch#TYPE_MISMATCH}, null in {@code data}), an array stood where the path needed a
+ * document ({@link Mismatch#ARRAY_ON_PATH}, null), or U+0000 in its strings or keys was replaced by
+ * U+FFFD ({@link Mismatch#NUL_REPLACED}, the value is kept).
  */
 public final class Projection {
 
@@ -33,10 +39,50 @@ public final class Projection {
     return shape;
   }
 
-  /** One column whose value did not fit its type (it became null). */
-  public record Mismatch(String column, DataType type, String path, String bsonType) {}
+  /**
+   * One column of one document whose value was not replicated as it is: {@code bsonType} is the BSON
+   * type found ({@code ARRAY} for an array on the path), {@code reason} one of {@link #TYPE_MISMATCH},
+   * {@link #ARRAY_ON_PATH}, {@link #NUL_REPLACED}.
+   */
+  public record Mismatch(String column, DataType type, String path, String bsonType, String reason) {
 
-  /** The projected {@code data} and the columns whose value did not fit (empty when all fit). */
+    /** The value did not fit the column's type; it became null. */
+    public static final String TYPE_MISMATCH = "type_mismatch";
+    /** A field name of the path met an array (e.g. {@code a.b} where {@code a} is an array); the value became null. */
+    public static final String ARRAY_ON_PATH = "array_on_path";
+    /** U+0000 in the value's strings or keys became U+FFFD (PostgreSQL cannot store it); the value was kept. */
+    public static final String NUL_REPLACED = "nul_replaced";
+    /** Every reason, in a stable order. */
+    public static final List<String> REASONS = List.of(TYPE_MISMATCH, ARRAY_ON_PATH, NUL_REPLACED);
+
+    public Mismatch {
+      if (!REASONS.contains(reason)) {
+        throw new IllegalArgumentException("mismatch reason must be one of " + REASONS + ", got " + reason);
+      }
+    }
+
+    /** A {@link #TYPE_MISMATCH}. */
+    public Mismatch(String column, DataType type, String path, String bsonType) {
+      this(column, type, path, bsonType, TYPE_MISMATCH);
+    }
+
+    /** True when the column's value became null; false when it was kept (altered: {@link #NUL_REPLACED}). */
+    public boolean nulled() {
+      return !NUL_REPLACED.equals(reason);
+    }
+
+    /** One line for logs and status events. */
+    public String message() {
+      return switch (reason) {
+        case ARRAY_ON_PATH -> "path " + path + " of column " + column + " meets an array (" + bsonType + ") where it needs a document;"
+            + " replicated as null";
+        case NUL_REPLACED -> "value of column " + column + " (" + bsonType + ") held U+0000, replicated with U+FFFD in its place";
+        default -> "value of column " + column + " (" + bsonType + ") did not fit type " + type + "; replicated as null";
+      };
+    }
+  }
+
+  /** The projected {@code data} and its {@link Mismatch}es, at most one per column (empty when every value went in as it is). */
   public record Projected(JsonObject data, List<Mismatch> mismatches) {
     public boolean clean() {
       return mismatches.isEmpty();
@@ -48,14 +94,20 @@ public final class Projection {
     List<Mismatch> mismatches = List.of();
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
-      BsonValue value = paths.get(i).resolve(document);
+      DocumentPath.Resolved resolved = paths.get(i).lookup(document);
+      BsonValue value = resolved.value();
       Coercion.Result r = Coercion.coerce(column.type(), value);
       data.put(column.name(), r.value());
-      if (r.mismatch()) {
+      String reason = resolved.arrayOnPath() ? Mismatch.ARRAY_ON_PATH
+          : r.mismatch() ? Mismatch.TYPE_MISMATCH
+          : r.nulReplaced() ? Mismatch.NUL_REPLACED
+          : null;
+      if (reason != null) {
         if (mismatches.isEmpty()) {
           mismatches = new ArrayList<>(2);
         }
-        mismatches.add(new Mismatch(column.name(), column.type(), column.path(), value.getBsonType().name()));
+        String bsonType = resolved.arrayOnPath() ? BsonType.ARRAY.name() : value.getBsonType().name();
+        mismatches.add(new Mismatch(column.name(), column.type(), column.path(), bsonType, reason));
       }
     }
     return new Projected(data, mismatches);

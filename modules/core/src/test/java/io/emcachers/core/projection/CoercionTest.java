@@ -25,6 +25,7 @@ import org.bson.BsonNull;
 import org.bson.BsonObjectId;
 import org.bson.BsonRegularExpression;
 import org.bson.BsonString;
+import org.bson.BsonSymbol;
 import org.bson.BsonTimestamp;
 import org.bson.BsonValue;
 import org.bson.types.Decimal128;
@@ -159,6 +160,48 @@ class CoercionTest {
     JsonArray arr = (JsonArray) ok(DataType.JSONB, new BsonArray(java.util.List.of(new BsonInt32(1), new BsonDocument("k", new BsonString("v")))));
     assertEquals(new JsonArray().add(1).add(new JsonObject().put("k", "v")), arr);
     assertEquals(new JsonObject().put("$numberDouble", "NaN"), ok(DataType.JSONB, new BsonDouble(Double.NaN)));
+  }
+
+  /** The value of a coercion that had to replace a NUL: kept (not null), flagged, never a type mismatch. */
+  static Object replaced(DataType type, BsonValue v) {
+    Coercion.Result r = Coercion.coerce(type, v);
+    assertFalse(r.mismatch(), () -> type + " should accept " + v);
+    assertTrue(r.nulReplaced(), () -> type + " should flag the NUL replaced in " + v);
+    return r.value();
+  }
+
+  @Test
+  void nulBecomesTheReplacementCharacterInEveryStringThatReachesData() {
+    assertEquals("a\uFFFDb\uFFFD", replaced(DataType.Text, new BsonString("a\u0000b\u0000")));
+    assertEquals("\uFFFD", replaced(DataType.Text, new BsonSymbol("\u0000")));
+    assertEquals("x\uFFFD", replaced(DataType.Any, new BsonString("x\u0000")));
+    assertEquals("x\uFFFD", replaced(DataType.Any, new BsonSymbol("x\u0000")));
+    assertEquals("\uFFFD", replaced(DataType.JSONB, new BsonString("\u0000")));
+    BsonDocument doc = new BsonDocument("k\u0000", new BsonString("v\u0000"))
+        .append("arr", new BsonArray(java.util.List.of(new BsonString("\u0000"), new BsonDocument("\u0000", new BsonInt32(1)))))
+        .append("re", new BsonRegularExpression("a\u0000", "i"))
+        .append("ok", new BsonString("plain"));
+    JsonObject expected = new JsonObject().put("k\uFFFD", "v\uFFFD")
+        .put("arr", new JsonArray().add("\uFFFD").add(new JsonObject().put("\uFFFD", 1)))
+        .put("re", new JsonObject().put("$regularExpression", new JsonObject().put("pattern", "a\uFFFD").put("options", "i")))
+        .put("ok", "plain");
+    assertEquals(expected, replaced(DataType.JSONB, doc));
+    assertEquals(expected, replaced(DataType.Any, doc));
+    assertEquals(new JsonArray().add("\uFFFD"), replaced(DataType.JSONB, new BsonArray(java.util.List.of(new BsonString("\u0000")))));
+    assertEquals(new JsonArray().add("\uFFFD"), replaced(DataType.Any, new BsonArray(java.util.List.of(new BsonString("\u0000")))));
+    assertEquals(new JsonObject().put("$symbol", "\uFFFD"), replaced(DataType.JSONB, new BsonSymbol("\u0000")));
+
+    for (DataType t : java.util.List.of(DataType.Text, DataType.JSONB, DataType.Any)) {
+      Coercion.Result text = Coercion.coerce(t, new BsonString("a \\u0000 literal"));
+      assertFalse(text.nulReplaced(), "a backslash-u text is no NUL");
+      assertEquals("a \\u0000 literal", text.value());
+      assertFalse(Coercion.coerce(t, new BsonString("plain")).nulReplaced());
+      assertFalse(Coercion.coerce(t, new BsonDocument("k", new BsonString("\\u0000"))).nulReplaced());
+      assertFalse(Coercion.coerce(t, BsonNull.VALUE).nulReplaced());
+    }
+    Coercion.Result typeMismatch = Coercion.coerce(DataType.Integer, new BsonString("\u0000"));
+    assertTrue(typeMismatch.mismatch());
+    assertFalse(typeMismatch.nulReplaced(), "a value that became null replaced nothing");
   }
 
   @Test

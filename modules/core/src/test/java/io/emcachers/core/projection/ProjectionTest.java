@@ -1,6 +1,7 @@
 package io.emcachers.core.projection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
 import io.emcachers.core.model.Shape;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
 import org.bson.BsonInt32;
@@ -44,7 +47,7 @@ class ProjectionTest {
     assertTrue(p.clean());
     JsonObject expected = new JsonObject()
         .put("name", "Ada").put("age", 36L).put("city", "London").put("first_tag", "math").put("score", 9.5)
-        .put("active", true).put("profile", new JsonObject().put("a", new io.vertx.core.json.JsonArray().add(1).add(2))).put("extra", 7L);
+        .put("active", true).put("profile", new JsonObject().put("a", new JsonArray().add(1).add(2))).put("extra", 7L);
     assertEquals(expected, p.data());
   }
 
@@ -80,14 +83,121 @@ class ProjectionTest {
   }
 
   @Test
-  void docIds() {
-    assertEquals("65a1b2c3d4e5f60718293a4b", DocIds.docId(new BsonObjectId(new ObjectId("65a1b2c3d4e5f60718293a4b"))));
-    assertEquals("abc", DocIds.docId(new BsonString("abc")));
-    assertEquals("5", DocIds.docId(new BsonInt32(5)));
-    assertEquals("5", DocIds.docId(new BsonInt64(5)));
-    assertEquals("5", DocIds.docId(new BsonDouble(5.0)));
-    assertEquals("{\"a\":1}", DocIds.docId(BsonDocument.parse("{\"a\": 1}")));
-    assertThrows(IllegalArgumentException.class, () -> DocIds.docId(null));
+  void lookupTellsAnArrayOnThePathFromAMissingField() {
+    DocumentPath ab = DocumentPath.of("a.b");
+    DocumentPath.Resolved onArray = ab.lookup(BsonDocument.parse("{\"a\": [{\"b\": 1}]}"));
+    assertNull(onArray.value());
+    assertTrue(onArray.arrayOnPath());
+    assertEquals("a", onArray.arrayAt(), "the prefix that holds the array");
+    DocumentPath abc = DocumentPath.of("a.b.c");
+    assertTrue(abc.lookup(BsonDocument.parse("{\"a\": {\"b\": [1, 2]}}")).arrayOnPath());
+    assertEquals("a.b", abc.lookup(BsonDocument.parse("{\"a\": {\"b\": [1, 2]}}")).arrayAt());
+    assertTrue(DocumentPath.of("a.0.b").lookup(BsonDocument.parse("{\"a\": [[{\"b\": 1}]]}")).arrayOnPath(), "an array inside an array");
+    assertEquals("a.0", DocumentPath.of("a.0.b").lookup(BsonDocument.parse("{\"a\": [[{\"b\": 1}]]}")).arrayAt());
+    assertEquals(new BsonInt32(1), DocumentPath.of("a.0.0.b").lookup(BsonDocument.parse("{\"a\": [[{\"b\": 1}]]}")).value());
+
+    for (String doc : List.of("{}", "{\"a\": null}", "{\"a\": 5}", "{\"a\": \"text\"}", "{\"a\": {}}", "{\"a\": {\"b\": null}}")) {
+      DocumentPath.Resolved r = ab.lookup(BsonDocument.parse(doc));
+      assertFalse(r.arrayOnPath(), doc);
+      assertNull(r.arrayAt(), doc);
+    }
+    DocumentPath.Resolved atEnd = ab.lookup(BsonDocument.parse("{\"a\": {\"b\": [1]}}"));
+    assertEquals(new BsonArray(List.of(new BsonInt32(1))), atEnd.value(), "an array at the end is a value");
+    assertFalse(atEnd.arrayOnPath());
+    DocumentPath.Resolved outOfRange = DocumentPath.of("tags.5").lookup(BsonDocument.parse("{\"tags\": [\"x\"]}"));
+    assertNull(outOfRange.value());
+    assertFalse(outOfRange.arrayOnPath(), "an index out of range is a missing value");
+    DocumentPath.Resolved huge = DocumentPath.of("tags.99999999999").lookup(BsonDocument.parse("{\"tags\": [\"x\"]}"));
+    assertNull(huge.value());
+    assertFalse(huge.arrayOnPath(), "an index beyond int range is out of range, not a field name");
+    assertEquals(new BsonString("x"), DocumentPath.of("tags.0").lookup(BsonDocument.parse("{\"tags\": [\"x\"]}")).value());
+    assertEquals(new BsonString("y"), DocumentPath.of("m.0").lookup(BsonDocument.parse("{\"m\": {\"0\": \"y\"}}")).value(),
+        "a digit segment on a document is a field name");
+  }
+
+  @Test
+  void anArrayOnAColumnPathIsNullAndAMismatch() {
+    Shape shape = new Shape("t", "t", List.of(
+        new Column("city", DataType.Text, "address.city"),
+        new Column("score", DataType.Number, "stats.score"),
+        new Column("deep", DataType.JSONB, "x.y.z"),
+        new Column("first_tag", DataType.Text, "tags.0"),
+        new Column("tags", DataType.JSONB, "tags"),
+        new Column("any_tags", DataType.Any, "tags"),
+        new Column("second_city", DataType.Text, "address.1.city"),
+        new Column("missing", DataType.Text, "tags.9")));
+    BsonDocument doc = BsonDocument.parse("""
+        {"_id": 1, "address": [{"city": "London"}, {"city": "Paris"}], "stats": [1, 2], "x": {"y": [{"z": 1}]},
+         "tags": ["a", "b"]}
+        """);
+    Projection.Projected p = Projection.project(shape, doc);
+    assertEquals(List.of("city", "score", "deep"), p.mismatches().stream().map(Projection.Mismatch::column).toList());
+    for (Projection.Mismatch m : p.mismatches()) {
+      assertEquals(Projection.Mismatch.ARRAY_ON_PATH, m.reason());
+      assertEquals("ARRAY", m.bsonType());
+      assertTrue(m.nulled());
+      assertTrue(p.data().containsKey(m.column()));
+      assertNull(p.data().getValue(m.column()));
+    }
+    assertEquals("x.y.z", p.mismatches().get(2).path());
+    assertEquals(DataType.JSONB, p.mismatches().get(2).type());
+    assertEquals("a", p.data().getValue("first_tag"));
+    assertEquals(new JsonArray().add("a").add("b"), p.data().getValue("tags"));
+    assertEquals(new JsonArray().add("a").add("b"), p.data().getValue("any_tags"));
+    assertEquals("Paris", p.data().getValue("second_city"));
+    assertTrue(p.data().containsKey("missing"));
+    assertNull(p.data().getValue("missing"));
+  }
+
+  @Test
+  void nulInStringsBecomesReplacementCharacterAndIsReportedButKept() {
+    Shape shape = new Shape("t", "t", List.of(
+        new Column("name", DataType.Text, "name"),
+        new Column("profile", DataType.JSONB, "profile"),
+        new Column("extra", DataType.Any, "extra"),
+        new Column("extra_doc", DataType.Any, "extra_doc"),
+        new Column("clean", DataType.Text, "clean"),
+        new Column("escaped", DataType.JSONB, "escaped")));
+    BsonDocument doc = new BsonDocument("_id", new BsonInt32(1))
+        .append("name", new BsonString("A\u0000da\u0000"))
+        .append("profile", new BsonDocument("k\u0000", new BsonArray(List.of(new BsonString("v\u0000"), new BsonInt32(2))))
+            .append("nested", new BsonDocument("s", new BsonString("\u0000"))))
+        .append("extra", new BsonString("x\u0000"))
+        .append("extra_doc", new BsonArray(List.of(new BsonDocument("\u0000", BsonNull.VALUE))))
+        .append("clean", new BsonString("no nul here"))
+        .append("escaped", new BsonDocument("k", new BsonString("backslash-u \\u0000 is text, not a NUL")));
+    Projection.Projected p = Projection.project(shape, doc);
+    assertEquals(List.of("name", "profile", "extra", "extra_doc"), p.mismatches().stream().map(Projection.Mismatch::column).toList(),
+        "one mismatch per column whose value had a NUL");
+    for (Projection.Mismatch m : p.mismatches()) {
+      assertEquals(Projection.Mismatch.NUL_REPLACED, m.reason());
+      assertFalse(m.nulled(), "the value is kept");
+    }
+    assertEquals("STRING", p.mismatches().get(0).bsonType());
+    assertEquals("DOCUMENT", p.mismatches().get(1).bsonType());
+    assertEquals("ARRAY", p.mismatches().get(3).bsonType());
+    assertEquals("A\uFFFDda\uFFFD", p.data().getString("name"));
+    assertEquals(new JsonObject().put("k\uFFFD", new JsonArray().add("v\uFFFD").add(2)).put("nested", new JsonObject().put("s", "\uFFFD")),
+        p.data().getJsonObject("profile"));
+    assertEquals("x\uFFFD", p.data().getString("extra"));
+    assertEquals(new JsonArray().add(new JsonObject().putNull("\uFFFD")), p.data().getJsonArray("extra_doc"));
+    assertEquals("no nul here", p.data().getString("clean"));
+    assertEquals("backslash-u \\u0000 is text, not a NUL", p.data().getJsonObject("escaped").getString("k"));
+    String encoded = p.data().encode();
+    assertFalse(encoded.contains("\u0000"), encoded);
+    assertEquals(1, encoded.split("u0000", -1).length - 1, "only the literal backslash-u text is left: " + encoded);
+  }
+
+  @Test
+  void mismatchReasonsAndMessages() {
+    Projection.Mismatch legacy = new Projection.Mismatch("c", DataType.Integer, "p", "STRING");
+    assertEquals(Projection.Mismatch.TYPE_MISMATCH, legacy.reason(), "the four-argument form is a type mismatch");
+    assertTrue(legacy.message().contains("Integer"), legacy.message());
+    Projection.Mismatch nul = new Projection.Mismatch("c", DataType.Text, "p", "STRING", Projection.Mismatch.NUL_REPLACED);
+    assertFalse(nul.nulled());
+    assertTrue(nul.message().contains("U+FFFD"), nul.message());
+    assertTrue(new Projection.Mismatch("c", DataType.Text, "a.b", "ARRAY", Projection.Mismatch.ARRAY_ON_PATH).message().contains("array"));
+    assertThrows(IllegalArgumentException.class, () -> new Projection.Mismatch("c", DataType.Text, "p", "STRING", "other"));
   }
 
   @Test
