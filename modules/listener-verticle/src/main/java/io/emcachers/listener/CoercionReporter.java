@@ -29,6 +29,8 @@ final class CoercionReporter {
     String sampleDocId;
     String sampleType;
     String columnType;
+    String reason;
+    String message;
 
     Slot(String entity, String column) {
       this.entity = entity;
@@ -50,6 +52,8 @@ final class CoercionReporter {
     slot.sampleDocId = docId;
     slot.sampleType = m.bsonType();
     slot.columnType = m.type().name();
+    slot.reason = m.reason();
+    slot.message = m.message();
     long now = System.currentTimeMillis();
     if (slot.lastReportAt == Long.MIN_VALUE || now - slot.lastReportAt >= intervalMs) {
       report(slot, now);
@@ -86,7 +90,8 @@ final class CoercionReporter {
         .put("total_errors", slot.total)
         .put("sample_doc_id", slot.sampleDocId)
         .put("sample_bson_type", slot.sampleType)
-        .put("message", "values of column " + slot.column + " did not fit type " + slot.columnType + " and were replicated as null");
+        .put("reason", slot.reason)
+        .put("message", slot.message);
     bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", slot.entity, "coercion_error", data));
     slot.lastReportAt = now;
     slot.unreported = 0;

@@ -8,7 +8,7 @@ import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.EntityListReply;
 import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.EntityReply;
-import io.emcachers.core.messages.EntityStatusRequest;
+import io.emcachers.core.messages.ScanBeginRequest;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
@@ -58,6 +58,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
   private final ListenerConfig config;
   private final ListenerMetrics metrics;
   private final CoercionReporter coercion;
+  private final SkipReporter skips;
   private final Runnable onNotLeader;
   private final MongoSource source;
   private final BatchWindow window;
@@ -78,6 +79,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
     this.config = config;
     this.metrics = metrics;
     this.coercion = coercion;
+    this.skips = new SkipReporter(vertx.eventBus(), metrics);
     this.onNotLeader = onNotLeader;
     this.source = new MongoSource(vertx.getOrCreateContext(), config.mongoUrl(), config.database());
     DeliveryOptions appendOptions = new DeliveryOptions().setSendTimeout(config.appendTimeoutMs());
@@ -120,7 +122,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
     LOG.info("listener: starting with {} active entit{} on stream(s) {}; stored positions for {}",
         entities.size(), entities.size() == 1 ? "y" : "ies", needed, tokens.tokens().fieldNames());
     for (String name : needed) {
-      createStream(name, tokens.tokenFor(name));
+      createStream(name, tokens.tokenFor(name), false);
     }
     for (Entity e : List.copyOf(entities.values())) {
       CollectionStream stream = streamFor(e);
@@ -294,7 +296,8 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
     for (String name : needed) {
       CollectionStream s = streams.get(name);
       if (s == null) {
-        createStream(name, null);
+        // a collection watched before has a stored position: the stream reads it before opening
+        createStream(name, null, true);
         created = true;
       } else if (name.equals(ListenerConfig.DB_STREAM)) {
         s.watchCollections(watchedCollections());
@@ -303,10 +306,10 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
     return created;
   }
 
-  private void createStream(String name, JsonObject storedToken) {
+  private void createStream(String name, JsonObject storedToken, boolean readCommittedFirst) {
     boolean db = name.equals(ListenerConfig.DB_STREAM);
     CollectionStream s = new CollectionStream(vertx, config, source, window, this, name, db ? null : name,
-        db ? watchedCollections() : null, storedToken);
+        db ? watchedCollections() : null, storedToken, readCommittedFirst);
     streams.put(name, s);
     s.start();
   }
@@ -328,6 +331,10 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
   @Override
   public List<OplogEntry> route(CollectionStream stream, ChangeEvent event) {
     String coll = event.collection();
+    if (event.isCollectionLevel()) {
+      collectionChanged(event);
+      return List.of();
+    }
     List<Entity> targets = new ArrayList<>(2);
     for (Entity e : entities.values()) {
       if (e.shape().sourceName().equals(coll)) {
@@ -338,6 +345,20 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
       metrics.ignored(coll == null ? "unknown" : coll);
       return List.of();
     }
+    try {
+      return entries(coll, targets, event);
+    } catch (RuntimeException e) {
+      // a document no retry could turn into entries: skip it visibly, never block the stream
+      BsonValue id = event.fullDocument() != null ? event.fullDocument().get("_id") : event.documentKey() == null ? null : event.documentKey().get("_id");
+      String shown = id == null ? "?" : String.valueOf(io.emcachers.core.projection.BsonJson.toJsonValue(id));
+      for (Entity t : targets) {
+        skips.skipped(coll, t.name(), shown, "unprojectable", e.toString());
+      }
+      return List.of();
+    }
+  }
+
+  private List<OplogEntry> entries(String coll, List<Entity> targets, ChangeEvent event) {
     if (event.isUpsert()) {
       BsonDocument doc = event.fullDocument();
       BsonValue id = doc == null ? null : doc.get("_id");
@@ -353,7 +374,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
           mismatches(e.name(), docId, p.mismatches());
         }
         metrics.event(e.name(), Operation.Upsert.name());
-        out.add(new OplogEntry(Operation.Upsert, e.name(), docId, p.data()));
+        out.add(new OplogEntry(Operation.Upsert, e.name(), docId, p.data(), e.epoch()));
       }
       return out;
     }
@@ -367,13 +388,38 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
       List<OplogEntry> out = new ArrayList<>(targets.size());
       for (Entity e : targets) {
         metrics.event(e.name(), Operation.Delete.name());
-        out.add(new OplogEntry(Operation.Delete, e.name(), docId, null));
+        out.add(new OplogEntry(Operation.Delete, e.name(), docId, null, e.epoch()));
       }
       return out;
     }
     metrics.skipped(coll, event.operationType());
     LOG.info("listener: {} event on {} skipped", event.operationType(), coll);
     return List.of();
+  }
+
+  /**
+   * drop, rename, dropDatabase: the collection's documents went away (or moved) without per-document
+   * events, whatever the watch scope and whether an invalidate follows. Every entity on an affected
+   * collection is re-scanned; the scan's proven deletes empty its cache of what is gone.
+   */
+  private void collectionChanged(ChangeEvent event) {
+    String op = event.operationType();
+    List<Entity> affected = entities.values().stream().filter(e -> ChangeEvent.DROP_DATABASE.equals(op)
+        || e.shape().sourceName().equals(event.collection()) || e.shape().sourceName().equals(event.toCollection())).toList();
+    metrics.skipped(event.collection() == null ? "unknown" : event.collection(), op);
+    if (affected.isEmpty()) {
+      return;
+    }
+    String what = op + " of " + (ChangeEvent.DROP_DATABASE.equals(op) ? "the database" : "collection " + event.collection())
+        + (event.toCollection() == null ? "" : " to " + event.toCollection());
+    LOG.warn("listener: {}; re-scanning {}", what, affected.stream().map(Entity::name).toList());
+    for (Entity e : affected) {
+      metrics.rescan(e.name());
+      vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", e.name(), "rescan",
+          new JsonObject().put("reason", op).put("collection", event.collection()).put("to", event.toCollection())
+              .put("message", what + ": the entity is re-scanned and its cache follows the collection's new contents")));
+      requestScan(e.name(), EntityScanner.Mode.FROM_START, what, true);
+    }
   }
 
   @Override
@@ -412,6 +458,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
   @Override
   public void acked(CollectionStream stream, AppendBatch batch, AppendResult result) {
     metrics.batch(AppendBatch.KIND_STREAM, batch.entries().size());
+    rejected(stream.collection(), result.rejected());
     if (LOG.isDebugEnabled()) {
       LOG.debug("stream {}: batch of {} acked: appended {}, staged {}, last id {}, entities {}", stream.name(), batch.entries().size(),
           result.appended(), result.staged(), result.lastId(), batch.entries().stream().map(e -> e.entity() + ":" + e.docId()).toList());
@@ -474,8 +521,21 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
   }
 
   @Override
-  public Future<Entity> setStatus(String name, EntityStatus status, String reason) {
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, status, reason), EntityReply.class)
+  public void rejected(String source, JsonArray rejected) {
+    for (int i = 0; i < rejected.size(); i++) {
+      JsonObject r = rejected.getJsonObject(i);
+      skips.skipped(source, r.getString("entity"), r.getString("doc_id"), "rejected", r.getString("reason"));
+    }
+  }
+
+  @Override
+  public void superseded(String name) {
+    requestScan(name, EntityScanner.Mode.FROM_START, "scan attempt superseded", false);
+  }
+
+  @Override
+  public Future<Entity> beginScan(String name, String reason) {
+    return Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_BEGIN, new ScanBeginRequest(name, reason), EntityReply.class)
         .map(reply -> {
           Entity e = reply.entity();
           Entity prev = entities.get(name);
@@ -531,6 +591,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
         .put("scan", running == null ? null : running.toJson())
         .put("scan_queue", queued)
         .put("coercion_errors", coercion.toJson())
+        .put("skipped_documents", skips.total())
         .put("last_error", lastError)
         .put("last_error_at", lastErrorAt == 0 ? null : java.time.Instant.ofEpochMilli(lastErrorAt).toString());
   }

@@ -78,9 +78,15 @@ class ListenerBackpressureTest {
       entity.set(next);
       m.reply(new EntityReply(next));
     });
+    vertx.eventBus().consumer(Addresses.OPLOG_SCAN_BEGIN, m -> {
+      Entity e = entity.get();
+      Entity next = new Entity(e.name(), e.shape(), EntityStatus.scanning, e.version() + 1, e.createdAt(), Instant.now(), e.epoch() + 1);
+      entity.set(next);
+      m.reply(new EntityReply(next));
+    });
     vertx.eventBus().consumer(Addresses.OPLOG_SCAN_END, m -> {
       Entity e = entity.get();
-      Entity next = new Entity(e.name(), e.shape(), EntityStatus.live, e.version() + 1, e.createdAt(), Instant.now());
+      Entity next = new Entity(e.name(), e.shape(), EntityStatus.live, e.version() + 1, e.createdAt(), Instant.now(), e.epoch());
       entity.set(next);
       m.reply(new ScanEndReply(next, 0, 0));
     });

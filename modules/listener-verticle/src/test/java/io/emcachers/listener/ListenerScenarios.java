@@ -418,6 +418,57 @@ abstract class ListenerScenarios {
     return names;
   }
 
+  @Test
+  void aNulInAValueOrAnIdNeverBlocksTheStream() {
+    createEntity(vertx, "nul", "nul_src", "name:Text", "n:Integer");
+    listenerId = deployListener(vertx, listenerConfig(mongoUrl));
+    awaitStatus(vertx, "nul", EntityStatus.live);
+    int before = status.size();
+    insert("nul_src", doc("v", "a\u0000b", 1));
+    insert("nul_src", doc("k\u0000", "id with a NUL", 2));
+    insert("nul_src", doc("after", "later write", 3));
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> cacheOf(vertx, "nul").containsKey("after"));
+    Map<String, JsonObject> cache = cacheOf(vertx, "nul");
+    assertEquals("a\uFFFDb", cache.get("v").getString("name"), "a NUL in a value is stored as U+FFFD");
+    assertEquals("id with a NUL", cache.get("~s:k\\0").getString("name"), "a NUL in an _id gets the escaped doc id");
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> status.subList(before, status.size()).stream()
+        .anyMatch(e -> "nul".equals(e.entity()) && "coercion_error".equals(e.state()) && "nul_replaced".equals(e.data().getString("reason"))));
+  }
+
+  @Test
+  void droppingTheCollectionEmptiesTheCacheAndItFollowsTheNewContents() {
+    createEntity(vertx, "dropped", "dropped_src", "name:Text", "n:Integer");
+    insert("dropped_src", doc("a", "alpha", 1));
+    insert("dropped_src", doc("b", "beta", 2));
+    listenerId = deployListener(vertx, listenerConfig(mongoUrl));
+    awaitStatus(vertx, "dropped", EntityStatus.live);
+    awaitConverged("dropped", "dropped_src");
+    await(mongo.dropCollection("dropped_src"));
+    insert("dropped_src", doc("c", "gamma", 3));
+    awaitConverged("dropped", "dropped_src");
+    assertEquals(List.of("c"), List.copyOf(cacheOf(vertx, "dropped").keySet()));
+  }
+
+  @Test
+  void aStreamCreatedAgainForAWatchedCollectionResumesFromItsStoredPosition() {
+    createEntity(vertx, "first_user", "again_src", "name:Text", "n:Integer");
+    listenerId = deployListener(vertx, listenerConfig(mongoUrl));
+    awaitStatus(vertx, "first_user", EntityStatus.live);
+    insert("again_src", doc("a", "alpha", 1));
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "first_user").size() == 1);
+    await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_DELETE, new EntityNameRequest("first_user"), EntityReply.class));
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> health(vertx).details().getJsonArray("streams").isEmpty());
+    int before = status.size();
+    createEntity(vertx, "second_user", "again_src", "name:Text", "n:Integer");
+    awaitStatus(vertx, "second_user", EntityStatus.live);
+    insert("again_src", doc("b", "beta", 2));
+    awaitConverged("second_user", "again_src");
+    JsonObject stream = (JsonObject) health(vertx).details().getJsonArray("streams").getValue(0);
+    assertEquals(0, stream.getLong("restarts"), "the re-created stream resumed after its stored token: no CONFLICT, no restart " + stream.encode());
+    assertTrue(status.subList(before, status.size()).stream().noneMatch(e -> "second_user".equals(e.entity()) && "rescan".equals(e.state())),
+        "no re-scan because of a lost position");
+  }
+
   static double coercionErrors(String entity, String column) {
     Counter c = Metrics.globalRegistry.find("emc_listener_coercion_errors_total").tag("entity", entity).tag("column", column).counter();
     return c == null ? 0 : c.count();

@@ -90,11 +90,22 @@ public final class BsonJson {
 
   /** {@code {"v": relaxed JSON of value}}: the form scan progress and resume positions travel in. */
   public static JsonObject wrap(BsonValue value) {
-    return new JsonObject().put("v", toJsonValue(value));
+    JsonObject json = new JsonObject().put("v", toJsonValue(value));
+    if (json.encode().contains("\\u0000")) {
+      // PostgreSQL jsonb cannot hold U+0000 (e.g. a string _id with a NUL): keep the exact value as BSON bytes
+      org.bson.io.BasicOutputBuffer out = new org.bson.io.BasicOutputBuffer();
+      new org.bson.codecs.BsonDocumentCodec().encode(new org.bson.BsonBinaryWriter(out), new BsonDocument("v", value),
+          org.bson.codecs.EncoderContext.builder().build());
+      return new JsonObject().put("bson", java.util.Base64.getEncoder().encodeToString(out.toByteArray()));
+    }
+    return json;
   }
 
-  /** Inverse of {@link #wrap}: the BSON value held in {@code {"v": ...}}, or null when absent. */
+  /** Inverse of {@link #wrap}: the BSON value held in {@code {"v": ...}} (or {@code {"bson": base64}}), or null when absent. */
   public static BsonValue unwrap(JsonObject wrapped) {
+    if (wrapped != null && wrapped.getValue("bson") instanceof String b64) {
+      return new org.bson.RawBsonDocument(java.util.Base64.getDecoder().decode(b64)).get("v");
+    }
     if (wrapped == null || !wrapped.containsKey("v")) {
       return null;
     }

@@ -90,7 +90,19 @@ public final class MongoSource implements AutoCloseable {
    * ({@link PagedCursor#next(int)}); {@code batchSize} documents per server round trip.
    */
   public PagedCursor<BsonDocument> cursor(String collection, BsonDocument filter, BsonDocument sort, int batchSize) {
-    return new PagedCursor<>(context, database.getCollection(collection, BsonDocument.class).find(filter).sort(sort).batchSize(batchSize));
+    return new PagedCursor<>(context, scanCollection(collection).find(filter).sort(sort).batchSize(batchSize));
+  }
+
+  /**
+   * The collection as scans read it: from the primary with read concern majority, whatever the
+   * connection string says. A scan must not read data older than the change stream's start (a lagging
+   * secondary) nor data that may roll back; change streams themselves only return majority-committed
+   * changes.
+   */
+  public com.mongodb.reactivestreams.client.MongoCollection<BsonDocument> scanCollection(String collection) {
+    return database.getCollection(collection, BsonDocument.class)
+        .withReadPreference(com.mongodb.ReadPreference.primary())
+        .withReadConcern(com.mongodb.ReadConcern.MAJORITY);
   }
 
   /** The collection's estimated document count (metadata; may be off). */

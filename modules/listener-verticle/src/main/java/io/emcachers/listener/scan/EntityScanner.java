@@ -64,6 +64,9 @@ public final class EntityScanner {
 
   public enum Mode { FROM_START, CONTINUE }
 
+  /** Bound of one scan end request (it is idempotent and joined on the oplog side, so a retry is safe). */
+  static final long SCAN_END_TIMEOUT_MS = 600_000;
+
   /** What a scan needs from the listener. */
   public interface Host {
     /** The entity as currently known (null once deleted). */
@@ -74,8 +77,14 @@ public final class EntityScanner {
     /** The open-or-opening stream that carries the entity's collection. */
     CollectionStream streamFor(Entity entity);
 
-    /** Sets the entity's status through the entity manager and returns the stored entity. */
-    Future<Entity> setStatus(String name, EntityStatus status, String reason);
+    /** Begins a new scan attempt on the oplog side; returns the entity with the attempt's epoch. */
+    Future<Entity> beginScan(String name, String reason);
+
+    /** The oplog side rejected entries of an acked batch ({@code [{entity, doc_id, reason}]}). */
+    void rejected(String source, io.vertx.core.json.JsonArray rejected);
+
+    /** This scan's attempt is no longer current (STALE): a new attempt must take over. */
+    void superseded(String name);
 
     void mismatches(String entity, String docId, List<Projection.Mismatch> mismatches);
 
@@ -96,6 +105,8 @@ public final class EntityScanner {
 
   private boolean cancelled;
   private boolean statusSet;
+  private boolean continuing;
+  private long epoch;
   private boolean startChosen;
   private BsonValue lastId;
   private PagedCursor<BsonDocument> cursor;
@@ -179,6 +190,12 @@ public final class EntityScanner {
             cancel();
             return;
           }
+          if (code == ErrorCodes.STALE) {
+            LOG.info("listener: scan of {} attempt {} superseded: {}", entityName, epoch, cause.getMessage());
+            cancel();
+            host.superseded(entityName);
+            return;
+          }
           if (code == ErrorCodes.NOT_FOUND || cause instanceof CancellationException) {
             LOG.info("listener: scan of {} stopped: {}", entityName, cause.getMessage());
             cancel();
@@ -196,15 +213,29 @@ public final class EntityScanner {
         });
   }
 
+  /**
+   * Continues the entity's current attempt (its epoch) only when a restart interrupted it and the
+   * stream resumed from a stored token, so staging and progress are gap-free; otherwise begins a new
+   * attempt: a new epoch, start and progress, and nothing of an abandoned attempt is reused.
+   */
   private Future<Entity> step1Status(Entity entity) {
-    step = "1/5 status scanning";
-    if (statusSet || entity.status() == EntityStatus.scanning) {
-      statusSet = true;
+    step = "1/5 scan attempt";
+    if (statusSet) {
       return Future.succeededFuture(entity);
     }
-    LOG.info("listener: scan of {} step 1/5: status {} -> scanning", entityName, entity.status());
-    return host.setStatus(entityName, EntityStatus.scanning, reason).map(e -> {
+    CollectionStream stream = host.streamFor(entity);
+    if (mode == Mode.CONTINUE && entity.status() == EntityStatus.scanning && entity.epoch() > 0 && stream != null && stream.position().continuous()) {
       statusSet = true;
+      continuing = true;
+      epoch = entity.epoch();
+      LOG.info("listener: scan of {} step 1/5: continuing attempt {}", entityName, epoch);
+      return Future.succeededFuture(entity);
+    }
+    LOG.info("listener: scan of {} step 1/5: new scan attempt (status {} -> scanning)", entityName, entity.status());
+    return host.beginScan(entityName, reason).map(e -> {
+      statusSet = true;
+      epoch = e.epoch();
+      LOG.info("listener: scan of {} attempt {} begins", entityName, epoch);
       return e;
     });
   }
@@ -227,10 +258,9 @@ public final class EntityScanner {
       return Future.succeededFuture(entity);
     }
     CollectionStream stream = host.streamFor(entity);
-    boolean mayContinue = mode == Mode.CONTINUE && stream != null && stream.position().continuous();
     Future<Void> start;
-    if (mayContinue) {
-      start = Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_STATE, new ScanStateRequest(entityName), ScanStateReply.class).map(reply -> {
+    if (continuing) {
+      start = Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_STATE, new ScanStateRequest(entityName, epoch), ScanStateReply.class).map(reply -> {
         lastId = BsonJson.unwrap(reply.lastId());
         scanned = lastId == null ? 0 : reply.scanned();
         return null;
@@ -317,32 +347,51 @@ public final class EntityScanner {
     }
     List<OplogEntry> entries = new ArrayList<>(to - from);
     BsonValue chunkLast = null;
+    io.vertx.core.json.JsonArray unprojectable = new io.vertx.core.json.JsonArray();
     for (int i = from; i < to; i++) {
       BsonDocument doc = docs.get(i);
       BsonValue id = doc.get("_id");
       chunkLast = id;
-      String docId = DocIds.docId(id);
-      Projection.Projected p = projection.project(doc);
-      if (!p.clean()) {
-        host.mismatches(entityName, docId, p.mismatches());
+      try {
+        String docId = DocIds.docId(id);
+        Projection.Projected p = projection.project(doc);
+        if (!p.clean()) {
+          host.mismatches(entityName, docId, p.mismatches());
+        }
+        entries.add(new OplogEntry(Operation.Upsert, entityName, docId, p.data(), epoch));
+      } catch (RuntimeException e) {
+        // no retry could project it: skip it visibly instead of failing the scan forever
+        unprojectable.add(new JsonObject().put("entity", entityName).put("doc_id", String.valueOf(BsonJson.toJsonValue(id)))
+            .put("reason", "unprojectable: " + e));
       }
-      entries.add(new OplogEntry(Operation.Upsert, entityName, docId, p.data()));
+    }
+    if (!unprojectable.isEmpty()) {
+      host.rejected(sourceName(), unprojectable);
     }
     BsonValue newLast = chunkLast;
     int count = to - from;
-    return window.submit(AppendBatch.scan(entityName, BsonJson.wrap(newLast), entries)).compose(ack -> {
+    return window.submit(AppendBatch.scan(entityName, epoch, BsonJson.wrap(newLast), entries)).compose(ack -> {
+      if (!ack.rejected().isEmpty()) {
+        host.rejected(sourceName(), ack.rejected());
+      }
       lastId = newLast;
       scanned += count;
       return appendChunks(docs, to);
     });
   }
 
+  private String sourceName() {
+    Entity e = host.entity(entityName);
+    return e == null ? null : e.shape().sourceName();
+  }
+
   private Future<Entity> step5End() {
     checkCancelled();
     step = "5/5 scan end";
     LOG.info("listener: scan of {} step 5/5: scan end (staged stream rows move behind the {} scan rows)", entityName, scanned);
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(config.appendTimeoutMs());
-    return Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_END, new ScanEndRequest(entityName), ScanEndReply.class, opts).map(reply -> {
+    // a scan end moves staged rows and proven deletes in chunks: it may take minutes for millions of rows
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(Math.max(config.appendTimeoutMs(), SCAN_END_TIMEOUT_MS));
+    return Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_END, new ScanEndRequest(entityName, epoch), ScanEndReply.class, opts).map(reply -> {
       host.progress(entityName, scanned, estimated, true);
       LOG.info("listener: scan of {} done: {} documents, {} staged rows moved, entity {}", entityName, scanned, reply.moved(), reply.entity().status());
       return reply.entity();
@@ -399,6 +448,7 @@ public final class EntityScanner {
         .put("mode", mode.name().toLowerCase())
         .put("reason", reason)
         .put("step", step)
+        .put("epoch", epoch)
         .put("scanned", scanned)
         .put("estimated_total", estimated)
         .put("last_id", lastId == null ? null : BsonJson.toJsonValue(lastId))

@@ -7,13 +7,21 @@ import org.bson.BsonValue;
  * One change-stream event, as the listener uses it. {@code collection} is the event's
  * {@code ns.coll} when the server sends it (database-level streams), else the stream's collection.
  */
-public record ChangeEvent(String operationType, String collection, BsonDocument token, BsonDocument fullDocument, BsonDocument documentKey) {
+public record ChangeEvent(String operationType, String collection, BsonDocument token, BsonDocument fullDocument, BsonDocument documentKey,
+                          String toCollection) {
+
+  public ChangeEvent(String operationType, String collection, BsonDocument token, BsonDocument fullDocument, BsonDocument documentKey) {
+    this(operationType, collection, token, fullDocument, documentKey, null);
+  }
 
   public static final String INSERT = "insert";
   public static final String UPDATE = "update";
   public static final String REPLACE = "replace";
   public static final String DELETE = "delete";
   public static final String INVALIDATE = "invalidate";
+  public static final String DROP = "drop";
+  public static final String RENAME = "rename";
+  public static final String DROP_DATABASE = "dropDatabase";
 
   public static ChangeEvent parse(BsonDocument event, String defaultCollection) {
     String op = event.isString("operationType") ? event.getString("operationType").getValue() : "unknown";
@@ -22,13 +30,24 @@ public record ChangeEvent(String operationType, String collection, BsonDocument 
     if (ns != null && ns.isDocument() && ns.asDocument().isString("coll")) {
       coll = ns.asDocument().getString("coll").getValue();
     }
+    String to = null;
+    BsonValue toNs = event.get("to");
+    if (toNs != null && toNs.isDocument() && toNs.asDocument().isString("coll")) {
+      to = toNs.asDocument().getString("coll").getValue();
+    }
     BsonValue id = event.get("_id");
     BsonValue full = event.get("fullDocument");
     BsonValue key = event.get("documentKey");
     return new ChangeEvent(op, coll,
         id != null && id.isDocument() ? id.asDocument() : null,
         full != null && full.isDocument() ? full.asDocument() : null,
-        key != null && key.isDocument() ? key.asDocument() : null);
+        key != null && key.isDocument() ? key.asDocument() : null,
+        to);
+  }
+
+  /** drop, rename or dropDatabase: the collection's contents changed wholesale, with no per-document events. */
+  public boolean isCollectionLevel() {
+    return DROP.equals(operationType) || RENAME.equals(operationType) || DROP_DATABASE.equals(operationType);
   }
 
   /** insert, update or replace: the event carries (or looked up) the whole document. */

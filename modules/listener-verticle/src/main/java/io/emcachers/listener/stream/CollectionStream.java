@@ -91,7 +91,7 @@ public final class CollectionStream {
   private final List<Promise<Void>> openWaiters = new ArrayList<>();
 
   public CollectionStream(Vertx vertx, ListenerConfig config, MongoSource source, BatchWindow window, Callbacks callbacks,
-                          String name, String collection, List<String> dbCollections, JsonObject storedToken) {
+                          String name, String collection, List<String> dbCollections, JsonObject storedToken, boolean readCommittedFirst) {
     this.vertx = vertx;
     this.config = config;
     this.source = source;
@@ -101,6 +101,9 @@ public final class CollectionStream {
     this.collection = collection;
     this.dbCollections = dbCollections == null ? List.of() : List.copyOf(dbCollections);
     this.position = new ResumePosition(name, storedToken);
+    // a stream created while running (a collection that gets an entity again) resumes after what the
+    // oplog side committed for it, not at "now": its entities may be live and must not miss a change
+    this.resyncBeforeOpen = readCommittedFirst;
     window.onRoom(roomListener);
   }
 
