@@ -84,6 +84,26 @@ final class SqliteRows {
     }
   }
 
+  /** The cache's {@code _emc_meta} key/value pairs ({@code last_oplog_id}, {@code shape_hash}, ...); empty when the file or table does not exist. */
+  static Map<String, String> meta(Path dataDir, String entity) {
+    Path f = file(dataDir, entity);
+    Map<String, String> out = new TreeMap<>();
+    if (!Files.exists(f)) {
+      return out;
+    }
+    try (Connection c = open(f); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT key, value FROM _emc_meta")) {
+      while (rs.next()) {
+        out.put(rs.getString(1), rs.getString(2));
+      }
+      return out;
+    } catch (SQLException e) {
+      if (e.getMessage() != null && e.getMessage().contains("no such table")) {
+        return out;
+      }
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static Connection open(Path f) throws SQLException {
     org.sqlite.SQLiteConfig cfg = new org.sqlite.SQLiteConfig();
     cfg.setReadOnly(true);
