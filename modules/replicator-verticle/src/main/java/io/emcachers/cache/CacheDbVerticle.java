@@ -188,8 +188,8 @@ public final class CacheDbVerticle extends VerticleBase {
           if (err instanceof CacheMissingException) {
             return rebuild(e, RebuildJob.Mode.INITIAL).future().compose(x -> apply(req));
           }
-          if (err instanceof ShapeMismatchException) {
-            LOG.info("cache {}: {}; rebuilding from the oplog", name, err.getMessage());
+          if (err instanceof IdentityMismatchException) {
+            LOG.info("{}; rebuilding from the oplog", err.getMessage());
             return rebuild(e, RebuildJob.Mode.SHAPE).future().compose(x -> apply(req));
           }
           return Future.failedFuture(err);
@@ -216,11 +216,11 @@ public final class CacheDbVerticle extends VerticleBase {
     String name = e.name();
     RebuildJob running = rebuilds.get(name);
     if (running != null) {
-      // the same shape: once the running job swaps, the file is what the caller needs
-      if (running.entity().shape().hash().equals(e.shape().hash())) {
+      // the same shape and incarnation: once the running job swaps, the file is what the caller needs
+      if (CacheIdentity.same(running.entity(), e)) {
         return running;
       }
-      // another shape: let the running one finish, then rebuild again
+      // another identity: let the running one finish, then rebuild again
       RebuildJob next = new RebuildJob(e, mode, registry, workers, bus, context, config);
       running.future().onComplete(x -> startJob(next));
       return next;
@@ -285,22 +285,26 @@ public final class CacheDbVerticle extends VerticleBase {
       tombstones.remove(name);
     }
     if (registry.exists(name)) {
-      checkShape(e);
+      checkIdentity(e);
     }
   }
 
-  /** Starts a shape rebuild when the cache file holds another (older) shape than {@code e}. */
-  private void checkShape(Entity e) {
+  /**
+   * Starts a rebuild (mode shape) when the cache file is not a cache of {@code e} as it is now:
+   * another shape, incarnation or doc-id rule ({@link CacheIdentity#mismatch}).
+   */
+  private void checkIdentity(Entity e) {
     RebuildJob running = rebuilds.get(e.name());
-    if (running != null && running.entity().shape().hash().equals(e.shape().hash())) {
+    if (running != null && CacheIdentity.same(running.entity(), e)) {
       return;
     }
     blocking(() -> registry.meta(e.name())).onSuccess(meta -> {
-      if (meta != null && meta.shapeHash() != null && !meta.shapeHash().equals(e.shape().hash()) && e.version() >= meta.entityVersion()) {
-        LOG.info("cache {}: shape changed ({} -> {}), rebuilding from the oplog", e.name(), meta.shapeHash(), e.shape().hash());
+      String mismatch = CacheIdentity.mismatch(meta, e);
+      if (mismatch != null) {
+        LOG.info("cache {} {}; rebuilding from the oplog", e.name(), mismatch);
         rebuild(e, RebuildJob.Mode.SHAPE);
       }
-    }).onFailure(err -> LOG.warn("cache {}: shape check failed: {}", e.name(), err.toString()));
+    }).onFailure(err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
   }
 
   private Future<Boolean> drop(String name, String reason) {
@@ -325,7 +329,8 @@ public final class CacheDbVerticle extends VerticleBase {
 
   /**
    * Reconciles the caches on disk with the entity store: drops caches of deleted (or unknown)
-   * entities and rebuilds caches whose shape is out of date. Runs at start and every cleanup interval.
+   * entities and rebuilds caches whose shape, incarnation or doc-id rule is out of date. Runs at
+   * start and every cleanup interval.
    */
   private Future<Void> reconcile() {
     return Bus.request(bus, Addresses.ENTITIES_LIST, new EntityListRequest(true), EntityListReply.class).compose(list -> {
@@ -343,7 +348,7 @@ public final class CacheDbVerticle extends VerticleBase {
           tombstones.put(name, e);
           work.add(drop(name, "entity deleted"));
         } else {
-          checkShape(e);
+          checkIdentity(e);
         }
       }
       return Future.join(work).<Void>mapEmpty();

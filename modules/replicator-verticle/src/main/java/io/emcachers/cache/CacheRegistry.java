@@ -145,8 +145,8 @@ public final class CacheRegistry {
 
   /**
    * Applies rows to an existing cache. Throws {@link CacheMissingException} when the file does not
-   * exist yet (the caller builds it from the oplog first) and {@link ShapeMismatchException} when it
-   * holds another shape.
+   * exist yet (the caller builds it from the oplog first) and {@link IdentityMismatchException} when it
+   * is not a cache of the entity as it is now (shape, incarnation, doc-id rule).
    */
   public CacheDb.ApplyOutcome apply(Entity e, List<Oplog> rows) throws SQLException {
     return with(e.name(), true, false, db -> {

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link Mode#INITIAL}: no cache file yet (new entity, dropped or removed cache). Applies wait.
- *   <li>{@link Mode#SHAPE}: the file holds another shape. Reads keep using the old file; applies wait.
+ *   <li>{@link Mode#SHAPE}: the file is not a cache of the entity as it is now: another shape, incarnation
+ *       or doc-id rule ({@link CacheIdentity}). Reads keep using the old file; applies wait.
  *   <li>{@link Mode#RECREATE}: on request. The old file keeps serving reads and receiving batches;
  *       the swap waits until the new file holds at least what the old one holds.
  * </ul>
@@ -105,7 +106,8 @@ final class RebuildJob {
 
   /** Starts the job; completes {@link #future()} when the new file is in place (or the job failed). */
   RebuildJob start() {
-    LOG.info("cache {}: rebuild {} started ({}, shape {})", entity.name(), jobId, mode, entity.shape().hash());
+    LOG.info("cache {}: rebuild {} started ({}, shape {}, incarnation {})", entity.name(), jobId, mode, entity.shape().hash(),
+        CacheSchema.incarnation(entity));
     publish("started");
     workers.<CacheDb>executeBlocking(() -> registry.openRebuildFile(entity), false).onComplete(ar -> {
       if (ar.failed()) {
