@@ -80,6 +80,7 @@ public final class CacheDbVerticle extends VerticleBase {
   private final Deque<RebuildJob> recent = new ArrayDeque<>();
   /** Deleted entities: their rows are not applied and no cache is created for them. */
   private final Map<String, Entity> tombstones = new HashMap<>();
+  private final AppliesInFlight inFlight = new AppliesInFlight();
   private MeterRegistry meters;
   private Timer applyTimer;
   private long appliedTotal;
@@ -97,7 +98,7 @@ public final class CacheDbVerticle extends VerticleBase {
     reads = new CacheReads(config, registry, workers);
     readAddresses = new ReadAddresses(bus, config.nodeId(), reads, name -> {
       RebuildJob running = rebuilds.get(name);
-      return registry.exists(name) && (running == null || !running.mode().blocksApplies());
+      return registry.exists(name) && (running == null || running.liveServes());
     });
     applyTimer = Timer.builder("emc_cache_apply_seconds").description("time to apply one batch to a cache").register(meters);
 
@@ -169,11 +170,13 @@ public final class CacheDbVerticle extends VerticleBase {
       return Future.succeededFuture(new CacheApplyReply(name, 0, 0, req.rows().size()));
     }
     RebuildJob running = rebuilds.get(name);
-    if (running != null && running.mode().blocksApplies()) {
+    if (running != null && running.blocksApplies()) {
       return running.future().transform(x -> apply(req));
     }
     long start = System.nanoTime();
+    inFlight.begin(name);
     return blocking(() -> registry.apply(e, req.rows()))
+        .onComplete(x -> inFlight.end(name))
         .map(out -> {
           applyTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
           appliedTotal += out.applied();
@@ -221,11 +224,11 @@ public final class CacheDbVerticle extends VerticleBase {
         return running;
       }
       // another identity: let the running one finish, then rebuild again
-      RebuildJob next = new RebuildJob(e, mode, registry, workers, bus, context, config);
+      RebuildJob next = new RebuildJob(e, mode, registry, workers, bus, context, config, inFlight);
       running.future().onComplete(x -> startJob(next));
       return next;
     }
-    return startJob(new RebuildJob(e, mode, registry, workers, bus, context, config));
+    return startJob(new RebuildJob(e, mode, registry, workers, bus, context, config, inFlight));
   }
 
   private RebuildJob startJob(RebuildJob job) {

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Position: unknown at start and after any error; then it is re-read — the node offset from
  *       {@code meta.sqlite} and, per entity, the cache's own {@code last_oplog_id}
- *       ({@code emc.cache.info}), which bounds it from below (a cache skips rows it already holds).
+ *       ({@code emc.cache.info}), which bounds it from below (a cache skips rows it already holds);
+ *       a cache below the offset first catches up to it ({@link CacheCatchUp}).
  *   <li>Order: a batch is grouped by entity (id order within a group) and the groups are applied in
  *       parallel, each in one SQLite transaction with its {@code last_oplog_id}. The offset is written
  *       only after every group committed, so a crash in between replays rows the caches skip.
@@ -60,6 +61,7 @@ final class SyncLoop {
   private final Backoff backoff;
   private final MeterRegistry meters;
   private final DeliveryOptions applyOptions;
+  private final CacheCatchUp catchUp;
 
   private Long position; // null: unknown, re-read before the next read
   private boolean running;
@@ -81,6 +83,7 @@ final class SyncLoop {
     this.meters = meters;
     this.backoff = new Backoff(config.initialBackoffMs(), config.maxBackoffMs());
     this.applyOptions = new DeliveryOptions().setSendTimeout(config.applyTimeoutMs());
+    this.catchUp = new CacheCatchUp(bus, config, entities, progress, applyOptions);
   }
 
   int consecutiveErrors() {
@@ -198,17 +201,22 @@ final class SyncLoop {
             .compose(reply -> applyBatch(after, reply)));
   }
 
-  /** Re-reads the node offset from meta.sqlite and each cache's last_oplog_id. */
+  /**
+   * Re-reads the node offset from meta.sqlite and each cache's last_oplog_id, and brings every cache
+   * that is behind the offset up to it ({@link CacheCatchUp}) before the loop reads after it.
+   */
   private Future<Long> recoverPosition() {
     Future<Long> stored = vertx.executeBlocking(offsets::read, false);
     Future<CacheInfoReply> caches = Bus.request(bus, Addresses.CACHE_INFO, new CacheEntityRequest(null), CacheInfoReply.class);
-    return Future.all(stored, caches).map(x -> {
+    return Future.all(stored, caches).compose(x -> {
       long offset = stored.result();
       JsonObject perEntity = caches.result().info().getJsonObject("entities", new JsonObject());
       progress.onRecovered(offset, perEntity);
-      position = offset;
-      LOG.info("replicator {}: position {} (from {}), {} cache(s) on this node", config.nodeId(), offset, offsets.path(), perEntity.size());
-      return offset;
+      return catchUp.run(offset, perEntity).map(v -> {
+        position = offset;
+        LOG.info("replicator {}: position {} (from {}), {} cache(s) on this node", config.nodeId(), offset, offsets.path(), perEntity.size());
+        return offset;
+      });
     });
   }
 

@@ -1,24 +1,35 @@
 package io.emcachers.replicator;
 
 import static io.emcachers.replicator.Pipeline.cacheState;
+import static io.emcachers.replicator.Pipeline.del;
 import static io.emcachers.replicator.Pipeline.meta;
 import static io.emcachers.replicator.Pipeline.nodeOffset;
 import static io.emcachers.replicator.Pipeline.up;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.EntityNameRequest;
 import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.JobAccepted;
+import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.model.Entity;
 import io.emcachers.devservices.DevPostgres;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,6 +83,92 @@ class CacheCompletenessTest {
 
   void awaitOffset(long id) {
     await().atMost(WAIT).until(() -> nodeOffset(dataDir) >= id);
+  }
+
+  // ------------------------------------------------------------------------------------------ item 8
+
+  @Test
+  void aRecreateUnderContinuousAppendsSwapsInEveryRow() throws Exception {
+    p.root.getJsonObject("cache").put("rebuild_batch_size", 200);
+    p.startAll();
+    p.createLive("items", "v:Text");
+    long seeded = 0;
+    for (int b = 0; b < 5; b++) {
+      List<OplogEntry> batch = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        batch.add(up("items", "s" + (b * 400 + i), v("seed" + b)));
+      }
+      seeded = p.append(batch).lastId();
+    }
+    awaitOffset(seeded);
+
+    // every append writes new doc ids (and deletes a seed doc): a row the swapped-in file misses stays missing
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong lastAppended = new AtomicLong(seeded);
+    AtomicReference<Throwable> appendError = new AtomicReference<>();
+    Thread appender = new Thread(() -> {
+      try {
+        for (int n = 0; !stop.get(); n++) {
+          List<OplogEntry> batch = new ArrayList<>();
+          for (int i = 0; i < 20; i++) {
+            batch.add(up("items", "w" + n + "-" + i, v("w" + n)));
+          }
+          batch.add(del("items", "s" + (n % 2000)));
+          lastAppended.set(p.append(batch).lastId());
+        }
+      } catch (Throwable t) {
+        appendError.set(t);
+      }
+    }, "appender");
+    appender.start();
+    try {
+      for (int round = 0; round < 6; round++) {
+        JobAccepted job = p.request(Addresses.REPLICATOR_RECREATE, new CacheEntityRequest("items"), JobAccepted.class);
+        await().atMost(WAIT).until(() -> jobState(job.jobId()) != null);
+        assertEquals("swapped", jobState(job.jobId()), "rebuild " + job.jobId());
+      }
+    } finally {
+      stop.set(true);
+      appender.join();
+    }
+    assertNull(appendError.get());
+    awaitOffset(lastAppended.get());
+    assertEquals(p.oplogState("items", "v"), cacheState(cacheFile(), "items", "v"));
+  }
+
+  String jobState(String jobId) {
+    return p.events.stream()
+        .filter(e -> "cache".equals(e.component()) && jobId.equals(e.data().getString("job_id")))
+        .map(e -> e.state())
+        .filter(s -> s.equals("swapped") || s.equals("failed") || s.equals("cancelled"))
+        .findFirst().orElse(null);
+  }
+
+  @Test
+  void aCacheBehindTheNodeOffsetCatchesUpFromTheOplogAtStart() throws Exception {
+    p.startAll();
+    p.createLive("items", "v:Text");
+    p.createLive("other", "v:Text");
+    awaitOffset(p.append(up("items", "a", v("A")), up("items", "b", v("B"))).lastId());
+    p.stopReplicator();
+    p.stopCache();
+    Path backup = dataDir.resolve("items-backup.sqlite");
+    Files.copy(cacheFile(), backup);
+    assertFalse(Files.exists(Path.of(cacheFile() + "-wal")), "closed cleanly: the file is self-contained");
+    p.startCache();
+    p.startReplicator();
+    long last = p.append(up("items", "c", v("C")), del("items", "a"), up("other", "x", v("X")), up("items", "b", v("B2"))).lastId();
+    awaitOffset(last);
+    p.stopReplicator();
+    p.stopCache();
+
+    // the file goes back to an older copy: its last_oplog_id is below what the node offset implies
+    Files.copy(backup, cacheFile(), StandardCopyOption.REPLACE_EXISTING);
+    assertEquals(last, nodeOffset(dataDir));
+    p.startCache();
+    p.startReplicator();
+    await().atMost(WAIT).until(() -> p.oplogState("items", "v").equals(cacheState(cacheFile(), "items", "v")));
+    assertEquals(Long.toString(last), meta(cacheFile(), "last_oplog_id"));
   }
 
   // ------------------------------------------------------------------------------------------ item 9
