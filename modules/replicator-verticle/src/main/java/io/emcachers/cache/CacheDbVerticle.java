@@ -66,6 +66,12 @@ public final class CacheDbVerticle extends VerticleBase {
   static final String JOB_RECONCILE = "cache-reconcile";
   private static final int WORKERS = 4;
   private static final int RECENT_JOBS = 20;
+  /**
+   * Header of an {@code emc.cache.apply} request, {@code "true"} when the batch it belongs to brings
+   * every cache of the node to the oplog head as last read: after that apply the cache is caught up,
+   * and its read address is registered before the reply (so before the replicator records its offset).
+   */
+  public static final String CAUGHT_UP_HEADER = "emc-caught-up";
 
   private CacheConfig config;
   private CacheRegistry registry;
@@ -104,7 +110,11 @@ public final class CacheDbVerticle extends VerticleBase {
 
     return blocking(registry::scan).compose(found -> {
       LOG.info("cache-db {}: {} cache(s) under {}: {}", config.nodeId(), found.size(), config.dbsDir().toAbsolutePath(), found);
-      local(Addresses.CACHE_APPLY, CacheApplyRequest.class, this::apply);
+      MessageConsumer<Object> applies = bus.localConsumer(Addresses.CACHE_APPLY);
+      applies.handler(m -> Bus.handle(m, CacheApplyRequest.class, req -> "true".equals(m.headers().get(CAUGHT_UP_HEADER))
+          ? apply(req).compose(reply -> readAddresses.serve(reply.entity()).map(reply))
+          : apply(req)));
+      consumers.add(applies);
       local(Addresses.CACHE_GET_DOC, CacheDocRequest.class, reads::doc);
       local(Addresses.CACHE_PAGE, CachePageRequest.class, reads::page);
       local(Addresses.CACHE_QUERY, CacheQueryRequest.class, reads::query);
@@ -252,7 +262,7 @@ public final class CacheDbVerticle extends VerticleBase {
         recent.removeLast();
       }
       if (ar.succeeded()) {
-        readAddresses.refresh();
+        readAddresses.serve(name); // the new file holds every row of the entity up to the head its last read saw
       }
     });
     return job;

@@ -1,5 +1,6 @@
 package io.emcachers.replicator;
 
+import io.emcachers.cache.CacheDbVerticle;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.messages.CacheApplyReply;
@@ -185,6 +186,7 @@ final class SyncLoop {
         LOG.info("replicator {}: recovered after {} consecutive error(s), offset {}", config.nodeId(), ended, position);
       }
       progress.onSuccess();
+      progress.publishCaughtUp(entities.active());
       if (ar.result() == Outcome.MORE || wakeRequested) {
         schedule(0);
       } else {
@@ -231,11 +233,15 @@ final class SyncLoop {
     for (Oplog row : rows) {
       groups.computeIfAbsent(row.entity(), k -> new ArrayList<>()).add(row);
     }
+    long next = Math.max(after, reply.nextAfter());
+    // this batch brings every cache to the head as read: each apply makes its cache caught up
+    DeliveryOptions options = next >= reply.headId() ? new DeliveryOptions(applyOptions).addHeader(CacheDbVerticle.CAUGHT_UP_HEADER, "true")
+        : applyOptions;
     List<Future<?>> applied = new ArrayList<>();
     for (Map.Entry<String, List<Oplog>> g : groups.entrySet()) {
-      applied.add(entities.resolve(g.getKey()).compose(entity -> entity == null ? Future.succeededFuture() : applyGroup(entity, g.getValue())));
+      applied.add(entities.resolve(g.getKey())
+          .compose(entity -> entity == null ? Future.succeededFuture() : applyGroup(entity, g.getValue(), options)));
     }
-    long next = Math.max(after, reply.nextAfter());
     Oplog lastRow = rows.get(rows.size() - 1);
     return Future.all(applied)
         .compose(v -> vertx.executeBlocking(() -> {
@@ -249,8 +255,8 @@ final class SyncLoop {
         });
   }
 
-  private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows) {
-    return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, applyOptions)
+  private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows, DeliveryOptions options) {
+    return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, options)
         .onSuccess(r -> {
           progress.onApplied(entity.name(), r.lastOplogId(), r.applied(), r.skipped());
           if (r.applied() > 0) {

@@ -13,13 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.messages.CacheDocRequest;
 import io.emcachers.core.messages.CacheEntityRequest;
+import io.emcachers.core.messages.CacheRowsReply;
 import io.emcachers.core.messages.EntityNameRequest;
 import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.JobAccepted;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.model.Entity;
 import io.emcachers.devservices.DevPostgres;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,6 +86,39 @@ class CacheCompletenessTest {
 
   void awaitOffset(long id) {
     await().atMost(WAIT).until(() -> nodeOffset(dataDir) >= id);
+  }
+
+  void restart() {
+    p.stopReplicator();
+    p.stopCache();
+    p.startCache();
+    p.startReplicator();
+  }
+
+  CacheRowsReply readViaEntityAddress(String docId) {
+    return p.request(Addresses.cacheQueryFor("items"), new CacheDocRequest("items", docId), CacheRowsReply.class);
+  }
+
+  // ------------------------------------------------------------------------------------------ item 5
+
+  @Test
+  void aCaughtUpCacheIsServedAtOnceNotOnTheNextStatusTick() {
+    p.root.getJsonObject("replicator").put("status_interval_ms", 600_000);
+    p.startAll();
+    p.createLive("items", "v:Text");
+    awaitOffset(p.append(up("items", "a", v("A"))).lastId());
+    // the apply that made the cache caught up registered the read address before the offset was written
+    assertEquals("A", readViaEntityAddress("a").rows().get(0).getString("v"));
+
+    // a restarted node with nothing left to apply serves its caught-up cache as soon as its first pass ends
+    restart();
+    await().atMost(Duration.ofSeconds(15)).until(() -> {
+      try {
+        return readViaEntityAddress("a").rows().size() == 1;
+      } catch (ReplyException e) {
+        return false;
+      }
+    });
   }
 
   // ------------------------------------------------------------------------------------------ item 8
