@@ -31,8 +31,13 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class CacheDb {
 
-  /** What {@code _emc_meta} says about the file. */
-  public record Meta(Shape shape, String shapeHash, long entityVersion, long lastOplogId) {}
+  /** What {@code _emc_meta} says about the file (incarnation and doc-id rule null in files made before they were recorded). */
+  public record Meta(Shape shape, String shapeHash, long entityVersion, long lastOplogId, String incarnation, String docIdRule) {
+
+    Meta withLastOplogId(long last) {
+      return new Meta(shape, shapeHash, entityVersion, last, incarnation, docIdRule);
+    }
+  }
 
   /** Outcome of one apply: the file's last_oplog_id after it, rows applied, skipped, values nulled. */
   public record ApplyOutcome(long lastOplogId, int applied, int skipped, int nulled) {}
@@ -120,12 +125,13 @@ public final class CacheDb {
   }
 
   /**
-   * Opens the writer, creating the file with {@code e}'s shape when it does not exist. With
-   * {@code checkShape}, throws {@link ShapeMismatchException} when the file holds another shape and
+   * Opens the writer, creating the file with {@code e}'s shape and identity when it does not exist.
+   * With {@code checkIdentity}, throws {@link IdentityMismatchException} when the file is not a cache
+   * of {@code e} ({@link CacheIdentity#mismatch}: another shape, incarnation or doc-id rule) and
    * {@code e} is not older than the entity version the file was built for (an older entity snapshot
    * is applied with the file's shape instead: rows are keyed by column name).
    */
-  void openWriter(Entity e, boolean checkShape) throws SQLException {
+  void openWriter(Entity e, boolean checkIdentity) throws SQLException {
     if (writer == null) {
       try {
         Files.createDirectories(path.getParent());
@@ -153,8 +159,9 @@ public final class CacheDb {
         throw ex;
       }
     }
-    if (checkShape && !writerMeta.shapeHash().equals(e.shape().hash()) && e.version() >= writerMeta.entityVersion()) {
-      throw new ShapeMismatchException(entity, writerMeta.shapeHash(), e.shape().hash(), writerMeta.entityVersion(), e.version());
+    String mismatch = checkIdentity ? CacheIdentity.mismatch(writerMeta, e) : null;
+    if (mismatch != null) {
+      throw new IdentityMismatchException(entity, mismatch);
     }
   }
 
@@ -166,6 +173,8 @@ public final class CacheDb {
       putMeta(ps, CacheSchema.META_SHAPE_HASH, e.shape().hash());
       putMeta(ps, CacheSchema.META_SHAPE, e.shape().toJson().encode());
       putMeta(ps, CacheSchema.META_ENTITY_VERSION, Long.toString(e.version()));
+      putMeta(ps, CacheSchema.META_INCARNATION, CacheSchema.incarnation(e));
+      putMeta(ps, CacheSchema.META_DOC_ID_RULE, CacheSchema.DOC_ID_RULE);
       putMeta(ps, CacheSchema.META_LAST_OPLOG_ID, "0");
       c.commit();
     } catch (SQLException ex) {
@@ -174,7 +183,7 @@ public final class CacheDb {
     } finally {
       c.setAutoCommit(true);
     }
-    return new Meta(e.shape(), e.shape().hash(), e.version(), 0);
+    return new Meta(e.shape(), e.shape().hash(), e.version(), 0, CacheSchema.incarnation(e), CacheSchema.DOC_ID_RULE);
   }
 
   private static void putMeta(PreparedStatement ps, String key, String value) throws SQLException {
@@ -188,8 +197,8 @@ public final class CacheDb {
    * transaction. Rows at or below the stored {@code last_oplog_id} are skipped. Values are bound
    * with the file's shape: {@code data} is keyed by column name, a missing column is NULL.
    */
-  public ApplyOutcome apply(Entity e, List<Oplog> rows, boolean checkShape) throws SQLException {
-    openWriter(e, checkShape);
+  public ApplyOutcome apply(Entity e, List<Oplog> rows, boolean checkIdentity) throws SQLException {
+    openWriter(e, checkIdentity);
     touch();
     long last = writerMeta.lastOplogId();
     int applied = 0;
@@ -255,7 +264,7 @@ public final class CacheDb {
     } finally {
       writer.setAutoCommit(true);
     }
-    writerMeta = new Meta(writerMeta.shape(), writerMeta.shapeHash(), writerMeta.entityVersion(), last);
+    writerMeta = writerMeta.withLastOplogId(last);
     knownLastOplogId = last;
     return new ApplyOutcome(last, applied, skipped, nulled);
   }
@@ -372,7 +381,8 @@ public final class CacheDb {
           }
         }
         knownLastOplogId = Math.max(knownLastOplogId, m.lastOplogId());
-        info.put("last_oplog_id", m.lastOplogId()).put("rows", rows).put("shape_hash", m.shapeHash()).put("entity_version", m.entityVersion());
+        info.put("last_oplog_id", m.lastOplogId()).put("rows", rows).put("shape_hash", m.shapeHash()).put("entity_version", m.entityVersion())
+            .put("incarnation", m.incarnation()).put("doc_id_rule", m.docIdRule());
       } finally {
         if (temp != null) {
           temp.close();
@@ -421,7 +431,9 @@ public final class CacheDb {
         shapeJson == null ? null : Shape.fromJson(new JsonObject(shapeJson)),
         meta.get(CacheSchema.META_SHAPE_HASH),
         parseLong(meta.get(CacheSchema.META_ENTITY_VERSION)),
-        parseLong(meta.get(CacheSchema.META_LAST_OPLOG_ID)));
+        parseLong(meta.get(CacheSchema.META_LAST_OPLOG_ID)),
+        meta.get(CacheSchema.META_INCARNATION),
+        meta.get(CacheSchema.META_DOC_ID_RULE));
   }
 
   private static long parseLong(String s) {

@@ -38,9 +38,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +63,12 @@ public final class CacheDbVerticle extends VerticleBase {
   static final String JOB_IDLE = "cache-idle-cleanup";
   static final String JOB_RECONCILE = "cache-reconcile";
   private static final int WORKERS = 4;
-  private static final int RECENT_JOBS = 20;
+  /**
+   * Header of an {@code emc.cache.apply} request, {@code "true"} when the batch it belongs to brings
+   * every cache of the node to the oplog head as last read: after that apply the cache is caught up,
+   * and its read address is registered before the reply (so before the replicator records its offset).
+   */
+  public static final String CAUGHT_UP_HEADER = "emc-caught-up";
 
   private CacheConfig config;
   private CacheRegistry registry;
@@ -75,11 +78,10 @@ public final class CacheDbVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private CacheReads reads;
   private ReadAddresses readAddresses;
-  /** The running rebuild of each entity (at most one). */
-  private final Map<String, RebuildJob> rebuilds = new HashMap<>();
-  private final Deque<RebuildJob> recent = new ArrayDeque<>();
+  private RebuildJobs rebuilds;
   /** Deleted entities: their rows are not applied and no cache is created for them. */
   private final Map<String, Entity> tombstones = new HashMap<>();
+  private final AppliesInFlight inFlight = new AppliesInFlight();
   private MeterRegistry meters;
   private Timer applyTimer;
   private long appliedTotal;
@@ -96,14 +98,19 @@ public final class CacheDbVerticle extends VerticleBase {
     meters = BackendRegistries.getDefaultNow() != null ? BackendRegistries.getDefaultNow() : Metrics.globalRegistry;
     reads = new CacheReads(config, registry, workers);
     readAddresses = new ReadAddresses(bus, config.nodeId(), reads, name -> {
-      RebuildJob running = rebuilds.get(name);
-      return registry.exists(name) && (running == null || !running.mode().blocksApplies());
+      RebuildJob running = rebuilds.running(name);
+      return registry.exists(name) && (running == null || running.liveServes());
     });
+    rebuilds = new RebuildJobs((e, mode) -> new RebuildJob(e, mode, registry, workers, bus, context, config, inFlight), readAddresses);
     applyTimer = Timer.builder("emc_cache_apply_seconds").description("time to apply one batch to a cache").register(meters);
 
     return blocking(registry::scan).compose(found -> {
       LOG.info("cache-db {}: {} cache(s) under {}: {}", config.nodeId(), found.size(), config.dbsDir().toAbsolutePath(), found);
-      local(Addresses.CACHE_APPLY, CacheApplyRequest.class, this::apply);
+      MessageConsumer<Object> applies = bus.localConsumer(Addresses.CACHE_APPLY);
+      applies.handler(m -> Bus.handle(m, CacheApplyRequest.class, req -> "true".equals(m.headers().get(CAUGHT_UP_HEADER))
+          ? apply(req).compose(reply -> readAddresses.serve(reply.entity()).map(reply))
+          : apply(req)));
+      consumers.add(applies);
       local(Addresses.CACHE_GET_DOC, CacheDocRequest.class, reads::doc);
       local(Addresses.CACHE_PAGE, CachePageRequest.class, reads::page);
       local(Addresses.CACHE_QUERY, CacheQueryRequest.class, reads::query);
@@ -138,14 +145,13 @@ public final class CacheDbVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    rebuilds.values().forEach(RebuildJob::cancel);
+    Future<Void> jobs = rebuilds.stop();
     List<Future<?>> all = new ArrayList<>();
     consumers.forEach(c -> all.add(c.unregister()));
     all.add(readAddresses.close());
     all.add(scheduler.shutdown(Duration.ofSeconds(5)));
-    List<Future<Void>> jobs = rebuilds.values().stream().map(j -> j.future().transform(x -> Future.<Void>succeededFuture())).toList();
     return Future.join(all)
-        .transform(x -> Future.join(jobs))
+        .transform(x -> jobs)
         .transform(x -> blocking(() -> {
           registry.closeAll();
           return null;
@@ -168,12 +174,14 @@ public final class CacheDbVerticle extends VerticleBase {
     if (e.status() == EntityStatus.deleted || isTombstoned(e)) {
       return Future.succeededFuture(new CacheApplyReply(name, 0, 0, req.rows().size()));
     }
-    RebuildJob running = rebuilds.get(name);
-    if (running != null && running.mode().blocksApplies()) {
+    RebuildJob running = rebuilds.running(name);
+    if (running != null && running.blocksApplies()) {
       return running.future().transform(x -> apply(req));
     }
     long start = System.nanoTime();
+    inFlight.begin(name);
     return blocking(() -> registry.apply(e, req.rows()))
+        .onComplete(x -> inFlight.end(name))
         .map(out -> {
           applyTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
           appliedTotal += out.applied();
@@ -186,11 +194,11 @@ public final class CacheDbVerticle extends VerticleBase {
         })
         .recover(err -> {
           if (err instanceof CacheMissingException) {
-            return rebuild(e, RebuildJob.Mode.INITIAL).future().compose(x -> apply(req));
+            return rebuilds.rebuild(e, RebuildJob.Mode.INITIAL).future().compose(x -> apply(req));
           }
-          if (err instanceof ShapeMismatchException) {
-            LOG.info("cache {}: {}; rebuilding from the oplog", name, err.getMessage());
-            return rebuild(e, RebuildJob.Mode.SHAPE).future().compose(x -> apply(req));
+          if (err instanceof IdentityMismatchException) {
+            LOG.info("{}; rebuilding from the oplog", err.getMessage());
+            return rebuilds.rebuild(e, RebuildJob.Mode.SHAPE).future().compose(x -> apply(req));
           }
           return Future.failedFuture(err);
         });
@@ -211,50 +219,6 @@ public final class CacheDbVerticle extends VerticleBase {
 
   // ------------------------------------------------------------------ rebuilds
 
-  /** Starts a rebuild of {@code e} in {@code mode}, or returns the running one when it fits. */
-  private RebuildJob rebuild(Entity e, RebuildJob.Mode mode) {
-    String name = e.name();
-    RebuildJob running = rebuilds.get(name);
-    if (running != null) {
-      // the same shape: once the running job swaps, the file is what the caller needs
-      if (running.entity().shape().hash().equals(e.shape().hash())) {
-        return running;
-      }
-      // another shape: let the running one finish, then rebuild again
-      RebuildJob next = new RebuildJob(e, mode, registry, workers, bus, context, config);
-      running.future().onComplete(x -> startJob(next));
-      return next;
-    }
-    return startJob(new RebuildJob(e, mode, registry, workers, bus, context, config));
-  }
-
-  private RebuildJob startJob(RebuildJob job) {
-    String name = job.entity().name();
-    if (stopping) {
-      job.cancel();
-    }
-    RebuildJob previous = rebuilds.get(name);
-    if (previous != null && !previous.finished()) {
-      previous.future().onComplete(x -> startJob(job));
-      return job;
-    }
-    rebuilds.put(name, job);
-    if (job.mode() == RebuildJob.Mode.SHAPE) {
-      readAddresses.unserve(name); // the old shape is not what the entity defines any more
-    }
-    job.start().future().onComplete(ar -> {
-      rebuilds.remove(name, job);
-      recent.addFirst(job);
-      while (recent.size() > RECENT_JOBS) {
-        recent.removeLast();
-      }
-      if (ar.succeeded()) {
-        readAddresses.refresh();
-      }
-    });
-    return job;
-  }
-
   private Future<JobAccepted> rebuildRequest(CacheEntityRequest req) {
     String name = CacheRegistry.requireName(req.entity());
     return Bus.request(bus, Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class).map(reply -> {
@@ -263,7 +227,7 @@ public final class CacheDbVerticle extends VerticleBase {
         throw BusException.notFound("entity " + name + " is deleted");
       }
       RebuildJob.Mode mode = registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
-      RebuildJob job = rebuild(e, mode);
+      RebuildJob job = rebuilds.rebuild(e, mode);
       return new JobAccepted(job.jobId(), name);
     });
   }
@@ -285,27 +249,31 @@ public final class CacheDbVerticle extends VerticleBase {
       tombstones.remove(name);
     }
     if (registry.exists(name)) {
-      checkShape(e);
+      checkIdentity(e);
     }
   }
 
-  /** Starts a shape rebuild when the cache file holds another (older) shape than {@code e}. */
-  private void checkShape(Entity e) {
-    RebuildJob running = rebuilds.get(e.name());
-    if (running != null && running.entity().shape().hash().equals(e.shape().hash())) {
+  /**
+   * Starts a rebuild (mode shape) when the cache file is not a cache of {@code e} as it is now:
+   * another shape, incarnation or doc-id rule ({@link CacheIdentity#mismatch}).
+   */
+  private void checkIdentity(Entity e) {
+    RebuildJob running = rebuilds.running(e.name());
+    if (running != null && CacheIdentity.same(running.entity(), e)) {
       return;
     }
     blocking(() -> registry.meta(e.name())).onSuccess(meta -> {
-      if (meta != null && meta.shapeHash() != null && !meta.shapeHash().equals(e.shape().hash()) && e.version() >= meta.entityVersion()) {
-        LOG.info("cache {}: shape changed ({} -> {}), rebuilding from the oplog", e.name(), meta.shapeHash(), e.shape().hash());
-        rebuild(e, RebuildJob.Mode.SHAPE);
+      String mismatch = CacheIdentity.mismatch(meta, e);
+      if (mismatch != null) {
+        LOG.info("cache {} {}; rebuilding from the oplog", e.name(), mismatch);
+        rebuilds.rebuild(e, RebuildJob.Mode.SHAPE);
       }
-    }).onFailure(err -> LOG.warn("cache {}: shape check failed: {}", e.name(), err.toString()));
+    }).onFailure(err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
   }
 
   private Future<Boolean> drop(String name, String reason) {
     readAddresses.unserve(name);
-    RebuildJob running = rebuilds.get(name);
+    RebuildJob running = rebuilds.running(name);
     if (running != null) {
       running.cancel();
     }
@@ -325,7 +293,8 @@ public final class CacheDbVerticle extends VerticleBase {
 
   /**
    * Reconciles the caches on disk with the entity store: drops caches of deleted (or unknown)
-   * entities and rebuilds caches whose shape is out of date. Runs at start and every cleanup interval.
+   * entities and rebuilds caches whose shape, incarnation or doc-id rule is out of date. Runs at
+   * start and every cleanup interval.
    */
   private Future<Void> reconcile() {
     return Bus.request(bus, Addresses.ENTITIES_LIST, new EntityListRequest(true), EntityListReply.class).compose(list -> {
@@ -343,7 +312,7 @@ public final class CacheDbVerticle extends VerticleBase {
           tombstones.put(name, e);
           work.add(drop(name, "entity deleted"));
         } else {
-          checkShape(e);
+          checkIdentity(e);
         }
       }
       return Future.join(work).<Void>mapEmpty();
@@ -365,7 +334,7 @@ public final class CacheDbVerticle extends VerticleBase {
   }
 
   private JsonObject decorate(String name, JsonObject info) {
-    RebuildJob job = rebuilds.get(name);
+    RebuildJob job = rebuilds.running(name);
     return info.put("serving", readAddresses.serves(name)).put("rebuild", job == null ? null : job.toJson());
   }
 
@@ -376,9 +345,6 @@ public final class CacheDbVerticle extends VerticleBase {
   private HealthReply health() {
     JsonArray jobs = new JsonArray();
     scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
-    JsonArray rebuildJobs = new JsonArray();
-    rebuilds.values().forEach(j -> rebuildJobs.add(j.toJson()));
-    recent.forEach(j -> rebuildJobs.add(j.toJson()));
     JsonObject details = new JsonObject()
         .put("node", config.nodeId())
         .put("data_dir", config.dataDir().toAbsolutePath().toString())
@@ -387,7 +353,7 @@ public final class CacheDbVerticle extends VerticleBase {
         .put("serving", new JsonArray(readAddresses.names()))
         .put("rows_applied", appliedTotal)
         .put("values_nulled", nulledTotal)
-        .put("rebuilds", rebuildJobs)
+        .put("rebuilds", rebuilds.toJson())
         .put("jobs", jobs);
     return new HealthReply(COMPONENT, true, stopping ? "stopping" : "running", details);
   }

@@ -145,8 +145,8 @@ public final class CacheRegistry {
 
   /**
    * Applies rows to an existing cache. Throws {@link CacheMissingException} when the file does not
-   * exist yet (the caller builds it from the oplog first) and {@link ShapeMismatchException} when it
-   * holds another shape.
+   * exist yet (the caller builds it from the oplog first) and {@link IdentityMismatchException} when it
+   * is not a cache of the entity as it is now (shape, incarnation, doc-id rule).
    */
   public CacheDb.ApplyOutcome apply(Entity e, List<Oplog> rows) throws SQLException {
     return with(e.name(), true, false, db -> {
@@ -164,21 +164,22 @@ public final class CacheRegistry {
   }
 
   /**
-   * Moves a rebuilt file into place, under both locks of the live cache. With {@code waitForLive}
-   * (recreate: the live file kept receiving batches) it refuses, returning false, while the live file
-   * holds rows the rebuilt one has not read yet ({@code live.last > rebuilt.last}, as long as
-   * {@code live.last <= headId}); the caller reads on and tries again.
+   * Moves a rebuilt file into place, under both locks of the live cache. A swap never makes the cache
+   * go backwards: it refuses, returning false, while the live file's {@code last_oplog_id} is above
+   * {@code readThrough} — the oplog id up to which the rebuild has read (and applied) every row of the
+   * entity — because the live file then holds rows the rebuilt one lacks. The caller reads on and
+   * tries again (with the entity's applies held back, so the live file stops moving).
    */
-  public boolean swapIn(String name, CacheDb rebuilt, long rebuiltLast, boolean waitForLive, long headId, BooleanSupplier cancelled)
-      throws SQLException {
+  public Swap swapIn(String name, CacheDb rebuilt, long readThrough, BooleanSupplier cancelled) throws SQLException {
     return with(name, true, true, live -> {
       if (cancelled.getAsBoolean()) {
         throw new BusException(ErrorCodes.CONFLICT, "rebuild of " + name + " cancelled");
       }
       CacheDb.Meta m = live.fileMeta();
       long liveLast = m == null ? 0 : m.lastOplogId();
-      if (waitForLive && liveLast > rebuiltLast && liveLast <= headId) {
-        return false;
+      if (liveLast > readThrough) {
+        LOG.info("cache {}: rebuilt file read the oplog through {}, the live file holds rows up to {}: not swapped yet", name, readThrough, liveLast);
+        return new Swap(false, liveLast);
       }
       rebuilt.writeLock.lock();
       try {
@@ -199,10 +200,13 @@ public final class CacheRegistry {
         throw new SQLException("could not move " + rebuilt.path() + " to " + live.path() + ": " + io, io);
       }
       existing.add(name);
-      LOG.info("cache {}: rebuilt file swapped in (last_oplog_id {}, was {})", name, rebuiltLast, liveLast);
-      return true;
+      LOG.info("cache {}: rebuilt file swapped in (read through {}, the live file was at {})", name, readThrough, liveLast);
+      return new Swap(true, liveLast);
     });
   }
+
+  /** Outcome of {@link #swapIn}: whether the file was swapped in, and the live file's last_oplog_id it was compared with. */
+  public record Swap(boolean done, long liveLast) {}
 
   /** Closes the cache's connections and removes its directory. Returns whether anything existed. */
   public boolean drop(String name) throws SQLException {

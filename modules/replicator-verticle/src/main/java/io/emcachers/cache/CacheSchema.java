@@ -2,6 +2,7 @@ package io.emcachers.cache;
 
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
+import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Shape;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -22,7 +23,8 @@ import java.util.stream.Collectors;
  *   <li>table {@code "<entity>"}: {@code _doc_id TEXT PRIMARY KEY}, one column per shape column with
  *       the type's affinity, {@code _oplog_id INTEGER};
  *   <li>table {@code _emc_meta(key TEXT PRIMARY KEY, value TEXT)}: {@code last_oplog_id},
- *       {@code shape_hash}, {@code entity}, {@code shape} (the shape JSON), {@code entity_version}.
+ *       {@code shape_hash}, {@code entity}, {@code shape} (the shape JSON), {@code entity_version},
+ *       {@code incarnation} ({@link #incarnation}) and {@code doc_id_rule} ({@link #DOC_ID_RULE}).
  * </ul>
  *
  * Identifiers are always double-quoted; entity and column names are validated upstream too.
@@ -37,8 +39,31 @@ public final class CacheSchema {
   public static final String META_ENTITY = "entity";
   public static final String META_SHAPE = "shape";
   public static final String META_ENTITY_VERSION = "entity_version";
+  public static final String META_INCARNATION = "incarnation";
+  public static final String META_DOC_ID_RULE = "doc_id_rule";
+
+  /**
+   * The version of the rule that turns a document's {@code _id} into its {@code doc_id} (core's
+   * {@code io.emcachers.core.projection.DocIds}), recorded in every cache as {@code doc_id_rule}.
+   * "2" is the injective rule that replaces the original one (two distinct {@code _id}s never share
+   * a doc id); a cache recorded with another rule, or with none, is rebuilt from the oplog. Bump it
+   * whenever {@code DocIds} maps any {@code _id} differently.
+   */
+  public static final String DOC_ID_RULE = "2";
 
   private CacheSchema() {}
+
+  /**
+   * The incarnation of an entity, recorded in its cache as {@code incarnation}: the name and the
+   * instant it was created ({@code items@2026-01-02T03:04:05.123456Z}). Deleting an entity and
+   * creating it again gives a new created_at, so a cache of the earlier incarnation never passes for
+   * one of the new; {@code @unknown} when the entity snapshot carries no created_at.
+   */
+  public static String incarnation(Entity e) {
+    return e.name() + "@" + (e.createdAt() == null ? UNKNOWN_CREATED_AT : e.createdAt().toString());
+  }
+
+  static final String UNKNOWN_CREATED_AT = "unknown";
 
   /** {@code "name"} with embedded quotes doubled. */
   public static String quote(String identifier) {

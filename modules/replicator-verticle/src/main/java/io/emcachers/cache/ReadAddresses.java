@@ -19,10 +19,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster-wide read addresses {@code emc.cache.query.ENTITY} this node serves. Rule: the consumer
- * is registered once this node's replicator reports the entity caught up ({@code lag_rows == 0} in a
- * progress event of this node, or in {@code emc.replicator.stats}) while the cache file exists and no
- * build or shape rebuild of it runs. It stays registered while the cache lags afterwards; it is removed
- * when the cache is dropped, when a shape rebuild starts, and at stop. Event-loop confined.
+ * is registered as soon as the cache is caught up, while the cache file exists and no build or
+ * identity rebuild of it runs — right after an apply that brings it to the oplog head as last read
+ * ({@link CacheDbVerticle#CAUGHT_UP_HEADER}, before the apply replies), right after a rebuild swaps in
+ * a file read to the head, and whenever this node's replicator reports the entity caught up
+ * ({@code lag_rows == 0} in a progress event of this node, published at once when the entity becomes
+ * caught up, or in {@code emc.replicator.stats}). It stays registered while the cache lags afterwards;
+ * it is removed when the cache is dropped, when an identity rebuild starts, and at stop. Event-loop confined.
  */
 final class ReadAddresses {
 
@@ -81,14 +84,24 @@ final class ReadAddresses {
     });
   }
 
-  void serve(String entity) {
-    if (closed || serving.containsKey(entity) || !servable.test(entity)) {
-      return;
+  /** Registers the entity's read address when it may serve; completes once the registration is in place. */
+  Future<Void> serve(String entity) {
+    MessageConsumer<Object> current = serving.get(entity);
+    if (current != null) {
+      return current.completion();
+    }
+    if (closed || !servable.test(entity)) {
+      return Future.succeededFuture();
     }
     MessageConsumer<Object> c = bus.consumer(Addresses.cacheQueryFor(entity));
     c.handler(m -> reads.dispatch(entity, m));
     serving.put(entity, c);
     LOG.info("cache {}: caught up, serving {}", entity, Addresses.cacheQueryFor(entity));
+    return c.completion().recover(err -> {
+      LOG.warn("cache {}: registering {} failed: {}", entity, Addresses.cacheQueryFor(entity), err.toString());
+      serving.remove(entity, c);
+      return Future.succeededFuture();
+    });
   }
 
   void unserve(String entity) {

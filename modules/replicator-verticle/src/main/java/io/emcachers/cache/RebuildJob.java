@@ -26,12 +26,19 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link Mode#INITIAL}: no cache file yet (new entity, dropped or removed cache). Applies wait.
- *   <li>{@link Mode#SHAPE}: the file holds another shape. Reads keep using the old file; applies wait.
- *   <li>{@link Mode#RECREATE}: on request. The old file keeps serving reads and receiving batches;
- *       the swap waits until the new file holds at least what the old one holds.
+ *   <li>{@link Mode#SHAPE}: the file is not a cache of the entity as it is now: another shape, incarnation
+ *       or doc-id rule ({@link CacheIdentity}). Reads keep using the old file; applies wait.
+ *   <li>{@link Mode#RECREATE}: on request. The old file keeps serving reads and receiving batches
+ *       until the final catch-up.
  * </ul>
  *
- * Runs on the verticle's event loop; SQLite work goes to the worker pool. Progress is published on
+ * <p>A swap never makes the cache go backwards. Once a read finds no more rows, the job holds the
+ * entity's new applies back ({@link #blocksApplies}), waits for those in flight ({@link
+ * AppliesInFlight}), then reads on until it has read every row of the entity up to the live file's
+ * {@code last_oplog_id} ({@code read_through}) and swaps; the held-back applies then go to the new
+ * file, which skips what it already holds.
+ *
+ * <p>Runs on the verticle's event loop; SQLite work goes to the worker pool. Progress is published on
  * {@code emc.status} (type progress, component cache) with {@code data.job_id}.
  */
 final class RebuildJob {
@@ -41,11 +48,7 @@ final class RebuildJob {
   enum Mode {
     INITIAL,
     SHAPE,
-    RECREATE;
-
-    boolean blocksApplies() {
-      return this != RECREATE;
-    }
+    RECREATE
   }
 
   private final String jobId = UUID.randomUUID().toString();
@@ -56,6 +59,7 @@ final class RebuildJob {
   private final EventBus bus;
   private final Context context;
   private final CacheConfig config;
+  private final AppliesInFlight inFlight;
   private final Promise<Void> done = Promise.promise();
   private final Instant startedAt = Instant.now();
 
@@ -63,13 +67,20 @@ final class RebuildJob {
   private volatile String state = "started";
   private volatile long rows;
   private volatile long lastOplogId;
+  /** Every oplog row of the entity up to this id is in the rebuilt file. */
+  private volatile long readThrough;
   private volatile long headId;
   private volatile String error;
   private volatile Instant finishedAt;
   private long lastPublishNanos;
   private CacheDb staging;
+  /** Final phase: the entity's applies are held back until the swap. */
+  private boolean holding;
+  /** The live file's last_oplog_id when a swap was last refused (0: never refused). */
+  private long liveAhead;
 
-  RebuildJob(Entity entity, Mode mode, CacheRegistry registry, WorkerExecutor workers, EventBus bus, Context context, CacheConfig config) {
+  RebuildJob(Entity entity, Mode mode, CacheRegistry registry, WorkerExecutor workers, EventBus bus, Context context, CacheConfig config,
+      AppliesInFlight inFlight) {
     this.entity = entity;
     this.mode = mode;
     this.registry = registry;
@@ -77,6 +88,7 @@ final class RebuildJob {
     this.bus = bus;
     this.context = context;
     this.config = config;
+    this.inFlight = inFlight;
   }
 
   String jobId() {
@@ -89,6 +101,16 @@ final class RebuildJob {
 
   Mode mode() {
     return mode;
+  }
+
+  /** Whether applies of the entity wait for this job: always, except for a recreate before its final catch-up. */
+  boolean blocksApplies() {
+    return mode != Mode.RECREATE || holding;
+  }
+
+  /** Whether the live file may serve reads while this job runs (it still holds the entity's identity). */
+  boolean liveServes() {
+    return mode == Mode.RECREATE;
   }
 
   Future<Void> future() {
@@ -105,7 +127,8 @@ final class RebuildJob {
 
   /** Starts the job; completes {@link #future()} when the new file is in place (or the job failed). */
   RebuildJob start() {
-    LOG.info("cache {}: rebuild {} started ({}, shape {})", entity.name(), jobId, mode, entity.shape().hash());
+    LOG.info("cache {}: rebuild {} started ({}, shape {}, incarnation {})", entity.name(), jobId, mode, entity.shape().hash(),
+        CacheSchema.incarnation(entity));
     publish("started");
     workers.<CacheDb>executeBlocking(() -> registry.openRebuildFile(entity), false).onComplete(ar -> {
       if (ar.failed()) {
@@ -119,7 +142,7 @@ final class RebuildJob {
   }
 
   private void step() {
-    step(read(lastOplogId));
+    step(read(readThrough));
   }
 
   private Future<OplogReadReply> read(long after) {
@@ -155,31 +178,49 @@ final class RebuildJob {
             return;
           }
           rows += applied.result().applied();
-          lastOplogId = Math.max(lastOplogId, Math.max(applied.result().lastOplogId(), reply.nextAfter()));
+          lastOplogId = Math.max(lastOplogId, applied.result().lastOplogId());
+          readThrough = Math.max(readThrough, reply.nextAfter());
           state = "rebuilding";
           maybePublishProgress();
           context.runOnContext(v -> step(next));
         });
         return;
       }
-      // caught up with the oplog head: try to swap
-      long last = lastOplogId;
-      long head = headId;
-      workers.executeBlocking(() -> registry.swapIn(entity.name(), staging, last, mode == Mode.RECREATE, head, () -> cancelled), false)
-          .onComplete(swap -> {
-            if (swap.failed()) {
-              fail(swap.cause());
-            } else if (!swap.result()) {
-              context.runOnContext(v -> step()); // the live file moved on meanwhile: read on
-            } else {
-              state = "swapped";
-              finishedAt = Instant.now();
-              LOG.info("cache {}: rebuild {} done, {} rows, last_oplog_id {}, {} ms", entity.name(), jobId, rows, lastOplogId,
-                  Duration.between(startedAt, finishedAt).toMillis());
-              publish("swapped");
-              done.tryComplete();
-            }
-          });
+      // no entity row after readThrough up to the head this read saw
+      readThrough = Math.max(readThrough, reply.headId());
+      if (!holding) {
+        // final catch-up: hold new applies back, let those in flight finish, then read on from here
+        holding = true;
+        inFlight.idle(entity.name()).onComplete(x -> step());
+        return;
+      }
+      if (liveAhead > readThrough) {
+        // applies are held and none is in flight, yet the live file claims rows beyond the oplog's head:
+        // it did not come from this oplog, and waiting would never end
+        LOG.warn("cache {}: the live file's last_oplog_id {} is beyond the oplog head {}; swapping in the rebuilt file",
+            entity.name(), liveAhead, reply.headId());
+        readThrough = liveAhead;
+      }
+      trySwap();
+    });
+  }
+
+  private void trySwap() {
+    long through = readThrough;
+    workers.executeBlocking(() -> registry.swapIn(entity.name(), staging, through, () -> cancelled), false).onComplete(swap -> {
+      if (swap.failed()) {
+        fail(swap.cause());
+      } else if (!swap.result().done()) {
+        liveAhead = swap.result().liveLast();
+        step(); // the live file holds rows this one has not read yet: read on
+      } else {
+        state = "swapped";
+        finishedAt = Instant.now();
+        LOG.info("cache {}: rebuild {} done, {} rows, last_oplog_id {}, read through {}, {} ms", entity.name(), jobId, rows, lastOplogId,
+            readThrough, Duration.between(startedAt, finishedAt).toMillis());
+        publish("swapped");
+        done.tryComplete();
+      }
     });
   }
 
@@ -226,6 +267,7 @@ final class RebuildJob {
         .put("state", state)
         .put("rows", rows)
         .put("last_oplog_id", lastOplogId)
+        .put("read_through", readThrough)
         .put("head_id", headId)
         .put("started_at", startedAt.toString())
         .put("finished_at", finishedAt == null ? null : finishedAt.toString())

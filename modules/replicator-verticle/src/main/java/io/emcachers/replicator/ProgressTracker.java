@@ -252,6 +252,20 @@ final class ProgressTracker {
     publishIfChanged(null, node);
   }
 
+  /**
+   * Publishes at once the progress of each entity that is caught up (lag 0) but was last announced
+   * lagging, or never: a node serves a cache's read address as soon as it is caught up, not on the
+   * next status tick. Called after every successful pass.
+   */
+  void publishCaughtUp(Map<String, Entity> active) {
+    active.forEach((name, e) -> {
+      JsonObject last = lastPublished.get(name);
+      if (lagRows(name) == 0 && (last == null || last.getLong("lag_rows", 0L) > 0)) {
+        publishIfChanged(name, entityJson(name, e).put("node", nodeId));
+      }
+    });
+  }
+
   private void publishIfChanged(String name, JsonObject data) {
     JsonObject key = data.copy();
     key.remove("lag_seconds");

@@ -1,5 +1,6 @@
 package io.emcachers.replicator;
 
+import io.emcachers.cache.CacheDbVerticle;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.messages.CacheApplyReply;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Position: unknown at start and after any error; then it is re-read — the node offset from
  *       {@code meta.sqlite} and, per entity, the cache's own {@code last_oplog_id}
- *       ({@code emc.cache.info}), which bounds it from below (a cache skips rows it already holds).
+ *       ({@code emc.cache.info}), which bounds it from below (a cache skips rows it already holds);
+ *       a cache below the offset first catches up to it ({@link CacheCatchUp}).
  *   <li>Order: a batch is grouped by entity (id order within a group) and the groups are applied in
  *       parallel, each in one SQLite transaction with its {@code last_oplog_id}. The offset is written
  *       only after every group committed, so a crash in between replays rows the caches skip.
@@ -60,6 +62,7 @@ final class SyncLoop {
   private final Backoff backoff;
   private final MeterRegistry meters;
   private final DeliveryOptions applyOptions;
+  private final CacheCatchUp catchUp;
 
   private Long position; // null: unknown, re-read before the next read
   private boolean running;
@@ -81,6 +84,7 @@ final class SyncLoop {
     this.meters = meters;
     this.backoff = new Backoff(config.initialBackoffMs(), config.maxBackoffMs());
     this.applyOptions = new DeliveryOptions().setSendTimeout(config.applyTimeoutMs());
+    this.catchUp = new CacheCatchUp(bus, config, entities, progress, applyOptions);
   }
 
   int consecutiveErrors() {
@@ -182,6 +186,7 @@ final class SyncLoop {
         LOG.info("replicator {}: recovered after {} consecutive error(s), offset {}", config.nodeId(), ended, position);
       }
       progress.onSuccess();
+      progress.publishCaughtUp(entities.active());
       if (ar.result() == Outcome.MORE || wakeRequested) {
         schedule(0);
       } else {
@@ -198,17 +203,22 @@ final class SyncLoop {
             .compose(reply -> applyBatch(after, reply)));
   }
 
-  /** Re-reads the node offset from meta.sqlite and each cache's last_oplog_id. */
+  /**
+   * Re-reads the node offset from meta.sqlite and each cache's last_oplog_id, and brings every cache
+   * that is behind the offset up to it ({@link CacheCatchUp}) before the loop reads after it.
+   */
   private Future<Long> recoverPosition() {
     Future<Long> stored = vertx.executeBlocking(offsets::read, false);
     Future<CacheInfoReply> caches = Bus.request(bus, Addresses.CACHE_INFO, new CacheEntityRequest(null), CacheInfoReply.class);
-    return Future.all(stored, caches).map(x -> {
+    return Future.all(stored, caches).compose(x -> {
       long offset = stored.result();
       JsonObject perEntity = caches.result().info().getJsonObject("entities", new JsonObject());
       progress.onRecovered(offset, perEntity);
-      position = offset;
-      LOG.info("replicator {}: position {} (from {}), {} cache(s) on this node", config.nodeId(), offset, offsets.path(), perEntity.size());
-      return offset;
+      return catchUp.run(offset, perEntity).map(v -> {
+        position = offset;
+        LOG.info("replicator {}: position {} (from {}), {} cache(s) on this node", config.nodeId(), offset, offsets.path(), perEntity.size());
+        return offset;
+      });
     });
   }
 
@@ -223,11 +233,15 @@ final class SyncLoop {
     for (Oplog row : rows) {
       groups.computeIfAbsent(row.entity(), k -> new ArrayList<>()).add(row);
     }
+    long next = Math.max(after, reply.nextAfter());
+    // this batch brings every cache to the head as read: each apply makes its cache caught up
+    DeliveryOptions options = next >= reply.headId() ? new DeliveryOptions(applyOptions).addHeader(CacheDbVerticle.CAUGHT_UP_HEADER, "true")
+        : applyOptions;
     List<Future<?>> applied = new ArrayList<>();
     for (Map.Entry<String, List<Oplog>> g : groups.entrySet()) {
-      applied.add(entities.resolve(g.getKey()).compose(entity -> entity == null ? Future.succeededFuture() : applyGroup(entity, g.getValue())));
+      applied.add(entities.resolve(g.getKey())
+          .compose(entity -> entity == null ? Future.succeededFuture() : applyGroup(entity, g.getValue(), options)));
     }
-    long next = Math.max(after, reply.nextAfter());
     Oplog lastRow = rows.get(rows.size() - 1);
     return Future.all(applied)
         .compose(v -> vertx.executeBlocking(() -> {
@@ -241,8 +255,8 @@ final class SyncLoop {
         });
   }
 
-  private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows) {
-    return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, applyOptions)
+  private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows, DeliveryOptions options) {
+    return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, options)
         .onSuccess(r -> {
           progress.onApplied(entity.name(), r.lastOplogId(), r.applied(), r.skipped());
           if (r.applied() > 0) {

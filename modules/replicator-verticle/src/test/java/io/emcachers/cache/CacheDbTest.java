@@ -69,6 +69,8 @@ class CacheDbTest {
     assertEquals("0", meta.get("last_oplog_id"));
     assertEquals(items.shape().hash(), meta.get("shape_hash"));
     assertEquals("items", meta.get("entity"));
+    assertEquals("items@" + items.createdAt(), meta.get("incarnation"));
+    assertEquals(CacheSchema.DOC_ID_RULE, meta.get("doc_id_rule"));
     assertEquals("wal", rows(file(), "PRAGMA journal_mode").get(0).get("journal_mode"));
   }
 
@@ -170,7 +172,7 @@ class CacheDbTest {
   @Test
   void shapeMismatchIsReportedAndOlderSnapshotsUseTheFileShape() throws Exception {
     Entity wider = CacheFixtures.entity("items", 2, new Column("t", DataType.Text, "t"), new Column("extra", DataType.Integer, "extra"));
-    assertThrows(ShapeMismatchException.class, () -> registry.apply(wider, List.of(upsert(1, "items", "a", new JsonObject()))));
+    assertThrows(IdentityMismatchException.class, () -> registry.apply(wider, List.of(upsert(1, "items", "a", new JsonObject()))));
     Entity older = CacheFixtures.entity("items", 0, new Column("t", DataType.Text, "t"));
     assertEquals(1, registry.apply(older, List.of(upsert(1, "items", "a", new JsonObject().put("t", "x")))).applied());
     assertEquals("x", registry.doc("items", "a").get(0).getString("t"));

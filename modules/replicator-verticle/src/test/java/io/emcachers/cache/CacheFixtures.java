@@ -51,7 +51,7 @@ public final class CacheFixtures {
   /** Creates the entity's (empty) cache the way a rebuild does: build a file, swap it in. */
   public static void create(CacheRegistry registry, Entity e) throws SQLException {
     CacheDb rebuilt = registry.openRebuildFile(e);
-    registry.swapIn(e.name(), rebuilt, 0, false, 0, () -> false);
+    registry.swapIn(e.name(), rebuilt, 0, () -> false);
   }
 
   /** A plain JDBC connection (not emcachers' own), as any other process would open it. */

@@ -189,6 +189,42 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * What the oplog in PostgreSQL says an entity's cache must hold: the last row of every doc id that
+   * is an upsert, as {@code "doc_id|<column value>|oplog id"} in doc id order.
+   */
+  List<String> oplogState(String entity, String column) {
+    String sql = "SELECT doc_id, op, data->>'" + column + "' AS v, id FROM (SELECT DISTINCT ON (doc_id) doc_id, op, data, id FROM oplog"
+        + " WHERE entity = '" + entity + "' ORDER BY doc_id, id DESC) last WHERE op = 'Upsert' ORDER BY doc_id COLLATE \"C\"";
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl()); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1) + "|" + rs.getString(3) + "|" + rs.getLong(4));
+      }
+    } catch (SQLException e) {
+      throw new RuntimeException(e);
+    }
+    return out;
+  }
+
+  /** What a cache file holds, in the form of {@link #oplogState}; null when the file cannot be read. */
+  static List<String> cacheState(Path file, String entity, String column) {
+    List<Map<String, Object>> rows = sqlite(file, "SELECT _doc_id, \"" + column + "\" AS v, _oplog_id FROM \"" + entity + "\" ORDER BY _doc_id");
+    return rows == null ? null : rows.stream().map(r -> r.get("_doc_id") + "|" + r.get("v") + "|" + r.get("_oplog_id")).toList();
+  }
+
+  /** One {@code _emc_meta} value of a cache file, or null. */
+  static String meta(Path file, String key) {
+    List<Map<String, Object>> r = sqlite(file, "SELECT value FROM _emc_meta WHERE key = '" + key + "'");
+    return r == null || r.isEmpty() ? null : (String) r.get(0).get("value");
+  }
+
+  /** The node offset stored in {@code dir/meta.sqlite}, -1 when none. */
+  static long nodeOffset(Path dir) {
+    List<Map<String, Object>> r = sqlite(dir.resolve("meta.sqlite"), "SELECT value FROM metadata WHERE key = 'pg_oplog_offset'");
+    return r == null || r.isEmpty() ? -1 : Long.parseLong((String) r.get(0).get("value"));
+  }
+
   /** Rows of {@code sql} on a SQLite file through a plain JDBC connection (another reader), or null when it fails. */
   static List<Map<String, Object>> sqlite(Path file, String sql) {
     if (!java.nio.file.Files.exists(file)) {
