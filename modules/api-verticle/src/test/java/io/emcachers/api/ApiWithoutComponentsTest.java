@@ -186,6 +186,25 @@ class ApiWithoutComponentsTest {
   }
 
   @Test
+  void malformedPercentEscapesAre400BeforeAnyRouteMatches() throws Exception {
+    for (String[] request : List.of(
+        new String[] {"GET", "/api/entities/%"},
+        new String[] {"POST", "/api/cache/%/query"},
+        new String[] {"GET", "/api/cache/x/docs/%zz"},
+        new String[] {"GET", "/api/cache/users/docs/%C3"},
+        new String[] {"DELETE", "/api/entities/%%"},
+        new String[] {"GET", "/api/oplogs/users?after=%G1"},
+        new String[] {"GET", "/nowhere/%"})) {
+      HttpResponse<Buffer> r = send(authed(client, HttpMethod.valueOf(request[0]), request[1]));
+      assertEquals(400, r.statusCode(), request[1] + " -> " + r.bodyAsString());
+      assertEquals("bad_request", error(r).getString("code"), request[1]);
+      assertTrue(error(r).getString("message").contains("invalid percent-encoding"), error(r).encode());
+    }
+    assertTrue(error(send(authed(client, HttpMethod.GET, "/api/entities/%"))).getString("message").startsWith("request path "));
+    assertTrue(error(send(authed(client, HttpMethod.GET, "/api/entities?x=%"))).getString("message").startsWith("request query string "));
+  }
+
+  @Test
   void queryParametersAreChecked() throws Exception {
     assertEquals(400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=-1")).statusCode());
     assertEquals(400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=abc")).statusCode());
