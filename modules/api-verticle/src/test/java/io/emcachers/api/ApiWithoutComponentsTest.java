@@ -134,6 +134,19 @@ class ApiWithoutComponentsTest {
     assertEquals(400, sendJson(authed(client, HttpMethod.POST, "/api/entities"), "[1,2]").statusCode());
     assertEquals(400, send(authed(client, HttpMethod.POST, "/api/entities")).statusCode());
     assertFalse(r.bodyAsString().contains("Exception"), "no stack traces or exception names: " + r.bodyAsString());
+
+    String deep = "{\"name\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
+    assertEquals("malformed_json", error(sendJson(authed(client, HttpMethod.POST, "/api/entities"), deep)).getString("code"));
+    HttpResponse<Buffer> notUtf8 = TestSupport.await(authed(client, HttpMethod.POST, "/api/entities")
+        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'})));
+    assertEquals(400, notUtf8.statusCode());
+    assertEquals("malformed_json", error(notUtf8).getString("code"));
+    // the content type is not checked: a JSON body labelled otherwise is still read as JSON (and reaches the absent entity manager)
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded")) {
+      HttpResponse<Buffer> labelled = TestSupport.await(authed(client, HttpMethod.POST, "/api/entities")
+          .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(entityDef("users").encode())));
+      assertEquals(503, labelled.statusCode(), type + ": " + labelled.bodyAsString());
+    }
   }
 
   @Test
