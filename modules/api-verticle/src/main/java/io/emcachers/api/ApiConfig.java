@@ -21,7 +21,7 @@ import java.util.List;
  * @param key               the API key, or null when none is configured (writes are then refused)
  * @param openReads         whether reads are allowed without the key
  * @param bodyLimitBytes    largest request body accepted (413 above)
- * @param requestTimeoutMs  longest a request may take before it is answered 504
+ * @param requestTimeoutMs  deadline of a request: a body not received by then is answered 408, an answer not ready 504
  * @param corsOrigins       allowed CORS origins ({@code ["*"]} for any; empty: no CORS headers)
  * @param healthTimeoutMs   how long each health procedure waits for its component
  * @param queryMaxRows      row limit of a cache query (the cache side enforces its own too)

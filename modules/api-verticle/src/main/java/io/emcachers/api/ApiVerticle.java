@@ -10,6 +10,7 @@ import io.emcachers.api.routes.HealthRoutes;
 import io.emcachers.api.routes.MetricsRoutes;
 import io.emcachers.api.routes.OplogRoutes;
 import io.emcachers.api.routes.ReplicationRoutes;
+import io.emcachers.api.routes.RequestTargetCheck;
 import io.emcachers.api.routes.RouteFactory;
 import io.emcachers.api.routes.SystemRoutes;
 import io.emcachers.api.status.StatusFeedBridge;
@@ -66,8 +67,10 @@ public class ApiVerticle extends VerticleBase {
     probe = new EventLoopProbe(vertx);
     router = buildRouter(config, bus);
 
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
-    server = vertx.createHttpServer(options).requestHandler(router);
+    // HTTP/1.1 only: a cleartext HTTP/2 upgrade (Upgrade: h2c) is not offered, so every request goes
+    // through the HTTP/1 decoder, whose failures get the one error shape (invalidRequest).
+    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port()).setHttp2ClearTextEnabled(false);
+    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(ErrorResponses::invalidRequest);
     return feed.start()
         .compose(v -> server.listen())
         .onSuccess(s -> {
@@ -86,6 +89,8 @@ public class ApiVerticle extends VerticleBase {
 
   private Router buildRouter(ApiConfig config, BusClient bus) {
     Router r = Router.router(vertx);
+    // before anything matches a path: a badly percent-encoded path or query is a 400, not a 500
+    r.route().handler(new RequestTargetCheck());
     if (!config.corsOrigins().isEmpty()) {
       r.route().handler(cors(config.corsOrigins()));
     }
@@ -103,8 +108,8 @@ public class ApiVerticle extends VerticleBase {
     feed.mount(routes);
 
     r.route().failureHandler(ErrorResponses::handleFailure);
-    for (int status : List.of(400, 401, 403, 404, 405, 406, 413, 415, 500, 503, 504)) {
-      r.errorHandler(status, ErrorResponses::handleFailure);
+    for (int status : List.of(400, 401, 403, 404, 405, 406, 408, 413, 415, 417, 500, 503, 504)) {
+      r.errorHandler(status, ctx -> ErrorResponses.handleFailure(ctx, status));
     }
     return r;
   }

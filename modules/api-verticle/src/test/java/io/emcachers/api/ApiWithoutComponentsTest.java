@@ -134,6 +134,19 @@ class ApiWithoutComponentsTest {
     assertEquals(400, sendJson(authed(client, HttpMethod.POST, "/api/entities"), "[1,2]").statusCode());
     assertEquals(400, send(authed(client, HttpMethod.POST, "/api/entities")).statusCode());
     assertFalse(r.bodyAsString().contains("Exception"), "no stack traces or exception names: " + r.bodyAsString());
+
+    String deep = "{\"name\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
+    assertEquals("malformed_json", error(sendJson(authed(client, HttpMethod.POST, "/api/entities"), deep)).getString("code"));
+    HttpResponse<Buffer> notUtf8 = TestSupport.await(authed(client, HttpMethod.POST, "/api/entities")
+        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'})));
+    assertEquals(400, notUtf8.statusCode());
+    assertEquals("malformed_json", error(notUtf8).getString("code"));
+    // the content type is not checked: a JSON body labelled otherwise is still read as JSON (and reaches the absent entity manager)
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded")) {
+      HttpResponse<Buffer> labelled = TestSupport.await(authed(client, HttpMethod.POST, "/api/entities")
+          .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(entityDef("users").encode())));
+      assertEquals(503, labelled.statusCode(), type + ": " + labelled.bodyAsString());
+    }
   }
 
   @Test
@@ -183,6 +196,25 @@ class ApiWithoutComponentsTest {
     assertEquals(400, batch.statusCode());
     List<String> fields = error(batch).getJsonArray("details").stream().map(o -> ((JsonObject) o).getString("field")).toList();
     assertEquals(List.of("entities[1]", "limit"), fields);
+  }
+
+  @Test
+  void malformedPercentEscapesAre400BeforeAnyRouteMatches() throws Exception {
+    for (String[] request : List.of(
+        new String[] {"GET", "/api/entities/%"},
+        new String[] {"POST", "/api/cache/%/query"},
+        new String[] {"GET", "/api/cache/x/docs/%zz"},
+        new String[] {"GET", "/api/cache/users/docs/%C3"},
+        new String[] {"DELETE", "/api/entities/%%"},
+        new String[] {"GET", "/api/oplogs/users?after=%G1"},
+        new String[] {"GET", "/nowhere/%"})) {
+      HttpResponse<Buffer> r = send(authed(client, HttpMethod.valueOf(request[0]), request[1]));
+      assertEquals(400, r.statusCode(), request[1] + " -> " + r.bodyAsString());
+      assertEquals("bad_request", error(r).getString("code"), request[1]);
+      assertTrue(error(r).getString("message").contains("invalid percent-encoding"), error(r).encode());
+    }
+    assertTrue(error(send(authed(client, HttpMethod.GET, "/api/entities/%"))).getString("message").startsWith("request path "));
+    assertTrue(error(send(authed(client, HttpMethod.GET, "/api/entities?x=%"))).getString("message").startsWith("request query string "));
   }
 
   @Test

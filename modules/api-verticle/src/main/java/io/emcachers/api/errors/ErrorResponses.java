@@ -2,7 +2,11 @@ package io.emcachers.api.errors;
 
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.validation.ValidationException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -16,16 +20,31 @@ import org.slf4j.LoggerFactory;
  * The API's one error shape, {@code {"error":{"code":..,"message":..,"details":..}}}, and the
  * mapping from every failure (bus replies, bad input, vertx-web status failures) to it. Never puts
  * a stack trace in a response; unexpected exceptions are logged and answered as a bare 500.
+ * Requests the HTTP/1 decoder cannot parse get the same shape ({@link #invalidRequest}).
  */
 public final class ErrorResponses {
 
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
+  /** The HTTP/1 decoder's limits (Vert.x defaults, which the API keeps), named in the 414 / 431 messages. */
+  private static final int MAX_INITIAL_LINE = HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH;
+  private static final int MAX_HEADERS = HttpServerOptions.DEFAULT_MAX_HEADER_SIZE;
+
   private ErrorResponses() {}
 
   /** The router-wide failure handler. */
   public static void handleFailure(RoutingContext ctx) {
-    ApiException error = ctx.failure() != null ? fromFailure(ctx.failure(), ctx.statusCode()) : fromStatus(ctx.statusCode());
+    handleFailure(ctx, -1);
+  }
+
+  /**
+   * The router's error handler for {@code status}. vertx-web also calls it for failures it raises
+   * itself while matching routes, without setting the context's status code (e.g. 400 for a path
+   * parameter it cannot decode): then {@code status} is the one the handler was registered for.
+   */
+  public static void handleFailure(RoutingContext ctx, int status) {
+    int code = ctx.statusCode() != -1 ? ctx.statusCode() : status;
+    ApiException error = ctx.failure() != null ? fromFailure(ctx.failure(), code) : fromStatus(code);
     if (ctx.response().headWritten()) {
       // A response is already under way (e.g. a timeout fired after the handler started writing).
       LOG.debug("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(), error.getMessage());
@@ -78,8 +97,12 @@ public final class ErrorResponses {
       case 403 -> new ApiException(403, "forbidden", "forbidden");
       case 404 -> new ApiException(404, "not_found", "no such route");
       case 405 -> new ApiException(405, "method_not_allowed", "method not allowed on this route");
+      case 408 -> new ApiException(408, "request_timeout", "the request did not arrive completely within api.request_timeout_ms");
       case 413 -> new ApiException(413, "too_large", "request body is larger than api.body_limit_bytes");
+      case 414 -> new ApiException(414, "uri_too_long", "the request line is too long");
       case 415 -> new ApiException(415, "unsupported_media_type", "unsupported media type");
+      case 417 -> new ApiException(417, "expectation_failed", "only the expectation 100-continue is supported");
+      case 431 -> new ApiException(431, "headers_too_large", "the request headers are too large");
       case 503 -> new ApiException(503, "unavailable", "service unavailable");
       case 504 -> new ApiException(504, "timeout", "request did not complete within api.request_timeout_ms");
       default -> status >= 400 && status < 500
@@ -114,6 +137,33 @@ public final class ErrorResponses {
     }
     LOG.error("unexpected failure{}", address == null ? "" : " on " + address, t);
     return new ApiException(500, "internal", "internal error");
+  }
+
+  /**
+   * The HTTP server's handler for requests its HTTP/1 decoder could not parse (request line too long,
+   * headers too large, malformed request line or headers, bad Content-Length): the one error shape
+   * instead of a bare status, then the connection is closed (its remaining bytes cannot be trusted).
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+    ApiException error;
+    if (cause instanceof TooLongHttpLineException) {
+      error = new ApiException(414, "uri_too_long", "the request line is longer than the server accepts (" + MAX_INITIAL_LINE + " bytes)");
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      error = new ApiException(431, "headers_too_large", "the request headers are larger than the server accepts (" + MAX_HEADERS + " bytes)");
+    } else {
+      // The decoder's own text may name its exception classes: logged, not sent.
+      LOG.debug("malformed HTTP request from {}: {}", request.remoteAddress(), cause == null ? "?" : cause.toString());
+      error = ApiException.badRequest("malformed HTTP request: the request line, a header or the body framing (Content-Length, "
+          + "Transfer-Encoding) cannot be parsed");
+    }
+    HttpServerResponse response = request.response();
+    JsonObject body = new JsonObject().put("code", error.code()).put("message", error.getMessage());
+    response.setStatusCode(error.status())
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .putHeader("Connection", "close")
+        .end(new JsonObject().put("error", body).encode())
+        .onComplete(ar -> request.connection().close());
   }
 
   public static ApiException malformedJson() {

@@ -5,12 +5,13 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.TimeoutHandler;
 
 /**
  * Creates every endpoint route with its standard handler chain, so no route forgets one:
- * request timeout, the body handler (size limit) for routes that take a body, then the key check. Only endpoints are routes with a path; the router's route
- * list is what the OpenAPI agreement test compares with the document.
+ * request deadline ({@link RequestTimeoutHandler}: 408 for a body that does not arrive, 504 for a
+ * handler that does not answer), the body handler (size limit) for routes that take a body, then
+ * the key check. Only endpoints are routes with a path; the router's route list is what the
+ * OpenAPI agreement test compares with the document.
  */
 public final class RouteFactory {
 
@@ -54,16 +55,20 @@ public final class RouteFactory {
     return build(method, path, access, true, true);
   }
 
-  /** A long-lived route (WebSocket upgrade): key check, no timeout. */
-  public Route stream(HttpMethod method, String path, Access access) {
-    return build(method, path, access, false, false);
+  /**
+   * A long-lived route (WebSocket upgrade, SockJS): key check, and no deadline on the answer; the
+   * request itself (headers and any body) must still arrive within the deadline, else 408.
+   * {@code body}: whether a body handler reads the request body first (SockJS sends).
+   */
+  public Route stream(HttpMethod method, String path, Access access, boolean body) {
+    return build(method, path, access, body, false);
   }
 
-  private Route build(HttpMethod method, String path, Access access, boolean body, boolean timeout) {
+  private Route build(HttpMethod method, String path, Access access, boolean body, boolean answersInTime) {
     Route r = method == null ? router.route(path) : router.route(method, path);
-    if (timeout) {
-      r.handler(TimeoutHandler.create(timeoutMs, 504));
-    }
+    // 408 when a body the route waits for does not arrive; a stream always waits for its whole request
+    // (Vert.x reads a WebSocket handshake's body, if any, before upgrading)
+    r.handler(new RequestTimeoutHandler(timeoutMs, body || !answersInTime, answersInTime));
     if (body) {
       // vertx-web orders body handlers before user handlers; the limit bounds what an
       // unauthenticated client can make the server read.

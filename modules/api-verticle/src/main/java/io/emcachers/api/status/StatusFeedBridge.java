@@ -20,6 +20,8 @@ import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.Transport;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,6 +30,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * the WebSocket clients of {@code /ws/status} (optionally filtered by {@code ?entity=}), and keeps
  * the latest {@code progress} event per node and entity so {@code /api/replication/stats} can show
  * nodes the API cannot ask directly. The SockJS bridge at {@code /eventbus} lets browsers
- * subscribe to {@code emc.status} and nothing else; nothing is permitted inbound.
+ * subscribe to {@code emc.status} and nothing else; nothing is permitted inbound. WebSocket
+ * handshakes and SockJS sends are checked first ({@link UpgradeChecks}) so a client's mistake is
+ * a 4xx with the error shape, never a bare status or a SockJS 500.
  *
  * <p>The feed is lossy by design: a client whose write queue is full misses events rather than
  * holding memory.
@@ -48,6 +53,11 @@ public final class StatusFeedBridge {
   public static final int MAX_SOCKETS = 1000;
   /** Progress entries not refreshed for this long are dropped (a node that left). */
   public static final Duration PROGRESS_TTL = Duration.ofMinutes(10);
+
+  /** SockJS's WebSocket transports: {@code /eventbus/websocket} (raw) and {@code /eventbus/{server}/{session}/websocket}. */
+  static final Pattern SOCKJS_WEBSOCKET = Pattern.compile("^/eventbus/(?:[^/.]+/[^/.]+/)?websocket/?$");
+  /** SockJS's XHR send: {@code /eventbus/{server}/{session}/xhr_send}. */
+  static final Pattern SOCKJS_SEND = Pattern.compile("^/eventbus/[^/.]+/[^/.]+/xhr_send/?$");
 
   /** Key of a node's own progress totals (events with no entity) in {@link #latestProgress()}. */
   public static final String NODE_KEY = "";
@@ -90,11 +100,19 @@ public final class StatusFeedBridge {
   }
 
   public void mount(RouteFactory routes) {
-    routes.stream(HttpMethod.GET, "/ws/status", RouteFactory.Access.READ).handler(this::upgrade);
+    routes.stream(HttpMethod.GET, "/ws/status", RouteFactory.Access.READ, false).handler(this::upgrade);
 
     SockJSBridgeOptions options = new SockJSBridgeOptions().addOutboundPermitted(new PermittedOptions().setAddress(Addresses.STATUS));
-    routes.stream(null, "/eventbus/*", RouteFactory.Access.READ)
-        .subRouter(SockJSHandler.create(vertx).bridge(options, event -> {
+    // JSONP and htmlfile are transports for browsers without cross-origin XHR (IE 9 and older); SockJS
+    // answers their malformed requests with 500s, and nothing here needs them.
+    SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
+        .addDisabledTransport(Transport.JSON_P.name())
+        .addDisabledTransport(Transport.HTML_FILE.name());
+    // The body handler (bounded by api.body_limit_bytes) lets xhr_send read its payload; without it
+    // SockJS fails every send with a 500.
+    routes.stream(null, "/eventbus/*", RouteFactory.Access.READ, true)
+        .handler(StatusFeedBridge::screenSockJs)
+        .subRouter(SockJSHandler.create(vertx, sockJs).bridge(options, event -> {
           if (event.type() == BridgeEventType.SEND || event.type() == BridgeEventType.PUBLISH) {
             event.complete(false); // nothing inbound, ever
             return;
@@ -110,6 +128,38 @@ public final class StatusFeedBridge {
         }));
   }
 
+  /**
+   * Client mistakes SockJS would answer with a bare status or a 500 get a 4xx with the error shape
+   * here: a WebSocket transport request that is no WebSocket handshake, and a send whose payload is
+   * not a JSON array of strings.
+   */
+  static void screenSockJs(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    if (SOCKJS_WEBSOCKET.matcher(path).matches()) {
+      ApiException bad = UpgradeChecks.webSocketProblem(ctx.request());
+      if (bad != null) {
+        refuseUpgrade(ctx, bad);
+        return;
+      }
+    } else if (ctx.request().method() == HttpMethod.POST && SOCKJS_SEND.matcher(path).matches()) {
+      String bad = UpgradeChecks.sockJsPayloadProblem(ctx.body());
+      if (bad != null) {
+        ErrorResponses.send(ctx, ApiException.badRequest(bad));
+        return;
+      }
+    }
+    ctx.next();
+  }
+
+  private static void refuseUpgrade(RoutingContext ctx, ApiException bad) {
+    if (bad.status() == 426) {
+      ctx.response().putHeader("Sec-WebSocket-Version", UpgradeChecks.WEBSOCKET_VERSION);
+    } else if (bad.status() == 405) {
+      ctx.response().putHeader("Allow", "GET");
+    }
+    ErrorResponses.send(ctx, bad);
+  }
+
   private void upgrade(RoutingContext ctx) {
     String filter = ctx.request().getParam("entity");
     try {
@@ -118,6 +168,12 @@ public final class StatusFeedBridge {
       }
     } catch (ApiException e) {
       ErrorResponses.send(ctx, e);
+      return;
+    }
+    ApiException notAHandshake = UpgradeChecks.webSocketProblem(ctx.request());
+    if (notAHandshake != null) {
+      // Vert.x would answer these with a bare status
+      refuseUpgrade(ctx, notAHandshake);
       return;
     }
     if (sockets.size() >= MAX_SOCKETS) {
