@@ -469,6 +469,18 @@ abstract class ListenerScenarios {
         "no re-scan because of a lost position");
   }
 
+  @Test
+  void aDocumentNearTheSixteenMegabyteLimitReplicates() {
+    createEntity(vertx, "huge_doc", "huge_doc_src", "name:Text", "n:Integer");
+    listenerId = deployListener(vertx, listenerConfig(mongoUrl));
+    awaitStatus(vertx, "huge_doc", EntityStatus.live);
+    String big = "x".repeat(15 * 1024 * 1024);
+    insert("huge_doc_src", doc("big", big, 1));
+    insert("huge_doc_src", doc("small", "after the big one", 2));
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> cacheOf(vertx, "huge_doc").containsKey("small"));
+    assertEquals(big.length(), cacheOf(vertx, "huge_doc").get("big").getString("name").length());
+  }
+
   static double coercionErrors(String entity, String column) {
     Counter c = Metrics.globalRegistry.find("emc_listener_coercion_errors_total").tag("entity", entity).tag("column", column).counter();
     return c == null ? 0 : c.count();
