@@ -1,5 +1,6 @@
 package io.emcachers.oplog.entities;
 
+import io.emcachers.oplog.writer.Transactions;
 import io.emcachers.oplog.writer.WriteQueue;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -78,7 +79,8 @@ public final class EntityPurger {
   }
 
   private Future<Long> chunks(String name, String sql, long bound, long done) {
-    return queue.submit("purge of " + name, conn -> conn.preparedQuery(sql).execute(Tuple.of(name, bound, chunkRows)).map(r -> r.rowCount()))
+    return queue.submit("purge of " + name, conn -> Transactions.inChunkTransaction(conn,
+            c -> c.preparedQuery(sql).execute(Tuple.of(name, bound, chunkRows)).map(r -> r.rowCount())))
         .compose(n -> n < chunkRows ? Future.succeededFuture(done + n) : chunks(name, sql, bound, done + n));
   }
 

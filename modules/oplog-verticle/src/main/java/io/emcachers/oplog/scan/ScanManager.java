@@ -146,7 +146,7 @@ public final class ScanManager {
       if (startId < 0) {
         return Future.succeededFuture();
       }
-      return queue.<ScanStore.Chunk>submit("scan end of " + name + ": proven deletes after id " + cursor, conn -> Transactions.inTransaction(conn,
+      return queue.<ScanStore.Chunk>submit("scan end of " + name + ": proven deletes after id " + cursor, conn -> Transactions.inChunkTransaction(conn,
           c -> current(c).compose(e -> ScanStore.orphanChunk(c, name, cursor, startId, effective, chunkRows)))).compose(chunk -> {
             cursor = chunk.cursor();
             deleted += chunk.written();
@@ -156,7 +156,7 @@ public final class ScanManager {
     }
 
     private Future<Void> moveChunks(long effective) {
-      return queue.<ScanStore.Chunk>submit("scan end of " + name + ": moving staged rows", conn -> Transactions.inTransaction(conn,
+      return queue.<ScanStore.Chunk>submit("scan end of " + name + ": moving staged rows", conn -> Transactions.inChunkTransaction(conn,
           c -> current(c).compose(e -> ScanStore.moveChunk(c, name, effective, chunkRows)))).compose(chunk -> {
             moved += chunk.written();
             advance(chunk.headId());
@@ -165,7 +165,7 @@ public final class ScanManager {
     }
 
     private Future<ScanEndReply> finish() {
-      return queue.submit("scan end of " + name, conn -> Transactions.inTransaction(conn,
+      return queue.submit("scan end of " + name, conn -> Transactions.inChunkTransaction(conn,
           c -> current(c).compose(e -> entities.transition(c, name, EntityStatus.live)))).map(t -> {
             entities.afterTransition(t, "scan ended");
             int total = moved + t.moved();

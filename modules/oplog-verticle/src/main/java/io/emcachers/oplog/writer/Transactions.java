@@ -25,6 +25,16 @@ public final class Transactions {
     });
   }
 
+  /**
+   * A transaction of one chunk of a long write. Its statements are planned for their actual bounds
+   * ({@code plan_cache_mode = force_custom_plan}, local to the transaction): the connection caches
+   * prepared statements, and after a few executions PostgreSQL may switch a cached statement to a
+   * generic plan that cannot see the {@code LIMIT} and scans the whole table for every chunk.
+   */
+  public static <T> Future<T> inChunkTransaction(SqlConnection conn, Function<SqlConnection, Future<T>> work) {
+    return inTransaction(conn, c -> c.query("SET LOCAL plan_cache_mode = force_custom_plan").execute().compose(v -> work.apply(c)));
+  }
+
   private static Future<Void> rollbackQuietly(Transaction tx) {
     return tx.rollback().otherwiseEmpty();
   }
