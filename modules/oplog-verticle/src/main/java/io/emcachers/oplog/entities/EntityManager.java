@@ -58,7 +58,7 @@ public final class EntityManager {
     this.queue = queue;
     this.events = events;
     this.head = head;
-    this.purger = new EntityPurger(queue, chunkRows);
+    this.purger = new EntityPurger(queue, pool, chunkRows);
   }
 
   public EntityPurger purger() {

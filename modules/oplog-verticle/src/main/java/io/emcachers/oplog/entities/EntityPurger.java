@@ -4,6 +4,8 @@ import io.emcachers.oplog.writer.Transactions;
 import io.emcachers.oplog.writer.WriteQueue;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.emcachers.oplog.support.Statistics;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -27,11 +29,13 @@ public final class EntityPurger {
   static final String MARKER_PREFIX = "purge:";
 
   private final WriteQueue queue;
+  private final Pool pool;
   private final int chunkRows;
   private final Map<String, Future<Long>> running = new HashMap<>();
 
-  public EntityPurger(WriteQueue queue, int chunkRows) {
+  public EntityPurger(WriteQueue queue, Pool pool, int chunkRows) {
     this.queue = queue;
+    this.pool = pool;
     this.chunkRows = chunkRows;
   }
 
@@ -59,10 +63,10 @@ public final class EntityPurger {
           }
           long upTo = marker.getLong("up_to");
           long epoch = marker.getLong("epoch");
-          return chunks(name, "DELETE FROM oplog WHERE id IN (SELECT id FROM oplog WHERE entity = $1 AND id <= $2 ORDER BY id LIMIT $3)", upTo, 0)
+          return Statistics.refresh(pool, "oplog", "oplog_staging").compose(v -> chunks(name, "DELETE FROM oplog WHERE id = ANY(ARRAY(SELECT id FROM oplog WHERE entity = $1 AND id <= $2 ORDER BY id LIMIT $3))", upTo, 0)
               .compose(oplogRows -> chunks(name,
-                  "DELETE FROM oplog_staging WHERE seq IN (SELECT seq FROM oplog_staging WHERE entity = $1 AND epoch <= $2 ORDER BY seq LIMIT $3)",
-                  epoch, 0).map(staged -> oplogRows + staged))
+                  "DELETE FROM oplog_staging WHERE seq = ANY(ARRAY(SELECT seq FROM oplog_staging WHERE entity = $1 AND epoch <= $2 ORDER BY seq LIMIT $3))",
+                  epoch, 0).map(staged -> oplogRows + staged)))
               .compose(total -> queue.submit("purge done of " + name,
                   conn -> conn.preparedQuery("DELETE FROM metadata WHERE key = $1").execute(Tuple.of(MARKER_PREFIX + name))).map(total));
         })

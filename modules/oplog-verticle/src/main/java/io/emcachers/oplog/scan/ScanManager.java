@@ -120,7 +120,7 @@ public final class ScanManager {
           return Future.succeededFuture(new ScanEndReply(entity, 0, 0)); // repeated end
         }
         long effective = entity.epoch();
-        return queue.submit("scan start of " + name, conn -> ScanStore.start(conn, name)).compose(start -> {
+        return store.refreshStatistics().compose(v -> queue.submit("scan start of " + name, conn -> ScanStore.start(conn, name))).compose(start -> {
           startId = start.filter(s -> s.epoch() == 0 || s.epoch() == effective).map(ScanStore.Start::startId).orElse(-1L);
           return orphans(effective);
         }).compose(v -> moveChunks(effective)).compose(v -> finish());

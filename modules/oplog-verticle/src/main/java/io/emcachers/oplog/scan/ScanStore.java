@@ -2,6 +2,7 @@ package io.emcachers.oplog.scan;
 
 import io.emcachers.core.messages.ScanStateReply;
 import io.emcachers.oplog.support.PgErrors;
+import io.emcachers.oplog.support.Statistics;
 import io.emcachers.oplog.writer.OplogWriter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -58,7 +59,7 @@ public final class ScanStore {
   static final String MOVE_CHUNK_SQL = """
       WITH taken AS (
         DELETE FROM oplog_staging
-        WHERE seq IN (SELECT seq FROM oplog_staging WHERE entity = $1 ORDER BY seq LIMIT $3)
+        WHERE seq = ANY(ARRAY(SELECT seq FROM oplog_staging WHERE entity = $1 ORDER BY seq LIMIT $3))
         RETURNING seq, entity, op, doc_id, created_at, data, epoch
       ),
       ins AS (
@@ -85,6 +86,11 @@ public final class ScanStore {
 
   public ScanStore(Pool pool) {
     this.pool = pool;
+  }
+
+  /** Fresh planner statistics of the tables a scan end walks (a bulk of staged rows may be minutes old). */
+  public Future<Void> refreshStatistics() {
+    return Statistics.refresh(pool, "oplog", "oplog_staging");
   }
 
   public static String progressKey(String entity) {
