@@ -369,7 +369,9 @@ class ConvergenceIT {
     ids.put("string \"1\"", new BsonString("1"));
     ids.put("double 1.5", new BsonDouble(1.5));
     ids.put("Decimal128 0.1", new BsonDecimal128(Decimal128.parse("0.1")));
-    ids.put("double 0.1", new BsonDouble(0.1));
+    // not double 0.1 beside it: the wire-protocol test server cannot hold both (after both inserts
+    // succeed, and their change events arrive, a find returns only the decimal one; MongoDB keeps both,
+    // their values differ). DocIdsTest covers their distinct doc ids.
     ids.put("ObjectId h", new BsonObjectId(new ObjectId(h)));
     ids.put("string h", new BsonString(h));
     ids.put("true", BsonBoolean.TRUE);
@@ -384,7 +386,7 @@ class ConvergenceIT {
     ids.put("empty string", new BsonString(""));
     // null is in nullIdIsItsOwnRow: the test server cannot look up updates in a collection holding it
     List<String> deleted = List.of("string \"1\"", "Decimal128 0.1", "string h", "true", "UUID string", "date", "{a:1}", "empty string");
-    List<String> updated = List.of("int 1", "double 0.1", "ObjectId h", "string \"true\"", "\"~tilde\"");
+    List<String> updated = List.of("int 1", "double 1.5", "ObjectId h", "string \"true\"", "\"~tilde\"");
     List<String> refused = new ArrayList<>();
 
     WriteLoad w = WriteLoad.start(mongoUrl, e, "w-", KEYS, RATE, 8);
