@@ -123,8 +123,6 @@ public record ListenerConfig(
 
   /** The backoff before retry number {@code consecutiveErrors} (1-based): initial × 2^(n-1), capped. */
   public long backoffMs(int consecutiveErrors) {
-    int shift = Math.min(Math.max(consecutiveErrors - 1, 0), 30);
-    long delay = initialBackoffMs << shift;
-    return delay <= 0 || delay > maxBackoffMs ? maxBackoffMs : delay;
+    return io.emcachers.core.retry.Backoff.delayMs(initialBackoffMs, maxBackoffMs, consecutiveErrors);
   }
 }

@@ -1,11 +1,10 @@
 package io.emcachers.listener;
 
+import io.emcachers.core.metrics.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
-import io.vertx.micrometer.backends.BackendRegistries;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +23,7 @@ public final class ListenerMetrics implements AutoCloseable {
   private final Map<String, AtomicLong[]> scanProgress = new ConcurrentHashMap<>();
 
   public ListenerMetrics(Supplier<Number> entriesInFlight, Supplier<Number> batchesInFlight) {
-    MeterRegistry r = BackendRegistries.getDefaultNow();
-    this.registry = r != null ? r : Metrics.globalRegistry;
+    this.registry = Meters.registry();
     owned.add(Gauge.builder("emc_listener_entries_in_flight", () -> entriesInFlight.get())
         .description("oplog entries sent and not yet acked").strongReference(true).register(registry));
     owned.add(Gauge.builder("emc_listener_batches_in_flight", () -> batchesInFlight.get())

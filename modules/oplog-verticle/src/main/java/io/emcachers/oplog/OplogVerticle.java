@@ -24,7 +24,7 @@ import io.emcachers.oplog.resume.ResumeTokenStore;
 import io.emcachers.oplog.scan.ScanManager;
 import io.emcachers.oplog.scan.ScanStore;
 import io.emcachers.oplog.support.ConsumerGroup;
-import io.emcachers.oplog.support.Backoff;
+import io.emcachers.core.retry.Backoff;
 import io.emcachers.oplog.support.EventPublisher;
 import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.support.OplogMetrics;

@@ -11,6 +11,7 @@ import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
+import io.emcachers.core.retry.Backoff;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
@@ -169,7 +170,7 @@ final class SyncLoop {
         return;
       }
       if (ar.failed()) {
-        long delay = backoff.onError();
+        long delay = backoff.failed();
         int errors = backoff.consecutiveErrors();
         position = null; // drop the in-memory position; re-read it before the next pass
         entities.invalidate();
@@ -181,7 +182,7 @@ final class SyncLoop {
         schedule(delay);
         return;
       }
-      int ended = backoff.onSuccess();
+      int ended = backoff.succeeded();
       if (ended > 0) {
         LOG.info("replicator {}: recovered after {} consecutive error(s), offset {}", config.nodeId(), ended, position);
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.emcachers.cache.CacheConfig;
+import io.emcachers.core.retry.Backoff;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,17 +71,17 @@ class ConfigTest {
   @Test
   void backoffDoublesUpToTheCap() {
     Backoff b = new Backoff(100, 1000);
-    assertEquals(100, b.onError());
-    assertEquals(200, b.onError());
-    assertEquals(400, b.onError());
-    assertEquals(800, b.onError());
-    assertEquals(1000, b.onError());
+    assertEquals(100, b.failed());
+    assertEquals(200, b.failed());
+    assertEquals(400, b.failed());
+    assertEquals(800, b.failed());
+    assertEquals(1000, b.failed());
     for (int i = 0; i < 100; i++) {
-      assertEquals(1000, b.onError());
+      assertEquals(1000, b.failed());
     }
     assertEquals(105, b.consecutiveErrors());
-    assertEquals(105, b.onSuccess());
-    assertEquals(0, b.onSuccess());
-    assertEquals(100, b.onError());
+    assertEquals(105, b.succeeded());
+    assertEquals(0, b.succeeded());
+    assertEquals(100, b.failed());
   }
 }

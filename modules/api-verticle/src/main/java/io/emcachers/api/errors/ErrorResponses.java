@@ -135,6 +135,11 @@ public final class ErrorResponses {
     if (t instanceof ValidationException ve) {
       return new ApiException(400, "validation_failed", "invalid entity definition", ve.errorsJson());
     }
+    if (t instanceof io.vertx.core.http.HttpClosedException) {
+      // the client went away: nothing to answer, nothing wrong on this side
+      LOG.debug("connection closed by the client{}", address == null ? "" : " on " + address);
+      return new ApiException(400, "bad_request", "connection closed by the client");
+    }
     LOG.error("unexpected failure{}", address == null ? "" : " on " + address, t);
     return new ApiException(500, "internal", "internal error");
   }

@@ -1,10 +1,9 @@
 package io.emcachers.oplog.support;
 
+import io.emcachers.core.metrics.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,13 +38,7 @@ public final class OplogMetrics {
   private final AtomicLong failures = new AtomicLong();
 
   public OplogMetrics() {
-    MeterRegistry r = null;
-    try {
-      r = BackendRegistries.getDefaultNow();
-    } catch (RuntimeException | LinkageError e) {
-      // metrics backend not configured: fall back to the global registry
-    }
-    registry = r != null ? r : Metrics.globalRegistry;
+    registry = Meters.registry();
     appendTimer = Timer.builder("emc_oplog_append_seconds").description("time to commit one append batch").register(registry);
     appendFailures = Counter.builder("emc_oplog_append_failures_total").description("append batches that failed").register(registry);
     routedOplog = routed("oplog");

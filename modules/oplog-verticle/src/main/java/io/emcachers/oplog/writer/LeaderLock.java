@@ -1,7 +1,7 @@
 package io.emcachers.oplog.writer;
 
 import io.emcachers.oplog.OplogConfig;
-import io.emcachers.oplog.support.Backoff;
+import io.emcachers.core.retry.Backoff;
 import io.emcachers.oplog.support.PgErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

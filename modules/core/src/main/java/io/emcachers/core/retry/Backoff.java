@@ -1,9 +1,10 @@
-package io.emcachers.oplog.support;
+package io.emcachers.core.retry;
 
 /**
- * Capped exponential backoff with a consecutive-error count: {@code initial * 2^(errors-1)}, at
- * most {@code max}. {@link #succeeded()} resets the count and says whether this was a recovery,
- * so the caller logs one "recovered" line.
+ * The one capped exponential backoff of every retry loop: the delay before retry {@code n} (1-based)
+ * is {@code initial * 2^(n-1)}, at most {@code max}. An instance also keeps the consecutive-error
+ * count; {@link #succeeded()} resets it and says whether this was a recovery, so the caller logs one
+ * "recovered" line.
  */
 public final class Backoff {
 
@@ -19,12 +20,17 @@ public final class Backoff {
     this.maxMs = maxMs;
   }
 
+  /** The delay before retry number {@code consecutiveErrors} (1-based; 0 or less counts as 1). */
+  public static long delayMs(long initialMs, long maxMs, int consecutiveErrors) {
+    int shift = Math.min(Math.max(consecutiveErrors - 1, 0), 30);
+    long delay = initialMs << shift;
+    return delay <= 0 || delay > maxMs ? maxMs : delay;
+  }
+
   /** Counts one more consecutive error and returns the delay before the next attempt. */
   public synchronized long failed() {
     consecutiveErrors++;
-    int shift = Math.min(consecutiveErrors - 1, 30);
-    long delay = initialMs << shift;
-    return delay <= 0 || delay > maxMs ? maxMs : delay;
+    return delayMs(initialMs, maxMs, consecutiveErrors);
   }
 
   /** Resets the count; returns how many consecutive errors preceded this success (0: none). */
