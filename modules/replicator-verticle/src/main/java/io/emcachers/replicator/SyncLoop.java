@@ -29,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replication loop, in the spirit of Litestream's {@code syncOnce}: read the oplog rows after
+ * The replication loop: compare the head with what the caches really have, read the oplog rows after
  * the node offset, apply them per entity to the caches, then commit the offset. One pass at a time,
  * on the verticle's event loop; SQLite work happens in the cache-db manager and the offset store
  * (worker threads).

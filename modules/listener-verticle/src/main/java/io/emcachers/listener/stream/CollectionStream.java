@@ -193,7 +193,7 @@ public final class CollectionStream {
     state = State.OPENING;
     long myEpoch = ++epoch;
     if (resyncBeforeOpen) {
-      // Litestream-style: after a failure, drop the in-memory position and re-read what the oplog side committed
+      // after a failure the in-memory position may be ahead of what committed: drop it and re-read the committed token
       Bus.request(vertx.eventBus(), Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class).onComplete(ar -> {
         if (myEpoch != epoch || state == State.STOPPED) {
           return;
