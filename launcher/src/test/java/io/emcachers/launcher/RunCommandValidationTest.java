@@ -37,6 +37,15 @@ class RunCommandValidationTest {
   }
 
   @Test
+  void listenerBatchesLargerThanTheOplogAcceptsAreRejected() throws Exception {
+    // such batches would fail BAD_REQUEST on every retry: refuse the configuration instead
+    Path cfg = dir.resolve("batches.json");
+    Files.writeString(cfg, "{\"listener\": {\"batch_max_entries\": 2000}, \"oplog\": {\"max_batch_entries\": 1000}}");
+    String err = runExpectingExit2("run", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString());
+    assertTrue(err.contains("listener.batch_max_entries (2000) must be <= oplog.max_batch_entries (1000)"), err);
+  }
+
+  @Test
   void aMalformedUrlIsRejected() {
     String err = runExpectingExit2("run", "--pg-url", "mysql://nope", "--data-dir", dir.resolve("d").toString());
     assertTrue(err.contains("invalid configuration") && err.contains("postgres"), err);

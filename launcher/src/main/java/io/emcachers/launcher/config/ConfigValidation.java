@@ -21,7 +21,15 @@ public final class ConfigValidation {
         OplogConfig.fromJson(root);
       }
       if (launch.has("listener")) {
-        ListenerConfig.fromJson(root);
+        ListenerConfig listener = ListenerConfig.fromJson(root);
+        if (launch.has("oplog")) {
+          // a larger batch would be refused BAD_REQUEST on every retry, stalling its stream for good
+          int oplogMax = OplogConfig.fromJson(root).maxBatchEntries();
+          if (listener.batchMaxEntries() > oplogMax) {
+            throw new IllegalArgumentException("listener.batch_max_entries (" + listener.batchMaxEntries()
+                + ") must be <= oplog.max_batch_entries (" + oplogMax + ")");
+          }
+        }
       }
       if (launch.has("replicator")) {
         ReplicatorConfig.fromJson(root);

@@ -8,6 +8,7 @@ import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.EntityListReply;
 import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.EntityStatusRequest;
 import io.emcachers.core.messages.ScanBeginRequest;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.ResumeTokenReply;
@@ -531,6 +532,15 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
   @Override
   public void superseded(String name) {
     requestScan(name, EntityScanner.Mode.FROM_START, "scan attempt superseded", false);
+  }
+
+  @Override
+  public void scanFailed(String name, String reason) {
+    recordError("scan of " + name + " failed: " + reason);
+    vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", name, "scan_failed",
+        new JsonObject().put("message", reason).put("note", "the entity is marked failed; fix the cause, then recreate it or set its status")));
+    Bus.request(vertx.eventBus(), Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, EntityStatus.failed, reason), EntityReply.class)
+        .onFailure(e -> LOG.warn("listener: could not mark entity {} failed: {}", name, e.toString()));
   }
 
   @Override

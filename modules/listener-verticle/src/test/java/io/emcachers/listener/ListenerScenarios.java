@@ -481,6 +481,25 @@ abstract class ListenerScenarios {
     assertEquals(big.length(), cacheOf(vertx, "huge_doc").get("big").getString("name").length());
   }
 
+  @Test
+  void aScanBatchTheOplogRefusesMarksTheEntityFailedInsteadOfRetryingForever() {
+    List<io.vertx.ext.mongo.BulkOperation> ops = new ArrayList<>();
+    for (int i = 0; i <= 10_000; i++) {
+      ops.add(io.vertx.ext.mongo.BulkOperation.createInsert(new JsonObject().put("_id", "d" + i).put("name", "n").put("n", i)));
+    }
+    await(mongo.bulkWrite("refused_src", ops));
+    createEntity(vertx, "refused", "refused_src", "name:Text");
+    int before = status.size();
+    JsonObject root = listenerConfig(mongoUrl);
+    // a misconfiguration the launcher refuses when both roles share a config: scan batches of 10,001
+    // entries against an oplog that takes at most 10,000 fail BAD_REQUEST, whatever the retry
+    root.getJsonObject("listener").put("batch_max_entries", 20_000).put("scan_batch_size", 20_000);
+    listenerId = deployListener(vertx, root);
+    awaitStatus(vertx, "refused", EntityStatus.failed);
+    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> status.subList(before, status.size()).stream()
+        .anyMatch(e -> "refused".equals(e.entity()) && "scan_failed".equals(e.state()) && e.data().getString("message").contains("max_batch_entries")));
+  }
+
   static double coercionErrors(String entity, String column) {
     Counter c = Metrics.globalRegistry.find("emc_listener_coercion_errors_total").tag("entity", entity).tag("column", column).counter();
     return c == null ? 0 : c.count();

@@ -43,13 +43,11 @@ public final class CacheSchema {
   public static final String META_DOC_ID_RULE = "doc_id_rule";
 
   /**
-   * The version of the rule that turns a document's {@code _id} into its {@code doc_id} (core's
-   * {@code io.emcachers.core.projection.DocIds}), recorded in every cache as {@code doc_id_rule}.
-   * "2" is the injective rule that replaces the original one (two distinct {@code _id}s never share
-   * a doc id); a cache recorded with another rule, or with none, is rebuilt from the oplog. Bump it
-   * whenever {@code DocIds} maps any {@code _id} differently.
+   * The version of the rule that turns a document's {@code _id} into its {@code doc_id}
+   * ({@link io.emcachers.core.projection.DocIds#RULE_VERSION}), recorded in every cache as
+   * {@code doc_id_rule}; a cache recorded with another rule, or with none, is rebuilt from the oplog.
    */
-  public static final String DOC_ID_RULE = "2";
+  public static final String DOC_ID_RULE = String.valueOf(io.emcachers.core.projection.DocIds.RULE_VERSION);
 
   private CacheSchema() {}
 

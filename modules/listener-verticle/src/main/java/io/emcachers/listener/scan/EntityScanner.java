@@ -86,6 +86,9 @@ public final class EntityScanner {
     /** This scan's attempt is no longer current (STALE): a new attempt must take over. */
     void superseded(String name);
 
+    /** The oplog side refused the scan in a way no retry can fix: report it and mark the entity failed. */
+    void scanFailed(String name, String reason);
+
     void mismatches(String entity, String docId, List<Projection.Mismatch> mismatches);
 
     void progress(String entity, long scanned, long estimatedTotal, boolean done);
@@ -199,6 +202,13 @@ public final class EntityScanner {
           if (code == ErrorCodes.NOT_FOUND || cause instanceof CancellationException) {
             LOG.info("listener: scan of {} stopped: {}", entityName, cause.getMessage());
             cancel();
+            return;
+          }
+          if (code == ErrorCodes.BAD_REQUEST || code == ErrorCodes.VALIDATION) {
+            // the oplog side refused the request itself (not one document): the same request fails again
+            LOG.error("listener: scan of {} refused at step '{}' and no retry can fix it: {}", entityName, step, cause.getMessage());
+            cancel();
+            host.scanFailed(entityName, step + ": " + cause.getMessage());
             return;
           }
           consecutiveErrors++;
