@@ -92,6 +92,36 @@ class LongWritesIT extends PostgresTestBase {
   }
 
   @Test
+  void aReScanProvesTwoMillionDocumentsGoneInChunksWhileAppendsContinue() {
+    createLiveEntity(vertx, "other");
+    createLiveEntity(vertx, "gone");
+    // the history: 2,000,000 documents, then a re-scan that sees only the first 1,000 of them again
+    exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) SELECT 'Upsert', 'gone', 'g' || lpad(g::text, 8, '0'), '{\"title\":\"x\"}'::jsonb"
+        + " FROM generate_series(1, " + ROWS + ") g");
+    long epoch = request(vertx, Addresses.OPLOG_SCAN_BEGIN, new ScanBeginRequest("gone", "test"), EntityReply.class).entity().epoch();
+    exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) SELECT 'Upsert', 'gone', 'g' || lpad(g::text, 8, '0'), '{\"title\":\"y\"}'::jsonb"
+        + " FROM generate_series(1, 1000) g");
+    long started = System.nanoTime();
+    Future<ScanEndReply> end = Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_END, new ScanEndRequest("gone", epoch), ScanEndReply.class,
+        new DeliveryOptions().setSendTimeout(Duration.ofMinutes(10).toMillis()));
+    await().atMost(Duration.ofMinutes(5)).until(() -> count(pg, "oplog WHERE entity = 'gone' AND op = 'Delete'") > 0);
+    AtomicLong appendsDuringDeletes = new AtomicLong();
+    for (int i = 0; i < 5 && !end.isComplete(); i++) {
+      AppendResult r = append(vertx, AppendBatch.stream("other_src", null,
+          List.of(new OplogEntry(Operation.Upsert, "other", "o" + i, new JsonObject().put("title", "t")))));
+      if (r.appended() == 1 && !end.isComplete()) {
+        appendsDuringDeletes.incrementAndGet();
+      }
+    }
+    ScanEndReply reply = OplogTestSupport.await(end, Duration.ofMinutes(10));
+    System.out.printf("scan end proved %d documents gone in %.1f s%n", reply.moved(), (System.nanoTime() - started) / 1e9);
+    assertEquals(ROWS - 1000, reply.moved());
+    assertEquals(ROWS - 1000, count(pg, "oplog WHERE entity = 'gone' AND op = 'Delete'"));
+    assertEquals(0, count(pg, "oplog WHERE entity = 'gone' AND op = 'Delete' AND doc_id <= 'g00001000'"), "re-scanned documents stay");
+    assertTrue(appendsDuringDeletes.get() > 0, "stream appends committed between the deletes' chunks");
+  }
+
+  @Test
   void purgingATwoMillionRowEntityFinishesAndARecreateSeesNoneOfIt() {
     createLiveEntity(vertx, "huge");
     exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) SELECT 'Upsert', 'huge', 'h' || g, '{\"title\":\"x\"}'::jsonb FROM generate_series(1, " + ROWS + ") g");

@@ -51,8 +51,7 @@ class SchemaMigratorTest extends PostgresTestBase {
 
     List<String> indexes = query(pg, "SELECT indexdef FROM pg_indexes WHERE tablename = 'oplog' ORDER BY indexname").stream()
         .map(r -> (String) r.get("indexdef")).toList();
-    assertEquals(3, indexes.size(), indexes.toString());
-    assertEquals(true, indexes.stream().anyMatch(d -> d.contains("USING hash (doc_id)")), indexes.toString());
+    assertEquals(2, indexes.size(), indexes.toString());
     assertEquals(true, indexes.stream().anyMatch(d -> d.contains("(entity, id)")), indexes.toString());
     assertEquals(true, indexes.stream().anyMatch(d -> d.contains("oplog_pkey") && d.contains("(id)")), indexes.toString());
     assertEquals("YES", query(pg, "SELECT is_identity FROM information_schema.columns WHERE table_name = 'oplog' AND column_name = 'id'")

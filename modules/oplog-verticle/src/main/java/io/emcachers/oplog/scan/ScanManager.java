@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code emc.oplog.scan.state}: the stored progress of an attempt;
  *   <li>{@code emc.oplog.scan.end}: in chunks of at most {@code oplog.chunk_rows} rows, each its own
  *       short transaction (so stream appends interleave and no transaction runs long): 1. the proven
- *       deletes over the history before scan start, 2. the staged rows moved behind the scan rows,
- *       3. in one last transaction the rows staged meanwhile, progress cleared, status live.
+ *       deletes over the history before scan start (found by one read on the pool, written in
+ *       chunks), 2. the staged rows moved behind the scan rows, 3. in one last transaction the rows
+ *       staged meanwhile, progress cleared, status live.
  * </ul>
  * A step of an attempt that is no longer current fails STALE; a deleted entity NOT_FOUND.
  */
@@ -104,7 +105,6 @@ public final class ScanManager {
     final String name;
     final long epoch;
     long startId = -1;
-    long cursor;
     int deleted;
     int moved;
     long lastHead;
@@ -146,13 +146,14 @@ public final class ScanManager {
       if (startId < 0) {
         return Future.succeededFuture();
       }
-      return queue.<ScanStore.Chunk>submit("scan end of " + name + ": proven deletes after id " + cursor, conn -> Transactions.inChunkTransaction(conn,
-          c -> current(c).compose(e -> ScanStore.orphanChunk(c, name, cursor, startId, effective, chunkRows)))).compose(chunk -> {
-            cursor = chunk.cursor();
+      return store.orphanCandidates(name, startId, effective, chunkRows, (snapshot, candidates) -> queue.<ScanStore.Chunk>submit(
+          "scan end of " + name + ": " + candidates.size() + " proven delete candidate(s)", conn -> Transactions.inChunkTransaction(conn,
+              c -> current(c).compose(e -> ScanStore.insertOrphans(c, name, candidates, effective, snapshot, e.status() == EntityStatus.scanning))))
+          .map(chunk -> {
             deleted += chunk.written();
             advance(chunk.headId());
-            return chunk.scanned() < chunkRows ? Future.succeededFuture() : orphans(effective);
-          });
+            return null;
+          })).mapEmpty();
     }
 
     private Future<Void> moveChunks(long effective) {

@@ -12,6 +12,8 @@ import io.vertx.sqlclient.RowIterator;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,32 +25,37 @@ import java.util.Optional;
 public final class ScanStore {
 
   /**
-   * One chunk of proven deletes: among the entity's rows with {@code $2 < id <= $3} (the history at
-   * scan start, in id order, at most $4), every upsert that is still its document's latest row (no
-   * later row of the entity: the scan did not upsert it again and nothing was streamed for it after
-   * scan start) and that no staged row of the current epoch ($5) mentions, is a document gone from
-   * the source: it gets a delete. Each document is judged at its latest row only, so re-running a
-   * chunk emits nothing twice.
+   * The proven deletes of a re-scan, read on the pool in one snapshot (no index on {@code doc_id}
+   * is needed, so appends pay for none): every document whose latest row at or below the scan start
+   * ($2) is an upsert, that has no row after the start (the scan did not upsert it again, nothing
+   * was streamed for it since) and that no staged row of the current epoch ($3) mentions, is gone
+   * from the source. In {@code doc_id} order; each result row also carries the staging head of the
+   * snapshot, so later chunks re-check only rows staged after it.
    */
-  static final String ORPHAN_CHUNK_SQL = """
-      WITH chunk AS MATERIALIZED (
-        SELECT id, doc_id, op FROM oplog WHERE entity = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4
-      ),
-      orphans AS (
-        SELECT c.id, c.doc_id FROM chunk c
-        WHERE c.op = 'Upsert'
-          AND NOT EXISTS (SELECT 1 FROM oplog o WHERE o.doc_id = c.doc_id AND o.entity = $1 AND o.id > c.id)
-          AND NOT EXISTS (SELECT 1 FROM oplog_staging s WHERE s.doc_id = c.doc_id AND s.entity = $1 AND s.epoch = $5)
-      ),
-      ins AS (
-        INSERT INTO oplog (op, entity, doc_id, data)
-        SELECT 'Delete', $1, doc_id, NULL FROM orphans ORDER BY id
-        RETURNING id
+  static final String ORPHAN_CANDIDATES_SQL = """
+      WITH latest AS (
+        SELECT DISTINCT ON (doc_id) doc_id, op FROM oplog WHERE entity = $1 AND id <= $2 ORDER BY doc_id, id DESC
       )
-      SELECT (SELECT count(*) FROM chunk) AS scanned,
-             (SELECT coalesce(max(id), $2) FROM chunk) AS cursor,
-             (SELECT count(*) FROM ins) AS deleted,
-             (SELECT coalesce(max(id), 0) FROM ins) AS last_id
+      SELECT l.doc_id FROM latest l
+      WHERE l.op = 'Upsert'
+        AND NOT EXISTS (SELECT 1 FROM oplog o WHERE o.entity = $1 AND o.id > $2 AND o.doc_id = l.doc_id)
+        AND NOT EXISTS (SELECT 1 FROM oplog_staging s WHERE s.entity = $1 AND s.epoch = $3 AND s.doc_id = l.doc_id)
+      ORDER BY l.doc_id
+      """;
+
+  /**
+   * One chunk of proven deletes on the writer: the candidates ($2) that nothing was staged for since
+   * the candidates' snapshot (staged seq > $4 of epoch $3) get a delete. While the entity is scanning
+   * its streamed entries are staged, so no other oplog row of it can appear meanwhile; when it is not
+   * ($5 false: a manual end of a live entity) upserts written since the snapshot head ($6) count too.
+   */
+  static final String ORPHAN_INSERT_SQL = """
+      INSERT INTO oplog (op, entity, doc_id, data)
+      SELECT 'Delete', $1, c.doc_id, NULL FROM unnest($2::text[]) WITH ORDINALITY AS c(doc_id, ord)
+      WHERE NOT EXISTS (SELECT 1 FROM oplog_staging s WHERE s.entity = $1 AND s.seq > $4 AND s.epoch = $3 AND s.doc_id = c.doc_id)
+        AND ($5::boolean OR NOT EXISTS (SELECT 1 FROM oplog o WHERE o.entity = $1 AND o.id > $6 AND o.op = 'Upsert' AND o.doc_id = c.doc_id))
+      ORDER BY c.ord
+      RETURNING id
       """;
 
   /**
@@ -73,8 +80,8 @@ public final class ScanStore {
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head
       """;
 
-  /** Result of a chunk: rows it looked at, rows it wrote, and the oplog head after it (0: none written). */
-  public record Chunk(long scanned, long cursor, int written, long headId) {}
+  /** Result of a chunk: rows it took, rows it wrote, and the oplog head after it (0: none written). */
+  public record Chunk(long scanned, int written, long headId) {}
 
   /** Result of moving staged rows: rows moved and the oplog head after them. */
   public record Moved(int moved, long headId) {}
@@ -127,12 +134,51 @@ public final class ScanStore {
         });
   }
 
-  /** Inside the caller's transaction: one chunk of proven deletes after {@code afterId}, up to {@code startId}. */
-  public static Future<Chunk> orphanChunk(SqlConnection conn, String entity, long afterId, long startId, long epoch, int limit) {
-    return conn.preparedQuery(ORPHAN_CHUNK_SQL).execute(Tuple.of(entity, afterId, startId, limit, epoch)).map(rows -> {
-      Row row = rows.iterator().next();
-      return new Chunk(row.getLong("scanned"), row.getLong("cursor"), (int) (long) row.getLong("deleted"), row.getLong("last_id"));
+  /** Where the candidates' snapshot stood: the oplog head and the staging head. */
+  public record Snapshot(long headId, long stagingSeq) {}
+
+  /**
+   * Streams the proven-delete candidates ({@link #ORPHAN_CANDIDATES_SQL}) from one repeatable-read
+   * snapshot on the pool, {@code chunkRows} doc ids at a time, to {@code sink}, one chunk after the
+   * other (memory stays bounded). Completes with the number of candidates.
+   */
+  public Future<Long> orphanCandidates(String entity, long startId, long epoch, int chunkRows,
+                                       java.util.function.BiFunction<Snapshot, List<String>, Future<Void>> sink) {
+    return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute()
+        .compose(v -> conn.query("SELECT (SELECT coalesce(max(id), 0) FROM oplog) AS head, (SELECT coalesce(max(seq), 0) FROM oplog_staging) AS seq")
+            .execute())
+        .compose(rows -> {
+          Row row = rows.iterator().next();
+          Snapshot snapshot = new Snapshot(row.getLong("head"), row.getLong("seq"));
+          return conn.prepare(ORPHAN_CANDIDATES_SQL).compose(ps -> {
+            io.vertx.sqlclient.Cursor cursor = ps.cursor(Tuple.of(entity, startId, epoch));
+            return drain(cursor, snapshot, chunkRows, sink, 0).eventually(cursor::close);
+          });
+        }));
+  }
+
+  private static Future<Long> drain(io.vertx.sqlclient.Cursor cursor, Snapshot snapshot, int chunkRows,
+                                    java.util.function.BiFunction<Snapshot, List<String>, Future<Void>> sink, long done) {
+    return cursor.read(chunkRows).compose(rows -> {
+      List<String> ids = new ArrayList<>(rows.size());
+      rows.forEach(r -> ids.add(r.getString("doc_id")));
+      Future<Void> written = ids.isEmpty() ? Future.succeededFuture() : sink.apply(snapshot, ids);
+      return written.compose(v -> cursor.hasMore() ? drain(cursor, snapshot, chunkRows, sink, done + ids.size()) : Future.succeededFuture(done + ids.size()));
     });
+  }
+
+  /** Inside the caller's transaction on the writer: one chunk of proven deletes (see {@link #ORPHAN_INSERT_SQL}). */
+  public static Future<Chunk> insertOrphans(SqlConnection conn, String entity, List<String> candidates, long epoch, Snapshot snapshot,
+                                            boolean scanning) {
+    return conn.preparedQuery(ORPHAN_INSERT_SQL)
+        .execute(Tuple.of(entity, candidates.toArray(String[]::new), epoch, snapshot.stagingSeq(), scanning, snapshot.headId()))
+        .map(rows -> {
+          long last = 0;
+          for (Row r : rows) {
+            last = Math.max(last, r.getLong("id"));
+          }
+          return new Chunk(candidates.size(), rows.rowCount(), last);
+        });
   }
 
   /** Inside the caller's transaction: moves (or discards, when stale) at most {@code limit} staged rows; null: all. */
@@ -141,7 +187,7 @@ public final class ScanStore {
       Row row = rows.iterator().next();
       int moved = (int) (long) row.getLong("moved");
       long head = moved > 0 ? Math.max(row.getLong("previous_head"), row.getLong("last_id")) : 0;
-      return new Chunk(row.getLong("taken"), 0, moved, head);
+      return new Chunk(row.getLong("taken"), moved, head);
     });
   }
 
