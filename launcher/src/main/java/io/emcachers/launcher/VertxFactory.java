@@ -1,6 +1,7 @@
 package io.emcachers.launcher;
 
 import io.emcachers.core.bus.Codecs;
+import io.emcachers.core.metrics.Meters;
 import io.emcachers.launcher.config.LaunchConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -8,8 +9,6 @@ import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.VertxPrometheusOptions;
 
 /** Creates the node's Vert.x: Prometheus metrics on, clustered when configured, codecs registered once. */
 public final class VertxFactory {
@@ -17,11 +16,7 @@ public final class VertxFactory {
   private VertxFactory() {}
 
   public static Future<Vertx> create(LaunchConfig launch) {
-    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
-        .setEnabled(true)
-        .setJvmMetricsEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
-    VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+    VertxOptions options = new VertxOptions().setMetricsOptions(Meters.options());
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory());
     Future<Vertx> vertx;
     if (launch.clustered()) {
