@@ -365,6 +365,10 @@ class ApiEndToEndTest {
     assertEquals("DOWN", byId.getJsonObject("listener").getString("status"));
     assertTrue(byId.getJsonObject("listener").getString("reason").contains(Addresses.LISTENER_HEALTH));
     assertEquals("DOWN", byId.getJsonObject("mongodb").getString("status"));
+    // the real oplog reports its postgresql circuit breaker
+    assertEquals("closed", byId.getJsonObject("postgres").getJsonObject("data").getJsonObject("circuit").getString("state"), body.encode());
+    assertEquals("closed", body.getJsonObject("circuits").getJsonObject("postgresql").getString("state"), body.encode());
+    assertEquals("oplog", body.getJsonObject("circuits").getJsonObject("postgresql").getString("via"));
 
     JsonObject live = send(client.get("/health")).bodyAsJsonObject();
     assertEquals(new JsonArray().add("listener").add("mongodb"), new JsonArray(new ArrayList<>(new java.util.TreeSet<>(live.getJsonObject("failing").fieldNames()))));
@@ -378,6 +382,8 @@ class ApiEndToEndTest {
     assertTrue(text.contains("vertx_http_server_requests_total"), "HTTP server metrics");
     assertTrue(text.contains("vertx_eventbus_"), "event-bus metrics");
     assertTrue(text.contains("emc_oplog_entries_total{entity=\"metric_users\""), "the oplog verticle's counters, per entity");
+    assertTrue(text.lines().anyMatch(l -> l.startsWith("emc_circuit_state{") && l.contains("target=\"postgresql\"") && l.endsWith(" 0.0")),
+        "the postgresql breaker's state gauge (0 closed): " + text.lines().filter(l -> l.startsWith("emc_circuit")).toList());
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       String t = send(authed(client, HttpMethod.GET, "/metrics")).bodyAsString();
       assertTrue(t.lines().anyMatch(l -> l.startsWith("emc_replicator_lag_rows{") && l.contains("entity=\"metric_users\"")),

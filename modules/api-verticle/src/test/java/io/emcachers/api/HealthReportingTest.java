@@ -38,7 +38,8 @@ class HealthReportingTest {
     vertx = TestSupport.vertx();
     JsonArray jobs = new JsonArray().add(new JsonObject().put("name", "entity-refresh").put("run_count", 3).put("last_outcome", "ok"));
     answer(Addresses.OPLOG_HEALTH, () -> new HealthReply("oplog", true, "standby",
-        new JsonObject().put("node", "n1").put("postgres_reachable", true).put("postgres", "postgresql://postgres@db:5432/postgres").put("jobs", jobs)));
+        new JsonObject().put("node", "n1").put("postgres_reachable", true).put("postgres", "postgresql://postgres@db:5432/postgres").put("jobs", jobs)
+            .put("circuits", new JsonObject().put("postgresql", new JsonObject().put("state", "closed").put("failures", 1)))));
     answer(Addresses.LISTENER_HEALTH, () -> new HealthReply("listener", mongoUp.get(), mongoUp.get() ? "streaming" : "reconnecting",
         new JsonObject().put("node", "n1").put("mongo_reachable", mongoUp.get()).put("last_error", mongoUp.get() ? null : "connection refused")));
     answer(Addresses.REPLICATOR_STATS, () -> new HealthReply("replicator", true, "running", new JsonObject().put("node", "n1").put("lag_rows", 0)));
@@ -69,6 +70,13 @@ class HealthReportingTest {
     assertEquals("standby", byId.getJsonObject("oplog").getJsonObject("data").getString("state"));
     assertEquals("postgresql://postgres@db:5432/postgres", byId.getJsonObject("postgres").getJsonObject("data").getString("target"));
     assertEquals(1, byId.getJsonObject("oplog").getJsonObject("data").getInteger("jobs"));
+    // circuit breakers: the backend check shows its target's breaker, the top level gathers every reported one
+    assertEquals("closed", byId.getJsonObject("postgres").getJsonObject("data").getJsonObject("circuit").getString("state"));
+    JsonObject pgCircuit = detailed.bodyAsJsonObject().getJsonObject("circuits").getJsonObject("postgresql");
+    assertEquals("closed", pgCircuit.getString("state"));
+    assertEquals(1, pgCircuit.getInteger("failures"));
+    assertEquals("oplog", pgCircuit.getString("via"));
+    assertEquals("n1", pgCircuit.getString("node"));
 
     JsonObject jobs = send(authed(client, HttpMethod.GET, "/api/jobs")).bodyAsJsonObject();
     assertEquals(1, jobs.getJsonArray("jobs").size());

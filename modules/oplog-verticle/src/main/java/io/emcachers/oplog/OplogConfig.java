@@ -3,6 +3,7 @@ package io.emcachers.oplog;
 import static io.emcachers.core.config.ConfigValues.integer;
 import static io.emcachers.core.config.ConfigValues.section;
 
+import io.emcachers.core.circuit.BreakerConfig;
 import io.emcachers.core.config.ConfigValues;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
@@ -41,6 +42,7 @@ import java.util.Locale;
  * @param chunkRows rows one transaction of a long write moves or deletes at most (a scan end's staged
  *     rows and proven deletes, an entity purge), so no transaction holds the writer for long
  *     ({@code oplog.chunk_rows})
+ * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit}, shared with the listener)
  */
 public record OplogConfig(
     String pgHost,
@@ -61,7 +63,8 @@ public record OplogConfig(
     int readMaxRows,
     long writeTimeoutMs,
     int maxQueuedWrites,
-    int chunkRows) {
+    int chunkRows,
+    BreakerConfig circuit) {
 
   public static final int DEFAULT_PORT = 5432;
   public static final String DEFAULT_USER = "postgres";
@@ -121,7 +124,7 @@ public record OplogConfig(
     return new OplogConfig(
         parsed.host, parsed.port, parsed.user, parsed.password, parsed.database, parsed.sslMode,
         poolSize, connectTimeout, nodeId, lockKey, standbyRetry, maxBatch, refresh, backoffInitial, backoffMax,
-        readMax, writeTimeout, maxQueued, chunkRows);
+        readMax, writeTimeout, maxQueued, chunkRows, BreakerConfig.fromJson(root));
   }
 
   /** Connect options for the writer connection and the read pool. */
@@ -160,7 +163,7 @@ public record OplogConfig(
         + ", standby_retry_ms=" + standbyRetryMs + ", max_batch_entries=" + maxBatchEntries + ", entity_refresh_interval_ms="
         + entityRefreshIntervalMs + ", reconnect_backoff_ms=" + reconnectInitialBackoffMs + ".." + reconnectMaxBackoffMs
         + ", read_max_rows=" + readMaxRows + ", write_timeout_ms=" + writeTimeoutMs + ", max_queued_writes=" + maxQueuedWrites
-        + ", chunk_rows=" + chunkRows + "]";
+        + ", chunk_rows=" + chunkRows + ", circuit=" + circuit.toJson().encode() + "]";
   }
 
   private record ParsedUrl(String host, int port, String user, String password, String database, String sslMode) {}

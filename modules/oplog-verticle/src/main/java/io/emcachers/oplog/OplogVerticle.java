@@ -1,6 +1,8 @@
 package io.emcachers.oplog;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.circuit.Breaker;
+import io.emcachers.core.circuit.Breakers;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.EntityListRequest;
@@ -26,6 +28,7 @@ import io.emcachers.oplog.scan.ScanStore;
 import io.emcachers.oplog.support.ConsumerGroup;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.oplog.support.EventPublisher;
+import io.emcachers.oplog.support.GuardedPool;
 import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.support.OplogMetrics;
 import io.emcachers.oplog.writer.LeaderLock;
@@ -65,6 +68,7 @@ public class OplogVerticle extends VerticleBase {
 
   private OplogConfig config;
   private Pool pool;
+  private Breaker breaker;
   private LeaderLock leaderLock;
   private WriteQueue writeQueue;
   private LeadershipCoordinator leadership;
@@ -83,7 +87,9 @@ public class OplogVerticle extends VerticleBase {
     OplogMetrics metrics = new OplogMetrics();
     EventPublisher events = new EventPublisher(vertx, config.nodeId());
     OplogHead head = new OplogHead();
-    pool = PgBuilder.pool()
+    // every PostgreSQL call (read pool, writer units, connect, lock query) goes through one breaker
+    breaker = Breakers.create(vertx, Breakers.POSTGRESQL, config.circuit(), PgErrors::isUnavailable);
+    pool = new GuardedPool(PgBuilder.pool()
         .with(new PoolOptions()
             .setMaxSize(config.poolSize())
             .setConnectionTimeout(config.connectTimeoutMs())
@@ -92,10 +98,10 @@ public class OplogVerticle extends VerticleBase {
         .with(new NetClientOptions().setConnectTimeout(config.connectTimeoutMs()).setTcpKeepAlive(true))
         .connectingTo(config.connectOptions())
         .using(vertx)
-        .build();
+        .build(), breaker);
 
     writeQueue = new WriteQueue(vertx, config.writeTimeoutMs(), config.maxQueuedWrites(), config.standbyRetryMs(),
-        (conn, error) -> leaderLock.connectionFailed(conn, error));
+        (conn, error) -> leaderLock.connectionFailed(conn, error), breaker);
     OplogWriter writer = new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
     EntityManager entities = new EntityManager(pool, writeQueue, events, head, config.chunkRows());
     ScanManager scans = new ScanManager(new ScanStore(pool), writeQueue, entities, events, head, config.chunkRows());
@@ -114,8 +120,8 @@ public class OplogVerticle extends VerticleBase {
             // live ends the scan like a scan end: proven deletes and staged rows, in chunks
             ? scans.end(new ScanEndRequest(EntityValidator.requireName("name", req.name()), 0)).map(r -> new EntityReply(r.entity()))
             : entities.setStatus(req)));
-    leaderLock = new LeaderLock(vertx, config, leadership);
-    OplogHealthReporter health = new OplogHealthReporter(config, leaderLock, writeQueue, head, metrics, scheduler, pool);
+    leaderLock = new LeaderLock(vertx, config, leadership, breaker);
+    OplogHealthReporter health = new OplogHealthReporter(config, leaderLock, writeQueue, head, metrics, scheduler, pool, breaker);
 
     healthConsumers = new ConsumerGroup(vertx)
         .handle(Addresses.OPLOG_HEALTH, HealthRequest.class, health::health)
@@ -142,6 +148,7 @@ public class OplogVerticle extends VerticleBase {
             readConsumers.unregisterAll();
           }
           pool.close();
+          breaker.close();
         });
   }
 
@@ -215,6 +222,11 @@ public class OplogVerticle extends VerticleBase {
     }));
     return Future.join(steps)
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
+        .onComplete(ar -> {
+          if (breaker != null) {
+            breaker.close();
+          }
+        })
         .onComplete(ar -> LOG.info("oplog verticle stopped on node {}", config == null ? "?" : config.nodeId()));
   }
 }

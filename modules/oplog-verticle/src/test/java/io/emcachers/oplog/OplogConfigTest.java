@@ -39,6 +39,12 @@ class OplogConfigTest {
     assertEquals(200L, c.reconnectInitialBackoffMs());
     assertEquals(10000L, c.reconnectMaxBackoffMs());
     assertEquals(OplogConfig.DEFAULT_READ_MAX_ROWS, c.readMaxRows());
+    // the shipped circuit section equals the documented defaults
+    assertEquals(io.emcachers.core.circuit.BreakerConfig.DEFAULTS, c.circuit());
+    assertTrue(c.toString().contains("\"failure_threshold\":5"), c.toString());
+    IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> OplogConfig.fromJson(root.copy().put("circuit", new JsonObject().put("call_timeout_ms", -1))));
+    assertEquals("circuit.call_timeout_ms must be >= 0, got -1", bad.getMessage());
     assertTrue(c.nodeId() != null && !c.nodeId().isBlank(), "a null node_id gets a generated one");
   }
 

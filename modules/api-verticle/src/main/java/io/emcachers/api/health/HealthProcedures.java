@@ -2,6 +2,7 @@ package io.emcachers.api.health;
 
 import io.emcachers.api.BusClient;
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.circuit.Breakers;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.vertx.core.Future;
@@ -25,6 +26,11 @@ import java.util.function.Function;
  *   <li>{@code replicator} — {@code emc.replicator.stats}
  *   <li>{@code cache-db} — {@code emc.cache.health}
  * </ul>
+ *
+ * <p>A component that guards its dependency with a circuit breaker reports it in {@code details.circuits}
+ * ({@code {"postgresql": {"state": "closed", "failures": 0, ...}}}); the {@code postgres} and {@code mongodb}
+ * procedures show their target's breaker as {@code data.circuit}, and {@link #circuits} gathers every reported
+ * breaker for the top-level {@code circuits} of {@code /health/detailed}.
  */
 public final class HealthProcedures {
 
@@ -72,12 +78,64 @@ public final class HealthProcedures {
 
   /** PostgreSQL as the oplog verticle sees it: {@code details.postgres_reachable} when reported, else its own health. */
   static Status postgres(HealthReply r) {
-    return backend(r, "postgres_reachable", "postgres", "postgresql");
+    return withCircuit(backend(r, "postgres_reachable", "postgres", "postgresql"), r, Breakers.POSTGRESQL);
   }
 
   /** MongoDB as the listener sees it: {@code details.mongo_reachable} (or a mongo object) when reported, else its own health. */
   static Status mongodb(HealthReply r) {
-    return backend(r, "mongo_reachable", "mongodb_reachable", "mongo", "mongodb");
+    return withCircuit(backend(r, "mongo_reachable", "mongodb_reachable", "mongo", "mongodb"), r, Breakers.MONGODB);
+  }
+
+  private static Status withCircuit(Status status, HealthReply r, String target) {
+    Object circuits = r.details().getValue("circuits");
+    if (circuits instanceof JsonObject c && c.getValue(target) instanceof JsonObject circuit) {
+      status.getData().put("circuit", circuit);
+    }
+    return status;
+  }
+
+  /**
+   * Every circuit breaker the checks report ({@code data.details.circuits} of a component check), by target;
+   * when several components or nodes report one target, the worst state wins ({@code open} over
+   * {@code half-open} over {@code closed}). Breakers of this process that no component reported (e.g. the
+   * listener's {@code mongodb} breaker while its health does not carry it) are added with {@code "via": "local"}.
+   */
+  public static JsonObject circuits(List<CheckResult> checks) {
+    JsonObject out = new JsonObject();
+    for (CheckResult c : checks) {
+      JsonObject data = c.getData();
+      Object details = data == null ? null : data.getValue("details");
+      Object reported = details instanceof JsonObject d ? d.getValue("circuits") : null;
+      if (!(reported instanceof JsonObject circuits)) {
+        continue;
+      }
+      for (String target : circuits.fieldNames()) {
+        if (circuits.getValue(target) instanceof JsonObject circuit) {
+          JsonObject entry = circuit.copy().put("via", data.getValue("component", c.getId()));
+          if (((JsonObject) details).getValue("node") != null) {
+            entry.put("node", ((JsonObject) details).getValue("node"));
+          }
+          JsonObject previous = out.getJsonObject(target);
+          if (previous == null || severity(entry) > severity(previous)) {
+            out.put(target, entry);
+          }
+        }
+      }
+    }
+    Breakers.health().forEach(e -> {
+      if (!out.containsKey(e.getKey()) && e.getValue() instanceof JsonObject local) {
+        out.put(e.getKey(), local.copy().put("via", "local"));
+      }
+    });
+    return out;
+  }
+
+  private static int severity(JsonObject circuit) {
+    return switch (String.valueOf(circuit.getValue("state"))) {
+      case "open" -> 2;
+      case "half-open" -> 1;
+      default -> 0;
+    };
   }
 
   private static Status backend(HealthReply r, String... keys) {

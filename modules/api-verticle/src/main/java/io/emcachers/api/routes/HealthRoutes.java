@@ -11,7 +11,8 @@ import java.time.Instant;
 
 /**
  * {@code GET /health} (open: 200 UP, or 503 with the failing parts) and
- * {@code GET /health/detailed} (every procedure with its status and details; 503 when any is DOWN).
+ * {@code GET /health/detailed} (every procedure with its status and details, and {@code circuits}: every circuit
+ * breaker the components report, by target; 503 when any procedure is DOWN).
  */
 public final class HealthRoutes {
 
@@ -74,7 +75,8 @@ public final class HealthRoutes {
           .put("node", nodeId)
           .put("started_at", started.toString())
           .put("uptime_ms", Duration.between(started, Instant.now()).toMillis());
-      Http.json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks).put("api", api));
+      Http.json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks)
+          .put("circuits", HealthProcedures.circuits(result.getChecks())).put("api", api));
     });
   }
 

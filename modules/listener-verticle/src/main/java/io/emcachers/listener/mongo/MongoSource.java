@@ -6,6 +6,9 @@ import com.mongodb.reactivestreams.client.ClientSession;
 import com.mongodb.reactivestreams.client.MongoClient;
 import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoDatabase;
+import io.emcachers.core.circuit.Breaker;
+import io.emcachers.core.circuit.BreakerConfig;
+import io.emcachers.core.circuit.Breakers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * streams are driven here as plain {@code aggregate}/{@code getMore} commands, and documents stay
  * BSON end to end (exact types for the coercion rules). Every future completes on the listener's
  * context.
+ *
+ * <p>Commands (change-stream {@code aggregate}/{@code getMore}/{@code killCursors}, pings, the session probe) and
+ * {@link #estimatedCount} run through this source's {@code mongodb} circuit breaker ({@link #circuitHealth()}):
+ * socket, timeout, not-primary and node-recovering errors count; command errors the server answered with do not.
+ * While it is open they fail at once with an UNAVAILABLE "mongodb circuit open: ..." error, which the listener
+ * treats like any transient source failure (backoff, retry). Scan cursors ({@link #cursor}, {@link #scanCollection})
+ * are not guarded call by call.
  */
 public final class MongoSource implements AutoCloseable {
 
@@ -29,11 +39,19 @@ public final class MongoSource implements AutoCloseable {
   private final MongoClient client;
   private final MongoDatabase database;
   private final String databaseName;
+  private final Breaker breaker;
   private ClientSession session;
   private boolean sessionTried;
 
+  /** A source with the default circuit-breaker settings ({@link BreakerConfig#DEFAULTS}). */
   public MongoSource(Context context, String url, String databaseName) {
+    this(context, url, databaseName, BreakerConfig.DEFAULTS);
+  }
+
+  /** A source whose {@code mongodb} circuit breaker uses {@code circuit} (root section {@code circuit}). */
+  public MongoSource(Context context, String url, String databaseName, BreakerConfig circuit) {
     this.context = context;
+    this.breaker = Breakers.create(context.owner(), Breakers.MONGODB, circuit, MongoSource::isInfrastructure);
     this.databaseName = databaseName;
     MongoClientSettings settings = MongoClientSettings.builder()
         .applyConnectionString(new ConnectionString(url))
@@ -80,9 +98,10 @@ public final class MongoSource implements AutoCloseable {
 
   /** Runs one command in the database (in {@code session} when not null) and returns its reply. */
   public Future<BsonDocument> command(ClientSession session, BsonDocument command) {
-    return Reactive.first(context, session == null
+    String name = command.isEmpty() ? "command" : "command " + command.getFirstKey();
+    return onContext(breaker.call(name, () -> Reactive.first(context, session == null
         ? database.runCommand(command, BsonDocument.class)
-        : database.runCommand(session, command, BsonDocument.class));
+        : database.runCommand(session, command, BsonDocument.class))));
   }
 
   /**
@@ -107,7 +126,46 @@ public final class MongoSource implements AutoCloseable {
 
   /** The collection's estimated document count (metadata; may be off). */
   public Future<Long> estimatedCount(String collection) {
-    return Reactive.first(context, database.getCollection(collection, BsonDocument.class).estimatedDocumentCount());
+    return onContext(breaker.call("estimated count of " + collection,
+        () -> Reactive.first(context, database.getCollection(collection, BsonDocument.class).estimatedDocumentCount())));
+  }
+
+  /**
+   * This source's breaker as health replies show it: {@code {"mongodb": {"state": "closed", "failures": 0, ...}}},
+   * for the listener's health details ({@code details.circuits}).
+   */
+  public io.vertx.core.json.JsonObject circuitHealth() {
+    return new io.vertx.core.json.JsonObject().put(breaker.target(), breaker.toJson());
+  }
+
+  /** The {@code mongodb} circuit breaker of this source. */
+  public Breaker breaker() {
+    return breaker;
+  }
+
+  /** MongoDB driver failures that mean the server is unreachable or not serving (the generic network rules are core's). */
+  static boolean isInfrastructure(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof com.mongodb.MongoSocketException || t instanceof com.mongodb.MongoTimeoutException
+          || t instanceof com.mongodb.MongoNotPrimaryException || t instanceof com.mongodb.MongoNodeIsRecoveringException
+          || t instanceof com.mongodb.MongoConnectionPoolClearedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Completes on the listener's context whatever thread the breaker completed on. */
+  private <T> Future<T> onContext(Future<T> f) {
+    io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
+    f.onComplete(ar -> {
+      if (io.vertx.core.Vertx.currentContext() == context) {
+        p.handle(ar);
+      } else {
+        context.runOnContext(v -> p.handle(ar));
+      }
+    });
+    return p.future();
   }
 
   @Override
@@ -120,6 +178,7 @@ public final class MongoSource implements AutoCloseable {
       }
       session = null;
     }
+    breaker.close();
     client.close();
   }
 }

@@ -1,5 +1,6 @@
 package io.emcachers.oplog.health;
 
+import io.emcachers.core.circuit.Breaker;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
@@ -22,7 +23,10 @@ import java.time.Instant;
  * Health of this node's oplog verticle: {@code emc.oplog.leader.local} (node-local: state
  * leader / standby / disconnected, which the listener checks before streaming) and
  * {@code emc.oplog.health} (clustered: the same plus last error, uptime, head id, jobs, totals).
- * {@code ok} is false only while disconnected from PostgreSQL.
+ * {@code ok} is false only while disconnected from PostgreSQL. The clustered reply's {@code circuits} holds the
+ * {@code postgresql} circuit breaker ({@code {"postgresql": {"state": "closed", "failures": 0, ...}}}); its head
+ * query goes through that breaker too, so an open breaker shows as {@code postgres_reachable: false} with
+ * {@code read_error} "postgresql circuit open: ...".
  */
 public final class OplogHealthReporter {
 
@@ -33,9 +37,16 @@ public final class OplogHealthReporter {
   private final OplogMetrics metrics;
   private final JobScheduler jobs;
   private final Pool pool;
+  private final Breaker breaker;
   private final Instant startedAt = Instant.now();
 
   public OplogHealthReporter(OplogConfig config, LeaderLock lock, WriteQueue queue, OplogHead head, OplogMetrics metrics, JobScheduler jobs, Pool pool) {
+    this(config, lock, queue, head, metrics, jobs, pool, null);
+  }
+
+  public OplogHealthReporter(OplogConfig config, LeaderLock lock, WriteQueue queue, OplogHead head, OplogMetrics metrics, JobScheduler jobs, Pool pool,
+      Breaker breaker) {
+    this.breaker = breaker;
     this.config = config;
     this.lock = lock;
     this.queue = queue;
@@ -77,6 +88,9 @@ public final class OplogHealthReporter {
               .put("staged_total", metrics.stagedTotal())
               .put("dropped_total", metrics.droppedTotal())
               .put("jobs", jobList);
+          if (breaker != null) {
+            details.put("circuits", new JsonObject().put(breaker.target(), breaker.toJson()));
+          }
           return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), details);
         });
   }

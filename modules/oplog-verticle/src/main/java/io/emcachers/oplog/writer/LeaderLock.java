@@ -1,5 +1,7 @@
 package io.emcachers.oplog.writer;
 
+import io.emcachers.core.circuit.Breaker;
+import io.emcachers.core.circuit.CircuitOpenException;
 import io.emcachers.oplog.OplogConfig;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.oplog.support.PgErrors;
@@ -21,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * until the session is lost; the lock is session-scoped, so a node whose connection closes can no
  * longer write and another node takes over. A lost connection reports {@link LeaderState#DISCONNECTED},
  * reconnects and contends again.
+ *
+ * <p>With a {@link Breaker}, the connect and the lock query run through the {@code postgresql} circuit breaker
+ * (untimed: the connect timeout and the lock watchdog bound them). While the breaker is open, a connect is not
+ * attempted; as soon as it turns half-open (or closes) a waiting reconnect runs at once, so the writer is the
+ * breaker's probe and its reconnect backoff never adds to the breaker's reset timeout. A lock query refused
+ * by the open breaker keeps the (working) standby connection and contends again later.
  *
  * <p>All callbacks run on the verticle's context.
  */
@@ -47,6 +55,8 @@ public final class LeaderLock {
   private final Listener listener;
   private final Backoff backoff;
   private final Promise<Void> firstDecision = Promise.promise();
+  private final Breaker breaker;
+  private io.vertx.core.Context context;
 
   private volatile LeaderState state = LeaderState.DISCONNECTED;
   private volatile Instant stateSince = Instant.now();
@@ -58,6 +68,12 @@ public final class LeaderLock {
   private volatile Instant lastErrorAt;
 
   public LeaderLock(Vertx vertx, OplogConfig config, Listener listener) {
+    this(vertx, config, listener, null);
+  }
+
+  /** As above, connects and lock queries running through {@code breaker} (null: unguarded). */
+  public LeaderLock(Vertx vertx, OplogConfig config, Listener listener, Breaker breaker) {
+    this.breaker = breaker;
     this.vertx = vertx;
     this.config = config;
     this.listener = listener;
@@ -66,6 +82,10 @@ public final class LeaderLock {
 
   /** Starts connecting; completes once the first contention is decided (leader, standby or disconnected). */
   public Future<Void> start() {
+    context = vertx.getOrCreateContext();
+    if (breaker != null) {
+      breaker.onTransition(() -> context.runOnContext(v -> probeNow()));
+    }
     connect();
     return firstDecision.future();
   }
@@ -114,8 +134,15 @@ public final class LeaderLock {
     return c.close().otherwiseEmpty();
   }
 
-  private void connect() {
-    long gen = ++generation;
+  /** The breaker turned half-open or closed: a reconnect waiting for its backoff runs now. */
+  private void probeNow() {
+    if (!stopped && connection == null && timer >= 0 && breaker.state() != Breaker.CircuitState.OPEN) {
+      cancelTimer();
+      connect();
+    }
+  }
+
+  private Future<PgConnection> openConnection() {
     Promise<PgConnection> attempt = Promise.promise();
     long connectTimer = vertx.setTimer(config.connectTimeoutMs(),
         id -> attempt.tryFail(new VertxException("connect to " + config.describeTarget() + " timed out after " + config.connectTimeoutMs() + " ms", true)));
@@ -127,7 +154,13 @@ public final class LeaderLock {
         attempt.tryFail(ar.cause());
       }
     });
-    attempt.future().onComplete(ar -> {
+    return attempt.future();
+  }
+
+  private void connect() {
+    long gen = ++generation;
+    Future<PgConnection> attempt = breaker == null ? openConnection() : breaker.callUntimed("connect the oplog writer session", this::openConnection);
+    attempt.onComplete(ar -> {
       if (stopped || gen != generation) {
         if (ar.succeeded()) {
           ar.result().close();
@@ -162,9 +195,19 @@ public final class LeaderLock {
         lost(new VertxException("advisory lock query not answered within " + Math.max(config.connectTimeoutMs(), config.standbyRetryMs()) + " ms", true));
       }
     });
-    c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(config.leaderLockKey())).onComplete(ar -> {
+    java.util.function.Supplier<Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>>> query =
+        () -> c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(config.leaderLockKey()));
+    (breaker == null ? query.get() : breaker.callUntimed("contend for the leader lock", query)).onComplete(ar -> {
       vertx.cancelTimer(watchdog);
       if (stopped || gen != generation) {
+        return;
+      }
+      if (ar.failed() && CircuitOpenException.isCircuitOpen(ar.cause())) {
+        // not attempted: the session itself is fine; contend again later
+        lastError = ar.cause().getMessage();
+        lastErrorAt = Instant.now();
+        firstDecision.tryComplete();
+        timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
         return;
       }
       if (ar.failed()) {

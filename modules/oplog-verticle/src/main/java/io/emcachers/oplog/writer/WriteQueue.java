@@ -2,6 +2,8 @@ package io.emcachers.oplog.writer;
 
 import io.emcachers.core.bus.BusException;
 import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.circuit.Breaker;
+import io.emcachers.core.circuit.CircuitOpenException;
 import io.emcachers.oplog.support.PgErrors;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -28,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * are idempotent upserts/deletes). While idle, the queue pings the session so a dead connection
  * is noticed even without traffic.
  *
+ * <p>With a {@link Breaker} every unit runs through the {@code postgresql} circuit breaker (untimed: the write
+ * timeout bounds it): while the breaker is open a unit fails at once with its UNAVAILABLE
+ * {@link CircuitOpenException}, which is not taken as a sign that this connection is broken.
+ *
  * <p>All methods must be called on the verticle's context.
  */
 public final class WriteQueue {
@@ -48,6 +54,7 @@ public final class WriteQueue {
   private final long pingIntervalMs;
   private final BiConsumer<SqlConnection, Throwable> onConnectionFailure;
   private final Deque<Task<?>> queue = new ArrayDeque<>();
+  private final Breaker breaker;
 
   private Context context;
   private SqlConnection connection;
@@ -59,6 +66,13 @@ public final class WriteQueue {
   private Promise<Void> drained;
 
   public WriteQueue(Vertx vertx, long writeTimeoutMs, int maxQueued, long pingIntervalMs, BiConsumer<SqlConnection, Throwable> onConnectionFailure) {
+    this(vertx, writeTimeoutMs, maxQueued, pingIntervalMs, onConnectionFailure, null);
+  }
+
+  /** As above, every unit running through {@code breaker} (null: unguarded). */
+  public WriteQueue(Vertx vertx, long writeTimeoutMs, int maxQueued, long pingIntervalMs, BiConsumer<SqlConnection, Throwable> onConnectionFailure,
+      Breaker breaker) {
+    this.breaker = breaker;
     this.vertx = vertx;
     this.writeTimeoutMs = writeTimeoutMs;
     this.maxQueued = maxQueued;
@@ -165,7 +179,7 @@ public final class WriteQueue {
     });
     Future<T> result;
     try {
-      result = task.work().run(conn);
+      result = breaker == null ? task.work().run(conn) : breaker.callUntimed(task.label(), () -> task.work().run(conn));
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -179,7 +193,7 @@ public final class WriteQueue {
         task.promise().tryComplete(ar.result());
       } else {
         Throwable mapped = PgErrors.toBus(task.label(), ar.cause());
-        if (PgErrors.isUnavailable(ar.cause())) {
+        if (PgErrors.isUnavailable(ar.cause()) && !CircuitOpenException.isCircuitOpen(ar.cause())) {
           onConnectionFailure.accept(conn, ar.cause());
         }
         task.promise().tryFail(mapped);
