@@ -27,6 +27,19 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
 
   List<OplogEntry> entries();
 
+  // The two accessors below keep callers that hold a stream batch as an AppendBatch compiling;
+  // new code matches on the record instead.
+
+  /** The change stream of a {@link StreamBatch}; null for a {@link ScanBatch}. */
+  default String stream() {
+    return null;
+  }
+
+  /** The resume token of a {@link StreamBatch}; null for a {@link ScanBatch}. */
+  default JsonObject resumeToken() {
+    return null;
+  }
+
   /**
    * Change-stream entries. Entries of entities that are pending or scanning go to
    * {@code oplog_staging}; the others to {@code oplog}. {@code stream} names the change stream (its

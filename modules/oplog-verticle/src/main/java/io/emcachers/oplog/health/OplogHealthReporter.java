@@ -47,7 +47,7 @@ public final class OplogHealthReporter {
 
   public Future<HealthReply> leaderLocal(HealthRequest request) {
     LeaderState state = lock.state();
-    return Future.succeededFuture(new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), base(state)));
+    return Future.succeededFuture(new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.componentState(), base(state)));
   }
 
   public Future<HealthReply> health(HealthRequest request) {
@@ -77,7 +77,7 @@ public final class OplogHealthReporter {
               .put("staged_total", metrics.stagedTotal())
               .put("dropped_total", metrics.droppedTotal())
               .put("jobs", jobList);
-          return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), details);
+          return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.componentState(), details);
         });
   }
 
