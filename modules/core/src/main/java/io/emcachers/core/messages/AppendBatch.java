@@ -14,8 +14,9 @@ import java.util.List;
  * {@code kind} ({@code stream} or {@code scan}), {@code stream}, {@code resume_token},
  * {@code expected_token}, {@code scan_entity}, {@code scan_last_id}, {@code scan_epoch} and
  * {@code entries}; the fields of the other kind are null (scan_epoch 0). Each record has its own
- * codec (Vert.x picks a default codec by the body's exact class); both decode through
- * {@link #fromJson}.
+ * codec ({@code emc.StreamBatch}, {@code emc.ScanBatch}: Vert.x picks a default codec by the body's
+ * exact class, and codec names are unique), which decodes its own record; {@link #fromJson}
+ * dispatches on {@code kind} for JSON from anywhere else.
  */
 public sealed interface AppendBatch extends BusMessage permits AppendBatch.StreamBatch, AppendBatch.ScanBatch {
 
