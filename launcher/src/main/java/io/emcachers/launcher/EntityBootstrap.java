@@ -1,10 +1,8 @@
 package io.emcachers.launcher;
 
-import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
-import io.emcachers.core.messages.EntityReply;
-import io.emcachers.core.messages.EntityUpsertRequest;
+import io.emcachers.core.client.EntitiesClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -57,12 +55,12 @@ final class EntityBootstrap {
   }
 
   private static Future<Void> upsert(Vertx vertx, JsonObject def, long deadline) {
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE, new EntityUpsertRequest(def), EntityReply.class)
+    return new EntitiesClient(vertx.eventBus()).create(def)
         .onSuccess(r -> LOG.info("entity {} created (status {})", r.entity().name(), r.entity().status()))
         .<Void>mapEmpty()
         .recover(err -> {
           if (Bus.codeOf(err) == ErrorCodes.CONFLICT) {
-            return Bus.request(vertx.eventBus(), Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(def), EntityReply.class)
+            return new EntitiesClient(vertx.eventBus()).update(def)
                 .onSuccess(r -> LOG.info("entity {} exists; definition applied (version {}, status {})", r.entity().name(), r.entity().version(), r.entity().status()))
                 .mapEmpty();
           }

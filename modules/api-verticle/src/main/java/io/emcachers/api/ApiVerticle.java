@@ -15,8 +15,8 @@ import io.emcachers.api.routes.RouteFactory;
 import io.emcachers.api.routes.SystemRoutes;
 import io.emcachers.api.status.StatusFeedBridge;
 import io.emcachers.api.system.EventLoopProbe;
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.status.ComponentState;
+import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.VerticleBase;
@@ -76,8 +76,8 @@ public class ApiVerticle extends VerticleBase {
         .onSuccess(s -> {
           actualPort = s.actualPort();
           probe.start();
-          vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, COMPONENT, null, "listening",
-              new JsonObject().put("node", config.nodeId()).put("host", config.host()).put("port", actualPort)));
+          new StatusPublisher(vertx.eventBus(), COMPONENT, config.nodeId())
+              .component(ComponentState.LISTENING, new JsonObject().put("host", config.host()).put("port", actualPort));
           LOG.info("API listening on http://{}:{} (API key {}; reads {})", config.host(), actualPort,
               config.hasKey() ? "configured" : "NOT configured: writes are refused",
               config.openReads() ? "open" : "need the key");

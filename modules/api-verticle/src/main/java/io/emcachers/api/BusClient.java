@@ -1,44 +1,70 @@
 package io.emcachers.api;
 
 import io.emcachers.api.errors.ErrorResponses;
-import io.emcachers.core.bus.Bus;
-import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
+import io.emcachers.core.client.BusCaller;
+import io.emcachers.core.client.CacheClient;
+import io.emcachers.core.client.EntitiesClient;
+import io.emcachers.core.client.HealthClient;
+import io.emcachers.core.client.OplogClient;
+import io.emcachers.core.client.ReplicatorClient;
 import io.vertx.core.eventbus.EventBus;
 
 /**
- * The API's only way to reach other verticles: {@link Bus#request} with the API's timeout, and
- * failures already mapped to {@code ApiException}s that name the address.
+ * The API's only way to reach other verticles: core's typed clients with the API's timeout, and
+ * failures already mapped to {@code ApiException}s that name the address — except
+ * {@link #cacheReads()}, whose raw failures let the cache routes explain a missing handler.
  */
 public final class BusClient {
 
-  private final EventBus eventBus;
-  private final long timeoutMs;
+  private final BusCaller raw;
+  private final EntitiesClient entities;
+  private final OplogClient oplog;
+  private final ReplicatorClient replicator;
+  private final CacheClient cache;
+  private final HealthClient health;
+  private final CacheClient cacheReads;
 
   public BusClient(EventBus eventBus, long timeoutMs) {
-    this.eventBus = eventBus;
-    this.timeoutMs = timeoutMs;
+    this.raw = new BusCaller(eventBus, timeoutMs);
+    BusCaller mapped = raw.mapFailures(ErrorResponses::from);
+    this.entities = new EntitiesClient(mapped);
+    this.oplog = new OplogClient(mapped);
+    this.replicator = new ReplicatorClient(mapped);
+    this.cache = new CacheClient(mapped);
+    this.health = new HealthClient(mapped);
+    this.cacheReads = new CacheClient(raw);
   }
 
   public EventBus eventBus() {
-    return eventBus;
+    return raw.eventBus();
   }
 
   public long timeoutMs() {
-    return timeoutMs;
+    return raw.timeoutMs();
   }
 
-  public <R> Future<R> request(String address, Object request, Class<R> replyType) {
-    return request(address, request, replyType, timeoutMs);
+  public EntitiesClient entities() {
+    return entities;
   }
 
-  public <R> Future<R> request(String address, Object request, Class<R> replyType, long timeout) {
-    return Bus.request(eventBus, address, request, replyType, new DeliveryOptions().setSendTimeout(timeout))
-        .recover(t -> Future.failedFuture(ErrorResponses.from(t, address)));
+  public OplogClient oplog() {
+    return oplog;
   }
 
-  /** Like {@link #request} but with the raw failure (ReplyException), for callers that inspect it. */
-  public <R> Future<R> requestRaw(String address, Object request, Class<R> replyType, long timeout) {
-    return Bus.request(eventBus, address, request, replyType, new DeliveryOptions().setSendTimeout(timeout));
+  public ReplicatorClient replicator() {
+    return replicator;
+  }
+
+  public CacheClient cache() {
+    return cache;
+  }
+
+  public HealthClient health() {
+    return health;
+  }
+
+  /** Cache reads with the raw failure (ReplyException), for callers that inspect it. */
+  public CacheClient cacheReads() {
+    return cacheReads;
   }
 }

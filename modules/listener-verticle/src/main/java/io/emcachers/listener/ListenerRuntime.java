@@ -204,7 +204,7 @@ final class ListenerRuntime implements CollectionStream.Callbacks, EntityScanner
     }
   }
 
-  private void applyEntity(Entity e, String change) {
+  private void applyEntity(Entity e, EntityChanged.Change change) {
     Entity prev = entities.get(e.name());
     if (prev != null && e.version() < prev.version()) {
       return; // stale event (e.g. our own status change arriving after the scan ended)

@@ -67,7 +67,7 @@ class EntityManagerTest extends PostgresTestBase {
     OplogTestSupport.deploy(vertx, OplogTestSupport.rootConfig(pg));
   }
 
-  private EntityChanged awaitChange(String change, String entity) {
+  private EntityChanged awaitChange(EntityChanged.Change change, String entity) {
     await().atMost(Duration.ofSeconds(10)).until(() -> changes.stream().anyMatch(c -> c.change().equals(change) && c.entity().name().equals(entity)));
     return changes.stream().filter(c -> c.change().equals(change) && c.entity().name().equals(entity)).reduce((a, b) -> b).orElseThrow();
   }

@@ -15,9 +15,11 @@ import static io.emcachers.oplog.OplogTestSupport.upsert;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
@@ -32,6 +34,7 @@ import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.model.Operation;
 import io.emcachers.core.model.Oplog;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,10 +133,10 @@ class OplogAppendTest extends PostgresTestBase {
     JsonObject tokenBefore = metadata(pg, "mongo_resume_token");
     JsonObject t = new JsonObject().put("t", 1);
 
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch(null, "users", t, null, null, List.of(), null)),
-        ErrorCodes.BAD_REQUEST, "kind is required");
-    assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, new AppendBatch("bulk", "users", t, null, null, List.of(), null)),
-        ErrorCodes.BAD_REQUEST, "kind must be stream or scan");
+    // A batch without a known kind cannot be built any more; decoding one is refused BAD_REQUEST.
+    assertKindRefused(new JsonObject().put("stream", "users").put("resume_token", t).put("entries", new JsonArray()), "kind is required");
+    assertKindRefused(new JsonObject().put("kind", "bulk").put("stream", "users").put("resume_token", t).put("entries", new JsonArray()),
+        "kind must be stream or scan");
     assertFailure(requestFailure(vertx, Addresses.OPLOG_APPEND, AppendBatch.stream(null, t, List.of())),
         ErrorCodes.BAD_REQUEST, "stream is required when resume_token is set");
     List<OplogEntry> six = new ArrayList<>();
@@ -286,5 +289,12 @@ class OplogAppendTest extends PostgresTestBase {
     assertTrue(health.details().getLong("uptime_ms") >= 0);
     assertTrue(health.details().containsKey("last_error"));
     assertEquals(OplogVerticle.REFRESH_JOB, health.details().getJsonArray("jobs").getJsonObject(0).getString("name"));
+  }
+
+  /** The wire decoder refuses a batch without a known kind; {@code Bus.handle} answers that failure with its code and text. */
+  private static void assertKindRefused(JsonObject wire, String text) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AppendBatch.fromJson(wire));
+    assertEquals(ErrorCodes.BAD_REQUEST, Bus.codeOf(e));
+    assertTrue(Bus.textOf(e).contains(text), Bus.textOf(e));
   }
 }

@@ -4,7 +4,6 @@ import io.emcachers.api.BusClient;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.circuit.Breakers;
 import io.emcachers.core.messages.HealthReply;
-import io.emcachers.core.messages.HealthRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -65,7 +64,7 @@ public final class HealthProcedures {
   }
 
   private Future<Status> probe(String address, Function<HealthReply, Status> toStatus) {
-    return bus.request(address, new HealthRequest(), HealthReply.class, timeoutMs)
+    return bus.health().check(address, timeoutMs)
         .map(toStatus)
         .otherwise(t -> Status.KO(new JsonObject().put("reason", t.getMessage()).put("address", address)));
   }

@@ -8,12 +8,9 @@ import io.emcachers.api.errors.ErrorResponses;
 import io.emcachers.api.query.SqlGuard;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.ErrorCodes;
-import io.emcachers.core.messages.CacheDocRequest;
-import io.emcachers.core.messages.CachePageRequest;
+import io.emcachers.core.client.CacheClient;
 import io.emcachers.core.messages.CacheQueryRequest;
 import io.emcachers.core.messages.CacheRowsReply;
-import io.emcachers.core.messages.EntityNameRequest;
-import io.emcachers.core.messages.EntityReply;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -21,6 +18,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.Function;
 
 /**
  * Reads from the SQLite caches through the per-entity read address
@@ -57,7 +55,7 @@ public final class CacheRoutes {
     if (id == null || id.isEmpty() || id.length() > MAX_DOC_ID_LENGTH) {
       throw ApiException.invalidField("id", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
     }
-    return ask(entity, new CacheDocRequest(entity, id), bus.timeoutMs()).map(reply -> {
+    return ask(entity, reads -> reads.doc(entity, id, bus.timeoutMs())).map(reply -> {
       if (reply.rows().isEmpty()) {
         throw ApiException.notFound("no document with id " + Http.quote(id) + " in the cache of " + entity);
       }
@@ -72,7 +70,7 @@ public final class CacheRoutes {
       throw ApiException.invalidField("after", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
     }
     int limit = (int) Http.longParam(ctx, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
-    return ask(entity, new CachePageRequest(entity, after, limit), bus.timeoutMs()).map(reply -> rows(reply).put("next", reply.next()));
+    return ask(entity, reads -> reads.page(entity, after, limit, bus.timeoutMs())).map(reply -> rows(reply).put("next", reply.next()));
   }
 
   private Future<JsonObject> query(RoutingContext ctx) {
@@ -113,7 +111,8 @@ public final class CacheRoutes {
       throw new ApiException(400, "validation_failed", "invalid cache query", errors);
     }
     long busTimeout = Math.min(bus.timeoutMs(), queryTimeoutMs + 2_000);
-    return ask(entity, new CacheQueryRequest(entity, sql, params, maxRows, queryTimeoutMs), busTimeout).map(CacheRoutes::rows);
+    CacheQueryRequest query = new CacheQueryRequest(entity, sql, params, maxRows, queryTimeoutMs);
+    return ask(entity, reads -> reads.query(query, busTimeout)).map(CacheRoutes::rows);
   }
 
   private static JsonObject rows(CacheRowsReply reply) {
@@ -124,9 +123,9 @@ public final class CacheRoutes {
   }
 
   /** Sends to the entity's read address; explains a missing handler. */
-  private Future<CacheRowsReply> ask(String entity, Object request, long timeout) {
+  private Future<CacheRowsReply> ask(String entity, Function<CacheClient, Future<CacheRowsReply>> read) {
     String address = Addresses.cacheQueryFor(entity);
-    return bus.requestRaw(address, request, CacheRowsReply.class, timeout).recover(t -> {
+    return read.apply(bus.cacheReads()).recover(t -> {
       if (t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
         return explainNoCache(entity);
       }
@@ -135,7 +134,7 @@ public final class CacheRoutes {
   }
 
   private Future<CacheRowsReply> explainNoCache(String entity) {
-    return bus.request(Addresses.ENTITIES_GET, new EntityNameRequest(entity), EntityReply.class)
+    return bus.entities().get(entity)
         .transform(ar -> {
           if (ar.succeeded() && ar.result().entity().status() == io.emcachers.core.model.EntityStatus.deleted) {
             return Future.failedFuture(ApiException.notFound("unknown entity: " + entity + " (deleted)"));

@@ -5,12 +5,7 @@ import static io.emcachers.api.routes.RouteFactory.Access.WRITE;
 
 import io.emcachers.api.BusClient;
 import io.emcachers.api.errors.ApiException;
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.EntityListReply;
-import io.emcachers.core.messages.EntityListRequest;
-import io.emcachers.core.messages.EntityNameRequest;
 import io.emcachers.core.messages.EntityReply;
-import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.validation.EntityValidator;
 import io.vertx.core.Future;
@@ -42,7 +37,7 @@ public final class EntityRoutes {
 
   private Future<JsonObject> list(RoutingContext ctx) {
     boolean includeDeleted = "true".equalsIgnoreCase(ctx.request().getParam("include_deleted"));
-    return bus.request(Addresses.ENTITIES_LIST, new EntityListRequest(includeDeleted), EntityListReply.class).map(reply -> {
+    return bus.entities().list(includeDeleted).map(reply -> {
       JsonArray arr = new JsonArray();
       reply.entities().forEach(e -> arr.add(view(e)));
       return new JsonObject().put("entities", arr);
@@ -54,7 +49,7 @@ public final class EntityRoutes {
     try {
       JsonObject body = Http.bodyObject(ctx);
       EntityValidator.validate(body); // throws ValidationException -> 400 with field errors
-      created = bus.request(Addresses.ENTITIES_CREATE, new EntityUpsertRequest(body), EntityReply.class).map(EntityReply::entity);
+      created = bus.entities().create(body).map(EntityReply::entity);
     } catch (RuntimeException e) {
       created = Future.failedFuture(e);
     }
@@ -66,7 +61,7 @@ public final class EntityRoutes {
 
   private Future<JsonObject> get(RoutingContext ctx) {
     String name = Http.entityName("name", ctx.pathParam("name"));
-    return bus.request(Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class).map(r -> view(r.entity()));
+    return bus.entities().get(name).map(r -> view(r.entity()));
   }
 
   private Future<JsonObject> update(RoutingContext ctx) {
@@ -79,12 +74,12 @@ public final class EntityRoutes {
       throw ApiException.invalidField("name", "must equal the name in the path (" + name + "); entities cannot be renamed");
     }
     EntityValidator.validate(body);
-    return bus.request(Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(body), EntityReply.class).map(r -> view(r.entity()));
+    return bus.entities().update(body).map(r -> view(r.entity()));
   }
 
   private Future<JsonObject> delete(RoutingContext ctx) {
     String name = Http.entityName("name", ctx.pathParam("name"));
-    return bus.request(Addresses.ENTITIES_DELETE, new EntityNameRequest(name), EntityReply.class).map(r -> view(r.entity()));
+    return bus.entities().delete(name).map(r -> view(r.entity()));
   }
 
   /** The API's view of an entity: the stored JSON (name, shape, status, version, created_at, updated_at). */

@@ -4,9 +4,6 @@ import static io.emcachers.api.routes.RouteFactory.Access.READ;
 
 import io.emcachers.api.BusClient;
 import io.emcachers.api.errors.ApiException;
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.OplogReadReply;
-import io.emcachers.core.messages.OplogReadRequest;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -71,7 +68,7 @@ public final class OplogRoutes {
   }
 
   private Future<JsonObject> read(long after, int limit, List<String> entities) {
-    return bus.request(Addresses.OPLOG_READ, new OplogReadRequest(after, limit, entities), OplogReadReply.class).map(reply -> {
+    return bus.oplog().read(after, limit, entities).map(reply -> {
       JsonArray rows = new JsonArray();
       reply.rows().forEach(r -> rows.add(r.toJson()));
       return new JsonObject()

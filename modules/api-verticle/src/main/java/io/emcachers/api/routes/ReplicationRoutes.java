@@ -7,10 +7,7 @@ import io.emcachers.api.BusClient;
 import io.emcachers.api.errors.ApiException;
 import io.emcachers.api.status.StatusFeedBridge;
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.HealthReply;
-import io.emcachers.core.messages.HealthRequest;
-import io.emcachers.core.messages.JobAccepted;
 import io.emcachers.core.messages.StatusEvent;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
@@ -41,7 +38,7 @@ public final class ReplicationRoutes {
   }
 
   private Future<JsonObject> stats(RoutingContext ctx) {
-    return bus.request(Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class).transform(ar -> {
+    return bus.replicator().stats().transform(ar -> {
       Map<String, JsonObject> nodes = new TreeMap<>();
       JsonArray errors = new JsonArray();
       feed.latestProgress().forEach((node, entities) -> nodes.put(node, fromFeed(node, entities)));
@@ -121,7 +118,7 @@ public final class ReplicationRoutes {
 
   private Future<JsonObject> recreate(RoutingContext ctx) {
     String entity = Http.entityName("entity", ctx.pathParam("entity"));
-    return bus.request(Addresses.REPLICATOR_RECREATE, new CacheEntityRequest(entity), JobAccepted.class).map(job -> {
+    return bus.replicator().recreate(entity).map(job -> {
       if (job == null) {
         throw new ApiException(500, "internal", "the replicator accepted the rebuild without a job id");
       }

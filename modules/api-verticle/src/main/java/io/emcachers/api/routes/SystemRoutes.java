@@ -8,7 +8,6 @@ import io.emcachers.api.system.EventLoopProbe;
 import io.emcachers.api.system.JvmStats;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.messages.HealthReply;
-import io.emcachers.core.messages.HealthRequest;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -65,7 +64,7 @@ public final class SystemRoutes {
         .put("event_loop", probe.toJson())
         .put("pools", JvmStats.pools())
         .put("status_feed", feed.stats());
-    return bus.request(Addresses.CACHE_HEALTH, new HealthRequest(), HealthReply.class, componentTimeoutMs).transform(ar -> {
+    return bus.cache().health(componentTimeoutMs).transform(ar -> {
       if (ar.succeeded()) {
         out.put("sqlite", sqlite(ar.result()));
       } else {
@@ -93,7 +92,7 @@ public final class SystemRoutes {
   private Future<JsonObject> jobs(RoutingContext ctx) {
     List<Future<JsonObject>> asks = new ArrayList<>();
     JOB_SOURCES.forEach((component, address) -> asks.add(
-        bus.request(address, new HealthRequest(), HealthReply.class, componentTimeoutMs).transform(ar -> Future.succeededFuture(ar.succeeded()
+        bus.health().check(address, componentTimeoutMs).transform(ar -> Future.succeededFuture(ar.succeeded()
             ? new JsonObject().put("component", component).put("reply", ar.result().toJson())
             : new JsonObject().put("component", component).put("address", address).put("error", ar.cause().getMessage())))));
     return Future.all(asks).map(all -> {

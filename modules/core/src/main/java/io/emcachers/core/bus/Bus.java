@@ -38,7 +38,14 @@ public final class Bus {
    * result, or fails the message with the code for whatever went wrong. Never throws.
    */
   public static <T, R> void handle(Message<Object> message, Class<T> type, Function<T, Future<R>> handler) {
-    Object body = message.body();
+    Object body;
+    try {
+      // a clustered message decodes its body here; a body its codec refuses is the sender's mistake
+      body = message.body();
+    } catch (RuntimeException e) {
+      message.fail(ErrorCodes.BAD_REQUEST, textOf(e));
+      return;
+    }
     if (body == null || !type.isInstance(body)) {
       message.fail(ErrorCodes.BAD_REQUEST, "expected " + type.getSimpleName() + " body, got " + (body == null ? "null" : body.getClass().getSimpleName()));
       return;

@@ -18,7 +18,9 @@ public final class Codecs {
 
   /** Every message codec; the cluster round-trip test iterates over this list. */
   public static final List<JsonMessageCodec<?>> ALL = List.of(
-      new JsonMessageCodec<>(AppendBatch.class, AppendBatch::fromJson),
+      // one codec per record of the sealed AppendBatch: a default codec is looked up by exact class
+      new JsonMessageCodec<>(AppendBatch.StreamBatch.class, AppendBatch.StreamBatch::fromJson),
+      new JsonMessageCodec<>(AppendBatch.ScanBatch.class, AppendBatch.ScanBatch::fromJson),
       new JsonMessageCodec<>(AppendResult.class, AppendResult::fromJson),
       new JsonMessageCodec<>(ResumeTokenRequest.class, ResumeTokenRequest::fromJson),
       new JsonMessageCodec<>(ResumeTokenReply.class, ResumeTokenReply::fromJson),

@@ -6,68 +6,141 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * {@code emc.oplog.append}: a batch of entries written in one PostgreSQL transaction.
+ * {@code emc.oplog.append}: a batch of entries written in one PostgreSQL transaction. One record per
+ * kind: {@link StreamBatch} (change-stream entries and the stream's resume token) and
+ * {@link ScanBatch} (scan upserts of one entity and its scan progress).
  *
- * <ul>
- *   <li>{@code kind = stream}: change-stream entries. Entries of entities that are pending or
- *       scanning go to {@code oplog_staging}; the others to {@code oplog}. {@code stream} names the
- *       change stream (its resume-token key) and {@code resumeToken} is the token of the batch's last
- *       event, stored in the same transaction (may be null for a batch with no new position).
- *       {@code expectedToken}, when not null, is {@code {"v": token-or-null}}: the token the sender
- *       believes is stored for {@code stream} right now (the token of its previous batch). The
- *       oplog side writes nothing and fails CONFLICT when the stored token differs, so a batch can
- *       never commit after an earlier batch of the same stream failed: the stored position can
- *       never jump over a lost batch.
- *   <li>{@code kind = scan}: scan upserts of {@code scanEntity}, always into {@code oplog};
- *       {@code scanLastId} (the last scanned {@code _id} as {@code {"v": relaxed-JSON value}}) is
- *       stored as that entity's scan progress in the same transaction. {@code scanEpoch} is the
- *       scan attempt's generation ({@code Entity.epoch} returned by {@code emc.oplog.scan.begin}):
- *       the batch fails STALE, writing nothing, unless the entity is {@code scanning} at exactly that
- *       epoch (0: no generation check, for tools and tests).
- * </ul>
+ * <p>Wire format (unchanged from the single record it replaces): one JSON object with
+ * {@code kind} ({@code stream} or {@code scan}), {@code stream}, {@code resume_token},
+ * {@code expected_token}, {@code scan_entity}, {@code scan_last_id}, {@code scan_epoch} and
+ * {@code entries}; the fields of the other kind are null (scan_epoch 0). Each record has its own
+ * codec ({@code emc.StreamBatch}, {@code emc.ScanBatch}: Vert.x picks a default codec by the body's
+ * exact class, and codec names are unique), which decodes its own record; {@link #fromJson}
+ * dispatches on {@code kind} for JSON from anywhere else.
  */
-public record AppendBatch(
-    String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries,
-    JsonObject expectedToken, long scanEpoch)
-    implements BusMessage {
+public sealed interface AppendBatch extends BusMessage permits AppendBatch.StreamBatch, AppendBatch.ScanBatch {
 
-  public static final String KIND_STREAM = "stream";
-  public static final String KIND_SCAN = "scan";
+  String KIND_STREAM = "stream";
+  String KIND_SCAN = "scan";
 
-  public AppendBatch {
-    entries = List.copyOf(entries);
+  /** {@link #KIND_STREAM} or {@link #KIND_SCAN}: the {@code kind} field on the wire. */
+  String kind();
+
+  List<OplogEntry> entries();
+
+  // The two accessors below keep callers that hold a stream batch as an AppendBatch compiling;
+  // new code matches on the record instead.
+
+  /** The change stream of a {@link StreamBatch}; null for a {@link ScanBatch}. */
+  default String stream() {
+    return null;
   }
 
-  public AppendBatch(String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId, List<OplogEntry> entries,
-                     JsonObject expectedToken) {
-    this(kind, stream, resumeToken, scanEntity, scanLastId, entries, expectedToken, 0L);
+  /** The resume token of a {@link StreamBatch}; null for a {@link ScanBatch}. */
+  default JsonObject resumeToken() {
+    return null;
+  }
+
+  /**
+   * Change-stream entries. Entries of entities that are pending or scanning go to
+   * {@code oplog_staging}; the others to {@code oplog}. {@code stream} names the change stream (its
+   * resume-token key) and {@code resumeToken} is the token of the batch's last event, stored in the
+   * same transaction (may be null for a batch with no new position). {@code expectedToken}, when not
+   * null, is {@code {"v": token-or-null}}: the token the sender believes is stored for
+   * {@code stream} right now (the token of its previous batch). The oplog side writes nothing and
+   * fails CONFLICT when the stored token differs, so the stored position can never jump over a lost
+   * batch.
+   */
+  record StreamBatch(String stream, JsonObject resumeToken, JsonObject expectedToken, List<OplogEntry> entries) implements AppendBatch {
+
+    public StreamBatch {
+      entries = List.copyOf(entries);
+    }
+
+    @Override
+    public String kind() {
+      return KIND_STREAM;
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return wire(KIND_STREAM, stream, resumeToken, null, null, entries, expectedToken, 0L);
+    }
+
+    public static StreamBatch fromJson(JsonObject json) {
+      return new StreamBatch(json.getString("stream"), json.getJsonObject("resume_token"), json.getJsonObject("expected_token"), entriesOf(json));
+    }
+  }
+
+  /**
+   * Scan upserts of {@code entity}, always into {@code oplog}; {@code lastId} (the last scanned
+   * {@code _id} as {@code {"v": relaxed-JSON value}}) is stored as that entity's scan progress in
+   * the same transaction. {@code epoch} is the scan attempt's generation ({@code Entity.epoch}
+   * returned by {@code emc.oplog.scan.begin}): the batch fails STALE, writing nothing, unless the
+   * entity is {@code scanning} at exactly that epoch (0: no generation check, for tools and tests).
+   */
+  record ScanBatch(String entity, long epoch, JsonObject lastId, List<OplogEntry> entries) implements AppendBatch {
+
+    public ScanBatch {
+      entries = List.copyOf(entries);
+    }
+
+    @Override
+    public String kind() {
+      return KIND_SCAN;
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return wire(KIND_SCAN, null, null, entity, lastId, entries, null, epoch);
+    }
+
+    public static ScanBatch fromJson(JsonObject json) {
+      return new ScanBatch(json.getString("scan_entity"), json.getLong("scan_epoch", 0L), json.getJsonObject("scan_last_id"), entriesOf(json));
+    }
   }
 
   /** A stream batch with no check of the previously stored token. */
-  public static AppendBatch stream(String stream, JsonObject resumeToken, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries, null);
+  static StreamBatch stream(String stream, JsonObject resumeToken, List<OplogEntry> entries) {
+    return new StreamBatch(stream, resumeToken, null, entries);
   }
 
   /**
    * A stream batch that commits only if the token stored for {@code stream} is {@code previousToken}
    * (null: no token stored for it).
    */
-  public static AppendBatch streamAfter(String stream, JsonObject previousToken, JsonObject resumeToken, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_STREAM, stream, resumeToken, null, null, entries, new JsonObject().put("v", previousToken));
+  static StreamBatch streamAfter(String stream, JsonObject previousToken, JsonObject resumeToken, List<OplogEntry> entries) {
+    return new StreamBatch(stream, resumeToken, new JsonObject().put("v", previousToken), entries);
   }
 
   /** A scan batch without a generation check (tools and tests). */
-  public static AppendBatch scan(String entity, JsonObject scanLastId, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries, null, 0L);
+  static ScanBatch scan(String entity, JsonObject scanLastId, List<OplogEntry> entries) {
+    return new ScanBatch(entity, 0L, scanLastId, entries);
   }
 
   /** A scan batch of the scan attempt {@code epoch}. */
-  public static AppendBatch scan(String entity, long epoch, JsonObject scanLastId, List<OplogEntry> entries) {
-    return new AppendBatch(KIND_SCAN, null, null, entity, scanLastId, entries, null, epoch);
+  static ScanBatch scan(String entity, long epoch, JsonObject scanLastId, List<OplogEntry> entries) {
+    return new ScanBatch(entity, epoch, scanLastId, entries);
   }
 
-  @Override
-  public JsonObject toJson() {
+  /**
+   * Decodes either kind. Throws {@link IllegalArgumentException} when {@code kind} is missing or
+   * unknown; a handler using {@code Bus.handle} answers that BAD_REQUEST with this text.
+   */
+  static AppendBatch fromJson(JsonObject json) {
+    String kind = json.getString("kind");
+    if (kind == null) {
+      throw new IllegalArgumentException("invalid append batch: kind is required (" + KIND_STREAM + " or " + KIND_SCAN + ")");
+    }
+    return switch (kind) {
+      case KIND_STREAM -> StreamBatch.fromJson(json);
+      case KIND_SCAN -> ScanBatch.fromJson(json);
+      default -> throw new IllegalArgumentException("invalid append batch: kind must be " + KIND_STREAM + " or " + KIND_SCAN + ", got '" + kind + "'");
+    };
+  }
+
+  private static JsonObject wire(String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId,
+                                 List<OplogEntry> entries, JsonObject expectedToken, long scanEpoch) {
     JsonArray arr = new JsonArray();
     entries.forEach(e -> arr.add(e.toJson()));
     return new JsonObject()
@@ -81,16 +154,8 @@ public record AppendBatch(
         .put("scan_epoch", scanEpoch);
   }
 
-  public static AppendBatch fromJson(JsonObject json) {
+  private static List<OplogEntry> entriesOf(JsonObject json) {
     JsonArray arr = json.getJsonArray("entries", new JsonArray());
-    return new AppendBatch(
-        json.getString("kind"),
-        json.getString("stream"),
-        json.getJsonObject("resume_token"),
-        json.getString("scan_entity"),
-        json.getJsonObject("scan_last_id"),
-        arr.stream().map(o -> OplogEntry.fromJson((JsonObject) o)).toList(),
-        json.getJsonObject("expected_token"),
-        json.getLong("scan_epoch", 0L));
+    return arr.stream().map(o -> OplogEntry.fromJson((JsonObject) o)).toList();
   }
 }

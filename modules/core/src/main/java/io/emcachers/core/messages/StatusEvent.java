@@ -1,6 +1,7 @@
 package io.emcachers.core.messages;
 
 import io.emcachers.core.bus.BusMessage;
+import io.emcachers.core.status.ComponentState;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
@@ -8,6 +9,9 @@ import java.time.Instant;
  * {@code emc.status} (publish): one event of the status feed. {@code type} is one of
  * {@code component} (a component's state changed), {@code entity} (entity status changed),
  * {@code progress} (per-entity progress and lag), {@code error}. {@code entity} may be null.
+ * {@code state} is a wire string: a {@link ComponentState} for {@code component} events, the entity
+ * status for {@code entity} events, a short word for the others. Publish through
+ * {@code io.emcachers.core.status.StatusPublisher}.
  */
 public record StatusEvent(String type, String component, String entity, String state, JsonObject data, Instant ts)
     implements BusMessage {
@@ -19,6 +23,16 @@ public record StatusEvent(String type, String component, String entity, String s
 
   public static StatusEvent of(String type, String component, String entity, String state, JsonObject data) {
     return new StatusEvent(type, component, entity, state, data == null ? new JsonObject() : data, Instant.now());
+  }
+
+  /** A {@code component} event. */
+  public static StatusEvent component(String component, ComponentState state, JsonObject data) {
+    return of(TYPE_COMPONENT, component, null, state.wire(), data);
+  }
+
+  /** The state of a {@code component} event as a {@link ComponentState}, or null (another type, or a state unknown here). */
+  public ComponentState componentState() {
+    return TYPE_COMPONENT.equals(type) ? ComponentState.parse(state) : null;
   }
 
   @Override

@@ -29,6 +29,8 @@ final class SampleMessages {
         AppendResult.fromJson(new AppendResult(10, 12, 2, 1, "users", token,
             new JsonArray().add(new JsonObject().put("entity", "users").put("doc_id", "x").put("reason", "NUL")), 3).toJson()),
         AppendBatch.scan("users", 4, new JsonObject().put("v", 7), List.of(ENTRY)),
+        AppendBatch.stream("users", null, List.of()),
+        AppendBatch.scan("users", new JsonObject().put("v", "ü"), List.of()),
         new ScanBeginRequest("users", "stream position lost"),
         new ResumeTokenRequest(),
         new ResumeTokenReply(new JsonObject().put("users", token)),

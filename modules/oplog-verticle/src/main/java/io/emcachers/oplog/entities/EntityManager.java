@@ -240,7 +240,7 @@ public final class EntityManager {
         });
   }
 
-  private void publish(String change, Entity entity, Entity previous, String reason) {
+  private void publish(EntityChanged.Change change, Entity entity, Entity previous, String reason) {
     publishedVersions.put(entity.name(), entity.version());
     events.entityChanged(change, entity, previous, reason);
   }

@@ -58,7 +58,7 @@ public final class OplogHealthReporter {
 
   public Future<HealthReply> leaderLocal(HealthRequest request) {
     LeaderState state = lock.state();
-    return Future.succeededFuture(new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), base(state)));
+    return Future.succeededFuture(new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.componentState(), base(state)));
   }
 
   public Future<HealthReply> health(HealthRequest request) {
@@ -91,7 +91,7 @@ public final class OplogHealthReporter {
           if (breaker != null) {
             details.put("circuits", new JsonObject().put(breaker.target(), breaker.toJson()));
           }
-          return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.wireName(), details);
+          return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.componentState(), details);
         });
   }
 

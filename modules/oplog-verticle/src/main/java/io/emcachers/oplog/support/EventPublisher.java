@@ -3,8 +3,9 @@ package io.emcachers.oplog.support;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.OplogAppended;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.Entity;
+import io.emcachers.core.status.ComponentState;
+import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -15,10 +16,12 @@ public final class EventPublisher {
 
   private final Vertx vertx;
   private final String nodeId;
+  private final StatusPublisher status;
 
   public EventPublisher(Vertx vertx, String nodeId) {
     this.vertx = vertx;
     this.nodeId = nodeId;
+    this.status = new StatusPublisher(vertx.eventBus(), COMPONENT, nodeId);
   }
 
   /** {@code emc.oplog.appended}: the oplog's new head after a commit. */
@@ -30,10 +33,10 @@ public final class EventPublisher {
    * {@code emc.entities.changed} and an entity {@code StatusEvent} (state = the entity's status,
    * data = change, version, previous status, reason).
    */
-  public void entityChanged(String change, Entity entity, Entity previous, String reason) {
+  public void entityChanged(EntityChanged.Change change, Entity entity, Entity previous, String reason) {
     vertx.eventBus().publish(Addresses.ENTITIES_CHANGED, new EntityChanged(change, entity, previous));
     JsonObject data = new JsonObject()
-        .put("change", change)
+        .put("change", change.wire())
         .put("version", entity.version())
         .put("node", nodeId);
     if (previous != null) {
@@ -42,13 +45,11 @@ public final class EventPublisher {
     if (reason != null) {
       data.put("reason", reason);
     }
-    vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ENTITY, COMPONENT, entity.name(), entity.status().name(), data));
+    status.entity(entity.name(), entity.status(), data);
   }
 
   /** A component {@code StatusEvent}: this node's oplog state (leader, standby, disconnected). */
-  public void componentState(String state, JsonObject data) {
-    JsonObject d = data == null ? new JsonObject() : data.copy();
-    d.put("node", nodeId);
-    vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, COMPONENT, null, state, d));
+  public void componentState(ComponentState state, JsonObject data) {
+    status.component(state, data);
   }
 }

@@ -2,6 +2,8 @@ package io.emcachers.oplog.writer;
 
 import io.emcachers.core.bus.BusException;
 import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.AppendBatch.ScanBatch;
+import io.emcachers.core.messages.AppendBatch.StreamBatch;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.model.Operation;
 import io.emcachers.oplog.support.OplogMetrics.EntityOp;
@@ -14,7 +16,7 @@ import java.util.Map;
 
 /**
  * Checks an {@code AppendBatch} completely before anything is written and encodes it into column
- * arrays. A problem of the batch itself (kind, size, token, scan entity) fails the whole batch with
+ * arrays. A problem of the batch itself (size, token, scan entity) fails the whole batch with
  * BAD_REQUEST. A problem of one entry (no doc id, a NUL that PostgreSQL cannot store, an upsert
  * without data...) can never be fixed by retrying, so that entry is rejected — left out, and listed
  * with its doc id and reason in the ack — while the rest of the batch and its position commit.
@@ -29,12 +31,8 @@ public final class AppendBatchValidator {
 
   /** Validates {@code batch}; throws {@link BusException} BAD_REQUEST on the first problem found. */
   public EncodedBatch validateAndEncode(AppendBatch batch) {
-    String kind = batch.kind();
-    if (kind == null) {
-      throw bad("kind is required (" + AppendBatch.KIND_STREAM + " or " + AppendBatch.KIND_SCAN + ")");
-    }
-    if (!kind.equals(AppendBatch.KIND_STREAM) && !kind.equals(AppendBatch.KIND_SCAN)) {
-      throw bad("kind must be " + AppendBatch.KIND_STREAM + " or " + AppendBatch.KIND_SCAN + ", got '" + kind + "'");
+    if (batch == null) {
+      throw bad("the batch is required");
     }
     List<OplogEntry> entries = batch.entries();
     if (entries == null) {
@@ -43,24 +41,25 @@ public final class AppendBatchValidator {
     if (entries.size() > maxEntries) {
       throw bad("batch has " + entries.size() + " entries, more than oplog.max_batch_entries (" + maxEntries + ")");
     }
-    boolean scan = kind.equals(AppendBatch.KIND_SCAN);
+    String scanEntity = null;
     String tokenJson = null;
     String scanLastIdJson = null;
-    if (scan) {
-      if (blank(batch.scanEntity())) {
+    if (batch instanceof ScanBatch scan) {
+      if (blank(scan.entity())) {
         throw bad("scan_entity is required for a scan batch");
       }
-      checkText("scan_entity", batch.scanEntity());
-      if (batch.scanLastId() == null) {
+      checkText("scan_entity", scan.entity());
+      if (scan.lastId() == null) {
         throw bad("scan_last_id is required for a scan batch");
       }
-      scanLastIdJson = encodeJson("scan_last_id", batch.scanLastId());
-    } else if (batch.resumeToken() != null) {
-      if (blank(batch.stream())) {
+      scanEntity = scan.entity();
+      scanLastIdJson = encodeJson("scan_last_id", scan.lastId());
+    } else if (batch instanceof StreamBatch stream && stream.resumeToken() != null) {
+      if (blank(stream.stream())) {
         throw bad("stream is required when resume_token is set");
       }
-      checkText("stream", batch.stream());
-      tokenJson = encodeJson("resume_token", batch.resumeToken());
+      checkText("stream", stream.stream());
+      tokenJson = encodeJson("resume_token", stream.resumeToken());
     }
 
     int n = entries.size();
@@ -74,8 +73,8 @@ public final class AppendBatchValidator {
     for (int i = 0; i < n; i++) {
       OplogEntry e = entries.get(i);
       String at = "entries[" + i + "]";
-      if (e != null && scan && e.entity() != null && !e.entity().equals(batch.scanEntity())) {
-        throw bad(at + ".entity must be the scan entity '" + batch.scanEntity() + "', got '" + e.entity() + "'");
+      if (e != null && scanEntity != null && e.entity() != null && !e.entity().equals(scanEntity)) {
+        throw bad(at + ".entity must be the scan entity '" + scanEntity + "', got '" + e.entity() + "'");
       }
       String problem = entryProblem(e);
       String encoded = null;
@@ -98,10 +97,19 @@ public final class AppendBatchValidator {
       epochs.add(e.epoch());
       perEntityOp.merge(new EntityOp(e.entity(), e.operation().name()), 1, Integer::sum);
     }
-    return new EncodedBatch(kind, scan ? null : batch.stream(), tokenJson, scan ? batch.scanEntity() : null, scanLastIdJson,
-        ops.toArray(String[]::new), names.toArray(String[]::new), docIds.toArray(String[]::new), data.toArray(String[]::new), perEntityOp,
-        scan || batch.expectedToken() == null ? null : encodeJson("expected_token", batch.expectedToken()),
-        epochs.toArray(Long[]::new), batch.scanEpoch(), rejected);
+    String[] columnsOps = ops.toArray(String[]::new);
+    String[] columnsEntities = names.toArray(String[]::new);
+    String[] columnsDocIds = docIds.toArray(String[]::new);
+    String[] columnsData = data.toArray(String[]::new);
+    if (batch instanceof ScanBatch scan) {
+      return new EncodedBatch(true, null, null, scanEntity, scanLastIdJson,
+          columnsOps, columnsEntities, columnsDocIds, columnsData, perEntityOp, null, epochs.toArray(Long[]::new), scan.epoch(), rejected);
+    }
+    StreamBatch stream = (StreamBatch) batch; // AppendBatch is sealed: the only other kind
+    return new EncodedBatch(false, stream.stream(), tokenJson, null, null,
+        columnsOps, columnsEntities, columnsDocIds, columnsData, perEntityOp,
+        stream.expectedToken() == null ? null : encodeJson("expected_token", stream.expectedToken()),
+        epochs.toArray(Long[]::new), 0L, rejected);
   }
 
   /** Why {@code e} cannot be stored, or null. */

@@ -1,6 +1,6 @@
 package io.emcachers.oplog.writer;
 
-import java.util.Locale;
+import io.emcachers.core.status.ComponentState;
 
 /** Where this node's oplog writer stands. */
 public enum LeaderState {
@@ -11,8 +11,17 @@ public enum LeaderState {
   /** Holds the leader lock on the writer connection; serves writes. */
   LEADER;
 
+  /** The component state this is on the status feed and in health replies. */
+  public ComponentState componentState() {
+    return switch (this) {
+      case DISCONNECTED -> ComponentState.DISCONNECTED;
+      case STANDBY -> ComponentState.STANDBY;
+      case LEADER -> ComponentState.LEADER;
+    };
+  }
+
   /** The name used on the bus ({@code leader}, {@code standby}, {@code disconnected}). */
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return componentState().wire();
   }
 }

@@ -46,21 +46,21 @@ public final class LeadershipCoordinator implements LeaderLock.Listener {
         })
         .map(h -> {
           LOG.info("oplog leader serving writes on {} (head id {})", writeConsumers.addresses(), h);
-          events.componentState(LeaderState.LEADER.wireName(), new JsonObject().put("head_id", h));
+          events.componentState(LeaderState.LEADER.componentState(), new JsonObject().put("head_id", h));
           return null;
         });
   }
 
   @Override
   public void onStandby() {
-    events.componentState(LeaderState.STANDBY.wireName(), new JsonObject());
+    events.componentState(LeaderState.STANDBY.componentState(), new JsonObject());
   }
 
   @Override
   public void onDisconnected(boolean wasLeader, Throwable cause) {
     queue.detach("writer connection lost (" + PgErrors.describe(cause) + ")");
     unregisterWriteConsumers();
-    events.componentState(LeaderState.DISCONNECTED.wireName(), new JsonObject().put("was_leader", wasLeader).put("error", PgErrors.describe(cause)));
+    events.componentState(LeaderState.DISCONNECTED.componentState(), new JsonObject().put("was_leader", wasLeader).put("error", PgErrors.describe(cause)));
   }
 
   /** Unregisters the write consumers (leadership lost, or stopping). */

@@ -175,7 +175,7 @@ public final class OplogWriter {
   }
 
   private Future<AppendResult> write(SqlConnection conn, EncodedBatch b) {
-    boolean scan = AppendBatch.KIND_SCAN.equals(b.kind());
+    boolean scan = b.scan();
     Tuple params = Tuple.of(b.ops(), b.entities(), b.docIds(), b.data());
     if (scan) {
       params.addString(b.scanEntity()).addString(b.scanLastIdJson()).addLong((long) b.size()).addLong(b.scanEpoch());

@@ -1,0 +1,99 @@
+package io.emcachers.core.client;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.AppendResult;
+import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.HealthReply;
+import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.OplogReadReply;
+import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.messages.ResumeTokenReply;
+import io.emcachers.core.messages.ResumeTokenRequest;
+import io.emcachers.core.messages.ScanBeginRequest;
+import io.emcachers.core.messages.ScanEndReply;
+import io.emcachers.core.messages.ScanEndRequest;
+import io.emcachers.core.messages.ScanStateReply;
+import io.emcachers.core.messages.ScanStateRequest;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import java.util.List;
+
+/**
+ * Typed requests to the oplog verticle ({@code emc.oplog.*}). Failures are those of the
+ * {@link BusCaller}: the oplog's failure codes ({@code ErrorCodes}) in a {@code ReplyException},
+ * unless the caller maps them.
+ */
+public final class OplogClient {
+
+  private final BusCaller bus;
+
+  public OplogClient(EventBus eventBus) {
+    this(new BusCaller(eventBus));
+  }
+
+  public OplogClient(BusCaller bus) {
+    this.bus = bus;
+  }
+
+  /** {@code emc.oplog.append}: the ack once the batch and its position committed. */
+  public Future<AppendResult> append(AppendBatch batch) {
+    return bus.request(Addresses.OPLOG_APPEND, batch, AppendResult.class);
+  }
+
+  public Future<AppendResult> append(AppendBatch batch, long timeoutMs) {
+    return bus.request(Addresses.OPLOG_APPEND, batch, AppendResult.class, timeoutMs);
+  }
+
+  /** {@code emc.oplog.resume-token}: every stored stream position (empty: initial scan). */
+  public Future<ResumeTokenReply> resumeToken() {
+    return bus.request(Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class);
+  }
+
+  /** {@code emc.oplog.scan.begin}: a new scan attempt; the reply's entity carries its epoch. */
+  public Future<EntityReply> scanBegin(String entity, String reason) {
+    return bus.request(Addresses.OPLOG_SCAN_BEGIN, new ScanBeginRequest(entity, reason), EntityReply.class);
+  }
+
+  /** {@code emc.oplog.scan.state}: the persisted progress of the scan attempt {@code epoch}. */
+  public Future<ScanStateReply> scanState(String entity, long epoch) {
+    return bus.request(Addresses.OPLOG_SCAN_STATE, new ScanStateRequest(entity, epoch), ScanStateReply.class);
+  }
+
+  /** {@code emc.oplog.scan.end}: staged rows moved behind the scan rows, entity live. */
+  public Future<ScanEndReply> scanEnd(String entity, long epoch) {
+    return bus.request(Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class);
+  }
+
+  public Future<ScanEndReply> scanEnd(String entity, long epoch, long timeoutMs) {
+    return bus.request(Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class, timeoutMs);
+  }
+
+  /** {@code emc.oplog.read}: up to {@code limit} rows after {@code after}, in id order (entities null: all). */
+  public Future<OplogReadReply> read(long after, int limit, List<String> entities) {
+    return read(new OplogReadRequest(after, limit, entities));
+  }
+
+  public Future<OplogReadReply> read(OplogReadRequest request) {
+    return bus.request(Addresses.OPLOG_READ, request, OplogReadReply.class);
+  }
+
+  /** {@code emc.oplog.health}: leader or standby, last error, jobs. */
+  public Future<HealthReply> health() {
+    return bus.request(Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class);
+  }
+
+  public Future<HealthReply> health(long timeoutMs) {
+    return bus.request(Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class, timeoutMs);
+  }
+
+  /**
+   * {@code emc.oplog.leader.local}: whether this node's own oplog verticle leads. Local-only, so a
+   * node without an oplog verticle gets NO_HANDLERS instead of another node's answer.
+   */
+  public Future<HealthReply> leaderLocal(long timeoutMs) {
+    return bus.request(Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class,
+        new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs));
+  }
+}
