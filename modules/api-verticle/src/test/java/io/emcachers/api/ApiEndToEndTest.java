@@ -1,11 +1,11 @@
 package io.emcachers.api;
 
-import static io.emcachers.api.TestSupport.KEY;
-import static io.emcachers.api.TestSupport.authed;
-import static io.emcachers.api.TestSupport.await;
-import static io.emcachers.api.TestSupport.error;
-import static io.emcachers.api.TestSupport.send;
-import static io.emcachers.api.TestSupport.sendJson;
+import static io.emcachers.api.ApiTestSupport.KEY;
+import static io.emcachers.api.ApiTestSupport.authed;
+import static io.emcachers.testsupport.Await.await;
+import static io.emcachers.api.ApiTestSupport.error;
+import static io.emcachers.api.ApiTestSupport.send;
+import static io.emcachers.api.ApiTestSupport.sendJson;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -51,6 +51,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * The API against the real parts: PostgreSQL (DevPostgres) with the real oplog verticle, and the
@@ -73,8 +74,8 @@ class ApiEndToEndTest {
   @BeforeAll
   static void start() throws Exception {
     pg = DevPostgres.startTemporary();
-    vertx = TestSupport.vertx();
-    JsonObject root = TestSupport.rootConfig(KEY, false);
+    vertx = TestVertx.withMetrics();
+    JsonObject root = ApiTestSupport.rootConfig(KEY, false);
     root.getJsonObject("api").put("cors_origins", new JsonArray()); // WebSocket clients here send their own Origin
     root.put("node_id", NODE)
         .put("data_dir", dataDir.toString())
@@ -87,8 +88,8 @@ class ApiEndToEndTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> "leader".equals(oplogHealth().state()));
     await(vertx.deployVerticle(new CacheDbVerticle(), options));
     await(vertx.deployVerticle(new ReplicatorVerticle(), options));
-    api = TestSupport.deployApi(vertx, root);
-    client = TestSupport.client(vertx, api.actualPort());
+    api = ApiTestSupport.deployApi(vertx, root);
+    client = ApiTestSupport.client(vertx, api.actualPort());
   }
 
   @AfterAll

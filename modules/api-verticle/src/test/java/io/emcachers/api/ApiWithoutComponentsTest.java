@@ -1,10 +1,10 @@
 package io.emcachers.api;
 
-import static io.emcachers.api.TestSupport.KEY;
-import static io.emcachers.api.TestSupport.authed;
-import static io.emcachers.api.TestSupport.error;
-import static io.emcachers.api.TestSupport.send;
-import static io.emcachers.api.TestSupport.sendJson;
+import static io.emcachers.api.ApiTestSupport.KEY;
+import static io.emcachers.api.ApiTestSupport.authed;
+import static io.emcachers.api.ApiTestSupport.error;
+import static io.emcachers.api.ApiTestSupport.send;
+import static io.emcachers.api.ApiTestSupport.sendJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -22,6 +22,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * The API on a real event bus with none of the other verticles deployed: auth, input checks, the
@@ -37,16 +39,16 @@ class ApiWithoutComponentsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = TestSupport.vertx();
-    client = TestSupport.client(vertx, TestSupport.deployApi(vertx, TestSupport.rootConfig(KEY, false)).actualPort());
-    noKeyClient = TestSupport.client(vertx, TestSupport.deployApi(vertx, TestSupport.rootConfig(null, false)).actualPort());
-    openClient = TestSupport.client(vertx, TestSupport.deployApi(vertx, TestSupport.rootConfig(KEY, true)).actualPort());
+    vertx = TestVertx.withMetrics();
+    client = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, false)).actualPort());
+    noKeyClient = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(null, false)).actualPort());
+    openClient = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, true)).actualPort());
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (vertx != null) {
-      TestSupport.await(vertx.close());
+      Await.await(vertx.close());
     }
   }
 
@@ -137,13 +139,13 @@ class ApiWithoutComponentsTest {
 
     String deep = "{\"name\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
     assertEquals("malformed_json", error(sendJson(authed(client, HttpMethod.POST, "/api/entities"), deep)).getString("code"));
-    HttpResponse<Buffer> notUtf8 = TestSupport.await(authed(client, HttpMethod.POST, "/api/entities")
+    HttpResponse<Buffer> notUtf8 = Await.await(authed(client, HttpMethod.POST, "/api/entities")
         .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'})));
     assertEquals(400, notUtf8.statusCode());
     assertEquals("malformed_json", error(notUtf8).getString("code"));
     // the content type is not checked: a JSON body labelled otherwise is still read as JSON (and reaches the absent entity manager)
     for (String type : List.of("text/plain", "application/x-www-form-urlencoded")) {
-      HttpResponse<Buffer> labelled = TestSupport.await(authed(client, HttpMethod.POST, "/api/entities")
+      HttpResponse<Buffer> labelled = Await.await(authed(client, HttpMethod.POST, "/api/entities")
           .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(entityDef("users").encode())));
       assertEquals(503, labelled.statusCode(), type + ": " + labelled.bodyAsString());
     }

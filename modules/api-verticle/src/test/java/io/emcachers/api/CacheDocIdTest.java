@@ -19,6 +19,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * {@code GET /api/cache/{entity}/docs/{id}}: the id path parameter is percent-decoded exactly once
@@ -41,18 +43,18 @@ class CacheDocIdTest {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = TestSupport.vertx();
-    TestSupport.await(vertx.eventBus().<Object>consumer(Addresses.cacheQueryFor("users"), m -> Bus.handle(m, CacheDocRequest.class, r -> {
+    vertx = TestVertx.withMetrics();
+    Await.await(vertx.eventBus().<Object>consumer(Addresses.cacheQueryFor("users"), m -> Bus.handle(m, CacheDocRequest.class, r -> {
       received.add(r);
       return Future.succeededFuture(new CacheRowsReply(List.of(new JsonObject().put("_doc_id", r.docId())), null, false));
     })).completion());
-    port = TestSupport.deployApi(vertx, TestSupport.rootConfig(TestSupport.KEY, false)).actualPort();
+    port = ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(ApiTestSupport.KEY, false)).actualPort();
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (vertx != null) {
-      TestSupport.await(vertx.close());
+      Await.await(vertx.close());
     }
   }
 
@@ -89,7 +91,7 @@ class CacheDocIdTest {
   CacheDocRequest fetch(String encodedId, String expectedId) throws Exception {
     String target = "/api/cache/users/docs/" + encodedId;
     RawHttp.Response r = RawHttp.exchange(port, RawHttp.request("GET", target,
-        List.of("Host: 127.0.0.1", "Authorization: Bearer " + TestSupport.KEY, "Connection: close"), null), false, 15_000);
+        List.of("Host: 127.0.0.1", "Authorization: Bearer " + ApiTestSupport.KEY, "Connection: close"), null), false, 15_000);
     assertEquals(200, r.status(), target + " -> " + r);
     assertEquals(expectedId, new JsonObject(r.bodyText()).getString("_doc_id"), target);
     CacheDocRequest sent = received.poll(10, TimeUnit.SECONDS);

@@ -1,8 +1,8 @@
 package io.emcachers.api;
 
-import static io.emcachers.api.TestSupport.KEY;
-import static io.emcachers.api.TestSupport.authed;
-import static io.emcachers.api.TestSupport.send;
+import static io.emcachers.api.ApiTestSupport.KEY;
+import static io.emcachers.api.ApiTestSupport.authed;
+import static io.emcachers.api.ApiTestSupport.send;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.emcachers.core.bus.Addresses;
@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * Health answers as the components report them. The components here are stand-ins on the real bus
@@ -35,7 +37,7 @@ class HealthReportingTest {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = TestSupport.vertx();
+    vertx = TestVertx.withMetrics();
     JsonArray jobs = new JsonArray().add(new JsonObject().put("name", "entity-refresh").put("run_count", 3).put("last_outcome", "ok"));
     answer(Addresses.OPLOG_HEALTH, () -> new HealthReply("oplog", true, "standby",
         new JsonObject().put("node", "n1").put("postgres_reachable", true).put("postgres", "postgresql://postgres@db:5432/postgres").put("jobs", jobs)
@@ -44,17 +46,17 @@ class HealthReportingTest {
         new JsonObject().put("node", "n1").put("mongo_reachable", mongoUp.get()).put("last_error", mongoUp.get() ? null : "connection refused")));
     answer(Addresses.REPLICATOR_STATS, () -> new HealthReply("replicator", true, "running", new JsonObject().put("node", "n1").put("lag_rows", 0)));
     answer(Addresses.CACHE_HEALTH, () -> new HealthReply("cache-db", true, "running", new JsonObject().put("node", "n1").put("open_connections", 2)));
-    client = TestSupport.client(vertx, TestSupport.deployApi(vertx, TestSupport.rootConfig(KEY, false)).actualPort());
+    client = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, false)).actualPort());
   }
 
   static void answer(String address, java.util.function.Supplier<HealthReply> reply) throws Exception {
-    TestSupport.await(vertx.eventBus().<Object>consumer(address, m -> Bus.handle(m, HealthRequest.class, r -> Future.succeededFuture(reply.get())))
+    Await.await(vertx.eventBus().<Object>consumer(address, m -> Bus.handle(m, HealthRequest.class, r -> Future.succeededFuture(reply.get())))
         .completion());
   }
 
   @AfterAll
   static void stop() throws Exception {
-    TestSupport.await(vertx.close());
+    Await.await(vertx.close());
   }
 
   @Test

@@ -31,6 +31,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * Nothing a client sends may produce a 5xx. A battery of hostile requests over raw TCP (bad
@@ -131,32 +133,32 @@ class HostileRequestsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = TestSupport.vertx();
+    vertx = TestVertx.withMetrics();
     healthy(Addresses.OPLOG_HEALTH, "oplog");
     healthy(Addresses.LISTENER_HEALTH, "listener");
     healthy(Addresses.REPLICATOR_STATS, "replicator");
     healthy(Addresses.CACHE_HEALTH, "cache-db");
-    TestSupport.await(vertx.eventBus().<Object>consumer(Addresses.ENTITIES_LIST,
+    Await.await(vertx.eventBus().<Object>consumer(Addresses.ENTITIES_LIST,
         m -> Bus.handle(m, EntityListRequest.class, r -> Future.succeededFuture(new EntityListReply(List.of())))).completion());
     for (String address : List.of(Addresses.ENTITIES_GET, Addresses.ENTITIES_CREATE, Addresses.ENTITIES_UPDATE, Addresses.ENTITIES_DELETE,
         Addresses.OPLOG_READ, Addresses.REPLICATOR_RECREATE)) {
-      TestSupport.await(vertx.eventBus().consumer(address, m -> m.fail(ErrorCodes.NOT_FOUND, "unknown entity (stand-in)")).completion());
+      Await.await(vertx.eventBus().consumer(address, m -> m.fail(ErrorCodes.NOT_FOUND, "unknown entity (stand-in)")).completion());
     }
-    JsonObject root = TestSupport.rootConfig(TestSupport.KEY, false);
+    JsonObject root = ApiTestSupport.rootConfig(ApiTestSupport.KEY, false);
     root.getJsonObject("api").put("request_timeout_ms", TIMEOUT_MS).put("health_timeout_ms", 1000);
-    api = TestSupport.deployApi(vertx, root);
+    api = ApiTestSupport.deployApi(vertx, root);
     port = api.actualPort();
   }
 
   static void healthy(String address, String component) throws Exception {
-    TestSupport.await(vertx.eventBus().<Object>consumer(address, m -> Bus.handle(m, HealthRequest.class,
+    Await.await(vertx.eventBus().<Object>consumer(address, m -> Bus.handle(m, HealthRequest.class,
         r -> Future.succeededFuture(new HealthReply(component, true, "running", new JsonObject().put("node", "n1"))))).completion());
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (vertx != null) {
-      TestSupport.await(vertx.close());
+      Await.await(vertx.close());
     }
   }
 
@@ -177,7 +179,7 @@ class HostileRequestsTest {
   static List<String> baseHeaders() {
     List<String> h = new ArrayList<>();
     h.add("Host: 127.0.0.1");
-    h.add("Authorization: Bearer " + TestSupport.KEY);
+    h.add("Authorization: Bearer " + ApiTestSupport.KEY);
     h.add("Connection: close");
     return h;
   }
@@ -397,16 +399,16 @@ class HostileRequestsTest {
     cases.add(new Case("two Content-Lengths", "POST", "/api/entities",
         latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{}")));
     cases.add(new Case("chunked and Content-Length", "POST", "/api/entities", latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + TestSupport.KEY + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + ApiTestSupport.KEY + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         + "2\r\n{}\r\n0\r\n\r\n")));
     cases.add(new Case("unknown transfer coding", "POST", "/api/entities",
         latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n{}")));
     cases.add(new Case("null byte in header", "GET", "/health", latin1("GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\nConnection: close\r\n\r\n")));
     cases.add(new Case("bare LF line ends", "GET", "/health", latin1("GET /health HTTP/1.1\nHost: x\nConnection: close\n\n")));
     cases.add(new Case("websocket upgrade without key", "GET", "/ws/status", latin1("GET /ws/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + TestSupport.KEY + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+        + ApiTestSupport.KEY + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")));
     cases.add(new Case("websocket upgrade bad version", "GET", "/ws/status", latin1("GET /ws/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + TestSupport.KEY + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n")));
+        + ApiTestSupport.KEY + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n")));
     // SockJS transports: client mistakes must not be 5xx either
     cases.add(new Case("sockjs xhr_send to unknown session", "POST", "/eventbus/000/nosession/xhr_send",
         withBody("POST", "/eventbus/000/nosession/xhr_send", baseHeaders(), "text/plain", latin1("[\"x\"]"), null)));

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /** The router's routes and openapi.yaml agree both ways: every route is documented, every documented operation is routed. */
 class OpenApiRoutesTest {
@@ -29,13 +31,13 @@ class OpenApiRoutesTest {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = TestSupport.vertx();
-    api = TestSupport.deployApi(vertx, TestSupport.rootConfig(TestSupport.KEY, false));
+    vertx = TestVertx.withMetrics();
+    api = ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(ApiTestSupport.KEY, false));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    TestSupport.await(vertx.close());
+    Await.await(vertx.close());
   }
 
   /** path in OpenAPI form → methods (empty: any method, as for the SockJS sub-router). */

@@ -1,9 +1,9 @@
 package io.emcachers.api;
 
-import static io.emcachers.api.TestSupport.KEY;
-import static io.emcachers.api.TestSupport.authed;
-import static io.emcachers.api.TestSupport.error;
-import static io.emcachers.api.TestSupport.send;
+import static io.emcachers.api.ApiTestSupport.KEY;
+import static io.emcachers.api.ApiTestSupport.authed;
+import static io.emcachers.api.ApiTestSupport.error;
+import static io.emcachers.api.ApiTestSupport.send;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import io.vertx.junit5.VertxTestContext;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * The request timeout ({@code api.request_timeout_ms}): a component that takes the request but never
@@ -32,21 +34,21 @@ class RequestTimeoutTest {
 
   @BeforeEach
   void start() {
-    vertx = TestSupport.vertx();
+    vertx = TestVertx.withMetrics();
   }
 
   @AfterEach
   void stop() throws Exception {
-    TestSupport.await(vertx.close());
+    Await.await(vertx.close());
   }
 
   @Test
   void aSilentComponentIsA504WithinTheRequestTimeout() throws Exception {
     // An entity manager that swallows requests (a hung component).
-    TestSupport.await(vertx.eventBus().consumer(Addresses.ENTITIES_LIST, m -> { }).completion());
-    JsonObject root = TestSupport.rootConfig(KEY, false);
+    Await.await(vertx.eventBus().consumer(Addresses.ENTITIES_LIST, m -> { }).completion());
+    JsonObject root = ApiTestSupport.rootConfig(KEY, false);
     root.getJsonObject("api").put("request_timeout_ms", 400);
-    WebClient client = TestSupport.client(vertx, TestSupport.deployApi(vertx, root).actualPort());
+    WebClient client = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, root).actualPort());
 
     long start = System.nanoTime();
     HttpResponse<Buffer> r = send(authed(client, HttpMethod.GET, "/api/entities"));
@@ -59,12 +61,12 @@ class RequestTimeoutTest {
 
   @Test
   void aSilentComponentBehindABodyRouteIsA504() throws Exception {
-    TestSupport.await(vertx.eventBus().consumer(Addresses.OPLOG_READ, m -> { }).completion());
-    JsonObject root = TestSupport.rootConfig(KEY, false);
+    Await.await(vertx.eventBus().consumer(Addresses.OPLOG_READ, m -> { }).completion());
+    JsonObject root = ApiTestSupport.rootConfig(KEY, false);
     root.getJsonObject("api").put("request_timeout_ms", 400);
-    WebClient client = TestSupport.client(vertx, TestSupport.deployApi(vertx, root).actualPort());
+    WebClient client = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, root).actualPort());
 
-    HttpResponse<Buffer> r = TestSupport.sendJson(authed(client, HttpMethod.POST, "/api/oplogs/batch"),
+    HttpResponse<Buffer> r = ApiTestSupport.sendJson(authed(client, HttpMethod.POST, "/api/oplogs/batch"),
         new JsonObject().put("entities", new io.vertx.core.json.JsonArray().add("users")));
     assertEquals(504, r.statusCode(), r.bodyAsString());
     assertEquals("timeout", error(r).getString("code"));
@@ -72,9 +74,9 @@ class RequestTimeoutTest {
 
   @Test
   void aBodyShorterThanItsContentLengthIsA408AndTheConnectionCloses() throws Exception {
-    JsonObject root = TestSupport.rootConfig(KEY, false);
+    JsonObject root = ApiTestSupport.rootConfig(KEY, false);
     root.getJsonObject("api").put("request_timeout_ms", 400);
-    int port = TestSupport.deployApi(vertx, root).actualPort();
+    int port = ApiTestSupport.deployApi(vertx, root).actualPort();
 
     for (String target : List.of("/api/entities", "/api/cache/users/query", "/api/oplogs/batch")) {
       for (String auth : List.of("Authorization: Bearer " + KEY, "X-No-Key: 1")) {
@@ -95,9 +97,9 @@ class RequestTimeoutTest {
 
   @Test
   void anUnfinishedChunkedBodyIsA408() throws Exception {
-    JsonObject root = TestSupport.rootConfig(KEY, false);
+    JsonObject root = ApiTestSupport.rootConfig(KEY, false);
     root.getJsonObject("api").put("request_timeout_ms", 400);
-    int port = TestSupport.deployApi(vertx, root).actualPort();
+    int port = ApiTestSupport.deployApi(vertx, root).actualPort();
     RawHttp.Response r = RawHttp.exchange(port, RawHttp.request("POST", "/api/entities",
         List.of("Host: 127.0.0.1", "Authorization: Bearer " + KEY, "Content-Type: application/json", "Transfer-Encoding: chunked"),
         RawHttp.latin1("5\r\n{\"a\":\r\n")), false, 10_000);
@@ -109,13 +111,13 @@ class RequestTimeoutTest {
   void theBoundPortIsPublishedOnTheStatusFeed() throws Exception {
     VertxTestContext published = new VertxTestContext();
     int[] seen = {-1};
-    TestSupport.await(vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
+    Await.await(vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
       if (m.body() instanceof StatusEvent e && ApiVerticle.COMPONENT.equals(e.component()) && "listening".equals(e.state())) {
         seen[0] = e.data().getInteger("port");
         published.completeNow();
       }
     }).completion());
-    ApiVerticle api = TestSupport.deployApi(vertx, TestSupport.rootConfig(KEY, false));
+    ApiVerticle api = ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, false));
     assertTrue(published.awaitCompletion(10, TimeUnit.SECONDS));
     assertTrue(api.actualPort() > 0);
     assertEquals(api.actualPort(), seen[0]);

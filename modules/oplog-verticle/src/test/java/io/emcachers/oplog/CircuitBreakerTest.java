@@ -1,7 +1,7 @@
 package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.request;
 import static io.emcachers.oplog.OplogTestSupport.upsert;
@@ -39,6 +39,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * The {@code postgresql} circuit breaker against a real outage: PostgreSQL stops, the breaker opens (health,
@@ -61,7 +62,7 @@ class CircuitBreakerTest extends PostgresTestBase {
   void setUp() {
     pg.start();
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
   }
 
   @AfterEach

@@ -2,7 +2,7 @@ package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
 import static io.emcachers.oplog.OplogTestSupport.assertFailure;
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.count;
 import static io.emcachers.oplog.OplogTestSupport.createEntity;
 import static io.emcachers.oplog.OplogTestSupport.definition;
@@ -42,6 +42,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 @Timeout(120)
 class EntityManagerTest extends PostgresTestBase {
@@ -53,7 +54,7 @@ class EntityManagerTest extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     vertx.eventBus().<EntityChanged>consumer(Addresses.ENTITIES_CHANGED, m -> changes.add(m.body()));
     vertx.eventBus().<StatusEvent>consumer(Addresses.STATUS, m -> statusEvents.add(m.body()));
   }

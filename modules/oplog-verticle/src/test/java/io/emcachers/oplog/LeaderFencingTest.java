@@ -1,7 +1,7 @@
 package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.request;
 import static io.emcachers.oplog.OplogTestSupport.requestFailure;
@@ -35,6 +35,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 /** Two nodes (two Vert.x instances) on one database: one leader, one standby that takes over. */
 @Timeout(120)
@@ -46,8 +47,8 @@ class LeaderFencingTest extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     OplogTestSupport.resetTables(pg);
-    first = OplogTestSupport.newVertx();
-    second = OplogTestSupport.newVertx();
+    first = TestVertx.create();
+    second = TestVertx.create();
   }
 
   @AfterEach
@@ -111,7 +112,7 @@ class LeaderFencingTest extends PostgresTestBase {
     assertEquals(3, after.lastId(), "ids continue after the previous leader's");
     assertEquals(3, after.headId());
     assertEquals(new JsonObject().put("t", 2), after.resumeToken());
-    first = OplogTestSupport.newVertx(); // closed above; tearDown closes this fresh one
+    first = TestVertx.create(); // closed above; tearDown closes this fresh one
   }
 
   @Test

@@ -33,6 +33,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * Issue 9, item 10: a scan end moving 2,000,000 staged rows and the purge of a 2,000,000-row entity
@@ -48,7 +50,7 @@ class LongWritesIT extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     JsonObject root = OplogTestSupport.rootConfig(pg);
     root.getJsonObject("oplog").remove("max_batch_entries"); // defaults everywhere else
     OplogTestSupport.deploy(vertx, root);
@@ -56,7 +58,7 @@ class LongWritesIT extends PostgresTestBase {
 
   @AfterEach
   void tearDown() {
-    OplogTestSupport.await(vertx.close());
+    Await.await(vertx.close());
   }
 
   @Test
@@ -81,7 +83,7 @@ class LongWritesIT extends PostgresTestBase {
         appendsDuringMove.incrementAndGet();
       }
     }
-    ScanEndReply reply = OplogTestSupport.await(end, Duration.ofMinutes(10));
+    ScanEndReply reply = Await.await(end, Duration.ofMinutes(10));
     System.out.printf("scan end moved %d staged rows in %.1f s%n", reply.moved(), (System.nanoTime() - started) / 1e9);
     assertEquals(ROWS, reply.moved());
     assertTrue(appendsDuringMove.get() > 0, "stream appends committed between the move's chunks");
@@ -113,7 +115,7 @@ class LongWritesIT extends PostgresTestBase {
         appendsDuringDeletes.incrementAndGet();
       }
     }
-    ScanEndReply reply = OplogTestSupport.await(end, Duration.ofMinutes(10));
+    ScanEndReply reply = Await.await(end, Duration.ofMinutes(10));
     System.out.printf("scan end proved %d documents gone in %.1f s%n", reply.moved(), (System.nanoTime() - started) / 1e9);
     assertEquals(ROWS - 1000, reply.moved());
     assertEquals(ROWS - 1000, count(pg, "oplog WHERE entity = 'gone' AND op = 'Delete'"));
@@ -128,7 +130,7 @@ class LongWritesIT extends PostgresTestBase {
     long started = System.nanoTime();
     request(vertx, Addresses.ENTITIES_DELETE, new EntityNameRequest("huge"), EntityReply.class);
     // a re-create waits for the purge of the old incarnation, however long it is
-    EntityReply again = OplogTestSupport.await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE,
+    EntityReply again = Await.await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE,
         new io.emcachers.core.messages.EntityUpsertRequest(OplogTestSupport.definition("huge", "huge_src", "title")), EntityReply.class,
         new DeliveryOptions().setSendTimeout(Duration.ofMinutes(10).toMillis())), Duration.ofMinutes(10));
     System.out.printf("purge of %d rows + re-create took %.1f s%n", ROWS, (System.nanoTime() - started) / 1e9);

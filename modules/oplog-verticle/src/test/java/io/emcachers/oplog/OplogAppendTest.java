@@ -2,7 +2,7 @@ package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
 import static io.emcachers.oplog.OplogTestSupport.assertFailure;
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.count;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.delete;
@@ -45,6 +45,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 @Timeout(120)
 class OplogAppendTest extends PostgresTestBase {
@@ -55,7 +56,7 @@ class OplogAppendTest extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     vertx.eventBus().<OplogAppended>consumer(Addresses.OPLOG_APPENDED, m -> heads.add(m.body()));
     JsonObject root = OplogTestSupport.rootConfig(pg);
     root.getJsonObject("oplog").put("max_batch_entries", 5).put("read_max_rows", 3);

@@ -1,6 +1,6 @@
 package io.emcachers.oplog;
 
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.query;
 import static io.emcachers.oplog.OplogTestSupport.upsert;
@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * The ordering proof: concurrent appenders and a reader polling {@code id > offset} the whole time;
@@ -49,7 +50,7 @@ class OplogOrderingTest extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     OplogTestSupport.deploy(vertx, OplogTestSupport.rootConfig(pg));
     createLiveEntity(vertx, "a");
     createLiveEntity(vertx, "b");

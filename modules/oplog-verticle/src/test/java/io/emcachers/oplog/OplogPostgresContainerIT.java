@@ -1,7 +1,7 @@
 package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createEntity;
 import static io.emcachers.oplog.OplogTestSupport.request;
 import static io.emcachers.oplog.OplogTestSupport.upsert;
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
 import org.testcontainers.containers.PostgreSQLContainer;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
+import io.emcachers.testsupport.TestVertx;
 
 /** The append / read / scan-end scenario against a real PostgreSQL 17 container (skipped without Docker). */
 @Testcontainers(disabledWithoutDocker = true)
@@ -45,7 +46,7 @@ class OplogPostgresContainerIT {
 
   @BeforeEach
   void setUp() {
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     String url = "postgresql://" + PG.getUsername() + ":" + PG.getPassword() + "@" + PG.getHost() + ":" + PG.getMappedPort(5432) + "/" + PG.getDatabaseName();
     JsonObject root = new JsonObject()
         .put("node_id", "it-node")

@@ -1,5 +1,6 @@
 package io.emcachers.oplog;
 
+import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +19,8 @@ import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Operation;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.devservices.DevPostgres;
+import io.emcachers.testsupport.Rows;
+import io.emcachers.testsupport.TestRoots;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -49,36 +52,13 @@ public final class OplogTestSupport {
     return new DevPostgres(dir.resolve("pg"), 0).start();
   }
 
-  public static Vertx newVertx() {
-    Vertx vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
-    return vertx;
-  }
-
   /** The root config as conf/config.json has it, pointing at {@code pg}, with fast test timings. */
   public static JsonObject rootConfig(DevPostgres pg) {
-    return new JsonObject()
-        .put("node_id", "test-node")
-        .put("postgres", new JsonObject().put("url", pg.url()).put("pool_size", 4).put("connect_timeout_ms", 2000))
-        .put("oplog", new JsonObject()
-            .put("leader_lock_key", 727272)
-            .put("standby_retry_ms", 200)
-            .put("max_batch_entries", 10000)
-            .put("entity_refresh_interval_ms", 60000)
-            .put("reconnect_initial_backoff_ms", 50)
-            .put("reconnect_max_backoff_ms", 500));
+    return TestRoots.node("test-node").oplog(pg).build();
   }
 
   public static String deploy(Vertx vertx, JsonObject root) {
     return await(vertx.deployVerticle(new OplogVerticle(), new DeploymentOptions().setConfig(root)));
-  }
-
-  public static <T> T await(Future<T> future) {
-    return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
-  }
-
-  public static <T> T await(Future<T> future, java.time.Duration timeout) {
-    return io.emcachers.devservices.TestSupport.await(future, timeout);
   }
 
   public static <R> R request(Vertx vertx, String address, Object body, Class<R> replyType) {
@@ -139,7 +119,7 @@ public final class OplogTestSupport {
 
   public static List<Map<String, Object>> query(DevPostgres pg, String sql) {
     try (Connection c = jdbc(pg); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      return io.emcachers.devservices.TestSupport.rows(rs);
+      return Rows.of(rs);
     } catch (SQLException e) {
       throw new RuntimeException(e);
     }

@@ -1,6 +1,6 @@
 package io.emcachers.oplog;
 
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.request;
 import static org.awaitility.Awaitility.await;
@@ -17,6 +17,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 /** PostgreSQL is down when the verticle starts: it deploys anyway, reports disconnected, and serves once PostgreSQL is up. */
 @Timeout(180)
@@ -33,7 +34,7 @@ class PostgresDownAtStartTest extends PostgresTestBase {
   @Test
   void deploysWhilePostgresIsDownThenServesWhenItComesUp() {
     pg.stop();
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     var root = OplogTestSupport.rootConfig(pg);
     root.getJsonObject("oplog").put("reconnect_initial_backoff_ms", 100).put("reconnect_max_backoff_ms", 500);
     await(vertx.deployVerticle(new OplogVerticle(), new DeploymentOptions().setConfig(root)));

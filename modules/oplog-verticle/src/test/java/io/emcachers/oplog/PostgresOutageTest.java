@@ -1,6 +1,6 @@
 package io.emcachers.oplog;
 
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.query;
 import static io.emcachers.oplog.OplogTestSupport.request;
@@ -38,6 +38,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 /** PostgreSQL stops and restarts (same data dir and port) while appends keep coming. */
 @Timeout(180)
@@ -51,7 +52,7 @@ class PostgresOutageTest extends PostgresTestBase {
   void setUp() {
     pg.start();
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
   }
 
   @AfterEach

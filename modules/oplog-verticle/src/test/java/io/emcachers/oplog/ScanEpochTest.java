@@ -2,7 +2,7 @@ package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
 import static io.emcachers.oplog.OplogTestSupport.assertFailure;
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.count;
 import static io.emcachers.oplog.OplogTestSupport.createEntity;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
@@ -36,6 +36,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 /**
  * Scan generations (issue 9, items 1 and 6): entries projected under an older shape, incarnation or
@@ -49,7 +50,7 @@ class ScanEpochTest extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     OplogTestSupport.resetTables(pg);
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
     OplogTestSupport.deploy(vertx, OplogTestSupport.rootConfig(pg));
   }
 

@@ -1,6 +1,6 @@
 package io.emcachers.oplog;
 
-import static io.emcachers.oplog.OplogTestSupport.await;
+import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.exec;
 import static io.emcachers.oplog.OplogTestSupport.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.emcachers.testsupport.TestVertx;
 
 @Timeout(120)
 class SchemaMigratorTest extends PostgresTestBase {
@@ -24,7 +25,7 @@ class SchemaMigratorTest extends PostgresTestBase {
   @BeforeEach
   void setUp() {
     exec(pg, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    vertx = OplogTestSupport.newVertx();
+    vertx = TestVertx.create();
   }
 
   @AfterEach

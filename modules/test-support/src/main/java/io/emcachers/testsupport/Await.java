@@ -9,17 +9,17 @@ import java.util.concurrent.TimeoutException;
 /** Blocking waits on futures with a deadline, for tests; failures are rethrown unchecked. */
 public final class Await {
 
-  /** The deadline of {@link #result(Future)}: long enough for an embedded server on a slow 2-core machine. */
+  /** The deadline of {@link #await(Future)}: long enough for an embedded server on a slow 2-core machine. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
   private Await() {}
 
-  public static <T> T result(Future<T> future) {
-    return result(future, DEFAULT_TIMEOUT);
+  public static <T> T await(Future<T> future) {
+    return await(future, DEFAULT_TIMEOUT);
   }
 
   /** The future's result, waiting at most {@code timeout}; its failure rethrown unchecked. */
-  public static <T> T result(Future<T> future, Duration timeout) {
+  public static <T> T await(Future<T> future, Duration timeout) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
