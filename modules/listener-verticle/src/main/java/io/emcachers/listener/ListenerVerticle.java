@@ -14,6 +14,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.emcachers.core.retry.Backoff;
+import java.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,22 +37,31 @@ public class ListenerVerticle extends VerticleBase {
   private MongoSource probe;
   static final long PING_TIMEOUT_MS = 1500;
   private MessageConsumer<Object> healthConsumer;
-  private ListenerRuntime runtime;
+  private final Clock clock;
+  private ListenerSession runtime;
+  private Backoff startBackoff;
   private boolean starting;
   private String state = "starting";
   private String lastError;
-  private int consecutiveStartErrors;
   private long nextStartAt;
 
-  public ListenerVerticle() {}
+  public ListenerVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /** {@code clock}: where start retries and every timing of the sessions (checkpoints, reports) read time. */
+  public ListenerVerticle(Clock clock) {
+    this.clock = clock;
+  }
 
   @Override
   public Future<?> start() {
     cfg = ListenerConfig.fromJson(config());
+    startBackoff = new Backoff(cfg.initialBackoffMs(), cfg.maxBackoffMs());
     metrics = new ListenerMetrics(
         () -> runtime == null ? 0 : runtime.window().entriesInFlight(),
         () -> runtime == null ? 0 : runtime.window().unackedBatches());
-    coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs());
+    coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs(), clock);
     scheduler = new JobScheduler(vertx);
     probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database());
     healthConsumer = vertx.eventBus().consumer(Addresses.LISTENER_HEALTH,
@@ -108,12 +119,12 @@ public class ListenerVerticle extends VerticleBase {
   }
 
   private void ensureRunning() {
-    if (runtime != null && !runtime.stopped() || starting || System.currentTimeMillis() < nextStartAt) {
+    if (runtime != null && !runtime.stopped() || starting || clock.millis() < nextStartAt) {
       return;
     }
     starting = true;
     state = "starting";
-    ListenerRuntime rt = new ListenerRuntime(vertx, cfg, metrics, coercion, () -> stopRuntime("oplog side answered not_leader"));
+    ListenerSession rt = new ListenerSession(vertx, cfg, clock, metrics, coercion, () -> stopRuntime("oplog side answered not_leader"));
     runtime = rt;
     rt.start().onComplete(ar -> {
       starting = false;
@@ -122,18 +133,18 @@ public class ListenerVerticle extends VerticleBase {
         return;
       }
       if (ar.succeeded()) {
-        if (consecutiveStartErrors > 0) {
-          LOG.info("listener: recovered after {} failed start(s)", consecutiveStartErrors);
+        int failedStarts = startBackoff.succeeded();
+        if (failedStarts > 0) {
+          LOG.info("listener: recovered after {} failed start(s)", failedStarts);
         }
-        consecutiveStartErrors = 0;
         state = "streaming";
         publishState();
       } else {
-        consecutiveStartErrors++;
-        long delay = cfg.backoffMs(consecutiveStartErrors);
-        nextStartAt = System.currentTimeMillis() + delay;
+        // not a timer: the leadership gate asks again on its own schedule, and starts once the delay passed
+        long delay = startBackoff.failed();
+        nextStartAt = clock.millis() + delay;
         lastError = "start failed: " + ar.cause();
-        LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", consecutiveStartErrors, ar.cause().toString(), delay);
+        LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", startBackoff.consecutiveErrors(), ar.cause().toString(), delay);
         rt.stop();
         runtime = null;
         state = "retrying";

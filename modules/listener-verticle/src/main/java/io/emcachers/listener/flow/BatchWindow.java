@@ -4,6 +4,7 @@ import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -104,6 +105,18 @@ public final class BatchWindow {
       queue.removeFirst().promise.tryFail(new IllegalStateException("listener window closed"));
     }
     roomListeners.clear();
+  }
+
+  /** The window's health: limits, what is in flight, and the acked/failed counts. */
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("max_batches", maxBatches)
+        .put("unacked_batches", unackedBatches)
+        .put("queued_batches", queue.size())
+        .put("entries_in_flight", entriesInFlight)
+        .put("max_entries_in_flight", maxEntriesInFlight)
+        .put("acked_batches", ackedBatches)
+        .put("failed_batches", failedBatches);
   }
 
   public int maxBatches() {
