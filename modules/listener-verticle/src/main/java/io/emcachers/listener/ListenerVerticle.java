@@ -8,13 +8,13 @@ import io.emcachers.core.messages.HealthReply;
 import io.emcachers.listener.mongo.MongoSource;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.retry.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.emcachers.core.retry.Backoff;
 import java.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -38,7 +38,7 @@ public class ListenerVerticle extends VerticleBase {
   static final long PING_TIMEOUT_MS = 1500;
   private MessageConsumer<Object> healthConsumer;
   private final Clock clock;
-  private ListenerSession runtime;
+  private ListenerSession session;
   private Backoff startBackoff;
   private boolean starting;
   private String state = "starting";
@@ -59,8 +59,8 @@ public class ListenerVerticle extends VerticleBase {
     cfg = ListenerConfig.fromJson(config());
     startBackoff = new Backoff(cfg.initialBackoffMs(), cfg.maxBackoffMs());
     metrics = new ListenerMetrics(
-        () -> runtime == null ? 0 : runtime.window().entriesInFlight(),
-        () -> runtime == null ? 0 : runtime.window().unackedBatches());
+        () -> session == null ? 0 : session.window().entriesInFlight(),
+        () -> session == null ? 0 : session.window().unackedBatches());
     coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs(), clock);
     scheduler = new JobScheduler(vertx);
     probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database());
@@ -68,7 +68,7 @@ public class ListenerVerticle extends VerticleBase {
         msg -> Bus.handle(msg, HealthRequest.class, req -> pingMongo().map(this::health)));
     scheduler.schedule("listener-leader-check", Duration.ofMillis(cfg.leaderCheckIntervalMs()), Duration.ZERO, ctx -> checkLeader());
     scheduler.schedule("listener-entity-refresh", Duration.ofMillis(cfg.entityRefreshIntervalMs()), Duration.ofMillis(cfg.entityRefreshIntervalMs()),
-        ctx -> runtime == null || starting ? Future.succeededFuture() : runtime.refreshEntities());
+        ctx -> session == null || starting ? Future.succeededFuture() : session.refreshEntities());
     scheduler.schedule("listener-coercion-report", Duration.ofMillis(cfg.coercionReportIntervalMs()), Duration.ofMillis(cfg.coercionReportIntervalMs()),
         ctx -> {
           coercion.flush();
@@ -84,7 +84,7 @@ public class ListenerVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> jobs = scheduler == null ? Future.succeededFuture() : scheduler.shutdown(Duration.ofSeconds(5));
     return jobs.onComplete(v -> {
-      stopRuntime("verticle stopped");
+      stopSession("verticle stopped");
       if (probe != null) {
         probe.close();
       }
@@ -99,36 +99,36 @@ public class ListenerVerticle extends VerticleBase {
 
   private Future<Void> checkLeader() {
     if (!cfg.requireLocalLeader()) {
-      ensureRunning();
+      ensureSession();
       return Future.succeededFuture();
     }
     DeliveryOptions opts = new DeliveryOptions().setLocalOnly(true).setSendTimeout(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())));
     return Bus.request(vertx.eventBus(), Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class, opts)
         .map(reply -> {
           if ("leader".equals(reply.state())) {
-            ensureRunning();
+            ensureSession();
           } else {
-            stopRuntime("local oplog verticle is " + reply.state());
+            stopSession("local oplog verticle is " + reply.state());
           }
           return (Void) null;
         })
         .recover(err -> {
-          stopRuntime("no local oplog leader answers (" + err.getMessage() + ")");
+          stopSession("no local oplog leader answers (" + err.getMessage() + ")");
           return Future.succeededFuture();
         });
   }
 
-  private void ensureRunning() {
-    if (runtime != null && !runtime.stopped() || starting || clock.millis() < nextStartAt) {
+  private void ensureSession() {
+    if (session != null && !session.stopped() || starting || clock.millis() < nextStartAt) {
       return;
     }
     starting = true;
     state = "starting";
-    ListenerSession rt = new ListenerSession(vertx, cfg, clock, metrics, coercion, () -> stopRuntime("oplog side answered not_leader"));
-    runtime = rt;
+    ListenerSession rt = new ListenerSession(vertx, cfg, clock, metrics, coercion, () -> stopSession("oplog side answered not_leader"));
+    session = rt;
     rt.start().onComplete(ar -> {
       starting = false;
-      if (runtime != rt) {
+      if (session != rt) {
         rt.stop();
         return;
       }
@@ -146,21 +146,21 @@ public class ListenerVerticle extends VerticleBase {
         lastError = "start failed: " + ar.cause();
         LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", startBackoff.consecutiveErrors(), ar.cause().toString(), delay);
         rt.stop();
-        runtime = null;
+        session = null;
         state = "retrying";
       }
     });
   }
 
-  private void stopRuntime(String why) {
+  private void stopSession(String why) {
     String newState = why.startsWith("verticle") ? "stopped" : "standby";
-    if (runtime != null) {
+    if (session != null) {
       LOG.info("listener: stops streaming: {}", why);
-      if (runtime.lastError() != null) {
-        lastError = runtime.lastError();
+      if (session.lastError() != null) {
+        lastError = session.lastError();
       }
-      runtime.stop();
-      runtime = null;
+      session.stop();
+      session = null;
       starting = false;
       state = newState;
       publishState();
@@ -200,11 +200,11 @@ public class ListenerVerticle extends VerticleBase {
         .put("require_local_leader", cfg.requireLocalLeader())
         .put("jobs", jobs);
     String error = lastError;
-    if (runtime != null) {
-      JsonObject rt = runtime.toJson();
+    if (session != null) {
+      JsonObject rt = session.toJson();
       rt.fieldNames().forEach(k -> details.put(k, rt.getValue(k)));
-      if (runtime.lastError() != null) {
-        error = runtime.lastError();
+      if (session.lastError() != null) {
+        error = session.lastError();
       }
     } else {
       details.put("streams", new JsonArray());

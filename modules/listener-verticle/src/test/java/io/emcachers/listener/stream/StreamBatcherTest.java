@@ -7,45 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.model.Operation;
+import io.emcachers.listener.ManualClock;
 import io.vertx.core.json.JsonObject;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Batch boundaries and idle-checkpoint timing, with a clock the test moves (no sleeps). */
 class StreamBatcherTest {
-
-  /** A clock that moves only when told. */
-  static final class ManualClock extends Clock {
-    long millis;
-
-    ManualClock(long millis) {
-      this.millis = millis;
-    }
-
-    void advance(long ms) {
-      millis += ms;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-  }
 
   static List<OplogEntry> entries(int n) {
     List<OplogEntry> out = new ArrayList<>();
