@@ -67,23 +67,7 @@ final class ListenerSession {
         batch -> Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, batch, AppendResult.class, appendOptions));
     this.streams = new StreamSet(vertx, config, clock, source, window,
         new StreamHooks(this::route, this::positionLost, reports, this::notLeader));
-    ScanCollaborators.StreamGate gate = new ScanCollaborators.StreamGate() {
-      @Override
-      public String streamOf(String collection) {
-        return streams.streamOf(collection);
-      }
-
-      @Override
-      public boolean continuous(String collection) {
-        return streams.continuous(collection);
-      }
-
-      @Override
-      public Future<Void> whenOpen(String collection) {
-        return streams.whenOpen(collection);
-      }
-    };
-    this.scans = new ScanQueue(new ScanCollaborators(vertx, config, source, window, entities, gate, reports), this::scanEnded);
+    this.scans = new ScanQueue(new ScanCollaborators(vertx, config, source, window, entities, new ScanStreamGate(streams), reports), this::scanEnded);
   }
 
   BatchWindow window() {
