@@ -17,6 +17,8 @@ import java.util.function.Function;
  * {@link #hasRoom()} before reading more from MongoDB, and are called back through
  * {@link #onRoom(Runnable)} when an ack frees a slot, so the number of entries held anywhere stays
  * bounded by (window + one read) whatever the source's write rate. Runs on one Vert.x context.
+ * Its own package: both {@code stream/} and {@code scan/} submit to it, and neither depends on the
+ * other. It reads no time (the batch delay is the stream's timer), so it takes no clock.
  */
 public final class BatchWindow {
 
