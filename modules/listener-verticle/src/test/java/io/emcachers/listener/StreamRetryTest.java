@@ -16,6 +16,7 @@ import io.emcachers.core.messages.EntityListReply;
 import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ScanEndReply;
+import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
 import io.emcachers.core.model.Entity;
@@ -34,16 +35,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * A failed append ends the stream's attempt; the next attempt re-reads the committed token and
- * resumes after it, so nothing is lost or doubled. The oplog side here is a stand-in on the real
+ * resumes after it, so nothing is lost or doubled; one that fails before any position was
+ * committed re-scans the entity instead. The oplog side here is a stand-in on the real
  * bus that keeps each stream's committed token and, like the real one, refuses (CONFLICT) a batch
  * that does not follow it; it fails one batch on demand.
  */
@@ -60,6 +64,8 @@ class StreamRetryTest {
   static final AtomicInteger failuresLeft = new AtomicInteger();
   static final AtomicInteger tokenReads = new AtomicInteger();
   static final AtomicReference<Entity> entity = new AtomicReference<>();
+  static final List<StatusEvent> status = new CopyOnWriteArrayList<>();
+  String listenerId;
 
   @BeforeAll
   static void start() {
@@ -67,8 +73,11 @@ class StreamRetryTest {
     vertx = Vertx.vertx();
     Codecs.registerAll(vertx.eventBus());
     mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", mongoServer.url("app")).put("db_name", "app"));
-    Shape shape = new Shape("retry", "retry_src", List.of(new Column("n", DataType.Integer, "n")));
-    entity.set(new Entity("retry", shape, EntityStatus.pending, 1, Instant.now(), Instant.now()));
+    vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
+      if (m.body() instanceof StatusEvent e) {
+        status.add(e);
+      }
+    });
     vertx.eventBus().consumer(Addresses.ENTITIES_LIST, m -> m.reply(new EntityListReply(List.of(entity.get()))));
     vertx.eventBus().consumer(Addresses.OPLOG_RESUME_TOKEN, m -> {
       tokenReads.incrementAndGet();
@@ -125,11 +134,31 @@ class StreamRetryTest {
     }
   }
 
-  @Test
-  void aFailedAppendIsRetriedByANewAttemptFromTheCommittedToken() {
+  @AfterEach
+  void undeploy() {
+    if (listenerId != null) {
+      await(vertx.undeploy(listenerId));
+    }
+    committed.clear();
+    received.clear();
+    failuresLeft.set(0);
+  }
+
+  static void define(String name) {
+    Shape shape = new Shape(name, name + "_src", List.of(new Column("n", DataType.Integer, "n")));
+    entity.set(new Entity(name, shape, EntityStatus.pending, 1, Instant.now(), Instant.now()));
+  }
+
+  void deploy() {
     JsonObject root = listenerConfig(mongoServer.url("app"));
     root.getJsonObject("listener").put("require_local_leader", false).put("batch_max_entries", 25).put("max_unacked_batches", 4);
-    deployListener(vertx, root);
+    listenerId = deployListener(vertx, root);
+  }
+
+  @Test
+  void aFailedAppendIsRetriedByANewAttemptFromTheCommittedToken() {
+    define("retry");
+    deploy();
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> entity.get().status() == EntityStatus.live);
     // a first committed position, so a failure later is a reconnect, not a lost position
     await(mongo.insert("retry_src", new JsonObject().put("_id", "a").put("n", -1)));
@@ -158,5 +187,22 @@ class StreamRetryTest {
       assertEquals(0, stream.getInteger("consecutive_errors"), "recovered: " + stream.encode());
       assertEquals(committed.get("retry_src"), stream.getJsonObject("position").getJsonObject("token"), stream.encode());
     });
+  }
+
+  @Test
+  void aFailureBeforeAnyPositionWasCommittedReScansTheEntity() {
+    define("lost");
+    deploy();
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> entity.get().status() == EntityStatus.live);
+    assertTrue(committed.isEmpty(), "nothing committed for the stream yet (the test server sends no idle checkpoint)");
+    failuresLeft.set(1);
+    await(mongo.insert("lost_src", new JsonObject().put("_id", "x").put("n", 0)));
+    // the stream was open at a position nothing was committed for: reopening at "now" could skip
+    // events, so the stream restarts and its entity is re-scanned (a new attempt, epoch 2)
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> failuresLeft.get() == 0
+        && entity.get().status() == EntityStatus.live && entity.get().epoch() >= 2);
+    assertTrue(status.stream().anyMatch(e -> "lost".equals(e.entity()) && "rescan".equals(e.state())), "a rescan status event");
+    await(mongo.insert("lost_src", new JsonObject().put("_id", "after").put("n", 1)));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> received.contains("after"));
   }
 }
