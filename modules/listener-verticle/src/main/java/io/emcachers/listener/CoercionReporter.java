@@ -5,6 +5,7 @@ import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.projection.Projection;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -18,6 +19,7 @@ final class CoercionReporter {
   private final EventBus bus;
   private final ListenerMetrics metrics;
   private final long intervalMs;
+  private final Clock clock;
   private final Map<String, Slot> slots = new HashMap<>();
 
   private static final class Slot {
@@ -38,7 +40,8 @@ final class CoercionReporter {
     }
   }
 
-  CoercionReporter(EventBus bus, ListenerMetrics metrics, long intervalMs) {
+  CoercionReporter(EventBus bus, ListenerMetrics metrics, long intervalMs, Clock clock) {
+    this.clock = clock;
     this.bus = bus;
     this.metrics = metrics;
     this.intervalMs = intervalMs;
@@ -54,7 +57,7 @@ final class CoercionReporter {
     slot.columnType = m.type().name();
     slot.reason = m.reason();
     slot.message = m.message();
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     if (slot.lastReportAt == Long.MIN_VALUE || now - slot.lastReportAt >= intervalMs) {
       report(slot, now);
     }
@@ -62,7 +65,7 @@ final class CoercionReporter {
 
   /** Reports every slot with unreported errors whose interval has passed. */
   void flush() {
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     for (Slot slot : slots.values()) {
       if (slot.unreported > 0 && now - slot.lastReportAt >= intervalMs) {
         report(slot, now);

@@ -1,6 +1,7 @@
 package io.emcachers.listener;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.circuit.BreakerConfig;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
@@ -8,12 +9,14 @@ import io.emcachers.core.messages.HealthReply;
 import io.emcachers.listener.mongo.MongoSource;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.retry.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,29 +38,40 @@ public class ListenerVerticle extends VerticleBase {
   private MongoSource probe;
   static final long PING_TIMEOUT_MS = 1500;
   private MessageConsumer<Object> healthConsumer;
-  private ListenerRuntime runtime;
+  private final Clock clock;
+  private BreakerConfig circuit;
+  private ListenerSession session;
+  private Backoff startBackoff;
   private boolean starting;
   private String state = "starting";
   private String lastError;
-  private int consecutiveStartErrors;
   private long nextStartAt;
 
-  public ListenerVerticle() {}
+  public ListenerVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /** {@code clock}: where start retries and every timing of the sessions (checkpoints, reports) read time. */
+  public ListenerVerticle(Clock clock) {
+    this.clock = clock;
+  }
 
   @Override
   public Future<?> start() {
     cfg = ListenerConfig.fromJson(config());
+    circuit = BreakerConfig.fromJson(config());
+    startBackoff = new Backoff(cfg.initialBackoffMs(), cfg.maxBackoffMs());
     metrics = new ListenerMetrics(
-        () -> runtime == null ? 0 : runtime.window().entriesInFlight(),
-        () -> runtime == null ? 0 : runtime.window().unackedBatches());
-    coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs());
+        () -> session == null ? 0 : session.window().entriesInFlight(),
+        () -> session == null ? 0 : session.window().unackedBatches());
+    coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs(), clock);
     scheduler = new JobScheduler(vertx);
-    probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database());
+    probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database(), circuit);
     healthConsumer = vertx.eventBus().consumer(Addresses.LISTENER_HEALTH,
         msg -> Bus.handle(msg, HealthRequest.class, req -> pingMongo().map(this::health)));
     scheduler.schedule("listener-leader-check", Duration.ofMillis(cfg.leaderCheckIntervalMs()), Duration.ZERO, ctx -> checkLeader());
     scheduler.schedule("listener-entity-refresh", Duration.ofMillis(cfg.entityRefreshIntervalMs()), Duration.ofMillis(cfg.entityRefreshIntervalMs()),
-        ctx -> runtime == null || starting ? Future.succeededFuture() : runtime.refreshEntities());
+        ctx -> session == null || starting ? Future.succeededFuture() : session.refreshEntities());
     scheduler.schedule("listener-coercion-report", Duration.ofMillis(cfg.coercionReportIntervalMs()), Duration.ofMillis(cfg.coercionReportIntervalMs()),
         ctx -> {
           coercion.flush();
@@ -73,7 +87,7 @@ public class ListenerVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> jobs = scheduler == null ? Future.succeededFuture() : scheduler.shutdown(Duration.ofSeconds(5));
     return jobs.onComplete(v -> {
-      stopRuntime("verticle stopped");
+      stopSession("verticle stopped");
       if (probe != null) {
         probe.close();
       }
@@ -88,68 +102,68 @@ public class ListenerVerticle extends VerticleBase {
 
   private Future<Void> checkLeader() {
     if (!cfg.requireLocalLeader()) {
-      ensureRunning();
+      ensureSession();
       return Future.succeededFuture();
     }
     DeliveryOptions opts = new DeliveryOptions().setLocalOnly(true).setSendTimeout(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())));
     return Bus.request(vertx.eventBus(), Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class, opts)
         .map(reply -> {
           if ("leader".equals(reply.state())) {
-            ensureRunning();
+            ensureSession();
           } else {
-            stopRuntime("local oplog verticle is " + reply.state());
+            stopSession("local oplog verticle is " + reply.state());
           }
           return (Void) null;
         })
         .recover(err -> {
-          stopRuntime("no local oplog leader answers (" + err.getMessage() + ")");
+          stopSession("no local oplog leader answers (" + err.getMessage() + ")");
           return Future.succeededFuture();
         });
   }
 
-  private void ensureRunning() {
-    if (runtime != null && !runtime.stopped() || starting || System.currentTimeMillis() < nextStartAt) {
+  private void ensureSession() {
+    if (session != null && !session.stopped() || starting || clock.millis() < nextStartAt) {
       return;
     }
     starting = true;
     state = "starting";
-    ListenerRuntime rt = new ListenerRuntime(vertx, cfg, metrics, coercion, () -> stopRuntime("oplog side answered not_leader"));
-    runtime = rt;
+    ListenerSession rt = new ListenerSession(vertx, cfg, circuit, clock, metrics, coercion, () -> stopSession("oplog side answered not_leader"));
+    session = rt;
     rt.start().onComplete(ar -> {
       starting = false;
-      if (runtime != rt) {
+      if (session != rt) {
         rt.stop();
         return;
       }
       if (ar.succeeded()) {
-        if (consecutiveStartErrors > 0) {
-          LOG.info("listener: recovered after {} failed start(s)", consecutiveStartErrors);
+        int failedStarts = startBackoff.succeeded();
+        if (failedStarts > 0) {
+          LOG.info("listener: recovered after {} failed start(s)", failedStarts);
         }
-        consecutiveStartErrors = 0;
         state = "streaming";
         publishState();
       } else {
-        consecutiveStartErrors++;
-        long delay = cfg.backoffMs(consecutiveStartErrors);
-        nextStartAt = System.currentTimeMillis() + delay;
+        // not a timer: the leadership gate asks again on its own schedule, and starts once the delay passed
+        long delay = startBackoff.failed();
+        nextStartAt = clock.millis() + delay;
         lastError = "start failed: " + ar.cause();
-        LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", consecutiveStartErrors, ar.cause().toString(), delay);
+        LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", startBackoff.consecutiveErrors(), ar.cause().toString(), delay);
         rt.stop();
-        runtime = null;
+        session = null;
         state = "retrying";
       }
     });
   }
 
-  private void stopRuntime(String why) {
+  private void stopSession(String why) {
     String newState = why.startsWith("verticle") ? "stopped" : "standby";
-    if (runtime != null) {
+    if (session != null) {
       LOG.info("listener: stops streaming: {}", why);
-      if (runtime.lastError() != null) {
-        lastError = runtime.lastError();
+      if (session.lastError() != null) {
+        lastError = session.lastError();
       }
-      runtime.stop();
-      runtime = null;
+      session.stop();
+      session = null;
       starting = false;
       state = newState;
       publishState();
@@ -189,16 +203,17 @@ public class ListenerVerticle extends VerticleBase {
         .put("require_local_leader", cfg.requireLocalLeader())
         .put("jobs", jobs);
     String error = lastError;
-    if (runtime != null) {
-      JsonObject rt = runtime.toJson();
+    if (session != null) {
+      JsonObject rt = session.toJson();
       rt.fieldNames().forEach(k -> details.put(k, rt.getValue(k)));
-      if (runtime.lastError() != null) {
-        error = runtime.lastError();
+      if (session.lastError() != null) {
+        error = session.lastError();
       }
     } else {
       details.put("streams", new JsonArray());
       details.put("window", new JsonObject().put("max_batches", cfg.maxUnackedBatches()).put("unacked_batches", 0).put("entries_in_flight", 0));
     }
+    details.put("circuits", session != null ? session.circuitHealth() : probe.circuitHealth());
     details.put("last_error", error);
     details.put("mongo_reachable", mongo.getBoolean("reachable"));
     if (mongo.getValue("error") != null) {

@@ -4,6 +4,7 @@ import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -16,6 +17,8 @@ import java.util.function.Function;
  * {@link #hasRoom()} before reading more from MongoDB, and are called back through
  * {@link #onRoom(Runnable)} when an ack frees a slot, so the number of entries held anywhere stays
  * bounded by (window + one read) whatever the source's write rate. Runs on one Vert.x context.
+ * Its own package: both {@code stream/} and {@code scan/} submit to it, and neither depends on the
+ * other. It reads no time (the batch delay is the stream's timer), so it takes no clock.
  */
 public final class BatchWindow {
 
@@ -104,6 +107,18 @@ public final class BatchWindow {
       queue.removeFirst().promise.tryFail(new IllegalStateException("listener window closed"));
     }
     roomListeners.clear();
+  }
+
+  /** The window's health: limits, what is in flight, and the acked/failed counts. */
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("max_batches", maxBatches)
+        .put("unacked_batches", unackedBatches)
+        .put("queued_batches", queue.size())
+        .put("entries_in_flight", entriesInFlight)
+        .put("max_entries_in_flight", maxEntriesInFlight)
+        .put("acked_batches", ackedBatches)
+        .put("failed_batches", failedBatches);
   }
 
   public int maxBatches() {

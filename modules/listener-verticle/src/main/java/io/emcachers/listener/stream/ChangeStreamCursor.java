@@ -18,10 +18,10 @@ import org.bson.BsonValue;
  * scan started afterwards cannot miss a write. Each {@link #next} is one bounded batch: demand is
  * exactly one getMore at a time, which is how the listener pauses a stream (it simply does not ask).
  */
-public final class ChangeStreamCursor {
+final class ChangeStreamCursor {
 
   /** One batch of raw events and the cursor's post-batch resume token (null on servers without it). */
-  public record Batch(List<BsonDocument> events, BsonDocument postBatchResumeToken, boolean exhausted) {}
+  record Batch(List<BsonDocument> events, BsonDocument postBatchResumeToken, boolean exhausted) {}
 
   private final MongoSource source;
   private final ClientSession session;
@@ -38,13 +38,13 @@ public final class ChangeStreamCursor {
   }
 
   /** The opened cursor and its first batch. */
-  public record Opened(ChangeStreamCursor cursor, Batch firstBatch) {}
+  record Opened(ChangeStreamCursor cursor, Batch firstBatch) {}
 
   /**
    * Opens a stream on {@code collection}, or on the whole database when {@code collection} is null
    * (with a {@code $match} on {@code dbCollections}). {@code resumeAfter} null starts at "now".
    */
-  public static Future<Opened> open(MongoSource source, ClientSession session, String collection, List<String> dbCollections,
+  static Future<Opened> open(MongoSource source, ClientSession session, String collection, List<String> dbCollections,
                                     BsonDocument resumeAfter, int batchSize) {
     BsonDocument stage = new BsonDocument("fullDocument", new BsonString("updateLookup"));
     if (resumeAfter != null) {
@@ -69,12 +69,12 @@ public final class ChangeStreamCursor {
     });
   }
 
-  public String defaultCollection() {
+  String defaultCollection() {
     return defaultCollection;
   }
 
   /** The next batch: at most {@code batchSize} events, waiting up to {@code awaitMs} on servers that await data. */
-  public Future<Batch> next(int batchSize, long awaitMs) {
+  Future<Batch> next(int batchSize, long awaitMs) {
     if (cursorId == 0) {
       return Future.failedFuture(new IllegalStateException("change stream cursor is closed by the server"));
     }
@@ -86,7 +86,7 @@ public final class ChangeStreamCursor {
   }
 
   /** Kills the server cursor (best effort). */
-  public Future<Void> close() {
+  Future<Void> close() {
     long id = cursorId;
     cursorId = 0;
     if (id == 0) {

@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /** Classifies change-stream failures: "the stored position is no longer usable" versus transient. */
-public final class StreamErrors {
+final class StreamErrors {
 
   /**
    * Server error codes meaning the resume position cannot be used: InvalidResumeToken (260),
@@ -22,12 +22,19 @@ public final class StreamErrors {
 
   private StreamErrors() {}
 
+  /** How an attempt ends when the stored position cannot be used: the stream resets it and its entities are re-scanned. */
+  static final class PositionLost extends RuntimeException {
+    PositionLost(Throwable cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
   /**
    * Opening a stream <em>with a stored token</em> failed: true when the server rejected the request
    * itself (a command error that is neither transient nor an auth error), which after a resume
    * token means the token is unusable, whatever code the server version uses for it.
    */
-  public static boolean resumeRejected(Throwable error) {
+  static boolean resumeRejected(Throwable error) {
     if (positionLost(error)) {
       return true;
     }
@@ -41,7 +48,7 @@ public final class StreamErrors {
   }
 
   /** True when opening (or continuing) from a stored token failed because that position is gone or invalid. */
-  public static boolean positionLost(Throwable error) {
+  static boolean positionLost(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof MongoServerException mse) {
         int code = mse.getCode();

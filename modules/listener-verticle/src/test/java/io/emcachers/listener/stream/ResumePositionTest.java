@@ -1,4 +1,4 @@
-package io.emcachers.listener.offset;
+package io.emcachers.listener.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

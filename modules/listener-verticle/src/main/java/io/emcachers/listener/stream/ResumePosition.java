@@ -1,4 +1,4 @@
-package io.emcachers.listener.offset;
+package io.emcachers.listener.stream;
 
 import io.emcachers.core.projection.BsonJson;
 import io.vertx.core.json.JsonObject;
@@ -18,7 +18,7 @@ import org.bson.BsonDocument;
  * whose predecessor did not commit, so the stored token never jumps over a lost batch. After any
  * failure the in-memory position is dropped and re-read from the oplog side ({@link #resync}).
  */
-public final class ResumePosition {
+final class ResumePosition {
 
   private final String stream;
   private JsonObject ackedToken;
@@ -29,7 +29,7 @@ public final class ResumePosition {
   private final Deque<Pending> unacked = new ArrayDeque<>();
 
   /** One sent batch's token, waiting for its ack. */
-  public static final class Pending {
+  static final class Pending {
     final long generation;
     final JsonObject token;
     boolean acked;
@@ -40,38 +40,38 @@ public final class ResumePosition {
     }
   }
 
-  public ResumePosition(String stream, JsonObject storedToken) {
+  ResumePosition(String stream, JsonObject storedToken) {
     this.stream = stream;
     this.ackedToken = storedToken;
     this.tail = storedToken;
     this.continuous = storedToken != null;
   }
 
-  public String stream() {
+  String stream() {
     return stream;
   }
 
   /** The committed token as JSON (null: none; the stream starts at "now"). */
-  public JsonObject ackedToken() {
+  JsonObject ackedToken() {
     return ackedToken;
   }
 
   /** The committed token as BSON for {@code resumeAfter}, or null. */
-  public BsonDocument resumeAfter() {
+  BsonDocument resumeAfter() {
     return ackedToken == null ? null : BsonJson.toBson(ackedToken);
   }
 
-  public boolean continuous() {
+  boolean continuous() {
     return continuous;
   }
 
   /** The token the next batch follows: what the oplog side stores once every sent batch commits. */
-  public JsonObject expectedNext() {
+  JsonObject expectedNext() {
     return tail;
   }
 
   /** Records a batch sent with {@code token} (may be null: the batch moves no position). */
-  public Pending sent(JsonObject token) {
+  Pending sent(JsonObject token) {
     Pending p = new Pending(generation, token);
     unacked.addLast(p);
     if (token != null) {
@@ -84,7 +84,7 @@ public final class ResumePosition {
    * Adopts the token the oplog side actually stores (re-read after a failure, once in-flight batches
    * settled). Unless the position was reset (streaming restarts at "now"), the stream resumes after it.
    */
-  public void resync(JsonObject stored) {
+  void resync(JsonObject stored) {
     tail = stored;
     if (!fresh) {
       ackedToken = stored;
@@ -92,7 +92,7 @@ public final class ResumePosition {
   }
 
   /** The oplog side committed {@code p}: advance over every contiguous acked batch. */
-  public void acked(Pending p) {
+  void acked(Pending p) {
     if (p.generation != generation) {
       return;
     }
@@ -107,24 +107,24 @@ public final class ResumePosition {
   }
 
   /** Forgets every unacked batch (a failure or a restart): later acks of them no longer count. */
-  public void discardUnacked() {
+  void discardUnacked() {
     generation++;
     unacked.clear();
   }
 
   /** The stored position is unusable: the stream restarts at "now" and its entities are re-scanned. */
-  public void reset() {
+  void reset() {
     discardUnacked();
     ackedToken = null;
     fresh = true;
     continuous = false;
   }
 
-  public int unackedCount() {
+  int unackedCount() {
     return unacked.size();
   }
 
-  public JsonObject toJson() {
+  JsonObject toJson() {
     return new JsonObject().put("stream", stream).put("token", ackedToken).put("expected_stored", tail).put("continuous", continuous).put("unacked", unacked.size());
   }
 }

@@ -1,0 +1,295 @@
+package io.emcachers.listener;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.messages.AppendResult;
+import io.emcachers.core.circuit.BreakerConfig;
+import io.emcachers.core.messages.EntityChanged;
+import io.emcachers.core.messages.EntityListReply;
+import io.emcachers.core.messages.EntityListRequest;
+import io.emcachers.core.messages.OplogEntry;
+import io.emcachers.core.messages.ResumeTokenReply;
+import io.emcachers.core.messages.ResumeTokenRequest;
+import io.emcachers.core.model.Entity;
+import io.emcachers.core.model.EntityStatus;
+import io.emcachers.listener.flow.BatchWindow;
+import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.listener.scan.ScanCollaborators;
+import io.emcachers.listener.scan.ScanOutcome;
+import io.emcachers.listener.scan.ScanQueue;
+import io.emcachers.listener.stream.ChangeEvent;
+import io.emcachers.listener.stream.StreamHooks;
+import io.emcachers.listener.stream.StreamSet;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One streaming session of the listener (while this node leads). It owns the parts and wires them:
+ * the {@link EntityTable}, the {@link StreamSet}, the pure {@link ChangeRouter}, the
+ * {@link ScanQueue} and the shared {@link BatchWindow}; it reconciles them when entities change and
+ * turns what they report into re-scans, metrics and status events ({@link ListenerReports}).
+ * Everything runs on the verticle's context. A session that loses leadership or fails to start is
+ * stopped and replaced by a fresh one.
+ */
+final class ListenerSession {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ListenerSession.class);
+
+  private final Vertx vertx;
+  private final ListenerMetrics metrics;
+  private final ListenerReports reports;
+  private final Runnable onNotLeader;
+  private final MongoSource source;
+  private final BatchWindow window;
+  private final EntityTable entities = new EntityTable();
+  private final ChangeRouter router = new ChangeRouter(entities);
+  private final StreamSet streams;
+  private final ScanQueue scans;
+  private MessageConsumer<Object> changedConsumer;
+  private boolean stopped;
+
+  ListenerSession(Vertx vertx, ListenerConfig config, BreakerConfig circuit, Clock clock, ListenerMetrics metrics, CoercionReporter coercion,
+                  Runnable onNotLeader) {
+    this.vertx = vertx;
+    this.metrics = metrics;
+    this.reports = new ListenerReports(vertx.eventBus(), metrics, coercion, clock);
+    this.onNotLeader = onNotLeader;
+    this.source = new MongoSource(vertx.getOrCreateContext(), config.mongoUrl(), config.database(), circuit);
+    DeliveryOptions appendOptions = new DeliveryOptions().setSendTimeout(config.appendTimeoutMs());
+    this.window = new BatchWindow(config.maxUnackedBatches(),
+        batch -> Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, batch, AppendResult.class, appendOptions));
+    this.streams = new StreamSet(vertx, config, clock, source, window,
+        new StreamHooks(this::route, this::positionLost, reports, this::notLeader));
+    this.scans = new ScanQueue(new ScanCollaborators(vertx, config, source, window, entities, new ScanStreamGate(streams), reports), this::scanEnded);
+  }
+
+  BatchWindow window() {
+    return window;
+  }
+
+  // ---- lifecycle ----
+
+  /** Loads entities and stored positions, opens the streams, queues the scans that are due. */
+  Future<Void> start() {
+    changedConsumer = vertx.eventBus().consumer(Addresses.ENTITIES_CHANGED, msg -> {
+      if (!stopped && msg.body() instanceof EntityChanged ec) {
+        onEntityChanged(ec);
+      }
+    });
+    return changedConsumer.completion()
+        .compose(v -> Bus.request(vertx.eventBus(), Addresses.ENTITIES_LIST, new EntityListRequest(false), EntityListReply.class))
+        .compose(list -> Bus.request(vertx.eventBus(), Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class)
+            .map(tokens -> {
+              begin(list.entities(), tokens);
+              return null;
+            }));
+  }
+
+  private void begin(List<Entity> list, ResumeTokenReply tokens) {
+    if (stopped) {
+      return;
+    }
+    list.stream().filter(EntityTable::streamed).forEach(entities::put);
+    List<String> collections = entities.watchedCollections();
+    LOG.info("listener: starting with {} active entit{} on stream(s) {}; stored positions for {}",
+        entities.size(), entities.size() == 1 ? "y" : "ies", streams.namesFor(collections), tokens.tokens().fieldNames());
+    streams.open(collections, tokens::tokenFor);
+    for (Entity e : entities.all()) {
+      switch (e.status()) {
+        case pending -> scans.request(e.name(), ScanQueue.Mode.FROM_START, "new entity", false);
+        case scanning -> scans.request(e.name(), ScanQueue.Mode.CONTINUE, "scan interrupted by a restart", false);
+        case live -> {
+          if (!streams.hasCommittedPosition(e.shape().sourceName())) {
+            scans.request(e.name(), ScanQueue.Mode.FROM_START, "initial scan: no stored stream position", false);
+          }
+        }
+        default -> { }
+      }
+    }
+  }
+
+  void stop() {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    if (changedConsumer != null) {
+      changedConsumer.unregister();
+    }
+    scans.stop();
+    streams.stop();
+    window.close();
+    vertx.executeBlocking(() -> {
+      source.close();
+      return null;
+    }, false);
+  }
+
+  boolean stopped() {
+    return stopped;
+  }
+
+  /** Safety net: reload the entity list and reconcile. */
+  Future<Void> refreshEntities() {
+    if (stopped) {
+      return Future.succeededFuture();
+    }
+    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_LIST, new EntityListRequest(false), EntityListReply.class).map(reply -> {
+      if (stopped) {
+        return null;
+      }
+      Set<String> listed = new TreeSet<>();
+      for (Entity e : reply.entities()) {
+        listed.add(e.name());
+        applyEntity(e, EntityChanged.REFRESHED);
+      }
+      for (String name : entities.names()) {
+        if (!listed.contains(name)) {
+          removeEntity(name, "no longer listed");
+        }
+      }
+      return null;
+    });
+  }
+
+  // ---- entities ----
+
+  private void onEntityChanged(EntityChanged ec) {
+    Entity e = ec.entity();
+    if (e == null) {
+      return;
+    }
+    if (ec.change() == EntityChanged.DELETED || e.status() == EntityStatus.deleted) {
+      removeEntity(e.name(), "deleted");
+    } else {
+      applyEntity(e, ec.change());
+    }
+  }
+
+  private void applyEntity(Entity e, EntityChanged.Change change) {
+    Entity prev = entities.entity(e.name());
+    if (prev != null && e.version() < prev.version()) {
+      return; // stale event (e.g. our own status change arriving after the scan ended)
+    }
+    if (!EntityTable.streamed(e)) {
+      if (prev != null) {
+        removeEntity(e.name(), "status " + e.status());
+      }
+      return;
+    }
+    boolean shapeChanged = prev != null && !prev.shape().equals(e.shape());
+    if (prev != null && !shapeChanged && prev.status() == e.status() && e.version() == prev.version()) {
+      return;
+    }
+    entities.put(e);
+    boolean newStream = !stopped && streams.reconcile(entities.watchedCollections());
+    boolean scanActive = scans.isScanning(e.name());
+    String coll = e.shape().sourceName();
+    if (shapeChanged || change == EntityChanged.SHAPE_CHANGED && prev != null) {
+      LOG.info("listener: entity {} changed shape; re-scanning it", e.name());
+      scans.request(e.name(), ScanQueue.Mode.FROM_START, "shape changed", true);
+    } else if (e.status() == EntityStatus.pending && !scanActive) {
+      LOG.info("listener: new entity {} on collection {}", e.name(), coll);
+      scans.request(e.name(), ScanQueue.Mode.FROM_START, "new entity", false);
+    } else if (e.status() == EntityStatus.scanning && !scanActive && (prev == null || prev.status() != EntityStatus.scanning)) {
+      scans.request(e.name(), ScanQueue.Mode.FROM_START, "status set to scanning", false);
+    } else if (prev == null && e.status() == EntityStatus.live && newStream
+        && streams.streamOf(coll) != null && !streams.hasCommittedPosition(coll)) {
+      scans.request(e.name(), ScanQueue.Mode.FROM_START, "live entity on a collection without a stored position", false);
+    }
+  }
+
+  private void removeEntity(String name, String why) {
+    if (!entities.remove(name)) {
+      return;
+    }
+    LOG.info("listener: entity {} removed ({})", name, why);
+    reports.forget(name);
+    scans.cancel(name);
+    if (!stopped) {
+      streams.reconcile(entities.watchedCollections());
+    }
+  }
+
+  // ---- what the streams report ----
+
+  private List<OplogEntry> route(ChangeEvent event) {
+    ChangeRouter.Routed routed = router.route(event);
+    reports.routed(routed);
+    ChangeRouter.Rescan rescan = routed.rescan();
+    if (rescan != null) {
+      LOG.warn("listener: {}; re-scanning {}", rescan.what(), rescan.entities());
+      for (String name : rescan.entities()) {
+        reports.rescan(name, new JsonObject().put("reason", rescan.operation()).put("collection", rescan.collection()).put("to", rescan.to())
+            .put("message", rescan.what() + ": the entity is re-scanned and its cache follows the collection's new contents"));
+        scans.request(name, ScanQueue.Mode.FROM_START, rescan.what(), true);
+      }
+    }
+    return routed.entries();
+  }
+
+  /** The stream already restarted at "now": re-scan its entities (all of them for the database stream). */
+  private void positionLost(String stream, String collection, Throwable cause) {
+    if (stopped) {
+      return;
+    }
+    List<Entity> affected = collection == null ? List.copyOf(entities.all()) : entities.on(collection);
+    reports.error("stream " + stream + ": stored position unusable: " + cause.getMessage());
+    LOG.warn("listener: stream {} lost its position ({}); re-scanning {}", stream, cause.getMessage(), affected.stream().map(Entity::name).toList());
+    for (Entity e : affected) {
+      reports.rescan(e.name(), new JsonObject().put("stream", stream).put("reason", String.valueOf(cause.getMessage()))
+          .put("message", "the stored change-stream position is no longer usable; the entity is re-scanned"));
+      scans.request(e.name(), ScanQueue.Mode.FROM_START, "stream position lost", true);
+    }
+  }
+
+  private void notLeader(Throwable cause) {
+    if (!stopped) {
+      reports.error("oplog side is not the leader: " + cause.getMessage());
+      onNotLeader.run();
+    }
+  }
+
+  // ---- what the scans report ----
+
+  private void scanEnded(ScanOutcome outcome) {
+    if (outcome instanceof ScanOutcome.Live live) {
+      metrics.batch("scan_end", 0);
+      applyEntity(live.result(), EntityChanged.STATUS_CHANGED);
+    } else if (outcome instanceof ScanOutcome.NotLeader nl) {
+      notLeader(nl.cause());
+    } else if (outcome instanceof ScanOutcome.Refused refused) {
+      reports.scanFailed(refused.entity(), refused.reason());
+    } // Stopped: nothing to do (Superseded never arrives: the queue re-queues it)
+  }
+
+  // ---- health ----
+
+  String lastError() {
+    return reports.lastError();
+  }
+
+  /** The breaker of the source the streams and scans read through. */
+  JsonObject circuitHealth() {
+    return source.circuitHealth();
+  }
+
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("entities", entities.toJson())
+        .put("streams", streams.toJson())
+        .put("window", window.toJson())
+        .put("scan", scans.runningJson())
+        .put("scan_queue", scans.queuedJson())
+        .mergeIn(reports.toJson());
+  }
+}
