@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * The caches of this node: one {@link CacheDb} per entity under {@code {data_dir}/dbs}. Every method
  * blocks (worker threads only) and takes the locks it needs, so callers never see a half-replaced
  * or half-dropped cache. Names are validated with {@link EntityValidator#isValidName} before any
- * path or SQL is built from them.
+ * path or SQL is built from them. Rebuild files are opened and swapped in by {@link RebuildFiles};
+ * failures the caller should see are {@link CacheException}s.
  */
 public final class CacheRegistry {
 
