@@ -25,7 +25,7 @@ import io.emcachers.oplog.read.OplogReader;
 import io.emcachers.oplog.resume.ResumeTokenStore;
 import io.emcachers.oplog.scan.ScanManager;
 import io.emcachers.oplog.scan.ScanStore;
-import io.emcachers.oplog.support.ConsumerGroup;
+import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.oplog.support.EventPublisher;
 import io.emcachers.oplog.support.GuardedPool;

@@ -13,7 +13,7 @@ final class CacheIdentity {
   private CacheIdentity() {}
 
   /** Why the file ({@code m}) is not a cache of {@code e}; null when it is (or {@code e} is an older snapshot). */
-  static String mismatch(CacheDb.Meta m, Entity e) {
+  static String mismatch(CacheMeta m, Entity e) {
     if (m == null || e.version() < m.entityVersion()) {
       return null;
     }

@@ -1,20 +1,17 @@
 package io.emcachers.cache;
 
-import io.emcachers.core.bus.Bus;
-import io.emcachers.core.bus.BusException;
-import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.messages.CacheDocRequest;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
 import io.emcachers.core.messages.CacheRowsReply;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.Message;
 
 /**
  * The read requests of the cache-db manager (doc, page, query), with the configured bounds applied;
  * SQLite work on the worker pool. Shared by the node-local addresses and the per-entity
- * cluster-wide read address.
+ * cluster-wide read address ({@link ReadAddresses}). Fails with {@link CacheException}; the
+ * consumers map it to bus codes.
  */
 final class CacheReads {
 
@@ -31,7 +28,7 @@ final class CacheReads {
   Future<CacheRowsReply> doc(CacheDocRequest req) {
     String name = CacheRegistry.requireName(req.entity());
     if (req.docId() == null) {
-      throw BusException.badRequest("doc_id is required");
+      throw CacheException.invalid("doc_id is required");
     }
     return workers.executeBlocking(() -> new CacheRowsReply(registry.doc(name, req.docId()), null, false), false);
   }
@@ -59,24 +56,10 @@ final class CacheReads {
     }, false);
   }
 
-  /** Handles a message of the read address of {@code entity}: dispatch by body type. */
-  void dispatch(String entity, Message<Object> m) {
-    Object body = m.body();
-    if (body instanceof CacheDocRequest r) {
-      Bus.handle(m, CacheDocRequest.class, x -> doc(sameEntity(entity, r.entity(), r)));
-    } else if (body instanceof CachePageRequest r) {
-      Bus.handle(m, CachePageRequest.class, x -> page(sameEntity(entity, r.entity(), r)));
-    } else if (body instanceof CacheQueryRequest r) {
-      Bus.handle(m, CacheQueryRequest.class, x -> query(sameEntity(entity, r.entity(), r)));
-    } else {
-      m.fail(ErrorCodes.BAD_REQUEST, "expected CacheDocRequest, CachePageRequest or CacheQueryRequest, got "
-          + (body == null ? "null" : body.getClass().getSimpleName()));
-    }
-  }
-
-  private static <T> T sameEntity(String address, String entity, T req) {
+  /** {@code req} when it is for {@code entity} (the read address it came to) or names no entity. */
+  static <T> T sameEntity(String address, String entity, T req) {
     if (entity != null && !entity.equals(address)) {
-      throw BusException.badRequest("request for entity " + entity + " sent to the read address of " + address);
+      throw CacheException.invalid("request for entity " + entity + " sent to the read address of " + address);
     }
     return req;
   }

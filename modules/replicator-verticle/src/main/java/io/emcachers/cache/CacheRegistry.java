@@ -1,7 +1,5 @@
 package io.emcachers.cache;
 
-import io.emcachers.core.bus.BusException;
-import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.validation.EntityValidator;
@@ -15,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.SQLException;
 import java.util.List;
@@ -25,7 +22,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * The caches of this node: one {@link CacheDb} per entity under {@code {data_dir}/dbs}. Every method
  * blocks (worker threads only) and takes the locks it needs, so callers never see a half-replaced
  * or half-dropped cache. Names are validated with {@link EntityValidator#isValidName} before any
- * path or SQL is built from them.
+ * path or SQL is built from them. Rebuild files are opened and swapped in by {@link RebuildFiles};
+ * failures the caller should see are {@link CacheException}s.
  */
 public final class CacheRegistry {
 
@@ -55,10 +52,10 @@ public final class CacheRegistry {
     return dbsDir;
   }
 
-  /** Throws BAD_REQUEST unless {@code name} is a valid entity name. */
+  /** Throws {@link CacheException.Kind#INVALID} unless {@code name} is a valid entity name. */
   public static String requireName(String name) {
     if (!EntityValidator.isValidName(name)) {
-      throw new BusException(ErrorCodes.BAD_REQUEST, "invalid entity name: " + (name == null ? "null" : "'" + name + "'")
+      throw CacheException.invalid("invalid entity name: " + (name == null ? "null" : "'" + name + "'")
           + " (must match " + EntityValidator.NAME.pattern() + ")");
     }
     return name;
@@ -81,6 +78,11 @@ public final class CacheRegistry {
     return existing.contains(name);
   }
 
+  /** Records that the entity's cache file exists now (a rebuilt file was moved into place). */
+  void markExisting(String name) {
+    existing.add(name);
+  }
+
   public Set<String> existingNames() {
     return new TreeSet<>(existing);
   }
@@ -95,9 +97,7 @@ public final class CacheRegistry {
         if (!Files.isDirectory(dir) || !EntityValidator.isValidName(name)) {
           continue;
         }
-        for (String leftover : List.of(REBUILD_FILE, REBUILD_FILE + "-wal", REBUILD_FILE + "-shm", REBUILD_FILE + "-journal")) {
-          Files.deleteIfExists(dir.resolve(leftover));
-        }
+        RebuildFiles.deleteWithSideFiles(dir.resolve(REBUILD_FILE));
         if (Files.exists(dir.resolve(DB_FILE))) {
           existing.add(name);
         }
@@ -111,7 +111,7 @@ public final class CacheRegistry {
   }
 
   /** Work on one cache under the locks {@code locks} selects; retries when the instance was dropped meanwhile. */
-  private <T> T with(String name, boolean write, boolean read, SqlFunction<CacheDb, T> fn) throws SQLException {
+  <T> T with(String name, boolean write, boolean read, SqlFunction<CacheDb, T> fn) throws SQLException {
     while (true) {
       CacheDb db = cache(name);
       if (write) {
@@ -159,54 +159,9 @@ public final class CacheRegistry {
   }
 
   /** The file's metadata, or null when there is no cache. */
-  public CacheDb.Meta meta(String name) throws SQLException {
+  public CacheMeta meta(String name) throws SQLException {
     return with(name, true, false, CacheDb::fileMeta);
   }
-
-  /**
-   * Moves a rebuilt file into place, under both locks of the live cache. A swap never makes the cache
-   * go backwards: it refuses, returning false, while the live file's {@code last_oplog_id} is above
-   * {@code readThrough} — the oplog id up to which the rebuild has read (and applied) every row of the
-   * entity — because the live file then holds rows the rebuilt one lacks. The caller reads on and
-   * tries again (with the entity's applies held back, so the live file stops moving).
-   */
-  public Swap swapIn(String name, CacheDb rebuilt, long readThrough, BooleanSupplier cancelled) throws SQLException {
-    return with(name, true, true, live -> {
-      if (cancelled.getAsBoolean()) {
-        throw new BusException(ErrorCodes.CONFLICT, "rebuild of " + name + " cancelled");
-      }
-      CacheDb.Meta m = live.fileMeta();
-      long liveLast = m == null ? 0 : m.lastOplogId();
-      if (liveLast > readThrough) {
-        LOG.info("cache {}: rebuilt file read the oplog through {}, the live file holds rows up to {}: not swapped yet", name, readThrough, liveLast);
-        return new Swap(false, liveLast);
-      }
-      rebuilt.writeLock.lock();
-      try {
-        rebuilt.finishForMove();
-      } finally {
-        rebuilt.writeLock.unlock();
-      }
-      live.close();
-      try {
-        Files.move(rebuilt.path(), live.path(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        // WAL side files of the replaced file must not be picked up by the new one
-        Files.deleteIfExists(Path.of(live.path() + "-wal"));
-        Files.deleteIfExists(Path.of(live.path() + "-shm"));
-        Files.deleteIfExists(Path.of(rebuilt.path() + "-wal"));
-        Files.deleteIfExists(Path.of(rebuilt.path() + "-shm"));
-        Files.deleteIfExists(Path.of(rebuilt.path() + "-journal"));
-      } catch (IOException io) {
-        throw new SQLException("could not move " + rebuilt.path() + " to " + live.path() + ": " + io, io);
-      }
-      existing.add(name);
-      LOG.info("cache {}: rebuilt file swapped in (read through {}, the live file was at {})", name, readThrough, liveLast);
-      return new Swap(true, liveLast);
-    });
-  }
-
-  /** Outcome of {@link #swapIn}: whether the file was swapped in, and the live file's last_oplog_id it was compared with. */
-  public record Swap(boolean done, long liveLast) {}
 
   /** Closes the cache's connections and removes its directory. Returns whether anything existed. */
   public boolean drop(String name) throws SQLException {
@@ -256,7 +211,7 @@ public final class CacheRegistry {
   public JsonObject info(String name) throws SQLException {
     return with(name, false, true, db -> {
       if (!db.exists()) {
-        throw BusException.notFound("no cache of entity " + name + " on this node");
+        throw CacheException.notFound(name);
       }
       return db.info();
     });
@@ -268,7 +223,7 @@ public final class CacheRegistry {
     for (String name : existingNames()) {
       try {
         all.put(name, info(name));
-      } catch (BusException e) {
+      } catch (CacheException e) {
         // dropped meanwhile
       }
     }
@@ -285,87 +240,19 @@ public final class CacheRegistry {
 
   /** Closes the connections of caches unused for {@code idleMs}; skips caches busy right now. */
   public int closeIdle(long idleMs) {
-    long now = System.nanoTime();
+    long idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMs);
     int closed = 0;
     for (CacheDb db : caches.values()) {
-      if (db.openConnections() == 0 || now - db.lastUsedNanos() < TimeUnit.MILLISECONDS.toNanos(idleMs)) {
-        continue;
-      }
-      if (tryBoth(db)) {
-        try {
-          if (db.openConnections() > 0 && now - db.lastUsedNanos() >= TimeUnit.MILLISECONDS.toNanos(idleMs)) {
-            db.close();
-            closed++;
-            LOG.info("cache {}: idle for {} ms, connections closed", db.entity(), TimeUnit.NANOSECONDS.toMillis(now - db.lastUsedNanos()));
-          }
-        } finally {
-          db.readLock.unlock();
-          db.writeLock.unlock();
-        }
+      if (db.closeIfIdle(idleNanos)) {
+        closed++;
       }
     }
     return closed;
   }
 
-  private static boolean tryBoth(CacheDb db) {
-    if (!db.writeLock.tryLock()) {
-      return false;
-    }
-    if (!db.readLock.tryLock()) {
-      db.writeLock.unlock();
-      return false;
-    }
-    return true;
-  }
-
   /** Closes every connection (shutdown). */
   public void closeAll() {
-    for (CacheDb db : caches.values()) {
-      db.writeLock.lock();
-      db.readLock.lock();
-      try {
-        db.close();
-      } finally {
-        db.readLock.unlock();
-        db.writeLock.unlock();
-      }
-    }
-  }
-
-  /** Opens a private writer on a rebuild file (not registered; the rebuild job owns it). */
-  public CacheDb openRebuildFile(Entity e) throws SQLException {
-    String name = requireName(e.name());
-    Path p = rebuildPathOf(name);
-    try {
-      for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
-        Files.deleteIfExists(Path.of(p + suffix));
-      }
-    } catch (IOException io) {
-      throw new SQLException("cannot clear " + p + ": " + io, io);
-    }
-    CacheDb db = new CacheDb(name, p);
-    db.writeLock.lock();
-    try {
-      db.openWriter(e, false);
-    } finally {
-      db.writeLock.unlock();
-    }
-    return db;
-  }
-
-  /** Closes and deletes a rebuild file (failed or cancelled rebuild). */
-  public void discardRebuildFile(CacheDb rebuilt) {
-    rebuilt.writeLock.lock();
-    try {
-      rebuilt.close();
-      for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
-        Files.deleteIfExists(Path.of(rebuilt.path() + suffix));
-      }
-    } catch (IOException e) {
-      LOG.warn("could not delete {}: {}", rebuilt.path(), e.toString());
-    } finally {
-      rebuilt.writeLock.unlock();
-    }
+    caches.values().forEach(CacheDb::closeLocked);
   }
 
   static void deleteRecursively(Path dir) {

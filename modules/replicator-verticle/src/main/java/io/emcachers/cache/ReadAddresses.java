@@ -2,11 +2,16 @@ package io.emcachers.cache;
 
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
+import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.messages.CacheDocRequest;
+import io.emcachers.core.messages.CachePageRequest;
+import io.emcachers.core.messages.CacheQueryRequest;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -94,7 +99,7 @@ final class ReadAddresses {
       return Future.succeededFuture();
     }
     MessageConsumer<Object> c = bus.consumer(Addresses.cacheQueryFor(entity));
-    c.handler(m -> reads.dispatch(entity, m));
+    c.handler(m -> dispatch(entity, m));
     serving.put(entity, c);
     LOG.info("cache {}: caught up, serving {}", entity, Addresses.cacheQueryFor(entity));
     return c.completion().recover(err -> {
@@ -102,6 +107,21 @@ final class ReadAddresses {
       serving.remove(entity, c);
       return Future.succeededFuture();
     });
+  }
+
+  /** A message on the read address of {@code entity}: dispatch by body type. */
+  private void dispatch(String entity, Message<Object> m) {
+    Object body = m.body();
+    if (body instanceof CacheDocRequest r) {
+      Bus.handle(m, CacheDocRequest.class, CacheErrors.mapped(x -> reads.doc(CacheReads.sameEntity(entity, r.entity(), r))));
+    } else if (body instanceof CachePageRequest r) {
+      Bus.handle(m, CachePageRequest.class, CacheErrors.mapped(x -> reads.page(CacheReads.sameEntity(entity, r.entity(), r))));
+    } else if (body instanceof CacheQueryRequest r) {
+      Bus.handle(m, CacheQueryRequest.class, CacheErrors.mapped(x -> reads.query(CacheReads.sameEntity(entity, r.entity(), r))));
+    } else {
+      m.fail(ErrorCodes.BAD_REQUEST, "expected CacheDocRequest, CachePageRequest or CacheQueryRequest, got "
+          + (body == null ? "null" : body.getClass().getSimpleName()));
+    }
   }
 
   void unserve(String entity) {

@@ -1,7 +1,6 @@
 package io.emcachers.cache;
 
-import io.emcachers.core.bus.BusException;
-import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.cache.CacheException.Kind;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
@@ -28,10 +27,10 @@ public final class ReadOnlyQuery {
 
   private ReadOnlyQuery() {}
 
-  /** Throws FORBIDDEN unless {@code sql} is exactly one SELECT or WITH statement; BAD_REQUEST when empty. */
+  /** Throws {@link Kind#FORBIDDEN} unless {@code sql} is exactly one SELECT or WITH statement; {@link Kind#INVALID} when empty. */
   public static void check(String sql) {
     if (sql == null || sql.isBlank()) {
-      throw new BusException(ErrorCodes.BAD_REQUEST, "sql is required");
+      throw new CacheException(Kind.INVALID, "sql is required");
     }
     int n = sql.length();
     int i = skipSpaceAndComments(sql, 0);
@@ -41,7 +40,7 @@ public final class ReadOnlyQuery {
     }
     String first = sql.substring(i, wordEnd).toUpperCase(Locale.ROOT);
     if (!first.equals("SELECT") && !first.equals("WITH")) {
-      throw new BusException(ErrorCodes.FORBIDDEN,
+      throw new CacheException(Kind.FORBIDDEN,
           "only one read-only SELECT or WITH statement is allowed; got " + (first.isEmpty() ? "'" + abbreviate(sql.substring(i)) + "'" : first));
     }
     int end = statementEnd(sql, wordEnd);
@@ -51,7 +50,7 @@ public final class ReadOnlyQuery {
         rest = skipSpaceAndComments(sql, rest + 1);
       }
       if (rest < n) {
-        throw new BusException(ErrorCodes.FORBIDDEN, "exactly one statement is allowed; found more after ';' at offset " + end);
+        throw new CacheException(Kind.FORBIDDEN, "exactly one statement is allowed; found more after ';' at offset " + end);
       }
     }
   }
@@ -78,7 +77,7 @@ public final class ReadOnlyQuery {
       try (PreparedStatement ps = reader.prepareStatement(sql)) {
         int expected = ps.getParameterMetaData().getParameterCount();
         if (expected != params.size()) {
-          throw new BusException(ErrorCodes.BAD_REQUEST, "the query has " + expected + " parameter(s), got " + params.size());
+          throw new CacheException(Kind.INVALID, "the query has " + expected + " parameter(s), got " + params.size());
         }
         for (int i = 0; i < params.size(); i++) {
           bindParam(ps, i + 1, params.getValue(i));
@@ -87,7 +86,7 @@ public final class ReadOnlyQuery {
           return RowJson.readAll(rs, db.entity(), db.readerShape(), maxRows, () -> {
             if (System.nanoTime() - deadline > 0) {
               timedOut[0] = true;
-              throw new BusException(ErrorCodes.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms");
+              throw new CacheException(Kind.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms");
             }
           });
         }
@@ -126,22 +125,22 @@ public final class ReadOnlyQuery {
     }
   }
 
-  private static BusException translate(SQLException e, boolean timedOut, long timeoutMs) {
+  private static CacheException translate(SQLException e, boolean timedOut, long timeoutMs) {
     int primary = -1;
     if (e instanceof SQLiteException se && se.getResultCode() != null) {
       primary = se.getResultCode().code & 0xff;
     }
     String msg = e.getMessage() == null ? e.toString() : e.getMessage();
     if (timedOut || primary == SQLiteErrorCode.SQLITE_INTERRUPT.code) {
-      return new BusException(ErrorCodes.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms", e);
+      return new CacheException(Kind.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms", e);
     }
     if (primary == SQLiteErrorCode.SQLITE_READONLY.code || msg.contains("readonly") || msg.contains("does not return results")) {
-      return new BusException(ErrorCodes.FORBIDDEN, "queries are read-only: " + msg, e);
+      return new CacheException(Kind.FORBIDDEN, "queries are read-only: " + msg, e);
     }
     if (primary == SQLiteErrorCode.SQLITE_ERROR.code || primary == SQLiteErrorCode.SQLITE_RANGE.code || primary == SQLiteErrorCode.SQLITE_TOOBIG.code) {
-      return new BusException(ErrorCodes.BAD_REQUEST, "query failed: " + msg, e);
+      return new CacheException(Kind.INVALID, "query failed: " + msg, e);
     }
-    return new BusException(ErrorCodes.INTERNAL, "query failed: " + msg, e);
+    return new CacheException(Kind.FAILED, "query failed: " + msg, e);
   }
 
   /** Index of the first ';' outside literals, quoted identifiers and comments, or the length. */

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds an entity's cache from its oplog rows (read with the entity filter from id 0) into
- * {@code db.sqlite.rebuild} next to the live file, then swaps it in (close, rename) once it is caught
+ * {@code db.sqlite.rebuild} next to the live file, then swaps it in (close, rename; {@link RebuildFiles}) once it is caught
  * up. Three modes:
  *
  * <ul>
@@ -54,7 +54,7 @@ final class RebuildJob {
   private final String jobId = UUID.randomUUID().toString();
   private final Entity entity;
   private final Mode mode;
-  private final CacheRegistry registry;
+  private final RebuildFiles files;
   private final WorkerExecutor workers;
   private final EventBus bus;
   private final Context context;
@@ -79,11 +79,11 @@ final class RebuildJob {
   /** The live file's last_oplog_id when a swap was last refused (0: never refused). */
   private long liveAhead;
 
-  RebuildJob(Entity entity, Mode mode, CacheRegistry registry, WorkerExecutor workers, EventBus bus, Context context, CacheConfig config,
+  RebuildJob(Entity entity, Mode mode, RebuildFiles files, WorkerExecutor workers, EventBus bus, Context context, CacheConfig config,
       AppliesInFlight inFlight) {
     this.entity = entity;
     this.mode = mode;
-    this.registry = registry;
+    this.files = files;
     this.workers = workers;
     this.bus = bus;
     this.context = context;
@@ -130,7 +130,7 @@ final class RebuildJob {
     LOG.info("cache {}: rebuild {} started ({}, shape {}, incarnation {})", entity.name(), jobId, mode, entity.shape().hash(),
         CacheSchema.incarnation(entity));
     publish("started");
-    workers.<CacheDb>executeBlocking(() -> registry.openRebuildFile(entity), false).onComplete(ar -> {
+    workers.<CacheDb>executeBlocking(() -> files.open(entity), false).onComplete(ar -> {
       if (ar.failed()) {
         fail(ar.cause());
       } else {
@@ -207,7 +207,7 @@ final class RebuildJob {
 
   private void trySwap() {
     long through = readThrough;
-    workers.executeBlocking(() -> registry.swapIn(entity.name(), staging, through, () -> cancelled), false).onComplete(swap -> {
+    workers.executeBlocking(() -> files.swapIn(entity.name(), staging, through, () -> cancelled), false).onComplete(swap -> {
       if (swap.failed()) {
         fail(swap.cause());
       } else if (!swap.result().done()) {
@@ -240,7 +240,7 @@ final class RebuildJob {
       return;
     }
     workers.executeBlocking(() -> {
-      registry.discardRebuildFile(s);
+      files.discard(s);
       return null;
     }, false).onComplete(x -> done.tryFail(cause));
   }

@@ -1,8 +1,10 @@
 package io.emcachers.replicator;
 
+import io.emcachers.cache.CacheErrors;
 import io.emcachers.cache.CacheRegistry;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
+import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
 import io.emcachers.core.messages.CacheEntityRequest;
@@ -17,7 +19,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -48,7 +49,7 @@ public final class ReplicatorVerticle extends VerticleBase {
   private ProgressTracker progress;
   private SyncLoop loop;
   private JobScheduler scheduler;
-  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  private ConsumerGroup consumers;
   private final Deque<JsonObject> recreateJobs = new ArrayDeque<>();
 
   @Override
@@ -62,39 +63,31 @@ public final class ReplicatorVerticle extends VerticleBase {
     loop = new SyncLoop(vertx, context, config, offsets, entities, progress, meters);
     scheduler = new JobScheduler(vertx);
 
-    MessageConsumer<Object> appended = bus.consumer(Addresses.OPLOG_APPENDED);
-    appended.handler(m -> {
-      if (m.body() instanceof OplogAppended a) {
-        progress.onHead(a.headId());
-        Long pos = loop.position();
-        if (pos == null || a.headId() > pos) {
-          loop.wake();
-        }
-      }
-    });
-    consumers.add(appended);
-    MessageConsumer<Object> changed = bus.consumer(Addresses.ENTITIES_CHANGED);
-    changed.handler(m -> {
-      if (m.body() instanceof EntityChanged ev && ev.entity() != null) {
-        entities.onChanged(ev);
-        if (EntityChanged.DELETED.equals(ev.change()) || ev.entity().status() == EntityStatus.deleted) {
-          progress.onEntityDeleted(ev.entity().name());
-        } else if (EntityChanged.CREATED.equals(ev.change())) {
-          loop.wake();
-        }
-      }
-    });
-    consumers.add(changed);
-    MessageConsumer<Object> stats = bus.localConsumer(Addresses.REPLICATOR_STATS);
-    stats.handler(m -> Bus.handle(m, HealthRequest.class, req -> Future.succeededFuture(stats())));
-    consumers.add(stats);
-    MessageConsumer<Object> recreate = bus.localConsumer(Addresses.REPLICATOR_RECREATE);
-    recreate.handler(m -> Bus.handle(m, CacheEntityRequest.class, this::recreate));
-    consumers.add(recreate);
+    consumers = new ConsumerGroup(vertx)
+        .listen(Addresses.OPLOG_APPENDED, OplogAppended.class, a -> {
+          progress.onHead(a.headId());
+          Long pos = loop.position();
+          if (pos == null || a.headId() > pos) {
+            loop.wake();
+          }
+        })
+        .listen(Addresses.ENTITIES_CHANGED, EntityChanged.class, ev -> {
+          if (ev.entity() == null) {
+            return;
+          }
+          entities.onChanged(ev);
+          if (EntityChanged.DELETED.equals(ev.change()) || ev.entity().status() == EntityStatus.deleted) {
+            progress.onEntityDeleted(ev.entity().name());
+          } else if (EntityChanged.CREATED.equals(ev.change())) {
+            loop.wake();
+          }
+        })
+        .handleLocal(Addresses.REPLICATOR_STATS, HealthRequest.class, req -> Future.succeededFuture(stats()))
+        .handleLocal(Addresses.REPLICATOR_RECREATE, CacheEntityRequest.class, CacheErrors.mapped(this::recreate));
 
     // the offset store is opened (and meta.sqlite created) before the loop starts
     return vertx.executeBlocking(offsets::read, false)
-        .compose(offset -> Future.join(consumers.stream().map(MessageConsumer::completion).toList()).map(offset))
+        .compose(offset -> consumers.ready().map(offset))
         .onSuccess(offset -> {
           scheduler.schedule(JOB_STATUS, Duration.ofMillis(config.statusIntervalMs()), Duration.ofMillis(config.statusIntervalMs()),
               ctx -> {
@@ -110,7 +103,7 @@ public final class ReplicatorVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     List<Future<?>> all = new ArrayList<>();
-    consumers.forEach(c -> all.add(c.unregister()));
+    all.add(consumers.unregisterAll());
     all.add(scheduler.shutdown(Duration.ofSeconds(5)));
     all.add(loop.stop());
     return Future.join(all)

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.emcachers.core.bus.BusException;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
@@ -162,9 +161,9 @@ class CacheDbTest {
   void aFailedBatchLeavesNothingBehind() throws Exception {
     registry.apply(items, List.of(upsert(1, "items", "a", doc("1", 1, 1.0, true, null, null))));
     // the second row belongs to another entity: the whole batch is refused
-    BusException e = assertThrows(BusException.class, () -> registry.apply(items, List.of(
+    CacheException e = assertThrows(CacheException.class, () -> registry.apply(items, List.of(
         upsert(2, "items", "b", doc("2", 2, 2.0, true, null, null)), upsert(3, "other", "c", doc("3", 3, 3.0, true, null, null)))));
-    assertEquals(ErrorCodes.BAD_REQUEST, e.code());
+    assertEquals(ErrorCodes.BAD_REQUEST, CacheErrors.code(e.kind()));
     assertEquals(List.of("a"), rows(file(), "SELECT _doc_id FROM items").stream().map(m -> m.get("_doc_id")).toList());
     assertEquals("1", rows(file(), "SELECT value FROM _emc_meta WHERE key = 'last_oplog_id'").get(0).get("value"));
   }
@@ -181,10 +180,10 @@ class CacheDbTest {
   @Test
   void missingCacheIsReported() {
     assertThrows(CacheMissingException.class, () -> registry.apply(allTypes("other"), List.of()));
-    BusException e = assertThrows(BusException.class, () -> registry.doc("other", "x"));
-    assertEquals(ErrorCodes.NOT_FOUND, e.code());
-    BusException bad = assertThrows(BusException.class, () -> registry.doc("../etc", "x"));
-    assertEquals(ErrorCodes.BAD_REQUEST, bad.code());
+    CacheException e = assertThrows(CacheException.class, () -> registry.doc("other", "x"));
+    assertEquals(ErrorCodes.NOT_FOUND, CacheErrors.code(e.kind()));
+    CacheException bad = assertThrows(CacheException.class, () -> registry.doc("../etc", "x"));
+    assertEquals(ErrorCodes.BAD_REQUEST, CacheErrors.code(bad.kind()));
   }
 
   @Test
@@ -245,26 +244,26 @@ class CacheDbTest {
         "WITH x AS (SELECT 1) INSERT INTO items(_doc_id) SELECT 'y' FROM x RETURNING *",
         "CREATE TABLE t(x)",
         "VACUUM")) {
-      BusException e = assertThrows(BusException.class, () -> registry.query("items", sql, new JsonArray(), 10, 5000), sql);
-      assertEquals(ErrorCodes.FORBIDDEN, e.code(), sql + " -> " + e.getMessage());
+      CacheException e = assertThrows(CacheException.class, () -> registry.query("items", sql, new JsonArray(), 10, 5000), sql);
+      assertEquals(ErrorCodes.FORBIDDEN, CacheErrors.code(e.kind()), sql + " -> " + e.getMessage());
     }
     assertFalse(Files.exists(dataDir.resolve("evil.sqlite")));
     assertEquals(30, rows(file(), "SELECT count(*) c FROM items").get(0).get("c"));
     // a ';' inside a literal or comment is not a second statement
     assertEquals(1, registry.query("items", "SELECT ';' AS s /* ; */ -- ;\n", new JsonArray(), 10, 5000).rows().size());
 
-    BusException wrongParams = assertThrows(BusException.class, () -> registry.query("items", "SELECT * FROM items WHERE i = ?", new JsonArray(), 10, 5000));
-    assertEquals(ErrorCodes.BAD_REQUEST, wrongParams.code());
-    BusException syntax = assertThrows(BusException.class, () -> registry.query("items", "SELECT FROM WHERE", new JsonArray(), 10, 5000));
-    assertEquals(ErrorCodes.BAD_REQUEST, syntax.code());
+    CacheException wrongParams = assertThrows(CacheException.class, () -> registry.query("items", "SELECT * FROM items WHERE i = ?", new JsonArray(), 10, 5000));
+    assertEquals(ErrorCodes.BAD_REQUEST, CacheErrors.code(wrongParams.kind()));
+    CacheException syntax = assertThrows(CacheException.class, () -> registry.query("items", "SELECT FROM WHERE", new JsonArray(), 10, 5000));
+    assertEquals(ErrorCodes.BAD_REQUEST, CacheErrors.code(syntax.kind()));
   }
 
   @Test
   void aRunawayQueryHitsItsTimeLimit() {
     long start = System.nanoTime();
-    BusException e = assertThrows(BusException.class, () -> registry.query("items",
+    CacheException e = assertThrows(CacheException.class, () -> registry.query("items",
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c", new JsonArray(), 10, 200));
-    assertEquals(ErrorCodes.TIMEOUT, e.code(), e.getMessage());
+    assertEquals(ErrorCodes.TIMEOUT, CacheErrors.code(e.kind()), e.getMessage());
     assertTrue(System.nanoTime() - start < 10_000_000_000L);
     // the connection still works afterwards
     assertEquals(1, assertDoesNotThrowQuery().rows().size());

@@ -50,8 +50,8 @@ public final class CacheFixtures {
 
   /** Creates the entity's (empty) cache the way a rebuild does: build a file, swap it in. */
   public static void create(CacheRegistry registry, Entity e) throws SQLException {
-    CacheDb rebuilt = registry.openRebuildFile(e);
-    registry.swapIn(e.name(), rebuilt, 0, () -> false);
+    RebuildFiles files = new RebuildFiles(registry);
+    files.swapIn(e.name(), files.open(e), 0, () -> false);
   }
 
   /** A plain JDBC connection (not emcachers' own), as any other process would open it. */

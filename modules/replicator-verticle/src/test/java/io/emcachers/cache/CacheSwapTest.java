@@ -26,11 +26,13 @@ class CacheSwapTest {
 
   @TempDir Path dataDir;
   CacheRegistry registry;
+  RebuildFiles rebuildFiles;
   final Entity items = allTypes("items");
 
   @BeforeEach
   void setUp() throws Exception {
     registry = new CacheRegistry(dataDir.resolve("dbs"));
+    rebuildFiles = new RebuildFiles(registry);
     registry.scan();
     create(registry, items);
   }
@@ -60,13 +62,13 @@ class CacheSwapTest {
   void aRebuiltFileBehindTheLiveOneIsNotSwappedIn() throws Exception {
     registry.apply(items, rowsBetween(1, 10));
     // the rebuild read the oplog up to its head 5; the live file took rows 6..10 meanwhile
-    CacheDb rebuilt = registry.openRebuildFile(items);
+    CacheDb rebuilt = rebuildFiles.open(items);
     applyTo(rebuilt, items, rowsBetween(1, 5));
-    assertFalse(registry.swapIn("items", rebuilt, 5, () -> false).done(), "the rebuilt file misses rows 6..10");
+    assertFalse(rebuildFiles.swapIn("items", rebuilt, 5, () -> false).done(), "the rebuilt file misses rows 6..10");
     assertEquals(10, liveRows());
 
     applyTo(rebuilt, items, rowsBetween(6, 12));
-    assertTrue(registry.swapIn("items", rebuilt, 12, () -> false).done());
+    assertTrue(rebuildFiles.swapIn("items", rebuilt, 12, () -> false).done());
     assertEquals(12, liveRows());
     assertEquals(12, registry.meta("items").lastOplogId());
   }
@@ -75,9 +77,9 @@ class CacheSwapTest {
   void aRebuildThatReadTheOplogPastTheLiveFileIsSwappedInWhateverItsLastRow() throws Exception {
     registry.apply(items, rowsBetween(1, 10));
     // the rebuild read every row of the entity up to 20, and the oplog holds none after 8 (no more rows to wait for)
-    CacheDb rebuilt = registry.openRebuildFile(items);
+    CacheDb rebuilt = rebuildFiles.open(items);
     applyTo(rebuilt, items, rowsBetween(1, 8));
-    assertTrue(registry.swapIn("items", rebuilt, 20, () -> false).done());
+    assertTrue(rebuildFiles.swapIn("items", rebuilt, 20, () -> false).done());
     assertEquals(8, liveRows());
   }
 }

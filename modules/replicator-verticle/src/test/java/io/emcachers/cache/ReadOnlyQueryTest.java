@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.emcachers.core.bus.BusException;
 import io.emcachers.core.bus.ErrorCodes;
 import org.junit.jupiter.api.Test;
 
@@ -25,13 +24,13 @@ class ReadOnlyQueryTest {
   void refusesEverythingElse() {
     for (String sql : new String[] {"INSERT INTO t VALUES (1)", "ATTACH 'x' AS y", "PRAGMA query_only=0", "SELECT 1; SELECT 2",
         "SELECT 1;\nDROP TABLE t", "/* SELECT */ DELETE FROM t", "(SELECT 1)", "REPLACE INTO t VALUES (1)", "VALUES (1)"}) {
-      BusException e = assertThrows(BusException.class, () -> ReadOnlyQuery.check(sql), sql);
-      assertEquals(ErrorCodes.FORBIDDEN, e.code(), sql);
+      CacheException e = assertThrows(CacheException.class, () -> ReadOnlyQuery.check(sql), sql);
+      assertEquals(ErrorCodes.FORBIDDEN, CacheErrors.code(e.kind()), sql);
     }
-    BusException multi = assertThrows(BusException.class, () -> ReadOnlyQuery.check("SELECT 1; SELECT 2"));
+    CacheException multi = assertThrows(CacheException.class, () -> ReadOnlyQuery.check("SELECT 1; SELECT 2"));
     assertTrue(multi.getMessage().contains("exactly one statement"), multi.getMessage());
-    BusException insert = assertThrows(BusException.class, () -> ReadOnlyQuery.check("insert into t values (1)"));
+    CacheException insert = assertThrows(CacheException.class, () -> ReadOnlyQuery.check("insert into t values (1)"));
     assertTrue(insert.getMessage().contains("got INSERT"), insert.getMessage());
-    assertEquals(ErrorCodes.BAD_REQUEST, assertThrows(BusException.class, () -> ReadOnlyQuery.check("  ")).code());
+    assertEquals(ErrorCodes.BAD_REQUEST, CacheErrors.code(assertThrows(CacheException.class, () -> ReadOnlyQuery.check("  ")).kind()));
   }
 }

@@ -1,6 +1,6 @@
 package io.emcachers.oplog.writer;
 
-import io.emcachers.oplog.support.ConsumerGroup;
+import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.oplog.support.EventPublisher;
 import io.emcachers.oplog.support.PgErrors;
 import io.vertx.core.Future;

@@ -1,0 +1,157 @@
+package io.emcachers.cache;
+
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.messages.CacheEntityRequest;
+import io.emcachers.core.messages.CacheInfoReply;
+import io.emcachers.core.messages.EntityChanged;
+import io.emcachers.core.messages.EntityListReply;
+import io.emcachers.core.messages.EntityListRequest;
+import io.emcachers.core.messages.EntityNameRequest;
+import io.emcachers.core.messages.EntityReply;
+import io.emcachers.core.messages.JobAccepted;
+import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.model.Entity;
+import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.validation.EntityValidator;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the caches on disk in line with the entities: drops the cache of a deleted (or unknown)
+ * entity, starts an identity rebuild when a cache is not one of its entity as it is now, and serves
+ * {@code emc.cache.rebuild} and {@code emc.cache.drop}. Driven by {@code emc.entities.changed} and
+ * the reconcile job. Runs on the cache-db verticle's event loop; SQLite work on the worker pool.
+ */
+final class CacheLifecycle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CacheLifecycle.class);
+
+  private final EventBus bus;
+  private final String nodeId;
+  private final CacheRegistry registry;
+  private final WorkerExecutor workers;
+  private final RebuildJobs rebuilds;
+  private final ReadAddresses readAddresses;
+  private final Tombstones tombstones;
+
+  CacheLifecycle(EventBus bus, String nodeId, CacheRegistry registry, WorkerExecutor workers, RebuildJobs rebuilds,
+      ReadAddresses readAddresses, Tombstones tombstones) {
+    this.bus = bus;
+    this.nodeId = nodeId;
+    this.registry = registry;
+    this.workers = workers;
+    this.rebuilds = rebuilds;
+    this.readAddresses = readAddresses;
+    this.tombstones = tombstones;
+  }
+
+  void onEntityChanged(EntityChanged ev) {
+    Entity e = ev.entity();
+    if (e == null || !EntityValidator.isValidName(e.name())) {
+      return;
+    }
+    String name = e.name();
+    if (EntityChanged.DELETED.equals(ev.change()) || e.status() == EntityStatus.deleted) {
+      tombstones.add(e);
+      drop(name, "entity deleted");
+      return;
+    }
+    if (EntityChanged.CREATED.equals(ev.change())) {
+      tombstones.remove(name);
+    }
+    if (registry.exists(name)) {
+      checkIdentity(e);
+    }
+  }
+
+  /** {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists) and swaps it in. */
+  Future<JobAccepted> rebuildRequest(CacheEntityRequest req) {
+    String name = CacheRegistry.requireName(req.entity());
+    return Bus.request(bus, Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class).map(reply -> {
+      Entity e = reply.entity();
+      if (e.status() == EntityStatus.deleted) {
+        throw new CacheException(CacheException.Kind.NOT_FOUND, "entity " + name + " is deleted");
+      }
+      RebuildJob.Mode mode = registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
+      RebuildJob job = rebuilds.rebuild(e, mode);
+      return new JobAccepted(job.jobId(), name);
+    });
+  }
+
+  /**
+   * Starts a rebuild (mode shape) when the cache file is not a cache of {@code e} as it is now:
+   * another shape, incarnation or doc-id rule ({@link CacheIdentity#mismatch}).
+   */
+  private void checkIdentity(Entity e) {
+    RebuildJob running = rebuilds.running(e.name());
+    if (running != null && CacheIdentity.same(running.entity(), e)) {
+      return;
+    }
+    workers.executeBlocking(() -> registry.meta(e.name()), false).onSuccess(meta -> {
+      String mismatch = CacheIdentity.mismatch(meta, e);
+      if (mismatch != null) {
+        LOG.info("cache {} {}; rebuilding from the oplog", e.name(), mismatch);
+        rebuilds.rebuild(e, RebuildJob.Mode.SHAPE);
+      }
+    }).onFailure(err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
+  }
+
+  private Future<Boolean> drop(String name, String reason) {
+    readAddresses.unserve(name);
+    RebuildJob running = rebuilds.running(name);
+    if (running != null) {
+      running.cancel();
+    }
+    return workers.executeBlocking(() -> registry.drop(name), false).onSuccess(existed -> {
+      if (existed) {
+        bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, CacheDbVerticle.COMPONENT, name, "dropped",
+            new JsonObject().put("node", nodeId).put("reason", reason)));
+      }
+    }).onFailure(err -> LOG.warn("cache {}: drop failed: {}", name, err.toString()));
+  }
+
+  /** {@code emc.cache.drop}: closes the cache's connections and removes its directory. */
+  Future<CacheInfoReply> dropRequest(CacheEntityRequest req) {
+    String name = CacheRegistry.requireName(req.entity());
+    return drop(name, "drop requested").map(existed -> new CacheInfoReply(new JsonObject()
+        .put("node", nodeId).put("entity", name).put("dropped", existed).put("open_connections", registry.openConnections())));
+  }
+
+  /**
+   * Reconciles the caches on disk with the entity store: drops caches of deleted (or unknown)
+   * entities and rebuilds caches whose shape, incarnation or doc-id rule is out of date. Runs at
+   * start and every cleanup interval.
+   */
+  Future<Void> reconcile() {
+    return Bus.request(bus, Addresses.ENTITIES_LIST, new EntityListRequest(true), EntityListReply.class).compose(list -> {
+      Map<String, Entity> byName = new HashMap<>();
+      list.entities().forEach(e -> byName.put(e.name(), e));
+      List<Future<?>> work = new ArrayList<>();
+      for (String name : registry.existingNames()) {
+        Entity e = byName.get(name);
+        if (e == null) {
+          Future<Boolean> lookup = Bus.request(bus, Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class)
+              .map(r -> false)
+              .recover(err -> Bus.codeOf(err) == ErrorCodes.NOT_FOUND ? drop(name, "entity unknown") : Future.failedFuture(err));
+          work.add(lookup);
+        } else if (e.status() == EntityStatus.deleted) {
+          tombstones.add(e);
+          work.add(drop(name, "entity deleted"));
+        } else {
+          checkIdentity(e);
+        }
+      }
+      return Future.join(work).<Void>mapEmpty();
+    }).onComplete(x -> readAddresses.refresh());
+  }
+}

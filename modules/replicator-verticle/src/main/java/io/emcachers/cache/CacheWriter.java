@@ -1,0 +1,176 @@
+package io.emcachers.cache;
+
+import io.emcachers.core.model.Column;
+import io.emcachers.core.model.Entity;
+import io.emcachers.core.model.Operation;
+import io.emcachers.core.model.Oplog;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The writer connection of one cache file and its prepared statements: creates the file, applies
+ * batches together with their {@code last_oplog_id}, checkpoints the file before a move. Owned by
+ * its {@link CacheDb} and used with the cache's write lock held.
+ */
+final class CacheWriter {
+
+  private final String entity;
+  private final Path path;
+  private Connection connection;
+  private PreparedStatement upsert;
+  private PreparedStatement delete;
+  private PreparedStatement metaUpsert;
+  private CacheMeta meta;
+
+  CacheWriter(String entity, Path path) {
+    this.entity = entity;
+    this.path = path;
+  }
+
+  boolean isOpen() {
+    return connection != null;
+  }
+
+  /** The file's metadata as last written (open writer only). */
+  CacheMeta meta() {
+    return meta;
+  }
+
+  /** Opens the connection, creating the file with {@code e}'s shape and identity when it has none yet. */
+  void open(Entity e) throws SQLException {
+    try {
+      Files.createDirectories(path.getParent());
+    } catch (IOException io) {
+      throw new SQLException("cannot create " + path.getParent() + ": " + io.getMessage(), io);
+    }
+    Connection c = SqliteConnections.openWriter(path);
+    try {
+      try (Statement st = c.createStatement()) {
+        st.execute(CacheSchema.createMetaTable());
+      }
+      var raw = CacheMeta.readRaw(c);
+      CacheMeta m = raw.containsKey(CacheSchema.META_SHAPE_HASH) ? CacheMeta.of(raw) : CacheMeta.initialize(c, entity, e);
+      upsert = c.prepareStatement(CacheSchema.upsert(entity, m.shape()));
+      delete = c.prepareStatement(CacheSchema.delete(entity));
+      metaUpsert = c.prepareStatement(CacheSchema.upsertMeta());
+      connection = c;
+      meta = m;
+    } catch (SQLException | RuntimeException ex) {
+      SqliteConnections.closeQuietly(Arrays.asList(upsert, delete, metaUpsert, c));
+      upsert = null;
+      delete = null;
+      metaUpsert = null;
+      throw ex;
+    }
+  }
+
+  /**
+   * Applies {@code rows} (id order) and records the last id as {@code last_oplog_id}, in one
+   * transaction. Rows at or below the stored {@code last_oplog_id} are skipped. Values are bound
+   * with the file's shape: {@code data} is keyed by column name, a missing column is NULL.
+   */
+  CacheDb.ApplyOutcome apply(List<Oplog> rows) throws SQLException {
+    long last = meta.lastOplogId();
+    int applied = 0;
+    int skipped = 0;
+    int nulled = 0;
+    List<Column> cols = meta.shape().columns();
+    int n = cols.size();
+    connection.setAutoCommit(false);
+    try {
+      // consecutive rows of one operation go out as one JDBC batch (one native call); order is kept
+      Operation pending = null;
+      for (Oplog row : rows) {
+        if (row.id() <= last) {
+          skipped++;
+          continue;
+        }
+        if (row.entity() != null && !row.entity().equals(entity)) {
+          throw CacheException.invalid("oplog row " + row.id() + " belongs to " + row.entity() + ", not " + entity);
+        }
+        if (row.docId() == null) {
+          throw CacheException.invalid("oplog row " + row.id() + " has no doc_id");
+        }
+        if (pending != null && pending != row.operation()) {
+          flush(pending);
+        }
+        pending = row.operation();
+        if (row.operation() == Operation.Delete) {
+          delete.setString(1, row.docId());
+          delete.addBatch();
+        } else {
+          JsonObject data = row.data() == null ? new JsonObject() : row.data();
+          upsert.setString(1, row.docId());
+          for (int i = 0; i < n; i++) {
+            Column c = cols.get(i);
+            if (!CacheSchema.bind(upsert, i + 2, c.type(), data.getValue(c.name()))) {
+              nulled++;
+            }
+          }
+          upsert.setLong(n + 2, row.id());
+          upsert.addBatch();
+        }
+        last = row.id();
+        applied++;
+      }
+      if (pending != null) {
+        flush(pending);
+      }
+      if (applied > 0) {
+        CacheMeta.put(metaUpsert, CacheSchema.META_LAST_OPLOG_ID, Long.toString(last));
+      }
+      connection.commit();
+    } catch (SQLException | RuntimeException ex) {
+      try {
+        upsert.clearBatch();
+        delete.clearBatch();
+        connection.rollback();
+      } catch (SQLException suppressed) {
+        ex.addSuppressed(suppressed);
+      }
+      throw ex;
+    } finally {
+      connection.setAutoCommit(true);
+    }
+    meta = meta.withLastOplogId(last);
+    return new CacheDb.ApplyOutcome(last, applied, skipped, nulled);
+  }
+
+  private void flush(Operation op) throws SQLException {
+    (op == Operation.Delete ? delete : upsert).executeBatch();
+  }
+
+  /**
+   * Makes a (rebuilt) file self-contained for a move: checkpoints the whole WAL into the main file
+   * and closes it (the last connection to close removes the -wal and -shm files). The file stays in
+   * WAL mode, so readers that open it after the move never meet a rollback-journal database.
+   */
+  void finishForMove() throws SQLException {
+    if (connection != null) {
+      try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+        if (rs.next() && rs.getInt(1) != 0) {
+          throw new SQLException("could not checkpoint " + path + " before moving it (busy)");
+        }
+      }
+    }
+    close();
+  }
+
+  void close() {
+    SqliteConnections.closeQuietly(Arrays.asList(upsert, delete, metaUpsert, connection));
+    upsert = null;
+    delete = null;
+    metaUpsert = null;
+    connection = null;
+    meta = null;
+  }
+}
