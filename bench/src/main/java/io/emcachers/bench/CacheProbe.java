@@ -10,9 +10,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * Reads one cache file the way a user would (a read-only JDBC connection to
- * {@code {data_dir}/dbs/{entity}/db.sqlite}): its {@code last_oplog_id} and row count. Opens lazily,
- * so it can be created before the cache file exists.
+ * Reads one cache file the way a user would (a read-only JDBC connection to {@code
+ * {data_dir}/dbs/{entity}/db.sqlite}): its {@code last_oplog_id} and row count. Opens lazily, so it
+ * can be created before the cache file exists.
  */
 final class CacheProbe implements AutoCloseable {
 
@@ -69,7 +69,8 @@ final class CacheProbe implements AutoCloseable {
     if (!open()) {
       return -1;
     }
-    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM \"" + entity + "\"")) {
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM \"" + entity + "\"")) {
       rs.next();
       return rs.getLong(1);
     } catch (SQLException e) {

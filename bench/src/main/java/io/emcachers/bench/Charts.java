@@ -16,15 +16,26 @@ final class Charts {
 
   private Charts() {}
 
-  static void streamingLatency(Path png, StreamingStage.Step base, List<StreamingStage.Step> ramp, String subtitle) throws Exception {
+  static void streamingLatency(
+      Path png, StreamingStage.Step base, List<StreamingStage.Step> ramp, String subtitle)
+      throws Exception {
     System.setProperty("java.awt.headless", "true");
-    XYChart chart = new XYChartBuilder().width(1000).height(600)
-        .title(String.format("Source write → visible in SQLite, %.0f changes/s for %.0f s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
-            base.targetRate(), base.seconds(), Percentiles.ms(base.latency().at(0.5)), Percentiles.ms(base.latency().at(0.95)),
-            Percentiles.ms(base.latency().at(0.99)), Percentiles.ms(base.latency().max())))
-        .xAxisTitle("latency from source write to visible in SQLite (ms)   —   " + subtitle)
-        .yAxisTitle("% of changes visible within")
-        .build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(1000)
+            .height(600)
+            .title(
+                String.format(
+                    "Source write → visible in SQLite, %.0f changes/s for %.0f s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
+                    base.targetRate(),
+                    base.seconds(),
+                    Percentiles.ms(base.latency().at(0.5)),
+                    Percentiles.ms(base.latency().at(0.95)),
+                    Percentiles.ms(base.latency().at(0.99)),
+                    Percentiles.ms(base.latency().max())))
+            .xAxisTitle("latency from source write to visible in SQLite (ms)   —   " + subtitle)
+            .yAxisTitle("% of changes visible within")
+            .build();
     chart.getStyler().setXAxisMin(0.0);
     chart.getStyler().setXAxisDecimalPattern("#,##0");
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
@@ -48,12 +59,20 @@ final class Charts {
     double[] x = new double[points];
     double[] y = new double[points];
     for (int i = 0; i < points; i++) {
-      int idx = (int) Math.min(v.length - 1, Math.round((double) i * (v.length - 1) / Math.max(1, points - 1)));
+      int idx =
+          (int)
+              Math.min(
+                  v.length - 1, Math.round((double) i * (v.length - 1) / Math.max(1, points - 1)));
       x[i] = Math.max(0.01, v[idx] / 1e6);
       y[i] = 100.0 * (idx + 1) / v.length;
     }
-    String name = String.format("%s%.0f/s (p99 %.1f ms%s)", base ? "base " : "ramp ", s.targetRate(), Percentiles.ms(s.latency().at(0.99)),
-        s.sustained() ? "" : ", not sustained");
+    String name =
+        String.format(
+            "%s%.0f/s (p99 %.1f ms%s)",
+            base ? "base " : "ramp ",
+            s.targetRate(),
+            Percentiles.ms(s.latency().at(0.99)),
+            s.sustained() ? "" : ", not sustained");
     XYSeries series = chart.addSeries(name, x, y);
     series.setMarker(SeriesMarkers.NONE);
     if (base) {

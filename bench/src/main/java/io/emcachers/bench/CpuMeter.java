@@ -11,8 +11,8 @@ import java.util.List;
  * CPU time spent during a stage, per process group, from {@code /proc}: this JVM (the pipeline and
  * the benchmark driver), the MongoDB server's JVM, every {@code postgres} process, and the whole
  * machine (so CPU taken by anything else on a shared machine shows as {@code other}). Set against
- * the stage's wall time and the core count, it says whether a stage is CPU-bound and where.
- * Empty figures where {@code /proc} does not exist.
+ * the stage's wall time and the core count, it says whether a stage is CPU-bound and where. Empty
+ * figures where {@code /proc} does not exist.
  */
 final class CpuMeter {
 
@@ -29,7 +29,8 @@ final class CpuMeter {
   }
 
   /** Ticks so far: this JVM, the MongoDB JVM, each postgres process by pid, the machine. */
-  private record Snapshot(long self, long mongo, java.util.Map<Long, Long> postgres, long machineBusy) {}
+  private record Snapshot(
+      long self, long mongo, java.util.Map<Long, Long> postgres, long machineBusy) {}
 
   CpuMeter start() {
     start = snapshot();
@@ -39,7 +40,10 @@ final class CpuMeter {
 
   private JsonObject kept;
 
-  /** Stops now and keeps the figures for {@link #kept()} (when the measured work's processes exit before the caller can stop). */
+  /**
+   * Stops now and keeps the figures for {@link #kept()} (when the measured work's processes exit
+   * before the caller can stop).
+   */
   void stopAndKeep() {
     kept = stop();
   }
@@ -75,7 +79,10 @@ final class CpuMeter {
     long self = ticks(selfPid);
     long mongo = mongoPid > 0 ? ticks(mongoPid) : 0;
     java.util.Map<Long, Long> pg = new java.util.HashMap<>();
-    try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+    try (DirectoryStream<Path> procs =
+        Files.newDirectoryStream(
+            Path.of("/proc"),
+            p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
       for (Path p : procs) {
         String stat = read(p.resolve("stat"));
         if (stat != null && stat.contains("(postgres)")) {
@@ -93,7 +100,9 @@ final class CpuMeter {
     return stat == null ? 0 : ticks(stat);
   }
 
-  /** utime + stime of one /proc/PID/stat line (fields 14 and 15, counted after the command name). */
+  /**
+   * utime + stime of one /proc/PID/stat line (fields 14 and 15, counted after the command name).
+   */
   private static long ticks(String stat) {
     int close = stat.lastIndexOf(')');
     String[] f = stat.substring(close + 2).trim().split("\\s+");
@@ -106,7 +115,9 @@ final class CpuMeter {
       List<String> lines = Files.readAllLines(Path.of("/proc/stat"));
       String[] f = lines.get(0).trim().split("\\s+");
       long busy = 0;
-      for (int i = 1; i < Math.min(f.length, 9); i++) { // user..steal; guest time is already in user
+      for (int i = 1;
+          i < Math.min(f.length, 9);
+          i++) { // user..steal; guest time is already in user
         if (i != 4 && i != 5) { // idle, iowait
           busy += Long.parseLong(f[i]);
         }

@@ -30,16 +30,26 @@ final class IngestStage {
     }
   }
 
-  /** Appends entries {@code from..from+count-1} of {@link Docs}, round-robin over {@code entities}. */
-  static Result run(Vertx vertx, List<String> entities, long from, long count, int batch, int window) throws Exception {
+  /**
+   * Appends entries {@code from..from+count-1} of {@link Docs}, round-robin over {@code entities}.
+   */
+  static Result run(
+      Vertx vertx, List<String> entities, long from, long count, int batch, int window)
+      throws Exception {
     Sender s = new Sender(vertx, entities, from, from + count, batch, window);
     long t0 = System.nanoTime();
     vertx.runOnContext(v -> s.pump());
     s.done.get(60, TimeUnit.MINUTES);
     long nanos = System.nanoTime() - t0;
     if (s.staged > 0 || s.appended != count) {
-      throw new IllegalStateException("the oplog appended " + s.appended + " and staged " + s.staged + " of " + count
-          + " entries: the benchmark entities should be live");
+      throw new IllegalStateException(
+          "the oplog appended "
+              + s.appended
+              + " and staged "
+              + s.staged
+              + " of "
+              + count
+              + " entries: the benchmark entities should be live");
     }
     return new Result(count, nanos, s.batches, s.appended, s.staged, s.head);
   }
@@ -74,7 +84,12 @@ final class IngestStage {
         next = hi;
         List<OplogEntry> list = new ArrayList<>((int) (hi - lo));
         for (long i = lo; i < hi; i++) {
-          list.add(new OplogEntry(Operation.Upsert, entities.get((int) (i % entities.size())), Docs.docId(i), Docs.projected(i)));
+          list.add(
+              new OplogEntry(
+                  Operation.Upsert,
+                  entities.get((int) (i % entities.size())),
+                  Docs.docId(i),
+                  Docs.projected(i)));
         }
         JsonObject token = new JsonObject().put("_data", Long.toHexString(hi));
         inflight++;
@@ -86,24 +101,28 @@ final class IngestStage {
     }
 
     void send(AppendBatch b, int attempt) {
-      Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, b, AppendResult.class).onComplete(ar -> {
-        if (ar.failed()) {
-          int code = Bus.codeOf(ar.cause());
-          if (ErrorCodes.retriable(code) && attempt < 300) {
-            vertx.setTimer(100, t -> send(b, attempt + 1));
-          } else {
-            done.completeExceptionally(new IllegalStateException("append failed: " + Bus.textOf(ar.cause()), ar.cause()));
-          }
-          return;
-        }
-        AppendResult r = ar.result();
-        inflight--;
-        batches++;
-        appended += r.appended();
-        staged += r.staged();
-        head = Math.max(head, r.headId());
-        pump();
-      });
+      Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, b, AppendResult.class)
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  int code = Bus.codeOf(ar.cause());
+                  if (ErrorCodes.retriable(code) && attempt < 300) {
+                    vertx.setTimer(100, t -> send(b, attempt + 1));
+                  } else {
+                    done.completeExceptionally(
+                        new IllegalStateException(
+                            "append failed: " + Bus.textOf(ar.cause()), ar.cause()));
+                  }
+                  return;
+                }
+                AppendResult r = ar.result();
+                inflight--;
+                batches++;
+                appended += r.appended();
+                staged += r.staged();
+                head = Math.max(head, r.headId());
+                pump();
+              });
     }
   }
 }

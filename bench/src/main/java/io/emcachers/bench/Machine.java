@@ -14,7 +14,8 @@ final class Machine {
   static JsonObject describe() {
     Runtime rt = Runtime.getRuntime();
     long total = 0;
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
       total = os.getTotalMemorySize();
     }
     return new JsonObject()
@@ -22,8 +23,20 @@ final class Machine {
         .put("memory_bytes", total)
         .put("memory_gib", Math.round(total / (1024.0 * 1024 * 1024) * 10) / 10.0)
         .put("cpu", cpuModel())
-        .put("jdk", System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"))
-        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"))
+        .put(
+            "jdk",
+            System.getProperty("java.vm.vendor")
+                + " "
+                + System.getProperty("java.vm.name")
+                + " "
+                + System.getProperty("java.runtime.version"))
+        .put(
+            "os",
+            System.getProperty("os.name")
+                + " "
+                + System.getProperty("os.version")
+                + " "
+                + System.getProperty("os.arch"))
         .put("jvm_max_heap_mb", rt.maxMemory() / (1024 * 1024))
         .put("jvm_args", new JsonArray(ManagementFactory.getRuntimeMXBean().getInputArguments()));
   }

@@ -35,38 +35,44 @@ final class MemorySampler implements AutoCloseable {
   MemorySampler() {
     hwmReset = resetHwm();
     rssAtStart = procStatusKb("VmRSS") * 1024;
-    listener = (notification, handback) -> {
-      if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
-        return;
-      }
-      GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-      long before = heapOnly(info.getGcInfo().getMemoryUsageBeforeGc());
-      long after = heapOnly(info.getGcInfo().getMemoryUsageAfterGc());
-      synchronized (this) {
-        peakUsed = Math.max(peakUsed, before);
-        peakAfterGc = Math.max(peakAfterGc, after);
-        gcCount++;
-      }
-    };
+    listener =
+        (notification, handback) -> {
+          if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
+              notification.getType())) {
+            return;
+          }
+          GarbageCollectionNotificationInfo info =
+              GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+          long before = heapOnly(info.getGcInfo().getMemoryUsageBeforeGc());
+          long after = heapOnly(info.getGcInfo().getMemoryUsageAfterGc());
+          synchronized (this) {
+            peakUsed = Math.max(peakUsed, before);
+            peakAfterGc = Math.max(peakAfterGc, after);
+            gcCount++;
+          }
+        };
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       if (gc instanceof NotificationEmitter ne) {
         ne.addNotificationListener(listener, null, null);
         emitters.add(ne);
       }
     }
-    thread = new Thread(() -> {
-      while (running) {
-        long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        synchronized (this) {
-          peakUsed = Math.max(peakUsed, used);
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "bench-memory-sampler");
+    thread =
+        new Thread(
+            () -> {
+              while (running) {
+                long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+                synchronized (this) {
+                  peakUsed = Math.max(peakUsed, used);
+                }
+                try {
+                  Thread.sleep(20);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "bench-memory-sampler");
     thread.setDaemon(true);
     thread.start();
   }
@@ -76,7 +82,10 @@ final class MemorySampler implements AutoCloseable {
     for (var e : pools.entrySet()) {
       String n = e.getKey();
       // heap pools of every collector: eden/survivor/old (Parallel, G1, Serial)
-      if (n.contains("Eden") || n.contains("Survivor") || n.contains("Old") || n.contains("Tenured")) {
+      if (n.contains("Eden")
+          || n.contains("Survivor")
+          || n.contains("Old")
+          || n.contains("Tenured")) {
         sum += e.getValue().getUsed();
       }
     }
@@ -105,7 +114,9 @@ final class MemorySampler implements AutoCloseable {
     return rssAtStart;
   }
 
-  /** VmHWM in bytes (peak RSS since the reset, or since the JVM started when it could not reset). */
+  /**
+   * VmHWM in bytes (peak RSS since the reset, or since the JVM started when it could not reset).
+   */
   static long rssPeak() {
     return procStatusKb("VmHWM") * 1024;
   }

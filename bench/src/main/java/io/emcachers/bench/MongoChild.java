@@ -32,22 +32,27 @@ final class MongoChild implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseParallelGC"));
     cmd.addAll(jvmArgs);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MongoServerMain.class.getName(), "0"));
+    cmd.addAll(
+        List.of(
+            "-cp", System.getProperty("java.class.path"), MongoServerMain.class.getName(), "0"));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     Writer in = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
-    CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
-      try {
-        // JVM options such as -XX:StartFlightRecording may print lines before the URL
-        String l;
-        while ((l = out.readLine()) != null && !l.startsWith("MONGO_URL=")) {
-          System.err.println("mongo server: " + l);
-        }
-        return l;
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<String> first =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                // JVM options such as -XX:StartFlightRecording may print lines before the URL
+                String l;
+                while ((l = out.readLine()) != null && !l.startsWith("MONGO_URL=")) {
+                  System.err.println("mongo server: " + l);
+                }
+                return l;
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+            });
     String line;
     try {
       line = first.get(60, TimeUnit.SECONDS);
@@ -57,7 +62,8 @@ final class MongoChild implements AutoCloseable {
     }
     if (line == null || !line.startsWith("MONGO_URL=")) {
       p.destroyForcibly();
-      throw new IOException("MongoDB wire-protocol server printed '" + line + "' instead of its URL");
+      throw new IOException(
+          "MongoDB wire-protocol server printed '" + line + "' instead of its URL");
     }
     return new MongoChild(p, out, in, line.substring("MONGO_URL=".length()));
   }

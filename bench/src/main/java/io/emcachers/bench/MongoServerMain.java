@@ -17,17 +17,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * The MongoDB wire-protocol server (mongo-java-server, in-memory backend, oplog on) in its own JVM,
  * so the source's CPU and heap are not counted as the pipeline's. Started by {@link MongoChild}:
- * {@code java -cp <bench jar> io.emcachers.bench.MongoServerMain PORT}; prints
- * {@code MONGO_URL=mongodb://127.0.0.1:PORT} when it accepts connections, then reads one command per
- * line on stdin and answers one line each ({@code ok ...} or {@code error ...}); exits when stdin closes.
+ * {@code java -cp <bench jar> io.emcachers.bench.MongoServerMain PORT}; prints {@code
+ * MONGO_URL=mongodb://127.0.0.1:PORT} when it accepts connections, then reads one command per line
+ * on stdin and answers one line each ({@code ok ...} or {@code error ...}); exits when stdin
+ * closes.
  *
  * <ul>
- *   <li>{@code fill-docs DB COLL N}: adds documents 0..N-1 of {@link Docs} straight into the backend
- *       (no oplog entries: the fill is setup, not a change the pipeline should stream).
+ *   <li>{@code fill-docs DB COLL N}: adds documents 0..N-1 of {@link Docs} straight into the
+ *       backend (no oplog entries: the fill is setup, not a change the pipeline should stream).
  *   <li>{@code fill-stream DB COLL K}: adds the K documents the streaming stage updates.
  *   <li>{@code retention SECONDS}: every second, drops oplog entries older than SECONDS. The test
  *       server scans its whole oplog on every change-stream getMore; a real MongoDB oplog is capped
- *       and indexed by time, so an unbounded test oplog would measure the test server, not emcachers.
+ *       and indexed by time, so an unbounded test oplog would measure the test server, not
+ *       emcachers.
  *   <li>{@code count DB COLL}: number of documents.
  * </ul>
  */
@@ -44,12 +46,15 @@ public final class MongoServerMain {
     int bound = server.getLocalAddress().getPort();
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     out.println("MONGO_URL=mongodb://127.0.0.1:" + bound);
-    ScheduledExecutorService retention = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "oplog-retention");
-      t.setDaemon(true);
-      return t;
-    });
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    ScheduledExecutorService retention =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "oplog-retention");
+              t.setDaemon(true);
+              return t;
+            });
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         String[] p = line.trim().split("\\s+");
@@ -68,19 +73,25 @@ public final class MongoServerMain {
               MongoCollection<?> coll = collection(backend, p[1], p[2]);
               long k = Long.parseLong(p[3]);
               for (long i = 0; i < k; i++) {
-                coll.addDocument(new Document("_id", Docs.streamDocId(i)).append("seq", -1L).append("name", "s" + i).append("score", 0.0));
+                coll.addDocument(
+                    new Document("_id", Docs.streamDocId(i))
+                        .append("seq", -1L)
+                        .append("name", "s" + i)
+                        .append("score", 0.0));
               }
               out.println("ok fill-stream " + k);
             }
             case "retention" -> {
               long seconds = Long.parseLong(p[1]);
               if (seconds > 0) {
-                retention.scheduleWithFixedDelay(() -> trimOplog(backend, seconds), 1, 1, TimeUnit.SECONDS);
+                retention.scheduleWithFixedDelay(
+                    () -> trimOplog(backend, seconds), 1, 1, TimeUnit.SECONDS);
               }
               out.println("ok retention " + seconds);
             }
             case "count" -> out.println("ok " + collection(backend, p[1], p[2]).count());
-            case "oplog-size" -> out.println("ok " + collection(backend, "local", "oplog.rs").count());
+            case "oplog-size" ->
+                out.println("ok " + collection(backend, "local", "oplog.rs").count());
             default -> out.println("error unknown command: " + line);
           }
         } catch (RuntimeException e) {
@@ -112,7 +123,8 @@ public final class MongoServerMain {
 
   private static void trimOplog(MemoryBackend backend, long seconds) {
     try {
-      MongoCollection<?> oplog = backend.resolveDatabase("local").resolveCollection("oplog.rs", false);
+      MongoCollection<?> oplog =
+          backend.resolveDatabase("local").resolveCollection("oplog.rs", false);
       if (oplog != null) {
         Instant cutoff = Instant.now().minusSeconds(seconds);
         oplog.deleteDocuments(new Document("wall", new Document("$lt", cutoff)), 0);

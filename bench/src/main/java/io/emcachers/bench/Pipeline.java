@@ -27,16 +27,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Starts emcachers nodes in this JVM the way the launcher does ({@link VertxFactory}, {@link Node}). */
+/**
+ * Starts emcachers nodes in this JVM the way the launcher does ({@link VertxFactory}, {@link
+ * Node}).
+ */
 final class Pipeline {
 
   private Pipeline() {}
 
   /**
    * The root config: the bundled defaults, the benchmark's overrides ({@code --set}), then the
-   * run's data dir, roles and server URLs. The API role is never deployed (it is not on the data path).
+   * run's data dir, roles and server URLs. The API role is never deployed (it is not on the data
+   * path).
    */
-  static JsonObject config(JsonObject overrides, String pgUrl, String mongoUrl, Path dataDir, String... roles) {
+  static JsonObject config(
+      JsonObject overrides, String pgUrl, String mongoUrl, Path dataDir, String... roles) {
     JsonObject cfg = ConfigLoader.defaults();
     deepMerge(cfg, overrides);
     cfg.put("data_dir", dataDir.toString());
@@ -87,11 +92,22 @@ final class Pipeline {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       try {
-        return await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition), EntityReply.class), 30);
+        return await(
+            Bus.request(
+                vertx.eventBus(),
+                Addresses.ENTITIES_CREATE,
+                new EntityUpsertRequest(definition),
+                EntityReply.class),
+            30);
       } catch (java.util.concurrent.ExecutionException e) {
         int code = Bus.codeOf(e.getCause());
         if (!ErrorCodes.retriable(code) || System.nanoTime() > deadline) {
-          throw new IllegalStateException("could not create entity " + definition.getString("name") + ": " + Bus.textOf(e.getCause()), e.getCause());
+          throw new IllegalStateException(
+              "could not create entity "
+                  + definition.getString("name")
+                  + ": "
+                  + Bus.textOf(e.getCause()),
+              e.getCause());
         }
         Thread.sleep(100);
       }
@@ -99,13 +115,20 @@ final class Pipeline {
   }
 
   static EntityReply setStatus(Vertx vertx, String name, EntityStatus status) throws Exception {
-    return await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, status, "benchmark"), EntityReply.class), 30);
+    return await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_SET_STATUS,
+            new EntityStatusRequest(name, status, "benchmark"),
+            EntityReply.class),
+        30);
   }
 
   // ---- PostgreSQL helpers (JDBC, outside the pipeline) ----
 
   static void createDatabase(String adminJdbcUrl, String db) throws SQLException {
-    try (Connection c = DriverManager.getConnection(adminJdbcUrl); Statement st = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(adminJdbcUrl);
+        Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + db);
       st.execute("CREATE DATABASE " + db);
     }

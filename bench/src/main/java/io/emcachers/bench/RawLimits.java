@@ -29,7 +29,10 @@ final class RawLimits {
 
   private RawLimits() {}
 
-  /** A scratch table with exactly the oplog's definition and indexes, as the real migrations create it. */
+  /**
+   * A scratch table with exactly the oplog's definition and indexes, as the real migrations create
+   * it.
+   */
   static final String SCRATCH_DDL = "CREATE TABLE %1$s (LIKE oplog INCLUDING ALL)";
 
   /**
@@ -39,8 +42,12 @@ final class RawLimits {
    */
   static Result pgCopy(String jdbcUrl, long rows, long warmup, CpuMeter cpu) throws SQLException {
     // the oplog schema comes from the oplog verticle's own Flyway migrations, never a copy of them
-    Flyway.configure(RawLimits.class.getClassLoader()).dataSource(jdbcUrl, null, null).locations(SchemaMigrator.LOCATION)
-        .loggers("slf4j").load().migrate();
+    Flyway.configure(RawLimits.class.getClassLoader())
+        .dataSource(jdbcUrl, null, null)
+        .locations(SchemaMigrator.LOCATION)
+        .loggers("slf4j")
+        .load()
+        .migrate();
     try (Connection c = DriverManager.getConnection(jdbcUrl)) {
       c.setAutoCommit(true);
       try (Statement st = c.createStatement()) {
@@ -55,10 +62,12 @@ final class RawLimits {
       copy(c, "oplog_scratch", rows);
       long nanos = System.nanoTime() - t0;
       cpu.stopAndKeep();
-      try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM oplog_scratch")) {
+      try (Statement st = c.createStatement();
+          var rs = st.executeQuery("SELECT count(*) FROM oplog_scratch")) {
         rs.next();
         if (rs.getLong(1) != rows) {
-          throw new IllegalStateException("COPY wrote " + rs.getLong(1) + " rows, expected " + rows);
+          throw new IllegalStateException(
+              "COPY wrote " + rs.getLong(1) + " rows, expected " + rows);
         }
       }
       try (Statement st = c.createStatement()) {
@@ -70,7 +79,10 @@ final class RawLimits {
   }
 
   private static void copy(Connection c, String table, long rows) throws SQLException {
-    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + table + " (op, entity, doc_id, data) FROM STDIN");
+    CopyIn in =
+        c.unwrap(PGConnection.class)
+            .getCopyAPI()
+            .copyIn("COPY " + table + " (op, entity, doc_id, data) FROM STDIN");
     try {
       StringBuilder sb = new StringBuilder(1 << 17);
       for (long i = 0; i < rows; i++) {
@@ -94,7 +106,8 @@ final class RawLimits {
   }
 
   /** SQLite settings of the raw upsert: WAL, as the caches use; {@code synchronous} as given. */
-  static Result sqliteUpsert(Path dir, long rows, long warmup, String synchronous) throws Exception {
+  static Result sqliteUpsert(Path dir, long rows, long warmup, String synchronous)
+      throws Exception {
     Files.createDirectories(dir);
     upsert(dir.resolve("warmup.sqlite"), warmup, synchronous);
     long t0 = System.nanoTime();
@@ -103,26 +116,31 @@ final class RawLimits {
   }
 
   /**
-   * Upserts {@code rows} rows with the cache's layout ({@code _doc_id TEXT PRIMARY KEY}, the shape's
-   * columns, {@code _oplog_id}) into a fresh file in one transaction with {@code last_oplog_id},
-   * the way one cache batch commits.
+   * Upserts {@code rows} rows with the cache's layout ({@code _doc_id TEXT PRIMARY KEY}, the
+   * shape's columns, {@code _oplog_id}) into a fresh file in one transaction with {@code
+   * last_oplog_id}, the way one cache batch commits.
    */
   private static void upsert(Path file, long rows, String synchronous) throws SQLException {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
       try (Statement st = c.createStatement()) {
         st.execute("PRAGMA journal_mode=WAL");
         st.execute("PRAGMA synchronous=" + synchronous);
-        st.execute("CREATE TABLE IF NOT EXISTS \"bench\" (_doc_id TEXT PRIMARY KEY, id TEXT, name TEXT, email TEXT, age INTEGER, score REAL,"
-            + " active INTEGER, profile TEXT, _oplog_id INTEGER)");
+        st.execute(
+            "CREATE TABLE IF NOT EXISTS \"bench\" (_doc_id TEXT PRIMARY KEY, id TEXT, name TEXT, email TEXT, age INTEGER, score REAL,"
+                + " active INTEGER, profile TEXT, _oplog_id INTEGER)");
         st.execute("CREATE TABLE IF NOT EXISTS _emc_meta (key TEXT PRIMARY KEY, value TEXT)");
       }
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO \"bench\" (_doc_id, id, name, email, age, score, active, profile, _oplog_id)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(_doc_id) DO UPDATE SET id = excluded.id, name = excluded.name,"
-          + " email = excluded.email, age = excluded.age, score = excluded.score, active = excluded.active, profile = excluded.profile,"
-          + " _oplog_id = excluded._oplog_id");
-          PreparedStatement meta = c.prepareStatement("INSERT INTO _emc_meta (key, value) VALUES ('last_oplog_id', ?)"
-              + " ON CONFLICT(key) DO UPDATE SET value = excluded.value")) {
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO \"bench\" (_doc_id, id, name, email, age, score, active, profile, _oplog_id)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(_doc_id) DO UPDATE SET id = excluded.id, name = excluded.name,"
+                      + " email = excluded.email, age = excluded.age, score = excluded.score, active = excluded.active, profile = excluded.profile,"
+                      + " _oplog_id = excluded._oplog_id");
+          PreparedStatement meta =
+              c.prepareStatement(
+                  "INSERT INTO _emc_meta (key, value) VALUES ('last_oplog_id', ?)"
+                      + " ON CONFLICT(key) DO UPDATE SET value = excluded.value")) {
         for (long i = 0; i < rows; i++) {
           String id = Docs.docId(i);
           ps.setString(1, id);
@@ -147,20 +165,27 @@ final class RawLimits {
    * The source's read ceiling: one cursor over the whole collection in {@code _id} order (what a
    * scan must read), over the wire from the MongoDB server's own JVM.
    */
-  static Result mongoScan(Vertx vertx, String mongoUrl, String collection, long expected) throws Exception {
-    MongoClient client = MongoClient.create(vertx, new JsonObject().put("connection_string", mongoUrl));
+  static Result mongoScan(Vertx vertx, String mongoUrl, String collection, long expected)
+      throws Exception {
+    MongoClient client =
+        MongoClient.create(vertx, new JsonObject().put("connection_string", mongoUrl));
     try {
       AtomicLong count = new AtomicLong();
       CompletableFuture<Void> done = new CompletableFuture<>();
       long t0 = System.nanoTime();
-      client.findBatchWithOptions(collection, new JsonObject(), new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(1000))
+      client
+          .findBatchWithOptions(
+              collection,
+              new JsonObject(),
+              new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(1000))
           .exceptionHandler(done::completeExceptionally)
           .endHandler(v -> done.complete(null))
           .handler(doc -> count.incrementAndGet());
       done.get(30, TimeUnit.MINUTES);
       long nanos = System.nanoTime() - t0;
       if (count.get() != expected) {
-        throw new IllegalStateException("source scan read " + count.get() + " documents, expected " + expected);
+        throw new IllegalStateException(
+            "source scan read " + count.get() + " documents, expected " + expected);
       }
       return new Result(count.get(), nanos);
     } finally {

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Changes written to the source at a fixed rate, and the time each one takes to become visible to
- * a reader of the SQLite cache.
+ * Changes written to the source at a fixed rate, and the time each one takes to become visible to a
+ * reader of the SQLite cache.
  *
  * <p>Change {@code s} (a global sequence number) sets {@code seq = s} on document {@code s mod K}
  * of the stream collection; its write time is {@code System.nanoTime()} just before the update is
@@ -42,15 +42,23 @@ final class StreamingStage {
 
   private final String pgJdbcUrl;
   private long lastPgId;
-  /** epoch nanoseconds − System.nanoTime(), to place write times on the wall clock PostgreSQL's now() uses. */
+
+  /**
+   * epoch nanoseconds − System.nanoTime(), to place write times on the wall clock PostgreSQL's
+   * now() uses.
+   */
   private final long wallOffset;
 
-  StreamingStage(String mongoUrl, String collection, int docs, Path dataDir, String entity, String pgJdbcUrl) {
+  StreamingStage(
+      String mongoUrl, String collection, int docs, Path dataDir, String entity, String pgJdbcUrl) {
     this.pgJdbcUrl = pgJdbcUrl;
     java.time.Instant now = java.time.Clock.systemUTC().instant();
     this.wallOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
     this.clientVertx = Vertx.vertx();
-    this.client = MongoClient.create(clientVertx, new JsonObject().put("connection_string", mongoUrl).put("maxPoolSize", 50));
+    this.client =
+        MongoClient.create(
+            clientVertx,
+            new JsonObject().put("connection_string", mongoUrl).put("maxPoolSize", 50));
     this.collection = collection;
     this.docs = docs;
     this.probe = new CacheProbe(dataDir, entity);
@@ -59,11 +67,24 @@ final class StreamingStage {
     Arrays.fill(lastSeenSeq, -1);
   }
 
-  record Step(double targetRate, double seconds, long changes, long visible, long writeErrors, double achievedRate,
-      Percentiles latency, double firstSecondP50Ms, double lastSecondP50Ms, double drainMs, boolean sustained, String verdict, JsonObject hops) {
+  record Step(
+      double targetRate,
+      double seconds,
+      long changes,
+      long visible,
+      long writeErrors,
+      double achievedRate,
+      Percentiles latency,
+      double firstSecondP50Ms,
+      double lastSecondP50Ms,
+      double drainMs,
+      boolean sustained,
+      String verdict,
+      JsonObject hops) {
 
     JsonObject toJson() {
-      return latency.toJson()
+      return latency
+          .toJson()
           .put("hops", hops)
           .put("target_rate", targetRate)
           .put("seconds", seconds)
@@ -100,29 +121,38 @@ final class StreamingStage {
     long interval = (long) (1e9 / rate);
 
     // writer: a 1 ms timer on the client's own event loop sends every change that is due
-    clientVertx.runOnContext(v -> clientVertx.setPeriodic(1, id -> {
-      long now = System.nanoTime();
-      long due = Math.min(n, (now - t0) / interval + 1);
-      while (sent[0] < due && inflight.get() < 5000) {
-        int j = (int) sent[0]++;
-        long s = seq0 + j;
-        int k = (int) (s % docs);
-        written.set(j, System.nanoTime());
-        inflight.incrementAndGet();
-        client.updateCollection(collection, new JsonObject().put("_id", Docs.streamDocId(k)),
-                new JsonObject().put("$set", new JsonObject().put("seq", s).put("score", j * 0.5)))
-            .onComplete(ar -> {
-              inflight.decrementAndGet();
-              if (ar.failed()) {
-                errors.incrementAndGet();
-              }
-            });
-      }
-      if (sent[0] >= n) {
-        clientVertx.cancelTimer(id);
-        writerDone.complete(System.nanoTime());
-      }
-    }));
+    clientVertx.runOnContext(
+        v ->
+            clientVertx.setPeriodic(
+                1,
+                id -> {
+                  long now = System.nanoTime();
+                  long due = Math.min(n, (now - t0) / interval + 1);
+                  while (sent[0] < due && inflight.get() < 5000) {
+                    int j = (int) sent[0]++;
+                    long s = seq0 + j;
+                    int k = (int) (s % docs);
+                    written.set(j, System.nanoTime());
+                    inflight.incrementAndGet();
+                    client
+                        .updateCollection(
+                            collection,
+                            new JsonObject().put("_id", Docs.streamDocId(k)),
+                            new JsonObject()
+                                .put("$set", new JsonObject().put("seq", s).put("score", j * 0.5)))
+                        .onComplete(
+                            ar -> {
+                              inflight.decrementAndGet();
+                              if (ar.failed()) {
+                                errors.incrementAndGet();
+                              }
+                            });
+                  }
+                  if (sent[0] >= n) {
+                    clientVertx.cancelTimer(id);
+                    writerDone.complete(System.nanoTime());
+                  }
+                }));
 
     // poller: this thread
     long deadline = Long.MAX_VALUE;
@@ -138,7 +168,9 @@ final class StreamingStage {
       if (last > lastOplogId) {
         if (c == null || c != probe.connection()) {
           c = probe.connection();
-          rows = c.prepareStatement("SELECT _doc_id, seq, _oplog_id FROM \"" + table + "\" WHERE _oplog_id > ?");
+          rows =
+              c.prepareStatement(
+                  "SELECT _doc_id, seq, _oplog_id FROM \"" + table + "\" WHERE _oplog_id > ?");
         }
         long now = observe(rows, seq0, n, written, visible, visibleCount);
         if (now < 0) {
@@ -191,10 +223,19 @@ final class StreamingStage {
       verdict = String.format("source-bound: the writer reached %.0f/s of %.0f/s", achieved, rate);
     } else if (m < n) {
       sustained = false;
-      verdict = (n - m) + " of " + n + " changes not visible " + drainTimeoutMs + " ms after the last write";
+      verdict =
+          (n - m)
+              + " of "
+              + n
+              + " changes not visible "
+              + drainTimeoutMs
+              + " ms after the last write";
     } else if (lastP50 - firstP50 > growthMs) {
       sustained = false;
-      verdict = String.format("lag grew: median %.1f ms in the first second, %.1f ms in the last", firstP50, lastP50);
+      verdict =
+          String.format(
+              "lag grew: median %.1f ms in the first second, %.1f ms in the last",
+              firstP50, lastP50);
     } else if (errors.get() > 0) {
       sustained = false;
       verdict = errors.get() + " source writes failed";
@@ -206,11 +247,25 @@ final class StreamingStage {
     if (m < n) {
       hops.put("not_visible", unseen(seq0, n, written, visible, firstWrite));
     }
-    return new Step(rate, seconds, n, m, errors.get(), achieved, p, firstP50, lastP50, drainMs, sustained, verdict, hops);
+    return new Step(
+        rate,
+        seconds,
+        n,
+        m,
+        errors.get(),
+        achieved,
+        p,
+        firstP50,
+        lastP50,
+        drainMs,
+        sustained,
+        verdict,
+        hops);
   }
 
   /** Up to 10 changes never seen, with what the cache and the oplog hold for their document now. */
-  private io.vertx.core.json.JsonArray unseen(long seq0, int n, AtomicLongArray written, long[] visible, long firstWrite) {
+  private io.vertx.core.json.JsonArray unseen(
+      long seq0, int n, AtomicLongArray written, long[] visible, long firstWrite) {
     io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
     for (int j = 0; j < n && out.size() < 10; j++) {
       if (visible[j] != 0) {
@@ -218,10 +273,15 @@ final class StreamingStage {
       }
       long s = seq0 + j;
       String doc = Docs.streamDocId(s % docs);
-      JsonObject o = new JsonObject().put("seq", s).put("doc", doc).put("written_ms_after_start", (written.get(j) - firstWrite) / 1_000_000);
+      JsonObject o =
+          new JsonObject()
+              .put("seq", s)
+              .put("doc", doc)
+              .put("written_ms_after_start", (written.get(j) - firstWrite) / 1_000_000);
       Connection c = probe.connection();
       if (c != null) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT seq, _oplog_id FROM \"" + table + "\" WHERE _doc_id = ?")) {
+        try (PreparedStatement ps =
+            c.prepareStatement("SELECT seq, _oplog_id FROM \"" + table + "\" WHERE _doc_id = ?")) {
           ps.setString(1, doc);
           try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
@@ -233,13 +293,16 @@ final class StreamingStage {
         }
       }
       try (Connection pg = java.sql.DriverManager.getConnection(pgJdbcUrl);
-          PreparedStatement ps = pg.prepareStatement("SELECT count(*) FILTER (WHERE (data->>'seq')::bigint >= ?), max(id) FROM oplog WHERE entity = ? AND doc_id = ?")) {
+          PreparedStatement ps =
+              pg.prepareStatement(
+                  "SELECT count(*) FILTER (WHERE (data->>'seq')::bigint >= ?), max(id) FROM oplog WHERE entity = ? AND doc_id = ?")) {
         ps.setLong(1, s);
         ps.setString(2, table);
         ps.setString(3, doc);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
-            o.put("oplog_rows_with_seq_at_least", rs.getLong(1)).put("oplog_last_id_of_doc", rs.getLong(2));
+            o.put("oplog_rows_with_seq_at_least", rs.getLong(1))
+                .put("oplog_last_id_of_doc", rs.getLong(2));
           }
         }
       } catch (SQLException e) {
@@ -264,8 +327,10 @@ final class StreamingStage {
     int m = 0;
     boolean[] seen = new boolean[n];
     try (Connection pg = java.sql.DriverManager.getConnection(pgJdbcUrl);
-        PreparedStatement ps = pg.prepareStatement("SELECT id, (extract(epoch from created_at) * 1000000)::bigint, (data->>'seq')::bigint"
-            + " FROM oplog WHERE entity = ? AND id > ? ORDER BY id")) {
+        PreparedStatement ps =
+            pg.prepareStatement(
+                "SELECT id, (extract(epoch from created_at) * 1000000)::bigint, (data->>'seq')::bigint"
+                    + " FROM oplog WHERE entity = ? AND id > ? ORDER BY id")) {
       ps.setString(1, table);
       ps.setLong(2, lastPgId);
       try (ResultSet rs = ps.executeQuery()) {
@@ -289,14 +354,33 @@ final class StreamingStage {
     }
     return new JsonObject()
         .put("matched_changes", m)
-        .put("source_write_to_oplog_tx_start", new Percentiles(Arrays.copyOf(first, m)).toJson().put("what",
-            "change stream + listener batching + append request, until the oplog writer's transaction starts"))
-        .put("oplog_tx_start_to_visible", new Percentiles(Arrays.copyOf(second, m)).toJson().put("what",
-            "oplog insert + commit, replicator wake-up and read, cache apply + commit, seen by the SQLite poller"));
+        .put(
+            "source_write_to_oplog_tx_start",
+            new Percentiles(Arrays.copyOf(first, m))
+                .toJson()
+                .put(
+                    "what",
+                    "change stream + listener batching + append request, until the oplog writer's transaction starts"))
+        .put(
+            "oplog_tx_start_to_visible",
+            new Percentiles(Arrays.copyOf(second, m))
+                .toJson()
+                .put(
+                    "what",
+                    "oplog insert + commit, replicator wake-up and read, cache apply + commit, seen by the SQLite poller"));
   }
 
-  /** Reads rows changed since the last poll and marks the changes they reveal; returns -1 on a read error. */
-  private long observe(PreparedStatement rows, long seq0, int n, AtomicLongArray written, long[] visible, AtomicLong visibleCount) {
+  /**
+   * Reads rows changed since the last poll and marks the changes they reveal; returns -1 on a read
+   * error.
+   */
+  private long observe(
+      PreparedStatement rows,
+      long seq0,
+      int n,
+      AtomicLongArray written,
+      long[] visible,
+      AtomicLong visibleCount) {
     try {
       rows.setLong(1, lastOplogId);
       try (ResultSet rs = rows.executeQuery()) {

@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** The human-readable summary of a run (also the Markdown table of the README's Performance section). */
+/**
+ * The human-readable summary of a run (also the Markdown table of the README's Performance
+ * section).
+ */
 final class Table {
 
   private Table() {}
@@ -22,73 +25,191 @@ final class Table {
     System.out.println();
     for (int i = 0; i < targets.size(); i++) {
       JsonObject t = targets.getJsonObject(i);
-      String verdict = !t.getBoolean("at_target_size") ? "not at target size" : t.getBoolean("met") ? "MET" : "MISSED";
-      System.out.printf(Locale.ROOT, "  target %-48s %-13s %s%n", t.getString("target"), verdict, t.getString("measured"));
+      String verdict =
+          !t.getBoolean("at_target_size")
+              ? "not at target size"
+              : t.getBoolean("met") ? "MET" : "MISSED";
+      System.out.printf(
+          Locale.ROOT,
+          "  target %-48s %-13s %s%n",
+          t.getString("target"),
+          verdict,
+          t.getString("measured"));
     }
     System.out.println();
   }
 
   static String header(JsonObject r) {
     JsonObject m = r.getJsonObject("machine");
-    return String.format(Locale.ROOT, "emcachers benchmark (%s), %s: %d cores, %.0f GiB, %s, %s, %s; total %.0f s",
-        r.getString("mode"), r.getString("date").substring(0, 10), m.getInteger("cores"), m.getDouble("memory_gib"), m.getString("cpu"),
-        m.getString("jdk"), m.getString("os"), r.getDouble("total_seconds"));
+    return String.format(
+        Locale.ROOT,
+        "emcachers benchmark (%s), %s: %d cores, %.0f GiB, %s, %s, %s; total %.0f s",
+        r.getString("mode"),
+        r.getString("date").substring(0, 10),
+        m.getInteger("cores"),
+        m.getDouble("memory_gib"),
+        m.getString("cpu"),
+        m.getString("jdk"),
+        m.getString("os"),
+        r.getDouble("total_seconds"));
   }
 
   static String markdown(JsonObject r) {
     JsonObject s = r.getJsonObject("stages");
     List<String[]> rows = new ArrayList<>();
     JsonObject raw = s.getJsonObject("raw");
-    rows.add(new String[] {"raw", "PostgreSQL COPY, oplog-shaped rows", n(raw.getJsonObject("pg_copy").getLong("rows_per_s")) + " rows/s",
-        n(raw.getJsonObject("pg_copy").getLong("rows")) + " rows", "", ""});
-    rows.add(new String[] {"raw", "SQLite upsert, cache layout, 1 tx", n(raw.getJsonObject("sqlite_upsert").getLong("rows_per_s")) + " rows/s",
-        n(raw.getJsonObject("sqlite_upsert").getLong("rows")) + " rows", "", ""});
-    rows.add(new String[] {"raw", "MongoDB source scan (test server)", n(raw.getJsonObject("mongo_scan").getLong("docs_per_s")) + " docs/s",
-        n(raw.getJsonObject("mongo_scan").getLong("docs")) + " docs", "", ""});
+    rows.add(
+        new String[] {
+          "raw",
+          "PostgreSQL COPY, oplog-shaped rows",
+          n(raw.getJsonObject("pg_copy").getLong("rows_per_s")) + " rows/s",
+          n(raw.getJsonObject("pg_copy").getLong("rows")) + " rows",
+          "",
+          ""
+        });
+    rows.add(
+        new String[] {
+          "raw",
+          "SQLite upsert, cache layout, 1 tx",
+          n(raw.getJsonObject("sqlite_upsert").getLong("rows_per_s")) + " rows/s",
+          n(raw.getJsonObject("sqlite_upsert").getLong("rows")) + " rows",
+          "",
+          ""
+        });
+    rows.add(
+        new String[] {
+          "raw",
+          "MongoDB source scan (test server)",
+          n(raw.getJsonObject("mongo_scan").getLong("docs_per_s")) + " docs/s",
+          n(raw.getJsonObject("mongo_scan").getLong("docs")) + " docs",
+          "",
+          ""
+        });
     JsonObject ingest = s.getJsonObject("ingest");
     if (!failed(rows, "ingest", ingest)) {
-      rows.add(new String[] {"ingest", "oplog append (OplogVerticle)", n(ingest.getLong("entries_per_s")) + " entries/s",
-          n(ingest.getLong("entries")) + " entries, batch " + ingest.getInteger("batch") + ", window " + ingest.getInteger("window"),
-          pct(ingest.getDouble("ratio_to_raw")) + " of COPY", "≥ 60%"});
+      rows.add(
+          new String[] {
+            "ingest",
+            "oplog append (OplogVerticle)",
+            n(ingest.getLong("entries_per_s")) + " entries/s",
+            n(ingest.getLong("entries"))
+                + " entries, batch "
+                + ingest.getInteger("batch")
+                + ", window "
+                + ingest.getInteger("window"),
+            pct(ingest.getDouble("ratio_to_raw")) + " of COPY",
+            "≥ 60%"
+          });
     }
     JsonObject apply = s.getJsonObject("apply");
     if (!failed(rows, "apply", apply)) {
-      rows.add(new String[] {"apply", "replicator → SQLite caches", n(apply.getLong("rows_per_s")) + " rows/s",
-          n(apply.getLong("rows")) + " rows, " + apply.getInteger("caches") + " cache(s)", pct(apply.getDouble("ratio_to_raw")) + " of SQLite", "≥ 50%"});
+      rows.add(
+          new String[] {
+            "apply",
+            "replicator → SQLite caches",
+            n(apply.getLong("rows_per_s")) + " rows/s",
+            n(apply.getLong("rows")) + " rows, " + apply.getInteger("caches") + " cache(s)",
+            pct(apply.getDouble("ratio_to_raw")) + " of SQLite",
+            "≥ 50%"
+          });
     }
     JsonObject snap = s.getJsonObject("snapshot");
     if (!failed(rows, "snapshot", snap)) {
-      rows.add(new String[] {"snapshot", "MongoDB → SQLite, end to end", n(snap.getLong("docs_per_s")) + " docs/s",
-          n(snap.getLong("docs")) + " docs in " + snap.getDouble("seconds") + " s", pct(snap.getDouble("ratio_to_raw")) + " of slowest raw", "≥ 100,000 docs/s"});
-      rows.add(new String[] {"snapshot", "pipeline heap: peak used / live after GC",
-          snap.getLong("peak_heap_used_mb") + " MB / " + snap.getLong("peak_heap_live_after_gc_mb") + " MB", "max heap " + snap.getLong("max_heap_mb") + " MB",
-          "", "≤ 512 MB"});
-      rows.add(new String[] {"snapshot", "pipeline JVM peak RSS (VmHWM)", snap.getLong("rss_peak_mb") + " MB", "", "", ""});
+      rows.add(
+          new String[] {
+            "snapshot",
+            "MongoDB → SQLite, end to end",
+            n(snap.getLong("docs_per_s")) + " docs/s",
+            n(snap.getLong("docs")) + " docs in " + snap.getDouble("seconds") + " s",
+            pct(snap.getDouble("ratio_to_raw")) + " of slowest raw",
+            "≥ 100,000 docs/s"
+          });
+      rows.add(
+          new String[] {
+            "snapshot",
+            "pipeline heap: peak used / live after GC",
+            snap.getLong("peak_heap_used_mb")
+                + " MB / "
+                + snap.getLong("peak_heap_live_after_gc_mb")
+                + " MB",
+            "max heap " + snap.getLong("max_heap_mb") + " MB",
+            "",
+            "≤ 512 MB"
+          });
+      rows.add(
+          new String[] {
+            "snapshot",
+            "pipeline JVM peak RSS (VmHWM)",
+            snap.getLong("rss_peak_mb") + " MB",
+            "",
+            "",
+            ""
+          });
     }
     JsonObject st = s.getJsonObject("streaming");
     if (!failed(rows, "streaming", st)) {
-      rows.add(new String[] {"streaming", "source write → visible in SQLite",
-          String.format(Locale.ROOT, "p50 %.1f / p95 %.1f / p99 %.1f / max %.1f ms", st.getDouble("p50_ms"), st.getDouble("p95_ms"), st.getDouble("p99_ms"),
-              st.getDouble("max_ms")),
-          String.format(Locale.ROOT, "%.0f changes/s for %.0f s", st.getDouble("target_rate"), st.getDouble("seconds")), "", "p99 ≤ 50 ms at 2,000/s"});
+      rows.add(
+          new String[] {
+            "streaming",
+            "source write → visible in SQLite",
+            String.format(
+                Locale.ROOT,
+                "p50 %.1f / p95 %.1f / p99 %.1f / max %.1f ms",
+                st.getDouble("p50_ms"),
+                st.getDouble("p95_ms"),
+                st.getDouble("p99_ms"),
+                st.getDouble("max_ms")),
+            String.format(
+                Locale.ROOT,
+                "%.0f changes/s for %.0f s",
+                st.getDouble("target_rate"),
+                st.getDouble("seconds")),
+            "",
+            "p99 ≤ 50 ms at 2,000/s"
+          });
       JsonObject hops = st.getJsonObject("hops");
       if (hops != null && hops.containsKey("source_write_to_oplog_tx_start")) {
         JsonObject a = hops.getJsonObject("source_write_to_oplog_tx_start");
         JsonObject b = hops.getJsonObject("oplog_tx_start_to_visible");
-        rows.add(new String[] {"streaming", "… split at the oplog transaction",
-            String.format(Locale.ROOT, "source → oplog tx: p50 %.1f / p99 %.1f ms; oplog tx → visible: p50 %.1f / p99 %.1f ms", a.getDouble("p50_ms"),
-                a.getDouble("p99_ms"), b.getDouble("p50_ms"), b.getDouble("p99_ms")),
-            n(hops.getLong("matched_changes")) + " changes matched to their oplog row", "", ""});
+        rows.add(
+            new String[] {
+              "streaming",
+              "… split at the oplog transaction",
+              String.format(
+                  Locale.ROOT,
+                  "source → oplog tx: p50 %.1f / p99 %.1f ms; oplog tx → visible: p50 %.1f / p99 %.1f ms",
+                  a.getDouble("p50_ms"),
+                  a.getDouble("p99_ms"),
+                  b.getDouble("p50_ms"),
+                  b.getDouble("p99_ms")),
+              n(hops.getLong("matched_changes")) + " changes matched to their oplog row",
+              "",
+              ""
+            });
       }
       JsonArray ramp = st.getJsonArray("ramp");
       StringBuilder steps = new StringBuilder();
       for (int i = 0; i < ramp.size(); i++) {
         JsonObject step = ramp.getJsonObject(i);
-        steps.append(i == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%.0f/s: p99 %.1f ms%s", step.getDouble("target_rate"), step.getDouble("p99_ms"),
-            step.getBoolean("sustained") ? "" : " (" + step.getString("verdict") + ")"));
-    }
-    rows.add(new String[] {"streaming", "highest rate sustained without growing lag", n(Math.round(st.getDouble("max_sustained_rate"))) + " changes/s",
-        steps.toString(), "", ""});
+        steps
+            .append(i == 0 ? "" : "; ")
+            .append(
+                String.format(
+                    Locale.ROOT,
+                    "%.0f/s: p99 %.1f ms%s",
+                    step.getDouble("target_rate"),
+                    step.getDouble("p99_ms"),
+                    step.getBoolean("sustained") ? "" : " (" + step.getString("verdict") + ")"));
+      }
+      rows.add(
+          new String[] {
+            "streaming",
+            "highest rate sustained without growing lag",
+            n(Math.round(st.getDouble("max_sustained_rate"))) + " changes/s",
+            steps.toString(),
+            "",
+            ""
+          });
     }
 
     StringBuilder sb = new StringBuilder();
@@ -104,10 +225,18 @@ final class Table {
   static String cpuMarkdown(JsonObject r) {
     JsonObject s = r.getJsonObject("stages");
     StringBuilder sb = new StringBuilder();
-    sb.append("| stage | wall s | pipeline JVM cpu s | postgres cpu s | MongoDB JVM cpu s | other processes cpu s | machine busy |\n");
+    sb.append(
+        "| stage | wall s | pipeline JVM cpu s | postgres cpu s | MongoDB JVM cpu s | other processes cpu s | machine busy |\n");
     sb.append("| --- | --- | --- | --- | --- | --- | --- |\n");
-    String[][] stages = {{"raw COPY", "raw", "pg_copy"}, {"raw SQLite", "raw", "sqlite_upsert"}, {"raw Mongo scan", "raw", "mongo_scan"},
-        {"ingest", "ingest", null}, {"apply", "apply", null}, {"snapshot", "snapshot", null}, {"streaming", "streaming", null}};
+    String[][] stages = {
+      {"raw COPY", "raw", "pg_copy"},
+      {"raw SQLite", "raw", "sqlite_upsert"},
+      {"raw Mongo scan", "raw", "mongo_scan"},
+      {"ingest", "ingest", null},
+      {"apply", "apply", null},
+      {"snapshot", "snapshot", null},
+      {"streaming", "streaming", null}
+    };
     for (String[] st : stages) {
       JsonObject o = s.getJsonObject(st[1]);
       if (o != null && st[2] != null) {
@@ -117,16 +246,27 @@ final class Table {
       if (c == null) {
         continue;
       }
-      sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f%% |%n", st[0], c.getDouble("wall_s"), c.getDouble("pipeline_jvm_cpu_s"),
-          c.getDouble("postgres_cpu_s"), c.getDouble("mongo_jvm_cpu_s"), c.getDouble("other_cpu_s"), 100 * c.getDouble("machine_busy")));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f%% |%n",
+              st[0],
+              c.getDouble("wall_s"),
+              c.getDouble("pipeline_jvm_cpu_s"),
+              c.getDouble("postgres_cpu_s"),
+              c.getDouble("mongo_jvm_cpu_s"),
+              c.getDouble("other_cpu_s"),
+              100 * c.getDouble("machine_busy")));
     }
     return sb.toString().trim();
   }
 
   private static boolean failed(List<String[]> rows, String stage, JsonObject o) {
     if (o == null || o.containsKey("error")) {
-      rows.add(o == null ? new String[] {stage, "not run", "", "", "", ""}
-          : new String[] {stage, "FAILED", o.getString("error").replace('|', '/'), "", "", ""});
+      rows.add(
+          o == null
+              ? new String[] {stage, "not run", "", "", "", ""}
+              : new String[] {stage, "FAILED", o.getString("error").replace('|', '/'), "", "", ""});
       return true;
     }
     return false;

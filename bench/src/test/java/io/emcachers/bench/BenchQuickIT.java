@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchQuickIT {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void quickRunWritesEveryStageAndTheChart() throws Exception {
@@ -29,9 +28,22 @@ class BenchQuickIT {
     Path out = tmp.resolve("out");
     Path log = tmp.resolve("bench.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(List.of(java, "-Xmx1g", "-XX:+UseParallelGC", "-jar", jar, "--quick", "--out", out.toString(),
-        "--work-dir", tmp.resolve("work").toString()))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-Xmx1g",
+                    "-XX:+UseParallelGC",
+                    "-jar",
+                    jar,
+                    "--quick",
+                    "--out",
+                    out.toString(),
+                    "--work-dir",
+                    tmp.resolve("work").toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     boolean exited = p.waitFor(110, TimeUnit.SECONDS);
     if (!exited) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -61,7 +73,10 @@ class BenchQuickIT {
     positive(streaming, "p99_ms");
     positive(streaming, "max_ms");
     positive(streaming, "achieved_rate");
-    assertEquals(streaming.getLong("changes"), streaming.getLong("visible"), "every streamed change became visible");
+    assertEquals(
+        streaming.getLong("changes"),
+        streaming.getLong("visible"),
+        "every streamed change became visible");
     assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
     assertTrue(results.getJsonArray("targets").size() >= 5);
     Path png = out.resolve("streaming-latency.png");
@@ -69,6 +84,8 @@ class BenchQuickIT {
   }
 
   private static void positive(JsonObject o, String key) {
-    assertTrue(o != null && o.getValue(key) instanceof Number n && n.doubleValue() > 0, key + " must be positive in " + o);
+    assertTrue(
+        o != null && o.getValue(key) instanceof Number n && n.doubleValue() > 0,
+        key + " must be positive in " + o);
   }
 }

@@ -6,7 +6,10 @@ import io.emcachers.launcher.config.LaunchConfig;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
-/** Hazelcast cluster manager from the {@code cluster} config section: TCP-IP join to the listed members, multicast off. */
+/**
+ * Hazelcast cluster manager from the {@code cluster} config section: TCP-IP join to the listed
+ * members, multicast off.
+ */
 final class ClusterFactory {
 
   private ClusterFactory() {}

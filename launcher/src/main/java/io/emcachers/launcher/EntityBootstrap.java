@@ -28,22 +28,27 @@ final class EntityBootstrap {
       String text = Files.readString(file);
       Object parsed = io.vertx.core.json.Json.decodeValue(text);
       if (!(parsed instanceof JsonArray arr)) {
-        throw new IllegalArgumentException("--entities " + file + ": expected a JSON array of entity definitions");
+        throw new IllegalArgumentException(
+            "--entities " + file + ": expected a JSON array of entity definitions");
       }
       for (int i = 0; i < arr.size(); i++) {
         if (!(arr.getValue(i) instanceof JsonObject)) {
-          throw new IllegalArgumentException("--entities " + file + ": element " + i + " is not a JSON object");
+          throw new IllegalArgumentException(
+              "--entities " + file + ": element " + i + " is not a JSON object");
         }
       }
       return arr;
     } catch (IOException e) {
       throw new IllegalArgumentException("--entities " + file + ": cannot read: " + e.getMessage());
     } catch (io.vertx.core.json.DecodeException e) {
-      throw new IllegalArgumentException("--entities " + file + ": malformed JSON: " + e.getMessage());
+      throw new IllegalArgumentException(
+          "--entities " + file + ": malformed JSON: " + e.getMessage());
     }
   }
 
-  /** Creates each definition, or updates it when it exists; waits (bounded) for the oplog leader. */
+  /**
+   * Creates each definition, or updates it when it exists; waits (bounded) for the oplog leader.
+   */
   static Future<Void> apply(Vertx vertx, JsonArray definitions, Duration waitForLeader) {
     long deadline = System.nanoTime() + waitForLeader.toNanos();
     Future<Void> chain = Future.succeededFuture();
@@ -55,20 +60,34 @@ final class EntityBootstrap {
   }
 
   private static Future<Void> upsert(Vertx vertx, JsonObject def, long deadline) {
-    return new EntitiesClient(vertx.eventBus()).create(def)
-        .onSuccess(r -> LOG.info("entity {} created (status {})", r.entity().name(), r.entity().status()))
+    return new EntitiesClient(vertx.eventBus())
+        .create(def)
+        .onSuccess(
+            r -> LOG.info("entity {} created (status {})", r.entity().name(), r.entity().status()))
         .<Void>mapEmpty()
-        .recover(err -> {
-          if (Bus.codeOf(err) == ErrorCodes.CONFLICT) {
-            return new EntitiesClient(vertx.eventBus()).update(def)
-                .onSuccess(r -> LOG.info("entity {} exists; definition applied (version {}, status {})", r.entity().name(), r.entity().version(), r.entity().status()))
-                .mapEmpty();
-          }
-          boolean retriable = err instanceof ReplyException re && (re.failureCode() < 0 || ErrorCodes.retriable(re.failureCode()));
-          if (retriable && System.nanoTime() < deadline) {
-            return vertx.timer(250).compose(t -> upsert(vertx, def, deadline));
-          }
-          return Future.failedFuture(new IllegalArgumentException("entity '" + def.getValue("name") + "': " + Bus.textOf(err)));
-        });
+        .recover(
+            err -> {
+              if (Bus.codeOf(err) == ErrorCodes.CONFLICT) {
+                return new EntitiesClient(vertx.eventBus())
+                    .update(def)
+                    .onSuccess(
+                        r ->
+                            LOG.info(
+                                "entity {} exists; definition applied (version {}, status {})",
+                                r.entity().name(),
+                                r.entity().version(),
+                                r.entity().status()))
+                    .mapEmpty();
+              }
+              boolean retriable =
+                  err instanceof ReplyException re
+                      && (re.failureCode() < 0 || ErrorCodes.retriable(re.failureCode()));
+              if (retriable && System.nanoTime() < deadline) {
+                return vertx.timer(250).compose(t -> upsert(vertx, def, deadline));
+              }
+              return Future.failedFuture(
+                  new IllegalArgumentException(
+                      "entity '" + def.getValue("name") + "': " + Bus.textOf(err)));
+            });
   }
 }

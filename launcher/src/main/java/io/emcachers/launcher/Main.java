@@ -8,12 +8,12 @@ import picocli.CommandLine.Command;
     name = "emcachers",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Per-entity SQLite read caches of MongoDB collections, replicated through a PostgreSQL oplog.",
+    description =
+        "Per-entity SQLite read caches of MongoDB collections, replicated through a PostgreSQL oplog.",
     subcommands = {RunCommand.class, DevServicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
     System.exit(execute(args));

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Deploys the verticles of a node's roles in dependency order (oplog, cache-db manager, replicator,
  * listener, api) and undeploys them in the order that keeps data safe: the listener first (streams
- * stop, in-flight batches are acked or abandoned; unacked batches are re-read from the stored
- * token on restart), then the API, replicator, cache-db manager and oplog.
+ * stop, in-flight batches are acked or abandoned; unacked batches are re-read from the stored token
+ * on restart), then the API, replicator, cache-db manager and oplog.
  */
 public final class Node {
 
@@ -32,14 +32,16 @@ public final class Node {
   /** A verticle of a role. */
   record Component(String role, String name, Supplier<Deployable> factory) {}
 
-  static final List<Component> DEPLOY_ORDER = List.of(
-      new Component("oplog", "oplog", OplogVerticle::new),
-      new Component("replicator", "cache-db", CacheDbVerticle::new),
-      new Component("replicator", "replicator", ReplicatorVerticle::new),
-      new Component("listener", "listener", ListenerVerticle::new),
-      new Component("api", "api", ApiVerticle::new));
+  static final List<Component> DEPLOY_ORDER =
+      List.of(
+          new Component("oplog", "oplog", OplogVerticle::new),
+          new Component("replicator", "cache-db", CacheDbVerticle::new),
+          new Component("replicator", "replicator", ReplicatorVerticle::new),
+          new Component("listener", "listener", ListenerVerticle::new),
+          new Component("api", "api", ApiVerticle::new));
 
-  static final List<String> UNDEPLOY_ORDER = List.of("listener", "api", "replicator", "cache-db", "oplog");
+  static final List<String> UNDEPLOY_ORDER =
+      List.of("listener", "api", "replicator", "cache-db", "oplog");
 
   private final Vertx vertx;
   private final JsonObject config;
@@ -60,32 +62,46 @@ public final class Node {
         continue;
       }
       int n = ++step;
-      chain = chain.compose(v -> {
-        LOG.info("deploy step {}: {}", n, c.name());
-        return vertx.deployVerticle(c.factory().get(), new DeploymentOptions().setConfig(config))
-            .onSuccess(id -> deployed.push(new String[] {c.name(), id}))
-            .recover(err -> Future.failedFuture(new IllegalStateException("could not start " + c.name() + ": " + err.getMessage(), err)))
-            .mapEmpty();
-      });
+      chain =
+          chain.compose(
+              v -> {
+                LOG.info("deploy step {}: {}", n, c.name());
+                return vertx
+                    .deployVerticle(c.factory().get(), new DeploymentOptions().setConfig(config))
+                    .onSuccess(id -> deployed.push(new String[] {c.name(), id}))
+                    .recover(
+                        err ->
+                            Future.failedFuture(
+                                new IllegalStateException(
+                                    "could not start " + c.name() + ": " + err.getMessage(), err)))
+                    .mapEmpty();
+              });
     }
     return chain;
   }
 
-  /** Undeploys in the safe order; each step is bounded so a stuck component cannot hold shutdown forever. */
+  /**
+   * Undeploys in the safe order; each step is bounded so a stuck component cannot hold shutdown
+   * forever.
+   */
   public Future<Void> undeploy(Duration perStep) {
     Future<Void> chain = Future.succeededFuture();
     for (String name : UNDEPLOY_ORDER) {
       for (String[] d : deployed) {
         if (d[0].equals(name)) {
-          chain = chain.compose(v -> {
-            LOG.info("stopping {}", name);
-            return vertx.undeploy(d[1])
-                .timeout(perStep.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                .recover(err -> {
-                  LOG.warn("{} did not stop cleanly: {}", name, err.toString());
-                  return Future.succeededFuture();
-                });
-          });
+          chain =
+              chain.compose(
+                  v -> {
+                    LOG.info("stopping {}", name);
+                    return vertx
+                        .undeploy(d[1])
+                        .timeout(perStep.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                        .recover(
+                            err -> {
+                              LOG.warn("{} did not stop cleanly: {}", name, err.toString());
+                              return Future.succeededFuture();
+                            });
+                  });
         }
       }
     }

@@ -6,7 +6,6 @@ import io.emcachers.launcher.config.ConfigLoader;
 import io.emcachers.launcher.config.ConfigValidation;
 import io.emcachers.launcher.config.LaunchConfig;
 import io.emcachers.launcher.demo.DemoData;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +22,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code emcachers run}: every verticle of the configured roles in one JVM. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run emcachers (all roles by default) in this JVM.")
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Run emcachers (all roles by default) in this JVM.")
 final class RunCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
@@ -32,7 +34,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--config", description = "JSON config file, overriding the bundled defaults")
   Path configFile;
 
-  @Option(names = "--data-dir", description = "data directory (caches, node metadata, embedded PostgreSQL)")
+  @Option(
+      names = "--data-dir",
+      description = "data directory (caches, node metadata, embedded PostgreSQL)")
   Path dataDir;
 
   @Option(names = "--http-port", description = "API port")
@@ -44,10 +48,15 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--pg-url", description = "postgresql://user:pass@host:port/db (env EMC_PG_URL)")
   String pgUrl;
 
-  @Option(names = "--entities", description = "JSON array of entity definitions, created or updated at start")
+  @Option(
+      names = "--entities",
+      description = "JSON array of entity definitions, created or updated at start")
   Path entitiesFile;
 
-  @Option(names = "--embedded", description = "start PostgreSQL (embedded binaries) and the MongoDB wire-protocol server in this JVM")
+  @Option(
+      names = "--embedded",
+      description =
+          "start PostgreSQL (embedded binaries) and the MongoDB wire-protocol server in this JVM")
   boolean embedded;
 
   @Option(names = "--demo", description = "load a sample collection (demo_users) and its entity")
@@ -62,7 +71,9 @@ final class RunCommand implements Callable<Integer> {
     Vertx bootstrap = Vertx.vertx();
     JsonObject config;
     try {
-      config = ConfigLoader.load(bootstrap, configFile, System.getenv(), flags).await(30, TimeUnit.SECONDS);
+      config =
+          ConfigLoader.load(bootstrap, configFile, System.getenv(), flags)
+              .await(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       System.err.println("emcachers: " + rootMessage(e));
       return 2;
@@ -85,8 +96,16 @@ final class RunCommand implements Callable<Integer> {
       stopEmbedded();
       return 2;
     }
-    LOG.info("step 1: node {} roles {} data dir {}{}", launch.nodeId(), launch.roles(), launch.dataDir(), launch.clustered() ? " clustered as " + launch.clusterName() : "");
-    LOG.info("step 2: PostgreSQL {}, MongoDB {}", redact(config.getJsonObject("postgres").getString("url")), redact(config.getJsonObject("mongo").getString("url")));
+    LOG.info(
+        "step 1: node {} roles {} data dir {}{}",
+        launch.nodeId(),
+        launch.roles(),
+        launch.dataDir(),
+        launch.clustered() ? " clustered as " + launch.clusterName() : "");
+    LOG.info(
+        "step 2: PostgreSQL {}, MongoDB {}",
+        redact(config.getJsonObject("postgres").getString("url")),
+        redact(config.getJsonObject("mongo").getString("url")));
 
     Vertx vertx;
     try {
@@ -98,37 +117,47 @@ final class RunCommand implements Callable<Integer> {
     }
     Node node = new Node(vertx, config, launch);
     CountDownLatch stopped = new CountDownLatch(1);
-    Shutdown.install(() -> {
-      LOG.info("shutdown: stopping components");
-      try {
-        node.undeploy(STOP_STEP_BOUND).await(60, TimeUnit.SECONDS);
-        vertx.close().await(20, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        LOG.warn("shutdown: {}", e.toString());
-      }
-      stopEmbedded();
-      LOG.info("shutdown complete");
-      stopped.countDown();
-    });
+    Shutdown.install(
+        () -> {
+          LOG.info("shutdown: stopping components");
+          try {
+            node.undeploy(STOP_STEP_BOUND).await(60, TimeUnit.SECONDS);
+            vertx.close().await(20, TimeUnit.SECONDS);
+          } catch (Exception e) {
+            LOG.warn("shutdown: {}", e.toString());
+          }
+          stopEmbedded();
+          LOG.info("shutdown complete");
+          stopped.countDown();
+        });
     try {
       LOG.info("step 3: deploying components");
       node.deploy().await(180, TimeUnit.SECONDS);
       if (entityDefs != null) {
-        LOG.info("step 4: applying {} entity definition(s) from {}", entityDefs.size(), entitiesFile);
-        EntityBootstrap.apply(vertx, entityDefs, Duration.ofSeconds(60)).await(90, TimeUnit.SECONDS);
+        LOG.info(
+            "step 4: applying {} entity definition(s) from {}", entityDefs.size(), entitiesFile);
+        EntityBootstrap.apply(vertx, entityDefs, Duration.ofSeconds(60))
+            .await(90, TimeUnit.SECONDS);
       }
       if (demo) {
         String url = config.getJsonObject("mongo").getString("url");
         int inserted = DemoData.load(vertx, url).await(60, TimeUnit.SECONDS);
-        LOG.info("step 5: demo: {} sample document(s) inserted into {}; creating entity demo_users", inserted, DemoData.COLLECTION);
-        EntityBootstrap.apply(vertx, new JsonArray().add(DemoData.entity()), Duration.ofSeconds(60)).await(90, TimeUnit.SECONDS);
+        LOG.info(
+            "step 5: demo: {} sample document(s) inserted into {}; creating entity demo_users",
+            inserted,
+            DemoData.COLLECTION);
+        EntityBootstrap.apply(vertx, new JsonArray().add(DemoData.entity()), Duration.ofSeconds(60))
+            .await(90, TimeUnit.SECONDS);
       }
     } catch (Exception e) {
       System.err.println("emcachers: start failed: " + rootMessage(e));
       LOG.error("start failed", e);
       System.exit(1);
     }
-    LOG.info("emcachers ready (node {}, API port {})", launch.nodeId(), config.getJsonObject("api").getValue("port"));
+    LOG.info(
+        "emcachers ready (node {}, API port {})",
+        launch.nodeId(),
+        config.getJsonObject("api").getValue("port"));
     stopped.await();
     return 0;
   }
@@ -183,7 +212,9 @@ final class RunCommand implements Callable<Integer> {
       key = HexFormat.of().formatHex(bytes);
       api.put("key", key);
       System.out.println("EMC_API_KEY=" + key);
-      LOG.info("embedded: generated API key for this run (send it as 'Authorization: Bearer KEY'): {}", key);
+      LOG.info(
+          "embedded: generated API key for this run (send it as 'Authorization: Bearer KEY'): {}",
+          key);
     } else {
       LOG.warn("no api.key configured (EMC_API_KEY): the API refuses every write until one is set");
     }

@@ -10,7 +10,10 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 
-/** Creates the node's Vert.x: Prometheus metrics on, clustered when configured, codecs registered once. */
+/**
+ * Creates the node's Vert.x: Prometheus metrics on, clustered when configured, codecs registered
+ * once.
+ */
 public final class VertxFactory {
 
   private VertxFactory() {}
@@ -20,8 +23,15 @@ public final class VertxFactory {
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory());
     Future<Vertx> vertx;
     if (launch.clustered()) {
-      options.setEventBusOptions(new EventBusOptions().setHost(launch.clusterHost()).setClusterPublicHost(launch.clusterHost()));
-      vertx = builder.with(options).withClusterManager(ClusterFactory.clusterManager(launch)).buildClustered();
+      options.setEventBusOptions(
+          new EventBusOptions()
+              .setHost(launch.clusterHost())
+              .setClusterPublicHost(launch.clusterHost()));
+      vertx =
+          builder
+              .with(options)
+              .withClusterManager(ClusterFactory.clusterManager(launch))
+              .buildClustered();
     } else {
       vertx = Future.succeededFuture(builder.with(options).build());
     }

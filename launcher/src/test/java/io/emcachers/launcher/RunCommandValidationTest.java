@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bad configuration stops {@code run} before anything starts, with a precise message and exit status 2. */
+/**
+ * Bad configuration stops {@code run} before anything starts, with a precise message and exit
+ * status 2.
+ */
 class RunCommandValidationTest {
 
   @TempDir Path dir;
@@ -32,7 +35,9 @@ class RunCommandValidationTest {
   void anInvalidSectionValueIsReportedByItsKey() throws Exception {
     Path cfg = dir.resolve("bad.json");
     Files.writeString(cfg, "{\"listener\": {\"batch_max_entries\": 0}}");
-    String err = runExpectingExit2("run", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString());
+    String err =
+        runExpectingExit2(
+            "run", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString());
     assertTrue(err.contains("invalid configuration") && err.contains("batch_max_entries"), err);
   }
 
@@ -40,14 +45,22 @@ class RunCommandValidationTest {
   void listenerBatchesLargerThanTheOplogAcceptsAreRejected() throws Exception {
     // such batches would fail BAD_REQUEST on every retry: refuse the configuration instead
     Path cfg = dir.resolve("batches.json");
-    Files.writeString(cfg, "{\"listener\": {\"batch_max_entries\": 2000}, \"oplog\": {\"max_batch_entries\": 1000}}");
-    String err = runExpectingExit2("run", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString());
-    assertTrue(err.contains("listener.batch_max_entries (2000) must be <= oplog.max_batch_entries (1000)"), err);
+    Files.writeString(
+        cfg,
+        "{\"listener\": {\"batch_max_entries\": 2000}, \"oplog\": {\"max_batch_entries\": 1000}}");
+    String err =
+        runExpectingExit2(
+            "run", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString());
+    assertTrue(
+        err.contains("listener.batch_max_entries (2000) must be <= oplog.max_batch_entries (1000)"),
+        err);
   }
 
   @Test
   void aMalformedUrlIsRejected() {
-    String err = runExpectingExit2("run", "--pg-url", "mysql://nope", "--data-dir", dir.resolve("d").toString());
+    String err =
+        runExpectingExit2(
+            "run", "--pg-url", "mysql://nope", "--data-dir", dir.resolve("d").toString());
     assertTrue(err.contains("invalid configuration") && err.contains("postgres"), err);
   }
 
@@ -55,10 +68,16 @@ class RunCommandValidationTest {
   void unknownRolesAndMissingFilesAreRejected() throws Exception {
     Path cfg = dir.resolve("roles.json");
     Files.writeString(cfg, "{\"roles\": [\"api\", \"writer\"]}");
-    assertTrue(runExpectingExit2("run", "--config", cfg.toString()).contains("unknown role 'writer'"));
-    assertTrue(runExpectingExit2("run", "--config", dir.resolve("missing.json").toString()).contains("not found"));
+    assertTrue(
+        runExpectingExit2("run", "--config", cfg.toString()).contains("unknown role 'writer'"));
+    assertTrue(
+        runExpectingExit2("run", "--config", dir.resolve("missing.json").toString())
+            .contains("not found"));
     Path entities = dir.resolve("entities.json");
     Files.writeString(entities, "{\"name\": \"not an array\"}");
-    assertTrue(runExpectingExit2("run", "--entities", entities.toString(), "--data-dir", dir.resolve("d").toString()).contains("expected a JSON array"));
+    assertTrue(
+        runExpectingExit2(
+                "run", "--entities", entities.toString(), "--data-dir", dir.resolve("d").toString())
+            .contains("expected a JSON array"));
   }
 }

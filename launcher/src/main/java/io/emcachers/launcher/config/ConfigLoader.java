@@ -14,9 +14,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Builds the root config with vertx-config, lowest precedence first: the bundled defaults
- * ({@code conf/config.json}), the {@code --config} file, the environment ({@code EMC_SECTION_KEY}),
- * then command-line flags. Later stores override earlier ones key by key.
+ * Builds the root config with vertx-config, lowest precedence first: the bundled defaults ({@code
+ * conf/config.json}), the {@code --config} file, the environment ({@code EMC_SECTION_KEY}), then
+ * command-line flags. Later stores override earlier ones key by key.
  */
 public final class ConfigLoader {
 
@@ -25,9 +25,11 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   public static JsonObject defaults() {
-    try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
+    try (InputStream in =
+        ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("bundled default config " + DEFAULTS_RESOURCE + " is missing from the jar");
+        throw new IllegalStateException(
+            "bundled default config " + DEFAULTS_RESOURCE + " is missing from the jar");
       }
       return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
@@ -40,22 +42,36 @@ public final class ConfigLoader {
    * @param env the environment (System.getenv() in production)
    * @param flags overrides from the command line, already in config-tree form
    */
-  public static Future<JsonObject> load(Vertx vertx, Path configFile, Map<String, String> env, JsonObject flags) {
+  public static Future<JsonObject> load(
+      Vertx vertx, Path configFile, Map<String, String> env, JsonObject flags) {
     JsonObject defaults = defaults();
-    ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false)
-        .addStore(new ConfigStoreOptions().setType("json").setConfig(defaults));
+    ConfigRetrieverOptions options =
+        new ConfigRetrieverOptions()
+            .setIncludeDefaultStores(false)
+            .addStore(new ConfigStoreOptions().setType("json").setConfig(defaults));
     if (configFile != null) {
       if (!Files.isRegularFile(configFile)) {
-        return Future.failedFuture(new IllegalArgumentException("--config file not found: " + configFile));
+        return Future.failedFuture(
+            new IllegalArgumentException("--config file not found: " + configFile));
       }
-      options.addStore(new ConfigStoreOptions().setType("file").setFormat("json").setOptional(false)
-          .setConfig(new JsonObject().put("path", configFile.toAbsolutePath().toString())));
+      options.addStore(
+          new ConfigStoreOptions()
+              .setType("file")
+              .setFormat("json")
+              .setOptional(false)
+              .setConfig(new JsonObject().put("path", configFile.toAbsolutePath().toString())));
     }
-    options.addStore(new ConfigStoreOptions().setType("json").setConfig(EnvOverrides.from(env, defaults)));
+    options.addStore(
+        new ConfigStoreOptions().setType("json").setConfig(EnvOverrides.from(env, defaults)));
     options.addStore(new ConfigStoreOptions().setType("json").setConfig(flags));
     ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
-    return retriever.getConfig()
-        .recover(err -> Future.failedFuture(new IllegalArgumentException("could not read configuration: " + err.getMessage(), err)))
+    return retriever
+        .getConfig()
+        .recover(
+            err ->
+                Future.failedFuture(
+                    new IllegalArgumentException(
+                        "could not read configuration: " + err.getMessage(), err)))
         .eventually(retriever::close);
   }
 }

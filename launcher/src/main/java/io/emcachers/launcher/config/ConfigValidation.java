@@ -8,8 +8,8 @@ import io.emcachers.replicator.ReplicatorConfig;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Validates the root config before anything starts, through each role's own config record, so a
- * bad value stops the launch with the record's precise message and a non-zero exit.
+ * Validates the root config before anything starts, through each role's own config record, so a bad
+ * value stops the launch with the record's precise message and a non-zero exit.
  */
 public final class ConfigValidation {
 
@@ -23,11 +23,16 @@ public final class ConfigValidation {
       if (launch.has("listener")) {
         ListenerConfig listener = ListenerConfig.fromJson(root);
         if (launch.has("oplog")) {
-          // a larger batch would be refused BAD_REQUEST on every retry, stalling its stream for good
+          // a larger batch would be refused BAD_REQUEST on every retry, stalling its stream for
+          // good
           int oplogMax = OplogConfig.fromJson(root).maxBatchEntries();
           if (listener.batchMaxEntries() > oplogMax) {
-            throw new IllegalArgumentException("listener.batch_max_entries (" + listener.batchMaxEntries()
-                + ") must be <= oplog.max_batch_entries (" + oplogMax + ")");
+            throw new IllegalArgumentException(
+                "listener.batch_max_entries ("
+                    + listener.batchMaxEntries()
+                    + ") must be <= oplog.max_batch_entries ("
+                    + oplogMax
+                    + ")");
           }
         }
       }

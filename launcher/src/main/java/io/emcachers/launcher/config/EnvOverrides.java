@@ -5,12 +5,12 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 
 /**
- * Maps environment variables {@code EMC_SECTION_KEY=value} onto the config tree: {@code EMC_API_KEY}
- * → {@code api.key}, {@code EMC_LISTENER_BATCH_MAX_ENTRIES} → {@code listener.batch_max_entries},
- * {@code EMC_DATA_DIR} → {@code data_dir} (no section of that name, so a top-level key). The
- * section is the longest prefix that names an object section of the defaults. {@code EMC_PG_URL}
- * is an alias of {@code EMC_POSTGRES_URL}. Values are typed like the default they replace
- * (numbers, booleans, JSON arrays); otherwise they stay strings.
+ * Maps environment variables {@code EMC_SECTION_KEY=value} onto the config tree: {@code
+ * EMC_API_KEY} → {@code api.key}, {@code EMC_LISTENER_BATCH_MAX_ENTRIES} → {@code
+ * listener.batch_max_entries}, {@code EMC_DATA_DIR} → {@code data_dir} (no section of that name, so
+ * a top-level key). The section is the longest prefix that names an object section of the defaults.
+ * {@code EMC_PG_URL} is an alias of {@code EMC_POSTGRES_URL}. Values are typed like the default
+ * they replace (numbers, booleans, JSON arrays); otherwise they stay strings.
  */
 public final class EnvOverrides {
 
@@ -31,7 +31,8 @@ public final class EnvOverrides {
       }
       String section = null;
       for (String candidate : defaults.fieldNames()) {
-        if (defaults.getValue(candidate) instanceof JsonObject && rest.startsWith(candidate + "_")
+        if (defaults.getValue(candidate) instanceof JsonObject
+            && rest.startsWith(candidate + "_")
             && (section == null || candidate.length() > section.length())) {
           section = candidate;
         }
@@ -67,7 +68,9 @@ public final class EnvOverrides {
         return Double.parseDouble(v);
       }
       if (like instanceof JsonArray) {
-        return v.startsWith("[") ? new JsonArray(v) : new JsonArray(java.util.Arrays.asList((Object[]) v.split("\\s*,\\s*")));
+        return v.startsWith("[")
+            ? new JsonArray(v)
+            : new JsonArray(java.util.Arrays.asList((Object[]) v.split("\\s*,\\s*")));
       }
     } catch (RuntimeException e) {
       return value; // left as text: the verticle's config validation reports it precisely

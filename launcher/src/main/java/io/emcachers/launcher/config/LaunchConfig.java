@@ -11,8 +11,15 @@ import java.util.Set;
 import java.util.UUID;
 
 /** The launcher's own part of the root config: data dir, node id, roles and clustering. */
-public record LaunchConfig(Path dataDir, String nodeId, Set<String> roles, boolean clustered, String clusterName, int clusterPort,
-    List<String> clusterMembers, String clusterHost) {
+public record LaunchConfig(
+    Path dataDir,
+    String nodeId,
+    Set<String> roles,
+    boolean clustered,
+    String clusterName,
+    int clusterPort,
+    List<String> clusterMembers,
+    String clusterHost) {
 
   public static final Set<String> ALL_ROLES = Set.of("listener", "oplog", "replicator", "api");
   public static final String DEFAULT_CLUSTER_NAME = "emcachers";
@@ -25,7 +32,10 @@ public record LaunchConfig(Path dataDir, String nodeId, Set<String> roles, boole
     }
     String nodeId = root.getString("node_id");
     if (nodeId == null || nodeId.isBlank()) {
-      nodeId = ManagementFactory.getRuntimeMXBean().getName().replace('@', '-') + "-" + UUID.randomUUID().toString().substring(0, 8);
+      nodeId =
+          ManagementFactory.getRuntimeMXBean().getName().replace('@', '-')
+              + "-"
+              + UUID.randomUUID().toString().substring(0, 8);
     }
     Object rolesValue = root.getValue("roles");
     if (!(rolesValue instanceof JsonArray rolesArr) || rolesArr.isEmpty()) {
@@ -34,7 +44,8 @@ public record LaunchConfig(Path dataDir, String nodeId, Set<String> roles, boole
     Set<String> roles = new LinkedHashSet<>();
     for (Object r : rolesArr) {
       if (!(r instanceof String s) || !ALL_ROLES.contains(s)) {
-        throw new IllegalArgumentException("roles: unknown role '" + r + "', expected some of " + ALL_ROLES);
+        throw new IllegalArgumentException(
+            "roles: unknown role '" + r + "', expected some of " + ALL_ROLES);
       }
       roles.add(s);
     }
@@ -44,9 +55,18 @@ public record LaunchConfig(Path dataDir, String nodeId, Set<String> roles, boole
       throw new IllegalArgumentException("cluster.port must be 1..65535, got " + port);
     }
     List<String> members = new ArrayList<>();
-    cluster.getJsonArray("members", new JsonArray().add("127.0.0.1")).forEach(m -> members.add(String.valueOf(m)));
-    return new LaunchConfig(Path.of(dir).toAbsolutePath().normalize(), nodeId, roles, cluster.getBoolean("enabled", false),
-        cluster.getString("name", DEFAULT_CLUSTER_NAME), port, members, cluster.getString("host", "127.0.0.1"));
+    cluster
+        .getJsonArray("members", new JsonArray().add("127.0.0.1"))
+        .forEach(m -> members.add(String.valueOf(m)));
+    return new LaunchConfig(
+        Path.of(dir).toAbsolutePath().normalize(),
+        nodeId,
+        roles,
+        cluster.getBoolean("enabled", false),
+        cluster.getString("name", DEFAULT_CLUSTER_NAME),
+        port,
+        members,
+        cluster.getString("host", "127.0.0.1"));
   }
 
   public boolean has(String role) {

@@ -41,17 +41,18 @@ import org.bson.types.Decimal128;
  * End-to-end convergence check: every document of a source collection, projected with a test-side
  * implementation of the documented rules, equals every row of the entity's SQLite cache.
  *
- * <p>The projection here is written from the documentation only (coercion table in
- * {@code modules/listener-verticle/README.md}, cache layout in {@code modules/replicator-verticle/README.md},
- * and the {@code _id} → {@code _doc_id} rule), never from {@code io.emcachers.core.projection}, so a
- * bug there cannot hide itself. The source is read with its own MongoDB client (exact BSON types) and
- * the cache through its own read-only JDBC connection, on every poll.
+ * <p>The projection here is written from the documentation only (coercion table in {@code
+ * modules/listener-verticle/README.md}, cache layout in {@code
+ * modules/replicator-verticle/README.md}, and the {@code _id} → {@code _doc_id} rule), never from
+ * {@code io.emcachers.core.projection}, so a bug there cannot hide itself. The source is read with
+ * its own MongoDB client (exact BSON types) and the cache through its own read-only JDBC
+ * connection, on every poll.
  *
  * <p>Values are compared in a normalized form, the same for the expected and the stored side:
  * {@code Text} → String, {@code Integer} → Long, {@code Number} → Double, {@code Bool} → Boolean,
- * {@code JSONB} → {@link JsonTree} (parsed and canonicalized: key order, number spelling and
- * {@code $date} spelling do not matter), {@code Any} → String / Long / Double / Json (booleans as 1/0,
- * as the cache stores them; text holding a JSON object or array is compared as JSON, since the cache
+ * {@code JSONB} → {@link JsonTree} (parsed and canonicalized: key order, number spelling and {@code
+ * $date} spelling do not matter), {@code Any} → String / Long / Double / Json (booleans as 1/0, as
+ * the cache stores them; text holding a JSON object or array is compared as JSON, since the cache
  * stores documents as JSON text).
  */
 final class ConvergenceCheck {
@@ -61,7 +62,12 @@ final class ConvergenceCheck {
 
   /** A shape column type (names as the API takes them, any case). */
   enum Type {
-    TEXT, INTEGER, NUMBER, BOOL, JSONB, ANY;
+    TEXT,
+    INTEGER,
+    NUMBER,
+    BOOL,
+    JSONB,
+    ANY;
 
     static Type of(String name) {
       return valueOf(name.toUpperCase(Locale.ROOT));
@@ -88,21 +94,25 @@ final class ConvergenceCheck {
   }
 
   /** Marks a shape column the cache table does not have. */
-  static final Object NO_COLUMN = new Object() {
-    @Override
-    public String toString() {
-      return "<no such column>";
-    }
-  };
+  static final Object NO_COLUMN =
+      new Object() {
+        @Override
+        public String toString() {
+          return "<no such column>";
+        }
+      };
 
   private static final Pattern HEX24 = Pattern.compile("^[0-9a-f]{24}$");
   private static final Pattern DIGITS = Pattern.compile("[0-9]+");
   private static final BigDecimal TEN_POW_40 = BigDecimal.TEN.pow(40);
   private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
   private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
-  private static final DateTimeFormatter ISO_MILLIS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-  private static final JsonWriterSettings RELAXED = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
-  private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+  private static final DateTimeFormatter ISO_MILLIS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+  private static final JsonWriterSettings RELAXED =
+      JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
+  private static final JsonWriterSettings CANONICAL =
+      JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
 
   private final String mongoUrl;
   private final String collection;
@@ -112,7 +122,8 @@ final class ConvergenceCheck {
   private Duration deadline = DEFAULT_DEADLINE;
   private Supplier<String> context = () -> "";
 
-  private ConvergenceCheck(String mongoUrl, String collection, Path dataDir, String entity, List<Column> columns) {
+  private ConvergenceCheck(
+      String mongoUrl, String collection, Path dataDir, String entity, List<Column> columns) {
     this.mongoUrl = mongoUrl;
     this.collection = collection;
     this.dataDir = dataDir;
@@ -120,8 +131,12 @@ final class ConvergenceCheck {
     this.columns = columns;
   }
 
-  /** Cache {@code dataDir/dbs/ENTITY/db.sqlite} against collection {@code collection} of the database named by {@code mongoUrl}'s path. */
-  static ConvergenceCheck of(String mongoUrl, String collection, Path dataDir, String entity, JsonArray shapeColumns) {
+  /**
+   * Cache {@code dataDir/dbs/ENTITY/db.sqlite} against collection {@code collection} of the
+   * database named by {@code mongoUrl}'s path.
+   */
+  static ConvergenceCheck of(
+      String mongoUrl, String collection, Path dataDir, String entity, JsonArray shapeColumns) {
     return new ConvergenceCheck(mongoUrl, collection, dataDir, entity, Column.of(shapeColumns));
   }
 
@@ -136,17 +151,25 @@ final class ConvergenceCheck {
     return this;
   }
 
-  /** Polls until source and cache are equal; returns the converged expected rows. On timeout fails with the last diff. */
+  /**
+   * Polls until source and cache are equal; returns the converged expected rows. On timeout fails
+   * with the last diff.
+   */
   Map<String, Map<String, Object>> awaitConverged() {
     String database = new ConnectionString(mongoUrl).getDatabase();
     Snapshot[] last = new Snapshot[1];
     long started = System.nanoTime();
     try (MongoClient client = MongoClients.create(mongoUrl)) {
       try {
-        org.awaitility.Awaitility.await().atMost(deadline).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(500)).until(() -> {
-          last[0] = snapshot(client, database);
-          return last[0].diff == null;
-        });
+        org.awaitility.Awaitility.await()
+            .atMost(deadline)
+            .pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> {
+                  last[0] = snapshot(client, database);
+                  return last[0].diff == null;
+                });
         return last[0].expected;
       } catch (ConditionTimeoutException e) {
         Snapshot s = last[0];
@@ -156,9 +179,16 @@ final class ConvergenceCheck {
         } catch (RuntimeException ce) {
           extra = "(context unavailable: " + ce + ")";
         }
-        throw new AssertionError("cache of entity '" + entity + "' did not converge to collection '" + collection + "' within "
-            + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s\n"
-            + (s == null ? "(no snapshot taken)" : s.diff) + (extra == null || extra.isEmpty() ? "" : "\n  context: " + extra));
+        throw new AssertionError(
+            "cache of entity '"
+                + entity
+                + "' did not converge to collection '"
+                + collection
+                + "' within "
+                + Duration.ofNanos(System.nanoTime() - started).toSeconds()
+                + " s\n"
+                + (s == null ? "(no snapshot taken)" : s.diff)
+                + (extra == null || extra.isEmpty() ? "" : "\n  context: " + extra));
       }
     }
   }
@@ -170,7 +200,9 @@ final class ConvergenceCheck {
     Map<String, Map<String, Object>> raw;
     Map<String, String> meta;
     try {
-      docs = ReactiveMongo.all(client.getDatabase(database).getCollection(collection, BsonDocument.class).find());
+      docs =
+          ReactiveMongo.all(
+              client.getDatabase(database).getCollection(collection, BsonDocument.class).find());
       raw = SqliteRows.rows(dataDir, entity);
       meta = SqliteRows.meta(dataDir, entity);
     } catch (RuntimeException e) {
@@ -184,10 +216,19 @@ final class ConvergenceCheck {
       return new Snapshot(expected, null);
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("  source: ").append(docs.size()).append(" documents; cache ").append(SqliteRows.file(dataDir, entity))
-        .append(": ").append(raw.size()).append(" rows, _emc_meta ").append(meta).append('\n');
+    sb.append("  source: ")
+        .append(docs.size())
+        .append(" documents; cache ")
+        .append(SqliteRows.file(dataDir, entity))
+        .append(": ")
+        .append(raw.size())
+        .append(" rows, _emc_meta ")
+        .append(meta)
+        .append('\n');
     if (!collisions.isEmpty()) {
-      sb.append("  source _ids that collide under the doc-id rule (a checker or data bug): ").append(collisions).append('\n');
+      sb.append("  source _ids that collide under the doc-id rule (a checker or data bug): ")
+          .append(collisions)
+          .append('\n');
     }
     if (d != null) {
       sb.append(d);
@@ -195,10 +236,15 @@ final class ConvergenceCheck {
     return new Snapshot(expected, sb.toString());
   }
 
-  // ---------------------------------------------------------------- expected side (documented rules)
+  // ---------------------------------------------------------------- expected side (documented
+  // rules)
 
-  /** doc id → projected row (column → normalized value); {@code collisions} receives ids that map to one doc id twice. */
-  static Map<String, Map<String, Object>> expectedRows(List<BsonDocument> docs, List<Column> columns, List<String> collisions) {
+  /**
+   * doc id → projected row (column → normalized value); {@code collisions} receives ids that map to
+   * one doc id twice.
+   */
+  static Map<String, Map<String, Object>> expectedRows(
+      List<BsonDocument> docs, List<Column> columns, List<String> collisions) {
     Map<String, Map<String, Object>> out = new TreeMap<>();
     for (BsonDocument doc : docs) {
       String id = docId(doc.get("_id"));
@@ -217,7 +263,10 @@ final class ConvergenceCheck {
     return row;
   }
 
-  /** The value at a dotted path; digit segments index arrays; null when missing, under a scalar, or an array where a field name is expected. */
+  /**
+   * The value at a dotted path; digit segments index arrays; null when missing, under a scalar, or
+   * an array where a field name is expected.
+   */
   static BsonValue at(BsonDocument doc, String path) {
     BsonValue cur = doc;
     for (String seg : path.split("\\.", -1)) {
@@ -285,7 +334,9 @@ final class ConvergenceCheck {
       case INT64 -> v.asInt64().getValue();
       case DOUBLE -> {
         double d = v.asDouble().getValue();
-        yield Double.isFinite(d) && d == Math.rint(d) && d >= -0x1p63 && d < 0x1p63 ? (long) d : null;
+        yield Double.isFinite(d) && d == Math.rint(d) && d >= -0x1p63 && d < 0x1p63
+            ? (long) d
+            : null;
       }
       case DECIMAL128 -> {
         BigDecimal bd = decimal(v.asDecimal128().getValue());
@@ -296,7 +347,9 @@ final class ConvergenceCheck {
           yield 0L;
         }
         BigDecimal s = bd.stripTrailingZeros();
-        yield s.scale() <= 0 && s.compareTo(LONG_MIN) >= 0 && s.compareTo(LONG_MAX) <= 0 ? s.longValueExact() : null;
+        yield s.scale() <= 0 && s.compareTo(LONG_MIN) >= 0 && s.compareTo(LONG_MAX) <= 0
+            ? s.longValueExact()
+            : null;
       }
       default -> null;
     };
@@ -306,7 +359,8 @@ final class ConvergenceCheck {
     return switch (v.getBsonType()) {
       case INT32 -> real(v.asInt32().getValue());
       case INT64 -> real((double) v.asInt64().getValue());
-      case DOUBLE -> Double.isFinite(v.asDouble().getValue()) ? real(v.asDouble().getValue()) : null;
+      case DOUBLE ->
+          Double.isFinite(v.asDouble().getValue()) ? real(v.asDouble().getValue()) : null;
       case DECIMAL128 -> {
         BigDecimal bd = decimal(v.asDecimal128().getValue());
         double d = bd == null ? Double.NaN : bd.doubleValue();
@@ -321,41 +375,46 @@ final class ConvergenceCheck {
       case STRING:
         return anyText(nulFix(v.asString().getValue()));
       case BOOLEAN:
-        return v.asBoolean().getValue() ? 1L : 0L; // the cache stores booleans of an Any column as 1/0
+        return v.asBoolean().getValue()
+            ? 1L
+            : 0L; // the cache stores booleans of an Any column as 1/0
       case INT32:
         return (long) v.asInt32().getValue();
       case INT64:
         return v.asInt64().getValue();
-      case DOUBLE: {
-        double d = v.asDouble().getValue();
-        return Double.isFinite(d) ? (Object) real(d) : nonFinite(d);
-      }
-      case DECIMAL128: {
-        Decimal128 dec = v.asDecimal128().getValue();
-        if (dec.isNaN()) {
-          return "NaN";
+      case DOUBLE:
+        {
+          double d = v.asDouble().getValue();
+          return Double.isFinite(d) ? (Object) real(d) : nonFinite(d);
         }
-        if (dec.isInfinite()) {
-          return dec.isNegative() ? "-Infinity" : "Infinity";
+      case DECIMAL128:
+        {
+          Decimal128 dec = v.asDecimal128().getValue();
+          if (dec.isNaN()) {
+            return "NaN";
+          }
+          if (dec.isInfinite()) {
+            return dec.isNegative() ? "-Infinity" : "Infinity";
+          }
+          BigDecimal bd = decimal(dec);
+          double d = bd.doubleValue();
+          if (Double.isFinite(d) && new BigDecimal(shortestDouble(d)).compareTo(bd) == 0) {
+            return real(d);
+          }
+          return dec.toString();
         }
-        BigDecimal bd = decimal(dec);
-        double d = bd.doubleValue();
-        if (Double.isFinite(d) && new BigDecimal(shortestDouble(d)).compareTo(bd) == 0) {
-          return real(d);
-        }
-        return dec.toString();
-      }
       case OBJECT_ID:
         return v.asObjectId().getValue().toHexString();
       case DATE_TIME:
         return isoMillis(v.asDateTime().getValue());
-      case BINARY: {
-        String uuid = uuidOrNull(v.asBinary());
-        if (uuid != null) {
-          return uuid;
+      case BINARY:
+        {
+          String uuid = uuidOrNull(v.asBinary());
+          if (uuid != null) {
+            return uuid;
+          }
+          break;
         }
-        break;
-      }
       default:
         break;
     }
@@ -371,55 +430,67 @@ final class ConvergenceCheck {
       return b ? 1L : 0L;
     }
     if (json instanceof Number n) {
-      return n instanceof Double || n instanceof Float || n instanceof BigDecimal ? (Object) real(n.doubleValue()) : (Object) n.longValue();
+      return n instanceof Double || n instanceof Float || n instanceof BigDecimal
+          ? (Object) real(n.doubleValue())
+          : (Object) n.longValue();
     }
     return json;
   }
 
-  /** The {@code _doc_id} of an {@code _id} (the rule given with the tests; implemented here independently of core). */
+  /**
+   * The {@code _doc_id} of an {@code _id} (the rule given with the tests; implemented here
+   * independently of core).
+   */
   static String docId(BsonValue id) {
     if (id == null || id.isNull()) {
       return "~null";
     }
     switch (id.getBsonType()) {
-      case STRING: {
-        String s = id.asString().getValue();
-        if (s.isEmpty() || s.startsWith("~") || HEX24.matcher(s).matches() || s.indexOf('\0') >= 0) {
-          return "~s:" + s.replace("\\", "\\\\").replace("\0", "\\0");
+      case STRING:
+        {
+          String s = id.asString().getValue();
+          if (s.isEmpty()
+              || s.startsWith("~")
+              || HEX24.matcher(s).matches()
+              || s.indexOf('\0') >= 0) {
+            return "~s:" + s.replace("\\", "\\\\").replace("\0", "\\0");
+          }
+          return s;
         }
-        return s;
-      }
       case OBJECT_ID:
         return id.asObjectId().getValue().toHexString();
       case INT32:
         return "~n:" + numberText(BigDecimal.valueOf(id.asInt32().getValue()));
       case INT64:
         return "~n:" + numberText(BigDecimal.valueOf(id.asInt64().getValue()));
-      case DOUBLE: {
-        double d = id.asDouble().getValue();
-        return "~n:" + (Double.isFinite(d) ? numberText(new BigDecimal(d)) : nonFinite(d));
-      }
-      case DECIMAL128: {
-        Decimal128 dec = id.asDecimal128().getValue();
-        if (dec.isNaN()) {
-          return "~n:NaN";
+      case DOUBLE:
+        {
+          double d = id.asDouble().getValue();
+          return "~n:" + (Double.isFinite(d) ? numberText(new BigDecimal(d)) : nonFinite(d));
         }
-        if (dec.isInfinite()) {
-          return "~n:" + (dec.isNegative() ? "-Infinity" : "Infinity");
+      case DECIMAL128:
+        {
+          Decimal128 dec = id.asDecimal128().getValue();
+          if (dec.isNaN()) {
+            return "~n:NaN";
+          }
+          if (dec.isInfinite()) {
+            return "~n:" + (dec.isNegative() ? "-Infinity" : "Infinity");
+          }
+          return "~n:" + numberText(decimal(dec));
         }
-        return "~n:" + numberText(decimal(dec));
-      }
       case BOOLEAN:
         return "~b:" + id.asBoolean().getValue();
       case DATE_TIME:
         return "~d:" + isoMillis(id.asDateTime().getValue());
-      case BINARY: {
-        String uuid = uuidOrNull(id.asBinary());
-        if (uuid != null) {
-          return "~u:" + uuid;
+      case BINARY:
+        {
+          String uuid = uuidOrNull(id.asBinary());
+          if (uuid != null) {
+            return "~u:" + uuid;
+          }
+          break;
         }
-        break;
-      }
       default:
         break;
     }
@@ -453,7 +524,10 @@ final class ConvergenceCheck {
     }
   }
 
-  /** Shortest decimal digits that read back as {@code d}, in plain notation ({@code 1.5}, {@code 3}, {@code 0.0000001}). */
+  /**
+   * Shortest decimal digits that read back as {@code d}, in plain notation ({@code 1.5}, {@code 3},
+   * {@code 0.0000001}).
+   */
   static String shortestDouble(double d) {
     if (!Double.isFinite(d)) {
       return nonFinite(d);
@@ -519,7 +593,10 @@ final class ConvergenceCheck {
     return d == 0 ? 0.0 : d; // -0.0 and 0.0 are one value here
   }
 
-  /** Any text: JSON object/array text is compared as JSON (the cache stores Any documents as JSON text). */
+  /**
+   * Any text: JSON object/array text is compared as JSON (the cache stores Any documents as JSON
+   * text).
+   */
   private static Object anyText(String s) {
     String t = s.strip();
     if (t.startsWith("{") || t.startsWith("[")) {
@@ -533,20 +610,30 @@ final class ConvergenceCheck {
 
   // ---------------------------------------------------------------- stored side
 
-  /** The cache's rows ({@link SqliteRows#rows}) in the normalized form, with {@link #NO_COLUMN} for shape columns the table lacks. */
-  static Map<String, Map<String, Object>> storedRows(Map<String, Map<String, Object>> raw, List<Column> columns) {
+  /**
+   * The cache's rows ({@link SqliteRows#rows}) in the normalized form, with {@link #NO_COLUMN} for
+   * shape columns the table lacks.
+   */
+  static Map<String, Map<String, Object>> storedRows(
+      Map<String, Map<String, Object>> raw, List<Column> columns) {
     Map<String, Map<String, Object>> out = new TreeMap<>();
-    raw.forEach((id, row) -> {
-      Map<String, Object> r = new LinkedHashMap<>();
-      for (Column c : columns) {
-        r.put(c.name(), row.containsKey(c.name()) ? stored(c.type(), row.get(c.name())) : NO_COLUMN);
-      }
-      out.put(id, r);
-    });
+    raw.forEach(
+        (id, row) -> {
+          Map<String, Object> r = new LinkedHashMap<>();
+          for (Column c : columns) {
+            r.put(
+                c.name(),
+                row.containsKey(c.name()) ? stored(c.type(), row.get(c.name())) : NO_COLUMN);
+          }
+          out.put(id, r);
+        });
     return out;
   }
 
-  /** One stored SQLite value (as JDBC {@code getObject} returns it) in the normalized form of its column type. */
+  /**
+   * One stored SQLite value (as JDBC {@code getObject} returns it) in the normalized form of its
+   * column type.
+   */
   static Object stored(Type type, Object v) {
     if (v == null) {
       return null;
@@ -562,17 +649,20 @@ final class ConvergenceCheck {
       case NUMBER:
         return v instanceof Number n ? (Object) real(n.doubleValue()) : tagged(v);
       case BOOL:
-        if (v instanceof Number n && (n.longValue() == 0 || n.longValue() == 1) && !(v instanceof Double)) {
+        if (v instanceof Number n
+            && (n.longValue() == 0 || n.longValue() == 1)
+            && !(v instanceof Double)) {
           return n.longValue() == 1;
         }
         return tagged(v);
-      case JSONB: {
-        if (!(v instanceof String s)) {
-          return tagged(v);
+      case JSONB:
+        {
+          if (!(v instanceof String s)) {
+            return tagged(v);
+          }
+          JsonTree j = parseJson(s);
+          return j != null ? j : "<unparseable JSON> " + s;
         }
-        JsonTree j = parseJson(s);
-        return j != null ? j : "<unparseable JSON> " + s;
-      }
       case ANY:
         if (v instanceof Integer || v instanceof Long) {
           return ((Number) v).longValue();
@@ -587,7 +677,10 @@ final class ConvergenceCheck {
   }
 
   private static String tagged(Object v) {
-    return "<" + v.getClass().getSimpleName() + "> " + (v instanceof byte[] b ? java.util.HexFormat.of().formatHex(b) : v);
+    return "<"
+        + v.getClass().getSimpleName()
+        + "> "
+        + (v instanceof byte[] b ? java.util.HexFormat.of().formatHex(b) : v);
   }
 
   // ---------------------------------------------------------------- JSON canonical form
@@ -680,7 +773,12 @@ final class ConvergenceCheck {
     }
     if (o instanceof Map<?, ?> m) {
       StringBuilder sb = new StringBuilder("{");
-      m.forEach((k, v) -> sb.append(sb.length() > 1 ? "," : "").append(Json.encode(String.valueOf(k))).append(':').append(encode(v)));
+      m.forEach(
+          (k, v) ->
+              sb.append(sb.length() > 1 ? "," : "")
+                  .append(Json.encode(String.valueOf(k)))
+                  .append(':')
+                  .append(encode(v)));
       return sb.append('}').toString();
     }
     if (o instanceof List<?> l) {
@@ -699,8 +797,12 @@ final class ConvergenceCheck {
 
   // ---------------------------------------------------------------- diff
 
-  /** Null when equal; else missing rows, extra rows and differing columns per doc id (first {@value #SHOW} of each). */
-  static String diff(Map<String, Map<String, Object>> expected, Map<String, Map<String, Object>> actual) {
+  /**
+   * Null when equal; else missing rows, extra rows and differing columns per doc id (first {@value
+   * #SHOW} of each).
+   */
+  static String diff(
+      Map<String, Map<String, Object>> expected, Map<String, Map<String, Object>> actual) {
     Set<String> missing = new TreeSet<>(expected.keySet());
     missing.removeAll(actual.keySet());
     Set<String> extra = new TreeSet<>(actual.keySet());
@@ -726,30 +828,69 @@ final class ConvergenceCheck {
       return null;
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("  expected ").append(expected.size()).append(" rows, cached ").append(actual.size())
-        .append(": missing ").append(missing.size()).append(", extra ").append(extra.size())
-        .append(", differing ").append(differing.size()).append('\n');
+    sb.append("  expected ")
+        .append(expected.size())
+        .append(" rows, cached ")
+        .append(actual.size())
+        .append(": missing ")
+        .append(missing.size())
+        .append(", extra ")
+        .append(extra.size())
+        .append(", differing ")
+        .append(differing.size())
+        .append('\n');
     section(sb, "missing rows (in the source, not in the cache)", missing.size());
-    missing.stream().limit(SHOW).forEach(id -> sb.append("    ").append(show(id)).append(' ').append(showRow(expected.get(id))).append('\n'));
+    missing.stream()
+        .limit(SHOW)
+        .forEach(
+            id ->
+                sb.append("    ")
+                    .append(show(id))
+                    .append(' ')
+                    .append(showRow(expected.get(id)))
+                    .append('\n'));
     section(sb, "extra rows (in the cache, not in the source)", extra.size());
-    extra.stream().limit(SHOW).forEach(id -> sb.append("    ").append(show(id)).append(' ').append(showRow(actual.get(id))).append('\n'));
+    extra.stream()
+        .limit(SHOW)
+        .forEach(
+            id ->
+                sb.append("    ")
+                    .append(show(id))
+                    .append(' ')
+                    .append(showRow(actual.get(id)))
+                    .append('\n'));
     section(sb, "differing rows", differing.size());
-    differing.entrySet().stream().limit(SHOW)
-        .forEach(e -> sb.append("    ").append(show(e.getKey())).append(": ").append(String.join("; ", e.getValue())).append('\n'));
+    differing.entrySet().stream()
+        .limit(SHOW)
+        .forEach(
+            e ->
+                sb.append("    ")
+                    .append(show(e.getKey()))
+                    .append(": ")
+                    .append(String.join("; ", e.getValue()))
+                    .append('\n'));
     return sb.toString();
   }
 
   private static void section(StringBuilder sb, String title, int n) {
-    sb.append("  ").append(title).append(" (").append(n > SHOW ? "first " + SHOW + " of " + n : String.valueOf(n)).append("):\n");
+    sb.append("  ")
+        .append(title)
+        .append(" (")
+        .append(n > SHOW ? "first " + SHOW + " of " + n : String.valueOf(n))
+        .append("):\n");
   }
 
   private static String showRow(Map<String, Object> row) {
     StringBuilder sb = new StringBuilder("{");
-    row.forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(k).append('=').append(show(v)));
+    row.forEach(
+        (k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(k).append('=').append(show(v)));
     return sb.append('}').toString();
   }
 
-  /** A value for the diff: strings quoted with escapes, NULL, Long as digits, Double with its fraction, JSON tagged. */
+  /**
+   * A value for the diff: strings quoted with escapes, NULL, Long as digits, Double with its
+   * fraction, JSON tagged.
+   */
   static String show(Object v) {
     if (v == null) {
       return "NULL";

@@ -54,23 +54,27 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every operation that rebuilds, re-scans or re-creates a cache runs while a {@link WriteLoad} keeps
- * writing to the source; after the writes stop, {@link ConvergenceCheck} requires every cache row to
- * equal the documented projection of every source document. One node (all roles) over the embedded
- * servers, started once; each scenario has its own collection and entity, and deletes its entities
- * when it ends. Scenarios whose data may wedge a listener stream or scan today (mixed ids, a null
- * {@code _id}, U+0000) run last, so they cannot hold up the scans of the others.
+ * Every operation that rebuilds, re-scans or re-creates a cache runs while a {@link WriteLoad}
+ * keeps writing to the source; after the writes stop, {@link ConvergenceCheck} requires every cache
+ * row to equal the documented projection of every source document. One node (all roles) over the
+ * embedded servers, started once; each scenario has its own collection and entity, and deletes its
+ * entities when it ends. Scenarios whose data may wedge a listener stream or scan today (mixed ids,
+ * a null {@code _id}, U+0000) run last, so they cannot hold up the scans of the others.
  *
  * <p>Facts of the MongoDB wire-protocol test server these scenarios live with: a dropped collection
- * yields a {@code drop} change event but no {@code invalidate}; {@code findAndModify} yields no event
- * (the writers use {@code updateOne}/{@code replaceOne}); update lookups break on a stored null
- * {@code _id} (see {@link WriteLoad#startInsertsAndDeletes}).
+ * yields a {@code drop} change event but no {@code invalidate}; {@code findAndModify} yields no
+ * event (the writers use {@code updateOne}/{@code replaceOne}); update lookups break on a stored
+ * null {@code _id} (see {@link WriteLoad#startInsertsAndDeletes}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConvergenceIT {
 
-  /** Time to converge once writes have stopped (a few hundred documents: a few seconds when things work). */
+  /**
+   * Time to converge once writes have stopped (a few hundred documents: a few seconds when things
+   * work).
+   */
   static final Duration CONVERGE = Duration.ofSeconds(20);
+
   static final int RATE = 100; // source operations per second while an operation runs
   static final int KEYS = 150; // ids per writer
 
@@ -88,7 +92,16 @@ class ConvergenceIT {
     pg = DevPostgres.startTemporary();
     mongoServer = DevMongo.start(0);
     mongoUrl = mongoServer.url("app");
-    app = PipelineHarness.start(PipelineHarness.config(pg, mongoServer, dataDir.resolve("node1"), "oplog", "replicator", "listener", "api"));
+    app =
+        PipelineHarness.start(
+            PipelineHarness.config(
+                pg,
+                mongoServer,
+                dataDir.resolve("node1"),
+                "oplog",
+                "replicator",
+                "listener",
+                "api"));
     source = MongoClients.create(mongoUrl);
   }
 
@@ -126,12 +139,19 @@ class ConvergenceIT {
   }
 
   static JsonArray narrowColumns() {
-    return new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name")).add(col("n", "Integer", "n"));
+    return new JsonArray()
+        .add(col("id", "Text", "_id"))
+        .add(col("name", "Text", "name"))
+        .add(col("n", "Integer", "n"));
   }
 
-  /** The narrow columns plus one of every type, nested paths, an array index and a path through an array. */
+  /**
+   * The narrow columns plus one of every type, nested paths, an array index and a path through an
+   * array.
+   */
   static JsonArray wideColumns() {
-    return narrowColumns().copy()
+    return narrowColumns()
+        .copy()
         .add(col("big", "Integer", "big"))
         .add(col("score", "Number", "score"))
         .add(col("price", "Number", "price"))
@@ -152,19 +172,31 @@ class ConvergenceIT {
     return source.getDatabase("app").getCollection(name, BsonDocument.class);
   }
 
-  /** Waits until the entity's cache holds some rows: the entity is up before the operation under test starts. */
+  /**
+   * Waits until the entity's cache holds some rows: the entity is up before the operation under
+   * test starts.
+   */
   static void awaitCacheFilled(String entity, String collection) {
     try {
-      await("cache of " + entity + " holds rows").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+      await("cache of " + entity + " holds rows")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100))
           .until(() -> SqliteRows.rows(app.dataDir, entity).size() >= 20);
     } catch (org.awaitility.core.ConditionTimeoutException e) {
-      throw new AssertionError("precondition: the new entity " + entity + " never got rows before the operation under test\n  context: "
-          + context(entity, collection), e);
+      throw new AssertionError(
+          "precondition: the new entity "
+              + entity
+              + " never got rows before the operation under test\n  context: "
+              + context(entity, collection),
+          e);
     }
   }
 
-  static Map<String, Map<String, Object>> converge(String entity, String collection, JsonArray columns) {
-    return ConvergenceCheck.of(mongoUrl, collection, app.dataDir, entity, columns).within(CONVERGE).context(() -> context(entity, collection))
+  static Map<String, Map<String, Object>> converge(
+      String entity, String collection, JsonArray columns) {
+    return ConvergenceCheck.of(mongoUrl, collection, app.dataDir, entity, columns)
+        .within(CONVERGE)
+        .context(() -> context(entity, collection))
         .awaitConverged();
   }
 
@@ -173,43 +205,82 @@ class ConvergenceIT {
     StringBuilder sb = new StringBuilder();
     try {
       Entity e = app.get(entity).entity();
-      sb.append("entity status=").append(e.status()).append(" version=").append(e.version()).append(" source=").append(e.shape().sourceName());
+      sb.append("entity status=")
+          .append(e.status())
+          .append(" version=")
+          .append(e.version())
+          .append(" source=")
+          .append(e.shape().sourceName());
     } catch (Exception ex) {
       sb.append("entity: ").append(ex.getMessage());
     }
     try {
-      HealthReply r = Bus.request(app.vertx.eventBus(), Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class)
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      sb.append("\n  replicator: state=").append(r.state()).append(" last_error=").append(r.details().getValue("last_error"))
-          .append(" entity=").append(r.details().getJsonObject("entities", new JsonObject()).getValue(entity));
+      HealthReply r =
+          Bus.request(
+                  app.vertx.eventBus(),
+                  Addresses.REPLICATOR_STATS,
+                  new HealthRequest(),
+                  HealthReply.class)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      sb.append("\n  replicator: state=")
+          .append(r.state())
+          .append(" last_error=")
+          .append(r.details().getValue("last_error"))
+          .append(" entity=")
+          .append(r.details().getJsonObject("entities", new JsonObject()).getValue(entity));
     } catch (Exception ex) {
       sb.append("\n  replicator: ").append(ex.getMessage());
     }
     try {
-      HealthReply r = Bus.request(app.vertx.eventBus(), Addresses.LISTENER_HEALTH, new HealthRequest(), HealthReply.class)
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      HealthReply r =
+          Bus.request(
+                  app.vertx.eventBus(),
+                  Addresses.LISTENER_HEALTH,
+                  new HealthRequest(),
+                  HealthReply.class)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
       JsonObject d = r.details();
       JsonArray streams = new JsonArray();
-      d.getJsonArray("streams", new JsonArray()).forEach(s -> {
-        JsonObject st = (JsonObject) s;
-        if (collection.equals(st.getString("collection")) || collection.equals(st.getString("name"))) {
-          streams.add(st.copy().put("position", (Object) null));
-        }
-      });
-      sb.append("\n  listener: state=").append(r.state()).append(" last_error=").append(d.getValue("last_error"))
-          .append(" scan=").append(d.getValue("scan")).append(" scan_queue=").append(d.getValue("scan_queue"))
-          .append(" stream=").append(streams);
+      d.getJsonArray("streams", new JsonArray())
+          .forEach(
+              s -> {
+                JsonObject st = (JsonObject) s;
+                if (collection.equals(st.getString("collection"))
+                    || collection.equals(st.getString("name"))) {
+                  streams.add(st.copy().put("position", (Object) null));
+                }
+              });
+      sb.append("\n  listener: state=")
+          .append(r.state())
+          .append(" last_error=")
+          .append(d.getValue("last_error"))
+          .append(" scan=")
+          .append(d.getValue("scan"))
+          .append(" scan_queue=")
+          .append(d.getValue("scan_queue"))
+          .append(" stream=")
+          .append(streams);
     } catch (Exception ex) {
       sb.append("\n  listener: ").append(ex.getMessage());
     }
     return sb.toString();
   }
 
-  /** Sanity of a scenario: the converged data is not trivially small and {@code column} is filled in most rows. */
+  /**
+   * Sanity of a scenario: the converged data is not trivially small and {@code column} is filled in
+   * most rows.
+   */
   static void assertMeaningful(Map<String, Map<String, Object>> rows, String column) {
-    assertTrue(rows.size() >= 50, "the scenario kept a meaningful number of documents: " + rows.size());
+    assertTrue(
+        rows.size() >= 50, "the scenario kept a meaningful number of documents: " + rows.size());
     long filled = rows.values().stream().filter(r -> r.get(column) != null).count();
-    assertTrue(filled >= rows.size() * 8 / 10, column + " is filled in most rows (" + filled + " of " + rows.size() + ")");
+    assertTrue(
+        filled >= rows.size() * 8 / 10,
+        column + " is filled in most rows (" + filled + " of " + rows.size() + ")");
   }
 
   // ---------------------------------------------------------------- a. shape change under writes
@@ -262,7 +333,8 @@ class ConvergenceIT {
     assertMeaningful(rows, "extra");
   }
 
-  // ---------------------------------------------------------------- b. delete + re-create under writes
+  // ---------------------------------------------------------------- b. delete + re-create under
+  // writes
 
   @Test
   @Order(3)
@@ -305,7 +377,8 @@ class ConvergenceIT {
     assertMeaningful(rows, "extra");
   }
 
-  // ---------------------------------------------------------------- c. drop of the source collection under writes
+  // ---------------------------------------------------------------- c. drop of the source
+  // collection under writes
 
   @Test
   @Order(5)
@@ -340,8 +413,15 @@ class ConvergenceIT {
       w.awaitMoreOps(100);
       create(entity(e, e, wideColumns()));
       awaitCacheFilled(e, e);
-      JobAccepted job = Bus.request(app.vertx.eventBus(), Addresses.REPLICATOR_RECREATE, new CacheEntityRequest(e), JobAccepted.class)
-          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      JobAccepted job =
+          Bus.request(
+                  app.vertx.eventBus(),
+                  Addresses.REPLICATOR_RECREATE,
+                  new CacheEntityRequest(e),
+                  JobAccepted.class)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
       assertTrue(job.jobId() != null && !job.jobId().isBlank(), "recreate accepted: " + job);
       w.awaitMoreOps(300);
     } catch (Exception ex) {
@@ -359,8 +439,13 @@ class ConvergenceIT {
   @Order(7)
   void mixedIdTypesAreEachTheirOwnRow() {
     String e = "cv_ids";
-    JsonArray columns = new JsonArray().add(col("id", "Text", "_id")).add(col("raw_id", "JSONB", "_id")).add(col("any_id", "Any", "_id"))
-        .add(col("label", "Text", "label")).add(col("name", "Text", "name"));
+    JsonArray columns =
+        new JsonArray()
+            .add(col("id", "Text", "_id"))
+            .add(col("raw_id", "JSONB", "_id"))
+            .add(col("any_id", "Any", "_id"))
+            .add(col("label", "Text", "label"))
+            .add(col("name", "Text", "name"));
     String h = new ObjectId().toHexString();
     UUID uuid = UUID.randomUUID();
     Instant date = Instant.parse("2024-01-02T03:04:05.006Z");
@@ -370,7 +455,8 @@ class ConvergenceIT {
     ids.put("double 1.5", new BsonDouble(1.5));
     ids.put("Decimal128 0.1", new BsonDecimal128(Decimal128.parse("0.1")));
     // not double 0.1 beside it: the wire-protocol test server cannot hold both (after both inserts
-    // succeed, and their change events arrive, a find returns only the decimal one; MongoDB keeps both,
+    // succeed, and their change events arrive, a find returns only the decimal one; MongoDB keeps
+    // both,
     // their values differ). DocIdsTest covers their distinct doc ids.
     ids.put("ObjectId h", new BsonObjectId(new ObjectId(h)));
     ids.put("string h", new BsonString(h));
@@ -384,9 +470,20 @@ class ConvergenceIT {
     ids.put("string '{\"a\":1}'", new BsonString("{\"a\":1}"));
     ids.put("\"~tilde\"", new BsonString("~tilde"));
     ids.put("empty string", new BsonString(""));
-    // null is in nullIdIsItsOwnRow: the test server cannot look up updates in a collection holding it
-    List<String> deleted = List.of("string \"1\"", "Decimal128 0.1", "string h", "true", "UUID string", "date", "{a:1}", "empty string");
-    List<String> updated = List.of("int 1", "double 1.5", "ObjectId h", "string \"true\"", "\"~tilde\"");
+    // null is in nullIdIsItsOwnRow: the test server cannot look up updates in a collection holding
+    // it
+    List<String> deleted =
+        List.of(
+            "string \"1\"",
+            "Decimal128 0.1",
+            "string h",
+            "true",
+            "UUID string",
+            "date",
+            "{a:1}",
+            "empty string");
+    List<String> updated =
+        List.of("int 1", "double 1.5", "ObjectId h", "string \"true\"", "\"~tilde\"");
     List<String> refused = new ArrayList<>();
 
     WriteLoad w = WriteLoad.start(mongoUrl, e, "w-", KEYS, RATE, 8);
@@ -397,8 +494,12 @@ class ConvergenceIT {
       int k = 0;
       for (Map.Entry<String, BsonValue> id : ids.entrySet()) {
         try {
-          ReactiveMongo.one(coll(e).insertOne(new BsonDocument("_id", id.getValue()).append("label", new BsonString("mixed-" + k++))
-              .append("name", new BsonString(id.getKey()))));
+          ReactiveMongo.one(
+              coll(e)
+                  .insertOne(
+                      new BsonDocument("_id", id.getValue())
+                          .append("label", new BsonString("mixed-" + k++))
+                          .append("name", new BsonString(id.getKey()))));
         } catch (RuntimeException ex) {
           refused.add(id.getKey() + ": " + ex.getMessage());
         }
@@ -408,7 +509,10 @@ class ConvergenceIT {
         ReactiveMongo.one(coll(e).deleteOne(Filters.eq("_id", ids.get(key))));
       }
       for (String key : updated) {
-        ReactiveMongo.one(coll(e).updateOne(Filters.eq("_id", ids.get(key)), Updates.set("label", "updated " + key)));
+        ReactiveMongo.one(
+            coll(e)
+                .updateOne(
+                    Filters.eq("_id", ids.get(key)), Updates.set("label", "updated " + key)));
       }
       w.awaitMoreOps(200);
     } catch (Exception ex) {
@@ -420,16 +524,24 @@ class ConvergenceIT {
     assertEquals(List.of(), refused, "the source accepted every _id");
     for (Map.Entry<String, BsonValue> id : ids.entrySet()) {
       String docId = ConvergenceCheck.docId(id.getValue());
-      assertEquals(!deleted.contains(id.getKey()), rows.containsKey(docId), id.getKey() + " (" + docId + ") present in the source and cache");
+      assertEquals(
+          !deleted.contains(id.getKey()),
+          rows.containsKey(docId),
+          id.getKey() + " (" + docId + ") present in the source and cache");
     }
   }
 
   @Test
   @Order(8)
   void nullIdIsItsOwnRow() {
-    // Own collection, inserts and deletes only: see WriteLoad.startInsertsAndDeletes (test-server bug with a null _id and updates).
+    // Own collection, inserts and deletes only: see WriteLoad.startInsertsAndDeletes (test-server
+    // bug with a null _id and updates).
     String e = "cv_null_id";
-    JsonArray columns = new JsonArray().add(col("id", "Text", "_id")).add(col("raw_id", "JSONB", "_id")).add(col("name", "Text", "name"));
+    JsonArray columns =
+        new JsonArray()
+            .add(col("id", "Text", "_id"))
+            .add(col("raw_id", "JSONB", "_id"))
+            .add(col("name", "Text", "name"));
     Map<String, BsonValue> ids = new LinkedHashMap<>();
     ids.put("null", BsonNull.VALUE);
     ids.put("string \"~null\"", new BsonString("~null"));
@@ -443,7 +555,11 @@ class ConvergenceIT {
       awaitCacheFilled(e, e);
       for (Map.Entry<String, BsonValue> id : ids.entrySet()) {
         try {
-          ReactiveMongo.one(coll(e).insertOne(new BsonDocument("_id", id.getValue()).append("name", new BsonString(id.getKey()))));
+          ReactiveMongo.one(
+              coll(e)
+                  .insertOne(
+                      new BsonDocument("_id", id.getValue())
+                          .append("name", new BsonString(id.getKey()))));
         } catch (RuntimeException ex) {
           refused.add(id.getKey() + ": " + ex.getMessage());
         }
@@ -458,28 +574,51 @@ class ConvergenceIT {
     }
     Map<String, Map<String, Object>> rows = converge(e, e, columns);
     assertEquals(List.of(), refused, "the source accepted every _id");
-    assertTrue(rows.containsKey("~null") && rows.containsKey("~s:~null") && rows.containsKey("null") && !rows.containsKey("~s:~s:~null"),
+    assertTrue(
+        rows.containsKey("~null")
+            && rows.containsKey("~s:~null")
+            && rows.containsKey("null")
+            && !rows.containsKey("~s:~s:~null"),
         "null, \"~null\" and \"null\" are three rows, \"~s:~null\" was deleted: " + rows.keySet());
   }
 
-  // ---------------------------------------------------------------- f. U+0000 in a value and in an _id
+  // ---------------------------------------------------------------- f. U+0000 in a value and in an
+  // _id
 
   @Test
   @Order(9)
   void nulCharactersInAValueAndAnIdDoNotStopLaterWrites() {
     String e = "cv_nul";
-    JsonArray columns = new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name")).add(col("tags", "JSONB", "tags"))
-        .add(col("misc", "Any", "misc")).add(col("extra", "Text", "extra"));
+    JsonArray columns =
+        new JsonArray()
+            .add(col("id", "Text", "_id"))
+            .add(col("name", "Text", "name"))
+            .add(col("tags", "JSONB", "tags"))
+            .add(col("misc", "Any", "misc"))
+            .add(col("extra", "Text", "extra"));
     WriteLoad w = WriteLoad.start(mongoUrl, e, "w-", KEYS, RATE, 9);
     try {
       w.awaitMoreOps(100);
       create(entity(e, e, columns));
       awaitCacheFilled(e, e);
-      ReactiveMongo.one(coll(e).insertOne(new BsonDocument("_id", new BsonString("nul-value")).append("name", new BsonString("a\u0000b"))
-          .append("tags", new org.bson.BsonArray(List.of(new BsonString("x\u0000y")))).append("misc", new BsonString("m\u0000"))));
-      ReactiveMongo.one(coll(e).insertOne(new BsonDocument("_id", new BsonString("nul\u0000id")).append("name", new BsonString("plain"))));
+      ReactiveMongo.one(
+          coll(e)
+              .insertOne(
+                  new BsonDocument("_id", new BsonString("nul-value"))
+                      .append("name", new BsonString("a\u0000b"))
+                      .append("tags", new org.bson.BsonArray(List.of(new BsonString("x\u0000y"))))
+                      .append("misc", new BsonString("m\u0000"))));
+      ReactiveMongo.one(
+          coll(e)
+              .insertOne(
+                  new BsonDocument("_id", new BsonString("nul\u0000id"))
+                      .append("name", new BsonString("plain"))));
       w.awaitMoreOps(300);
-      ReactiveMongo.one(coll(e).insertOne(new BsonDocument("_id", new BsonString("after-nul")).append("name", new BsonString("last write"))));
+      ReactiveMongo.one(
+          coll(e)
+              .insertOne(
+                  new BsonDocument("_id", new BsonString("after-nul"))
+                      .append("name", new BsonString("last write"))));
     } catch (Exception ex) {
       throw new AssertionError(ex);
     } finally {

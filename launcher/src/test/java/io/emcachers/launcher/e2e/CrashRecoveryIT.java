@@ -11,7 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,8 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The app runs as a separate JVM ({@code target/emcachers.jar run}) and is killed with SIGKILL while
- * writes continue; after a restart every cache row equals the source document.
+ * The app runs as a separate JVM ({@code target/emcachers.jar run}) and is killed with SIGKILL
+ * while writes continue; after a restart every cache row equals the source document.
  */
 class CrashRecoveryIT {
 
@@ -46,7 +45,9 @@ class CrashRecoveryIT {
     pg = DevPostgres.startTemporary();
     mongoServer = DevMongo.start(0);
     vertx = Vertx.vertx();
-    mongo = MongoClient.createShared(vertx, new JsonObject().put("connection_string", mongoServer.url("app")), "crash");
+    mongo =
+        MongoClient.createShared(
+            vertx, new JsonObject().put("connection_string", mongoServer.url("app")), "crash");
   }
 
   @AfterAll
@@ -66,15 +67,31 @@ class CrashRecoveryIT {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jar = Path.of("target", "emcachers.jar").toAbsolutePath();
     assertTrue(Files.exists(jar), "build the jar first (mvn package): " + jar);
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString(), "run",
-        "--mongo-url", mongoServer.url("app"), "--pg-url", pg.url(), "--data-dir", dataDir.toString(),
-        "--http-port", "0", "--entities", entities.toString());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx512m",
+            "-jar",
+            jar.toString(),
+            "run",
+            "--mongo-url",
+            mongoServer.url("app"),
+            "--pg-url",
+            pg.url(),
+            "--data-dir",
+            dataDir.toString(),
+            "--http-port",
+            "0",
+            "--entities",
+            entities.toString());
     pb.environment().put("EMC_API_KEY", "crash-test-key");
     pb.environment().put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     long readyBefore = readyLines(log);
     Process p = pb.start();
-    await().atMost(Duration.ofSeconds(120)).until(() -> !p.isAlive() || readyLines(log) > readyBefore);
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> !p.isAlive() || readyLines(log) > readyBefore);
     assertTrue(p.isAlive(), "app exited early; log:\n" + Files.readString(log));
     return p;
   }
@@ -84,11 +101,36 @@ class CrashRecoveryIT {
     Path dataDir = work.resolve("data");
     Path log = work.resolve("app.log");
     Path entities = work.resolve("entities.json");
-    Files.writeString(entities, new JsonArray().add(new JsonObject().put("name", "items").put("shape", new JsonObject()
-        .put("entity_name", "Item").put("source_name", "items").put("columns", new JsonArray()
-            .add(new JsonObject().put("name", "id").put("type", "Text").put("path", "_id"))
-            .add(new JsonObject().put("name", "n").put("type", "Integer").put("path", "n"))
-            .add(new JsonObject().put("name", "label").put("type", "Text").put("path", "label"))))).encode());
+    Files.writeString(
+        entities,
+        new JsonArray()
+            .add(
+                new JsonObject()
+                    .put("name", "items")
+                    .put(
+                        "shape",
+                        new JsonObject()
+                            .put("entity_name", "Item")
+                            .put("source_name", "items")
+                            .put(
+                                "columns",
+                                new JsonArray()
+                                    .add(
+                                        new JsonObject()
+                                            .put("name", "id")
+                                            .put("type", "Text")
+                                            .put("path", "_id"))
+                                    .add(
+                                        new JsonObject()
+                                            .put("name", "n")
+                                            .put("type", "Integer")
+                                            .put("path", "n"))
+                                    .add(
+                                        new JsonObject()
+                                            .put("name", "label")
+                                            .put("type", "Text")
+                                            .put("path", "label")))))
+            .encode());
 
     // Some documents exist before the first start: they arrive through the initial scan.
     List<Future<?>> seed = new ArrayList<>();
@@ -103,10 +145,15 @@ class CrashRecoveryIT {
     Thread writer = new Thread(() -> writeUntilStopped(writing, ops), "source-writer");
     writer.start();
     try {
-      awaitOrDump(log, Duration.ofSeconds(60), () -> SqliteRows.rows(dataDir, "items").size() >= 200 && ops.get() > 300);
+      awaitOrDump(
+          log,
+          Duration.ofSeconds(60),
+          () -> SqliteRows.rows(dataDir, "items").size() >= 200 && ops.get() > 300);
       app.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no shutdown hook runs
       int atKill = ops.get();
-      await().atMost(Duration.ofSeconds(30)).until(() -> ops.get() > atKill + 200); // writes continue while it is down
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> ops.get() > atKill + 200); // writes continue while it is down
       app = launch(dataDir, entities, log);
       assertEquals(2, readyLines(log), "the app started twice");
       int atRestart = ops.get();
@@ -117,10 +164,15 @@ class CrashRecoveryIT {
     }
     try {
       Map<String, Map<String, Object>> expected = sourceRows();
-      awaitOrDump(log, Duration.ofSeconds(90), () -> SqliteRows.rows(dataDir, "items").equals(expected));
+      awaitOrDump(
+          log, Duration.ofSeconds(90), () -> SqliteRows.rows(dataDir, "items").equals(expected));
       assertEquals(expected, SqliteRows.rows(dataDir, "items"));
-      assertTrue(expected.size() > 100, "the scenario kept a meaningful number of documents: " + expected.size());
-      assertTrue(Files.readString(log).contains("resuming after stored token"), "the restarted listener resumed from the committed token");
+      assertTrue(
+          expected.size() > 100,
+          "the scenario kept a meaningful number of documents: " + expected.size());
+      assertTrue(
+          Files.readString(log).contains("resuming after stored token"),
+          "the restarted listener resumed from the committed token");
     } finally {
       app.destroy();
       app.waitFor(60, TimeUnit.SECONDS);
@@ -138,7 +190,9 @@ class CrashRecoveryIT {
     assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the app stops within the bound after SIGTERM");
     assertEquals(0, app.exitValue(), "exit status after SIGTERM");
     String text = Files.readString(log);
-    assertTrue(text.contains("stopping listener") && text.contains("shutdown complete"), "graceful stop steps are logged:\n" + text);
+    assertTrue(
+        text.contains("stopping listener") && text.contains("shutdown complete"),
+        "graceful stop steps are logged:\n" + text);
   }
 
   @Test
@@ -151,10 +205,24 @@ class CrashRecoveryIT {
       pgPort = s.getLocalPort();
     }
     for (int run = 1; run <= 2; run++) {
-      Process p = new ProcessBuilder(javaBin, "-jar", jar, "dev-services", "--data-dir", data.toString(), "--pg-port", String.valueOf(pgPort))
-          .redirectError(ProcessBuilder.Redirect.appendTo(work.resolve("dev-services.log").toFile())).start();
+      Process p =
+          new ProcessBuilder(
+                  javaBin,
+                  "-jar",
+                  jar,
+                  "dev-services",
+                  "--data-dir",
+                  data.toString(),
+                  "--pg-port",
+                  String.valueOf(pgPort))
+              .redirectError(
+                  ProcessBuilder.Redirect.appendTo(work.resolve("dev-services.log").toFile()))
+              .start();
       try {
-        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        java.io.BufferedReader out =
+            new java.io.BufferedReader(
+                new java.io.InputStreamReader(
+                    p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
         String pgUrl = null;
         String mongoUrl = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -169,10 +237,15 @@ class CrashRecoveryIT {
             mongoUrl = line.substring("EMC_MONGO_URL=".length());
           }
         }
-        assertTrue(pgUrl != null && mongoUrl != null, "both URL lines printed: " + Files.readString(work.resolve("dev-services.log")));
+        assertTrue(
+            pgUrl != null && mongoUrl != null,
+            "both URL lines printed: " + Files.readString(work.resolve("dev-services.log")));
         assertTrue(pgUrl.startsWith("postgresql://") && pgUrl.contains(":" + pgPort + "/"), pgUrl);
-        assertTrue(mongoUrl.startsWith("mongodb://127.0.0.1:") && mongoUrl.endsWith("/app"), mongoUrl);
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=postgres");
+        assertTrue(
+            mongoUrl.startsWith("mongodb://127.0.0.1:") && mongoUrl.endsWith("/app"), mongoUrl);
+        try (java.sql.Connection c =
+                java.sql.DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=postgres");
             java.sql.Statement st = c.createStatement()) {
           if (run == 1) {
             st.execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)");
@@ -182,8 +255,14 @@ class CrashRecoveryIT {
             assertEquals(42, rs.getInt(1), "PostgreSQL data survived the restart");
           }
         }
-        MongoClient client = MongoClient.createShared(vertx, new JsonObject().put("connection_string", mongoUrl), "dev-services-" + run);
-        client.insert("ping", new JsonObject().put("x", 1)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        MongoClient client =
+            MongoClient.createShared(
+                vertx, new JsonObject().put("connection_string", mongoUrl), "dev-services-" + run);
+        client
+            .insert("ping", new JsonObject().put("x", 1))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
         client.close();
       } finally {
         p.destroy();
@@ -194,17 +273,27 @@ class CrashRecoveryIT {
   }
 
   static long readyLines(Path log) throws java.io.IOException {
-    return Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.contains("emcachers ready")).count() : 0;
+    return Files.exists(log)
+        ? Files.readAllLines(log).stream().filter(l -> l.contains("emcachers ready")).count()
+        : 0;
   }
 
-  /** Waits for {@code condition}; on timeout fails with the tail of the app's log, which lives in a temp dir. */
-  static void awaitOrDump(Path log, Duration timeout, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+  /**
+   * Waits for {@code condition}; on timeout fails with the tail of the app's log, which lives in a
+   * temp dir.
+   */
+  static void awaitOrDump(
+      Path log, Duration timeout, java.util.concurrent.Callable<Boolean> condition)
+      throws Exception {
     try {
       await().atMost(timeout).pollInterval(Duration.ofMillis(250)).until(condition);
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       List<String> lines = Files.readAllLines(log);
-      throw new AssertionError(e.getMessage() + "\n--- app log (last 80 lines) ---\n"
-          + String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size())), e);
+      throw new AssertionError(
+          e.getMessage()
+              + "\n--- app log (last 80 lines) ---\n"
+              + String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size())),
+          e);
     }
   }
 
@@ -221,11 +310,20 @@ class CrashRecoveryIT {
       Future<?> f;
       if (kind < 6) {
         int n = rnd.nextInt(1_000_000);
-        // a plain replace (update command): the wire-protocol test server records no change event for findAndModify
-        f = mongo.replaceDocumentsWithOptions("items", new JsonObject().put("_id", "item-" + id), doc(id, n),
-            new io.vertx.ext.mongo.UpdateOptions().setUpsert(true));
+        // a plain replace (update command): the wire-protocol test server records no change event
+        // for findAndModify
+        f =
+            mongo.replaceDocumentsWithOptions(
+                "items",
+                new JsonObject().put("_id", "item-" + id),
+                doc(id, n),
+                new io.vertx.ext.mongo.UpdateOptions().setUpsert(true));
       } else if (kind < 8) {
-        f = mongo.updateCollection("items", new JsonObject().put("_id", "item-" + id), new JsonObject().put("$inc", new JsonObject().put("n", 1)));
+        f =
+            mongo.updateCollection(
+                "items",
+                new JsonObject().put("_id", "item-" + id),
+                new JsonObject().put("$inc", new JsonObject().put("n", 1)));
       } else {
         f = mongo.removeDocument("items", new JsonObject().put("_id", "item-" + id));
       }
@@ -239,7 +337,12 @@ class CrashRecoveryIT {
   }
 
   static Map<String, Map<String, Object>> sourceRows() throws Exception {
-    List<JsonObject> docs = mongo.find("items", new JsonObject()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    List<JsonObject> docs =
+        mongo
+            .find("items", new JsonObject())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
     Map<String, Map<String, Object>> out = new TreeMap<>();
     for (JsonObject d : docs) {
       Map<String, Object> row = new LinkedHashMap<>();

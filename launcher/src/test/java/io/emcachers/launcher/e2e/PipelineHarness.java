@@ -19,7 +19,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** One emcachers node in the test JVM over real PostgreSQL, the MongoDB wire-protocol server and SQLite files. */
+/**
+ * One emcachers node in the test JVM over real PostgreSQL, the MongoDB wire-protocol server and
+ * SQLite files.
+ */
 final class PipelineHarness implements AutoCloseable {
 
   final JsonObject config;
@@ -48,39 +51,76 @@ final class PipelineHarness implements AutoCloseable {
 
   static PipelineHarness start(JsonObject config) throws Exception {
     LaunchConfig launch = LaunchConfig.fromJson(config);
-    Vertx vertx = VertxFactory.create(launch).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    Vertx vertx =
+        VertxFactory.create(launch)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     Node node = new Node(vertx, config, launch);
     node.deploy().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     return new PipelineHarness(config, launch.dataDir(), vertx, node);
   }
 
   MongoClient mongo() {
-    return MongoClient.createShared(vertx, new JsonObject().put("connection_string", config.getJsonObject("mongo").getString("url")), "e2e");
+    return MongoClient.createShared(
+        vertx,
+        new JsonObject().put("connection_string", config.getJsonObject("mongo").getString("url")),
+        "e2e");
   }
 
   EntityReply create(JsonObject definition) throws Exception {
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition), EntityReply.class)
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_CREATE,
+            new EntityUpsertRequest(definition),
+            EntityReply.class)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   EntityReply update(JsonObject definition) throws Exception {
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(definition), EntityReply.class)
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_UPDATE,
+            new EntityUpsertRequest(definition),
+            EntityReply.class)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   EntityReply delete(String name) throws Exception {
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_DELETE, new EntityNameRequest(name), EntityReply.class)
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_DELETE,
+            new EntityNameRequest(name),
+            EntityReply.class)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   EntityReply get(String name) throws Exception {
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class)
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_GET,
+            new EntityNameRequest(name),
+            EntityReply.class)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   static JsonObject entity(String name, String collection, JsonArray columns) {
-    return new JsonObject().put("name", name)
-        .put("shape", new JsonObject().put("entity_name", name).put("source_name", collection).put("columns", columns));
+    return new JsonObject()
+        .put("name", name)
+        .put(
+            "shape",
+            new JsonObject()
+                .put("entity_name", name)
+                .put("source_name", collection)
+                .put("columns", columns));
   }
 
   static JsonObject col(String name, String type, String path) {
@@ -89,7 +129,10 @@ final class PipelineHarness implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    node.undeploy(Duration.ofSeconds(10)).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    node.undeploy(Duration.ofSeconds(10))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

@@ -29,7 +29,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The whole pipeline in one JVM: MongoDB wire server → listener → PostgreSQL oplog → replicator → SQLite files. */
+/**
+ * The whole pipeline in one JVM: MongoDB wire server → listener → PostgreSQL oplog → replicator →
+ * SQLite files.
+ */
 class PipelineIT {
 
   static final Duration DEADLINE = Duration.ofSeconds(60);
@@ -45,7 +48,16 @@ class PipelineIT {
   static void start() throws Exception {
     pg = DevPostgres.startTemporary();
     mongoServer = DevMongo.start(0);
-    app = PipelineHarness.start(PipelineHarness.config(pg, mongoServer, dataDir.resolve("node1"), "oplog", "replicator", "listener", "api"));
+    app =
+        PipelineHarness.start(
+            PipelineHarness.config(
+                pg,
+                mongoServer,
+                dataDir.resolve("node1"),
+                "oplog",
+                "replicator",
+                "listener",
+                "api"));
     mongo = app.mongo();
   }
 
@@ -79,8 +91,17 @@ class PipelineIT {
 
   @Test
   void insertsUpdatesAndDeletesFollowTheSource() throws Exception {
-    done(mongo.insert("people", new JsonObject().put("_id", "p1").put("name", "Ada").put("age", 36).put("score", 9.5)
-        .put("active", true).put("tags", new JsonArray().add("math")).put("address", new JsonObject().put("city", "London"))));
+    done(
+        mongo.insert(
+            "people",
+            new JsonObject()
+                .put("_id", "p1")
+                .put("name", "Ada")
+                .put("age", 36)
+                .put("score", 9.5)
+                .put("active", true)
+                .put("tags", new JsonArray().add("math"))
+                .put("address", new JsonObject().put("city", "London"))));
     app.create(entity("people", "people", peopleColumns()));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "people").containsKey("p1"));
 
@@ -92,19 +113,47 @@ class PipelineIT {
     assertEquals(1, ((Number) p1.get("active")).intValue());
     assertEquals(new JsonArray().add("math"), new JsonArray((String) p1.get("tags")));
     assertEquals("London", p1.get("city"));
-    assertEquals(Map.of("id", "text", "name", "text", "age", "integer", "score", "real", "active", "integer", "tags", "text", "city", "text"),
-        SqliteRows.types(app.dataDir, "people", "p1", List.of("id", "name", "age", "score", "active", "tags", "city")));
+    assertEquals(
+        Map.of(
+            "id", "text", "name", "text", "age", "integer", "score", "real", "active", "integer",
+            "tags", "text", "city", "text"),
+        SqliteRows.types(
+            app.dataDir,
+            "people",
+            "p1",
+            List.of("id", "name", "age", "score", "active", "tags", "city")));
 
     // Streamed insert, update, replace and delete after the entity is live.
-    done(mongo.insert("people", new JsonObject().put("_id", "p2").put("name", "Grace").put("age", 45)));
+    done(
+        mongo.insert(
+            "people", new JsonObject().put("_id", "p2").put("name", "Grace").put("age", 45)));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "people").containsKey("p2"));
-    done(mongo.updateCollection("people", new JsonObject().put("_id", "p1"), new JsonObject().put("$set", new JsonObject().put("age", 37).put("active", false))));
-    await().atMost(DEADLINE).until(() -> ((Number) SqliteRows.rows(app.dataDir, "people").get("p1").get("age")).intValue() == 37);
-    assertEquals(0, ((Number) SqliteRows.rows(app.dataDir, "people").get("p1").get("active")).intValue());
-    // a replace through the update command (the wire-protocol test server records no change event for findAndModify)
-    done(mongo.replaceDocuments("people", new JsonObject().put("_id", "p2"), new JsonObject().put("name", "Grace H.")));
-    await().atMost(DEADLINE).until(() -> "Grace H.".equals(SqliteRows.rows(app.dataDir, "people").get("p2").get("name")));
-    assertEquals(null, SqliteRows.rows(app.dataDir, "people").get("p2").get("age"), "a replace drops fields the new document lacks");
+    done(
+        mongo.updateCollection(
+            "people",
+            new JsonObject().put("_id", "p1"),
+            new JsonObject().put("$set", new JsonObject().put("age", 37).put("active", false))));
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                ((Number) SqliteRows.rows(app.dataDir, "people").get("p1").get("age")).intValue()
+                    == 37);
+    assertEquals(
+        0, ((Number) SqliteRows.rows(app.dataDir, "people").get("p1").get("active")).intValue());
+    // a replace through the update command (the wire-protocol test server records no change event
+    // for findAndModify)
+    done(
+        mongo.replaceDocuments(
+            "people", new JsonObject().put("_id", "p2"), new JsonObject().put("name", "Grace H.")));
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () -> "Grace H.".equals(SqliteRows.rows(app.dataDir, "people").get("p2").get("name")));
+    assertEquals(
+        null,
+        SqliteRows.rows(app.dataDir, "people").get("p2").get("age"),
+        "a replace drops fields the new document lacks");
     done(mongo.removeDocument("people", new JsonObject().put("_id", "p1")));
     await().atMost(DEADLINE).until(() -> !SqliteRows.rows(app.dataDir, "people").containsKey("p1"));
     assertTrue(SqliteRows.rows(app.dataDir, "people").containsKey("p2"));
@@ -112,34 +161,83 @@ class PipelineIT {
 
   @Test
   void twoEntitiesOverOneCollectionEachGetTheirShape() throws Exception {
-    app.create(entity("orders_summary", "orders", new JsonArray().add(col("id", "Text", "_id")).add(col("total", "Number", "total"))));
-    app.create(entity("orders_customer", "orders", new JsonArray().add(col("id", "Text", "_id")).add(col("customer", "Text", "customer.name"))));
-    done(mongo.insert("orders", new JsonObject().put("_id", "o1").put("total", 12.5).put("customer", new JsonObject().put("name", "Lin"))));
-    await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "orders_summary").containsKey("o1")
-        && SqliteRows.rows(app.dataDir, "orders_customer").containsKey("o1"));
-    assertEquals(Map.of("id", "o1", "total", 12.5), SqliteRows.rows(app.dataDir, "orders_summary").get("o1"));
-    assertEquals(Map.of("id", "o1", "customer", "Lin"), SqliteRows.rows(app.dataDir, "orders_customer").get("o1"));
+    app.create(
+        entity(
+            "orders_summary",
+            "orders",
+            new JsonArray().add(col("id", "Text", "_id")).add(col("total", "Number", "total"))));
+    app.create(
+        entity(
+            "orders_customer",
+            "orders",
+            new JsonArray()
+                .add(col("id", "Text", "_id"))
+                .add(col("customer", "Text", "customer.name"))));
+    done(
+        mongo.insert(
+            "orders",
+            new JsonObject()
+                .put("_id", "o1")
+                .put("total", 12.5)
+                .put("customer", new JsonObject().put("name", "Lin"))));
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                SqliteRows.rows(app.dataDir, "orders_summary").containsKey("o1")
+                    && SqliteRows.rows(app.dataDir, "orders_customer").containsKey("o1"));
+    assertEquals(
+        Map.of("id", "o1", "total", 12.5),
+        SqliteRows.rows(app.dataDir, "orders_summary").get("o1"));
+    assertEquals(
+        Map.of("id", "o1", "customer", "Lin"),
+        SqliteRows.rows(app.dataDir, "orders_customer").get("o1"));
   }
 
   @Test
   void shapeChangeRebuildsTheCacheWithTheNewColumns() throws Exception {
-    done(mongo.insert("books", new JsonObject().put("_id", "b1").put("title", "Dune").put("pages", 412)));
-    app.create(entity("books", "books", new JsonArray().add(col("id", "Text", "_id")).add(col("title", "Text", "title"))));
+    done(
+        mongo.insert(
+            "books", new JsonObject().put("_id", "b1").put("title", "Dune").put("pages", 412)));
+    app.create(
+        entity(
+            "books",
+            "books",
+            new JsonArray().add(col("id", "Text", "_id")).add(col("title", "Text", "title"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "books").containsKey("b1"));
-    assertEquals(List.of("_doc_id", "id", "title", "_oplog_id"), SqliteRows.columns(app.dataDir, "books"));
+    assertEquals(
+        List.of("_doc_id", "id", "title", "_oplog_id"), SqliteRows.columns(app.dataDir, "books"));
 
-    app.update(entity("books", "books", new JsonArray().add(col("id", "Text", "_id")).add(col("title", "Text", "title")).add(col("pages", "Integer", "pages"))));
-    await().atMost(DEADLINE).until(() -> {
-      Map<String, Object> b1 = SqliteRows.rows(app.dataDir, "books").get("b1");
-      return b1 != null && b1.get("pages") != null && ((Number) b1.get("pages")).intValue() == 412;
-    });
-    assertEquals(List.of("_doc_id", "id", "title", "pages", "_oplog_id"), SqliteRows.columns(app.dataDir, "books"));
+    app.update(
+        entity(
+            "books",
+            "books",
+            new JsonArray()
+                .add(col("id", "Text", "_id"))
+                .add(col("title", "Text", "title"))
+                .add(col("pages", "Integer", "pages"))));
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () -> {
+              Map<String, Object> b1 = SqliteRows.rows(app.dataDir, "books").get("b1");
+              return b1 != null
+                  && b1.get("pages") != null
+                  && ((Number) b1.get("pages")).intValue() == 412;
+            });
+    assertEquals(
+        List.of("_doc_id", "id", "title", "pages", "_oplog_id"),
+        SqliteRows.columns(app.dataDir, "books"));
   }
 
   @Test
   void deletedEntityLosesItsDirectory() throws Exception {
     done(mongo.insert("temp", new JsonObject().put("_id", "t1").put("v", 1)));
-    app.create(entity("temp", "temp", new JsonArray().add(col("id", "Text", "_id")).add(col("v", "Integer", "v"))));
+    app.create(
+        entity(
+            "temp",
+            "temp",
+            new JsonArray().add(col("id", "Text", "_id")).add(col("v", "Integer", "v"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "temp").containsKey("t1"));
     app.delete("temp");
     await().atMost(DEADLINE).until(() -> !Files.exists(app.dataDir.resolve("dbs").resolve("temp")));
@@ -149,31 +247,63 @@ class PipelineIT {
   void recreateRebuildsIdenticalContent() throws Exception {
     List<Future<?>> inserts = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      inserts.add(mongo.insert("cities", new JsonObject().put("_id", "c" + i).put("name", "City " + i).put("pop", i * 1000)));
+      inserts.add(
+          mongo.insert(
+              "cities",
+              new JsonObject().put("_id", "c" + i).put("name", "City " + i).put("pop", i * 1000)));
     }
     done(Future.all(inserts));
-    app.create(entity("cities", "cities", new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name")).add(col("pop", "Integer", "pop"))));
+    app.create(
+        entity(
+            "cities",
+            "cities",
+            new JsonArray()
+                .add(col("id", "Text", "_id"))
+                .add(col("name", "Text", "name"))
+                .add(col("pop", "Integer", "pop"))));
     await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "cities").size() == 50);
     Map<String, Map<String, Object>> before = SqliteRows.rows(app.dataDir, "cities");
 
-    JobAccepted job = done(Bus.request(app.vertx.eventBus(), Addresses.REPLICATOR_RECREATE, new CacheEntityRequest("cities"), JobAccepted.class));
+    JobAccepted job =
+        done(
+            Bus.request(
+                app.vertx.eventBus(),
+                Addresses.REPLICATOR_RECREATE,
+                new CacheEntityRequest("cities"),
+                JobAccepted.class));
     assertFalse(job.jobId() == null || job.jobId().isBlank());
-    await().atMost(DEADLINE).pollDelay(Duration.ofMillis(50)).until(() -> SqliteRows.rows(app.dataDir, "cities").equals(before));
+    await()
+        .atMost(DEADLINE)
+        .pollDelay(Duration.ofMillis(50))
+        .until(() -> SqliteRows.rows(app.dataDir, "cities").equals(before));
   }
 
   @Test
   void aFreshDataDirReplaysTheOplogFromZeroAndConverges() throws Exception {
     done(mongo.insert("pets", new JsonObject().put("_id", "d1").put("name", "Rex")));
     done(mongo.insert("pets", new JsonObject().put("_id", "d2").put("name", "Tom")));
-    app.create(entity("pets", "pets", new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name"))));
+    app.create(
+        entity(
+            "pets",
+            "pets",
+            new JsonArray().add(col("id", "Text", "_id")).add(col("name", "Text", "name"))));
     done(mongo.removeDocument("pets", new JsonObject().put("_id", "d2")));
     done(mongo.insert("pets", new JsonObject().put("_id", "d3").put("name", "Kit")));
-    await().atMost(DEADLINE).until(() -> SqliteRows.rows(app.dataDir, "pets").keySet().equals(java.util.Set.of("d1", "d3")));
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                SqliteRows.rows(app.dataDir, "pets").keySet().equals(java.util.Set.of("d1", "d3")));
 
-    // A second, separate node with an empty data dir: its oplog verticle is a standby (node 1 leads) that serves reads.
+    // A second, separate node with an empty data dir: its oplog verticle is a standby (node 1
+    // leads) that serves reads.
     Path fresh = dataDir.resolve("fresh-node");
-    try (PipelineHarness replica = PipelineHarness.start(PipelineHarness.config(pg, mongoServer, fresh, "oplog", "replicator"))) {
-      await().atMost(DEADLINE).until(() -> SqliteRows.rows(fresh, "pets").equals(SqliteRows.rows(app.dataDir, "pets")));
+    try (PipelineHarness replica =
+        PipelineHarness.start(
+            PipelineHarness.config(pg, mongoServer, fresh, "oplog", "replicator"))) {
+      await()
+          .atMost(DEADLINE)
+          .until(() -> SqliteRows.rows(fresh, "pets").equals(SqliteRows.rows(app.dataDir, "pets")));
     }
   }
 }

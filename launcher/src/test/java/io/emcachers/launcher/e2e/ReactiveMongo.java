@@ -26,27 +26,28 @@ final class ReactiveMongo {
   static <T> List<T> all(Publisher<T> publisher) {
     CompletableFuture<List<T>> done = new CompletableFuture<>();
     List<T> out = Collections.synchronizedList(new ArrayList<>());
-    publisher.subscribe(new Subscriber<T>() {
-      @Override
-      public void onSubscribe(Subscription s) {
-        s.request(Long.MAX_VALUE);
-      }
+    publisher.subscribe(
+        new Subscriber<T>() {
+          @Override
+          public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+          }
 
-      @Override
-      public void onNext(T t) {
-        out.add(t);
-      }
+          @Override
+          public void onNext(T t) {
+            out.add(t);
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
 
-      @Override
-      public void onComplete() {
-        done.complete(out);
-      }
-    });
+          @Override
+          public void onComplete() {
+            done.complete(out);
+          }
+        });
     try {
       return new ArrayList<>(done.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
     } catch (ExecutionException e) {
@@ -62,7 +63,10 @@ final class ReactiveMongo {
     }
   }
 
-  /** The single result of an operation publisher (insertOne, updateOne, ...), null when it emits none. */
+  /**
+   * The single result of an operation publisher (insertOne, updateOne, ...), null when it emits
+   * none.
+   */
   static <T> T one(Publisher<T> publisher) {
     List<T> out = all(publisher);
     return out.isEmpty() ? null : out.get(0);

@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Reads a cache file the way a user would: a plain read-only JDBC connection to {@code dbs/ENTITY/db.sqlite}. */
+/**
+ * Reads a cache file the way a user would: a plain read-only JDBC connection to {@code
+ * dbs/ENTITY/db.sqlite}.
+ */
 final class SqliteRows {
 
   private SqliteRows() {}
@@ -23,14 +26,19 @@ final class SqliteRows {
     return dataDir.resolve("dbs").resolve(entity).resolve("db.sqlite");
   }
 
-  /** doc id → {column → value}, without the bookkeeping column {@code _oplog_id}; empty when the file does not exist yet. */
+  /**
+   * doc id → {column → value}, without the bookkeeping column {@code _oplog_id}; empty when the
+   * file does not exist yet.
+   */
   static Map<String, Map<String, Object>> rows(Path dataDir, String entity) {
     Path f = file(dataDir, entity);
     Map<String, Map<String, Object>> out = new TreeMap<>();
     if (!Files.exists(f)) {
       return out;
     }
-    try (Connection c = open(f); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM \"" + entity + "\"")) {
+    try (Connection c = open(f);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM \"" + entity + "\"")) {
       ResultSetMetaData md = rs.getMetaData();
       while (rs.next()) {
         Map<String, Object> row = new LinkedHashMap<>();
@@ -53,13 +61,15 @@ final class SqliteRows {
   }
 
   /** SQLite storage class of each column of one row ({@code typeof()}). */
-  static Map<String, String> types(Path dataDir, String entity, String docId, List<String> columns) throws SQLException {
+  static Map<String, String> types(Path dataDir, String entity, String docId, List<String> columns)
+      throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT ");
     for (int i = 0; i < columns.size(); i++) {
       sql.append(i == 0 ? "" : ", ").append("typeof(\"").append(columns.get(i)).append("\")");
     }
     sql.append(" FROM \"").append(entity).append("\" WHERE _doc_id = ?");
-    try (Connection c = open(file(dataDir, entity)); var ps = c.prepareStatement(sql.toString())) {
+    try (Connection c = open(file(dataDir, entity));
+        var ps = c.prepareStatement(sql.toString())) {
       ps.setString(1, docId);
       try (ResultSet rs = ps.executeQuery()) {
         Map<String, String> out = new LinkedHashMap<>();
@@ -74,7 +84,8 @@ final class SqliteRows {
   }
 
   static List<String> columns(Path dataDir, String entity) throws SQLException {
-    try (Connection c = open(file(dataDir, entity)); Statement st = c.createStatement();
+    try (Connection c = open(file(dataDir, entity));
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("PRAGMA table_info(\"" + entity + "\")")) {
       List<String> cols = new ArrayList<>();
       while (rs.next()) {
@@ -84,14 +95,19 @@ final class SqliteRows {
     }
   }
 
-  /** The cache's {@code _emc_meta} key/value pairs ({@code last_oplog_id}, {@code shape_hash}, ...); empty when the file or table does not exist. */
+  /**
+   * The cache's {@code _emc_meta} key/value pairs ({@code last_oplog_id}, {@code shape_hash}, ...);
+   * empty when the file or table does not exist.
+   */
   static Map<String, String> meta(Path dataDir, String entity) {
     Path f = file(dataDir, entity);
     Map<String, String> out = new TreeMap<>();
     if (!Files.exists(f)) {
       return out;
     }
-    try (Connection c = open(f); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT key, value FROM _emc_meta")) {
+    try (Connection c = open(f);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT key, value FROM _emc_meta")) {
       while (rs.next()) {
         out.put(rs.getString(1), rs.getString(2));
       }

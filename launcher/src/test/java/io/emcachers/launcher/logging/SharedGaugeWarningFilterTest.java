@@ -23,14 +23,21 @@ class SharedGaugeWarningFilterTest {
     Logger registry = context.getLogger(SharedGaugeWarningFilter.REGISTRY_LOGGER);
     registry.addAppender(seen);
 
-    registry.warn("This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]}), the registration will be ignored.");
-    registry.warn("This Gauge has been already registered (MeterId{name='vertx.eventbus.pending', tags=[tag(address=emc.status),tag(side=local)]}), the registration will be ignored.");
+    registry.warn(
+        "This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]}), the registration will be ignored.");
+    registry.warn(
+        "This Gauge has been already registered (MeterId{name='vertx.eventbus.pending', tags=[tag(address=emc.status),tag(side=local)]}), the registration will be ignored.");
     assertEquals(0, seen.list.size(), "the shared event-bus gauges are not reported");
 
-    registry.warn("This Gauge has been already registered (MeterId{name='emc_circuit_state', tags=[]}), the registration will be ignored.");
-    registry.error("This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]}) at ERROR");
+    registry.warn(
+        "This Gauge has been already registered (MeterId{name='emc_circuit_state', tags=[]}), the registration will be ignored.");
+    registry.error(
+        "This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]}) at ERROR");
     context.getLogger("other").addAppender(seen);
-    context.getLogger("other").warn("This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]})");
+    context
+        .getLogger("other")
+        .warn(
+            "This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]})");
     assertEquals(3, seen.list.size(), "other gauges, other levels and other loggers still log");
   }
 }

@@ -18,11 +18,11 @@ import io.emcachers.api.system.EventLoopProbe;
 import io.emcachers.core.status.ComponentState;
 import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.CorsHandler;
 import java.util.List;
@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * The management API: REST endpoints, health checks, the status feed over WebSocket and SockJS,
  * Prometheus metrics and the OpenAPI document. It reaches the other verticles only over the event
  * bus. Deployed with the root config; reads its {@code api} section through {@link ApiConfig}.
- * After listening, the bound port is available from {@link #actualPort()} (port 0 binds any free port),
- * logged, and published on {@code emc.status} as a {@code component} event (component {@code api},
- * state {@code listening}, data {@code node, host, port}).
+ * After listening, the bound port is available from {@link #actualPort()} (port 0 binds any free
+ * port), logged, and published on {@code emc.status} as a {@code component} event (component {@code
+ * api}, state {@code listening}, data {@code node, host, port}).
  */
 public class ApiVerticle extends VerticleBase {
 
@@ -62,29 +62,47 @@ public class ApiVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     // Bus requests give up a little before the HTTP deadline, so the answer names the component.
-    BusClient bus = new BusClient(vertx.eventBus(), Math.max(50, config.requestTimeoutMs() * 9 / 10));
+    BusClient bus =
+        new BusClient(vertx.eventBus(), Math.max(50, config.requestTimeoutMs() * 9 / 10));
     feed = new StatusFeedBridge(vertx);
     probe = new EventLoopProbe(vertx);
     router = buildRouter(config, bus);
 
-    // HTTP/1.1 only: a cleartext HTTP/2 upgrade (Upgrade: h2c) is not offered, so every request goes
+    // HTTP/1.1 only: a cleartext HTTP/2 upgrade (Upgrade: h2c) is not offered, so every request
+    // goes
     // through the HTTP/1 decoder, whose failures get the one error shape (invalidRequest).
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port()).setHttp2ClearTextEnabled(false);
-    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(ErrorResponses::invalidRequest);
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(config.port())
+            .setHttp2ClearTextEnabled(false);
+    server =
+        vertx
+            .createHttpServer(options)
+            .requestHandler(router)
+            .invalidRequestHandler(ErrorResponses::invalidRequest);
     return feed.start()
         .compose(v -> server.listen())
-        .onSuccess(s -> {
-          actualPort = s.actualPort();
-          probe.start();
-          new StatusPublisher(vertx.eventBus(), COMPONENT, config.nodeId())
-              .component(ComponentState.LISTENING, new JsonObject().put("host", config.host()).put("port", actualPort));
-          LOG.info("API listening on http://{}:{} (API key {}; reads {})", config.host(), actualPort,
-              config.hasKey() ? "configured" : "NOT configured: writes are refused",
-              config.openReads() ? "open" : "need the key");
-          if (config.hasKey() && config.key().length() < ApiConfig.RECOMMENDED_KEY_LENGTH) {
-            LOG.warn("api.key is shorter than {} characters; use a longer random key", ApiConfig.RECOMMENDED_KEY_LENGTH);
-          }
-        });
+        .onSuccess(
+            s -> {
+              actualPort = s.actualPort();
+              probe.start();
+              new StatusPublisher(vertx.eventBus(), COMPONENT, config.nodeId())
+                  .component(
+                      ComponentState.LISTENING,
+                      new JsonObject().put("host", config.host()).put("port", actualPort));
+              LOG.info(
+                  "API listening on http://{}:{} (API key {}; reads {})",
+                  config.host(),
+                  actualPort,
+                  config.hasKey() ? "configured" : "NOT configured: writes are refused",
+                  config.openReads() ? "open" : "need the key");
+              if (config.hasKey() && config.key().length() < ApiConfig.RECOMMENDED_KEY_LENGTH) {
+                LOG.warn(
+                    "api.key is shorter than {} characters; use a longer random key",
+                    ApiConfig.RECOMMENDED_KEY_LENGTH);
+              }
+            });
   }
 
   private Router buildRouter(ApiConfig config, BusClient bus) {
@@ -94,10 +112,15 @@ public class ApiVerticle extends VerticleBase {
     if (!config.corsOrigins().isEmpty()) {
       r.route().handler(cors(config.corsOrigins()));
     }
-    RouteFactory routes = new RouteFactory(r, new ApiKeyAuthHandler(config.key(), config.openReads()), config.bodyLimitBytes(),
-        config.requestTimeoutMs());
+    RouteFactory routes =
+        new RouteFactory(
+            r,
+            new ApiKeyAuthHandler(config.key(), config.openReads()),
+            config.bodyLimitBytes(),
+            config.requestTimeoutMs());
 
-    new HealthRoutes(new HealthProcedures(vertx, bus, config.healthTimeoutMs()), config.nodeId()).mount(routes);
+    new HealthRoutes(new HealthProcedures(vertx, bus, config.healthTimeoutMs()), config.nodeId())
+        .mount(routes);
     new EntityRoutes(bus).mount(routes);
     new OplogRoutes(bus).mount(routes);
     new ReplicationRoutes(bus, feed).mount(routes);
@@ -119,8 +142,13 @@ public class ApiVerticle extends VerticleBase {
     if (!origins.equals(List.of("*"))) {
       cors.addOrigins(origins);
     }
-    return cors
-        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS))
+    return cors.allowedMethods(
+            Set.of(
+                HttpMethod.GET,
+                HttpMethod.POST,
+                HttpMethod.PUT,
+                HttpMethod.DELETE,
+                HttpMethod.OPTIONS))
         .allowedHeaders(Set.of("Authorization", "Content-Type"))
         .maxAgeSeconds(600);
   }

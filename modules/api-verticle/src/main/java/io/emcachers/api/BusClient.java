@@ -11,8 +11,8 @@ import io.vertx.core.eventbus.EventBus;
 
 /**
  * The API's only way to reach other verticles: core's typed clients with the API's timeout, and
- * failures already mapped to {@code ApiException}s that name the address — except
- * {@link #cacheReads()}, whose raw failures let the cache routes explain a missing handler.
+ * failures already mapped to {@code ApiException}s that name the address — except {@link
+ * #cacheReads()}, whose raw failures let the cache routes explain a missing handler.
  */
 public final class BusClient {
 

@@ -45,24 +45,48 @@ class ApiConfigTest {
 
   @Test
   void rejectsBadValuesWithPreciseMessages() {
-    assertMessage("api.port must be between 0 and 65535 (0: any free port), got 70000", new JsonObject().put("port", 70000));
+    assertMessage(
+        "api.port must be between 0 and 65535 (0: any free port), got 70000",
+        new JsonObject().put("port", 70000));
     assertMessage("api.port must be an integer, got \"abc\"", new JsonObject().put("port", "abc"));
-    assertMessage("api.open_reads must be true or false, got yes", new JsonObject().put("open_reads", "yes"));
-    assertMessage("api.body_limit_bytes must be between 1024 and 1073741824, got 10", new JsonObject().put("body_limit_bytes", 10));
-    assertMessage("api.request_timeout_ms must be >= 100, got 0", new JsonObject().put("request_timeout_ms", 0));
-    assertMessage("api.key must be printable ASCII without spaces", new JsonObject().put("key", "has space"));
-    assertMessage("api.cors_origins[0] must be an origin like https://example.com[:port] (no path), got \"https://x.com/path\"",
+    assertMessage(
+        "api.open_reads must be true or false, got yes", new JsonObject().put("open_reads", "yes"));
+    assertMessage(
+        "api.body_limit_bytes must be between 1024 and 1073741824, got 10",
+        new JsonObject().put("body_limit_bytes", 10));
+    assertMessage(
+        "api.request_timeout_ms must be >= 100, got 0",
+        new JsonObject().put("request_timeout_ms", 0));
+    assertMessage(
+        "api.key must be printable ASCII without spaces", new JsonObject().put("key", "has space"));
+    assertMessage(
+        "api.cors_origins[0] must be an origin like https://example.com[:port] (no path), got \"https://x.com/path\"",
         new JsonObject().put("cors_origins", new JsonArray().add("https://x.com/path")));
-    assertMessage("api.cors_origins: \"*\" must be the only entry when present, got [*, https://x.com]",
+    assertMessage(
+        "api.cors_origins: \"*\" must be the only entry when present, got [*, https://x.com]",
         new JsonObject().put("cors_origins", new JsonArray().add("*").add("https://x.com")));
-    assertMessage("api.host must be a non-empty host name or address, got \"\"", new JsonObject().put("host", ""));
+    assertMessage(
+        "api.host must be a non-empty host name or address, got \"\"",
+        new JsonObject().put("host", ""));
   }
 
   @Test
   void acceptsOriginsAndStar() {
-    assertEquals(List.of("*"), ApiConfig.fromJson(root(new JsonObject().put("cors_origins", new JsonArray().add("*")))).corsOrigins());
-    assertEquals(List.of("https://a.example:8443", "http://localhost:3000"), ApiConfig.fromJson(root(new JsonObject()
-        .put("cors_origins", new JsonArray().add("https://a.example:8443").add("http://localhost:3000")))).corsOrigins());
+    assertEquals(
+        List.of("*"),
+        ApiConfig.fromJson(root(new JsonObject().put("cors_origins", new JsonArray().add("*"))))
+            .corsOrigins());
+    assertEquals(
+        List.of("https://a.example:8443", "http://localhost:3000"),
+        ApiConfig.fromJson(
+                root(
+                    new JsonObject()
+                        .put(
+                            "cors_origins",
+                            new JsonArray()
+                                .add("https://a.example:8443")
+                                .add("http://localhost:3000"))))
+            .corsOrigins());
   }
 
   private static JsonObject root(JsonObject api) {
@@ -70,7 +94,8 @@ class ApiConfigTest {
   }
 
   private static void assertMessage(String expected, JsonObject api) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ApiConfig.fromJson(root(api)));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ApiConfig.fromJson(root(api)));
     assertEquals(expected, e.getMessage());
   }
 }

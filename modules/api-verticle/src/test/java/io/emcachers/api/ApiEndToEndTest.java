@@ -2,10 +2,10 @@ package io.emcachers.api;
 
 import static io.emcachers.api.ApiTestSupport.KEY;
 import static io.emcachers.api.ApiTestSupport.authed;
-import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.api.ApiTestSupport.error;
 import static io.emcachers.api.ApiTestSupport.send;
 import static io.emcachers.api.ApiTestSupport.sendJson;
+import static io.emcachers.testsupport.Await.await;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,6 +28,7 @@ import io.emcachers.core.model.Operation;
 import io.emcachers.devservices.DevPostgres;
 import io.emcachers.oplog.OplogVerticle;
 import io.emcachers.replicator.ReplicatorVerticle;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -47,11 +48,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import io.emcachers.testsupport.TestVertx;
 
 /**
  * The API against the real parts: PostgreSQL (DevPostgres) with the real oplog verticle, and the
@@ -63,8 +62,7 @@ class ApiEndToEndTest {
 
   static final String NODE = "node-a";
 
-  @TempDir
-  static Path dataDir;
+  @TempDir static Path dataDir;
 
   static DevPostgres pg;
   static Vertx vertx;
@@ -76,12 +74,15 @@ class ApiEndToEndTest {
     pg = DevPostgres.startTemporary();
     vertx = TestVertx.withMetrics();
     JsonObject root = ApiTestSupport.rootConfig(KEY, false);
-    root.getJsonObject("api").put("cors_origins", new JsonArray()); // WebSocket clients here send their own Origin
+    root.getJsonObject("api")
+        .put("cors_origins", new JsonArray()); // WebSocket clients here send their own Origin
     root.put("node_id", NODE)
         .put("data_dir", dataDir.toString())
         .put("postgres", new JsonObject().put("url", pg.url()).put("pool_size", 4))
         .put("oplog", new JsonObject().put("standby_retry_ms", 200))
-        .put("replicator", new JsonObject().put("poll_interval_ms", 200).put("status_interval_ms", 200))
+        .put(
+            "replicator",
+            new JsonObject().put("poll_interval_ms", 200).put("status_interval_ms", 200))
         .put("cache", new JsonObject().put("query_max_rows", 50).put("query_timeout_ms", 3000));
     DeploymentOptions options = new DeploymentOptions().setConfig(root);
     await(vertx.deployVerticle(new OplogVerticle(), options));
@@ -104,19 +105,28 @@ class ApiEndToEndTest {
 
   static HealthReply oplogHealth() {
     try {
-      return await(Bus.request(vertx.eventBus(), Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class));
+      return await(
+          Bus.request(
+              vertx.eventBus(), Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class));
     } catch (Exception e) {
       return new HealthReply("oplog", false, "unreachable", null);
     }
   }
 
   static JsonObject definition(String name) {
-    return new JsonObject().put("name", name).put("shape", new JsonObject()
-        .put("entity_name", "User").put("source_name", name)
-        .put("columns", new JsonArray()
-            .add(col("id", "Text", "_id"))
-            .add(col("name", "Text", "name"))
-            .add(col("age", "Integer", "age"))));
+    return new JsonObject()
+        .put("name", name)
+        .put(
+            "shape",
+            new JsonObject()
+                .put("entity_name", "User")
+                .put("source_name", name)
+                .put(
+                    "columns",
+                    new JsonArray()
+                        .add(col("id", "Text", "_id"))
+                        .add(col("name", "Text", "name"))
+                        .add(col("age", "Integer", "age"))));
   }
 
   static JsonObject col(String name, String type, String path) {
@@ -127,23 +137,47 @@ class ApiEndToEndTest {
     return sendJson(authed(client, HttpMethod.POST, "/api/entities"), definition(name));
   }
 
-  /** Creates {@code entity} through the API, scans {@code count} documents into the oplog, ends the scan (entity live). */
+  /**
+   * Creates {@code entity} through the API, scans {@code count} documents into the oplog, ends the
+   * scan (entity live).
+   */
   static long createLiveWithDocs(String entity, int count) throws Exception {
     assertEquals(201, create(entity).statusCode());
     List<OplogEntry> entries = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
       String id = "u" + i;
-      entries.add(new OplogEntry(Operation.Upsert, entity, id, new JsonObject().put("id", id).put("name", "user " + i).put("age", 20 + i)));
+      entries.add(
+          new OplogEntry(
+              Operation.Upsert,
+              entity,
+              id,
+              new JsonObject().put("id", id).put("name", "user " + i).put("age", 20 + i)));
     }
-    AppendResult result = await(Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND,
-        AppendBatch.scan(entity, new JsonObject().put("v", "u" + count), entries), AppendResult.class));
-    await(Bus.request(vertx.eventBus(), Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity), ScanEndReply.class));
+    AppendResult result =
+        await(
+            Bus.request(
+                vertx.eventBus(),
+                Addresses.OPLOG_APPEND,
+                AppendBatch.scan(entity, new JsonObject().put("v", "u" + count), entries),
+                AppendResult.class));
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_SCAN_END,
+            new ScanEndRequest(entity),
+            ScanEndReply.class));
     return result.lastId();
   }
 
   static void awaitCached(String entity, String docId) {
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-        .until(() -> send(authed(client, HttpMethod.GET, "/api/cache/" + entity + "/docs/" + docId)).statusCode() == 200);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                send(authed(client, HttpMethod.GET, "/api/cache/" + entity + "/docs/" + docId))
+                        .statusCode()
+                    == 200);
   }
 
   // ---- entities ----
@@ -170,18 +204,25 @@ class ApiEndToEndTest {
 
     HttpResponse<Buffer> list = send(authed(client, HttpMethod.GET, "/api/entities"));
     assertEquals(200, list.statusCode());
-    assertTrue(list.bodyAsJsonObject().getJsonArray("entities").stream().anyMatch(o -> "people".equals(((JsonObject) o).getString("name"))));
+    assertTrue(
+        list.bodyAsJsonObject().getJsonArray("entities").stream()
+            .anyMatch(o -> "people".equals(((JsonObject) o).getString("name"))));
 
     JsonObject changed = definition("people");
     changed.getJsonObject("shape").getJsonArray("columns").add(col("email", "Text", "email"));
     changed.remove("name"); // the path names it
-    HttpResponse<Buffer> updated = sendJson(authed(client, HttpMethod.PUT, "/api/entities/people"), changed);
+    HttpResponse<Buffer> updated =
+        sendJson(authed(client, HttpMethod.PUT, "/api/entities/people"), changed);
     assertEquals(200, updated.statusCode(), updated.bodyAsString());
     assertTrue(updated.bodyAsJsonObject().getLong("version") > 1);
-    assertEquals(4, updated.bodyAsJsonObject().getJsonObject("shape").getJsonArray("columns").size());
+    assertEquals(
+        4, updated.bodyAsJsonObject().getJsonObject("shape").getJsonArray("columns").size());
 
     assertEquals(404, send(authed(client, HttpMethod.GET, "/api/entities/nobody")).statusCode());
-    assertEquals(404, sendJson(authed(client, HttpMethod.PUT, "/api/entities/nobody"), definition("nobody")).statusCode());
+    assertEquals(
+        404,
+        sendJson(authed(client, HttpMethod.PUT, "/api/entities/nobody"), definition("nobody"))
+            .statusCode());
     assertEquals(404, send(authed(client, HttpMethod.DELETE, "/api/entities/nobody")).statusCode());
 
     HttpResponse<Buffer> deleted = send(authed(client, HttpMethod.DELETE, "/api/entities/people"));
@@ -195,7 +236,8 @@ class ApiEndToEndTest {
   @Test
   void oplogReadsPageInIdOrder() throws Exception {
     createLiveWithDocs("orders", 3);
-    HttpResponse<Buffer> first = send(authed(client, HttpMethod.GET, "/api/oplogs/orders?after=0&limit=2"));
+    HttpResponse<Buffer> first =
+        send(authed(client, HttpMethod.GET, "/api/oplogs/orders?after=0&limit=2"));
     assertEquals(200, first.statusCode(), first.bodyAsString());
     JsonObject page = first.bodyAsJsonObject();
     JsonArray rows = page.getJsonArray("rows");
@@ -205,15 +247,27 @@ class ApiEndToEndTest {
     assertEquals(rows.getJsonObject(1).getLong("id"), page.getLong("next_after"));
     assertTrue(page.getLong("head_id") >= page.getLong("next_after"));
 
-    JsonObject second = send(authed(client, HttpMethod.GET, "/api/oplogs/orders?after=" + page.getLong("next_after") + "&limit=2")).bodyAsJsonObject();
+    JsonObject second =
+        send(authed(
+                client,
+                HttpMethod.GET,
+                "/api/oplogs/orders?after=" + page.getLong("next_after") + "&limit=2"))
+            .bodyAsJsonObject();
     assertEquals(1, second.getJsonArray("rows").size());
     assertEquals("u3", second.getJsonArray("rows").getJsonObject(0).getString("doc_id"));
 
-    HttpResponse<Buffer> batch = sendJson(authed(client, HttpMethod.POST, "/api/oplogs/batch"),
-        new JsonObject().put("entities", new JsonArray().add("orders").add("no_such_entity")).put("after", 0).put("limit", 100));
+    HttpResponse<Buffer> batch =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/oplogs/batch"),
+            new JsonObject()
+                .put("entities", new JsonArray().add("orders").add("no_such_entity"))
+                .put("after", 0)
+                .put("limit", 100));
     assertEquals(200, batch.statusCode(), batch.bodyAsString());
     assertEquals(3, batch.bodyAsJsonObject().getJsonArray("rows").size());
-    assertEquals(new JsonArray().add("orders").add("no_such_entity"), batch.bodyAsJsonObject().getJsonArray("entities"));
+    assertEquals(
+        new JsonArray().add("orders").add("no_such_entity"),
+        batch.bodyAsJsonObject().getJsonArray("entities"));
   }
 
   // ---- cache reads ----
@@ -223,50 +277,88 @@ class ApiEndToEndTest {
     createLiveWithDocs("cached_users", 5);
     awaitCached("cached_users", "u5");
 
-    HttpResponse<Buffer> doc = send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs/u2"));
+    HttpResponse<Buffer> doc =
+        send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs/u2"));
     assertEquals(200, doc.statusCode(), doc.bodyAsString());
     assertEquals("user 2", doc.bodyAsJsonObject().getString("name"));
-    assertEquals(404, send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs/nope")).statusCode());
+    assertEquals(
+        404,
+        send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs/nope")).statusCode());
 
-    JsonObject p1 = send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs?limit=2")).bodyAsJsonObject();
+    JsonObject p1 =
+        send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs?limit=2"))
+            .bodyAsJsonObject();
     assertEquals(2, p1.getJsonArray("rows").size());
     assertNotNull(p1.getString("next"));
-    JsonObject p2 = send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs?limit=10&after=" + p1.getString("next"))).bodyAsJsonObject();
+    JsonObject p2 =
+        send(authed(
+                client,
+                HttpMethod.GET,
+                "/api/cache/cached_users/docs?limit=10&after=" + p1.getString("next")))
+            .bodyAsJsonObject();
     assertEquals(3, p2.getJsonArray("rows").size());
 
-    HttpResponse<Buffer> q = sendJson(authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
-        new JsonObject().put("sql", "SELECT name, age FROM cached_users WHERE age > ? ORDER BY age").put("params", new JsonArray().add(23)));
+    HttpResponse<Buffer> q =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
+            new JsonObject()
+                .put("sql", "SELECT name, age FROM cached_users WHERE age > ? ORDER BY age")
+                .put("params", new JsonArray().add(23)));
     assertEquals(200, q.statusCode(), q.bodyAsString());
     JsonArray rows = q.bodyAsJsonObject().getJsonArray("rows");
     assertEquals(2, rows.size());
     assertEquals(24L, rows.getJsonObject(0).getLong("age"));
     assertFalse(q.bodyAsJsonObject().getBoolean("truncated"));
 
-    HttpResponse<Buffer> limited = sendJson(authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
-        new JsonObject().put("sql", "SELECT * FROM cached_users").put("max_rows", 2));
+    HttpResponse<Buffer> limited =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
+            new JsonObject().put("sql", "SELECT * FROM cached_users").put("max_rows", 2));
     assertEquals(200, limited.statusCode(), limited.bodyAsString());
     assertEquals(2, limited.bodyAsJsonObject().getJsonArray("rows").size());
     assertTrue(limited.bodyAsJsonObject().getBoolean("truncated"));
 
     // Injection through params is harmless: it is a bound value.
-    HttpResponse<Buffer> injected = sendJson(authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
-        new JsonObject().put("sql", "SELECT * FROM cached_users WHERE name = ?").put("params", new JsonArray().add("x'; DROP TABLE cached_users; --")));
+    HttpResponse<Buffer> injected =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
+            new JsonObject()
+                .put("sql", "SELECT * FROM cached_users WHERE name = ?")
+                .put("params", new JsonArray().add("x'; DROP TABLE cached_users; --")));
     assertEquals(200, injected.statusCode());
     assertEquals(0, injected.bodyAsJsonObject().getJsonArray("rows").size());
 
-    for (String sql : List.of("INSERT INTO cached_users(_doc_id) VALUES ('x')", "ATTACH DATABASE 'x.db' AS x", "PRAGMA query_only = 0",
-        "PRAGMA journal_mode = DELETE", "SELECT 1; DELETE FROM cached_users", "DELETE FROM cached_users")) {
-      HttpResponse<Buffer> r = sendJson(authed(client, HttpMethod.POST, "/api/cache/cached_users/query"), new JsonObject().put("sql", sql));
+    for (String sql :
+        List.of(
+            "INSERT INTO cached_users(_doc_id) VALUES ('x')",
+            "ATTACH DATABASE 'x.db' AS x",
+            "PRAGMA query_only = 0",
+            "PRAGMA journal_mode = DELETE",
+            "SELECT 1; DELETE FROM cached_users",
+            "DELETE FROM cached_users")) {
+      HttpResponse<Buffer> r =
+          sendJson(
+              authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
+              new JsonObject().put("sql", sql));
       assertEquals(400, r.statusCode(), sql);
     }
     // A SELECT the cache rejects (unknown table) comes back as a 4xx error, not a 500.
-    HttpResponse<Buffer> bad = sendJson(authed(client, HttpMethod.POST, "/api/cache/cached_users/query"), new JsonObject().put("sql", "SELECT * FROM no_table"));
+    HttpResponse<Buffer> bad =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/cache/cached_users/query"),
+            new JsonObject().put("sql", "SELECT * FROM no_table"));
     assertEquals(400, bad.statusCode(), bad.bodyAsString());
 
-    assertEquals(5, send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs")).bodyAsJsonObject().getJsonArray("rows").size(),
+    assertEquals(
+        5,
+        send(authed(client, HttpMethod.GET, "/api/cache/cached_users/docs"))
+            .bodyAsJsonObject()
+            .getJsonArray("rows")
+            .size(),
         "nothing was written or dropped");
 
-    HttpResponse<Buffer> unknown = send(authed(client, HttpMethod.GET, "/api/cache/never_created/docs/u1"));
+    HttpResponse<Buffer> unknown =
+        send(authed(client, HttpMethod.GET, "/api/cache/never_created/docs/u1"));
     assertEquals(404, unknown.statusCode());
     assertTrue(error(unknown).getString("message").contains("unknown entity"));
   }
@@ -286,31 +378,53 @@ class ApiEndToEndTest {
     createLiveWithDocs("repl_users", 2);
     awaitCached("repl_users", "u2");
     // Another node's replicator, known only from its progress events on the feed.
-    vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, "replicator", "repl_users", "live",
-        new JsonObject().put("node", "node-b").put("last_applied_id", 1).put("head_id", 2).put("lag_rows", 1)));
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      HttpResponse<Buffer> r = send(authed(client, HttpMethod.GET, "/api/replication/stats"));
-      assertEquals(200, r.statusCode(), r.bodyAsString());
-      JsonArray nodes = r.bodyAsJsonObject().getJsonArray("nodes");
-      JsonObject a = node(nodes, NODE);
-      JsonObject b = node(nodes, "node-b");
-      assertNotNull(a, nodes.encode());
-      assertNotNull(b, nodes.encode());
-      assertEquals("status_feed", b.getString("source"));
-      assertEquals(1L, b.getJsonObject("entities").getJsonObject("repl_users").getLong("lag_rows"));
-      assertTrue(a.getJsonObject("entities").containsKey("repl_users"), a.encode());
-    });
+    vertx
+        .eventBus()
+        .publish(
+            Addresses.STATUS,
+            StatusEvent.of(
+                StatusEvent.TYPE_PROGRESS,
+                "replicator",
+                "repl_users",
+                "live",
+                new JsonObject()
+                    .put("node", "node-b")
+                    .put("last_applied_id", 1)
+                    .put("head_id", 2)
+                    .put("lag_rows", 1)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              HttpResponse<Buffer> r =
+                  send(authed(client, HttpMethod.GET, "/api/replication/stats"));
+              assertEquals(200, r.statusCode(), r.bodyAsString());
+              JsonArray nodes = r.bodyAsJsonObject().getJsonArray("nodes");
+              JsonObject a = node(nodes, NODE);
+              JsonObject b = node(nodes, "node-b");
+              assertNotNull(a, nodes.encode());
+              assertNotNull(b, nodes.encode());
+              assertEquals("status_feed", b.getString("source"));
+              assertEquals(
+                  1L, b.getJsonObject("entities").getJsonObject("repl_users").getLong("lag_rows"));
+              assertTrue(a.getJsonObject("entities").containsKey("repl_users"), a.encode());
+            });
   }
 
   static JsonObject node(JsonArray nodes, String id) {
-    return nodes.stream().map(o -> (JsonObject) o).filter(n -> id.equals(n.getString("node"))).findFirst().orElse(null);
+    return nodes.stream()
+        .map(o -> (JsonObject) o)
+        .filter(n -> id.equals(n.getString("node")))
+        .findFirst()
+        .orElse(null);
   }
 
   @Test
   void recreateIsAccepted() throws Exception {
     createLiveWithDocs("rebuilt", 2);
     awaitCached("rebuilt", "u2");
-    HttpResponse<Buffer> r = send(authed(client, HttpMethod.POST, "/api/replication/recreate/rebuilt"));
+    HttpResponse<Buffer> r =
+        send(authed(client, HttpMethod.POST, "/api/replication/recreate/rebuilt"));
     assertEquals(202, r.statusCode(), r.bodyAsString());
     assertNotNull(r.bodyAsJsonObject().getString("job_id"));
     assertEquals("rebuilt", r.bodyAsJsonObject().getString("entity"));
@@ -330,7 +444,9 @@ class ApiEndToEndTest {
     JsonObject sqlite = r.bodyAsJsonObject().getJsonObject("sqlite");
     assertNull(sqlite.getString("error"), sqlite.encode());
     assertEquals(NODE, sqlite.getString("node"));
-    assertNotNull(sqlite.getValue("open_connections"), "CACHE_HEALTH reports open connections: " + sqlite.encode());
+    assertNotNull(
+        sqlite.getValue("open_connections"),
+        "CACHE_HEALTH reports open connections: " + sqlite.encode());
     assertTrue(sqlite.getInteger("open_connections") >= 1, sqlite.encode());
   }
 
@@ -339,7 +455,10 @@ class ApiEndToEndTest {
     HttpResponse<Buffer> r = send(authed(client, HttpMethod.GET, "/api/jobs"));
     assertEquals(200, r.statusCode());
     JsonArray jobs = r.bodyAsJsonObject().getJsonArray("jobs");
-    assertTrue(jobs.stream().map(o -> (JsonObject) o).anyMatch(j -> "oplog".equals(j.getString("component")) && j.getString("name") != null),
+    assertTrue(
+        jobs.stream()
+            .map(o -> (JsonObject) o)
+            .anyMatch(j -> "oplog".equals(j.getString("component")) && j.getString("name") != null),
         jobs.encode());
     for (Object o : jobs) {
       JsonObject j = (JsonObject) o;
@@ -347,7 +466,8 @@ class ApiEndToEndTest {
       assertTrue(j.containsKey("last_outcome") && j.containsKey("run_count"), j.encode());
     }
     JsonArray unavailable = r.bodyAsJsonObject().getJsonArray("unavailable");
-    assertEquals(1, unavailable.size(), "only the listener is not deployed here: " + unavailable.encode());
+    assertEquals(
+        1, unavailable.size(), "only the listener is not deployed here: " + unavailable.encode());
     assertEquals("listener", unavailable.getJsonObject(0).getString("component"));
   }
 
@@ -355,7 +475,8 @@ class ApiEndToEndTest {
   void detailedHealthReportsEachComponent() throws Exception {
     HttpResponse<Buffer> r = send(authed(client, HttpMethod.GET, "/health/detailed"));
     JsonObject body = r.bodyAsJsonObject();
-    assertEquals(503, r.statusCode(), "the listener is not deployed in this test: " + body.encode());
+    assertEquals(
+        503, r.statusCode(), "the listener is not deployed in this test: " + body.encode());
     JsonObject byId = new JsonObject();
     body.getJsonArray("checks").forEach(o -> byId.put(((JsonObject) o).getString("id"), o));
     assertEquals("UP", byId.getJsonObject("postgres").getString("status"), body.encode());
@@ -364,15 +485,29 @@ class ApiEndToEndTest {
     assertEquals("UP", byId.getJsonObject("replicator").getString("status"), body.encode());
     assertEquals("UP", byId.getJsonObject("cache-db").getString("status"), body.encode());
     assertEquals("DOWN", byId.getJsonObject("listener").getString("status"));
-    assertTrue(byId.getJsonObject("listener").getString("reason").contains(Addresses.LISTENER_HEALTH));
+    assertTrue(
+        byId.getJsonObject("listener").getString("reason").contains(Addresses.LISTENER_HEALTH));
     assertEquals("DOWN", byId.getJsonObject("mongodb").getString("status"));
     // the real oplog reports its postgresql circuit breaker
-    assertEquals("closed", byId.getJsonObject("postgres").getJsonObject("data").getJsonObject("circuit").getString("state"), body.encode());
-    assertEquals("closed", body.getJsonObject("circuits").getJsonObject("postgresql").getString("state"), body.encode());
-    assertEquals("oplog", body.getJsonObject("circuits").getJsonObject("postgresql").getString("via"));
+    assertEquals(
+        "closed",
+        byId.getJsonObject("postgres")
+            .getJsonObject("data")
+            .getJsonObject("circuit")
+            .getString("state"),
+        body.encode());
+    assertEquals(
+        "closed",
+        body.getJsonObject("circuits").getJsonObject("postgresql").getString("state"),
+        body.encode());
+    assertEquals(
+        "oplog", body.getJsonObject("circuits").getJsonObject("postgresql").getString("via"));
 
     JsonObject live = send(client.get("/health")).bodyAsJsonObject();
-    assertEquals(new JsonArray().add("listener").add("mongodb"), new JsonArray(new ArrayList<>(new java.util.TreeSet<>(live.getJsonObject("failing").fieldNames()))));
+    assertEquals(
+        new JsonArray().add("listener").add("mongodb"),
+        new JsonArray(
+            new ArrayList<>(new java.util.TreeSet<>(live.getJsonObject("failing").fieldNames()))));
   }
 
   @Test
@@ -382,18 +517,47 @@ class ApiEndToEndTest {
     String text = send(authed(client, HttpMethod.GET, "/metrics")).bodyAsString();
     assertTrue(text.contains("vertx_http_server_requests_total"), "HTTP server metrics");
     assertTrue(text.contains("vertx_eventbus_"), "event-bus metrics");
-    assertTrue(text.contains("emc_oplog_entries_total{entity=\"metric_users\""), "the oplog verticle's counters, per entity");
-    assertTrue(text.lines().anyMatch(l -> l.startsWith("emc_circuit_state{") && l.contains("target=\"postgresql\"") && l.endsWith(" 0.0")),
-        "the postgresql breaker's state gauge (0 closed): " + text.lines().filter(l -> l.startsWith("emc_circuit")).toList());
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      String t = send(authed(client, HttpMethod.GET, "/metrics")).bodyAsString();
-      assertTrue(t.lines().anyMatch(l -> l.startsWith("emc_replicator_lag_rows{") && l.contains("entity=\"metric_users\"")),
-          "the per-entity lag gauge in rows: " + t.lines().filter(l -> l.startsWith("emc_")).toList());
-      assertTrue(t.lines().anyMatch(l -> l.startsWith("emc_replicator_lag_seconds{") && l.contains("entity=\"metric_users\"")),
-          "the per-entity lag gauge in seconds");
-      assertTrue(t.lines().anyMatch(l -> l.startsWith("emc_replicator_last_applied_id{") && l.contains("entity=\"metric_users\"") && !l.endsWith(" 0.0")),
-          "the last applied id of the entity is exported");
-    });
+    assertTrue(
+        text.contains("emc_oplog_entries_total{entity=\"metric_users\""),
+        "the oplog verticle's counters, per entity");
+    assertTrue(
+        text.lines()
+            .anyMatch(
+                l ->
+                    l.startsWith("emc_circuit_state{")
+                        && l.contains("target=\"postgresql\"")
+                        && l.endsWith(" 0.0")),
+        "the postgresql breaker's state gauge (0 closed): "
+            + text.lines().filter(l -> l.startsWith("emc_circuit")).toList());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              String t = send(authed(client, HttpMethod.GET, "/metrics")).bodyAsString();
+              assertTrue(
+                  t.lines()
+                      .anyMatch(
+                          l ->
+                              l.startsWith("emc_replicator_lag_rows{")
+                                  && l.contains("entity=\"metric_users\"")),
+                  "the per-entity lag gauge in rows: "
+                      + t.lines().filter(l -> l.startsWith("emc_")).toList());
+              assertTrue(
+                  t.lines()
+                      .anyMatch(
+                          l ->
+                              l.startsWith("emc_replicator_lag_seconds{")
+                                  && l.contains("entity=\"metric_users\"")),
+                  "the per-entity lag gauge in seconds");
+              assertTrue(
+                  t.lines()
+                      .anyMatch(
+                          l ->
+                              l.startsWith("emc_replicator_last_applied_id{")
+                                  && l.contains("entity=\"metric_users\"")
+                                  && !l.endsWith(" 0.0")),
+                  "the last applied id of the entity is exported");
+            });
   }
 
   // ---- status feed ----
@@ -403,24 +567,45 @@ class ApiEndToEndTest {
     WebSocketClient wsClient = vertx.createWebSocketClient();
     List<JsonObject> filtered = new CopyOnWriteArrayList<>();
     VertxTestContext delivered = new VertxTestContext();
-    WebSocket ws = await(wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(api.actualPort())
-        .setURI("/ws/status?entity=ws_watched").addHeader("Authorization", "Bearer " + KEY)));
-    ws.textMessageHandler(text -> {
-      JsonObject event = new JsonObject(text);
-      filtered.add(event);
-      if ("ws_watched".equals(event.getString("entity")) && "entity".equals(event.getString("type"))) {
-        delivered.completeNow();
-      }
-    });
+    WebSocket ws =
+        await(
+            wsClient.connect(
+                new WebSocketConnectOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(api.actualPort())
+                    .setURI("/ws/status?entity=ws_watched")
+                    .addHeader("Authorization", "Bearer " + KEY)));
+    ws.textMessageHandler(
+        text -> {
+          JsonObject event = new JsonObject(text);
+          filtered.add(event);
+          if ("ws_watched".equals(event.getString("entity"))
+              && "entity".equals(event.getString("type"))) {
+            delivered.completeNow();
+          }
+        });
     assertEquals(201, create("ws_other").statusCode());
     assertEquals(201, create("ws_watched").statusCode());
-    assertTrue(delivered.awaitCompletion(1, TimeUnit.SECONDS), "a status event within a second of the change");
-    assertTrue(filtered.stream().allMatch(e -> "ws_watched".equals(e.getString("entity"))), "the filter holds: " + filtered);
+    assertTrue(
+        delivered.awaitCompletion(1, TimeUnit.SECONDS),
+        "a status event within a second of the change");
+    assertTrue(
+        filtered.stream().allMatch(e -> "ws_watched".equals(e.getString("entity"))),
+        "the filter holds: " + filtered);
     await(ws.close());
 
     // Without the key the upgrade is refused.
-    Throwable refused = wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(api.actualPort()).setURI("/ws/status"))
-        .toCompletionStage().toCompletableFuture().handle((ok, err) -> err).get(10, TimeUnit.SECONDS);
+    Throwable refused =
+        wsClient
+            .connect(
+                new WebSocketConnectOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(api.actualPort())
+                    .setURI("/ws/status"))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .handle((ok, err) -> err)
+            .get(10, TimeUnit.SECONDS);
     assertNotNull(refused);
     await(wsClient.close());
   }
@@ -429,20 +614,59 @@ class ApiEndToEndTest {
   void sockJsBridgeRelaysOnlyTheStatusFeedOutbound() throws Exception {
     WebSocketClient wsClient = vertx.createWebSocketClient();
     List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    WebSocket ws = await(wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(api.actualPort())
-        .setURI("/eventbus/websocket").addHeader("Authorization", "Bearer " + KEY)));
-    ws.handler(frame -> frames.add(new JsonObject(frame))); // the raw SockJS transport writes binary frames
-    ws.writeTextMessage(new JsonObject().put("type", "register").put("address", Addresses.STATUS).encode());
-    ws.writeTextMessage(new JsonObject().put("type", "register").put("address", Addresses.ENTITIES_CHANGED).encode());
-    ws.writeTextMessage(new JsonObject().put("type", "send").put("address", Addresses.ENTITIES_DELETE).put("body", new JsonObject().put("name", "x")).encode());
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-        assertEquals(2, frames.stream().filter(f -> "err".equals(f.getString("type"))).count(), frames.toString()));
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, "test", null, "ping", new JsonObject()));
-      assertTrue(frames.stream().anyMatch(f -> "rec".equals(f.getString("type")) && Addresses.STATUS.equals(f.getString("address"))
-          && "ping".equals(f.getJsonObject("body").getString("state"))), frames.toString());
-    });
-    assertTrue(frames.stream().noneMatch(f -> Addresses.ENTITIES_CHANGED.equals(f.getString("address"))));
+    WebSocket ws =
+        await(
+            wsClient.connect(
+                new WebSocketConnectOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(api.actualPort())
+                    .setURI("/eventbus/websocket")
+                    .addHeader("Authorization", "Bearer " + KEY)));
+    ws.handler(
+        frame ->
+            frames.add(new JsonObject(frame))); // the raw SockJS transport writes binary frames
+    ws.writeTextMessage(
+        new JsonObject().put("type", "register").put("address", Addresses.STATUS).encode());
+    ws.writeTextMessage(
+        new JsonObject()
+            .put("type", "register")
+            .put("address", Addresses.ENTITIES_CHANGED)
+            .encode());
+    ws.writeTextMessage(
+        new JsonObject()
+            .put("type", "send")
+            .put("address", Addresses.ENTITIES_DELETE)
+            .put("body", new JsonObject().put("name", "x"))
+            .encode());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertEquals(
+                    2,
+                    frames.stream().filter(f -> "err".equals(f.getString("type"))).count(),
+                    frames.toString()));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              vertx
+                  .eventBus()
+                  .publish(
+                      Addresses.STATUS,
+                      StatusEvent.of(
+                          StatusEvent.TYPE_COMPONENT, "test", null, "ping", new JsonObject()));
+              assertTrue(
+                  frames.stream()
+                      .anyMatch(
+                          f ->
+                              "rec".equals(f.getString("type"))
+                                  && Addresses.STATUS.equals(f.getString("address"))
+                                  && "ping".equals(f.getJsonObject("body").getString("state"))),
+                  frames.toString());
+            });
+    assertTrue(
+        frames.stream().noneMatch(f -> Addresses.ENTITIES_CHANGED.equals(f.getString("address"))));
     await(ws.close());
     await(wsClient.close());
   }

@@ -13,7 +13,9 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
-/** Shared API test plumbing: the API's root config, deployment and an HTTP client with the test key. */
+/**
+ * Shared API test plumbing: the API's root config, deployment and an HTTP client with the test key.
+ */
 public final class ApiTestSupport {
 
   public static final String KEY = "test-key-0123456789abcdef";
@@ -32,7 +34,8 @@ public final class ApiTestSupport {
   }
 
   public static WebClient client(Vertx vertx, int port) {
-    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    return WebClient.create(
+        vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
   }
 
   /** A request with the test key. */
@@ -44,9 +47,14 @@ public final class ApiTestSupport {
     return await(request.send());
   }
 
-  public static HttpResponse<Buffer> sendJson(HttpRequest<Buffer> request, Object body) throws Exception {
-    return await(request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(
-        body instanceof String s ? s : io.vertx.core.json.Json.encode(body))));
+  public static HttpResponse<Buffer> sendJson(HttpRequest<Buffer> request, Object body)
+      throws Exception {
+    return await(
+        request
+            .putHeader("Content-Type", "application/json")
+            .sendBuffer(
+                Buffer.buffer(
+                    body instanceof String s ? s : io.vertx.core.json.Json.encode(body))));
   }
 
   /** The {@code error} object of an error response. */

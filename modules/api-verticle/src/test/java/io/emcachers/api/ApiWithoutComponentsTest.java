@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -22,8 +24,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import io.emcachers.testsupport.Await;
-import io.emcachers.testsupport.TestVertx;
 
 /**
  * The API on a real event bus with none of the other verticles deployed: auth, input checks, the
@@ -40,9 +40,18 @@ class ApiWithoutComponentsTest {
   @BeforeAll
   static void start() throws Exception {
     vertx = TestVertx.withMetrics();
-    client = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, false)).actualPort());
-    noKeyClient = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(null, false)).actualPort());
-    openClient = ApiTestSupport.client(vertx, ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, true)).actualPort());
+    client =
+        ApiTestSupport.client(
+            vertx,
+            ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, false)).actualPort());
+    noKeyClient =
+        ApiTestSupport.client(
+            vertx,
+            ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(null, false)).actualPort());
+    openClient =
+        ApiTestSupport.client(
+            vertx,
+            ApiTestSupport.deployApi(vertx, ApiTestSupport.rootConfig(KEY, true)).actualPort());
   }
 
   @AfterAll
@@ -53,9 +62,21 @@ class ApiWithoutComponentsTest {
   }
 
   static JsonObject entityDef(String name) {
-    return new JsonObject().put("name", name).put("shape", new JsonObject()
-        .put("entity_name", "User").put("source_name", "users")
-        .put("columns", new JsonArray().add(new JsonObject().put("name", "id").put("type", "Text").put("path", "_id"))));
+    return new JsonObject()
+        .put("name", name)
+        .put(
+            "shape",
+            new JsonObject()
+                .put("entity_name", "User")
+                .put("source_name", "users")
+                .put(
+                    "columns",
+                    new JsonArray()
+                        .add(
+                            new JsonObject()
+                                .put("name", "id")
+                                .put("type", "Text")
+                                .put("path", "_id"))));
   }
 
   @Test
@@ -65,8 +86,10 @@ class ApiWithoutComponentsTest {
     JsonObject body = r.bodyAsJsonObject();
     assertEquals("DOWN", body.getString("status"));
     JsonObject failing = body.getJsonObject("failing");
-    for (String id : List.of("postgres", "mongodb", "oplog", "listener", "replicator", "cache-db")) {
-      assertTrue(failing.getString(id).contains("no component answers on emc."), id + ": " + failing);
+    for (String id :
+        List.of("postgres", "mongodb", "oplog", "listener", "replicator", "cache-db")) {
+      assertTrue(
+          failing.getString(id).contains("no component answers on emc."), id + ": " + failing);
     }
   }
 
@@ -94,11 +117,15 @@ class ApiWithoutComponentsTest {
     assertEquals("unauthorized", error(missing).getString("code"));
     assertTrue(missing.getHeader("WWW-Authenticate").startsWith("Bearer"));
 
-    HttpResponse<Buffer> wrong = send(client.get("/api/entities").putHeader("Authorization", "Bearer " + KEY + "x"));
+    HttpResponse<Buffer> wrong =
+        send(client.get("/api/entities").putHeader("Authorization", "Bearer " + KEY + "x"));
     assertEquals(401, wrong.statusCode());
     assertEquals("invalid API key", error(wrong).getString("message"));
-    assertEquals(401, send(client.get("/api/entities").putHeader("Authorization", "Basic " + KEY)).statusCode());
-    assertEquals(401, send(client.get("/api/entities").putHeader("Authorization", "Bearer ")).statusCode());
+    assertEquals(
+        401,
+        send(client.get("/api/entities").putHeader("Authorization", "Basic " + KEY)).statusCode());
+    assertEquals(
+        401, send(client.get("/api/entities").putHeader("Authorization", "Bearer ")).statusCode());
 
     // The right key passes auth; with no oplog verticle the bus has no handler: 503.
     HttpResponse<Buffer> right = send(authed(client, HttpMethod.GET, "/api/entities"));
@@ -110,7 +137,8 @@ class ApiWithoutComponentsTest {
   @Test
   void writesAlwaysNeedTheKeyEvenWithOpenReads() throws Exception {
     HttpResponse<Buffer> read = send(openClient.get("/api/entities"));
-    assertEquals(503, read.statusCode(), "open reads pass auth and reach the (absent) entity manager");
+    assertEquals(
+        503, read.statusCode(), "open reads pass auth and reach the (absent) entity manager");
     HttpResponse<Buffer> write = sendJson(openClient.post("/api/entities"), entityDef("users"));
     assertEquals(401, write.statusCode());
     assertEquals(401, send(openClient.delete("/api/entities/users")).statusCode());
@@ -119,10 +147,12 @@ class ApiWithoutComponentsTest {
 
   @Test
   void withoutAConfiguredKeyWritesAreRefusedWithTheReason() throws Exception {
-    HttpResponse<Buffer> r = sendJson(authed(noKeyClient, HttpMethod.POST, "/api/entities"), entityDef("users"));
+    HttpResponse<Buffer> r =
+        sendJson(authed(noKeyClient, HttpMethod.POST, "/api/entities"), entityDef("users"));
     assertEquals(403, r.statusCode());
     assertEquals("forbidden", error(r).getString("code"));
-    assertTrue(error(r).getString("message").contains("no API key is configured"), error(r).encode());
+    assertTrue(
+        error(r).getString("message").contains("no API key is configured"), error(r).encode());
     assertEquals(403, send(noKeyClient.get("/api/entities")).statusCode());
     // /health stays open
     assertEquals(503, send(noKeyClient.get("/health")).statusCode());
@@ -130,39 +160,59 @@ class ApiWithoutComponentsTest {
 
   @Test
   void malformedAndWrongJsonBodiesAre400() throws Exception {
-    HttpResponse<Buffer> r = sendJson(authed(client, HttpMethod.POST, "/api/entities"), "{\"name\": ");
+    HttpResponse<Buffer> r =
+        sendJson(authed(client, HttpMethod.POST, "/api/entities"), "{\"name\": ");
     assertEquals(400, r.statusCode());
     assertEquals("malformed_json", error(r).getString("code"));
-    assertEquals(400, sendJson(authed(client, HttpMethod.POST, "/api/entities"), "[1,2]").statusCode());
+    assertEquals(
+        400, sendJson(authed(client, HttpMethod.POST, "/api/entities"), "[1,2]").statusCode());
     assertEquals(400, send(authed(client, HttpMethod.POST, "/api/entities")).statusCode());
-    assertFalse(r.bodyAsString().contains("Exception"), "no stack traces or exception names: " + r.bodyAsString());
+    assertFalse(
+        r.bodyAsString().contains("Exception"),
+        "no stack traces or exception names: " + r.bodyAsString());
 
     String deep = "{\"name\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
-    assertEquals("malformed_json", error(sendJson(authed(client, HttpMethod.POST, "/api/entities"), deep)).getString("code"));
-    HttpResponse<Buffer> notUtf8 = Await.await(authed(client, HttpMethod.POST, "/api/entities")
-        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'})));
+    assertEquals(
+        "malformed_json",
+        error(sendJson(authed(client, HttpMethod.POST, "/api/entities"), deep)).getString("code"));
+    HttpResponse<Buffer> notUtf8 =
+        Await.await(
+            authed(client, HttpMethod.POST, "/api/entities")
+                .putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer(new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'})));
     assertEquals(400, notUtf8.statusCode());
     assertEquals("malformed_json", error(notUtf8).getString("code"));
-    // the content type is not checked: a JSON body labelled otherwise is still read as JSON (and reaches the absent entity manager)
+    // the content type is not checked: a JSON body labelled otherwise is still read as JSON (and
+    // reaches the absent entity manager)
     for (String type : List.of("text/plain", "application/x-www-form-urlencoded")) {
-      HttpResponse<Buffer> labelled = Await.await(authed(client, HttpMethod.POST, "/api/entities")
-          .putHeader("Content-Type", type).sendBuffer(Buffer.buffer(entityDef("users").encode())));
+      HttpResponse<Buffer> labelled =
+          Await.await(
+              authed(client, HttpMethod.POST, "/api/entities")
+                  .putHeader("Content-Type", type)
+                  .sendBuffer(Buffer.buffer(entityDef("users").encode())));
       assertEquals(503, labelled.statusCode(), type + ": " + labelled.bodyAsString());
     }
   }
 
   @Test
   void entityDefinitionsAreValidatedFieldByFieldBeforeTheBus() throws Exception {
-    JsonObject bad = new JsonObject().put("name", "Bad-Name").put("shape", new JsonObject().put("columns", new JsonArray()));
+    JsonObject bad =
+        new JsonObject()
+            .put("name", "Bad-Name")
+            .put("shape", new JsonObject().put("columns", new JsonArray()));
     HttpResponse<Buffer> r = sendJson(authed(client, HttpMethod.POST, "/api/entities"), bad);
     assertEquals(400, r.statusCode());
     JsonObject e = error(r);
     assertEquals("validation_failed", e.getString("code"));
     JsonArray details = e.getJsonArray("details");
     List<String> fields = details.stream().map(o -> ((JsonObject) o).getString("field")).toList();
-    assertTrue(fields.containsAll(List.of("name", "shape.entity_name", "shape.source_name", "shape.columns")), fields.toString());
+    assertTrue(
+        fields.containsAll(
+            List.of("name", "shape.entity_name", "shape.source_name", "shape.columns")),
+        fields.toString());
 
-    HttpResponse<Buffer> rename = sendJson(authed(client, HttpMethod.PUT, "/api/entities/users"), entityDef("people"));
+    HttpResponse<Buffer> rename =
+        sendJson(authed(client, HttpMethod.PUT, "/api/entities/users"), entityDef("people"));
     assertEquals(400, rename.statusCode());
     assertEquals("name", error(rename).getJsonArray("details").getJsonObject(0).getString("field"));
   }
@@ -173,84 +223,132 @@ class ApiWithoutComponentsTest {
     HttpResponse<Buffer> r = sendJson(authed(client, HttpMethod.POST, "/api/entities"), big);
     assertEquals(413, r.statusCode());
     assertEquals("too_large", error(r).getString("code"));
-    assertEquals(413, sendJson(authed(client, HttpMethod.POST, "/api/cache/users/query"), big).statusCode());
+    assertEquals(
+        413, sendJson(authed(client, HttpMethod.POST, "/api/cache/users/query"), big).statusCode());
   }
 
   @Test
   void badEntityNamesAre400BeforeAnyUse() throws Exception {
     for (String name : List.of("..%2Fx", "a%2Fb", "x%3Bdrop", "Users", "1abc", "a%00b")) {
-      for (String uri : List.of("/api/entities/" + name, "/api/oplogs/" + name, "/api/cache/" + name + "/docs",
-          "/api/cache/" + name + "/docs/1")) {
+      for (String uri :
+          List.of(
+              "/api/entities/" + name,
+              "/api/oplogs/" + name,
+              "/api/cache/" + name + "/docs",
+              "/api/cache/" + name + "/docs/1")) {
         HttpResponse<Buffer> r = send(authed(client, HttpMethod.GET, uri));
         assertEquals(400, r.statusCode(), uri + " -> " + r.bodyAsString());
         assertEquals("validation_failed", error(r).getString("code"), uri);
       }
-      assertEquals(400, send(authed(client, HttpMethod.DELETE, "/api/entities/" + name)).statusCode());
-      assertEquals(400, send(authed(client, HttpMethod.POST, "/api/replication/recreate/" + name)).statusCode());
-      assertEquals(400, sendJson(authed(client, HttpMethod.POST, "/api/cache/" + name + "/query"),
-          new JsonObject().put("sql", "SELECT 1")).statusCode());
+      assertEquals(
+          400, send(authed(client, HttpMethod.DELETE, "/api/entities/" + name)).statusCode());
+      assertEquals(
+          400,
+          send(authed(client, HttpMethod.POST, "/api/replication/recreate/" + name)).statusCode());
+      assertEquals(
+          400,
+          sendJson(
+                  authed(client, HttpMethod.POST, "/api/cache/" + name + "/query"),
+                  new JsonObject().put("sql", "SELECT 1"))
+              .statusCode());
     }
     // A dot-segment is resolved by path normalisation before routing: it never reaches a handler.
     assertEquals(404, send(authed(client, HttpMethod.GET, "/api/entities/%2E%2E")).statusCode());
-    assertEquals(400, send(authed(client, HttpMethod.GET, "/ws/status?entity=x%3Bdrop")).statusCode());
-    HttpResponse<Buffer> batch = sendJson(authed(client, HttpMethod.POST, "/api/oplogs/batch"),
-        new JsonObject().put("entities", new JsonArray().add("ok_name").add("../x")).put("limit", 0));
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/ws/status?entity=x%3Bdrop")).statusCode());
+    HttpResponse<Buffer> batch =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/oplogs/batch"),
+            new JsonObject()
+                .put("entities", new JsonArray().add("ok_name").add("../x"))
+                .put("limit", 0));
     assertEquals(400, batch.statusCode());
-    List<String> fields = error(batch).getJsonArray("details").stream().map(o -> ((JsonObject) o).getString("field")).toList();
+    List<String> fields =
+        error(batch).getJsonArray("details").stream()
+            .map(o -> ((JsonObject) o).getString("field"))
+            .toList();
     assertEquals(List.of("entities[1]", "limit"), fields);
   }
 
   @Test
   void malformedPercentEscapesAre400BeforeAnyRouteMatches() throws Exception {
-    for (String[] request : List.of(
-        new String[] {"GET", "/api/entities/%"},
-        new String[] {"POST", "/api/cache/%/query"},
-        new String[] {"GET", "/api/cache/x/docs/%zz"},
-        new String[] {"GET", "/api/cache/users/docs/%C3"},
-        new String[] {"DELETE", "/api/entities/%%"},
-        new String[] {"GET", "/api/oplogs/users?after=%G1"},
-        new String[] {"GET", "/nowhere/%"})) {
+    for (String[] request :
+        List.of(
+            new String[] {"GET", "/api/entities/%"},
+            new String[] {"POST", "/api/cache/%/query"},
+            new String[] {"GET", "/api/cache/x/docs/%zz"},
+            new String[] {"GET", "/api/cache/users/docs/%C3"},
+            new String[] {"DELETE", "/api/entities/%%"},
+            new String[] {"GET", "/api/oplogs/users?after=%G1"},
+            new String[] {"GET", "/nowhere/%"})) {
       HttpResponse<Buffer> r = send(authed(client, HttpMethod.valueOf(request[0]), request[1]));
       assertEquals(400, r.statusCode(), request[1] + " -> " + r.bodyAsString());
       assertEquals("bad_request", error(r).getString("code"), request[1]);
-      assertTrue(error(r).getString("message").contains("invalid percent-encoding"), error(r).encode());
+      assertTrue(
+          error(r).getString("message").contains("invalid percent-encoding"), error(r).encode());
     }
-    assertTrue(error(send(authed(client, HttpMethod.GET, "/api/entities/%"))).getString("message").startsWith("request path "));
-    assertTrue(error(send(authed(client, HttpMethod.GET, "/api/entities?x=%"))).getString("message").startsWith("request query string "));
+    assertTrue(
+        error(send(authed(client, HttpMethod.GET, "/api/entities/%")))
+            .getString("message")
+            .startsWith("request path "));
+    assertTrue(
+        error(send(authed(client, HttpMethod.GET, "/api/entities?x=%")))
+            .getString("message")
+            .startsWith("request query string "));
   }
 
   @Test
   void queryParametersAreChecked() throws Exception {
-    assertEquals(400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=-1")).statusCode());
-    assertEquals(400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=abc")).statusCode());
-    assertEquals(400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?limit=0")).statusCode());
-    assertEquals(400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?limit=10001")).statusCode());
-    assertEquals(400, send(authed(client, HttpMethod.GET, "/api/cache/users/docs?limit=5000")).statusCode());
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=-1")).statusCode());
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=abc")).statusCode());
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?limit=0")).statusCode());
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/api/oplogs/users?limit=10001")).statusCode());
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/api/cache/users/docs?limit=5000")).statusCode());
     // valid parameters reach the bus: nobody serves the oplog here
-    assertEquals(503, send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=5&limit=10")).statusCode());
+    assertEquals(
+        503,
+        send(authed(client, HttpMethod.GET, "/api/oplogs/users?after=5&limit=10")).statusCode());
   }
 
   @Test
   void theQueryEndpointRefusesAnythingButOneSelectBeforeTheCache() throws Exception {
-    for (String sql : List.of(
-        "INSERT INTO users VALUES ('x')",
-        "ATTACH DATABASE '/tmp/x.db' AS x",
-        "PRAGMA journal_mode=DELETE",
-        "SELECT 1; DELETE FROM users",
-        "SELECT 1; SELECT 2",
-        "WITH x AS (SELECT 1) DELETE FROM users",
-        "DROP TABLE users",
-        "")) {
-      HttpResponse<Buffer> r = sendJson(authed(client, HttpMethod.POST, "/api/cache/users/query"), new JsonObject().put("sql", sql));
+    for (String sql :
+        List.of(
+            "INSERT INTO users VALUES ('x')",
+            "ATTACH DATABASE '/tmp/x.db' AS x",
+            "PRAGMA journal_mode=DELETE",
+            "SELECT 1; DELETE FROM users",
+            "SELECT 1; SELECT 2",
+            "WITH x AS (SELECT 1) DELETE FROM users",
+            "DROP TABLE users",
+            "")) {
+      HttpResponse<Buffer> r =
+          sendJson(
+              authed(client, HttpMethod.POST, "/api/cache/users/query"),
+              new JsonObject().put("sql", sql));
       assertEquals(400, r.statusCode(), sql);
-      assertEquals("sql", error(r).getJsonArray("details").getJsonObject(0).getString("field"), sql);
+      assertEquals(
+          "sql", error(r).getJsonArray("details").getJsonObject(0).getString("field"), sql);
     }
-    HttpResponse<Buffer> params = sendJson(authed(client, HttpMethod.POST, "/api/cache/users/query"),
-        new JsonObject().put("sql", "SELECT 1").put("params", new JsonArray().add(new JsonObject())));
+    HttpResponse<Buffer> params =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/cache/users/query"),
+            new JsonObject()
+                .put("sql", "SELECT 1")
+                .put("params", new JsonArray().add(new JsonObject())));
     assertEquals(400, params.statusCode());
     // A valid SELECT passes the screen; the entity has no cache and no entity manager answers: 503.
-    HttpResponse<Buffer> ok = sendJson(authed(client, HttpMethod.POST, "/api/cache/users/query"),
-        new JsonObject().put("sql", "SELECT * FROM users WHERE name = ?").put("params", new JsonArray().add("x'; DROP TABLE users; --")));
+    HttpResponse<Buffer> ok =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/cache/users/query"),
+            new JsonObject()
+                .put("sql", "SELECT * FROM users WHERE name = ?")
+                .put("params", new JsonArray().add("x'; DROP TABLE users; --")));
     assertEquals(503, ok.statusCode(), ok.bodyAsString());
   }
 
@@ -283,7 +381,8 @@ class ApiWithoutComponentsTest {
     assertNotNull(s.getJsonObject("sqlite").getString("error"));
 
     assertEquals(503, send(authed(client, HttpMethod.GET, "/api/replication/stats")).statusCode());
-    assertEquals(503, send(authed(client, HttpMethod.POST, "/api/replication/recreate/users")).statusCode());
+    assertEquals(
+        503, send(authed(client, HttpMethod.POST, "/api/replication/recreate/users")).statusCode());
   }
 
   @Test
@@ -300,12 +399,16 @@ class ApiWithoutComponentsTest {
 
   @Test
   void corsAllowsOnlyConfiguredOrigins() throws Exception {
-    HttpResponse<Buffer> allowed = send(client.request(HttpMethod.OPTIONS, "/api/entities")
-        .putHeader("Origin", "http://allowed.example")
-        .putHeader("Access-Control-Request-Method", "GET")
-        .putHeader("Access-Control-Request-Headers", "Authorization"));
+    HttpResponse<Buffer> allowed =
+        send(
+            client
+                .request(HttpMethod.OPTIONS, "/api/entities")
+                .putHeader("Origin", "http://allowed.example")
+                .putHeader("Access-Control-Request-Method", "GET")
+                .putHeader("Access-Control-Request-Headers", "Authorization"));
     assertEquals("http://allowed.example", allowed.getHeader("Access-Control-Allow-Origin"));
-    HttpResponse<Buffer> other = send(client.get("/health").putHeader("Origin", "http://evil.example"));
+    HttpResponse<Buffer> other =
+        send(client.get("/health").putHeader("Origin", "http://evil.example"));
     assertEquals(403, other.statusCode());
     assertEquals("origin not allowed (api.cors_origins)", error(other).getString("message"));
     assertNull(other.getHeader("Access-Control-Allow-Origin"));

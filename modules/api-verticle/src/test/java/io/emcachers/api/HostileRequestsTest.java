@@ -13,6 +13,8 @@ import io.emcachers.core.messages.EntityListReply;
 import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.net.RFC3986;
@@ -31,8 +33,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import io.emcachers.testsupport.Await;
-import io.emcachers.testsupport.TestVertx;
 
 /**
  * Nothing a client sends may produce a 5xx. A battery of hostile requests over raw TCP (bad
@@ -51,13 +51,18 @@ class HostileRequestsTest {
   static final long SEED = 20260427L;
   static final int RANDOM_REQUESTS = 300;
   static final int TIMEOUT_MS = 1500;
+
   /** How long a client waits for any one answer: beyond the request timeout. */
   static final int CLIENT_DEADLINE_MS = 15_000;
 
   /** A SockJS send path: to a session SockJS does not know it answers 404 itself, with no body. */
-  static final java.util.regex.Pattern SOCKJS_SEND = java.util.regex.Pattern.compile("^/eventbus/[^/.]+/[^/.]+/xhr_send$");
+  static final java.util.regex.Pattern SOCKJS_SEND =
+      java.util.regex.Pattern.compile("^/eventbus/[^/.]+/[^/.]+/xhr_send$");
 
-  /** Marks the answer Vert.x's HTTP/1 layer gives an unsupported HTTP version (501, no body): not the API's. */
+  /**
+   * Marks the answer Vert.x's HTTP/1 layer gives an unsupported HTTP version (501, no body): not
+   * the API's.
+   */
   static final String UNSUPPORTED_VERSION = "(vertx: unsupported HTTP version)";
 
   static Vertx vertx;
@@ -65,71 +70,221 @@ class HostileRequestsTest {
   static int port;
 
   /** Route templates and the methods they serve; {@code *} for the SockJS sub-router. */
-  static final List<String[]> TEMPLATES = List.of(
-      new String[] {"GET", "/health"},
-      new String[] {"GET", "/health/detailed"},
-      new String[] {"GET", "/api/entities"},
-      new String[] {"POST", "/api/entities"},
-      new String[] {"GET", "/api/entities/:name"},
-      new String[] {"PUT", "/api/entities/:name"},
-      new String[] {"DELETE", "/api/entities/:name"},
-      new String[] {"GET", "/api/oplogs/:entity"},
-      new String[] {"POST", "/api/oplogs/batch"},
-      new String[] {"GET", "/api/replication/stats"},
-      new String[] {"POST", "/api/replication/recreate/:entity"},
-      new String[] {"GET", "/api/system/stats"},
-      new String[] {"GET", "/api/jobs"},
-      new String[] {"GET", "/api/cache/:entity/docs/:id"},
-      new String[] {"GET", "/api/cache/:entity/docs"},
-      new String[] {"POST", "/api/cache/:entity/query"},
-      new String[] {"GET", "/metrics"},
-      new String[] {"GET", "/openapi.yaml"},
-      new String[] {"GET", "/ws/status"},
-      new String[] {"POST", "/eventbus/*"});
+  static final List<String[]> TEMPLATES =
+      List.of(
+          new String[] {"GET", "/health"},
+          new String[] {"GET", "/health/detailed"},
+          new String[] {"GET", "/api/entities"},
+          new String[] {"POST", "/api/entities"},
+          new String[] {"GET", "/api/entities/:name"},
+          new String[] {"PUT", "/api/entities/:name"},
+          new String[] {"DELETE", "/api/entities/:name"},
+          new String[] {"GET", "/api/oplogs/:entity"},
+          new String[] {"POST", "/api/oplogs/batch"},
+          new String[] {"GET", "/api/replication/stats"},
+          new String[] {"POST", "/api/replication/recreate/:entity"},
+          new String[] {"GET", "/api/system/stats"},
+          new String[] {"GET", "/api/jobs"},
+          new String[] {"GET", "/api/cache/:entity/docs/:id"},
+          new String[] {"GET", "/api/cache/:entity/docs"},
+          new String[] {"POST", "/api/cache/:entity/query"},
+          new String[] {"GET", "/metrics"},
+          new String[] {"GET", "/openapi.yaml"},
+          new String[] {"GET", "/ws/status"},
+          new String[] {"POST", "/eventbus/*"});
 
-  static final Set<String> BODY_ROUTES = Set.of("POST /api/entities", "PUT /api/entities/:name", "POST /api/oplogs/batch",
-      "POST /api/cache/:entity/query");
+  static final Set<String> BODY_ROUTES =
+      Set.of(
+          "POST /api/entities",
+          "PUT /api/entities/:name",
+          "POST /api/oplogs/batch",
+          "POST /api/cache/:entity/query");
 
-  /** GET routes that answer 2xx when the components are healthy (paths as the router normalises them). */
-  static final Set<String> SUCCEEDING = Set.of("/health", "/health/detailed", "/api/entities", "/api/replication/stats", "/api/system/stats",
-      "/api/jobs", "/metrics", "/openapi.yaml");
+  /**
+   * GET routes that answer 2xx when the components are healthy (paths as the router normalises
+   * them).
+   */
+  static final Set<String> SUCCEEDING =
+      Set.of(
+          "/health",
+          "/health/detailed",
+          "/api/entities",
+          "/api/replication/stats",
+          "/api/system/stats",
+          "/api/jobs",
+          "/metrics",
+          "/openapi.yaml");
 
   /** Malformed percent-escapes, and escapes that do not decode to UTF-8. */
-  static final List<String> BAD_ESCAPES = List.of("%", "%z", "%zz", "%2", "a%", "%%", "%%41", "%G1", "%+1", "%-1", "%u0041", "%2%41",
-      "x%0", "%C3", "%FF", "%80", "%C0%AF", "%C3%28", "%ED%A0%80", "%E2%82", "%F4%90%80%80", "%F8%88%80%80%80");
+  static final List<String> BAD_ESCAPES =
+      List.of(
+          "%",
+          "%z",
+          "%zz",
+          "%2",
+          "a%",
+          "%%",
+          "%%41",
+          "%G1",
+          "%+1",
+          "%-1",
+          "%u0041",
+          "%2%41",
+          "x%0",
+          "%C3",
+          "%FF",
+          "%80",
+          "%C0%AF",
+          "%C3%28",
+          "%ED%A0%80",
+          "%E2%82",
+          "%F4%90%80%80",
+          "%F8%88%80%80%80");
 
   /** Raw bytes that are not allowed unescaped in a request target. */
-  static final List<String> RAW_BYTES = List.of("\u00ff\u00fe", rawUtf8("é"), rawUtf8("日本"), "\u00e9", "a\u0000b", "a\u007fb");
+  static final List<String> RAW_BYTES =
+      List.of("\u00ff\u00fe", rawUtf8("é"), rawUtf8("日本"), "\u00e9", "a\u0000b", "a\u007fb");
 
-  /** Path-parameter values that try to leave their segment or are otherwise odd, but are well-formed. */
-  static final List<String> TRAVERSAL = List.of("..%2f..", "..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e", "%2E%2E%2F%2E%2E", "..", ".", "...",
-      "%2e", "..%5c..", "%5C", "a%00b", "%0d%0aX-Injected:%201", "%3Cscript%3E", "%22", "%27", "a;b", "a,b", "*", "~", "%7E", "a%2Fb",
-      "%252F", "x".repeat(1100), "%20", "+", "Users", "1abc", "%C3%A9");
+  /**
+   * Path-parameter values that try to leave their segment or are otherwise odd, but are
+   * well-formed.
+   */
+  static final List<String> TRAVERSAL =
+      List.of(
+          "..%2f..",
+          "..%2F..%2F..%2Fetc%2Fpasswd",
+          "%2e%2e",
+          "%2E%2E%2F%2E%2E",
+          "..",
+          ".",
+          "...",
+          "%2e",
+          "..%5c..",
+          "%5C",
+          "a%00b",
+          "%0d%0aX-Injected:%201",
+          "%3Cscript%3E",
+          "%22",
+          "%27",
+          "a;b",
+          "a,b",
+          "*",
+          "~",
+          "%7E",
+          "a%2Fb",
+          "%252F",
+          "x".repeat(1100),
+          "%20",
+          "+",
+          "Users",
+          "1abc",
+          "%C3%A9");
 
-  static final List<String> BAD_QUERIES = List.of("after=%", "limit=%zz", "%=1", "a=%C3", "entity=%G0", "x=%ED%A0%80", "include_deleted=%",
-      "after=1&after=%2", "a=%FF%FE");
+  static final List<String> BAD_QUERIES =
+      List.of(
+          "after=%",
+          "limit=%zz",
+          "%=1",
+          "a=%C3",
+          "entity=%G0",
+          "x=%ED%A0%80",
+          "include_deleted=%",
+          "after=1&after=%2",
+          "a=%FF%FE");
 
-  static final List<String> ODD_QUERIES = List.of("after=-1", "after=abc", "limit=0", "limit=99999999999999999999", "limit=1e3",
-      "after=%2B5", "include_deleted=maybe", "entity=x%3Bdrop", "a=b=c", "&&&", "=", "limit=", "after=+1", "a=%20", "x=" + "y".repeat(2000));
+  static final List<String> ODD_QUERIES =
+      List.of(
+          "after=-1",
+          "after=abc",
+          "limit=0",
+          "limit=99999999999999999999",
+          "limit=1e3",
+          "after=%2B5",
+          "include_deleted=maybe",
+          "entity=x%3Bdrop",
+          "a=b=c",
+          "&&&",
+          "=",
+          "limit=",
+          "after=+1",
+          "a=%20",
+          "x=" + "y".repeat(2000));
 
-  static final List<String> UNKNOWN_METHODS = List.of("FOO", "BREW", "PROPFIND", "PATCH", "TRACE", "M-SEARCH", "get", "OPTIONS", "CONNECT");
+  static final List<String> UNKNOWN_METHODS =
+      List.of("FOO", "BREW", "PROPFIND", "PATCH", "TRACE", "M-SEARCH", "get", "OPTIONS", "CONNECT");
 
-  static final List<String> BAD_BODIES = List.of("{", "}", "nul", "[1,", "{\"a\":}", "\"str\"", "123", "null", "[]", "true",
-      "{\"name\":\"\\ud800\"}", "{\"a\":1}garbage", "{\"a\":1,\"a\":2}", "{'a':1}", "{\"sql\":123}", "{\"sql\":\"SELECT 1\",\"params\":\"x\"}",
-      "{\"entities\":\"x\"}", "{\"entities\":[1,{},null]}", "{\"after\":1e999,\"limit\":-5}", "{\"limit\":99999999999999999999999}",
-      "{\"max_rows\":1.5,\"sql\":\"SELECT 1\"}", "{\"shape\":null}", "{\"name\":\"users\",\"shape\":{\"columns\":[{}]}}",
-      "[".repeat(2000), "{\"a\":" + "[".repeat(1500) + "1" + "]".repeat(1500) + "}", "1".repeat(3000), "\u00ff\u00fe\u0000{",
-      "\u00fe\u00ff\u0000{\u0000}", "\u00ef\u00bb\u00bf{}", "{\"name\":\"" + "\u00c3" + "\"}", "\u0000");
+  static final List<String> BAD_BODIES =
+      List.of(
+          "{",
+          "}",
+          "nul",
+          "[1,",
+          "{\"a\":}",
+          "\"str\"",
+          "123",
+          "null",
+          "[]",
+          "true",
+          "{\"name\":\"\\ud800\"}",
+          "{\"a\":1}garbage",
+          "{\"a\":1,\"a\":2}",
+          "{'a':1}",
+          "{\"sql\":123}",
+          "{\"sql\":\"SELECT 1\",\"params\":\"x\"}",
+          "{\"entities\":\"x\"}",
+          "{\"entities\":[1,{},null]}",
+          "{\"after\":1e999,\"limit\":-5}",
+          "{\"limit\":99999999999999999999999}",
+          "{\"max_rows\":1.5,\"sql\":\"SELECT 1\"}",
+          "{\"shape\":null}",
+          "{\"name\":\"users\",\"shape\":{\"columns\":[{}]}}",
+          "[".repeat(2000),
+          "{\"a\":" + "[".repeat(1500) + "1" + "]".repeat(1500) + "}",
+          "1".repeat(3000),
+          "\u00ff\u00fe\u0000{",
+          "\u00fe\u00ff\u0000{\u0000}",
+          "\u00ef\u00bb\u00bf{}",
+          "{\"name\":\"" + "\u00c3" + "\"}",
+          "\u0000");
 
-  static final List<String> CONTENT_TYPES = List.of("application/json", "text/plain", "application/x-www-form-urlencoded",
-      "multipart/form-data; boundary=xyz", "multipart/form-data", "application/json; charset=latin1", "application/xml", "*/*", "",
-      "application/json; charset=\u00ff", "garbage;;;=");
+  static final List<String> CONTENT_TYPES =
+      List.of(
+          "application/json",
+          "text/plain",
+          "application/x-www-form-urlencoded",
+          "multipart/form-data; boundary=xyz",
+          "multipart/form-data",
+          "application/json; charset=latin1",
+          "application/xml",
+          "*/*",
+          "",
+          "application/json; charset=\u00ff",
+          "garbage;;;=");
 
-  static final List<String> ODD_HEADERS = List.of("X-Big: " + "a".repeat(6000), "Authorization: Bearer \u00ff\u00fe", "Authorization: Basic %zz",
-      "Authorization: Bearer " + "k".repeat(3000), "X-Raw: \u00ff\u00fe\u00c3", "Accept: \u00ff/\u00fe", "Accept-Charset: %zz",
-      "Origin: http://evil.example", "Origin: null", "Origin: \u00ff", "Origin: http://allowed.example", "Cookie: a=%zz; b",
-      "Content-Encoding: gzip", "Expect: 100-continue", "Expect: nonsense", "X-Forwarded-For: %zz", "Host: %zz", "Host:",
-      "Accept-Encoding: gzip, deflate, br, zstd, *;q=0", "If-None-Match: \u00ff", "Range: bytes=9-1", "Upgrade: h2c");
+  static final List<String> ODD_HEADERS =
+      List.of(
+          "X-Big: " + "a".repeat(6000),
+          "Authorization: Bearer \u00ff\u00fe",
+          "Authorization: Basic %zz",
+          "Authorization: Bearer " + "k".repeat(3000),
+          "X-Raw: \u00ff\u00fe\u00c3",
+          "Accept: \u00ff/\u00fe",
+          "Accept-Charset: %zz",
+          "Origin: http://evil.example",
+          "Origin: null",
+          "Origin: \u00ff",
+          "Origin: http://allowed.example",
+          "Cookie: a=%zz; b",
+          "Content-Encoding: gzip",
+          "Expect: 100-continue",
+          "Expect: nonsense",
+          "X-Forwarded-For: %zz",
+          "Host: %zz",
+          "Host:",
+          "Accept-Encoding: gzip, deflate, br, zstd, *;q=0",
+          "If-None-Match: \u00ff",
+          "Range: bytes=9-1",
+          "Upgrade: h2c");
 
   @BeforeAll
   static void start() throws Exception {
@@ -138,11 +293,30 @@ class HostileRequestsTest {
     healthy(Addresses.LISTENER_HEALTH, "listener");
     healthy(Addresses.REPLICATOR_STATS, "replicator");
     healthy(Addresses.CACHE_HEALTH, "cache-db");
-    Await.await(vertx.eventBus().<Object>consumer(Addresses.ENTITIES_LIST,
-        m -> Bus.handle(m, EntityListRequest.class, r -> Future.succeededFuture(new EntityListReply(List.of())))).completion());
-    for (String address : List.of(Addresses.ENTITIES_GET, Addresses.ENTITIES_CREATE, Addresses.ENTITIES_UPDATE, Addresses.ENTITIES_DELETE,
-        Addresses.OPLOG_READ, Addresses.REPLICATOR_RECREATE)) {
-      Await.await(vertx.eventBus().consumer(address, m -> m.fail(ErrorCodes.NOT_FOUND, "unknown entity (stand-in)")).completion());
+    Await.await(
+        vertx
+            .eventBus()
+            .<Object>consumer(
+                Addresses.ENTITIES_LIST,
+                m ->
+                    Bus.handle(
+                        m,
+                        EntityListRequest.class,
+                        r -> Future.succeededFuture(new EntityListReply(List.of()))))
+            .completion());
+    for (String address :
+        List.of(
+            Addresses.ENTITIES_GET,
+            Addresses.ENTITIES_CREATE,
+            Addresses.ENTITIES_UPDATE,
+            Addresses.ENTITIES_DELETE,
+            Addresses.OPLOG_READ,
+            Addresses.REPLICATOR_RECREATE)) {
+      Await.await(
+          vertx
+              .eventBus()
+              .consumer(address, m -> m.fail(ErrorCodes.NOT_FOUND, "unknown entity (stand-in)"))
+              .completion());
     }
     JsonObject root = ApiTestSupport.rootConfig(ApiTestSupport.KEY, false);
     root.getJsonObject("api").put("request_timeout_ms", TIMEOUT_MS).put("health_timeout_ms", 1000);
@@ -151,8 +325,23 @@ class HostileRequestsTest {
   }
 
   static void healthy(String address, String component) throws Exception {
-    Await.await(vertx.eventBus().<Object>consumer(address, m -> Bus.handle(m, HealthRequest.class,
-        r -> Future.succeededFuture(new HealthReply(component, true, "running", new JsonObject().put("node", "n1"))))).completion());
+    Await.await(
+        vertx
+            .eventBus()
+            .<Object>consumer(
+                address,
+                m ->
+                    Bus.handle(
+                        m,
+                        HealthRequest.class,
+                        r ->
+                            Future.succeededFuture(
+                                new HealthReply(
+                                    component,
+                                    true,
+                                    "running",
+                                    new JsonObject().put("node", "n1")))))
+            .completion());
   }
 
   @AfterAll
@@ -163,7 +352,14 @@ class HostileRequestsTest {
   }
 
   /** One hostile request and what its answer must be. */
-  record Case(String name, String method, String target, byte[] bytes, Integer expectStatus, String expectCode, String expectMessagePart) {
+  record Case(
+      String name,
+      String method,
+      String target,
+      byte[] bytes,
+      Integer expectStatus,
+      String expectCode,
+      String expectMessagePart) {
 
     Case(String name, String method, String target, byte[] bytes) {
       this(name, method, target, bytes, null, null, null);
@@ -184,7 +380,13 @@ class HostileRequestsTest {
     return h;
   }
 
-  static byte[] withBody(String method, String target, List<String> headers, String contentType, byte[] body, Integer declaredLength) {
+  static byte[] withBody(
+      String method,
+      String target,
+      List<String> headers,
+      String contentType,
+      byte[] body,
+      Integer declaredLength) {
     List<String> h = new ArrayList<>(headers);
     if (contentType != null) {
       h.add("Content-Type: " + contentType);
@@ -199,7 +401,10 @@ class HostileRequestsTest {
     return RawHttp.request(method, target, baseHeaders(), null);
   }
 
-  /** The template's path with each parameter replaced by {@code value} at {@code which} (others get a valid value). */
+  /**
+   * The template's path with each parameter replaced by {@code value} at {@code which} (others get
+   * a valid value).
+   */
   static String fill(String template, int which, String value) {
     String[] parts = template.split("/", -1);
     int param = 0;
@@ -230,20 +435,25 @@ class HostileRequestsTest {
   }
 
   static int params(String template) {
-    return (int) java.util.Arrays.stream(template.split("/")).filter(p -> p.startsWith(":") || p.equals("*")).count();
+    return (int)
+        java.util.Arrays.stream(template.split("/"))
+            .filter(p -> p.startsWith(":") || p.equals("*"))
+            .count();
   }
 
   static byte[] routeRequest(String method, String template, String target) {
     if (BODY_ROUTES.contains(method + " " + template)) {
-      return withBody(method, target, baseHeaders(), "application/json", latin1(validBody(template)), null);
+      return withBody(
+          method, target, baseHeaders(), "application/json", latin1(validBody(template)), null);
     }
     return plain(method, target);
   }
 
   static String validBody(String template) {
     return switch (template) {
-      case "/api/entities", "/api/entities/:name" -> "{\"name\":\"users\",\"shape\":{\"entity_name\":\"User\",\"source_name\":\"users\","
-          + "\"columns\":[{\"name\":\"id\",\"type\":\"Text\",\"path\":\"_id\"}]}}";
+      case "/api/entities", "/api/entities/:name" ->
+          "{\"name\":\"users\",\"shape\":{\"entity_name\":\"User\",\"source_name\":\"users\","
+              + "\"columns\":[{\"name\":\"id\",\"type\":\"Text\",\"path\":\"_id\"}]}}";
       case "/api/oplogs/batch" -> "{\"entities\":[\"users\"],\"after\":0,\"limit\":10}";
       case "/api/cache/:entity/query" -> "{\"sql\":\"SELECT 1\"}";
       default -> "{}";
@@ -262,41 +472,71 @@ class HostileRequestsTest {
       for (String bad : BAD_ESCAPES) {
         for (int i = 0; i < n; i++) {
           String target = params(template) == 0 ? template + bad : fill(template, i, bad);
-          cases.add(new Case("bad escape " + bad + " in " + method + " " + template, method, target, routeRequest(method, template, target))
-              .expect(400, "bad_request", "percent-encoding"));
+          cases.add(
+              new Case(
+                      "bad escape " + bad + " in " + method + " " + template,
+                      method,
+                      target,
+                      routeRequest(method, template, target))
+                  .expect(400, "bad_request", "percent-encoding"));
         }
       }
       // raw bytes that must be escaped
       for (String raw : RAW_BYTES) {
         for (int i = 0; i < n; i++) {
           String target = params(template) == 0 ? template + raw : fill(template, i, raw);
-          cases.add(new Case("raw bytes " + escape(raw) + " in " + method + " " + template, method, target,
-              routeRequest(method, template, target)).expect(400, null, null));
+          cases.add(
+              new Case(
+                      "raw bytes " + escape(raw) + " in " + method + " " + template,
+                      method,
+                      target,
+                      routeRequest(method, template, target))
+                  .expect(400, null, null));
         }
       }
       // dot-segments, escaped slashes, odd but well-formed values
       for (String odd : TRAVERSAL) {
         for (int i = 0; i < n; i++) {
           String target = params(template) == 0 ? template + "/" + odd : fill(template, i, odd);
-          cases.add(new Case("odd segment " + abbreviate(odd) + " in " + method + " " + template, method, target,
-              routeRequest(method, template, target)));
+          cases.add(
+              new Case(
+                  "odd segment " + abbreviate(odd) + " in " + method + " " + template,
+                  method,
+                  target,
+                  routeRequest(method, template, target)));
         }
       }
       // bad query escapes, odd queries
       String clean = fill(template, -1, "");
       for (String q : BAD_QUERIES) {
         String target = clean + "?" + q;
-        cases.add(new Case("bad query " + q + " on " + method + " " + template, method, target, routeRequest(method, template, target))
-            .expect(400, "bad_request", "percent-encoding"));
+        cases.add(
+            new Case(
+                    "bad query " + q + " on " + method + " " + template,
+                    method,
+                    target,
+                    routeRequest(method, template, target))
+                .expect(400, "bad_request", "percent-encoding"));
       }
       for (String q : ODD_QUERIES) {
         String target = clean + "?" + q;
-        cases.add(new Case("odd query " + abbreviate(q) + " on " + method + " " + template, method, target,
-            routeRequest(method, template, target)));
+        cases.add(
+            new Case(
+                "odd query " + abbreviate(q) + " on " + method + " " + template,
+                method,
+                target,
+                routeRequest(method, template, target)));
       }
       // double slashes
-      for (String target : List.of("/" + clean, clean.replaceFirst("/", "//"), clean.replace("/", "//"), clean + "//", clean + "/")) {
-        cases.add(new Case("slashes " + target, method, target, routeRequest(method, template, target)));
+      for (String target :
+          List.of(
+              "/" + clean,
+              clean.replaceFirst("/", "//"),
+              clean.replace("/", "//"),
+              clean + "//",
+              clean + "/")) {
+        cases.add(
+            new Case("slashes " + target, method, target, routeRequest(method, template, target)));
       }
       // unknown and wrong methods
       for (String m : UNKNOWN_METHODS) {
@@ -306,35 +546,102 @@ class HostileRequestsTest {
       // bodies
       if (BODY_ROUTES.contains(method + " " + template)) {
         for (String body : BAD_BODIES) {
-          cases.add(new Case("body " + abbreviate(escape(body)) + " on " + method + " " + template, method, clean,
-              withBody(method, clean, baseHeaders(), "application/json", latin1(body), null)));
+          cases.add(
+              new Case(
+                  "body " + abbreviate(escape(body)) + " on " + method + " " + template,
+                  method,
+                  clean,
+                  withBody(method, clean, baseHeaders(), "application/json", latin1(body), null)));
         }
         for (String ct : CONTENT_TYPES) {
-          cases.add(new Case("content type " + escape(ct) + " on " + method + " " + template, method, clean,
-              withBody(method, clean, baseHeaders(), ct, latin1(ct.startsWith("application/x-www") ? "a=%zz&b" : validBody(template)), null)));
+          cases.add(
+              new Case(
+                  "content type " + escape(ct) + " on " + method + " " + template,
+                  method,
+                  clean,
+                  withBody(
+                      method,
+                      clean,
+                      baseHeaders(),
+                      ct,
+                      latin1(ct.startsWith("application/x-www") ? "a=%zz&b" : validBody(template)),
+                      null)));
         }
-        cases.add(new Case("no content type on " + method + " " + template, method, clean,
-            withBody(method, clean, baseHeaders(), null, latin1(validBody(template)), null)));
-        cases.add(new Case("no body on " + method + " " + template, method, clean, plain(method, clean)));
-        cases.add(new Case("too large on " + method + " " + template, method, clean,
-            withBody(method, clean, baseHeaders(), "application/json", latin1("[" + "1,".repeat(5000) + "1]"), null)).expect(413, "too_large", null));
-        cases.add(new Case("declared too large on " + method + " " + template, method, clean,
-            withBody(method, clean, baseHeaders(), "application/json", latin1("{}"), 1_000_000_000)).expect(413, "too_large", null));
+        cases.add(
+            new Case(
+                "no content type on " + method + " " + template,
+                method,
+                clean,
+                withBody(method, clean, baseHeaders(), null, latin1(validBody(template)), null)));
+        cases.add(
+            new Case("no body on " + method + " " + template, method, clean, plain(method, clean)));
+        cases.add(
+            new Case(
+                    "too large on " + method + " " + template,
+                    method,
+                    clean,
+                    withBody(
+                        method,
+                        clean,
+                        baseHeaders(),
+                        "application/json",
+                        latin1("[" + "1,".repeat(5000) + "1]"),
+                        null))
+                .expect(413, "too_large", null));
+        cases.add(
+            new Case(
+                    "declared too large on " + method + " " + template,
+                    method,
+                    clean,
+                    withBody(
+                        method,
+                        clean,
+                        baseHeaders(),
+                        "application/json",
+                        latin1("{}"),
+                        1_000_000_000))
+                .expect(413, "too_large", null));
         // shorter than its Content-Length: the request never completes
-        cases.add(new Case("truncated body on " + method + " " + template, method, clean,
-            withBody(method, clean, baseHeaders(), "application/json", latin1("{\"name\":"), 100)).expect(408, "request_timeout", null));
+        cases.add(
+            new Case(
+                    "truncated body on " + method + " " + template,
+                    method,
+                    clean,
+                    withBody(
+                        method,
+                        clean,
+                        baseHeaders(),
+                        "application/json",
+                        latin1("{\"name\":"),
+                        100))
+                .expect(408, "request_timeout", null));
         List<String> chunked = new ArrayList<>(baseHeaders());
         chunked.add("Content-Type: application/json");
         chunked.add("Transfer-Encoding: chunked");
-        cases.add(new Case("unfinished chunked body on " + method + " " + template, method, clean,
-            RawHttp.request(method, clean, chunked, latin1("5\r\n{\"a\":\r\n"))).expect(408, "request_timeout", null));
+        cases.add(
+            new Case(
+                    "unfinished chunked body on " + method + " " + template,
+                    method,
+                    clean,
+                    RawHttp.request(method, clean, chunked, latin1("5\r\n{\"a\":\r\n")))
+                .expect(408, "request_timeout", null));
         List<String> noAuth = new ArrayList<>(baseHeaders());
         noAuth.remove(1);
-        cases.add(new Case("truncated body without key on " + method + " " + template, method, clean,
-            withBody(method, clean, noAuth, "application/json", latin1("{\"name\":"), 100)).expect(408, "request_timeout", null));
+        cases.add(
+            new Case(
+                    "truncated body without key on " + method + " " + template,
+                    method,
+                    clean,
+                    withBody(method, clean, noAuth, "application/json", latin1("{\"name\":"), 100))
+                .expect(408, "request_timeout", null));
       } else {
-        cases.add(new Case("body on " + method + " " + template, method, clean,
-            withBody(method, clean, baseHeaders(), "application/json", latin1("{\"a\":"), null)));
+        cases.add(
+            new Case(
+                "body on " + method + " " + template,
+                method,
+                clean,
+                withBody(
+                    method, clean, baseHeaders(), "application/json", latin1("{\"a\":"), null)));
       }
       // odd headers
       for (String header : ODD_HEADERS) {
@@ -346,10 +653,15 @@ class HostileRequestsTest {
           h.remove(0);
         }
         h.add(header);
-        cases.add(new Case("header " + abbreviate(escape(header)) + " on " + template, method, clean,
-            BODY_ROUTES.contains(method + " " + template)
-                ? withBody(method, clean, h, "application/json", latin1(validBody(template)), null)
-                : RawHttp.request(method, clean, h, null)));
+        cases.add(
+            new Case(
+                "header " + abbreviate(escape(header)) + " on " + template,
+                method,
+                clean,
+                BODY_ROUTES.contains(method + " " + template)
+                    ? withBody(
+                        method, clean, h, "application/json", latin1(validBody(template)), null)
+                    : RawHttp.request(method, clean, h, null)));
       }
     }
     cases.addAll(protocolBattery());
@@ -361,86 +673,244 @@ class HostileRequestsTest {
     List<Case> cases = new ArrayList<>();
     List<String> hugeHeader = baseHeaders();
     hugeHeader.add("X-Huge: " + "a".repeat(10_000));
-    cases.add(new Case("one huge header", "GET", "/api/entities", RawHttp.request("GET", "/api/entities", hugeHeader, null))
-        .expect(431, null, null));
+    cases.add(
+        new Case(
+                "one huge header",
+                "GET",
+                "/api/entities",
+                RawHttp.request("GET", "/api/entities", hugeHeader, null))
+            .expect(431, null, null));
     List<String> many = baseHeaders();
     for (int i = 0; i < 300; i++) {
       many.add("X-H" + i + ": " + "v".repeat(60));
     }
-    cases.add(new Case("many headers", "GET", "/health", RawHttp.request("GET", "/health", many, null)).expect(431, null, null));
+    cases.add(
+        new Case("many headers", "GET", "/health", RawHttp.request("GET", "/health", many, null))
+            .expect(431, null, null));
     String longTarget = "/api/entities/" + "a".repeat(5000);
-    cases.add(new Case("very long request target", "GET", longTarget, plain("GET", longTarget)).expect(414, null, null));
+    cases.add(
+        new Case("very long request target", "GET", longTarget, plain("GET", longTarget))
+            .expect(414, null, null));
     cases.add(new Case("garbage request line", "GET", "/", latin1("GARBAGE\r\n\r\n")));
-    cases.add(new Case("request line with spaces", "GET", "/", latin1("GET /api/entities/a b c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-    // The one 5xx a client can provoke: Vert.x's HTTP/1 layer answers a version it does not implement
+    cases.add(
+        new Case(
+            "request line with spaces",
+            "GET",
+            "/",
+            latin1("GET /api/entities/a b c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    // The one 5xx a client can provoke: Vert.x's HTTP/1 layer answers a version it does not
+    // implement
     // with a bare 501 before any API code runs (documented in the README).
     for (String version : List.of("HTTP/9.9", "HTTP/1.2", "HTTP/2.0")) {
-      cases.add(new Case("version " + version, "GET", "/health", latin1("GET /health " + version + "\r\nHost: x\r\nConnection: close\r\n\r\n"))
-          .expect(501, UNSUPPORTED_VERSION, null));
+      cases.add(
+          new Case(
+                  "version " + version,
+                  "GET",
+                  "/health",
+                  latin1("GET /health " + version + "\r\nHost: x\r\nConnection: close\r\n\r\n"))
+              .expect(501, UNSUPPORTED_VERSION, null));
     }
     cases.add(new Case("HTTP/1.0", "GET", "/health", latin1("GET /health HTTP/1.0\r\n\r\n")));
-    cases.add(new Case("no Host", "GET", "/health", latin1("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")));
+    cases.add(
+        new Case(
+            "no Host",
+            "GET",
+            "/health",
+            latin1("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")));
     cases.add(new Case("asterisk target", "GET", "*", plain("GET", "*")));
-    cases.add(new Case("absolute target", "GET", "/health", plain("GET", "http://127.0.0.1/health")));
-    cases.add(new Case("absolute target bad escape", "GET", "/api/entities/%zz", plain("GET", "http://127.0.0.1/api/entities/%zz"))
-        .expect(400, "bad_request", "percent-encoding"));
+    cases.add(
+        new Case("absolute target", "GET", "/health", plain("GET", "http://127.0.0.1/health")));
+    cases.add(
+        new Case(
+                "absolute target bad escape",
+                "GET",
+                "/api/entities/%zz",
+                plain("GET", "http://127.0.0.1/api/entities/%zz"))
+            .expect(400, "bad_request", "percent-encoding"));
     cases.add(new Case("relative target", "GET", "api/entities", plain("GET", "api/entities")));
     cases.add(new Case("invalid method token", "G@T", "/health", plain("G@T", "/health")));
-    cases.add(new Case("header without colon", "GET", "/health",
-        latin1("GET /health HTTP/1.1\r\nHost: x\r\nNoColonHere\r\nConnection: close\r\n\r\n")));
-    cases.add(new Case("header name with space", "GET", "/health",
-        latin1("GET /health HTTP/1.1\r\nHost: x\r\nBad Header: v\r\nConnection: close\r\n\r\n")));
-    cases.add(new Case("obs-fold header", "GET", "/health",
-        latin1("GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\nConnection: close\r\n\r\n")));
-    cases.add(new Case("Content-Length not a number", "POST", "/api/entities",
-        latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n{}")));
-    cases.add(new Case("negative Content-Length", "POST", "/api/entities",
-        latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n{}")));
-    cases.add(new Case("two Content-Lengths", "POST", "/api/entities",
-        latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{}")));
-    cases.add(new Case("chunked and Content-Length", "POST", "/api/entities", latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + ApiTestSupport.KEY + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-        + "2\r\n{}\r\n0\r\n\r\n")));
-    cases.add(new Case("unknown transfer coding", "POST", "/api/entities",
-        latin1("POST /api/entities HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n{}")));
-    cases.add(new Case("null byte in header", "GET", "/health", latin1("GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\nConnection: close\r\n\r\n")));
-    cases.add(new Case("bare LF line ends", "GET", "/health", latin1("GET /health HTTP/1.1\nHost: x\nConnection: close\n\n")));
-    cases.add(new Case("websocket upgrade without key", "GET", "/ws/status", latin1("GET /ws/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + ApiTestSupport.KEY + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")));
-    cases.add(new Case("websocket upgrade bad version", "GET", "/ws/status", latin1("GET /ws/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-        + ApiTestSupport.KEY + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n")));
+    cases.add(
+        new Case(
+            "header without colon",
+            "GET",
+            "/health",
+            latin1("GET /health HTTP/1.1\r\nHost: x\r\nNoColonHere\r\nConnection: close\r\n\r\n")));
+    cases.add(
+        new Case(
+            "header name with space",
+            "GET",
+            "/health",
+            latin1(
+                "GET /health HTTP/1.1\r\nHost: x\r\nBad Header: v\r\nConnection: close\r\n\r\n")));
+    cases.add(
+        new Case(
+            "obs-fold header",
+            "GET",
+            "/health",
+            latin1(
+                "GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\nConnection: close\r\n\r\n")));
+    cases.add(
+        new Case(
+            "Content-Length not a number",
+            "POST",
+            "/api/entities",
+            latin1(
+                "POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n{}")));
+    cases.add(
+        new Case(
+            "negative Content-Length",
+            "POST",
+            "/api/entities",
+            latin1(
+                "POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n{}")));
+    cases.add(
+        new Case(
+            "two Content-Lengths",
+            "POST",
+            "/api/entities",
+            latin1(
+                "POST /api/entities HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{}")));
+    cases.add(
+        new Case(
+            "chunked and Content-Length",
+            "POST",
+            "/api/entities",
+            latin1(
+                "POST /api/entities HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + ApiTestSupport.KEY
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + "2\r\n{}\r\n0\r\n\r\n")));
+    cases.add(
+        new Case(
+            "unknown transfer coding",
+            "POST",
+            "/api/entities",
+            latin1(
+                "POST /api/entities HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n{}")));
+    cases.add(
+        new Case(
+            "null byte in header",
+            "GET",
+            "/health",
+            latin1(
+                "GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\nConnection: close\r\n\r\n")));
+    cases.add(
+        new Case(
+            "bare LF line ends",
+            "GET",
+            "/health",
+            latin1("GET /health HTTP/1.1\nHost: x\nConnection: close\n\n")));
+    cases.add(
+        new Case(
+            "websocket upgrade without key",
+            "GET",
+            "/ws/status",
+            latin1(
+                "GET /ws/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + ApiTestSupport.KEY
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+    cases.add(
+        new Case(
+            "websocket upgrade bad version",
+            "GET",
+            "/ws/status",
+            latin1(
+                "GET /ws/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + ApiTestSupport.KEY
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n")));
     // SockJS transports: client mistakes must not be 5xx either
-    cases.add(new Case("sockjs xhr_send to unknown session", "POST", "/eventbus/000/nosession/xhr_send",
-        withBody("POST", "/eventbus/000/nosession/xhr_send", baseHeaders(), "text/plain", latin1("[\"x\"]"), null)));
-    cases.add(new Case("sockjs jsonp without callback", "GET", "/eventbus/000/jp1/jsonp", plain("GET", "/eventbus/000/jp1/jsonp")));
-    cases.add(new Case("sockjs jsonp bad callback", "GET", "/eventbus/000/jp2/jsonp?c=a(b)", plain("GET", "/eventbus/000/jp2/jsonp?c=a(b)")));
-    cases.add(new Case("sockjs htmlfile without callback", "GET", "/eventbus/000/hf1/htmlfile", plain("GET", "/eventbus/000/hf1/htmlfile")));
-    cases.add(new Case("sockjs websocket transport without upgrade", "GET", "/eventbus/000/ws1/websocket", plain("GET", "/eventbus/000/ws1/websocket")));
-    cases.add(new Case("sockjs websocket transport POST", "POST", "/eventbus/000/ws2/websocket", plain("POST", "/eventbus/000/ws2/websocket")));
+    cases.add(
+        new Case(
+            "sockjs xhr_send to unknown session",
+            "POST",
+            "/eventbus/000/nosession/xhr_send",
+            withBody(
+                "POST",
+                "/eventbus/000/nosession/xhr_send",
+                baseHeaders(),
+                "text/plain",
+                latin1("[\"x\"]"),
+                null)));
+    cases.add(
+        new Case(
+            "sockjs jsonp without callback",
+            "GET",
+            "/eventbus/000/jp1/jsonp",
+            plain("GET", "/eventbus/000/jp1/jsonp")));
+    cases.add(
+        new Case(
+            "sockjs jsonp bad callback",
+            "GET",
+            "/eventbus/000/jp2/jsonp?c=a(b)",
+            plain("GET", "/eventbus/000/jp2/jsonp?c=a(b)")));
+    cases.add(
+        new Case(
+            "sockjs htmlfile without callback",
+            "GET",
+            "/eventbus/000/hf1/htmlfile",
+            plain("GET", "/eventbus/000/hf1/htmlfile")));
+    cases.add(
+        new Case(
+            "sockjs websocket transport without upgrade",
+            "GET",
+            "/eventbus/000/ws1/websocket",
+            plain("GET", "/eventbus/000/ws1/websocket")));
+    cases.add(
+        new Case(
+            "sockjs websocket transport POST",
+            "POST",
+            "/eventbus/000/ws2/websocket",
+            plain("POST", "/eventbus/000/ws2/websocket")));
     return cases;
   }
 
-  /** Bad payloads sent to open SockJS sessions (xhr_streaming keeps each open while its connection lives). */
+  /**
+   * Bad payloads sent to open SockJS sessions (xhr_streaming keeps each open while its connection
+   * lives).
+   */
   static List<String> sockJsSessionFailures() throws Exception {
     List<String> failures = new ArrayList<>();
-    List<String> payloads = List.of("", "[", "not json", "{\"a\":1}", "\u00ff\u00fe", "[\"x\"", "[1,2", "[{}]", "null");
+    List<String> payloads =
+        List.of("", "[", "not json", "{\"a\":1}", "\u00ff\u00fe", "[\"x\"", "[1,2", "[{}]", "null");
     int i = 0;
     for (String payload : payloads) {
       String session = "hostile" + (i++);
       int[] status = new int[1];
-      try (java.net.Socket stream = RawHttp.openStream(port, plain("POST", "/eventbus/000/" + session + "/xhr_streaming"), CLIENT_DEADLINE_MS, status)) {
+      try (java.net.Socket stream =
+          RawHttp.openStream(
+              port,
+              plain("POST", "/eventbus/000/" + session + "/xhr_streaming"),
+              CLIENT_DEADLINE_MS,
+              status)) {
         assertEquals(200, status[0], "a SockJS xhr_streaming session opens");
         String target = "/eventbus/000/" + session + "/xhr_send";
-        Case c = new Case("sockjs xhr_send " + escape(payload) + " on an open session", "POST", target,
-            withBody("POST", target, baseHeaders(), "text/plain", latin1(payload), null)).expect(400, "bad_request", "SockJS");
+        Case c =
+            new Case(
+                    "sockjs xhr_send " + escape(payload) + " on an open session",
+                    "POST",
+                    target,
+                    withBody("POST", target, baseHeaders(), "text/plain", latin1(payload), null))
+                .expect(400, "bad_request", "SockJS");
         RawHttp.Response r = RawHttp.exchange(port, c.bytes(), false, CLIENT_DEADLINE_MS);
         String why = verdict(c, r);
         if (why != null) {
           failures.add(c.name() + ": " + why + "\n    answer: " + r);
         }
-        // a well-formed send on the same session is accepted (and refused inside by the bridge: nothing inbound)
-        RawHttp.Response ok = RawHttp.exchange(port, withBody("POST", target, baseHeaders(), "text/plain",
-            latin1("[\"{\\\"type\\\":\\\"send\\\",\\\"address\\\":\\\"emc.entities.delete\\\",\\\"body\\\":{}}\"]"), null), false, CLIENT_DEADLINE_MS);
+        // a well-formed send on the same session is accepted (and refused inside by the bridge:
+        // nothing inbound)
+        RawHttp.Response ok =
+            RawHttp.exchange(
+                port,
+                withBody(
+                    "POST",
+                    target,
+                    baseHeaders(),
+                    "text/plain",
+                    latin1(
+                        "[\"{\\\"type\\\":\\\"send\\\",\\\"address\\\":\\\"emc.entities.delete\\\",\\\"body\\\":{}}\"]"),
+                    null),
+                false,
+                CLIENT_DEADLINE_MS);
         if (ok.status() != 204) {
           failures.add("a valid xhr_send on an open session: expected 204, got " + ok);
         }
@@ -462,18 +932,35 @@ class HostileRequestsTest {
       List<String> values = new ArrayList<>();
       int n = params(template);
       for (int i = 0; i < n; i++) {
-        values.add(switch (rnd.nextInt(6)) {
-          case 0 -> pick(rnd, BAD_ESCAPES);
-          case 1 -> pick(rnd, TRAVERSAL);
-          case 2 -> randomSegment(rnd);
-          case 3 -> pick(rnd, RAW_BYTES);
-          default -> template.contains(":id") && i == 1 ? "doc-" + rnd.nextInt(100) : "users";
-        });
+        values.add(
+            switch (rnd.nextInt(6)) {
+              case 0 -> pick(rnd, BAD_ESCAPES);
+              case 1 -> pick(rnd, TRAVERSAL);
+              case 2 -> randomSegment(rnd);
+              case 3 -> pick(rnd, RAW_BYTES);
+              default -> template.contains(":id") && i == 1 ? "doc-" + rnd.nextInt(100) : "users";
+            });
       }
       String path;
       if (template.endsWith("*")) {
-        path = "/eventbus/" + (rnd.nextBoolean() ? "info" : values.get(0) + "/" + randomSegment(rnd) + "/"
-            + pick(rnd, List.of("xhr_send", "websocket", "jsonp", "htmlfile", "jsonp_send", "iframe.html", randomSegment(rnd))));
+        path =
+            "/eventbus/"
+                + (rnd.nextBoolean()
+                    ? "info"
+                    : values.get(0)
+                        + "/"
+                        + randomSegment(rnd)
+                        + "/"
+                        + pick(
+                            rnd,
+                            List.of(
+                                "xhr_send",
+                                "websocket",
+                                "jsonp",
+                                "htmlfile",
+                                "jsonp_send",
+                                "iframe.html",
+                                randomSegment(rnd))));
       } else {
         path = fillAll(template, values);
       }
@@ -482,7 +969,13 @@ class HostileRequestsTest {
       }
       String target = path;
       if (rnd.nextInt(3) == 0) {
-        target += "?" + (rnd.nextBoolean() ? pick(rnd, BAD_QUERIES) : rnd.nextBoolean() ? pick(rnd, ODD_QUERIES) : randomSegment(rnd) + "=" + randomSegment(rnd));
+        target +=
+            "?"
+                + (rnd.nextBoolean()
+                    ? pick(rnd, BAD_QUERIES)
+                    : rnd.nextBoolean()
+                        ? pick(rnd, ODD_QUERIES)
+                        : randomSegment(rnd) + "=" + randomSegment(rnd));
       }
       List<String> headers = baseHeaders();
       if (rnd.nextInt(6) == 0) {
@@ -501,25 +994,34 @@ class HostileRequestsTest {
       String contentType = null;
       boolean bodyRoute = BODY_ROUTES.contains(t[0] + " " + template);
       if (bodyRoute ? rnd.nextInt(10) != 0 : rnd.nextInt(8) == 0) {
-        String text = switch (rnd.nextInt(4)) {
-          case 0 -> validBody(template);
-          case 1, 2 -> pick(rnd, BAD_BODIES);
-          default -> randomSegment(rnd);
-        };
+        String text =
+            switch (rnd.nextInt(4)) {
+              case 0 -> validBody(template);
+              case 1, 2 -> pick(rnd, BAD_BODIES);
+              default -> randomSegment(rnd);
+            };
         body = latin1(text);
         contentType = rnd.nextInt(4) == 0 ? pick(rnd, CONTENT_TYPES) : "application/json";
         int shape = rnd.nextInt(20);
         if (shape == 0) {
-          declared = body.length + 1 + rnd.nextInt(50); // never completes: 408 when the route reads it
+          declared =
+              body.length + 1 + rnd.nextInt(50); // never completes: 408 when the route reads it
           notes.add("truncated");
         } else if (shape == 1) {
           declared = Math.max(0, body.length - 1 - rnd.nextInt(Math.max(1, body.length)));
           notes.add("short length");
         }
       }
-      byte[] bytes = body == null && declared == null ? RawHttp.request(method, target, headers, null)
-          : withBody(method, target, headers, contentType, body, declared);
-      cases.add(new Case("random #" + k + " " + method + " " + abbreviate(escape(target)) + " " + notes, method, target, bytes));
+      byte[] bytes =
+          body == null && declared == null
+              ? RawHttp.request(method, target, headers, null)
+              : withBody(method, target, headers, contentType, body, declared);
+      cases.add(
+          new Case(
+              "random #" + k + " " + method + " " + abbreviate(escape(target)) + " " + notes,
+              method,
+              target,
+              bytes));
     }
     return cases;
   }
@@ -564,8 +1066,12 @@ class HostileRequestsTest {
     }
     boolean head = "HEAD".equals(c.method());
     String normalized = normalizedPath(c);
-    if (r.status() == 404 && r.body().length == 0 && normalized != null && SOCKJS_SEND.matcher(normalized).matches()) {
-      return null; // SockJS's own answer to a send for a session that does not exist (documented exception)
+    if (r.status() == 404
+        && r.body().length == 0
+        && normalized != null
+        && SOCKJS_SEND.matcher(normalized).matches()) {
+      return null; // SockJS's own answer to a send for a session that does not exist (documented
+      // exception)
     }
     if (r.status() >= 400) {
       String ct = r.header("content-type");
@@ -581,11 +1087,15 @@ class HostileRequestsTest {
       } catch (RuntimeException e) {
         return "a " + r.status() + " whose body is not the JSON error shape";
       }
-      if (error == null || !(error.getValue("code") instanceof String code) || !(error.getValue("message") instanceof String message)) {
+      if (error == null
+          || !(error.getValue("code") instanceof String code)
+          || !(error.getValue("message") instanceof String message)) {
         return "a " + r.status() + " whose body is not {\"error\":{\"code\",\"message\"}}";
       }
       Object details = error.getValue("details");
-      if (details != null && !(details instanceof JsonObject) && !(details instanceof io.vertx.core.json.JsonArray)) {
+      if (details != null
+          && !(details instanceof JsonObject)
+          && !(details instanceof io.vertx.core.json.JsonArray)) {
         return "details must be an object or an array";
       }
       if (r.bodyText().contains("Exception") || r.bodyText().contains("\tat ")) {
@@ -600,10 +1110,15 @@ class HostileRequestsTest {
       return null;
     }
     // 1xx..3xx: only where a route legitimately succeeds
-    return legitimateSuccess(c, r.status()) ? null : "a " + r.status() + " where the request should have been refused";
+    return legitimateSuccess(c, r.status())
+        ? null
+        : "a " + r.status() + " where the request should have been refused";
   }
 
-  /** The request's path as the router matches it (Vert.x's own normalisation), null when it cannot be normalised. */
+  /**
+   * The request's path as the router matches it (Vert.x's own normalisation), null when it cannot
+   * be normalised.
+   */
   static String normalizedPath(Case c) {
     String rawPath = c.target();
     int q = rawPath.indexOf('?');
@@ -633,7 +1148,8 @@ class HostileRequestsTest {
       return path.equals("/ws/status");
     }
     if ("OPTIONS".equals(c.method())) {
-      return new String(c.bytes(), StandardCharsets.ISO_8859_1).contains("Origin: http://allowed.example"); // a CORS preflight
+      return new String(c.bytes(), StandardCharsets.ISO_8859_1)
+          .contains("Origin: http://allowed.example"); // a CORS preflight
     }
     return ("GET".equals(c.method()) || "HEAD".equals(c.method())) && SUCCEEDING.contains(path);
   }
@@ -643,11 +1159,15 @@ class HostileRequestsTest {
     try {
       List<java.util.concurrent.Future<String>> results = new ArrayList<>();
       for (Case c : cases) {
-        results.add(pool.submit(() -> {
-          RawHttp.Response r = RawHttp.exchange(port, c.bytes(), "HEAD".equals(c.method()), CLIENT_DEADLINE_MS);
-          String why = verdict(c, r);
-          return why == null ? null : c.name() + ": " + why + "\n    answer: " + r;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  RawHttp.Response r =
+                      RawHttp.exchange(
+                          port, c.bytes(), "HEAD".equals(c.method()), CLIENT_DEADLINE_MS);
+                  String why = verdict(c, r);
+                  return why == null ? null : c.name() + ": " + why + "\n    answer: " + r;
+                }));
       }
       List<String> failures = new ArrayList<>();
       for (java.util.concurrent.Future<String> f : results) {
@@ -665,7 +1185,12 @@ class HostileRequestsTest {
   static void assertNoFailures(int total, List<String> failures) {
     if (!failures.isEmpty()) {
       System.out.println(String.join("\n", failures));
-      fail(failures.size() + " of " + total + " hostile requests got a wrong answer:\n" + failures.stream().limit(40).collect(Collectors.joining("\n")));
+      fail(
+          failures.size()
+              + " of "
+              + total
+              + " hostile requests got a wrong answer:\n"
+              + failures.stream().limit(40).collect(Collectors.joining("\n")));
     }
   }
 
@@ -680,7 +1205,10 @@ class HostileRequestsTest {
       }
     }
     Set<String> covered = TEMPLATES.stream().map(t -> t[1]).collect(Collectors.toSet());
-    assertTrue(covered.containsAll(routed), "routes without hostile requests: " + routed.stream().filter(p -> !covered.contains(p)).toList());
+    assertTrue(
+        covered.containsAll(routed),
+        "routes without hostile requests: "
+            + routed.stream().filter(p -> !covered.contains(p)).toList());
   }
 
   @Test
@@ -708,5 +1236,4 @@ class HostileRequestsTest {
   static String abbreviate(String s) {
     return s.length() > 40 ? s.substring(0, 40) + "...(" + s.length() + ")" : s;
   }
-
 }

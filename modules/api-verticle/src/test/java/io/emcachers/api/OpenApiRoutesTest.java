@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.api.routes.DocsRoutes;
+import io.emcachers.testsupport.Await;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
@@ -18,13 +20,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
-import io.emcachers.testsupport.Await;
-import io.emcachers.testsupport.TestVertx;
 
-/** The router's routes and openapi.yaml agree both ways: every route is documented, every documented operation is routed. */
+/**
+ * The router's routes and openapi.yaml agree both ways: every route is documented, every documented
+ * operation is routed.
+ */
 class OpenApiRoutesTest {
 
-  static final Set<String> OPERATIONS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
+  static final Set<String> OPERATIONS =
+      Set.of("get", "put", "post", "delete", "patch", "head", "options");
 
   static Vertx vertx;
   static ApiVerticle api;
@@ -64,15 +68,18 @@ class OpenApiRoutesTest {
 
   @SuppressWarnings("unchecked")
   static Map<String, Set<String>> documentOperations() {
-    Map<String, Object> doc = new Yaml().load(new String(DocsRoutes.load(), StandardCharsets.UTF_8));
+    Map<String, Object> doc =
+        new Yaml().load(new String(DocsRoutes.load(), StandardCharsets.UTF_8));
     assertTrue(String.valueOf(doc.get("openapi")).startsWith("3."));
     Map<String, Object> paths = (Map<String, Object>) doc.get("paths");
     Map<String, Set<String>> ops = new TreeMap<>();
-    paths.forEach((path, item) -> {
-      Set<String> methods = new TreeSet<>();
-      ((Map<String, Object>) item).keySet().stream().filter(OPERATIONS::contains).forEach(methods::add);
-      ops.put(path, methods);
-    });
+    paths.forEach(
+        (path, item) -> {
+          Set<String> methods = new TreeSet<>();
+          ((Map<String, Object>) item)
+              .keySet().stream().filter(OPERATIONS::contains).forEach(methods::add);
+          ops.put(path, methods);
+        });
     return ops;
   }
 
@@ -81,28 +88,43 @@ class OpenApiRoutesTest {
     Map<String, Set<String>> routes = routerOperations();
     Map<String, Set<String>> documented = documentOperations();
     assertFalse(routes.isEmpty());
-    routes.forEach((path, methods) -> {
-      assertTrue(documented.containsKey(path), "route " + path + " is not in openapi.yaml");
-      if (methods.isEmpty()) {
-        assertFalse(documented.get(path).isEmpty(), path + " is routed for any method; document at least one");
-      } else {
-        for (String m : methods) {
-          assertTrue(documented.get(path).contains(m), m.toUpperCase(Locale.ROOT) + " " + path + " is not in openapi.yaml");
-        }
-      }
-    });
+    routes.forEach(
+        (path, methods) -> {
+          assertTrue(documented.containsKey(path), "route " + path + " is not in openapi.yaml");
+          if (methods.isEmpty()) {
+            assertFalse(
+                documented.get(path).isEmpty(),
+                path + " is routed for any method; document at least one");
+          } else {
+            for (String m : methods) {
+              assertTrue(
+                  documented.get(path).contains(m),
+                  m.toUpperCase(Locale.ROOT) + " " + path + " is not in openapi.yaml");
+            }
+          }
+        });
   }
 
   @Test
   void everyDocumentedOperationIsRouted() {
     Map<String, Set<String>> routes = routerOperations();
-    documentOperations().forEach((path, methods) -> {
-      assertTrue(routes.containsKey(path), "openapi.yaml documents " + path + " but no route serves it");
-      Set<String> routed = routes.get(path);
-      for (String m : methods) {
-        assertTrue(routed.isEmpty() || routed.contains(m), "openapi.yaml documents " + m.toUpperCase(Locale.ROOT) + " " + path + " but no route serves it");
-      }
-    });
+    documentOperations()
+        .forEach(
+            (path, methods) -> {
+              assertTrue(
+                  routes.containsKey(path),
+                  "openapi.yaml documents " + path + " but no route serves it");
+              Set<String> routed = routes.get(path);
+              for (String m : methods) {
+                assertTrue(
+                    routed.isEmpty() || routed.contains(m),
+                    "openapi.yaml documents "
+                        + m.toUpperCase(Locale.ROOT)
+                        + " "
+                        + path
+                        + " but no route serves it");
+              }
+            });
   }
 
   @Test

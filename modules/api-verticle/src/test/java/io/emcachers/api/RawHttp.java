@@ -18,15 +18,18 @@ import java.util.Map;
 /**
  * HTTP/1.1 over a plain TCP socket, byte for byte: for requests no well-behaved client would send
  * (bad escapes, raw non-UTF-8 bytes, lying Content-Length, broken framing). Requests are written as
- * given; the answer is parsed (interim 1xx skipped, Content-Length / chunked / read-to-close bodies).
- * Every read has a deadline ({@code SO_TIMEOUT}); a connection closed before any status line is
- * reported as status -1 and a deadline passed without an answer as -2, not thrown.
+ * given; the answer is parsed (interim 1xx skipped, Content-Length / chunked / read-to-close
+ * bodies). Every read has a deadline ({@code SO_TIMEOUT}); a connection closed before any status
+ * line is reported as status -1 and a deadline passed without an answer as -2, not thrown.
  */
 final class RawHttp {
 
   private RawHttp() {}
 
-  /** One answer. {@code status} -1: the server closed the connection without answering; -2: no answer before the deadline. */
+  /**
+   * One answer. {@code status} -1: the server closed the connection without answering; -2: no
+   * answer before the deadline.
+   */
   record Response(int status, Map<String, String> headers, byte[] body) {
 
     String header(String name) {
@@ -40,22 +43,36 @@ final class RawHttp {
     @Override
     public String toString() {
       String text = bodyText();
-      return status + " " + headers + " " + (text.length() > 300 ? text.substring(0, 300) + "..." : text);
+      return status
+          + " "
+          + headers
+          + " "
+          + (text.length() > 300 ? text.substring(0, 300) + "..." : text);
     }
   }
 
-  /** Bytes of {@code text} where each char is one byte (chars 0..255): lets a request carry raw non-UTF-8 bytes. */
+  /**
+   * Bytes of {@code text} where each char is one byte (chars 0..255): lets a request carry raw
+   * non-UTF-8 bytes.
+   */
   static byte[] latin1(String text) {
     return text.getBytes(StandardCharsets.ISO_8859_1);
   }
 
-  /** {@code utf8} as UTF-8 bytes, each byte as one char: for splicing raw UTF-8 into a {@link #latin1} request. */
+  /**
+   * {@code utf8} as UTF-8 bytes, each byte as one char: for splicing raw UTF-8 into a {@link
+   * #latin1} request.
+   */
   static String rawUtf8(String utf8) {
     return new String(utf8.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
   }
 
-  /** Sends {@code request} on a new connection and reads one answer; {@code head} when the request is a HEAD (no body follows). */
-  static Response exchange(int port, byte[] request, boolean head, int deadlineMs) throws IOException {
+  /**
+   * Sends {@code request} on a new connection and reads one answer; {@code head} when the request
+   * is a HEAD (no body follows).
+   */
+  static Response exchange(int port, byte[] request, boolean head, int deadlineMs)
+      throws IOException {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), deadlineMs);
       socket.setSoTimeout(deadlineMs);
@@ -82,7 +99,8 @@ final class RawHttp {
    * Sends {@code request} and reads the answer's status line and headers, leaving the connection
    * open (a streaming answer, e.g. a SockJS xhr_streaming session): the caller closes the socket.
    */
-  static Socket openStream(int port, byte[] request, int deadlineMs, int[] status) throws IOException {
+  static Socket openStream(int port, byte[] request, int deadlineMs, int[] status)
+      throws IOException {
     Socket socket = new Socket();
     socket.connect(new InetSocketAddress("127.0.0.1", port), deadlineMs);
     socket.setSoTimeout(deadlineMs);
@@ -113,7 +131,10 @@ final class RawHttp {
       while ((h = line(in)) != null && !h.isEmpty()) {
         int colon = h.indexOf(':');
         if (colon > 0) {
-          headers.merge(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
+          headers.merge(
+              h.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+              h.substring(colon + 1).trim(),
+              (a, b) -> a + ", " + b);
         }
       }
       if (status >= 100 && status < 200 && status != 101) {
@@ -187,7 +208,10 @@ final class RawHttp {
     return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
   }
 
-  /** Builds a request: the request line, headers (each "Name: value", raw), and a body. Content-Length is the caller's business. */
+  /**
+   * Builds a request: the request line, headers (each "Name: value", raw), and a body.
+   * Content-Length is the caller's business.
+   */
   static byte[] request(String method, String target, List<String> headers, byte[] body) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     List<String> lines = new ArrayList<>();

@@ -9,9 +9,9 @@ import java.time.Duration;
 
 /**
  * A real PostgreSQL server from the embedded binaries that ship inside Maven jars. Keeps its data
- * directory across {@link #stop()}/{@link #start()} so tests can simulate an outage, and so
- * {@code dev-services} keeps data across restarts. Trust authentication on loopback; user and
- * database {@code postgres}.
+ * directory across {@link #stop()}/{@link #start()} so tests can simulate an outage, and so {@code
+ * dev-services} keeps data across restarts. Trust authentication on loopback; user and database
+ * {@code postgres}.
  */
 public final class DevPostgres implements AutoCloseable {
 
@@ -19,7 +19,9 @@ public final class DevPostgres implements AutoCloseable {
   private int port;
   private EmbeddedPostgres pg;
 
-  /** @param dataDir where the cluster lives (created when missing); @param port 0 for any free port */
+  /**
+   * @param dataDir where the cluster lives (created when missing); @param port 0 for any free port
+   */
   public DevPostgres(Path dataDir, int port) {
     this.dataDir = dataDir;
     this.port = port;
@@ -42,17 +44,19 @@ public final class DevPostgres implements AutoCloseable {
     }
     try {
       Files.createDirectories(dataDir);
-      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-          .setDataDirectory(dataDir)
-          .setCleanDataDirectory(false)
-          .setPGStartupWait(Duration.ofSeconds(60))
-          .setServerConfig("max_connections", "200")
-          .setServerConfig("fsync", "on")
-          // the embedded library defaults to synchronous_commit=off: a PostgreSQL crash could then lose
-          // commits that replicators already applied, and their ids would be reused
-          .setServerConfig("synchronous_commit", "on")
-          .setServerConfig("full_page_writes", "on")
-          .setServerConfig("listen_addresses", "127.0.0.1");
+      EmbeddedPostgres.Builder builder =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(dataDir)
+              .setCleanDataDirectory(false)
+              .setPGStartupWait(Duration.ofSeconds(60))
+              .setServerConfig("max_connections", "200")
+              .setServerConfig("fsync", "on")
+              // the embedded library defaults to synchronous_commit=off: a PostgreSQL crash could
+              // then lose
+              // commits that replicators already applied, and their ids would be reused
+              .setServerConfig("synchronous_commit", "on")
+              .setServerConfig("full_page_writes", "on")
+              .setServerConfig("listen_addresses", "127.0.0.1");
       if (port > 0) {
         builder.setPort(port);
       }

@@ -11,7 +11,8 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
  * Hazelcast-clustered Vert.x nodes on loopback: TCP-IP join to 127.0.0.1, multicast off, the event
- * bus bound to 127.0.0.1. Used by the cluster tests; the launcher builds its cluster config the same way.
+ * bus bound to 127.0.0.1. Used by the cluster tests; the launcher builds its cluster config the
+ * same way.
  */
 public final class LocalCluster {
 
@@ -35,8 +36,12 @@ public final class LocalCluster {
 
   /** Starts one clustered Vert.x node of {@code clusterName} on loopback. */
   public static Future<Vertx> startNode(String clusterName, int basePort) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(clusterName, basePort));
-    VertxOptions options = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1"));
+    HazelcastClusterManager manager =
+        new HazelcastClusterManager(hazelcastConfig(clusterName, basePort));
+    VertxOptions options =
+        new VertxOptions()
+            .setEventBusOptions(
+                new EventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1"));
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered();
   }
 }

@@ -12,7 +12,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Small blocking helpers the module tests share: wait for a future with a deadline, read JDBC rows. */
+/**
+ * Small blocking helpers the module tests share: wait for a future with a deadline, read JDBC rows.
+ */
 public final class TestSupport {
 
   private TestSupport() {}
@@ -20,7 +22,10 @@ public final class TestSupport {
   /** The future's result, waiting at most {@code timeout}; its failure rethrown unchecked. */
   public static <T> T await(Future<T> future, Duration timeout) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;

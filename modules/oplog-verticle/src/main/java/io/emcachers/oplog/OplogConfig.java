@@ -17,7 +17,8 @@ import java.util.Locale;
 /**
  * Configuration of the {@link OplogVerticle}: the shared {@code postgres} section ({@code url},
  * {@code pool_size}, {@code connect_timeout_ms}), the root {@code node_id}, and the {@code oplog}
- * section. Every value is validated; a bad one throws {@link IllegalArgumentException} naming the key.
+ * section. Every value is validated; a bad one throws {@link IllegalArgumentException} naming the
+ * key.
  *
  * @param pgHost PostgreSQL host (from {@code postgres.url})
  * @param pgPort PostgreSQL port (from {@code postgres.url}, default 5432)
@@ -26,10 +27,12 @@ import java.util.Locale;
  * @param pgDatabase database (from {@code postgres.url}, default the user name)
  * @param pgSslMode {@code sslmode} query parameter of {@code postgres.url}, or null
  * @param poolSize size of the read pool ({@code postgres.pool_size})
- * @param connectTimeoutMs connect timeout of every PostgreSQL connection ({@code postgres.connect_timeout_ms})
+ * @param connectTimeoutMs connect timeout of every PostgreSQL connection ({@code
+ *     postgres.connect_timeout_ms})
  * @param nodeId this node's id (root {@code node_id}; host name and pid when null)
  * @param leaderLockKey key of the {@code pg_try_advisory_lock} that elects the writer
- * @param standbyRetryMs how often a standby re-contends for the lock (and how often a leader pings its session)
+ * @param standbyRetryMs how often a standby re-contends for the lock (and how often a leader pings
+ *     its session)
  * @param maxBatchEntries the largest accepted {@code AppendBatch}
  * @param entityRefreshIntervalMs period of the entity refresh job
  * @param reconnectInitialBackoffMs first delay after the writer connection fails
@@ -39,10 +42,11 @@ import java.util.Locale;
  *     (its outcome is then unknown and the work fails UNAVAILABLE) ({@code oplog.write_timeout_ms})
  * @param maxQueuedWrites writes waiting for the writer connection beyond this fail UNAVAILABLE
  *     ({@code oplog.max_queued_writes})
- * @param chunkRows rows one transaction of a long write moves or deletes at most (a scan end's staged
- *     rows and proven deletes, an entity purge), so no transaction holds the writer for long
+ * @param chunkRows rows one transaction of a long write moves or deletes at most (a scan end's
+ *     staged rows and proven deletes, an entity purge), so no transaction holds the writer for long
  *     ({@code oplog.chunk_rows})
- * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit}, shared with the listener)
+ * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit},
+ *     shared with the listener)
  */
 public record OplogConfig(
     String pgHost,
@@ -81,10 +85,15 @@ public record OplogConfig(
   public static final int DEFAULT_MAX_QUEUED_WRITES = 1024;
   public static final int DEFAULT_CHUNK_ROWS = 5000;
 
-  /** Upper bound of {@code oplog.max_batch_entries}: a batch is one statement with array parameters. */
+  /**
+   * Upper bound of {@code oplog.max_batch_entries}: a batch is one statement with array parameters.
+   */
   public static final int MAX_BATCH_ENTRIES_LIMIT = 1_000_000;
 
-  /** Reads and validates the {@code postgres} and {@code oplog} sections and {@code node_id} of the root config. */
+  /**
+   * Reads and validates the {@code postgres} and {@code oplog} sections and {@code node_id} of the
+   * root config.
+   */
   public static OplogConfig fromJson(JsonObject root) {
     if (root == null) {
       throw new IllegalArgumentException("config must be a JSON object");
@@ -94,47 +103,141 @@ public record OplogConfig(
 
     Object urlValue = pg.getValue("url");
     if (urlValue == null) {
-      throw new IllegalArgumentException("postgres.url is required (form postgresql://user:pass@host:port/db)");
+      throw new IllegalArgumentException(
+          "postgres.url is required (form postgresql://user:pass@host:port/db)");
     }
     if (!(urlValue instanceof String url) || url.isBlank()) {
-      throw new IllegalArgumentException("postgres.url must be a non-empty string of the form postgresql://user:pass@host:port/db, got " + urlValue);
+      throw new IllegalArgumentException(
+          "postgres.url must be a non-empty string of the form postgresql://user:pass@host:port/db, got "
+              + urlValue);
     }
     ParsedUrl parsed = parseUrl(url.trim());
 
     int poolSize = (int) integer(pg, "postgres.pool_size", "pool_size", DEFAULT_POOL_SIZE, 1, 1000);
-    int connectTimeout = (int) integer(pg, "postgres.connect_timeout_ms", "connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+    int connectTimeout =
+        (int)
+            integer(
+                pg,
+                "postgres.connect_timeout_ms",
+                "connect_timeout_ms",
+                DEFAULT_CONNECT_TIMEOUT_MS,
+                1,
+                Integer.MAX_VALUE);
 
     String nodeId = ConfigValues.nodeId(root);
 
-    long lockKey = integer(op, "oplog.leader_lock_key", "leader_lock_key", DEFAULT_LEADER_LOCK_KEY, Long.MIN_VALUE, Long.MAX_VALUE);
-    long standbyRetry = integer(op, "oplog.standby_retry_ms", "standby_retry_ms", DEFAULT_STANDBY_RETRY_MS, 1, Integer.MAX_VALUE);
-    int maxBatch = (int) integer(op, "oplog.max_batch_entries", "max_batch_entries", DEFAULT_MAX_BATCH_ENTRIES, 1, MAX_BATCH_ENTRIES_LIMIT);
-    long refresh = integer(op, "oplog.entity_refresh_interval_ms", "entity_refresh_interval_ms", DEFAULT_ENTITY_REFRESH_INTERVAL_MS, 1, Integer.MAX_VALUE);
-    long backoffInitial = integer(op, "oplog.reconnect_initial_backoff_ms", "reconnect_initial_backoff_ms", DEFAULT_RECONNECT_INITIAL_BACKOFF_MS, 1, Integer.MAX_VALUE);
-    long backoffMax = integer(op, "oplog.reconnect_max_backoff_ms", "reconnect_max_backoff_ms", DEFAULT_RECONNECT_MAX_BACKOFF_MS, 1, Integer.MAX_VALUE);
+    long lockKey =
+        integer(
+            op,
+            "oplog.leader_lock_key",
+            "leader_lock_key",
+            DEFAULT_LEADER_LOCK_KEY,
+            Long.MIN_VALUE,
+            Long.MAX_VALUE);
+    long standbyRetry =
+        integer(
+            op,
+            "oplog.standby_retry_ms",
+            "standby_retry_ms",
+            DEFAULT_STANDBY_RETRY_MS,
+            1,
+            Integer.MAX_VALUE);
+    int maxBatch =
+        (int)
+            integer(
+                op,
+                "oplog.max_batch_entries",
+                "max_batch_entries",
+                DEFAULT_MAX_BATCH_ENTRIES,
+                1,
+                MAX_BATCH_ENTRIES_LIMIT);
+    long refresh =
+        integer(
+            op,
+            "oplog.entity_refresh_interval_ms",
+            "entity_refresh_interval_ms",
+            DEFAULT_ENTITY_REFRESH_INTERVAL_MS,
+            1,
+            Integer.MAX_VALUE);
+    long backoffInitial =
+        integer(
+            op,
+            "oplog.reconnect_initial_backoff_ms",
+            "reconnect_initial_backoff_ms",
+            DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
+            1,
+            Integer.MAX_VALUE);
+    long backoffMax =
+        integer(
+            op,
+            "oplog.reconnect_max_backoff_ms",
+            "reconnect_max_backoff_ms",
+            DEFAULT_RECONNECT_MAX_BACKOFF_MS,
+            1,
+            Integer.MAX_VALUE);
     if (backoffMax < backoffInitial) {
       throw new IllegalArgumentException(
-          "oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms (" + backoffInitial + "), got " + backoffMax);
+          "oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms ("
+              + backoffInitial
+              + "), got "
+              + backoffMax);
     }
-    int readMax = (int) integer(op, "oplog.read_max_rows", "read_max_rows", DEFAULT_READ_MAX_ROWS, 1, 1_000_000);
-    long writeTimeout = integer(op, "oplog.write_timeout_ms", "write_timeout_ms", DEFAULT_WRITE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
-    int maxQueued = (int) integer(op, "oplog.max_queued_writes", "max_queued_writes", DEFAULT_MAX_QUEUED_WRITES, 1, 1_000_000);
-    int chunkRows = (int) integer(op, "oplog.chunk_rows", "chunk_rows", DEFAULT_CHUNK_ROWS, 1, 1_000_000);
+    int readMax =
+        (int)
+            integer(
+                op, "oplog.read_max_rows", "read_max_rows", DEFAULT_READ_MAX_ROWS, 1, 1_000_000);
+    long writeTimeout =
+        integer(
+            op,
+            "oplog.write_timeout_ms",
+            "write_timeout_ms",
+            DEFAULT_WRITE_TIMEOUT_MS,
+            1,
+            Integer.MAX_VALUE);
+    int maxQueued =
+        (int)
+            integer(
+                op,
+                "oplog.max_queued_writes",
+                "max_queued_writes",
+                DEFAULT_MAX_QUEUED_WRITES,
+                1,
+                1_000_000);
+    int chunkRows =
+        (int) integer(op, "oplog.chunk_rows", "chunk_rows", DEFAULT_CHUNK_ROWS, 1, 1_000_000);
 
     return new OplogConfig(
-        parsed.host, parsed.port, parsed.user, parsed.password, parsed.database, parsed.sslMode,
-        poolSize, connectTimeout, nodeId, lockKey, standbyRetry, maxBatch, refresh, backoffInitial, backoffMax,
-        readMax, writeTimeout, maxQueued, chunkRows, BreakerConfig.fromJson(root));
+        parsed.host,
+        parsed.port,
+        parsed.user,
+        parsed.password,
+        parsed.database,
+        parsed.sslMode,
+        poolSize,
+        connectTimeout,
+        nodeId,
+        lockKey,
+        standbyRetry,
+        maxBatch,
+        refresh,
+        backoffInitial,
+        backoffMax,
+        readMax,
+        writeTimeout,
+        maxQueued,
+        chunkRows,
+        BreakerConfig.fromJson(root));
   }
 
   /** Connect options for the writer connection and the read pool. */
   public PgConnectOptions connectOptions() {
-    PgConnectOptions options = new PgConnectOptions()
-        .setHost(pgHost)
-        .setPort(pgPort)
-        .setUser(pgUser)
-        .setDatabase(pgDatabase)
-        .setCachePreparedStatements(true);
+    PgConnectOptions options =
+        new PgConnectOptions()
+            .setHost(pgHost)
+            .setPort(pgPort)
+            .setUser(pgUser)
+            .setDatabase(pgDatabase)
+            .setCachePreparedStatements(true);
     if (pgPassword != null) {
       options.setPassword(pgPassword);
     }
@@ -159,32 +262,67 @@ public record OplogConfig(
 
   @Override
   public String toString() {
-    return "OplogConfig[" + describeTarget() + ", pool_size=" + poolSize + ", node_id=" + nodeId + ", leader_lock_key=" + leaderLockKey
-        + ", standby_retry_ms=" + standbyRetryMs + ", max_batch_entries=" + maxBatchEntries + ", entity_refresh_interval_ms="
-        + entityRefreshIntervalMs + ", reconnect_backoff_ms=" + reconnectInitialBackoffMs + ".." + reconnectMaxBackoffMs
-        + ", read_max_rows=" + readMaxRows + ", write_timeout_ms=" + writeTimeoutMs + ", max_queued_writes=" + maxQueuedWrites
-        + ", chunk_rows=" + chunkRows + ", circuit=" + circuit.toJson().encode() + "]";
+    return "OplogConfig["
+        + describeTarget()
+        + ", pool_size="
+        + poolSize
+        + ", node_id="
+        + nodeId
+        + ", leader_lock_key="
+        + leaderLockKey
+        + ", standby_retry_ms="
+        + standbyRetryMs
+        + ", max_batch_entries="
+        + maxBatchEntries
+        + ", entity_refresh_interval_ms="
+        + entityRefreshIntervalMs
+        + ", reconnect_backoff_ms="
+        + reconnectInitialBackoffMs
+        + ".."
+        + reconnectMaxBackoffMs
+        + ", read_max_rows="
+        + readMaxRows
+        + ", write_timeout_ms="
+        + writeTimeoutMs
+        + ", max_queued_writes="
+        + maxQueuedWrites
+        + ", chunk_rows="
+        + chunkRows
+        + ", circuit="
+        + circuit.toJson().encode()
+        + "]";
   }
 
-  private record ParsedUrl(String host, int port, String user, String password, String database, String sslMode) {}
+  private record ParsedUrl(
+      String host, int port, String user, String password, String database, String sslMode) {}
 
   static ParsedUrl parseUrl(String url) {
     URI uri;
     try {
       uri = new URI(url);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("postgres.url is not a valid URL (" + e.getMessage() + "); expected postgresql://user:pass@host:port/db");
+      throw new IllegalArgumentException(
+          "postgres.url is not a valid URL ("
+              + e.getMessage()
+              + "); expected postgresql://user:pass@host:port/db");
     }
     String scheme = uri.getScheme();
-    if (scheme == null || !(scheme.equalsIgnoreCase("postgresql") || scheme.equalsIgnoreCase("postgres"))) {
-      throw new IllegalArgumentException("postgres.url must start with postgresql:// (form postgresql://user:pass@host:port/db), got scheme " + scheme);
+    if (scheme == null
+        || !(scheme.equalsIgnoreCase("postgresql") || scheme.equalsIgnoreCase("postgres"))) {
+      throw new IllegalArgumentException(
+          "postgres.url must start with postgresql:// (form postgresql://user:pass@host:port/db), got scheme "
+              + scheme);
     }
     if (uri.getRawAuthority() == null) {
-      throw new IllegalArgumentException("postgres.url has no host; expected postgresql://user:pass@host:port/db");
+      throw new IllegalArgumentException(
+          "postgres.url has no host; expected postgresql://user:pass@host:port/db");
     }
     String host = uri.getHost();
     if (host == null || host.isEmpty()) {
-      throw new IllegalArgumentException("postgres.url has no valid host (authority '" + uri.getRawAuthority() + "'); expected postgresql://user:pass@host:port/db");
+      throw new IllegalArgumentException(
+          "postgres.url has no valid host (authority '"
+              + uri.getRawAuthority()
+              + "'); expected postgresql://user:pass@host:port/db");
     }
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
@@ -212,7 +350,8 @@ public record OplogConfig(
     if (path != null && !path.isEmpty() && !path.equals("/")) {
       String db = decode(path.substring(1));
       if (db.contains("/")) {
-        throw new IllegalArgumentException("postgres.url path must be a single database name, got " + path);
+        throw new IllegalArgumentException(
+            "postgres.url path must be a single database name, got " + path);
       }
       database = db;
     }
@@ -224,12 +363,16 @@ public record OplogConfig(
         String key = decode(eq < 0 ? param : param.substring(0, eq));
         String value = eq < 0 ? "" : decode(param.substring(eq + 1));
         if (!key.equals("sslmode")) {
-          throw new IllegalArgumentException("postgres.url has unsupported query parameter '" + key + "' (supported: sslmode)");
+          throw new IllegalArgumentException(
+              "postgres.url has unsupported query parameter '" + key + "' (supported: sslmode)");
         }
         try {
           SslMode.of(value);
         } catch (RuntimeException e) {
-          throw new IllegalArgumentException("postgres.url sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got '" + value + "'");
+          throw new IllegalArgumentException(
+              "postgres.url sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got '"
+                  + value
+                  + "'");
         }
         sslMode = value.toLowerCase(Locale.ROOT);
       }

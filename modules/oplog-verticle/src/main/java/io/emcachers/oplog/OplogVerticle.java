@@ -1,23 +1,25 @@
 package io.emcachers.oplog;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.core.circuit.Breaker;
 import io.emcachers.core.circuit.Breakers;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.EntityNameRequest;
+import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.EntityStatusRequest;
 import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.messages.ResumeTokenRequest;
-import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.ScanBeginRequest;
 import io.emcachers.core.messages.ScanEndRequest;
-import io.emcachers.core.model.EntityStatus;
-import io.emcachers.core.validation.EntityValidator;
 import io.emcachers.core.messages.ScanStateRequest;
+import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.retry.Backoff;
+import io.emcachers.core.validation.EntityValidator;
 import io.emcachers.oplog.entities.EntityManager;
 import io.emcachers.oplog.health.OplogHealthReporter;
 import io.emcachers.oplog.migration.SchemaMigrator;
@@ -25,12 +27,10 @@ import io.emcachers.oplog.read.OplogReader;
 import io.emcachers.oplog.resume.ResumeTokenStore;
 import io.emcachers.oplog.scan.ScanManager;
 import io.emcachers.oplog.scan.ScanStore;
-import io.emcachers.core.bus.ConsumerGroup;
-import io.emcachers.core.retry.Backoff;
 import io.emcachers.oplog.support.EventPublisher;
 import io.emcachers.oplog.support.GuardedPool;
-import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.support.OplogMetrics;
+import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.writer.LeaderLock;
 import io.emcachers.oplog.writer.LeaderState;
 import io.emcachers.oplog.writer.LeadershipCoordinator;
@@ -55,9 +55,9 @@ import org.slf4j.LoggerFactory;
  * staging of new entities, resume tokens, scan progress and oplog reads. Deployed with the whole
  * root config; see the module README for the bus contract.
  *
- * <p>Every node registers the read consumers (read, resume token, scan state, entity get/list/refresh,
- * health, node-local leader state). Only the advisory-lock leader registers the write consumers
- * (append, scan end, entity create/update/delete/set-status).
+ * <p>Every node registers the read consumers (read, resume token, scan state, entity
+ * get/list/refresh, health, node-local leader state). Only the advisory-lock leader registers the
+ * write consumers (append, scan end, entity create/update/delete/set-status).
  */
 public class OplogVerticle extends VerticleBase {
 
@@ -88,111 +88,195 @@ public class OplogVerticle extends VerticleBase {
     EventPublisher events = new EventPublisher(vertx, config.nodeId());
     OplogHead head = new OplogHead();
     // every PostgreSQL call (read pool, writer units, connect, lock query) goes through one breaker
-    breaker = Breakers.create(vertx, Breakers.POSTGRESQL, config.circuit(), PgErrors::isUnavailable);
-    pool = new GuardedPool(PgBuilder.pool()
-        .with(new PoolOptions()
-            .setMaxSize(config.poolSize())
-            .setConnectionTimeout(config.connectTimeoutMs())
-            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
-            .setName("emc-oplog-read-" + deploymentID()))
-        .with(new NetClientOptions().setConnectTimeout(config.connectTimeoutMs()).setTcpKeepAlive(true))
-        .connectingTo(config.connectOptions())
-        .using(vertx)
-        .build(), breaker);
+    breaker =
+        Breakers.create(vertx, Breakers.POSTGRESQL, config.circuit(), PgErrors::isUnavailable);
+    pool =
+        new GuardedPool(
+            PgBuilder.pool()
+                .with(
+                    new PoolOptions()
+                        .setMaxSize(config.poolSize())
+                        .setConnectionTimeout(config.connectTimeoutMs())
+                        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+                        .setName("emc-oplog-read-" + deploymentID()))
+                .with(
+                    new NetClientOptions()
+                        .setConnectTimeout(config.connectTimeoutMs())
+                        .setTcpKeepAlive(true))
+                .connectingTo(config.connectOptions())
+                .using(vertx)
+                .build(),
+            breaker);
 
-    writeQueue = new WriteQueue(vertx, config.writeTimeoutMs(), config.maxQueuedWrites(), config.standbyRetryMs(),
-        (conn, error) -> leaderLock.connectionFailed(conn, error), breaker);
-    OplogWriter writer = new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
+    writeQueue =
+        new WriteQueue(
+            vertx,
+            config.writeTimeoutMs(),
+            config.maxQueuedWrites(),
+            config.standbyRetryMs(),
+            (conn, error) -> leaderLock.connectionFailed(conn, error),
+            breaker);
+    OplogWriter writer =
+        new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
     EntityManager entities = new EntityManager(pool, writeQueue, events, head, config.chunkRows());
-    ScanManager scans = new ScanManager(new ScanStore(pool), writeQueue, entities, events, head, config.chunkRows());
+    ScanManager scans =
+        new ScanManager(
+            new ScanStore(pool), writeQueue, entities, events, head, config.chunkRows());
     OplogReader reader = new OplogReader(pool, config.readMaxRows(), head);
     ResumeTokenStore tokens = new ResumeTokenStore(pool);
     scheduler = new JobScheduler(vertx);
 
-    leadership = new LeadershipCoordinator(writeQueue, head, events, () -> new ConsumerGroup(vertx)
-        .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
-        .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
-        .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
-        .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
-        .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
-        .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
-        .handle(Addresses.ENTITIES_SET_STATUS, EntityStatusRequest.class, req -> req != null && req.status() == EntityStatus.live
-            // live ends the scan like a scan end: proven deletes and staged rows, in chunks
-            ? scans.end(new ScanEndRequest(EntityValidator.requireName("name", req.name()), 0)).map(r -> new EntityReply(r.entity()))
-            : entities.setStatus(req)));
+    leadership =
+        new LeadershipCoordinator(
+            writeQueue,
+            head,
+            events,
+            () ->
+                new ConsumerGroup(vertx)
+                    .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
+                    .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
+                    .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
+                    .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
+                    .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
+                    .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
+                    .handle(
+                        Addresses.ENTITIES_SET_STATUS,
+                        EntityStatusRequest.class,
+                        req ->
+                            req != null && req.status() == EntityStatus.live
+                                // live ends the scan like a scan end: proven deletes and staged
+                                // rows, in chunks
+                                ? scans
+                                    .end(
+                                        new ScanEndRequest(
+                                            EntityValidator.requireName("name", req.name()), 0))
+                                    .map(r -> new EntityReply(r.entity()))
+                                : entities.setStatus(req)));
     leaderLock = new LeaderLock(vertx, config, leadership, breaker);
-    OplogHealthReporter health = new OplogHealthReporter(config, leaderLock, writeQueue, head, metrics, scheduler, pool, breaker);
+    OplogHealthReporter health =
+        new OplogHealthReporter(
+            config, leaderLock, writeQueue, head, metrics, scheduler, pool, breaker);
 
-    healthConsumers = new ConsumerGroup(vertx)
-        .handle(Addresses.OPLOG_HEALTH, HealthRequest.class, health::health)
-        .handleLocal(Addresses.OPLOG_LEADER_LOCAL, HealthRequest.class, health::leaderLocal);
+    healthConsumers =
+        new ConsumerGroup(vertx)
+            .handle(Addresses.OPLOG_HEALTH, HealthRequest.class, health::health)
+            .handleLocal(Addresses.OPLOG_LEADER_LOCAL, HealthRequest.class, health::leaderLocal);
     SchemaMigrator migrator = new SchemaMigrator(vertx, config);
-    return healthConsumers.ready()
+    return healthConsumers
+        .ready()
         .compose(v -> migrator.migrate())
-        .compose(applied -> serve(reader, tokens, scans, entities), err -> {
-          if (!PgErrors.isUnavailable(err)) {
-            return Future.failedFuture(err);
-          }
-          // PostgreSQL is down at start: keep running (health says disconnected) and retry with backoff
-          LOG.warn("oplog: PostgreSQL {} unreachable at start ({}); health reports disconnected, retrying the migration with backoff",
-              config.describeTarget(), PgErrors.describe(err));
-          retryStart(migrator, new Backoff(config.reconnectInitialBackoffMs(), config.reconnectMaxBackoffMs()), reader, tokens, scans, entities);
-          return Future.succeededFuture();
-        })
-        .onSuccess(v -> LOG.info("oplog verticle started on node {}: {}", config.nodeId(), leaderLock.state().wireName()))
-        .onFailure(e -> {
-          LOG.error("oplog verticle failed to start: {}", e.toString());
-          scheduler.shutdown(Duration.ZERO);
-          healthConsumers.unregisterAll();
-          if (readConsumers != null) {
-            readConsumers.unregisterAll();
-          }
-          pool.close();
-          breaker.close();
-        });
+        .compose(
+            applied -> serve(reader, tokens, scans, entities),
+            err -> {
+              if (!PgErrors.isUnavailable(err)) {
+                return Future.failedFuture(err);
+              }
+              // PostgreSQL is down at start: keep running (health says disconnected) and retry with
+              // backoff
+              LOG.warn(
+                  "oplog: PostgreSQL {} unreachable at start ({}); health reports disconnected, retrying the migration with backoff",
+                  config.describeTarget(),
+                  PgErrors.describe(err));
+              retryStart(
+                  migrator,
+                  new Backoff(config.reconnectInitialBackoffMs(), config.reconnectMaxBackoffMs()),
+                  reader,
+                  tokens,
+                  scans,
+                  entities);
+              return Future.succeededFuture();
+            })
+        .onSuccess(
+            v ->
+                LOG.info(
+                    "oplog verticle started on node {}: {}",
+                    config.nodeId(),
+                    leaderLock.state().wireName()))
+        .onFailure(
+            e -> {
+              LOG.error("oplog verticle failed to start: {}", e.toString());
+              scheduler.shutdown(Duration.ZERO);
+              healthConsumers.unregisterAll();
+              if (readConsumers != null) {
+                readConsumers.unregisterAll();
+              }
+              pool.close();
+              breaker.close();
+            });
   }
 
-  /** After the schema is in place: read consumers, the refresh job, and the contest for the leader lock. */
-  private Future<Void> serve(OplogReader reader, ResumeTokenStore tokens, ScanManager scans, EntityManager entities) {
+  /**
+   * After the schema is in place: read consumers, the refresh job, and the contest for the leader
+   * lock.
+   */
+  private Future<Void> serve(
+      OplogReader reader, ResumeTokenStore tokens, ScanManager scans, EntityManager entities) {
     if (readConsumers != null) {
       return Future.succeededFuture(); // already serving (a retry raced a success)
     }
-    readConsumers = new ConsumerGroup(vertx)
-        .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
-        .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
-        .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
-        .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
-        .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
-        .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh);
-    return readConsumers.ready().compose(v -> {
-      Duration interval = Duration.ofMillis(config.entityRefreshIntervalMs());
-      // only the leader publishes the periodic refresh; standbys would duplicate it
-      scheduler.schedule(REFRESH_JOB, interval, interval,
-          ctx -> leaderLock.state() == LeaderState.LEADER
-              ? entities.refreshAndPublish().compose(n -> entities.purger().resumePending().otherwise(0).map(n))
-              : Future.succeededFuture());
-      return leaderLock.start();
-    }).mapEmpty();
+    readConsumers =
+        new ConsumerGroup(vertx)
+            .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
+            .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
+            .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
+            .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
+            .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
+            .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh);
+    return readConsumers
+        .ready()
+        .compose(
+            v -> {
+              Duration interval = Duration.ofMillis(config.entityRefreshIntervalMs());
+              // only the leader publishes the periodic refresh; standbys would duplicate it
+              scheduler.schedule(
+                  REFRESH_JOB,
+                  interval,
+                  interval,
+                  ctx ->
+                      leaderLock.state() == LeaderState.LEADER
+                          ? entities
+                              .refreshAndPublish()
+                              .compose(n -> entities.purger().resumePending().otherwise(0).map(n))
+                          : Future.succeededFuture());
+              return leaderLock.start();
+            })
+        .mapEmpty();
   }
 
-  private void retryStart(SchemaMigrator migrator, Backoff backoff, OplogReader reader, ResumeTokenStore tokens, ScanManager scans,
+  private void retryStart(
+      SchemaMigrator migrator,
+      Backoff backoff,
+      OplogReader reader,
+      ResumeTokenStore tokens,
+      ScanManager scans,
       EntityManager entities) {
     long delay = backoff.failed();
-    vertx.setTimer(delay, t -> {
-      if (stopped) {
-        return;
-      }
-      migrator.migrate().compose(applied -> serve(reader, tokens, scans, entities)).onComplete(ar -> {
-        if (ar.succeeded()) {
-          LOG.info("oplog: recovered after {} consecutive error(s): PostgreSQL reachable, serving ({})", backoff.consecutiveErrors(),
-              leaderLock.state().wireName());
-          backoff.succeeded();
-        } else if (!stopped) {
-          LOG.warn("oplog: PostgreSQL still unreachable ({} consecutive): {}", backoff.consecutiveErrors(), PgErrors.describe(ar.cause()));
-          retryStart(migrator, backoff, reader, tokens, scans, entities);
-        }
-      });
-    });
+    vertx.setTimer(
+        delay,
+        t -> {
+          if (stopped) {
+            return;
+          }
+          migrator
+              .migrate()
+              .compose(applied -> serve(reader, tokens, scans, entities))
+              .onComplete(
+                  ar -> {
+                    if (ar.succeeded()) {
+                      LOG.info(
+                          "oplog: recovered after {} consecutive error(s): PostgreSQL reachable, serving ({})",
+                          backoff.consecutiveErrors(),
+                          leaderLock.state().wireName());
+                      backoff.succeeded();
+                    } else if (!stopped) {
+                      LOG.warn(
+                          "oplog: PostgreSQL still unreachable ({} consecutive): {}",
+                          backoff.consecutiveErrors(),
+                          PgErrors.describe(ar.cause()));
+                      retryStart(migrator, backoff, reader, tokens, scans, entities);
+                    }
+                  });
+        });
   }
 
   @Override
@@ -213,20 +297,27 @@ public class OplogVerticle extends VerticleBase {
     }
     // let committed-in-progress and queued writes finish (bounded), then close the writer session,
     // which releases the leader lock
-    Future<Void> drained = writeQueue == null ? Future.succeededFuture() : writeQueue.drain(STOP_DRAIN_MS);
-    steps.add(drained.eventually(() -> {
-      if (writeQueue != null) {
-        writeQueue.detach("oplog verticle stopped");
-      }
-      return leaderLock == null ? Future.succeededFuture() : leaderLock.stop();
-    }));
+    Future<Void> drained =
+        writeQueue == null ? Future.succeededFuture() : writeQueue.drain(STOP_DRAIN_MS);
+    steps.add(
+        drained.eventually(
+            () -> {
+              if (writeQueue != null) {
+                writeQueue.detach("oplog verticle stopped");
+              }
+              return leaderLock == null ? Future.succeededFuture() : leaderLock.stop();
+            }));
     return Future.join(steps)
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
-        .onComplete(ar -> {
-          if (breaker != null) {
-            breaker.close();
-          }
-        })
-        .onComplete(ar -> LOG.info("oplog verticle stopped on node {}", config == null ? "?" : config.nodeId()));
+        .onComplete(
+            ar -> {
+              if (breaker != null) {
+                breaker.close();
+              }
+            })
+        .onComplete(
+            ar ->
+                LOG.info(
+                    "oplog verticle stopped on node {}", config == null ? "?" : config.nodeId()));
   }
 }

@@ -1,10 +1,10 @@
 package io.emcachers.oplog;
 
 import static io.emcachers.oplog.OplogTestSupport.append;
-import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.request;
 import static io.emcachers.oplog.OplogTestSupport.upsert;
+import static io.emcachers.testsupport.Await.await;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,6 +21,7 @@ import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.testsupport.TestVertx;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,12 +40,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import io.emcachers.testsupport.TestVertx;
 
 /**
- * The {@code postgresql} circuit breaker against a real outage: PostgreSQL stops, the breaker opens (health,
- * gauge, reads failing fast with "postgresql circuit open"), PostgreSQL restarts, the breaker closes and
- * appends succeed again.
+ * The {@code postgresql} circuit breaker against a real outage: PostgreSQL stops, the breaker opens
+ * (health, gauge, reads failing fast with "postgresql circuit open"), PostgreSQL restarts, the
+ * breaker closes and appends succeed again.
  */
 @Timeout(180)
 class CircuitBreakerTest extends PostgresTestBase {
@@ -55,7 +55,8 @@ class CircuitBreakerTest extends PostgresTestBase {
 
   @BeforeAll
   static void meters() {
-    Metrics.addRegistry(METERS); // Meters.registry() is the global registry when Vert.x metrics are off
+    Metrics.addRegistry(
+        METERS); // Meters.registry() is the global registry when Vert.x metrics are off
   }
 
   @BeforeEach
@@ -72,20 +73,33 @@ class CircuitBreakerTest extends PostgresTestBase {
 
   @Test
   void opensDuringAnOutageFailsFastAndClosesWhenPostgresReturns() {
-    JsonObject root = OplogTestSupport.rootConfig(pg)
-        .put("circuit", new JsonObject().put("failure_threshold", 3).put("reset_timeout_ms", 1000).put("call_timeout_ms", 5000));
+    JsonObject root =
+        OplogTestSupport.rootConfig(pg)
+            .put(
+                "circuit",
+                new JsonObject()
+                    .put("failure_threshold", 3)
+                    .put("reset_timeout_ms", 1000)
+                    .put("call_timeout_ms", 5000));
     OplogTestSupport.deploy(vertx, root);
     createLiveEntity(vertx, "users");
-    append(vertx, AppendBatch.stream("users", null, List.of(upsert("users", "a", new JsonObject().put("n", 1)))));
+    append(
+        vertx,
+        AppendBatch.stream(
+            "users", null, List.of(upsert("users", "a", new JsonObject().put("n", 1)))));
     assertEquals("closed", circuit().getString("state"));
     assertEquals(0.0, gauge());
 
     pg.stop();
     // replicator-like reads keep coming; infrastructure failures open the breaker
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-      readFailure();
-      return gauge() == 2.0;
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              readFailure();
+              return gauge() == 2.0;
+            });
     JsonObject open = circuit();
     assertTrue(List.of("open", "half-open").contains(open.getString("state")), open.encode());
     assertTrue(open.getLong("opened_total") >= 1, open.encode());
@@ -94,31 +108,50 @@ class CircuitBreakerTest extends PostgresTestBase {
     // while open a read is not attempted: it fails at once, UNAVAILABLE (503), naming the target
     AtomicReference<ReplyException> fast = new AtomicReference<>();
     AtomicLong tookMs = new AtomicLong();
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-      long t0 = System.nanoTime();
-      ReplyException e = readFailure();
-      tookMs.set(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-      fast.set(e);
-      return e != null && e.getMessage().contains("postgresql circuit open");
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              long t0 = System.nanoTime();
+              ReplyException e = readFailure();
+              tookMs.set(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+              fast.set(e);
+              return e != null && e.getMessage().contains("postgresql circuit open");
+            });
     assertEquals(ErrorCodes.UNAVAILABLE, fast.get().failureCode());
     assertTrue(fast.get().getMessage().contains("not attempted"), fast.get().getMessage());
     assertTrue(tookMs.get() < 1000, "fails fast, took " + tookMs.get() + " ms");
-    HealthReply down = request(vertx, Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class);
+    HealthReply down =
+        request(vertx, Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class);
     assertFalse(down.details().getBoolean("postgres_reachable"));
     assertEquals("disconnected", down.state());
 
     pg.start();
     long restarted = System.nanoTime();
     // the writer reconnects as the breaker's probe; appends succeed again
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> tryAppend("b") != null);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> tryAppend("b") != null);
     long recoveredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted);
-    await().atMost(Duration.ofSeconds(10)).until(() -> "closed".equals(circuit().getString("state")));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> "closed".equals(circuit().getString("state")));
     assertEquals(0.0, gauge());
-    assertEquals("leader", request(vertx, Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class).state());
-    OplogReadReply rows = request(vertx, Addresses.OPLOG_READ, new OplogReadRequest(0, 100, null), OplogReadReply.class);
-    assertTrue(rows.rows().stream().anyMatch(r -> "b".equals(r.docId())), "the append after the outage is stored");
-    System.out.println("CircuitBreakerTest: appends succeeded again " + recoveredMs + " ms after PostgreSQL restarted");
+    assertEquals(
+        "leader",
+        request(vertx, Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class).state());
+    OplogReadReply rows =
+        request(
+            vertx, Addresses.OPLOG_READ, new OplogReadRequest(0, 100, null), OplogReadReply.class);
+    assertTrue(
+        rows.rows().stream().anyMatch(r -> "b".equals(r.docId())),
+        "the append after the outage is stored");
+    System.out.println(
+        "CircuitBreakerTest: appends succeeded again "
+            + recoveredMs
+            + " ms after PostgreSQL restarted");
   }
 
   private JsonObject circuit() {
@@ -133,8 +166,13 @@ class CircuitBreakerTest extends PostgresTestBase {
 
   /** One read; its failure (null when it succeeded). */
   private ReplyException readFailure() {
-    Future<OplogReadReply> f = Bus.request(vertx.eventBus(), Addresses.OPLOG_READ, new OplogReadRequest(0, 10, null), OplogReadReply.class,
-        new DeliveryOptions().setSendTimeout(10_000));
+    Future<OplogReadReply> f =
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_READ,
+            new OplogReadRequest(0, 10, null),
+            OplogReadReply.class,
+            new DeliveryOptions().setSendTimeout(10_000));
     try {
       f.await(15, TimeUnit.SECONDS);
       return null;
@@ -147,8 +185,13 @@ class CircuitBreakerTest extends PostgresTestBase {
 
   private AppendResult tryAppend(String docId) {
     try {
-      return Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, AppendBatch.stream("users", null, List.of(upsert("users", docId, new JsonObject()))),
-          AppendResult.class, new DeliveryOptions().setSendTimeout(10_000)).await(15, TimeUnit.SECONDS);
+      return Bus.request(
+              vertx.eventBus(),
+              Addresses.OPLOG_APPEND,
+              AppendBatch.stream("users", null, List.of(upsert("users", docId, new JsonObject()))),
+              AppendResult.class,
+              new DeliveryOptions().setSendTimeout(10_000))
+          .await(15, TimeUnit.SECONDS);
     } catch (Exception e) {
       return null;
     }

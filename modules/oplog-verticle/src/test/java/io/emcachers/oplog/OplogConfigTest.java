@@ -17,7 +17,8 @@ class OplogConfigTest {
   }
 
   private static String error(JsonObject root) {
-    return assertThrows(IllegalArgumentException.class, () -> OplogConfig.fromJson(root)).getMessage();
+    return assertThrows(IllegalArgumentException.class, () -> OplogConfig.fromJson(root))
+        .getMessage();
   }
 
   @Test
@@ -42,15 +43,22 @@ class OplogConfigTest {
     // the shipped circuit section equals the documented defaults
     assertEquals(io.emcachers.core.circuit.BreakerConfig.DEFAULTS, c.circuit());
     assertTrue(c.toString().contains("\"failure_threshold\":5"), c.toString());
-    IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> OplogConfig.fromJson(root.copy().put("circuit", new JsonObject().put("call_timeout_ms", -1))));
+    IllegalArgumentException bad =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                OplogConfig.fromJson(
+                    root.copy().put("circuit", new JsonObject().put("call_timeout_ms", -1))));
     assertEquals("circuit.call_timeout_ms must be >= 0, got -1", bad.getMessage());
     assertTrue(c.nodeId() != null && !c.nodeId().isBlank(), "a null node_id gets a generated one");
   }
 
   @Test
   void parsesFullUrlWithCredentialsAndDefaults() {
-    OplogConfig c = OplogConfig.fromJson(root("postgresql://emc:s%40cret:x@db.example:6543/cache?sslmode=require").put("node_id", "n1"));
+    OplogConfig c =
+        OplogConfig.fromJson(
+            root("postgresql://emc:s%40cret:x@db.example:6543/cache?sslmode=require")
+                .put("node_id", "n1"));
     assertEquals("db.example", c.pgHost());
     assertEquals(6543, c.pgPort());
     assertEquals("emc", c.pgUser());
@@ -71,22 +79,44 @@ class OplogConfigTest {
 
   @Test
   void rejectsBadValuesWithPreciseMessages() {
-    assertEquals("postgres.url is required (form postgresql://user:pass@host:port/db)", error(new JsonObject()));
-    assertTrue(error(root("mysql://x@h/db")).startsWith("postgres.url must start with postgresql://"));
+    assertEquals(
+        "postgres.url is required (form postgresql://user:pass@host:port/db)",
+        error(new JsonObject()));
+    assertTrue(
+        error(root("mysql://x@h/db")).startsWith("postgres.url must start with postgresql://"));
     assertTrue(error(root("postgresql:///db")).startsWith("postgres.url has no"));
     assertTrue(error(root("postgresql://u@h:99999/db")).contains("port"));
-    assertTrue(error(root("postgresql://u@h/db?foo=bar")).contains("unsupported query parameter 'foo'"));
+    assertTrue(
+        error(root("postgresql://u@h/db?foo=bar")).contains("unsupported query parameter 'foo'"));
     assertTrue(error(root("postgresql://u@h/db?sslmode=maybe")).contains("sslmode must be one of"));
-    assertEquals("postgres.pool_size must be >= 1, got 0",
-        error(root("postgresql://u@h/db").put("postgres", new JsonObject().put("url", "postgresql://u@h/db").put("pool_size", 0))));
+    assertEquals(
+        "postgres.pool_size must be >= 1, got 0",
+        error(
+            root("postgresql://u@h/db")
+                .put(
+                    "postgres",
+                    new JsonObject().put("url", "postgresql://u@h/db").put("pool_size", 0))));
     JsonObject base = root("postgresql://u@h/db");
-    assertEquals("oplog.max_batch_entries must be >= 1, got 0", error(base.copy().put("oplog", new JsonObject().put("max_batch_entries", 0))));
-    assertEquals("oplog.standby_retry_ms must be an integer, got \"soon\"", error(base.copy().put("oplog", new JsonObject().put("standby_retry_ms", "soon"))));
-    assertEquals("oplog.entity_refresh_interval_ms must be an integer, got 1.5",
+    assertEquals(
+        "oplog.max_batch_entries must be >= 1, got 0",
+        error(base.copy().put("oplog", new JsonObject().put("max_batch_entries", 0))));
+    assertEquals(
+        "oplog.standby_retry_ms must be an integer, got \"soon\"",
+        error(base.copy().put("oplog", new JsonObject().put("standby_retry_ms", "soon"))));
+    assertEquals(
+        "oplog.entity_refresh_interval_ms must be an integer, got 1.5",
         error(base.copy().put("oplog", new JsonObject().put("entity_refresh_interval_ms", 1.5))));
-    assertEquals("oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms (500), got 100",
-        error(base.copy().put("oplog", new JsonObject().put("reconnect_initial_backoff_ms", 500).put("reconnect_max_backoff_ms", 100))));
+    assertEquals(
+        "oplog.reconnect_max_backoff_ms must be >= oplog.reconnect_initial_backoff_ms (500), got 100",
+        error(
+            base.copy()
+                .put(
+                    "oplog",
+                    new JsonObject()
+                        .put("reconnect_initial_backoff_ms", 500)
+                        .put("reconnect_max_backoff_ms", 100))));
     assertEquals("oplog must be an object, got 3", error(base.copy().put("oplog", 3)));
-    assertEquals("node_id must be a non-empty string or null, got 7", error(base.copy().put("node_id", 7)));
+    assertEquals(
+        "node_id must be a non-empty string or null, got 7", error(base.copy().put("node_id", 7)));
   }
 }

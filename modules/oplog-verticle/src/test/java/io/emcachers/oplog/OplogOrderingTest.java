@@ -1,9 +1,9 @@
 package io.emcachers.oplog;
 
-import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.query;
 import static io.emcachers.oplog.OplogTestSupport.upsert;
+import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +15,7 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.model.Oplog;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -27,12 +28,10 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import io.emcachers.testsupport.TestVertx;
 
 /**
  * The ordering proof: concurrent appenders and a reader polling {@code id > offset} the whole time;
@@ -79,19 +78,26 @@ class OplogOrderingTest extends PostgresTestBase {
     await(readerDone.future());
 
     assertEquals(SENDERS * BATCHES, acks.size(), "every batch acked");
-    List<Long> tableIds = query(pg, "SELECT id FROM oplog ORDER BY id").stream().map(r -> ((Number) r.get("id")).longValue()).toList();
+    List<Long> tableIds =
+        query(pg, "SELECT id FROM oplog ORDER BY id").stream()
+            .map(r -> ((Number) r.get("id")).longValue())
+            .toList();
     assertEquals(SENDERS * BATCHES * ENTRIES, tableIds.size());
     assertEquals(tableIds.size(), seen.size(), "each row seen exactly once");
     assertEquals(tableIds, seen, "the reader saw every row of the table, in id order");
     assertTrue(polls.get() > 10, "the reader polled while writing: " + polls.get());
 
-    // each batch's entries got consecutive ids in batch order; each ack's last id is the batch's last row
+    // each batch's entries got consecutive ids in batch order; each ack's last id is the batch's
+    // last row
     Set<Long> lastIds = new TreeSet<>();
     for (var e : acks.entrySet()) {
       AppendResult r = e.getValue();
       assertEquals(ENTRIES, r.appended());
       lastIds.add(r.lastId());
-      List<Map<String, Object>> rows = query(pg, "SELECT id, doc_id FROM oplog WHERE doc_id LIKE '" + e.getKey() + "-%' ORDER BY id");
+      List<Map<String, Object>> rows =
+          query(
+              pg,
+              "SELECT id, doc_id FROM oplog WHERE doc_id LIKE '" + e.getKey() + "-%' ORDER BY id");
       List<String> docs = rows.stream().map(m -> (String) m.get("doc_id")).toList();
       List<String> expected = new ArrayList<>();
       for (int i = 0; i < ENTRIES; i++) {
@@ -99,7 +105,10 @@ class OplogOrderingTest extends PostgresTestBase {
       }
       assertEquals(expected, docs, "batch " + e.getKey());
       assertEquals(r.lastId(), ((Number) rows.get(ENTRIES - 1).get("id")).longValue());
-      assertEquals(r.lastId() - ENTRIES + 1, ((Number) rows.get(0).get("id")).longValue(), "consecutive ids within a batch");
+      assertEquals(
+          r.lastId() - ENTRIES + 1,
+          ((Number) rows.get(0).get("id")).longValue(),
+          "consecutive ids within a batch");
     }
     assertEquals(SENDERS * BATCHES, lastIds.size(), "distinct acks");
   }
@@ -111,43 +120,63 @@ class OplogOrderingTest extends PostgresTestBase {
     String key = "s" + sender + "b" + batch;
     List<OplogEntry> entries = new ArrayList<>();
     for (int i = 0; i < ENTRIES; i++) {
-      entries.add(upsert(i % 2 == 0 ? "a" : "b", key + "-" + i, new JsonObject().put("sender", sender).put("batch", batch).put("i", i)));
+      entries.add(
+          upsert(
+              i % 2 == 0 ? "a" : "b",
+              key + "-" + i,
+              new JsonObject().put("sender", sender).put("batch", batch).put("i", i)));
     }
-    AppendBatch b = AppendBatch.stream("stream" + sender, new JsonObject().put("pos", batch), entries);
+    AppendBatch b =
+        AppendBatch.stream("stream" + sender, new JsonObject().put("pos", batch), entries);
     return Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, b, AppendResult.class)
-        .compose(r -> {
-          acks.put(key, r);
-          return sendSequentially(sender, batch + 1, acks);
-        });
+        .compose(
+            r -> {
+              acks.put(key, r);
+              return sendSequentially(sender, batch + 1, acks);
+            });
   }
 
-  private void poll(long after, AtomicBoolean writersDone, List<Long> seen, AtomicInteger polls, Promise<Void> done) {
+  private void poll(
+      long after,
+      AtomicBoolean writersDone,
+      List<Long> seen,
+      AtomicInteger polls,
+      Promise<Void> done) {
     boolean finalRound = writersDone.get();
-    Bus.request(vertx.eventBus(), Addresses.OPLOG_READ, new OplogReadRequest(after, 37, null), OplogReadReply.class).onComplete(ar -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-        return;
-      }
-      polls.incrementAndGet();
-      OplogReadReply r = ar.result();
-      long last = after;
-      for (Oplog row : r.rows()) {
-        if (row.id() <= last) {
-          done.fail(new AssertionError("ids not increasing: " + row.id() + " after " + last));
-          return;
-        }
-        last = row.id();
-        seen.add(row.id());
-      }
-      if (r.nextAfter() != last) {
-        done.fail(new AssertionError("next_after " + r.nextAfter() + " != last id " + last));
-        return;
-      }
-      if (finalRound && r.rows().isEmpty()) {
-        done.complete(); // writers had finished before this read started, and it found nothing more
-      } else {
-        poll(r.nextAfter(), writersDone, seen, polls, done);
-      }
-    });
+    Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_READ,
+            new OplogReadRequest(after, 37, null),
+            OplogReadReply.class)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.fail(ar.cause());
+                return;
+              }
+              polls.incrementAndGet();
+              OplogReadReply r = ar.result();
+              long last = after;
+              for (Oplog row : r.rows()) {
+                if (row.id() <= last) {
+                  done.fail(
+                      new AssertionError("ids not increasing: " + row.id() + " after " + last));
+                  return;
+                }
+                last = row.id();
+                seen.add(row.id());
+              }
+              if (r.nextAfter() != last) {
+                done.fail(
+                    new AssertionError("next_after " + r.nextAfter() + " != last id " + last));
+                return;
+              }
+              if (finalRound && r.rows().isEmpty()) {
+                done.complete(); // writers had finished before this read started, and it found
+                // nothing more
+              } else {
+                poll(r.nextAfter(), writersDone, seen, polls, done);
+              }
+            });
   }
 }

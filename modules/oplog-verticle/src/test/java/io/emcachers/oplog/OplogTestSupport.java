@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.EntityReply;
@@ -17,12 +17,10 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Operation;
-import io.emcachers.core.bus.Addresses;
 import io.emcachers.devservices.DevPostgres;
 import io.emcachers.testsupport.Rows;
 import io.emcachers.testsupport.TestRoots;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -33,13 +31,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** Shared helpers of the oplog tests: real PostgreSQL (DevPostgres), JDBC inspection, bus calls. */
 public final class OplogTestSupport {
@@ -58,7 +51,8 @@ public final class OplogTestSupport {
   }
 
   public static String deploy(Vertx vertx, JsonObject root) {
-    return await(vertx.deployVerticle(new OplogVerticle(), new DeploymentOptions().setConfig(root)));
+    return await(
+        vertx.deployVerticle(new OplogVerticle(), new DeploymentOptions().setConfig(root)));
   }
 
   public static <R> R request(Vertx vertx, String address, Object body, Class<R> replyType) {
@@ -77,7 +71,9 @@ public final class OplogTestSupport {
 
   public static void assertFailure(ReplyException e, int code, String textFragment) {
     assertEquals(code, e.failureCode(), "failure code; message: " + e.getMessage());
-    assertTrue(e.getMessage() != null && e.getMessage().contains(textFragment), "message '" + e.getMessage() + "' should contain '" + textFragment + "'");
+    assertTrue(
+        e.getMessage() != null && e.getMessage().contains(textFragment),
+        "message '" + e.getMessage() + "' should contain '" + textFragment + "'");
   }
 
   public static JsonObject definition(String name, String source, String... columns) {
@@ -87,16 +83,31 @@ public final class OplogTestSupport {
     }
     return new JsonObject()
         .put("name", name)
-        .put("shape", new JsonObject().put("entity_name", name).put("source_name", source).put("columns", cols));
+        .put(
+            "shape",
+            new JsonObject()
+                .put("entity_name", name)
+                .put("source_name", source)
+                .put("columns", cols));
   }
 
   public static Entity createEntity(Vertx vertx, String name) {
-    return request(vertx, Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition(name, name + "_src", "title")), EntityReply.class).entity();
+    return request(
+            vertx,
+            Addresses.ENTITIES_CREATE,
+            new EntityUpsertRequest(definition(name, name + "_src", "title")),
+            EntityReply.class)
+        .entity();
   }
 
   public static Entity createLiveEntity(Vertx vertx, String name) {
     createEntity(vertx, name);
-    return request(vertx, Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, EntityStatus.live, "test"), EntityReply.class).entity();
+    return request(
+            vertx,
+            Addresses.ENTITIES_SET_STATUS,
+            new EntityStatusRequest(name, EntityStatus.live, "test"),
+            EntityReply.class)
+        .entity();
   }
 
   public static OplogEntry upsert(String entity, String docId, JsonObject data) {
@@ -118,7 +129,9 @@ public final class OplogTestSupport {
   }
 
   public static List<Map<String, Object>> query(DevPostgres pg, String sql) {
-    try (Connection c = jdbc(pg); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = jdbc(pg);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       return Rows.of(rs);
     } catch (SQLException e) {
       throw new RuntimeException(e);
@@ -126,11 +139,13 @@ public final class OplogTestSupport {
   }
 
   public static long count(DevPostgres pg, String sqlFromWhere) {
-    return ((Number) query(pg, "SELECT count(*) AS n FROM " + sqlFromWhere).get(0).get("n")).longValue();
+    return ((Number) query(pg, "SELECT count(*) AS n FROM " + sqlFromWhere).get(0).get("n"))
+        .longValue();
   }
 
   public static void exec(DevPostgres pg, String sql) {
-    try (Connection c = jdbc(pg); Statement st = c.createStatement()) {
+    try (Connection c = jdbc(pg);
+        Statement st = c.createStatement()) {
       st.execute(sql);
     } catch (SQLException e) {
       throw new RuntimeException(e);
@@ -139,7 +154,9 @@ public final class OplogTestSupport {
 
   /** Empties every table (when the schema exists), so each test starts clean. */
   public static void resetTables(DevPostgres pg) {
-    exec(pg, """
+    exec(
+        pg,
+        """
         DO $$ BEGIN
           IF to_regclass('public.oplog') IS NOT NULL THEN
             TRUNCATE entities, oplog, oplog_staging, metadata RESTART IDENTITY;
@@ -148,7 +165,10 @@ public final class OplogTestSupport {
   }
 
   public static JsonObject metadata(DevPostgres pg, String key) {
-    List<Map<String, Object>> rows = query(pg, "SELECT value::text AS v FROM metadata WHERE key = '" + key.replace("'", "''") + "'");
+    List<Map<String, Object>> rows =
+        query(
+            pg,
+            "SELECT value::text AS v FROM metadata WHERE key = '" + key.replace("'", "''") + "'");
     return rows.isEmpty() ? null : new JsonObject((String) rows.get(0).get("v"));
   }
 }

@@ -1,10 +1,10 @@
 package io.emcachers.oplog;
 
-import static io.emcachers.testsupport.Await.await;
 import static io.emcachers.oplog.OplogTestSupport.createLiveEntity;
 import static io.emcachers.oplog.OplogTestSupport.query;
 import static io.emcachers.oplog.OplogTestSupport.request;
 import static io.emcachers.oplog.OplogTestSupport.upsert;
+import static io.emcachers.testsupport.Await.await;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +20,7 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -38,7 +39,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import io.emcachers.testsupport.TestVertx;
 
 /** PostgreSQL stops and restarts (same data dir and port) while appends keep coming. */
 @Timeout(180)
@@ -65,7 +65,9 @@ class PostgresOutageTest extends PostgresTestBase {
     List<StatusEvent> events = new CopyOnWriteArrayList<>();
     vertx.eventBus().<StatusEvent>consumer(Addresses.STATUS, m -> events.add(m.body()));
     JsonObject root = OplogTestSupport.rootConfig(pg);
-    root.getJsonObject("oplog").put("reconnect_initial_backoff_ms", 100).put("reconnect_max_backoff_ms", 800);
+    root.getJsonObject("oplog")
+        .put("reconnect_initial_backoff_ms", 100)
+        .put("reconnect_max_backoff_ms", 800);
     OplogTestSupport.deploy(vertx, root);
     createLiveEntity(vertx, "users");
 
@@ -81,8 +83,11 @@ class PostgresOutageTest extends PostgresTestBase {
     int ackedAtStop = acked.size();
     await().atMost(Duration.ofSeconds(20)).until(() -> failureCodes.size() >= 5);
     assertTrue(acked.size() <= ackedAtStop + 1, "at most the in-flight batch acked after the stop");
-    await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(e -> "disconnected".equals(e.state())));
-    HealthReply down = request(vertx, Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> events.stream().anyMatch(e -> "disconnected".equals(e.state())));
+    HealthReply down =
+        request(vertx, Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class);
     assertEquals("disconnected", down.state());
     assertTrue(!down.ok());
 
@@ -92,15 +97,19 @@ class PostgresOutageTest extends PostgresTestBase {
     stop.set(true);
     await(appenderDone.future());
 
-    assertTrue(failureCodes.stream().allMatch(c -> c == ErrorCodes.UNAVAILABLE), "every failure is UNAVAILABLE: " + failureCodes);
+    assertTrue(
+        failureCodes.stream().allMatch(c -> c == ErrorCodes.UNAVAILABLE),
+        "every failure is UNAVAILABLE: " + failureCodes);
     assertTrue(failureCodes.stream().allMatch(ErrorCodes::retriable));
     HealthReply up = request(vertx, Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class);
     assertEquals("leader", up.state());
-    assertTrue(up.details().getString("last_error") != null, "the outage is remembered as the last error");
+    assertTrue(
+        up.details().getString("last_error") != null, "the outage is remembered as the last error");
 
     // every acknowledged entry is present exactly once; nothing appears twice
     Map<String, Integer> counts = new HashMap<>();
-    query(pg, "SELECT doc_id FROM oplog").forEach(r -> counts.merge((String) r.get("doc_id"), 1, Integer::sum));
+    query(pg, "SELECT doc_id FROM oplog")
+        .forEach(r -> counts.merge((String) r.get("doc_id"), 1, Integer::sum));
     for (int batch : acked.keySet()) {
       for (int i = 0; i < ENTRIES; i++) {
         assertEquals(1, counts.getOrDefault(batch + "-" + i, 0), "acked entry " + batch + "-" + i);
@@ -109,8 +118,16 @@ class PostgresOutageTest extends PostgresTestBase {
     assertTrue(counts.values().stream().allMatch(n -> n == 1), "no entry twice");
     // the stored token is the one of the last acked batch (each batch carries its own)
     int lastAcked = acked.keySet().stream().mapToInt(Integer::intValue).max().orElseThrow();
-    JsonObject token = request(vertx, Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class).tokenFor("users");
-    assertTrue(token.getInteger("batch") >= lastAcked, "token " + token + " covers the last acked batch " + lastAcked);
+    JsonObject token =
+        request(
+                vertx,
+                Addresses.OPLOG_RESUME_TOKEN,
+                new ResumeTokenRequest(),
+                ResumeTokenReply.class)
+            .tokenFor("users");
+    assertTrue(
+        token.getInteger("batch") >= lastAcked,
+        "token " + token + " covers the last acked batch " + lastAcked);
     // acked ids increase with the send order
     List<Integer> order = new ArrayList<>(acked.keySet());
     order.sort(Integer::compare);
@@ -121,8 +138,16 @@ class PostgresOutageTest extends PostgresTestBase {
     }
   }
 
-  /** Sends batch after batch (each with unique doc ids and its own token); never re-sends a failed one. */
-  private void appendLoop(AtomicInteger sent, Map<Integer, AppendResult> acked, List<Integer> failures, AtomicBoolean stop, Promise<Void> done) {
+  /**
+   * Sends batch after batch (each with unique doc ids and its own token); never re-sends a failed
+   * one.
+   */
+  private void appendLoop(
+      AtomicInteger sent,
+      Map<Integer, AppendResult> acked,
+      List<Integer> failures,
+      AtomicBoolean stop,
+      Promise<Void> done) {
     if (stop.get()) {
       done.complete();
       return;
@@ -133,15 +158,22 @@ class PostgresOutageTest extends PostgresTestBase {
       entries.add(upsert("users", batch + "-" + i, new JsonObject().put("batch", batch)));
     }
     AppendBatch b = AppendBatch.stream("users", new JsonObject().put("batch", batch), entries);
-    Future<AppendResult> f = Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, b, AppendResult.class, new DeliveryOptions().setSendTimeout(10_000));
-    f.onComplete(ar -> {
-      if (ar.succeeded()) {
-        acked.put(batch, ar.result());
-        vertx.setTimer(5, t -> appendLoop(sent, acked, failures, stop, done));
-      } else {
-        failures.add(Bus.codeOf(ar.cause()));
-        vertx.setTimer(50, t -> appendLoop(sent, acked, failures, stop, done));
-      }
-    });
+    Future<AppendResult> f =
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_APPEND,
+            b,
+            AppendResult.class,
+            new DeliveryOptions().setSendTimeout(10_000));
+    f.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            acked.put(batch, ar.result());
+            vertx.setTimer(5, t -> appendLoop(sent, acked, failures, stop, done));
+          } else {
+            failures.add(Bus.codeOf(ar.cause()));
+            vertx.setTimer(50, t -> appendLoop(sent, acked, failures, stop, done));
+          }
+        });
   }
 }

@@ -9,7 +9,10 @@ import java.util.concurrent.TimeoutException;
 /** Blocking waits on futures with a deadline, for tests; failures are rethrown unchecked. */
 public final class Await {
 
-  /** The deadline of {@link #await(Future)}: long enough for an embedded server on a slow 2-core machine. */
+  /**
+   * The deadline of {@link #await(Future)}: long enough for an embedded server on a slow 2-core
+   * machine.
+   */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
   private Await() {}
@@ -21,7 +24,10 @@ public final class Await {
   /** The future's result, waiting at most {@code timeout}; its failure rethrown unchecked. */
   public static <T> T await(Future<T> future, Duration timeout) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;

@@ -9,11 +9,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * {@code Authorization: Bearer KEY} checks. Writes always need the key; reads need it unless
- * {@code api.open_reads}. Without a configured key, requests that need one are refused with 403
- * (nothing to authenticate against). The presented key and the configured key are compared as
- * SHA-256 digests with {@link MessageDigest#isEqual}, so neither content nor length leaks through
- * timing.
+ * {@code Authorization: Bearer KEY} checks. Writes always need the key; reads need it unless {@code
+ * api.open_reads}. Without a configured key, requests that need one are refused with 403 (nothing
+ * to authenticate against). The presented key and the configured key are compared as SHA-256
+ * digests with {@link MessageDigest#isEqual}, so neither content nor length leaks through timing.
  */
 public final class ApiKeyAuthHandler {
 
@@ -45,7 +44,9 @@ public final class ApiKeyAuthHandler {
 
   /** Whether {@code authorization} (a header value, may be null) carries the configured key. */
   public boolean authorized(String authorization) {
-    if (keyDigest == null || authorization == null || authorization.length() <= BEARER.length()
+    if (keyDigest == null
+        || authorization == null
+        || authorization.length() <= BEARER.length()
         || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return false;
     }
@@ -55,15 +56,25 @@ public final class ApiKeyAuthHandler {
 
   private void check(RoutingContext ctx, boolean write) {
     if (keyDigest == null) {
-      ErrorResponses.send(ctx, new ApiException(403, "forbidden",
-          "no API key is configured (set api.key or EMC_API_KEY); " + (write ? "writes are" : "reads without api.open_reads are") + " refused"));
+      ErrorResponses.send(
+          ctx,
+          new ApiException(
+              403,
+              "forbidden",
+              "no API key is configured (set api.key or EMC_API_KEY); "
+                  + (write ? "writes are" : "reads without api.open_reads are")
+                  + " refused"));
       return;
     }
     if (!authorized(ctx.request().getHeader("Authorization"))) {
-      ErrorResponses.send(ctx, new ApiException(401, "unauthorized",
-          ctx.request().getHeader("Authorization") == null
-              ? "missing API key: send Authorization: Bearer KEY"
-              : "invalid API key"));
+      ErrorResponses.send(
+          ctx,
+          new ApiException(
+              401,
+              "unauthorized",
+              ctx.request().getHeader("Authorization") == null
+                  ? "missing API key: send Authorization: Bearer KEY"
+                  : "invalid API key"));
       return;
     }
     ctx.next();

@@ -44,7 +44,11 @@ public class ApiException extends RuntimeException {
 
   /** 400 with one field-level error in {@code details}, the shape validation failures use. */
   public static ApiException invalidField(String field, String message) {
-    return new ApiException(400, "validation_failed", field + " " + message,
-        new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonObject().put("field", field).put("message", message)));
+    return new ApiException(
+        400,
+        "validation_failed",
+        field + " " + message,
+        new io.vertx.core.json.JsonArray()
+            .add(new io.vertx.core.json.JsonObject().put("field", field).put("message", message)));
   }
 }

@@ -26,8 +26,12 @@ public final class ErrorResponses {
 
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
-  /** The HTTP/1 decoder's limits (Vert.x defaults, which the API keeps), named in the 414 / 431 messages. */
+  /**
+   * The HTTP/1 decoder's limits (Vert.x defaults, which the API keeps), named in the 414 / 431
+   * messages.
+   */
   private static final int MAX_INITIAL_LINE = HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH;
+
   private static final int MAX_HEADERS = HttpServerOptions.DEFAULT_MAX_HEADER_SIZE;
 
   private ErrorResponses() {}
@@ -44,10 +48,15 @@ public final class ErrorResponses {
    */
   public static void handleFailure(RoutingContext ctx, int status) {
     int code = ctx.statusCode() != -1 ? ctx.statusCode() : status;
-    ApiException error = ctx.failure() != null ? fromFailure(ctx.failure(), code) : fromStatus(code);
+    ApiException error =
+        ctx.failure() != null ? fromFailure(ctx.failure(), code) : fromStatus(code);
     if (ctx.response().headWritten()) {
       // A response is already under way (e.g. a timeout fired after the handler started writing).
-      LOG.debug("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(), error.getMessage());
+      LOG.debug(
+          "{} {} failed after the response started: {}",
+          ctx.request().method(),
+          ctx.request().path(),
+          error.getMessage());
       if (!ctx.response().ended()) {
         ctx.response().reset();
       }
@@ -61,8 +70,12 @@ public final class ErrorResponses {
    * is one of ours, the status decides, so handler internals never turn into a 500.
    */
   static ApiException fromFailure(Throwable t, int status) {
-    boolean known = t instanceof ApiException || t instanceof ReplyException || t instanceof HttpException
-        || t instanceof DecodeException || t instanceof ValidationException;
+    boolean known =
+        t instanceof ApiException
+            || t instanceof ReplyException
+            || t instanceof HttpException
+            || t instanceof DecodeException
+            || t instanceof ValidationException;
     if (!known && status >= 400 && status != 500) {
       if (status == 403 && String.valueOf(t.getMessage()).startsWith("CORS")) {
         return new ApiException(403, "forbidden", "origin not allowed (api.cors_origins)");
@@ -82,32 +95,49 @@ public final class ErrorResponses {
     if (error.details() != null) {
       body.put("details", error.details());
     }
-    response.setStatusCode(error.status()).putHeader("Content-Type", "application/json; charset=utf-8");
+    response
+        .setStatusCode(error.status())
+        .putHeader("Content-Type", "application/json; charset=utf-8");
     if (error.status() == 401) {
       response.putHeader("WWW-Authenticate", "Bearer realm=\"emcachers\"");
     }
     response.end(new JsonObject().put("error", body).encode());
   }
 
-  /** An error response for a bare status (vertx-web's own 404/405/413/... and {@code ctx.fail(int)}). */
+  /**
+   * An error response for a bare status (vertx-web's own 404/405/413/... and {@code
+   * ctx.fail(int)}).
+   */
   public static ApiException fromStatus(int status) {
     return switch (status) {
       case 400 -> new ApiException(400, "bad_request", "bad request");
-      case 401 -> new ApiException(401, "unauthorized", "missing or invalid API key (send Authorization: Bearer KEY)");
+      case 401 ->
+          new ApiException(
+              401, "unauthorized", "missing or invalid API key (send Authorization: Bearer KEY)");
       case 403 -> new ApiException(403, "forbidden", "forbidden");
       case 404 -> new ApiException(404, "not_found", "no such route");
       case 405 -> new ApiException(405, "method_not_allowed", "method not allowed on this route");
-      case 408 -> new ApiException(408, "request_timeout", "the request did not arrive completely within api.request_timeout_ms");
-      case 413 -> new ApiException(413, "too_large", "request body is larger than api.body_limit_bytes");
+      case 408 ->
+          new ApiException(
+              408,
+              "request_timeout",
+              "the request did not arrive completely within api.request_timeout_ms");
+      case 413 ->
+          new ApiException(413, "too_large", "request body is larger than api.body_limit_bytes");
       case 414 -> new ApiException(414, "uri_too_long", "the request line is too long");
       case 415 -> new ApiException(415, "unsupported_media_type", "unsupported media type");
-      case 417 -> new ApiException(417, "expectation_failed", "only the expectation 100-continue is supported");
+      case 417 ->
+          new ApiException(
+              417, "expectation_failed", "only the expectation 100-continue is supported");
       case 431 -> new ApiException(431, "headers_too_large", "the request headers are too large");
       case 503 -> new ApiException(503, "unavailable", "service unavailable");
-      case 504 -> new ApiException(504, "timeout", "request did not complete within api.request_timeout_ms");
-      default -> status >= 400 && status < 500
-          ? new ApiException(status, "bad_request", "request failed with status " + status)
-          : new ApiException(500, "internal", "internal error");
+      case 504 ->
+          new ApiException(
+              504, "timeout", "request did not complete within api.request_timeout_ms");
+      default ->
+          status >= 400 && status < 500
+              ? new ApiException(status, "bad_request", "request failed with status " + status)
+              : new ApiException(500, "internal", "internal error");
     };
   }
 
@@ -133,7 +163,8 @@ public final class ErrorResponses {
       return malformedJson();
     }
     if (t instanceof ValidationException ve) {
-      return new ApiException(400, "validation_failed", "invalid entity definition", ve.errorsJson());
+      return new ApiException(
+          400, "validation_failed", "invalid entity definition", ve.errorsJson());
     }
     if (t instanceof io.vertx.core.http.HttpClosedException) {
       // the client went away: nothing to answer, nothing wrong on this side
@@ -145,26 +176,43 @@ public final class ErrorResponses {
   }
 
   /**
-   * The HTTP server's handler for requests its HTTP/1 decoder could not parse (request line too long,
-   * headers too large, malformed request line or headers, bad Content-Length): the one error shape
-   * instead of a bare status, then the connection is closed (its remaining bytes cannot be trusted).
+   * The HTTP server's handler for requests its HTTP/1 decoder could not parse (request line too
+   * long, headers too large, malformed request line or headers, bad Content-Length): the one error
+   * shape instead of a bare status, then the connection is closed (its remaining bytes cannot be
+   * trusted).
    */
   public static void invalidRequest(HttpServerRequest request) {
     Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
     ApiException error;
     if (cause instanceof TooLongHttpLineException) {
-      error = new ApiException(414, "uri_too_long", "the request line is longer than the server accepts (" + MAX_INITIAL_LINE + " bytes)");
+      error =
+          new ApiException(
+              414,
+              "uri_too_long",
+              "the request line is longer than the server accepts ("
+                  + MAX_INITIAL_LINE
+                  + " bytes)");
     } else if (cause instanceof TooLongHttpHeaderException) {
-      error = new ApiException(431, "headers_too_large", "the request headers are larger than the server accepts (" + MAX_HEADERS + " bytes)");
+      error =
+          new ApiException(
+              431,
+              "headers_too_large",
+              "the request headers are larger than the server accepts (" + MAX_HEADERS + " bytes)");
     } else {
       // The decoder's own text may name its exception classes: logged, not sent.
-      LOG.debug("malformed HTTP request from {}: {}", request.remoteAddress(), cause == null ? "?" : cause.toString());
-      error = ApiException.badRequest("malformed HTTP request: the request line, a header or the body framing (Content-Length, "
-          + "Transfer-Encoding) cannot be parsed");
+      LOG.debug(
+          "malformed HTTP request from {}: {}",
+          request.remoteAddress(),
+          cause == null ? "?" : cause.toString());
+      error =
+          ApiException.badRequest(
+              "malformed HTTP request: the request line, a header or the body framing (Content-Length, "
+                  + "Transfer-Encoding) cannot be parsed");
     }
     HttpServerResponse response = request.response();
     JsonObject body = new JsonObject().put("code", error.code()).put("message", error.getMessage());
-    response.setStatusCode(error.status())
+    response
+        .setStatusCode(error.status())
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .putHeader("Connection", "close")
         .end(new JsonObject().put("error", body).encode())
@@ -178,10 +226,15 @@ public final class ErrorResponses {
   static ApiException fromReply(ReplyException re, String address) {
     String where = address == null ? "a component" : address;
     return switch (re.failureType()) {
-      case NO_HANDLERS -> new ApiException(503, "unavailable",
-          "no component answers on " + where + " (is its role running and ready?)");
+      case NO_HANDLERS ->
+          new ApiException(
+              503,
+              "unavailable",
+              "no component answers on " + where + " (is its role running and ready?)");
       case TIMEOUT -> new ApiException(504, "timeout", where + " did not reply in time");
-      case ERROR -> new ApiException(503, "unavailable", "could not deliver to " + where + ": " + re.getMessage());
+      case ERROR ->
+          new ApiException(
+              503, "unavailable", "could not deliver to " + where + ": " + re.getMessage());
       case RECIPIENT_FAILURE -> fromCode(re.failureCode(), re.getMessage());
     };
   }
@@ -193,7 +246,8 @@ public final class ErrorResponses {
       try {
         JsonObject json = new JsonObject(message);
         JsonArray errors = json.getJsonArray("errors", new JsonArray());
-        return new ApiException(400, "validation_failed", json.getString("message", "validation failed"), errors);
+        return new ApiException(
+            400, "validation_failed", json.getString("message", "validation failed"), errors);
       } catch (RuntimeException notJson) {
         return new ApiException(400, "validation_failed", message, new JsonArray());
       }

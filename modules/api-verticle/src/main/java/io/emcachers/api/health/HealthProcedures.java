@@ -26,15 +26,17 @@ import java.util.function.Function;
  *   <li>{@code cache-db} — {@code emc.cache.health}
  * </ul>
  *
- * <p>A component that guards its dependency with a circuit breaker reports it in {@code details.circuits}
- * ({@code {"postgresql": {"state": "closed", "failures": 0, ...}}}); the {@code postgres} and {@code mongodb}
- * procedures show their target's breaker as {@code data.circuit}, and {@link #circuits} gathers every reported
- * breaker for the top-level {@code circuits} of {@code /health/detailed}.
+ * <p>A component that guards its dependency with a circuit breaker reports it in {@code
+ * details.circuits} ({@code {"postgresql": {"state": "closed", "failures": 0, ...}}}); the {@code
+ * postgres} and {@code mongodb} procedures show their target's breaker as {@code data.circuit}, and
+ * {@link #circuits} gathers every reported breaker for the top-level {@code circuits} of {@code
+ * /health/detailed}.
  */
 public final class HealthProcedures {
 
   /** Procedure ids in report order. */
-  public static final List<String> NAMES = List.of("postgres", "mongodb", "oplog", "listener", "replicator", "cache-db");
+  public static final List<String> NAMES =
+      List.of("postgres", "mongodb", "oplog", "listener", "replicator", "cache-db");
 
   private final BusClient bus;
   private final long timeoutMs;
@@ -44,14 +46,33 @@ public final class HealthProcedures {
     this.bus = bus;
     this.timeoutMs = timeoutMs;
     this.checks = HealthChecks.create(vertx);
-    // The bus deadline fires first and gives the precise reason; the procedure timeout is a backstop.
+    // The bus deadline fires first and gives the precise reason; the procedure timeout is a
+    // backstop.
     long backstop = timeoutMs + 1_000;
-    checks.register("postgres", backstop, p -> probe(Addresses.OPLOG_HEALTH, HealthProcedures::postgres).onComplete(p));
-    checks.register("mongodb", backstop, p -> probe(Addresses.LISTENER_HEALTH, HealthProcedures::mongodb).onComplete(p));
-    checks.register("oplog", backstop, p -> probe(Addresses.OPLOG_HEALTH, HealthProcedures::component).onComplete(p));
-    checks.register("listener", backstop, p -> probe(Addresses.LISTENER_HEALTH, HealthProcedures::component).onComplete(p));
-    checks.register("replicator", backstop, p -> probe(Addresses.REPLICATOR_STATS, HealthProcedures::component).onComplete(p));
-    checks.register("cache-db", backstop, p -> probe(Addresses.CACHE_HEALTH, HealthProcedures::component).onComplete(p));
+    checks.register(
+        "postgres",
+        backstop,
+        p -> probe(Addresses.OPLOG_HEALTH, HealthProcedures::postgres).onComplete(p));
+    checks.register(
+        "mongodb",
+        backstop,
+        p -> probe(Addresses.LISTENER_HEALTH, HealthProcedures::mongodb).onComplete(p));
+    checks.register(
+        "oplog",
+        backstop,
+        p -> probe(Addresses.OPLOG_HEALTH, HealthProcedures::component).onComplete(p));
+    checks.register(
+        "listener",
+        backstop,
+        p -> probe(Addresses.LISTENER_HEALTH, HealthProcedures::component).onComplete(p));
+    checks.register(
+        "replicator",
+        backstop,
+        p -> probe(Addresses.REPLICATOR_STATS, HealthProcedures::component).onComplete(p));
+    checks.register(
+        "cache-db",
+        backstop,
+        p -> probe(Addresses.CACHE_HEALTH, HealthProcedures::component).onComplete(p));
   }
 
   public HealthChecks checks() {
@@ -64,25 +85,39 @@ public final class HealthProcedures {
   }
 
   private Future<Status> probe(String address, Function<HealthReply, Status> toStatus) {
-    return bus.health().check(address, timeoutMs)
+    return bus.health()
+        .check(address, timeoutMs)
         .map(toStatus)
-        .otherwise(t -> Status.KO(new JsonObject().put("reason", t.getMessage()).put("address", address)));
+        .otherwise(
+            t -> Status.KO(new JsonObject().put("reason", t.getMessage()).put("address", address)));
   }
 
-  /** UP when the component says ok; data is its state and details (jobs are listed by /api/jobs). */
+  /**
+   * UP when the component says ok; data is its state and details (jobs are listed by /api/jobs).
+   */
   static Status component(HealthReply r) {
     JsonObject data = summary(r);
     return r.ok() ? Status.OK(data) : Status.KO(data);
   }
 
-  /** PostgreSQL as the oplog verticle sees it: {@code details.postgres_reachable} when reported, else its own health. */
+  /**
+   * PostgreSQL as the oplog verticle sees it: {@code details.postgres_reachable} when reported,
+   * else its own health.
+   */
   static Status postgres(HealthReply r) {
-    return withCircuit(backend(r, "postgres_reachable", "postgres", "postgresql"), r, Breakers.POSTGRESQL);
+    return withCircuit(
+        backend(r, "postgres_reachable", "postgres", "postgresql"), r, Breakers.POSTGRESQL);
   }
 
-  /** MongoDB as the listener sees it: {@code details.mongo_reachable} (or a mongo object) when reported, else its own health. */
+  /**
+   * MongoDB as the listener sees it: {@code details.mongo_reachable} (or a mongo object) when
+   * reported, else its own health.
+   */
   static Status mongodb(HealthReply r) {
-    return withCircuit(backend(r, "mongo_reachable", "mongodb_reachable", "mongo", "mongodb"), r, Breakers.MONGODB);
+    return withCircuit(
+        backend(r, "mongo_reachable", "mongodb_reachable", "mongo", "mongodb"),
+        r,
+        Breakers.MONGODB);
   }
 
   private static Status withCircuit(Status status, HealthReply r, String target) {
@@ -94,10 +129,11 @@ public final class HealthProcedures {
   }
 
   /**
-   * Every circuit breaker the checks report ({@code data.details.circuits} of a component check), by target;
-   * when several components or nodes report one target, the worst state wins ({@code open} over
-   * {@code half-open} over {@code closed}). Breakers of this process that no component reported (e.g. the
-   * listener's {@code mongodb} breaker while its health does not carry it) are added with {@code "via": "local"}.
+   * Every circuit breaker the checks report ({@code data.details.circuits} of a component check),
+   * by target; when several components or nodes report one target, the worst state wins ({@code
+   * open} over {@code half-open} over {@code closed}). Breakers of this process that no component
+   * reported (e.g. the listener's {@code mongodb} breaker while its health does not carry it) are
+   * added with {@code "via": "local"}.
    */
   public static JsonObject circuits(List<CheckResult> checks) {
     JsonObject out = new JsonObject();
@@ -121,11 +157,13 @@ public final class HealthProcedures {
         }
       }
     }
-    Breakers.health().forEach(e -> {
-      if (!out.containsKey(e.getKey()) && e.getValue() instanceof JsonObject local) {
-        out.put(e.getKey(), local.copy().put("via", "local"));
-      }
-    });
+    Breakers.health()
+        .forEach(
+            e -> {
+              if (!out.containsKey(e.getKey()) && e.getValue() instanceof JsonObject local) {
+                out.put(e.getKey(), local.copy().put("via", "local"));
+              }
+            });
     return out;
   }
 
@@ -138,7 +176,11 @@ public final class HealthProcedures {
   }
 
   private static Status backend(HealthReply r, String... keys) {
-    JsonObject data = new JsonObject().put("via", r.component()).put("node", r.details().getValue("node")).put("component_state", r.state());
+    JsonObject data =
+        new JsonObject()
+            .put("via", r.component())
+            .put("node", r.details().getValue("node"))
+            .put("component_state", r.state());
     Boolean ok = null;
     for (String key : keys) {
       Object v = r.details().getValue(key);
@@ -163,7 +205,8 @@ public final class HealthProcedures {
   static JsonObject summary(HealthReply r) {
     JsonObject details = r.details().copy();
     Object jobs = details.remove("jobs");
-    JsonObject data = new JsonObject().put("component", r.component()).put("state", r.state()).put("ok", r.ok());
+    JsonObject data =
+        new JsonObject().put("component", r.component()).put("state", r.state()).put("ok", r.ok());
     data.put("details", details);
     if (jobs instanceof JsonArray arr) {
       data.put("jobs", arr.size());

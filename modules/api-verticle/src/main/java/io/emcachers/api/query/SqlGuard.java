@@ -6,21 +6,41 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * An early, conservative screen for the cache query endpoint: one statement that starts with
- * {@code SELECT} or {@code WITH} and names no writing or schema keyword outside string literals,
- * quoted identifiers and comments. The cache side is the real guard (a read-only connection, and a
+ * An early, conservative screen for the cache query endpoint: one statement that starts with {@code
+ * SELECT} or {@code WITH} and names no writing or schema keyword outside string literals, quoted
+ * identifiers and comments. The cache side is the real guard (a read-only connection, and a
  * statement that SQLite reports as read-only); this only turns obvious mistakes and attacks into a
- * precise 400 without touching a cache. The SQL is never edited or assembled here; values travel
- * as bound parameters.
+ * precise 400 without touching a cache. The SQL is never edited or assembled here; values travel as
+ * bound parameters.
  */
 public final class SqlGuard {
 
   public static final int MAX_SQL_LENGTH = 20_000;
 
-  /** Keywords that only appear in writing, schema, transaction or connection-changing statements. */
-  private static final Set<String> FORBIDDEN = Set.of(
-      "insert", "update", "delete", "upsert", "attach", "detach", "pragma", "create", "drop", "alter", "vacuum", "reindex",
-      "analyze", "begin", "commit", "rollback", "savepoint", "release", "load_extension");
+  /**
+   * Keywords that only appear in writing, schema, transaction or connection-changing statements.
+   */
+  private static final Set<String> FORBIDDEN =
+      Set.of(
+          "insert",
+          "update",
+          "delete",
+          "upsert",
+          "attach",
+          "detach",
+          "pragma",
+          "create",
+          "drop",
+          "alter",
+          "vacuum",
+          "reindex",
+          "analyze",
+          "begin",
+          "commit",
+          "rollback",
+          "savepoint",
+          "release",
+          "load_extension");
 
   private SqlGuard() {}
 
@@ -42,11 +62,14 @@ public final class SqlGuard {
     }
     String first = words.get(0).text;
     if (!first.equals("select") && !first.equals("with")) {
-      return "must be one read-only SELECT statement (or WITH ... SELECT), got " + first.toUpperCase(Locale.ROOT);
+      return "must be one read-only SELECT statement (or WITH ... SELECT), got "
+          + first.toUpperCase(Locale.ROOT);
     }
     for (Word w : words) {
       if (FORBIDDEN.contains(w.text)) {
-        return "must be read-only: " + w.text.toUpperCase(Locale.ROOT) + " is not allowed (quote identifiers that use this word)";
+        return "must be read-only: "
+            + w.text.toUpperCase(Locale.ROOT)
+            + " is not allowed (quote identifiers that use this word)";
       }
       if (w.text.equals("replace") && !w.call) {
         return "must be read-only: REPLACE statements are not allowed (the replace() function is)";
@@ -57,7 +80,10 @@ public final class SqlGuard {
 
   private record Word(String text, boolean call) {}
 
-  /** Collects bare words outside literals/comments; returns an error for a second statement or unterminated input. */
+  /**
+   * Collects bare words outside literals/comments; returns an error for a second statement or
+   * unterminated input.
+   */
   private static String scan(String sql, List<Word> words) {
     int n = sql.length();
     int i = 0;
@@ -107,7 +133,10 @@ public final class SqlGuard {
       }
       if (Character.isLetter(c) || c == '_') {
         int start = i;
-        while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '$')) {
+        while (i < n
+            && (Character.isLetterOrDigit(sql.charAt(i))
+                || sql.charAt(i) == '_'
+                || sql.charAt(i) == '$')) {
           i++;
         }
         String word = sql.substring(start, i).toLowerCase(Locale.ROOT);

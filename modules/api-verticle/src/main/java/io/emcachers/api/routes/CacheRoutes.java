@@ -21,10 +21,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.function.Function;
 
 /**
- * Reads from the SQLite caches through the per-entity read address
- * ({@link Addresses#cacheQueryFor}), which only nodes holding a caught-up cache of the entity
- * register. When nobody answers, the entity manager tells an unknown entity (404) from a cache
- * that is not ready yet (503).
+ * Reads from the SQLite caches through the per-entity read address ({@link
+ * Addresses#cacheQueryFor}), which only nodes holding a caught-up cache of the entity register.
+ * When nobody answers, the entity manager tells an unknown entity (404) from a cache that is not
+ * ready yet (503).
  */
 public final class CacheRoutes {
 
@@ -44,33 +44,45 @@ public final class CacheRoutes {
   }
 
   public void mount(RouteFactory routes) {
-    routes.route(HttpMethod.GET, "/api/cache/:entity/docs/:id", READ).handler(ctx -> Http.respond(ctx, 200, this::doc));
-    routes.route(HttpMethod.GET, "/api/cache/:entity/docs", READ).handler(ctx -> Http.respond(ctx, 200, this::page));
-    routes.withBody(HttpMethod.POST, "/api/cache/:entity/query", READ).handler(ctx -> Http.respond(ctx, 200, this::query));
+    routes
+        .route(HttpMethod.GET, "/api/cache/:entity/docs/:id", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::doc));
+    routes
+        .route(HttpMethod.GET, "/api/cache/:entity/docs", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::page));
+    routes
+        .withBody(HttpMethod.POST, "/api/cache/:entity/query", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::query));
   }
 
   private Future<JsonObject> doc(RoutingContext ctx) {
     String entity = Http.entityName("entity", ctx.pathParam("entity"));
     String id = ctx.pathParam("id");
     if (id == null || id.isEmpty() || id.length() > MAX_DOC_ID_LENGTH) {
-      throw ApiException.invalidField("id", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
+      throw ApiException.invalidField(
+          "id", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
     }
-    return ask(entity, reads -> reads.doc(entity, id, bus.timeoutMs())).map(reply -> {
-      if (reply.rows().isEmpty()) {
-        throw ApiException.notFound("no document with id " + Http.quote(id) + " in the cache of " + entity);
-      }
-      return reply.rows().get(0);
-    });
+    return ask(entity, reads -> reads.doc(entity, id, bus.timeoutMs()))
+        .map(
+            reply -> {
+              if (reply.rows().isEmpty()) {
+                throw ApiException.notFound(
+                    "no document with id " + Http.quote(id) + " in the cache of " + entity);
+              }
+              return reply.rows().get(0);
+            });
   }
 
   private Future<JsonObject> page(RoutingContext ctx) {
     String entity = Http.entityName("entity", ctx.pathParam("entity"));
     String after = ctx.request().getParam("after");
     if (after != null && (after.isEmpty() || after.length() > MAX_DOC_ID_LENGTH)) {
-      throw ApiException.invalidField("after", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
+      throw ApiException.invalidField(
+          "after", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
     }
     int limit = (int) Http.longParam(ctx, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
-    return ask(entity, reads -> reads.page(entity, after, limit, bus.timeoutMs())).map(reply -> rows(reply).put("next", reply.next()));
+    return ask(entity, reads -> reads.page(entity, after, limit, bus.timeoutMs()))
+        .map(reply -> rows(reply).put("next", reply.next()));
   }
 
   private Future<JsonObject> query(RoutingContext ctx) {
@@ -87,12 +99,14 @@ public final class CacheRoutes {
     JsonArray params = new JsonArray();
     if (paramsValue != null) {
       if (!(paramsValue instanceof JsonArray arr) || arr.size() > MAX_PARAMS) {
-        errors.add(OplogRoutes.err("params", "must be an array of at most " + MAX_PARAMS + " values"));
+        errors.add(
+            OplogRoutes.err("params", "must be an array of at most " + MAX_PARAMS + " values"));
       } else {
         for (int i = 0; i < arr.size(); i++) {
           Object p = arr.getValue(i);
           if (p instanceof JsonObject || p instanceof JsonArray) {
-            errors.add(OplogRoutes.err("params[" + i + "]", "must be a string, number, boolean or null"));
+            errors.add(
+                OplogRoutes.err("params[" + i + "]", "must be a string, number, boolean or null"));
           }
         }
         params = arr;
@@ -101,8 +115,12 @@ public final class CacheRoutes {
     int maxRows = queryMaxRows;
     Object mr = body.getValue("max_rows");
     if (mr != null) {
-      if (!(mr instanceof Integer || mr instanceof Long) || ((Number) mr).longValue() < 1 || ((Number) mr).longValue() > queryMaxRows) {
-        errors.add(OplogRoutes.err("max_rows", "must be an integer between 1 and " + queryMaxRows + ", got " + mr));
+      if (!(mr instanceof Integer || mr instanceof Long)
+          || ((Number) mr).longValue() < 1
+          || ((Number) mr).longValue() > queryMaxRows) {
+        errors.add(
+            OplogRoutes.err(
+                "max_rows", "must be an integer between 1 and " + queryMaxRows + ", got " + mr));
       } else {
         maxRows = ((Number) mr).intValue();
       }
@@ -123,30 +141,50 @@ public final class CacheRoutes {
   }
 
   /** Sends to the entity's read address; explains a missing handler. */
-  private Future<CacheRowsReply> ask(String entity, Function<CacheClient, Future<CacheRowsReply>> read) {
+  private Future<CacheRowsReply> ask(
+      String entity, Function<CacheClient, Future<CacheRowsReply>> read) {
     String address = Addresses.cacheQueryFor(entity);
-    return read.apply(bus.cacheReads()).recover(t -> {
-      if (t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-        return explainNoCache(entity);
-      }
-      return Future.failedFuture(ErrorResponses.from(t, address));
-    });
+    return read.apply(bus.cacheReads())
+        .recover(
+            t -> {
+              if (t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+                return explainNoCache(entity);
+              }
+              return Future.failedFuture(ErrorResponses.from(t, address));
+            });
   }
 
   private Future<CacheRowsReply> explainNoCache(String entity) {
-    return bus.entities().get(entity)
-        .transform(ar -> {
-          if (ar.succeeded() && ar.result().entity().status() == io.emcachers.core.model.EntityStatus.deleted) {
-            return Future.failedFuture(ApiException.notFound("unknown entity: " + entity + " (deleted)"));
-          }
-          if (ar.succeeded()) {
-            return Future.failedFuture(new ApiException(503, "cache_not_ready",
-                "no node holds a caught-up cache of " + entity + " (entity status: " + ar.result().entity().status() + "); retry later"));
-          }
-          if (ar.cause() instanceof ApiException api && api.status() == ErrorCodes.httpStatus(ErrorCodes.NOT_FOUND)) {
-            return Future.failedFuture(ApiException.notFound("unknown entity: " + entity));
-          }
-          return Future.failedFuture(new ApiException(503, "cache_not_ready", "no node holds a caught-up cache of " + entity + "; retry later"));
-        });
+    return bus.entities()
+        .get(entity)
+        .transform(
+            ar -> {
+              if (ar.succeeded()
+                  && ar.result().entity().status()
+                      == io.emcachers.core.model.EntityStatus.deleted) {
+                return Future.failedFuture(
+                    ApiException.notFound("unknown entity: " + entity + " (deleted)"));
+              }
+              if (ar.succeeded()) {
+                return Future.failedFuture(
+                    new ApiException(
+                        503,
+                        "cache_not_ready",
+                        "no node holds a caught-up cache of "
+                            + entity
+                            + " (entity status: "
+                            + ar.result().entity().status()
+                            + "); retry later"));
+              }
+              if (ar.cause() instanceof ApiException api
+                  && api.status() == ErrorCodes.httpStatus(ErrorCodes.NOT_FOUND)) {
+                return Future.failedFuture(ApiException.notFound("unknown entity: " + entity));
+              }
+              return Future.failedFuture(
+                  new ApiException(
+                      503,
+                      "cache_not_ready",
+                      "no node holds a caught-up cache of " + entity + "; retry later"));
+            });
   }
 }

@@ -6,7 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 
-/** {@code GET /openapi.yaml}: the OpenAPI 3 document of every route (src/main/resources/openapi.yaml). */
+/**
+ * {@code GET /openapi.yaml}: the OpenAPI 3 document of every route
+ * (src/main/resources/openapi.yaml).
+ */
 public final class DocsRoutes {
 
   public static final String RESOURCE = "openapi.yaml";
@@ -30,7 +33,12 @@ public final class DocsRoutes {
   }
 
   public void mount(RouteFactory routes) {
-    routes.route(HttpMethod.GET, "/openapi.yaml", RouteFactory.Access.OPEN)
-        .handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml; charset=utf-8").end(document));
+    routes
+        .route(HttpMethod.GET, "/openapi.yaml", RouteFactory.Access.OPEN)
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "application/yaml; charset=utf-8")
+                    .end(document));
   }
 }

@@ -28,20 +28,31 @@ public final class EntityRoutes {
   }
 
   public void mount(RouteFactory routes) {
-    routes.route(HttpMethod.GET, "/api/entities", READ).handler(ctx -> Http.respond(ctx, 200, this::list));
+    routes
+        .route(HttpMethod.GET, "/api/entities", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::list));
     routes.withBody(HttpMethod.POST, "/api/entities", WRITE).handler(this::create);
-    routes.route(HttpMethod.GET, "/api/entities/:name", READ).handler(ctx -> Http.respond(ctx, 200, this::get));
-    routes.withBody(HttpMethod.PUT, "/api/entities/:name", WRITE).handler(ctx -> Http.respond(ctx, 200, this::update));
-    routes.route(HttpMethod.DELETE, "/api/entities/:name", WRITE).handler(ctx -> Http.respond(ctx, 200, this::delete));
+    routes
+        .route(HttpMethod.GET, "/api/entities/:name", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::get));
+    routes
+        .withBody(HttpMethod.PUT, "/api/entities/:name", WRITE)
+        .handler(ctx -> Http.respond(ctx, 200, this::update));
+    routes
+        .route(HttpMethod.DELETE, "/api/entities/:name", WRITE)
+        .handler(ctx -> Http.respond(ctx, 200, this::delete));
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {
     boolean includeDeleted = "true".equalsIgnoreCase(ctx.request().getParam("include_deleted"));
-    return bus.entities().list(includeDeleted).map(reply -> {
-      JsonArray arr = new JsonArray();
-      reply.entities().forEach(e -> arr.add(view(e)));
-      return new JsonObject().put("entities", arr);
-    });
+    return bus.entities()
+        .list(includeDeleted)
+        .map(
+            reply -> {
+              JsonArray arr = new JsonArray();
+              reply.entities().forEach(e -> arr.add(view(e)));
+              return new JsonObject().put("entities", arr);
+            });
   }
 
   private void create(RoutingContext ctx) {
@@ -53,10 +64,13 @@ public final class EntityRoutes {
     } catch (RuntimeException e) {
       created = Future.failedFuture(e);
     }
-    created.onSuccess(e -> {
-      ctx.response().putHeader("Location", "/api/entities/" + e.name());
-      Http.json(ctx, 201, view(e));
-    }).onFailure(t -> Http.fail(ctx, t));
+    created
+        .onSuccess(
+            e -> {
+              ctx.response().putHeader("Location", "/api/entities/" + e.name());
+              Http.json(ctx, 201, view(e));
+            })
+        .onFailure(t -> Http.fail(ctx, t));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
@@ -71,7 +85,8 @@ public final class EntityRoutes {
     if (bodyName == null) {
       body.put("name", name);
     } else if (!name.equals(bodyName)) {
-      throw ApiException.invalidField("name", "must equal the name in the path (" + name + "); entities cannot be renamed");
+      throw ApiException.invalidField(
+          "name", "must equal the name in the path (" + name + "); entities cannot be renamed");
     }
     EntityValidator.validate(body);
     return bus.entities().update(body).map(r -> view(r.entity()));
@@ -82,7 +97,10 @@ public final class EntityRoutes {
     return bus.entities().delete(name).map(r -> view(r.entity()));
   }
 
-  /** The API's view of an entity: the stored JSON (name, shape, status, version, created_at, updated_at). */
+  /**
+   * The API's view of an entity: the stored JSON (name, shape, status, version, created_at,
+   * updated_at).
+   */
   public static JsonObject view(Entity e) {
     return e.toJson();
   }

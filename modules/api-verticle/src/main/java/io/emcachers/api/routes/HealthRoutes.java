@@ -10,9 +10,9 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * {@code GET /health} (open: 200 UP, or 503 with the failing parts) and
- * {@code GET /health/detailed} (every procedure with its status and details, and {@code circuits}: every circuit
- * breaker the components report, by target; 503 when any procedure is DOWN).
+ * {@code GET /health} (open: 200 UP, or 503 with the failing parts) and {@code GET
+ * /health/detailed} (every procedure with its status and details, and {@code circuits}: every
+ * circuit breaker the components report, by target; 503 when any procedure is DOWN).
  */
 public final class HealthRoutes {
 
@@ -27,57 +27,83 @@ public final class HealthRoutes {
 
   public void mount(RouteFactory routes) {
     routes.route(HttpMethod.GET, "/health", RouteFactory.Access.OPEN).handler(this::liveness);
-    routes.route(HttpMethod.GET, "/health/detailed", RouteFactory.Access.READ).handler(this::detailed);
+    routes
+        .route(HttpMethod.GET, "/health/detailed", RouteFactory.Access.READ)
+        .handler(this::detailed);
   }
 
   private void liveness(RoutingContext ctx) {
-    procedures.check().onComplete(ar -> {
-      if (ar.failed()) {
-        Http.json(ctx, 503, new JsonObject().put("status", "DOWN").put("failing", new JsonObject().put("health", String.valueOf(ar.cause().getMessage()))));
-        return;
-      }
-      CheckResult result = ar.result();
-      if (Boolean.TRUE.equals(result.getUp())) {
-        Http.json(ctx, 200, new JsonObject().put("status", "UP"));
-        return;
-      }
-      JsonObject failing = new JsonObject();
-      for (CheckResult c : result.getChecks()) {
-        if (!Boolean.TRUE.equals(c.getUp())) {
-          failing.put(c.getId(), reason(c));
-        }
-      }
-      Http.json(ctx, 503, new JsonObject().put("status", "DOWN").put("failing", failing));
-    });
+    procedures
+        .check()
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                Http.json(
+                    ctx,
+                    503,
+                    new JsonObject()
+                        .put("status", "DOWN")
+                        .put(
+                            "failing",
+                            new JsonObject()
+                                .put("health", String.valueOf(ar.cause().getMessage()))));
+                return;
+              }
+              CheckResult result = ar.result();
+              if (Boolean.TRUE.equals(result.getUp())) {
+                Http.json(ctx, 200, new JsonObject().put("status", "UP"));
+                return;
+              }
+              JsonObject failing = new JsonObject();
+              for (CheckResult c : result.getChecks()) {
+                if (!Boolean.TRUE.equals(c.getUp())) {
+                  failing.put(c.getId(), reason(c));
+                }
+              }
+              Http.json(ctx, 503, new JsonObject().put("status", "DOWN").put("failing", failing));
+            });
   }
 
   private void detailed(RoutingContext ctx) {
-    procedures.check().onComplete(ar -> {
-      if (ar.failed()) {
-        Http.fail(ctx, ar.cause());
-        return;
-      }
-      CheckResult result = ar.result();
-      boolean up = Boolean.TRUE.equals(result.getUp());
-      JsonArray checks = new JsonArray();
-      for (CheckResult c : result.getChecks()) {
-        JsonObject check = new JsonObject().put("id", c.getId()).put("status", Boolean.TRUE.equals(c.getUp()) ? "UP" : "DOWN");
-        JsonObject data = c.getData();
-        if (data != null) {
-          check.put("data", data);
-        }
-        if (!Boolean.TRUE.equals(c.getUp())) {
-          check.put("reason", reason(c));
-        }
-        checks.add(check);
-      }
-      JsonObject api = new JsonObject()
-          .put("node", nodeId)
-          .put("started_at", started.toString())
-          .put("uptime_ms", Duration.between(started, Instant.now()).toMillis());
-      Http.json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks)
-          .put("circuits", HealthProcedures.circuits(result.getChecks())).put("api", api));
-    });
+    procedures
+        .check()
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                Http.fail(ctx, ar.cause());
+                return;
+              }
+              CheckResult result = ar.result();
+              boolean up = Boolean.TRUE.equals(result.getUp());
+              JsonArray checks = new JsonArray();
+              for (CheckResult c : result.getChecks()) {
+                JsonObject check =
+                    new JsonObject()
+                        .put("id", c.getId())
+                        .put("status", Boolean.TRUE.equals(c.getUp()) ? "UP" : "DOWN");
+                JsonObject data = c.getData();
+                if (data != null) {
+                  check.put("data", data);
+                }
+                if (!Boolean.TRUE.equals(c.getUp())) {
+                  check.put("reason", reason(c));
+                }
+                checks.add(check);
+              }
+              JsonObject api =
+                  new JsonObject()
+                      .put("node", nodeId)
+                      .put("started_at", started.toString())
+                      .put("uptime_ms", Duration.between(started, Instant.now()).toMillis());
+              Http.json(
+                  ctx,
+                  up ? 200 : 503,
+                  new JsonObject()
+                      .put("status", up ? "UP" : "DOWN")
+                      .put("checks", checks)
+                      .put("circuits", HealthProcedures.circuits(result.getChecks()))
+                      .put("api", api));
+            });
   }
 
   /** Why a check is DOWN, in one line. */

@@ -15,28 +15,35 @@ public final class Http {
 
   private Http() {}
 
-  /** Runs {@code handler} and writes its result with {@code status}; failures go to the error shape. */
-  public static void respond(RoutingContext ctx, int status, Function<RoutingContext, Future<JsonObject>> handler) {
+  /**
+   * Runs {@code handler} and writes its result with {@code status}; failures go to the error shape.
+   */
+  public static void respond(
+      RoutingContext ctx, int status, Function<RoutingContext, Future<JsonObject>> handler) {
     Future<JsonObject> f;
     try {
       f = handler.apply(ctx);
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    f.onComplete(ar -> {
-      if (ar.succeeded()) {
-        json(ctx, status, ar.result());
-      } else {
-        fail(ctx, ar.cause());
-      }
-    });
+    f.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            json(ctx, status, ar.result());
+          } else {
+            fail(ctx, ar.cause());
+          }
+        });
   }
 
   public static void json(RoutingContext ctx, int status, JsonObject body) {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8").end(body.encode());
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(body.encode());
   }
 
   public static void fail(RoutingContext ctx, Throwable t) {
@@ -67,8 +74,12 @@ public final class Http {
   /** A path or query parameter that names an entity, validated before any use. */
   public static String entityName(String field, String value) {
     if (!EntityValidator.isValidName(value)) {
-      throw ApiException.invalidField(field,
-          "must be an entity name matching " + EntityValidator.NAME.pattern() + ", got " + quote(value));
+      throw ApiException.invalidField(
+          field,
+          "must be an entity name matching "
+              + EntityValidator.NAME.pattern()
+              + ", got "
+              + quote(value));
     }
     return value;
   }
@@ -86,7 +97,8 @@ public final class Http {
       throw ApiException.invalidField(name, "must be an integer, got " + quote(v));
     }
     if (n < min || n > max) {
-      throw ApiException.invalidField(name, "must be between " + min + " and " + max + ", got " + n);
+      throw ApiException.invalidField(
+          name, "must be between " + min + " and " + max + ", got " + n);
     }
     return n;
   }

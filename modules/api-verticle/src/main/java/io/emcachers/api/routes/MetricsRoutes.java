@@ -10,9 +10,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 /**
- * {@code GET /metrics}: the Prometheus text of the default Vert.x Micrometer registry (the
- * launcher enables the Prometheus backend), so it holds Vert.x's HTTP and event-bus meters and
- * every {@code emc_*} meter the verticles of this JVM register. Scraping runs off the event loop.
+ * {@code GET /metrics}: the Prometheus text of the default Vert.x Micrometer registry (the launcher
+ * enables the Prometheus backend), so it holds Vert.x's HTTP and event-bus meters and every {@code
+ * emc_*} meter the verticles of this JVM register. Scraping runs off the event loop.
  */
 public final class MetricsRoutes {
 
@@ -29,16 +29,25 @@ public final class MetricsRoutes {
   private void scrape(RoutingContext ctx) {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
-      ErrorResponses.send(ctx, new ApiException(503, "unavailable",
-          "Prometheus metrics are not enabled in this process (Vert.x must start with the Micrometer Prometheus backend)"));
+      ErrorResponses.send(
+          ctx,
+          new ApiException(
+              503,
+              "unavailable",
+              "Prometheus metrics are not enabled in this process (Vert.x must start with the Micrometer Prometheus backend)"));
       return;
     }
-    vertx.executeBlocking(prometheus::scrape, false).onComplete(ar -> {
-      if (ar.failed()) {
-        Http.fail(ctx, ar.cause());
-      } else if (!ctx.response().ended()) {
-        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
-      }
-    });
+    vertx
+        .executeBlocking(prometheus::scrape, false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                Http.fail(ctx, ar.cause());
+              } else if (!ctx.response().ended()) {
+                ctx.response()
+                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(ar.result());
+              }
+            });
   }
 }

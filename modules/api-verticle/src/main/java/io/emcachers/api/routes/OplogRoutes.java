@@ -27,9 +27,13 @@ public final class OplogRoutes {
   }
 
   public void mount(RouteFactory routes) {
-    routes.route(HttpMethod.GET, "/api/oplogs/:entity", READ).handler(ctx -> Http.respond(ctx, 200, this::readOne));
+    routes
+        .route(HttpMethod.GET, "/api/oplogs/:entity", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::readOne));
     // A read with a body: needs the key only when reads do.
-    routes.withBody(HttpMethod.POST, "/api/oplogs/batch", READ).handler(ctx -> Http.respond(ctx, 200, this::readBatch));
+    routes
+        .withBody(HttpMethod.POST, "/api/oplogs/batch", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::readBatch));
   }
 
   private Future<JsonObject> readOne(RoutingContext ctx) {
@@ -45,14 +49,21 @@ public final class OplogRoutes {
     List<String> entities = new ArrayList<>();
     Object es = body.getValue("entities");
     if (!(es instanceof JsonArray arr) || arr.isEmpty() || arr.size() > MAX_BATCH_ENTITIES) {
-      errors.add(err("entities", "is required: an array of 1 to " + MAX_BATCH_ENTITIES + " entity names"));
+      errors.add(
+          err("entities", "is required: an array of 1 to " + MAX_BATCH_ENTITIES + " entity names"));
     } else {
       LinkedHashSet<String> seen = new LinkedHashSet<>();
       for (int i = 0; i < arr.size(); i++) {
         Object v = arr.getValue(i);
-        if (!(v instanceof String s) || !io.emcachers.core.validation.EntityValidator.isValidName(s)) {
-          errors.add(err("entities[" + i + "]", "must be an entity name matching "
-              + io.emcachers.core.validation.EntityValidator.NAME.pattern() + ", got " + v));
+        if (!(v instanceof String s)
+            || !io.emcachers.core.validation.EntityValidator.isValidName(s)) {
+          errors.add(
+              err(
+                  "entities[" + i + "]",
+                  "must be an entity name matching "
+                      + io.emcachers.core.validation.EntityValidator.NAME.pattern()
+                      + ", got "
+                      + v));
         } else {
           seen.add(s);
         }
@@ -68,23 +79,29 @@ public final class OplogRoutes {
   }
 
   private Future<JsonObject> read(long after, int limit, List<String> entities) {
-    return bus.oplog().read(after, limit, entities).map(reply -> {
-      JsonArray rows = new JsonArray();
-      reply.rows().forEach(r -> rows.add(r.toJson()));
-      return new JsonObject()
-          .put("rows", rows)
-          .put("count", rows.size())
-          .put("head_id", reply.headId())
-          .put("next_after", reply.nextAfter());
-    });
+    return bus.oplog()
+        .read(after, limit, entities)
+        .map(
+            reply -> {
+              JsonArray rows = new JsonArray();
+              reply.rows().forEach(r -> rows.add(r.toJson()));
+              return new JsonObject()
+                  .put("rows", rows)
+                  .put("count", rows.size())
+                  .put("head_id", reply.headId())
+                  .put("next_after", reply.nextAfter());
+            });
   }
 
-  private static long number(JsonObject body, String field, long def, long min, long max, JsonArray errors) {
+  private static long number(
+      JsonObject body, String field, long def, long min, long max, JsonArray errors) {
     Object v = body.getValue(field);
     if (v == null) {
       return def;
     }
-    if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {
+    if (!(v instanceof Integer || v instanceof Long)
+        || ((Number) v).longValue() < min
+        || ((Number) v).longValue() > max) {
       errors.add(err(field, "must be an integer between " + min + " and " + max + ", got " + v));
       return def;
     }

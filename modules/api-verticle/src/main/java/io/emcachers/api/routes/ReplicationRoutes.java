@@ -33,32 +33,43 @@ public final class ReplicationRoutes {
   }
 
   public void mount(RouteFactory routes) {
-    routes.route(HttpMethod.GET, "/api/replication/stats", READ).handler(ctx -> Http.respond(ctx, 200, this::stats));
-    routes.route(HttpMethod.POST, "/api/replication/recreate/:entity", WRITE).handler(ctx -> Http.respond(ctx, 202, this::recreate));
+    routes
+        .route(HttpMethod.GET, "/api/replication/stats", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::stats));
+    routes
+        .route(HttpMethod.POST, "/api/replication/recreate/:entity", WRITE)
+        .handler(ctx -> Http.respond(ctx, 202, this::recreate));
   }
 
   private Future<JsonObject> stats(RoutingContext ctx) {
-    return bus.replicator().stats().transform(ar -> {
-      Map<String, JsonObject> nodes = new TreeMap<>();
-      JsonArray errors = new JsonArray();
-      feed.latestProgress().forEach((node, entities) -> nodes.put(node, fromFeed(node, entities)));
-      if (ar.succeeded()) {
-        JsonObject direct = fromReply(ar.result());
-        nodes.put(direct.getString("node"), direct);
-      } else {
-        errors.add(new JsonObject().put("address", Addresses.REPLICATOR_STATS).put("message", ar.cause().getMessage()));
-        if (nodes.isEmpty()) {
-          return Future.failedFuture(ar.cause());
-        }
-      }
-      JsonArray list = new JsonArray();
-      nodes.values().forEach(list::add);
-      JsonObject out = new JsonObject().put("nodes", list);
-      if (!errors.isEmpty()) {
-        out.put("errors", errors);
-      }
-      return Future.succeededFuture(out);
-    });
+    return bus.replicator()
+        .stats()
+        .transform(
+            ar -> {
+              Map<String, JsonObject> nodes = new TreeMap<>();
+              JsonArray errors = new JsonArray();
+              feed.latestProgress()
+                  .forEach((node, entities) -> nodes.put(node, fromFeed(node, entities)));
+              if (ar.succeeded()) {
+                JsonObject direct = fromReply(ar.result());
+                nodes.put(direct.getString("node"), direct);
+              } else {
+                errors.add(
+                    new JsonObject()
+                        .put("address", Addresses.REPLICATOR_STATS)
+                        .put("message", ar.cause().getMessage()));
+                if (nodes.isEmpty()) {
+                  return Future.failedFuture(ar.cause());
+                }
+              }
+              JsonArray list = new JsonArray();
+              nodes.values().forEach(list::add);
+              JsonObject out = new JsonObject().put("nodes", list);
+              if (!errors.isEmpty()) {
+                out.put("errors", errors);
+              }
+              return Future.succeededFuture(out);
+            });
   }
 
   /** A node as its replicator reported it over {@code emc.replicator.stats}. */
@@ -109,7 +120,12 @@ public final class ReplicationRoutes {
         byEntity.put(e.getKey(), data);
       }
     }
-    JsonObject out = new JsonObject().put("node", node).put("source", "status_feed").put("state", state).put("updated_at", latest);
+    JsonObject out =
+        new JsonObject()
+            .put("node", node)
+            .put("source", "status_feed")
+            .put("state", state)
+            .put("updated_at", latest);
     if (totals != null) {
       out.put("details", totals);
     }
@@ -118,12 +134,18 @@ public final class ReplicationRoutes {
 
   private Future<JsonObject> recreate(RoutingContext ctx) {
     String entity = Http.entityName("entity", ctx.pathParam("entity"));
-    return bus.replicator().recreate(entity).map(job -> {
-      if (job == null) {
-        throw new ApiException(500, "internal", "the replicator accepted the rebuild without a job id");
-      }
-      ctx.response().putHeader("Location", "/ws/status?entity=" + entity);
-      return job.toJson().put("status", "accepted").put("progress", "/ws/status?entity=" + entity);
-    });
+    return bus.replicator()
+        .recreate(entity)
+        .map(
+            job -> {
+              if (job == null) {
+                throw new ApiException(
+                    500, "internal", "the replicator accepted the rebuild without a job id");
+              }
+              ctx.response().putHeader("Location", "/ws/status?entity=" + entity);
+              return job.toJson()
+                  .put("status", "accepted")
+                  .put("progress", "/ws/status?entity=" + entity);
+            });
   }
 }

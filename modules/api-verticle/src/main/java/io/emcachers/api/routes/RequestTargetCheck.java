@@ -15,12 +15,12 @@ import java.nio.charset.StandardCharsets;
  * fails while decoding path parameters (or the query, on the first {@code getParam}) and the
  * request ends as a 500.
  *
- * <p>Valid means: only printable ASCII characters (0x21..0x7E) appear unescaped; every {@code %} starts
- * an escape of two hex digits; and the bytes the escapes stand for, together with the literal
- * characters, decode as UTF-8 (no truncated sequences, overlong forms, surrogates or code points
- * above U+10FFFF). Path parameters of such a request are then decoded exactly once by the router
- * (vertx-web's normalisation only turns escaped unreserved characters back into themselves, and
- * keeps {@code %2F} and {@code %25} escaped), so handlers see the client's text unchanged.
+ * <p>Valid means: only printable ASCII characters (0x21..0x7E) appear unescaped; every {@code %}
+ * starts an escape of two hex digits; and the bytes the escapes stand for, together with the
+ * literal characters, decode as UTF-8 (no truncated sequences, overlong forms, surrogates or code
+ * points above U+10FFFF). Path parameters of such a request are then decoded exactly once by the
+ * router (vertx-web's normalisation only turns escaped unreserved characters back into themselves,
+ * and keeps {@code %2F} and {@code %25} escaped), so handlers see the client's text unchanged.
  */
 public final class RequestTargetCheck implements Handler<RoutingContext> {
 
@@ -42,7 +42,10 @@ public final class RequestTargetCheck implements Handler<RoutingContext> {
     ctx.next();
   }
 
-  /** The 400 for a badly encoded path or query string (either may be null), or null when both are fine. */
+  /**
+   * The 400 for a badly encoded path or query string (either may be null), or null when both are
+   * fine.
+   */
   public static ApiException problem(String path, String query) {
     String why = path == null ? null : encodingProblem(path);
     if (why != null) {
@@ -50,19 +53,26 @@ public final class RequestTargetCheck implements Handler<RoutingContext> {
     }
     why = query == null ? null : encodingProblem(query);
     if (why != null) {
-      return ApiException.badRequest("request query string has an invalid percent-encoding: " + why);
+      return ApiException.badRequest(
+          "request query string has an invalid percent-encoding: " + why);
     }
     return null;
   }
 
-  /** What is wrong with the percent-encoding of {@code s}, or null when it is valid (see the class comment). */
+  /**
+   * What is wrong with the percent-encoding of {@code s}, or null when it is valid (see the class
+   * comment).
+   */
   public static String encodingProblem(String s) {
     ByteBuffer bytes = null; // only built when there are escapes: plain ASCII is UTF-8
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c == '%') {
         if (i + 2 >= s.length() || hex(s.charAt(i + 1)) < 0 || hex(s.charAt(i + 2)) < 0) {
-          return "\"" + printable(s.substring(i, Math.min(s.length(), i + 3))) + "\" at offset " + i
+          return "\""
+              + printable(s.substring(i, Math.min(s.length(), i + 3)))
+              + "\" at offset "
+              + i
               + " (a % must start an escape of two hex digits; write %25 for % itself)";
         }
         if (bytes == null) {
@@ -74,7 +84,9 @@ public final class RequestTargetCheck implements Handler<RoutingContext> {
         bytes.put((byte) (hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2))));
         i += 2;
       } else if (c < 0x21 || c > 0x7e) {
-        return String.format("byte 0x%02X at offset %d must be percent-encoded (only printable ASCII may appear unescaped)", (int) c & 0xff, i);
+        return String.format(
+            "byte 0x%02X at offset %d must be percent-encoded (only printable ASCII may appear unescaped)",
+            (int) c & 0xff, i);
       } else if (bytes != null) {
         bytes.put((byte) c);
       }
@@ -84,7 +96,8 @@ public final class RequestTargetCheck implements Handler<RoutingContext> {
     }
     bytes.flip();
     try {
-      StandardCharsets.UTF_8.newDecoder()
+      StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(bytes);
@@ -110,7 +123,10 @@ public final class RequestTargetCheck implements Handler<RoutingContext> {
   private static String printable(String s) {
     StringBuilder sb = new StringBuilder();
     for (char c : s.toCharArray()) {
-      sb.append(c < 0x21 || c > 0x7e || c == '"' || c == '\\' ? String.format("\\x%02X", (int) c & 0xff) : String.valueOf(c));
+      sb.append(
+          c < 0x21 || c > 0x7e || c == '"' || c == '\\'
+              ? String.format("\\x%02X", (int) c & 0xff)
+              : String.valueOf(c));
       if (sb.length() >= QUOTE_MAX) {
         break;
       }

@@ -7,11 +7,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * Creates every endpoint route with its standard handler chain, so no route forgets one:
- * request deadline ({@link RequestTimeoutHandler}: 408 for a body that does not arrive, 504 for a
- * handler that does not answer), the body handler (size limit) for routes that take a body, then
- * the key check. Only endpoints are routes with a path; the router's route list is what the
- * OpenAPI agreement test compares with the document.
+ * Creates every endpoint route with its standard handler chain, so no route forgets one: request
+ * deadline ({@link RequestTimeoutHandler}: 408 for a body that does not arrive, 504 for a handler
+ * that does not answer), the body handler (size limit) for routes that take a body, then the key
+ * check. Only endpoints are routes with a path; the router's route list is what the OpenAPI
+ * agreement test compares with the document.
  */
 public final class RouteFactory {
 
@@ -57,16 +57,18 @@ public final class RouteFactory {
 
   /**
    * A long-lived route (WebSocket upgrade, SockJS): key check, and no deadline on the answer; the
-   * request itself (headers and any body) must still arrive within the deadline, else 408.
-   * {@code body}: whether a body handler reads the request body first (SockJS sends).
+   * request itself (headers and any body) must still arrive within the deadline, else 408. {@code
+   * body}: whether a body handler reads the request body first (SockJS sends).
    */
   public Route stream(HttpMethod method, String path, Access access, boolean body) {
     return build(method, path, access, body, false);
   }
 
-  private Route build(HttpMethod method, String path, Access access, boolean body, boolean answersInTime) {
+  private Route build(
+      HttpMethod method, String path, Access access, boolean body, boolean answersInTime) {
     Route r = method == null ? router.route(path) : router.route(method, path);
-    // 408 when a body the route waits for does not arrive; a stream always waits for its whole request
+    // 408 when a body the route waits for does not arrive; a stream always waits for its whole
+    // request
     // (Vert.x reads a WebSocket handshake's body, if any, before upgrading)
     r.handler(new RequestTimeoutHandler(timeoutMs, body || !answersInTime, answersInTime));
     if (body) {
@@ -77,7 +79,7 @@ public final class RouteFactory {
     switch (access) {
       case READ -> r.handler(auth.reads());
       case WRITE -> r.handler(auth.writes());
-      case OPEN -> { }
+      case OPEN -> {}
     }
     return r;
   }

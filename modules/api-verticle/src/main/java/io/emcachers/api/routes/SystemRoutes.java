@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * {@code GET /api/system/stats} (this JVM, its Vert.x pools, and the cache-db manager's open SQLite
- * connections) and {@code GET /api/jobs} (the scheduled jobs every component reports in
- * {@code details.jobs} of its health reply).
+ * connections) and {@code GET /api/jobs} (the scheduled jobs every component reports in {@code
+ * details.jobs} of its health reply).
  */
 public final class SystemRoutes {
 
@@ -41,7 +41,12 @@ public final class SystemRoutes {
   private final StatusFeedBridge feed;
   private final String nodeId;
 
-  public SystemRoutes(BusClient bus, long componentTimeoutMs, EventLoopProbe probe, StatusFeedBridge feed, String nodeId) {
+  public SystemRoutes(
+      BusClient bus,
+      long componentTimeoutMs,
+      EventLoopProbe probe,
+      StatusFeedBridge feed,
+      String nodeId) {
     this.bus = bus;
     this.componentTimeoutMs = componentTimeoutMs;
     this.probe = probe;
@@ -50,28 +55,40 @@ public final class SystemRoutes {
   }
 
   public void mount(RouteFactory routes) {
-    routes.route(HttpMethod.GET, "/api/system/stats", READ).handler(ctx -> Http.respond(ctx, 200, this::stats));
-    routes.route(HttpMethod.GET, "/api/jobs", READ).handler(ctx -> Http.respond(ctx, 200, this::jobs));
+    routes
+        .route(HttpMethod.GET, "/api/system/stats", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::stats));
+    routes
+        .route(HttpMethod.GET, "/api/jobs", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::jobs));
   }
 
   private Future<JsonObject> stats(RoutingContext ctx) {
-    JsonObject out = new JsonObject()
-        .put("node", nodeId)
-        .put("runtime", JvmStats.runtime())
-        .put("memory", JvmStats.memory())
-        .put("cpu", JvmStats.cpu())
-        .put("threads", JvmStats.threads())
-        .put("event_loop", probe.toJson())
-        .put("pools", JvmStats.pools())
-        .put("status_feed", feed.stats());
-    return bus.cache().health(componentTimeoutMs).transform(ar -> {
-      if (ar.succeeded()) {
-        out.put("sqlite", sqlite(ar.result()));
-      } else {
-        out.put("sqlite", new JsonObject().put("open_connections", (Object) null).put("error", ar.cause().getMessage()));
-      }
-      return Future.succeededFuture(out);
-    });
+    JsonObject out =
+        new JsonObject()
+            .put("node", nodeId)
+            .put("runtime", JvmStats.runtime())
+            .put("memory", JvmStats.memory())
+            .put("cpu", JvmStats.cpu())
+            .put("threads", JvmStats.threads())
+            .put("event_loop", probe.toJson())
+            .put("pools", JvmStats.pools())
+            .put("status_feed", feed.stats());
+    return bus.cache()
+        .health(componentTimeoutMs)
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                out.put("sqlite", sqlite(ar.result()));
+              } else {
+                out.put(
+                    "sqlite",
+                    new JsonObject()
+                        .put("open_connections", (Object) null)
+                        .put("error", ar.cause().getMessage()));
+              }
+              return Future.succeededFuture(out);
+            });
   }
 
   /** Open SQLite connections as the cache-db manager reports them. */
@@ -86,38 +103,63 @@ public final class SystemRoutes {
     }
     JsonObject details = d.copy();
     details.remove("jobs");
-    return new JsonObject().put("node", d.getValue("node")).put("open_connections", open).put("details", details);
+    return new JsonObject()
+        .put("node", d.getValue("node"))
+        .put("open_connections", open)
+        .put("details", details);
   }
 
   private Future<JsonObject> jobs(RoutingContext ctx) {
     List<Future<JsonObject>> asks = new ArrayList<>();
-    JOB_SOURCES.forEach((component, address) -> asks.add(
-        bus.health().check(address, componentTimeoutMs).transform(ar -> Future.succeededFuture(ar.succeeded()
-            ? new JsonObject().put("component", component).put("reply", ar.result().toJson())
-            : new JsonObject().put("component", component).put("address", address).put("error", ar.cause().getMessage())))));
-    return Future.all(asks).map(all -> {
-      JsonArray jobs = new JsonArray();
-      JsonArray unavailable = new JsonArray();
-      for (Future<JsonObject> f : asks) {
-        JsonObject r = f.result();
-        String component = r.getString("component");
-        JsonObject reply = r.getJsonObject("reply");
-        if (reply == null) {
-          unavailable.add(new JsonObject().put("component", component).put("address", r.getString("address")).put("reason", r.getString("error")));
-          continue;
-        }
-        JsonObject details = reply.getJsonObject("details", new JsonObject());
-        Object node = details.getValue("node");
-        Object list = details.getValue("jobs");
-        if (list instanceof JsonArray arr) {
-          for (Object o : arr) {
-            if (o instanceof JsonObject job) {
-              jobs.add(new JsonObject().put("component", component).put("node", node).mergeIn(job));
-            }
-          }
-        }
-      }
-      return new JsonObject().put("jobs", jobs).put("unavailable", unavailable);
-    });
+    JOB_SOURCES.forEach(
+        (component, address) ->
+            asks.add(
+                bus.health()
+                    .check(address, componentTimeoutMs)
+                    .transform(
+                        ar ->
+                            Future.succeededFuture(
+                                ar.succeeded()
+                                    ? new JsonObject()
+                                        .put("component", component)
+                                        .put("reply", ar.result().toJson())
+                                    : new JsonObject()
+                                        .put("component", component)
+                                        .put("address", address)
+                                        .put("error", ar.cause().getMessage())))));
+    return Future.all(asks)
+        .map(
+            all -> {
+              JsonArray jobs = new JsonArray();
+              JsonArray unavailable = new JsonArray();
+              for (Future<JsonObject> f : asks) {
+                JsonObject r = f.result();
+                String component = r.getString("component");
+                JsonObject reply = r.getJsonObject("reply");
+                if (reply == null) {
+                  unavailable.add(
+                      new JsonObject()
+                          .put("component", component)
+                          .put("address", r.getString("address"))
+                          .put("reason", r.getString("error")));
+                  continue;
+                }
+                JsonObject details = reply.getJsonObject("details", new JsonObject());
+                Object node = details.getValue("node");
+                Object list = details.getValue("jobs");
+                if (list instanceof JsonArray arr) {
+                  for (Object o : arr) {
+                    if (o instanceof JsonObject job) {
+                      jobs.add(
+                          new JsonObject()
+                              .put("component", component)
+                              .put("node", node)
+                              .mergeIn(job));
+                    }
+                  }
+                }
+              }
+              return new JsonObject().put("jobs", jobs).put("unavailable", unavailable);
+            });
   }
 }

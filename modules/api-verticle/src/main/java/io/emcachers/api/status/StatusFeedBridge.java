@@ -38,10 +38,10 @@ import org.slf4j.LoggerFactory;
  * The {@code emc.status} feed for HTTP clients. One consumer of the feed fans every event out to
  * the WebSocket clients of {@code /ws/status} (optionally filtered by {@code ?entity=}), and keeps
  * the latest {@code progress} event per node and entity so {@code /api/replication/stats} can show
- * nodes the API cannot ask directly. The SockJS bridge at {@code /eventbus} lets browsers
- * subscribe to {@code emc.status} and nothing else; nothing is permitted inbound. WebSocket
- * handshakes and SockJS sends are checked first ({@link UpgradeChecks}) so a client's mistake is
- * a 4xx with the error shape, never a bare status or a SockJS 500.
+ * nodes the API cannot ask directly. The SockJS bridge at {@code /eventbus} lets browsers subscribe
+ * to {@code emc.status} and nothing else; nothing is permitted inbound. WebSocket handshakes and
+ * SockJS sends are checked first ({@link UpgradeChecks}) so a client's mistake is a 4xx with the
+ * error shape, never a bare status or a SockJS 500.
  *
  * <p>The feed is lossy by design: a client whose write queue is full misses events rather than
  * holding memory.
@@ -51,11 +51,17 @@ public final class StatusFeedBridge {
   private static final Logger LOG = LoggerFactory.getLogger(StatusFeedBridge.class);
 
   public static final int MAX_SOCKETS = 1000;
+
   /** Progress entries not refreshed for this long are dropped (a node that left). */
   public static final Duration PROGRESS_TTL = Duration.ofMinutes(10);
 
-  /** SockJS's WebSocket transports: {@code /eventbus/websocket} (raw) and {@code /eventbus/{server}/{session}/websocket}. */
-  static final Pattern SOCKJS_WEBSOCKET = Pattern.compile("^/eventbus/(?:[^/.]+/[^/.]+/)?websocket/?$");
+  /**
+   * SockJS's WebSocket transports: {@code /eventbus/websocket} (raw) and {@code
+   * /eventbus/{server}/{session}/websocket}.
+   */
+  static final Pattern SOCKJS_WEBSOCKET =
+      Pattern.compile("^/eventbus/(?:[^/.]+/[^/.]+/)?websocket/?$");
+
   /** SockJS's XHR send: {@code /eventbus/{server}/{session}/xhr_send}. */
   static final Pattern SOCKJS_SEND = Pattern.compile("^/eventbus/[^/.]+/[^/.]+/xhr_send/?$");
 
@@ -64,8 +70,10 @@ public final class StatusFeedBridge {
 
   private final Vertx vertx;
   private final Map<ServerWebSocket, String> sockets = new ConcurrentHashMap<>();
+
   /** node → entity → latest progress event. */
   private final Map<String, Map<String, StatusEvent>> progress = new ConcurrentHashMap<>();
+
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private MessageConsumer<Object> consumer;
@@ -79,11 +87,18 @@ public final class StatusFeedBridge {
   /** Subscribes to the feed; completes when the subscription is registered. */
   public Future<Void> start() {
     consumer = vertx.eventBus().consumer(Addresses.STATUS, this::onEvent);
-    entityConsumer = vertx.eventBus().consumer(Addresses.ENTITIES_CHANGED, m -> {
-      if (m.body() instanceof EntityChanged ec && EntityChanged.DELETED.equals(ec.change()) && ec.entity() != null) {
-        forget(ec.entity().name());
-      }
-    });
+    entityConsumer =
+        vertx
+            .eventBus()
+            .consumer(
+                Addresses.ENTITIES_CHANGED,
+                m -> {
+                  if (m.body() instanceof EntityChanged ec
+                      && EntityChanged.DELETED.equals(ec.change())
+                      && ec.entity() != null) {
+                    forget(ec.entity().name());
+                  }
+                });
     evictTimer = vertx.setPeriodic(60_000, t -> evictStale());
     return Future.all(consumer.completion(), entityConsumer.completion()).mapEmpty();
   }
@@ -95,37 +110,48 @@ public final class StatusFeedBridge {
     sockets.keySet().forEach(ws -> ws.close((short) 1001, "server stopping"));
     sockets.clear();
     return Future.all(
-        consumer == null ? Future.succeededFuture() : consumer.unregister(),
-        entityConsumer == null ? Future.succeededFuture() : entityConsumer.unregister()).mapEmpty();
+            consumer == null ? Future.succeededFuture() : consumer.unregister(),
+            entityConsumer == null ? Future.succeededFuture() : entityConsumer.unregister())
+        .mapEmpty();
   }
 
   public void mount(RouteFactory routes) {
-    routes.stream(HttpMethod.GET, "/ws/status", RouteFactory.Access.READ, false).handler(this::upgrade);
+    routes.stream(HttpMethod.GET, "/ws/status", RouteFactory.Access.READ, false)
+        .handler(this::upgrade);
 
-    SockJSBridgeOptions options = new SockJSBridgeOptions().addOutboundPermitted(new PermittedOptions().setAddress(Addresses.STATUS));
-    // JSONP and htmlfile are transports for browsers without cross-origin XHR (IE 9 and older); SockJS
+    SockJSBridgeOptions options =
+        new SockJSBridgeOptions()
+            .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.STATUS));
+    // JSONP and htmlfile are transports for browsers without cross-origin XHR (IE 9 and older);
+    // SockJS
     // answers their malformed requests with 500s, and nothing here needs them.
-    SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
-        .addDisabledTransport(Transport.JSON_P.name())
-        .addDisabledTransport(Transport.HTML_FILE.name());
+    SockJSHandlerOptions sockJs =
+        new SockJSHandlerOptions()
+            .addDisabledTransport(Transport.JSON_P.name())
+            .addDisabledTransport(Transport.HTML_FILE.name());
     // The body handler (bounded by api.body_limit_bytes) lets xhr_send read its payload; without it
     // SockJS fails every send with a 500.
     routes.stream(null, "/eventbus/*", RouteFactory.Access.READ, true)
         .handler(StatusFeedBridge::screenSockJs)
-        .subRouter(SockJSHandler.create(vertx, sockJs).bridge(options, event -> {
-          if (event.type() == BridgeEventType.SEND || event.type() == BridgeEventType.PUBLISH) {
-            event.complete(false); // nothing inbound, ever
-            return;
-          }
-          if (event.type() == BridgeEventType.RECEIVE) {
-            JsonObject raw = event.getRawMessage();
-            Object body = raw.getValue("body");
-            if (body instanceof BusMessage m) {
-              raw.put("body", m.toJson()); // records travel as JSON to browsers
-            }
-          }
-          event.complete(true);
-        }));
+        .subRouter(
+            SockJSHandler.create(vertx, sockJs)
+                .bridge(
+                    options,
+                    event -> {
+                      if (event.type() == BridgeEventType.SEND
+                          || event.type() == BridgeEventType.PUBLISH) {
+                        event.complete(false); // nothing inbound, ever
+                        return;
+                      }
+                      if (event.type() == BridgeEventType.RECEIVE) {
+                        JsonObject raw = event.getRawMessage();
+                        Object body = raw.getValue("body");
+                        if (body instanceof BusMessage m) {
+                          raw.put("body", m.toJson()); // records travel as JSON to browsers
+                        }
+                      }
+                      event.complete(true);
+                    }));
   }
 
   /**
@@ -177,20 +203,31 @@ public final class StatusFeedBridge {
       return;
     }
     if (sockets.size() >= MAX_SOCKETS) {
-      ErrorResponses.send(ctx, new ApiException(503, "unavailable", "too many status feed clients"));
+      ErrorResponses.send(
+          ctx, new ApiException(503, "unavailable", "too many status feed clients"));
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> {
-      sockets.put(ws, filter == null ? "" : filter);
-      ws.closeHandler(v -> sockets.remove(ws));
-      ws.exceptionHandler(t -> sockets.remove(ws));
-      ws.textMessageHandler(msg -> { }); // the feed is one-way; client messages are ignored
-      LOG.debug("status feed client connected from {} (entity filter: {})", ws.remoteAddress(), filter);
-    }).onFailure(t -> {
-      if (!ctx.response().ended()) {
-        ErrorResponses.send(ctx, ApiException.badRequest("a WebSocket upgrade is required: " + t.getMessage()));
-      }
-    });
+    ctx.request()
+        .toWebSocket()
+        .onSuccess(
+            ws -> {
+              sockets.put(ws, filter == null ? "" : filter);
+              ws.closeHandler(v -> sockets.remove(ws));
+              ws.exceptionHandler(t -> sockets.remove(ws));
+              ws.textMessageHandler(msg -> {}); // the feed is one-way; client messages are ignored
+              LOG.debug(
+                  "status feed client connected from {} (entity filter: {})",
+                  ws.remoteAddress(),
+                  filter);
+            })
+        .onFailure(
+            t -> {
+              if (!ctx.response().ended()) {
+                ErrorResponses.send(
+                    ctx,
+                    ApiException.badRequest("a WebSocket upgrade is required: " + t.getMessage()));
+              }
+            });
   }
 
   private void onEvent(Message<Object> message) {
@@ -211,22 +248,25 @@ public final class StatusFeedBridge {
     if (StatusEvent.TYPE_PROGRESS.equals(event.type()) && "replicator".equals(event.component())) {
       // replication progress only (the listener's scan progress is not a node's replication state);
       // entity null: the node's own totals, kept under NODE_KEY
-      progress.computeIfAbsent(nodeOf(event), n -> new ConcurrentHashMap<>()).put(event.entity() == null ? NODE_KEY : event.entity(), event);
+      progress
+          .computeIfAbsent(nodeOf(event), n -> new ConcurrentHashMap<>())
+          .put(event.entity() == null ? NODE_KEY : event.entity(), event);
     }
     if (sockets.isEmpty()) {
       return;
     }
     String text = event.toJson().encode();
-    sockets.forEach((ws, filter) -> {
-      if (!filter.isEmpty() && !filter.equals(event.entity())) {
-        return;
-      }
-      if (ws.writeQueueFull()) {
-        dropped.incrementAndGet();
-        return;
-      }
-      ws.writeTextMessage(text);
-    });
+    sockets.forEach(
+        (ws, filter) -> {
+          if (!filter.isEmpty() && !filter.equals(event.entity())) {
+            return;
+          }
+          if (ws.writeQueueFull()) {
+            dropped.incrementAndGet();
+            return;
+          }
+          ws.writeTextMessage(text);
+        });
   }
 
   /** The node that emitted a progress event: {@code data.node}, else {@code "unknown"}. */
@@ -237,7 +277,9 @@ public final class StatusFeedBridge {
 
   private void evictStale() {
     Instant cutoff = Instant.now().minus(PROGRESS_TTL);
-    progress.values().forEach(m -> m.values().removeIf(e -> e.ts() != null && e.ts().isBefore(cutoff)));
+    progress
+        .values()
+        .forEach(m -> m.values().removeIf(e -> e.ts() != null && e.ts().isBefore(cutoff)));
     progress.values().removeIf(Map::isEmpty);
   }
 

@@ -24,24 +24,30 @@ final class UpgradeChecks {
   private UpgradeChecks() {}
 
   /**
-   * Why {@code request} is not a WebSocket opening handshake the server can accept, or null:
-   * 405 unless GET, 400 without {@code Upgrade: websocket} / {@code Connection: Upgrade} /
-   * {@code Sec-WebSocket-Key}, 426 for a version other than 13 (the answer names 13 in
-   * {@code Sec-WebSocket-Version}, as RFC 6455 asks).
+   * Why {@code request} is not a WebSocket opening handshake the server can accept, or null: 405
+   * unless GET, 400 without {@code Upgrade: websocket} / {@code Connection: Upgrade} / {@code
+   * Sec-WebSocket-Key}, 426 for a version other than 13 (the answer names 13 in {@code
+   * Sec-WebSocket-Version}, as RFC 6455 asks).
    */
   static ApiException webSocketProblem(HttpServerRequest request) {
     if (request.method() != HttpMethod.GET) {
       return new ApiException(405, "method_not_allowed", "a WebSocket opening handshake is a GET");
     }
-    if (!contains(request.getHeader(HttpHeaders.UPGRADE), "websocket") || !contains(request.getHeader(HttpHeaders.CONNECTION), "upgrade")) {
-      return ApiException.badRequest("a WebSocket upgrade is required (Upgrade: websocket, Connection: Upgrade)");
+    if (!contains(request.getHeader(HttpHeaders.UPGRADE), "websocket")
+        || !contains(request.getHeader(HttpHeaders.CONNECTION), "upgrade")) {
+      return ApiException.badRequest(
+          "a WebSocket upgrade is required (Upgrade: websocket, Connection: Upgrade)");
     }
     String key = request.getHeader("Sec-WebSocket-Key");
     if (key == null || key.isBlank()) {
-      return ApiException.badRequest("the WebSocket opening handshake needs a Sec-WebSocket-Key header");
+      return ApiException.badRequest(
+          "the WebSocket opening handshake needs a Sec-WebSocket-Key header");
     }
     if (!WEBSOCKET_VERSION.equals(trim(request.getHeader("Sec-WebSocket-Version")))) {
-      return new ApiException(426, "upgrade_required", "only WebSocket version " + WEBSOCKET_VERSION + " (RFC 6455) is supported");
+      return new ApiException(
+          426,
+          "upgrade_required",
+          "only WebSocket version " + WEBSOCKET_VERSION + " (RFC 6455) is supported");
     }
     return null;
   }

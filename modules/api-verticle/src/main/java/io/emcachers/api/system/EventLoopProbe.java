@@ -4,8 +4,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Measures how late a periodic timer fires on the API verticle's event loop: a blocked or busy
- * loop shows up as lag. Keeps the last value and the maximum since start.
+ * Measures how late a periodic timer fires on the API verticle's event loop: a blocked or busy loop
+ * shows up as lag. Keeps the last value and the maximum since start.
  */
 public final class EventLoopProbe {
 
@@ -23,13 +23,16 @@ public final class EventLoopProbe {
 
   public void start() {
     expected = System.nanoTime() + INTERVAL_MS * 1_000_000;
-    timer = vertx.setPeriodic(INTERVAL_MS, t -> {
-      long now = System.nanoTime();
-      long lag = Math.max(0, (now - expected) / 1_000_000);
-      lastLagMs = lag;
-      maxLagMs = Math.max(maxLagMs, lag);
-      expected = now + INTERVAL_MS * 1_000_000;
-    });
+    timer =
+        vertx.setPeriodic(
+            INTERVAL_MS,
+            t -> {
+              long now = System.nanoTime();
+              long lag = Math.max(0, (now - expected) / 1_000_000);
+              lastLagMs = lag;
+              maxLagMs = Math.max(maxLagMs, lag);
+              expected = now + INTERVAL_MS * 1_000_000;
+            });
   }
 
   public void stop() {
@@ -39,6 +42,9 @@ public final class EventLoopProbe {
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("lag_ms", lastLagMs).put("max_lag_ms", maxLagMs).put("probe_interval_ms", INTERVAL_MS);
+    return new JsonObject()
+        .put("lag_ms", lastLagMs)
+        .put("max_lag_ms", maxLagMs)
+        .put("probe_interval_ms", INTERVAL_MS);
   }
 }

@@ -16,25 +16,37 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** JVM and Vert.x pool statistics of this process, read from the platform MXBeans and Micrometer. */
+/**
+ * JVM and Vert.x pool statistics of this process, read from the platform MXBeans and Micrometer.
+ */
 public final class JvmStats {
 
   private JvmStats() {}
 
   public static JsonObject memory() {
     var mem = ManagementFactory.getMemoryMXBean();
-    return new JsonObject().put("heap", usage(mem.getHeapMemoryUsage())).put("non_heap", usage(mem.getNonHeapMemoryUsage()));
+    return new JsonObject()
+        .put("heap", usage(mem.getHeapMemoryUsage()))
+        .put("non_heap", usage(mem.getNonHeapMemoryUsage()));
   }
 
   private static JsonObject usage(MemoryUsage u) {
-    return new JsonObject().put("used_bytes", u.getUsed()).put("committed_bytes", u.getCommitted()).put("max_bytes", u.getMax());
+    return new JsonObject()
+        .put("used_bytes", u.getUsed())
+        .put("committed_bytes", u.getCommitted())
+        .put("max_bytes", u.getMax());
   }
 
   public static JsonObject cpu() {
     OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-    JsonObject cpu = new JsonObject().put("available_processors", os.getAvailableProcessors()).put("system_load_average", os.getSystemLoadAverage());
+    JsonObject cpu =
+        new JsonObject()
+            .put("available_processors", os.getAvailableProcessors())
+            .put("system_load_average", os.getSystemLoadAverage());
     if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-      cpu.put("process_cpu_load", sun.getProcessCpuLoad()).put("system_cpu_load", sun.getCpuLoad()).put("process_cpu_time_ns", sun.getProcessCpuTime());
+      cpu.put("process_cpu_load", sun.getProcessCpuLoad())
+          .put("system_cpu_load", sun.getCpuLoad())
+          .put("process_cpu_time_ns", sun.getProcessCpuTime());
     }
     return cpu;
   }
@@ -85,7 +97,10 @@ public final class JvmStats {
         .put("vertx_internal_blocking_threads", blocking);
   }
 
-  /** Vert.x pool gauges (worker, internal blocking, ...) when Micrometer metrics are enabled; else null. */
+  /**
+   * Vert.x pool gauges (worker, internal blocking, ...) when Micrometer metrics are enabled; else
+   * null.
+   */
   public static JsonArray pools() {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
     if (registry == null) {
@@ -100,7 +115,8 @@ public final class JvmStats {
       String type = meter.getId().getTag("pool_type");
       String poolName = meter.getId().getTag("pool_name");
       String key = type + "/" + poolName;
-      JsonObject pool = pools.computeIfAbsent(key, k -> new JsonObject().put("type", type).put("name", poolName));
+      JsonObject pool =
+          pools.computeIfAbsent(key, k -> new JsonObject().put("type", type).put("name", poolName));
       double value = gauge.value();
       pool.put(name.substring("vertx_pool_".length()), Double.isNaN(value) ? null : value);
     }

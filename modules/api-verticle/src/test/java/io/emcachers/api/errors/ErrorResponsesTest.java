@@ -14,9 +14,18 @@ class ErrorResponsesTest {
 
   @Test
   void validationTextBecomesFieldDetails() {
-    String text = new JsonObject().put("message", "invalid entity definition")
-        .put("errors", new JsonArray().add(new JsonObject().put("field", "name").put("message", "is required"))).encode();
-    ApiException e = ErrorResponses.from(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ErrorCodes.VALIDATION, text), "emc.entities.create");
+    String text =
+        new JsonObject()
+            .put("message", "invalid entity definition")
+            .put(
+                "errors",
+                new JsonArray()
+                    .add(new JsonObject().put("field", "name").put("message", "is required")))
+            .encode();
+    ApiException e =
+        ErrorResponses.from(
+            new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ErrorCodes.VALIDATION, text),
+            "emc.entities.create");
     assertEquals(400, e.status());
     assertEquals("validation_failed", e.code());
     assertEquals("invalid entity definition", e.getMessage());
@@ -35,10 +44,14 @@ class ErrorResponsesTest {
 
   @Test
   void deliveryFailuresNameTheAddress() {
-    ApiException none = ErrorResponses.from(new ReplyException(ReplyFailure.NO_HANDLERS, -1, "No handlers"), "emc.oplog.read");
+    ApiException none =
+        ErrorResponses.from(
+            new ReplyException(ReplyFailure.NO_HANDLERS, -1, "No handlers"), "emc.oplog.read");
     assertEquals(503, none.status());
     assertTrue(none.getMessage().contains("emc.oplog.read"));
-    ApiException timeout = ErrorResponses.from(new ReplyException(ReplyFailure.TIMEOUT, -1, "Timed out"), "emc.oplog.read");
+    ApiException timeout =
+        ErrorResponses.from(
+            new ReplyException(ReplyFailure.TIMEOUT, -1, "Timed out"), "emc.oplog.read");
     assertEquals(504, timeout.status());
   }
 
@@ -50,6 +63,7 @@ class ErrorResponsesTest {
   }
 
   private static ApiException recipient(int code) {
-    return ErrorResponses.from(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, "text"), "emc.x");
+    return ErrorResponses.from(
+        new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, "text"), "emc.x");
   }
 }

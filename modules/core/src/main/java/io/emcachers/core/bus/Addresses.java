@@ -1,30 +1,51 @@
 package io.emcachers.core.bus;
 
 /**
- * Every event-bus address of emcachers. Verticles talk only through these; the message record
- * each address carries is named next to it.
+ * Every event-bus address of emcachers. Verticles talk only through these; the message record each
+ * address carries is named next to it.
  */
 public final class Addresses {
 
   private Addresses() {}
 
   // ---- oplog verticle (leader only) ----
-  /** Request {@code AppendBatch} → reply {@code AppendResult}: rows and resume token in one transaction. */
+  /**
+   * Request {@code AppendBatch} → reply {@code AppendResult}: rows and resume token in one
+   * transaction.
+   */
   public static final String OPLOG_APPEND = "emc.oplog.append";
-  /** Request {@code ResumeTokenRequest} → reply {@code ResumeTokenReply} (empty map → initial scan). */
+
+  /**
+   * Request {@code ResumeTokenRequest} → reply {@code ResumeTokenReply} (empty map → initial scan).
+   */
   public static final String OPLOG_RESUME_TOKEN = "emc.oplog.resume-token";
+
   /** Publish {@code OplogAppended}: the new head id after each commit. */
   public static final String OPLOG_APPENDED = "emc.oplog.appended";
-  /** Request {@code OplogReadRequest} → reply {@code OplogReadReply}: rows after an id, id order. */
+
+  /**
+   * Request {@code OplogReadRequest} → reply {@code OplogReadReply}: rows after an id, id order.
+   */
   public static final String OPLOG_READ = "emc.oplog.read";
+
   /** Request {@code ScanStateRequest} → reply {@code ScanStateReply}: persisted scan progress. */
   public static final String OPLOG_SCAN_STATE = "emc.oplog.scan.state";
-  /** Request {@code ScanBeginRequest} → reply {@code EntityReply}: a new scan attempt (new epoch, status scanning). */
+
+  /**
+   * Request {@code ScanBeginRequest} → reply {@code EntityReply}: a new scan attempt (new epoch,
+   * status scanning).
+   */
   public static final String OPLOG_SCAN_BEGIN = "emc.oplog.scan.begin";
-  /** Request {@code ScanEndRequest} → reply {@code ScanEndReply}: staged rows moved behind scan rows, entity live. */
+
+  /**
+   * Request {@code ScanEndRequest} → reply {@code ScanEndReply}: staged rows moved behind scan
+   * rows, entity live.
+   */
   public static final String OPLOG_SCAN_END = "emc.oplog.scan.end";
+
   /** Request {@code HealthRequest} → reply {@code HealthReply}: leader/standby, last error. */
   public static final String OPLOG_HEALTH = "emc.oplog.health";
+
   /**
    * Node-local ({@code localConsumer}) {@code HealthRequest} → {@code HealthReply} with state
    * {@code leader} or {@code standby}: the listener streams only while its node's oplog verticle
@@ -35,18 +56,27 @@ public final class Addresses {
   // ---- entity manager (in the oplog verticle) ----
   /** {@code EntityUpsertRequest} → {@code EntityReply}; fails CONFLICT when the name exists. */
   public static final String ENTITIES_CREATE = "emc.entities.create";
+
   /** {@code EntityUpsertRequest} → {@code EntityReply}; fails NOT_FOUND when unknown. */
   public static final String ENTITIES_UPDATE = "emc.entities.update";
+
   /** {@code EntityNameRequest} → {@code EntityReply}. */
   public static final String ENTITIES_GET = "emc.entities.get";
+
   /** {@code EntityListRequest} → {@code EntityListReply}. */
   public static final String ENTITIES_LIST = "emc.entities.list";
+
   /** {@code EntityNameRequest} → {@code EntityReply} (status deleted); purges its oplog rows. */
   public static final String ENTITIES_DELETE = "emc.entities.delete";
-  /** {@code EntityStatusRequest} → {@code EntityReply}: lifecycle transitions (scanning, failed...). */
+
+  /**
+   * {@code EntityStatusRequest} → {@code EntityReply}: lifecycle transitions (scanning, failed...).
+   */
   public static final String ENTITIES_SET_STATUS = "emc.entities.set-status";
+
   /** {@code EntityListRequest} → {@code EntityListReply}: hard refresh from PostgreSQL. */
   public static final String ENTITIES_REFRESH = "emc.entities.refresh";
+
   /** Publish {@code EntityChanged} on every create, update, status change, delete and refresh. */
   public static final String ENTITIES_CHANGED = "emc.entities.changed";
 
@@ -55,24 +85,42 @@ public final class Addresses {
   public static final String LISTENER_HEALTH = "emc.listener.health";
 
   // ---- replicator and cache-db manager (node-local consumers) ----
-  /** {@code CacheApplyRequest} → {@code CacheApplyReply}: batch + last_oplog_id in one SQLite transaction. */
+  /**
+   * {@code CacheApplyRequest} → {@code CacheApplyReply}: batch + last_oplog_id in one SQLite
+   * transaction.
+   */
   public static final String CACHE_APPLY = "emc.cache.apply";
+
   /** {@code CacheDocRequest} → {@code CacheRowsReply}. */
   public static final String CACHE_GET_DOC = "emc.cache.doc";
+
   /** {@code CachePageRequest} → {@code CacheRowsReply}: keyset paging by doc id. */
   public static final String CACHE_PAGE = "emc.cache.page";
+
   /** {@code CacheQueryRequest} → {@code CacheRowsReply}: one read-only SELECT. */
   public static final String CACHE_QUERY = "emc.cache.query";
+
   /** {@code CacheEntityRequest} → {@code CacheInfoReply}: close and remove a cache. */
   public static final String CACHE_DROP = "emc.cache.drop";
-  /** {@code CacheEntityRequest} → {@code CacheInfoReply}: state of one cache (or all when entity null). */
+
+  /**
+   * {@code CacheEntityRequest} → {@code CacheInfoReply}: state of one cache (or all when entity
+   * null).
+   */
   public static final String CACHE_INFO = "emc.cache.info";
-  /** {@code CacheEntityRequest} → {@code JobAccepted}: rebuild a cache from the oplog, swap when caught up. */
+
+  /**
+   * {@code CacheEntityRequest} → {@code JobAccepted}: rebuild a cache from the oplog, swap when
+   * caught up.
+   */
   public static final String REPLICATOR_RECREATE = "emc.replicator.recreate";
+
   /** {@code HealthRequest} → {@code HealthReply}: per-entity progress and lag of this node. */
   public static final String REPLICATOR_STATS = "emc.replicator.stats";
+
   /** {@code HealthRequest} → {@code HealthReply}. */
   public static final String CACHE_HEALTH = "emc.cache.health";
+
   /**
    * Node-local {@code CacheEntityRequest} → {@code JobAccepted}: the cache-db manager rebuilds the
    * entity's cache from its oplog rows into a new file while the old file keeps serving, and swaps
@@ -80,6 +128,7 @@ public final class Addresses {
    * progress follows on {@link #STATUS} under the job id.
    */
   public static final String CACHE_REBUILD = "emc.cache.rebuild";
+
   /**
    * Prefix of per-entity read addresses ({@code emc.cache.query.ENTITY}), registered as clustered
    * consumers by nodes that hold a caught-up cache of ENTITY. They accept {@code CacheDocRequest},
@@ -89,7 +138,9 @@ public final class Addresses {
   public static final String CACHE_QUERY_ENTITY_PREFIX = "emc.cache.query.";
 
   // ---- status feed ----
-  /** Publish {@code StatusEvent}: component states, entity status changes, progress, lag, errors. */
+  /**
+   * Publish {@code StatusEvent}: component states, entity status changes, progress, lag, errors.
+   */
   public static final String STATUS = "emc.status";
 
   public static String cacheQueryFor(String entity) {

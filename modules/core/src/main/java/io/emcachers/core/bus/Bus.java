@@ -19,25 +19,36 @@ public final class Bus {
   private Bus() {}
 
   /** Sends {@code request} and returns the reply body cast to {@code replyType}. */
-  public static <R> Future<R> request(EventBus bus, String address, Object request, Class<R> replyType) {
+  public static <R> Future<R> request(
+      EventBus bus, String address, Object request, Class<R> replyType) {
     return request(bus, address, request, replyType, new DeliveryOptions());
   }
 
-  public static <R> Future<R> request(EventBus bus, String address, Object request, Class<R> replyType, DeliveryOptions options) {
-    return bus.request(address, request, options).map(m -> {
-      Object body = m.body();
-      if (body != null && !replyType.isInstance(body)) {
-        throw new BusException(ErrorCodes.INTERNAL, address + " replied " + body.getClass().getSimpleName() + ", expected " + replyType.getSimpleName());
-      }
-      return replyType.cast(body);
-    });
+  public static <R> Future<R> request(
+      EventBus bus, String address, Object request, Class<R> replyType, DeliveryOptions options) {
+    return bus.request(address, request, options)
+        .map(
+            m -> {
+              Object body = m.body();
+              if (body != null && !replyType.isInstance(body)) {
+                throw new BusException(
+                    ErrorCodes.INTERNAL,
+                    address
+                        + " replied "
+                        + body.getClass().getSimpleName()
+                        + ", expected "
+                        + replyType.getSimpleName());
+              }
+              return replyType.cast(body);
+            });
   }
 
   /**
    * Runs {@code handler} on the message body (checked against {@code type}) and replies with its
    * result, or fails the message with the code for whatever went wrong. Never throws.
    */
-  public static <T, R> void handle(Message<Object> message, Class<T> type, Function<T, Future<R>> handler) {
+  public static <T, R> void handle(
+      Message<Object> message, Class<T> type, Function<T, Future<R>> handler) {
     Object body;
     try {
       // a clustered message decodes its body here; a body its codec refuses is the sender's mistake
@@ -47,7 +58,12 @@ public final class Bus {
       return;
     }
     if (body == null || !type.isInstance(body)) {
-      message.fail(ErrorCodes.BAD_REQUEST, "expected " + type.getSimpleName() + " body, got " + (body == null ? "null" : body.getClass().getSimpleName()));
+      message.fail(
+          ErrorCodes.BAD_REQUEST,
+          "expected "
+              + type.getSimpleName()
+              + " body, got "
+              + (body == null ? "null" : body.getClass().getSimpleName()));
       return;
     }
     Future<R> result;
@@ -56,13 +72,14 @@ public final class Bus {
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        message.reply(ar.result());
-      } else {
-        fail(message, ar.cause());
-      }
-    });
+    result.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            message.reply(ar.result());
+          } else {
+            fail(message, ar.cause());
+          }
+        });
   }
 
   /** Fails {@code message} with the code that matches {@code error}. */
@@ -92,7 +109,10 @@ public final class Bus {
 
   public static String textOf(Throwable error) {
     if (error instanceof ValidationException ve) {
-      return new JsonObject().put("message", "invalid entity definition").put("errors", ve.errorsJson()).encode();
+      return new JsonObject()
+          .put("message", "invalid entity definition")
+          .put("errors", ve.errorsJson())
+          .encode();
     }
     String msg = error.getMessage();
     return msg == null ? error.getClass().getSimpleName() : msg;

@@ -14,43 +14,46 @@ import java.util.WeakHashMap;
  */
 public final class Codecs {
 
-  private static final Map<EventBus, Boolean> REGISTERED = Collections.synchronizedMap(new WeakHashMap<>());
+  private static final Map<EventBus, Boolean> REGISTERED =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   /** Every message codec; the cluster round-trip test iterates over this list. */
-  public static final List<JsonMessageCodec<?>> ALL = List.of(
-      // one codec per record of the sealed AppendBatch: a default codec is looked up by exact class
-      new JsonMessageCodec<>(AppendBatch.StreamBatch.class, AppendBatch.StreamBatch::fromJson),
-      new JsonMessageCodec<>(AppendBatch.ScanBatch.class, AppendBatch.ScanBatch::fromJson),
-      new JsonMessageCodec<>(AppendResult.class, AppendResult::fromJson),
-      new JsonMessageCodec<>(ResumeTokenRequest.class, ResumeTokenRequest::fromJson),
-      new JsonMessageCodec<>(ResumeTokenReply.class, ResumeTokenReply::fromJson),
-      new JsonMessageCodec<>(OplogAppended.class, OplogAppended::fromJson),
-      new JsonMessageCodec<>(OplogReadRequest.class, OplogReadRequest::fromJson),
-      new JsonMessageCodec<>(OplogReadReply.class, OplogReadReply::fromJson),
-      new JsonMessageCodec<>(ScanStateRequest.class, ScanStateRequest::fromJson),
-      new JsonMessageCodec<>(ScanBeginRequest.class, ScanBeginRequest::fromJson),
-      new JsonMessageCodec<>(ScanStateReply.class, ScanStateReply::fromJson),
-      new JsonMessageCodec<>(ScanEndRequest.class, ScanEndRequest::fromJson),
-      new JsonMessageCodec<>(ScanEndReply.class, ScanEndReply::fromJson),
-      new JsonMessageCodec<>(EntityUpsertRequest.class, EntityUpsertRequest::fromJson),
-      new JsonMessageCodec<>(EntityNameRequest.class, EntityNameRequest::fromJson),
-      new JsonMessageCodec<>(EntityListRequest.class, EntityListRequest::fromJson),
-      new JsonMessageCodec<>(EntityStatusRequest.class, EntityStatusRequest::fromJson),
-      new JsonMessageCodec<>(EntityReply.class, EntityReply::fromJson),
-      new JsonMessageCodec<>(EntityListReply.class, EntityListReply::fromJson),
-      new JsonMessageCodec<>(EntityChanged.class, EntityChanged::fromJson),
-      new JsonMessageCodec<>(StatusEvent.class, StatusEvent::fromJson),
-      new JsonMessageCodec<>(HealthRequest.class, HealthRequest::fromJson),
-      new JsonMessageCodec<>(HealthReply.class, HealthReply::fromJson),
-      new JsonMessageCodec<>(CacheApplyRequest.class, CacheApplyRequest::fromJson),
-      new JsonMessageCodec<>(CacheApplyReply.class, CacheApplyReply::fromJson),
-      new JsonMessageCodec<>(CacheDocRequest.class, CacheDocRequest::fromJson),
-      new JsonMessageCodec<>(CachePageRequest.class, CachePageRequest::fromJson),
-      new JsonMessageCodec<>(CacheQueryRequest.class, CacheQueryRequest::fromJson),
-      new JsonMessageCodec<>(CacheRowsReply.class, CacheRowsReply::fromJson),
-      new JsonMessageCodec<>(CacheEntityRequest.class, CacheEntityRequest::fromJson),
-      new JsonMessageCodec<>(CacheInfoReply.class, CacheInfoReply::fromJson),
-      new JsonMessageCodec<>(JobAccepted.class, JobAccepted::fromJson));
+  public static final List<JsonMessageCodec<?>> ALL =
+      List.of(
+          // one codec per record of the sealed AppendBatch: a default codec is looked up by exact
+          // class
+          new JsonMessageCodec<>(AppendBatch.StreamBatch.class, AppendBatch.StreamBatch::fromJson),
+          new JsonMessageCodec<>(AppendBatch.ScanBatch.class, AppendBatch.ScanBatch::fromJson),
+          new JsonMessageCodec<>(AppendResult.class, AppendResult::fromJson),
+          new JsonMessageCodec<>(ResumeTokenRequest.class, ResumeTokenRequest::fromJson),
+          new JsonMessageCodec<>(ResumeTokenReply.class, ResumeTokenReply::fromJson),
+          new JsonMessageCodec<>(OplogAppended.class, OplogAppended::fromJson),
+          new JsonMessageCodec<>(OplogReadRequest.class, OplogReadRequest::fromJson),
+          new JsonMessageCodec<>(OplogReadReply.class, OplogReadReply::fromJson),
+          new JsonMessageCodec<>(ScanStateRequest.class, ScanStateRequest::fromJson),
+          new JsonMessageCodec<>(ScanBeginRequest.class, ScanBeginRequest::fromJson),
+          new JsonMessageCodec<>(ScanStateReply.class, ScanStateReply::fromJson),
+          new JsonMessageCodec<>(ScanEndRequest.class, ScanEndRequest::fromJson),
+          new JsonMessageCodec<>(ScanEndReply.class, ScanEndReply::fromJson),
+          new JsonMessageCodec<>(EntityUpsertRequest.class, EntityUpsertRequest::fromJson),
+          new JsonMessageCodec<>(EntityNameRequest.class, EntityNameRequest::fromJson),
+          new JsonMessageCodec<>(EntityListRequest.class, EntityListRequest::fromJson),
+          new JsonMessageCodec<>(EntityStatusRequest.class, EntityStatusRequest::fromJson),
+          new JsonMessageCodec<>(EntityReply.class, EntityReply::fromJson),
+          new JsonMessageCodec<>(EntityListReply.class, EntityListReply::fromJson),
+          new JsonMessageCodec<>(EntityChanged.class, EntityChanged::fromJson),
+          new JsonMessageCodec<>(StatusEvent.class, StatusEvent::fromJson),
+          new JsonMessageCodec<>(HealthRequest.class, HealthRequest::fromJson),
+          new JsonMessageCodec<>(HealthReply.class, HealthReply::fromJson),
+          new JsonMessageCodec<>(CacheApplyRequest.class, CacheApplyRequest::fromJson),
+          new JsonMessageCodec<>(CacheApplyReply.class, CacheApplyReply::fromJson),
+          new JsonMessageCodec<>(CacheDocRequest.class, CacheDocRequest::fromJson),
+          new JsonMessageCodec<>(CachePageRequest.class, CachePageRequest::fromJson),
+          new JsonMessageCodec<>(CacheQueryRequest.class, CacheQueryRequest::fromJson),
+          new JsonMessageCodec<>(CacheRowsReply.class, CacheRowsReply::fromJson),
+          new JsonMessageCodec<>(CacheEntityRequest.class, CacheEntityRequest::fromJson),
+          new JsonMessageCodec<>(CacheInfoReply.class, CacheInfoReply::fromJson),
+          new JsonMessageCodec<>(JobAccepted.class, JobAccepted::fromJson));
 
   private Codecs() {}
 
@@ -66,7 +69,8 @@ public final class Codecs {
     }
   }
 
-  private static <T extends BusMessage> void register(EventBus eventBus, JsonMessageCodec<T> codec) {
+  private static <T extends BusMessage> void register(
+      EventBus eventBus, JsonMessageCodec<T> codec) {
     eventBus.registerDefaultCodec(codec.type(), codec);
   }
 }

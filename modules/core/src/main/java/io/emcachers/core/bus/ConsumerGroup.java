@@ -25,33 +25,58 @@ public final class ConsumerGroup {
     this.vertx = vertx;
   }
 
-  /** A clustered consumer of {@code address} expecting {@code type}, replying with the handler's result. */
-  public <T, R> ConsumerGroup handle(String address, Class<T> type, Function<T, Future<R>> handler) {
-    consumers.add(vertx.eventBus().<Object>consumer(address, msg -> Bus.handle(msg, type, handler)));
+  /**
+   * A clustered consumer of {@code address} expecting {@code type}, replying with the handler's
+   * result.
+   */
+  public <T, R> ConsumerGroup handle(
+      String address, Class<T> type, Function<T, Future<R>> handler) {
+    consumers.add(
+        vertx.eventBus().<Object>consumer(address, msg -> Bus.handle(msg, type, handler)));
     return this;
   }
 
-  /** A node-local consumer of {@code address} expecting {@code type}, replying with the handler's result. */
-  public <T, R> ConsumerGroup handleLocal(String address, Class<T> type, Function<T, Future<R>> handler) {
-    consumers.add(vertx.eventBus().<Object>localConsumer(address, msg -> Bus.handle(msg, type, handler)));
+  /**
+   * A node-local consumer of {@code address} expecting {@code type}, replying with the handler's
+   * result.
+   */
+  public <T, R> ConsumerGroup handleLocal(
+      String address, Class<T> type, Function<T, Future<R>> handler) {
+    consumers.add(
+        vertx.eventBus().<Object>localConsumer(address, msg -> Bus.handle(msg, type, handler)));
     return this;
   }
 
   /** Like {@link #handleLocal}, for a handler that also reads the request's headers. */
-  public <T, R> ConsumerGroup handleLocalWithHeaders(String address, Class<T> type, BiFunction<T, MultiMap, Future<R>> handler) {
-    consumers.add(vertx.eventBus().<Object>localConsumer(address, msg -> Bus.handle(msg, type, body -> handler.apply(body, msg.headers()))));
+  public <T, R> ConsumerGroup handleLocalWithHeaders(
+      String address, Class<T> type, BiFunction<T, MultiMap, Future<R>> handler) {
+    consumers.add(
+        vertx
+            .eventBus()
+            .<Object>localConsumer(
+                address, msg -> Bus.handle(msg, type, body -> handler.apply(body, msg.headers()))));
     return this;
   }
 
-  /** A clustered listener of {@code address} (publish/send, no reply): bodies of another type are ignored. */
+  /**
+   * A clustered listener of {@code address} (publish/send, no reply): bodies of another type are
+   * ignored.
+   */
   public <T> ConsumerGroup listen(String address, Class<T> type, Consumer<T> listener) {
-    consumers.add(vertx.eventBus().<Object>consumer(address, msg -> deliver(msg.body(), type, listener)));
+    consumers.add(
+        vertx.eventBus().<Object>consumer(address, msg -> deliver(msg.body(), type, listener)));
     return this;
   }
 
-  /** A node-local listener of {@code address} (publish/send, no reply): bodies of another type are ignored. */
+  /**
+   * A node-local listener of {@code address} (publish/send, no reply): bodies of another type are
+   * ignored.
+   */
   public <T> ConsumerGroup listenLocal(String address, Class<T> type, Consumer<T> listener) {
-    consumers.add(vertx.eventBus().<Object>localConsumer(address, msg -> deliver(msg.body(), type, listener)));
+    consumers.add(
+        vertx
+            .eventBus()
+            .<Object>localConsumer(address, msg -> deliver(msg.body(), type, listener)));
     return this;
   }
 
@@ -61,7 +86,10 @@ public final class ConsumerGroup {
     }
   }
 
-  /** Completes when every consumer's registration has propagated (cluster-wide when clustered); fails when one fails. */
+  /**
+   * Completes when every consumer's registration has propagated (cluster-wide when clustered);
+   * fails when one fails.
+   */
   public Future<Void> ready() {
     List<Future<Void>> all = new ArrayList<>();
     consumers.forEach(c -> all.add(c.completion()));

@@ -10,22 +10,30 @@ public final class ErrorCodes {
 
   /** Malformed message (wrong type, missing fields). */
   public static final int BAD_REQUEST = 400;
-  /** Input failed validation; the text is JSON {@code {"message":..,"errors":[{field,message}]}}. */
+
+  /**
+   * Input failed validation; the text is JSON {@code {"message":..,"errors":[{field,message}]}}.
+   */
   public static final int VALIDATION = 422;
+
   public static final int FORBIDDEN = 403;
   public static final int NOT_FOUND = 404;
   public static final int CONFLICT = 409;
   public static final int TOO_LARGE = 413;
   public static final int INTERNAL = 500;
+
   /** A backing store (PostgreSQL, MongoDB, SQLite) is unreachable right now. Retriable. */
   public static final int UNAVAILABLE = 503;
+
   /** This node is not the oplog leader (standby). Retriable. */
   public static final int NOT_LEADER = 530;
+
   public static final int TIMEOUT = 504;
+
   /**
-   * The write belongs to a scan attempt or entity generation that is no longer current (a newer scan
-   * began, the shape changed, the entity was deleted or re-created). Not retriable: the sender's
-   * work is superseded.
+   * The write belongs to a scan attempt or entity generation that is no longer current (a newer
+   * scan began, the shape changed, the entity was deleted or re-created). Not retriable: the
+   * sender's work is superseded.
    */
   public static final int STALE = 412;
 

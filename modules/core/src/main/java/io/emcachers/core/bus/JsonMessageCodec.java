@@ -6,8 +6,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 
 /**
- * Cluster-safe codec for a {@link BusMessage} record: length-prefixed UTF-8 JSON on the wire,
- * the same instance locally (records are immutable).
+ * Cluster-safe codec for a {@link BusMessage} record: length-prefixed UTF-8 JSON on the wire, the
+ * same instance locally (records are immutable).
  */
 public final class JsonMessageCodec<T extends BusMessage> implements MessageCodec<T, T> {
 

@@ -14,9 +14,9 @@ import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Predicate;
 
 /**
- * Creates the {@link Breaker}s and keeps the process-wide view of them: the gauge
- * {@code emc_circuit_state{target}} (0 closed, 1 half-open, 2 open; the worst breaker of that target in this
- * process — one per verticle instance; 0 when none is live) in {@link Meters#registry()}, and
+ * Creates the {@link Breaker}s and keeps the process-wide view of them: the gauge {@code
+ * emc_circuit_state{target}} (0 closed, 1 half-open, 2 open; the worst breaker of that target in
+ * this process — one per verticle instance; 0 when none is live) in {@link Meters#registry()}, and
  * {@link #health()} for health replies.
  */
 public final class Breakers {
@@ -26,16 +26,19 @@ public final class Breakers {
   public static final String MONGODB = "mongodb";
 
   private static final Map<String, Set<Breaker>> LIVE = new ConcurrentHashMap<>();
-  private static final Map<MeterRegistry, Set<String>> GAUGES = Collections.synchronizedMap(new WeakHashMap<>());
+  private static final Map<MeterRegistry, Set<String>> GAUGES =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   private Breakers() {}
 
   /**
    * A new breaker for {@code target}, registered with the state gauge.
    *
-   * @param targetSpecific the target's classifier of infrastructure failures (see {@link FailurePolicy})
+   * @param targetSpecific the target's classifier of infrastructure failures (see {@link
+   *     FailurePolicy})
    */
-  public static Breaker create(Vertx vertx, String target, BreakerConfig config, Predicate<Throwable> targetSpecific) {
+  public static Breaker create(
+      Vertx vertx, String target, BreakerConfig config, Predicate<Throwable> targetSpecific) {
     Breaker b = new Breaker(vertx, target, config, targetSpecific);
     LIVE.computeIfAbsent(target, t -> new CopyOnWriteArraySet<>()).add(b);
     registerGauge(target);
@@ -54,20 +57,24 @@ public final class Breakers {
     return worst;
   }
 
-  /** {@code {"postgresql": {"state": ..., "failures": ...}, ...}} — the worst live breaker of each target in this process. */
+  /**
+   * {@code {"postgresql": {"state": ..., "failures": ...}, ...}} — the worst live breaker of each
+   * target in this process.
+   */
   public static JsonObject health() {
     JsonObject out = new JsonObject();
-    LIVE.forEach((target, set) -> {
-      Breaker worst = null;
-      for (Breaker b : set) {
-        if (worst == null || b.state().gaugeValue() > worst.state().gaugeValue()) {
-          worst = b;
-        }
-      }
-      if (worst != null) {
-        out.put(target, worst.toJson());
-      }
-    });
+    LIVE.forEach(
+        (target, set) -> {
+          Breaker worst = null;
+          for (Breaker b : set) {
+            if (worst == null || b.state().gaugeValue() > worst.state().gaugeValue()) {
+              worst = b;
+            }
+          }
+          if (worst != null) {
+            out.put(target, worst.toJson());
+          }
+        });
     return out;
   }
 
@@ -84,7 +91,8 @@ public final class Breakers {
     if (done.add(target)) {
       Gauge.builder(METRIC, () -> gaugeValue(target))
           .tag("target", target)
-          .description("circuit breaker state: 0 closed, 1 half-open, 2 open (worst breaker of the target in this process)")
+          .description(
+              "circuit breaker state: 0 closed, 1 half-open, 2 open (worst breaker of the target in this process)")
           .strongReference(true)
           .register(registry);
     }

@@ -4,10 +4,11 @@ import io.emcachers.core.bus.BusException;
 import io.emcachers.core.bus.ErrorCodes;
 
 /**
- * A call refused without being attempted because its target's breaker is open (or half-open with its probe
- * already running). Crosses the bus as {@link ErrorCodes#UNAVAILABLE} (retriable; the API answers 503), with a
- * message that starts with the target: {@code "postgresql circuit open: read oplog not attempted ..."}.
- * It is never evidence that a connection is broken: code that closes sessions on unavailability must skip it.
+ * A call refused without being attempted because its target's breaker is open (or half-open with
+ * its probe already running). Crosses the bus as {@link ErrorCodes#UNAVAILABLE} (retriable; the API
+ * answers 503), with a message that starts with the target: {@code "postgresql circuit open: read
+ * oplog not attempted ..."}. It is never evidence that a connection is broken: code that closes
+ * sessions on unavailability must skip it.
  */
 public final class CircuitOpenException extends BusException {
 

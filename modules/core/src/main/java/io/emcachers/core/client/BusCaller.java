@@ -24,7 +24,9 @@ public final class BusCaller {
   private final long timeoutMs;
   private final FailureMapper failures;
 
-  /** A caller with the event bus's default send timeout ({@link DeliveryOptions#DEFAULT_TIMEOUT}). */
+  /**
+   * A caller with the event bus's default send timeout ({@link DeliveryOptions#DEFAULT_TIMEOUT}).
+   */
   public BusCaller(EventBus eventBus) {
     this(eventBus, DeliveryOptions.DEFAULT_TIMEOUT);
   }
@@ -55,12 +57,18 @@ public final class BusCaller {
     return new BusCaller(eventBus, timeoutMs, failures);
   }
 
-  /** A caller whose failed requests complete with {@code mapper}'s result instead of the raw failure. */
+  /**
+   * A caller whose failed requests complete with {@code mapper}'s result instead of the raw
+   * failure.
+   */
   public BusCaller mapFailures(FailureMapper mapper) {
     return new BusCaller(eventBus, timeoutMs, mapper);
   }
 
-  /** A caller that hands back raw failures ({@code ReplyException}...), for callers that inspect them. */
+  /**
+   * A caller that hands back raw failures ({@code ReplyException}...), for callers that inspect
+   * them.
+   */
   public BusCaller raw() {
     return new BusCaller(eventBus, timeoutMs, AS_IS);
   }
@@ -75,9 +83,12 @@ public final class BusCaller {
   }
 
   /** Sends with {@code options} as given (headers, local-only, their own timeout). */
-  public <R> Future<R> request(String address, Object request, Class<R> replyType, DeliveryOptions options) {
+  public <R> Future<R> request(
+      String address, Object request, Class<R> replyType, DeliveryOptions options) {
     Future<R> reply = Bus.request(eventBus, address, request, replyType, options);
-    return failures == AS_IS ? reply : reply.recover(t -> Future.failedFuture(failures.map(t, address)));
+    return failures == AS_IS
+        ? reply
+        : reply.recover(t -> Future.failedFuture(failures.map(t, address)));
   }
 
   /** {@code options} with this caller's timeout, for callers that add headers or local-only. */

@@ -21,8 +21,8 @@ import java.util.List;
 
 /**
  * Typed requests to the cache-db manager: the node-local {@code emc.cache.*} addresses, and the
- * clustered per-entity read address {@code emc.cache.query.ENTITY} (served by some node that holds a
- * caught-up cache; NO_HANDLERS when none does).
+ * clustered per-entity read address {@code emc.cache.query.ENTITY} (served by some node that holds
+ * a caught-up cache; NO_HANDLERS when none does).
  */
 public final class CacheClient {
 
@@ -38,12 +38,14 @@ public final class CacheClient {
 
   /** {@code emc.cache.apply}: rows and the cache's last_oplog_id in one SQLite transaction. */
   public Future<CacheApplyReply> apply(Entity entity, List<Oplog> rows) {
-    return bus.request(Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class);
+    return bus.request(
+        Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class);
   }
 
   /** As {@link #apply(Entity, List)} with {@code options} as given (timeout, headers). */
   public Future<CacheApplyReply> apply(Entity entity, List<Oplog> rows, DeliveryOptions options) {
-    return bus.request(Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, options);
+    return bus.request(
+        Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, options);
   }
 
   /** {@code emc.cache.info}: the state of one cache, or of all when {@code entity} is null. */
@@ -56,7 +58,10 @@ public final class CacheClient {
     return bus.request(Addresses.CACHE_DROP, new CacheEntityRequest(entity), CacheInfoReply.class);
   }
 
-  /** {@code emc.cache.rebuild}: rebuild into a new file while the old one serves, swap when caught up. */
+  /**
+   * {@code emc.cache.rebuild}: rebuild into a new file while the old one serves, swap when caught
+   * up.
+   */
   public Future<JobAccepted> rebuild(String entity) {
     return bus.request(Addresses.CACHE_REBUILD, new CacheEntityRequest(entity), JobAccepted.class);
   }

@@ -13,8 +13,9 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Typed requests to the entity manager ({@code emc.entities.*}). Create fails CONFLICT when the name
- * exists, get/update/delete NOT_FOUND when it does not, create/update VALIDATION on a bad definition.
+ * Typed requests to the entity manager ({@code emc.entities.*}). Create fails CONFLICT when the
+ * name exists, get/update/delete NOT_FOUND when it does not, create/update VALIDATION on a bad
+ * definition.
  */
 public final class EntitiesClient {
 
@@ -29,20 +30,26 @@ public final class EntitiesClient {
   }
 
   public Future<EntityListReply> list(boolean includeDeleted) {
-    return bus.request(Addresses.ENTITIES_LIST, new EntityListRequest(includeDeleted), EntityListReply.class);
+    return bus.request(
+        Addresses.ENTITIES_LIST, new EntityListRequest(includeDeleted), EntityListReply.class);
   }
 
   public Future<EntityReply> get(String name) {
     return bus.request(Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class);
   }
 
-  /** {@code definition} is the entity JSON ({@code name}, {@code shape}...), validated by the entity manager. */
+  /**
+   * {@code definition} is the entity JSON ({@code name}, {@code shape}...), validated by the entity
+   * manager.
+   */
   public Future<EntityReply> create(JsonObject definition) {
-    return bus.request(Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition), EntityReply.class);
+    return bus.request(
+        Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition), EntityReply.class);
   }
 
   public Future<EntityReply> update(JsonObject definition) {
-    return bus.request(Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(definition), EntityReply.class);
+    return bus.request(
+        Addresses.ENTITIES_UPDATE, new EntityUpsertRequest(definition), EntityReply.class);
   }
 
   /** Marks the entity deleted and purges its oplog rows; the reply's entity has status deleted. */
@@ -52,11 +59,15 @@ public final class EntitiesClient {
 
   /** A lifecycle transition (scanning, failed...) with its reason. */
   public Future<EntityReply> setStatus(String name, EntityStatus status, String reason) {
-    return bus.request(Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, status, reason), EntityReply.class);
+    return bus.request(
+        Addresses.ENTITIES_SET_STATUS,
+        new EntityStatusRequest(name, status, reason),
+        EntityReply.class);
   }
 
   /** A hard reload from PostgreSQL (publishes {@code refreshed} changes). */
   public Future<EntityListReply> refresh(boolean includeDeleted) {
-    return bus.request(Addresses.ENTITIES_REFRESH, new EntityListRequest(includeDeleted), EntityListReply.class);
+    return bus.request(
+        Addresses.ENTITIES_REFRESH, new EntityListRequest(includeDeleted), EntityListReply.class);
   }
 }

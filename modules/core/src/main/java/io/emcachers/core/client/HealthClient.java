@@ -7,9 +7,9 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 
 /**
- * Health requests by address, for callers that probe every component alike (the API's health
- * checks and job list): {@link Addresses#OPLOG_HEALTH}, {@link Addresses#LISTENER_HEALTH},
- * {@link Addresses#REPLICATOR_STATS}, {@link Addresses#CACHE_HEALTH}.
+ * Health requests by address, for callers that probe every component alike (the API's health checks
+ * and job list): {@link Addresses#OPLOG_HEALTH}, {@link Addresses#LISTENER_HEALTH}, {@link
+ * Addresses#REPLICATOR_STATS}, {@link Addresses#CACHE_HEALTH}.
  */
 public final class HealthClient {
 

@@ -21,9 +21,9 @@ import io.vertx.core.eventbus.EventBus;
 import java.util.List;
 
 /**
- * Typed requests to the oplog verticle ({@code emc.oplog.*}). Failures are those of the
- * {@link BusCaller}: the oplog's failure codes ({@code ErrorCodes}) in a {@code ReplyException},
- * unless the caller maps them.
+ * Typed requests to the oplog verticle ({@code emc.oplog.*}). Failures are those of the {@link
+ * BusCaller}: the oplog's failure codes ({@code ErrorCodes}) in a {@code ReplyException}, unless
+ * the caller maps them.
  */
 public final class OplogClient {
 
@@ -48,29 +48,37 @@ public final class OplogClient {
 
   /** {@code emc.oplog.resume-token}: every stored stream position (empty: initial scan). */
   public Future<ResumeTokenReply> resumeToken() {
-    return bus.request(Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class);
+    return bus.request(
+        Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class);
   }
 
   /** {@code emc.oplog.scan.begin}: a new scan attempt; the reply's entity carries its epoch. */
   public Future<EntityReply> scanBegin(String entity, String reason) {
-    return bus.request(Addresses.OPLOG_SCAN_BEGIN, new ScanBeginRequest(entity, reason), EntityReply.class);
+    return bus.request(
+        Addresses.OPLOG_SCAN_BEGIN, new ScanBeginRequest(entity, reason), EntityReply.class);
   }
 
   /** {@code emc.oplog.scan.state}: the persisted progress of the scan attempt {@code epoch}. */
   public Future<ScanStateReply> scanState(String entity, long epoch) {
-    return bus.request(Addresses.OPLOG_SCAN_STATE, new ScanStateRequest(entity, epoch), ScanStateReply.class);
+    return bus.request(
+        Addresses.OPLOG_SCAN_STATE, new ScanStateRequest(entity, epoch), ScanStateReply.class);
   }
 
   /** {@code emc.oplog.scan.end}: staged rows moved behind the scan rows, entity live. */
   public Future<ScanEndReply> scanEnd(String entity, long epoch) {
-    return bus.request(Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class);
+    return bus.request(
+        Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class);
   }
 
   public Future<ScanEndReply> scanEnd(String entity, long epoch, long timeoutMs) {
-    return bus.request(Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class, timeoutMs);
+    return bus.request(
+        Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class, timeoutMs);
   }
 
-  /** {@code emc.oplog.read}: up to {@code limit} rows after {@code after}, in id order (entities null: all). */
+  /**
+   * {@code emc.oplog.read}: up to {@code limit} rows after {@code after}, in id order (entities
+   * null: all).
+   */
   public Future<OplogReadReply> read(long after, int limit, List<String> entities) {
     return read(new OplogReadRequest(after, limit, entities));
   }
@@ -93,7 +101,10 @@ public final class OplogClient {
    * node without an oplog verticle gets NO_HANDLERS instead of another node's answer.
    */
   public Future<HealthReply> leaderLocal(long timeoutMs) {
-    return bus.request(Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class,
+    return bus.request(
+        Addresses.OPLOG_LEADER_LOCAL,
+        new HealthRequest(),
+        HealthReply.class,
         new DeliveryOptions().setLocalOnly(true).setSendTimeout(timeoutMs));
   }
 }

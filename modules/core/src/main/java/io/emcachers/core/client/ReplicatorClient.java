@@ -27,11 +27,16 @@ public final class ReplicatorClient {
   }
 
   public Future<HealthReply> stats(long timeoutMs) {
-    return bus.request(Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class, timeoutMs);
+    return bus.request(
+        Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class, timeoutMs);
   }
 
-  /** {@code emc.replicator.recreate}: rebuild the entity's cache from the oplog; progress follows on the status feed. */
+  /**
+   * {@code emc.replicator.recreate}: rebuild the entity's cache from the oplog; progress follows on
+   * the status feed.
+   */
   public Future<JobAccepted> recreate(String entity) {
-    return bus.request(Addresses.REPLICATOR_RECREATE, new CacheEntityRequest(entity), JobAccepted.class);
+    return bus.request(
+        Addresses.REPLICATOR_RECREATE, new CacheEntityRequest(entity), JobAccepted.class);
   }
 }

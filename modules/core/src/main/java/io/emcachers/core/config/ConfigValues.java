@@ -6,11 +6,12 @@ import java.math.BigInteger;
 /**
  * Typed reads of root-config values, shared by every verticle's {@code XConfig.fromJson}.
  *
- * <p>Each read takes the section it reads from, the key inside that section, a default returned when
- * the key is missing or JSON {@code null}, and a {@code label}: the full name of the key as it is
- * written in the config ({@code "listener.batch_max_entries"}), used in error messages. A value of the
- * wrong type or out of range throws {@link IllegalArgumentException} with a message of the form
- * {@code "LABEL must be ..., got VALUE"}, e.g. {@code "listener.batch_max_entries must be >= 1, got 0"}.
+ * <p>Each read takes the section it reads from, the key inside that section, a default returned
+ * when the key is missing or JSON {@code null}, and a {@code label}: the full name of the key as it
+ * is written in the config ({@code "listener.batch_max_entries"}), used in error messages. A value
+ * of the wrong type or out of range throws {@link IllegalArgumentException} with a message of the
+ * form {@code "LABEL must be ..., got VALUE"}, e.g. {@code "listener.batch_max_entries must be >=
+ * 1, got 0"}.
  *
  * <p>Pure functions over {@link JsonObject}s: no file, network or other I/O.
  */
@@ -28,7 +29,8 @@ public final class ConfigValues {
    * @param root the root config (not null)
    * @param name the section's key, e.g. {@code "listener"}
    * @return the section, or a new empty object when {@code name} is missing or null
-   * @throws IllegalArgumentException {@code "NAME must be an object, got ..."} when the value is not an object
+   * @throws IllegalArgumentException {@code "NAME must be an object, got ..."} when the value is
+   *     not an object
    */
   public static JsonObject section(JsonObject root, String name) {
     Object v = root.getValue(name);
@@ -45,11 +47,12 @@ public final class ConfigValues {
    * A string value; any string, including an empty one, is accepted.
    *
    * @param section the object holding {@code key}
-   * @param label   the full key name for error messages, e.g. {@code "api.host"}
-   * @param key     the key inside {@code section}
-   * @param def     returned when the key is missing or null (may be null)
+   * @param label the full key name for error messages, e.g. {@code "api.host"}
+   * @param key the key inside {@code section}
+   * @param def returned when the key is missing or null (may be null)
    * @return the value, or {@code def}
-   * @throws IllegalArgumentException {@code "LABEL must be a string, got ..."} when the value is not a string
+   * @throws IllegalArgumentException {@code "LABEL must be a string, got ..."} when the value is
+   *     not a string
    */
   public static String string(JsonObject section, String label, String key, String def) {
     Object v = section.getValue(key);
@@ -66,12 +69,12 @@ public final class ConfigValues {
    * A string value that must not be empty or blank.
    *
    * @param section the object holding {@code key}
-   * @param label   the full key name for error messages, e.g. {@code "mongo.url"}
-   * @param key     the key inside {@code section}
-   * @param def     returned when the key is missing or null (may be null)
+   * @param label the full key name for error messages, e.g. {@code "mongo.url"}
+   * @param key the key inside {@code section}
+   * @param def returned when the key is missing or null (may be null)
    * @return the value, or {@code def}
-   * @throws IllegalArgumentException {@code "LABEL must be a non-empty string, got ..."} when the value is
-   *     not a string or is blank
+   * @throws IllegalArgumentException {@code "LABEL must be a non-empty string, got ..."} when the
+   *     value is not a string or is blank
    */
   public static String nonBlankString(JsonObject section, String label, String key, String def) {
     Object v = section.getValue(key);
@@ -85,21 +88,22 @@ public final class ConfigValues {
   }
 
   /**
-   * An integral number within {@code [min, max]}. Integer JSON numbers are accepted as they are;
-   * a fractional-looking number ({@code 5.0}) is accepted when its value is integral.
+   * An integral number within {@code [min, max]}. Integer JSON numbers are accepted as they are; a
+   * fractional-looking number ({@code 5.0}) is accepted when its value is integral.
    *
    * @param section the object holding {@code key}
-   * @param label   the full key name for error messages, e.g. {@code "oplog.read_max_rows"}
-   * @param key     the key inside {@code section}
-   * @param def     returned when the key is missing or null (not range-checked)
-   * @param min     smallest accepted value
-   * @param max     largest accepted value
+   * @param label the full key name for error messages, e.g. {@code "oplog.read_max_rows"}
+   * @param key the key inside {@code section}
+   * @param def returned when the key is missing or null (not range-checked)
+   * @param min smallest accepted value
+   * @param max largest accepted value
    * @return the value, or {@code def}
-   * @throws IllegalArgumentException {@code "LABEL must be an integer, got ..."} (a string value is shown
-   *     in quotes, so {@code "5"} is told apart from {@code 5}), {@code "LABEL must be >= MIN, got X"} or
-   *     {@code "LABEL must be <= MAX, got X"}
+   * @throws IllegalArgumentException {@code "LABEL must be an integer, got ..."} (a string value is
+   *     shown in quotes, so {@code "5"} is told apart from {@code 5}), {@code "LABEL must be >=
+   *     MIN, got X"} or {@code "LABEL must be <= MAX, got X"}
    */
-  public static long integer(JsonObject section, String label, String key, long def, long min, long max) {
+  public static long integer(
+      JsonObject section, String label, String key, long def, long min, long max) {
     Object v = section.getValue(key);
     if (v == null) {
       return def;
@@ -122,7 +126,8 @@ public final class ConfigValues {
       }
       value = (long) d;
     } else {
-      throw new IllegalArgumentException(label + " must be an integer, got " + (v instanceof String ? "\"" + v + "\"" : v));
+      throw new IllegalArgumentException(
+          label + " must be an integer, got " + (v instanceof String ? "\"" + v + "\"" : v));
     }
     requireMin(label, value, min);
     if (value > max) {
@@ -135,11 +140,12 @@ public final class ConfigValues {
    * A boolean value.
    *
    * @param section the object holding {@code key}
-   * @param label   the full key name for error messages, e.g. {@code "api.open_reads"}
-   * @param key     the key inside {@code section}
-   * @param def     returned when the key is missing or null
+   * @param label the full key name for error messages, e.g. {@code "api.open_reads"}
+   * @param key the key inside {@code section}
+   * @param def returned when the key is missing or null
    * @return the value, or {@code def}
-   * @throws IllegalArgumentException {@code "LABEL must be true or false, got ..."} when the value is not a boolean
+   * @throws IllegalArgumentException {@code "LABEL must be true or false, got ..."} when the value
+   *     is not a boolean
    */
   public static boolean bool(JsonObject section, String label, String key, boolean def) {
     Object v = section.getValue(key);
@@ -153,12 +159,13 @@ public final class ConfigValues {
   }
 
   /**
-   * This node's id: the root {@code node_id}, or {@link #defaultNodeId()} when it is missing or null.
+   * This node's id: the root {@code node_id}, or {@link #defaultNodeId()} when it is missing or
+   * null.
    *
    * @param root the root config (not null)
    * @return the node id, never blank
-   * @throws IllegalArgumentException {@code "node_id must be a non-empty string or null, got ..."} when
-   *     {@code node_id} is not a string or is blank
+   * @throws IllegalArgumentException {@code "node_id must be a non-empty string or null, got ..."}
+   *     when {@code node_id} is not a string or is blank
    */
   public static String nodeId(JsonObject root) {
     Object v = root.getValue(NODE_ID);
@@ -172,8 +179,8 @@ public final class ConfigValues {
   }
 
   /**
-   * The node id used when the config has none: the host name (the {@code HOSTNAME} or
-   * {@code COMPUTERNAME} environment variable, {@code node} when neither is set), a dash, and this
+   * The node id used when the config has none: the host name (the {@code HOSTNAME} or {@code
+   * COMPUTERNAME} environment variable, {@code node} when neither is set), a dash, and this
    * process's pid. The same value for the life of the process.
    *
    * @return e.g. {@code "web-1-4711"}
@@ -187,8 +194,9 @@ public final class ConfigValues {
    *
    * @param label the full key name for the error message
    * @param value the value to check
-   * @param min   smallest accepted value
-   * @throws IllegalArgumentException {@code "LABEL must be >= MIN, got VALUE"} when {@code value < min}
+   * @param min smallest accepted value
+   * @throws IllegalArgumentException {@code "LABEL must be >= MIN, got VALUE"} when {@code value <
+   *     min}
    */
   public static void requireMin(String label, long value, long min) {
     if (value < min) {
@@ -199,7 +207,7 @@ public final class ConfigValues {
   /**
    * Checks a condition that has its own message (cross-key rules, enum values, ...).
    *
-   * @param ok      the condition
+   * @param ok the condition
    * @param message the full error message, naming the key
    * @throws IllegalArgumentException with {@code message} when {@code ok} is false
    */
@@ -209,8 +217,10 @@ public final class ConfigValues {
     }
   }
 
-  private static IllegalArgumentException outOfRange(String label, boolean low, long min, long max, Object value) {
-    return new IllegalArgumentException(label + (low ? " must be >= " + min : " must be <= " + max) + ", got " + value);
+  private static IllegalArgumentException outOfRange(
+      String label, boolean low, long min, long max, Object value) {
+    return new IllegalArgumentException(
+        label + (low ? " must be >= " + min : " must be <= " + max) + ", got " + value);
   }
 
   private static String hostName() {

@@ -32,13 +32,17 @@ public final class JobScheduler {
     this.vertx = vertx;
   }
 
-  /** Schedules {@code job}; throws if a job of that name exists or the scheduler is shutting down. */
-  public synchronized void schedule(String name, Duration interval, Duration initialDelay, Job job) {
+  /**
+   * Schedules {@code job}; throws if a job of that name exists or the scheduler is shutting down.
+   */
+  public synchronized void schedule(
+      String name, Duration interval, Duration initialDelay, Job job) {
     if (shuttingDown) {
       throw new IllegalStateException("scheduler is shutting down");
     }
     if (interval.toMillis() < 1 || initialDelay.isNegative()) {
-      throw new IllegalArgumentException("job " + name + ": interval must be >= 1 ms and initial delay >= 0");
+      throw new IllegalArgumentException(
+          "job " + name + ": interval must be >= 1 ms and initial delay >= 0");
     }
     Entry entry = new Entry(name, interval.toMillis(), initialDelay.toMillis(), job);
     if (jobs.putIfAbsent(name, entry) != null) {
@@ -76,7 +80,10 @@ public final class JobScheduler {
     return e == null ? null : e.snapshot();
   }
 
-  /** Signals cancellation to running jobs, stops scheduling, and waits for running jobs up to {@code bound}. */
+  /**
+   * Signals cancellation to running jobs, stops scheduling, and waits for running jobs up to {@code
+   * bound}.
+   */
   public Future<Void> shutdown(Duration bound) {
     List<Future<Void>> running = new ArrayList<>();
     synchronized (this) {
@@ -94,14 +101,22 @@ public final class JobScheduler {
       return Future.succeededFuture();
     }
     Promise<Void> done = Promise.promise();
-    long timer = vertx.setTimer(Math.max(1, bound.toMillis()), t -> {
-      LOG.warn("job scheduler: {} job(s) still running after {} ms, giving up waiting", running.stream().filter(f -> !f.isComplete()).count(), bound.toMillis());
-      done.tryComplete();
-    });
-    Future.join(running).onComplete(ar -> {
-      vertx.cancelTimer(timer);
-      done.tryComplete();
-    });
+    long timer =
+        vertx.setTimer(
+            Math.max(1, bound.toMillis()),
+            t -> {
+              LOG.warn(
+                  "job scheduler: {} job(s) still running after {} ms, giving up waiting",
+                  running.stream().filter(f -> !f.isComplete()).count(),
+                  bound.toMillis());
+              done.tryComplete();
+            });
+    Future.join(running)
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              done.tryComplete();
+            });
     return done.future();
   }
 
@@ -130,10 +145,13 @@ public final class JobScheduler {
       if (shuttingDown || jobs.get(name) != this) {
         return;
       }
-      timerId = vertx.setTimer(delay, t -> {
-        timerId = -1;
-        runNow();
-      });
+      timerId =
+          vertx.setTimer(
+              delay,
+              t -> {
+                timerId = -1;
+                runNow();
+              });
     }
 
     synchronized void disarm() {
@@ -165,29 +183,40 @@ public final class JobScheduler {
       } catch (RuntimeException e) {
         run = Future.failedFuture(e);
       }
-      run.onComplete(ar -> {
-        synchronized (Entry.this) {
-          lastDurationMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-          runCount++;
-          if (ar.succeeded()) {
-            lastOutcome = cancelled() ? JobStats.OUTCOME_CANCELLED : JobStats.OUTCOME_OK;
-            lastError = null;
-          } else {
-            failureCount++;
-            lastOutcome = cancelled() ? JobStats.OUTCOME_CANCELLED : JobStats.OUTCOME_FAILED;
-            lastError = String.valueOf(ar.cause());
-            LOG.warn("job {} failed: {}", name, ar.cause().toString());
-          }
-          current = null;
-          arm(intervalMs);
-        }
-        finished.complete();
-      });
+      run.onComplete(
+          ar -> {
+            synchronized (Entry.this) {
+              lastDurationMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+              runCount++;
+              if (ar.succeeded()) {
+                lastOutcome = cancelled() ? JobStats.OUTCOME_CANCELLED : JobStats.OUTCOME_OK;
+                lastError = null;
+              } else {
+                failureCount++;
+                lastOutcome = cancelled() ? JobStats.OUTCOME_CANCELLED : JobStats.OUTCOME_FAILED;
+                lastError = String.valueOf(ar.cause());
+                LOG.warn("job {} failed: {}", name, ar.cause().toString());
+              }
+              current = null;
+              arm(intervalMs);
+            }
+            finished.complete();
+          });
       return finished.future();
     }
 
     JobStats snapshot() {
-      return new JobStats(name, intervalMs, initialDelayMs, current != null, runCount, failureCount, lastStart, lastDurationMs, lastOutcome, lastError);
+      return new JobStats(
+          name,
+          intervalMs,
+          initialDelayMs,
+          current != null,
+          runCount,
+          failureCount,
+          lastStart,
+          lastDurationMs,
+          lastOutcome,
+          lastError);
     }
 
     @Override

@@ -6,19 +6,20 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * {@code emc.oplog.append}: a batch of entries written in one PostgreSQL transaction. One record per
- * kind: {@link StreamBatch} (change-stream entries and the stream's resume token) and
- * {@link ScanBatch} (scan upserts of one entity and its scan progress).
+ * {@code emc.oplog.append}: a batch of entries written in one PostgreSQL transaction. One record
+ * per kind: {@link StreamBatch} (change-stream entries and the stream's resume token) and {@link
+ * ScanBatch} (scan upserts of one entity and its scan progress).
  *
- * <p>Wire format (unchanged from the single record it replaces): one JSON object with
- * {@code kind} ({@code stream} or {@code scan}), {@code stream}, {@code resume_token},
- * {@code expected_token}, {@code scan_entity}, {@code scan_last_id}, {@code scan_epoch} and
- * {@code entries}; the fields of the other kind are null (scan_epoch 0). Each record has its own
- * codec ({@code emc.StreamBatch}, {@code emc.ScanBatch}: Vert.x picks a default codec by the body's
- * exact class, and codec names are unique), which decodes its own record; {@link #fromJson}
- * dispatches on {@code kind} for JSON from anywhere else.
+ * <p>Wire format (unchanged from the single record it replaces): one JSON object with {@code kind}
+ * ({@code stream} or {@code scan}), {@code stream}, {@code resume_token}, {@code expected_token},
+ * {@code scan_entity}, {@code scan_last_id}, {@code scan_epoch} and {@code entries}; the fields of
+ * the other kind are null (scan_epoch 0). Each record has its own codec ({@code emc.StreamBatch},
+ * {@code emc.ScanBatch}: Vert.x picks a default codec by the body's exact class, and codec names
+ * are unique), which decodes its own record; {@link #fromJson} dispatches on {@code kind} for JSON
+ * from anywhere else.
  */
-public sealed interface AppendBatch extends BusMessage permits AppendBatch.StreamBatch, AppendBatch.ScanBatch {
+public sealed interface AppendBatch extends BusMessage
+    permits AppendBatch.StreamBatch, AppendBatch.ScanBatch {
 
   String KIND_STREAM = "stream";
   String KIND_SCAN = "scan";
@@ -42,16 +43,18 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
   }
 
   /**
-   * Change-stream entries. Entries of entities that are pending or scanning go to
-   * {@code oplog_staging}; the others to {@code oplog}. {@code stream} names the change stream (its
+   * Change-stream entries. Entries of entities that are pending or scanning go to {@code
+   * oplog_staging}; the others to {@code oplog}. {@code stream} names the change stream (its
    * resume-token key) and {@code resumeToken} is the token of the batch's last event, stored in the
-   * same transaction (may be null for a batch with no new position). {@code expectedToken}, when not
-   * null, is {@code {"v": token-or-null}}: the token the sender believes is stored for
-   * {@code stream} right now (the token of its previous batch). The oplog side writes nothing and
-   * fails CONFLICT when the stored token differs, so the stored position can never jump over a lost
+   * same transaction (may be null for a batch with no new position). {@code expectedToken}, when
+   * not null, is {@code {"v": token-or-null}}: the token the sender believes is stored for {@code
+   * stream} right now (the token of its previous batch). The oplog side writes nothing and fails
+   * CONFLICT when the stored token differs, so the stored position can never jump over a lost
    * batch.
    */
-  record StreamBatch(String stream, JsonObject resumeToken, JsonObject expectedToken, List<OplogEntry> entries) implements AppendBatch {
+  record StreamBatch(
+      String stream, JsonObject resumeToken, JsonObject expectedToken, List<OplogEntry> entries)
+      implements AppendBatch {
 
     public StreamBatch {
       entries = List.copyOf(entries);
@@ -68,7 +71,11 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
     }
 
     public static StreamBatch fromJson(JsonObject json) {
-      return new StreamBatch(json.getString("stream"), json.getJsonObject("resume_token"), json.getJsonObject("expected_token"), entriesOf(json));
+      return new StreamBatch(
+          json.getString("stream"),
+          json.getJsonObject("resume_token"),
+          json.getJsonObject("expected_token"),
+          entriesOf(json));
     }
   }
 
@@ -79,7 +86,8 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
    * returned by {@code emc.oplog.scan.begin}): the batch fails STALE, writing nothing, unless the
    * entity is {@code scanning} at exactly that epoch (0: no generation check, for tools and tests).
    */
-  record ScanBatch(String entity, long epoch, JsonObject lastId, List<OplogEntry> entries) implements AppendBatch {
+  record ScanBatch(String entity, long epoch, JsonObject lastId, List<OplogEntry> entries)
+      implements AppendBatch {
 
     public ScanBatch {
       entries = List.copyOf(entries);
@@ -96,7 +104,11 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
     }
 
     public static ScanBatch fromJson(JsonObject json) {
-      return new ScanBatch(json.getString("scan_entity"), json.getLong("scan_epoch", 0L), json.getJsonObject("scan_last_id"), entriesOf(json));
+      return new ScanBatch(
+          json.getString("scan_entity"),
+          json.getLong("scan_epoch", 0L),
+          json.getJsonObject("scan_last_id"),
+          entriesOf(json));
     }
   }
 
@@ -106,10 +118,11 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
   }
 
   /**
-   * A stream batch that commits only if the token stored for {@code stream} is {@code previousToken}
-   * (null: no token stored for it).
+   * A stream batch that commits only if the token stored for {@code stream} is {@code
+   * previousToken} (null: no token stored for it).
    */
-  static StreamBatch streamAfter(String stream, JsonObject previousToken, JsonObject resumeToken, List<OplogEntry> entries) {
+  static StreamBatch streamAfter(
+      String stream, JsonObject previousToken, JsonObject resumeToken, List<OplogEntry> entries) {
     return new StreamBatch(stream, resumeToken, new JsonObject().put("v", previousToken), entries);
   }
 
@@ -119,7 +132,8 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
   }
 
   /** A scan batch of the scan attempt {@code epoch}. */
-  static ScanBatch scan(String entity, long epoch, JsonObject scanLastId, List<OplogEntry> entries) {
+  static ScanBatch scan(
+      String entity, long epoch, JsonObject scanLastId, List<OplogEntry> entries) {
     return new ScanBatch(entity, epoch, scanLastId, entries);
   }
 
@@ -130,17 +144,33 @@ public sealed interface AppendBatch extends BusMessage permits AppendBatch.Strea
   static AppendBatch fromJson(JsonObject json) {
     String kind = json.getString("kind");
     if (kind == null) {
-      throw new IllegalArgumentException("invalid append batch: kind is required (" + KIND_STREAM + " or " + KIND_SCAN + ")");
+      throw new IllegalArgumentException(
+          "invalid append batch: kind is required (" + KIND_STREAM + " or " + KIND_SCAN + ")");
     }
     return switch (kind) {
       case KIND_STREAM -> StreamBatch.fromJson(json);
       case KIND_SCAN -> ScanBatch.fromJson(json);
-      default -> throw new IllegalArgumentException("invalid append batch: kind must be " + KIND_STREAM + " or " + KIND_SCAN + ", got '" + kind + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "invalid append batch: kind must be "
+                  + KIND_STREAM
+                  + " or "
+                  + KIND_SCAN
+                  + ", got '"
+                  + kind
+                  + "'");
     };
   }
 
-  private static JsonObject wire(String kind, String stream, JsonObject resumeToken, String scanEntity, JsonObject scanLastId,
-                                 List<OplogEntry> entries, JsonObject expectedToken, long scanEpoch) {
+  private static JsonObject wire(
+      String kind,
+      String stream,
+      JsonObject resumeToken,
+      String scanEntity,
+      JsonObject scanLastId,
+      List<OplogEntry> entries,
+      JsonObject expectedToken,
+      long scanEpoch) {
     JsonArray arr = new JsonArray();
     entries.forEach(e -> arr.add(e.toJson()));
     return new JsonObject()

@@ -28,6 +28,8 @@ public record CacheApplyRequest(Entity entity, List<Oplog> rows) implements BusM
   public static CacheApplyRequest fromJson(JsonObject json) {
     return new CacheApplyRequest(
         Entity.fromJson(json.getJsonObject("entity")),
-        json.getJsonArray("rows", new JsonArray()).stream().map(o -> Oplog.fromJson((JsonObject) o)).toList());
+        json.getJsonArray("rows", new JsonArray()).stream()
+            .map(o -> Oplog.fromJson((JsonObject) o))
+            .toList());
   }
 }

@@ -3,7 +3,10 @@ package io.emcachers.core.messages;
 import io.emcachers.core.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 
-/** {@code emc.cache.drop} / {@code emc.cache.info} / {@code emc.replicator.recreate}: one entity's cache (null: all, where allowed). */
+/**
+ * {@code emc.cache.drop} / {@code emc.cache.info} / {@code emc.replicator.recreate}: one entity's
+ * cache (null: all, where allowed).
+ */
 public record CacheEntityRequest(String entity) implements BusMessage {
 
   @Override

@@ -21,6 +21,9 @@ public record EntityListReply(List<Entity> entities) implements BusMessage {
   }
 
   public static EntityListReply fromJson(JsonObject json) {
-    return new EntityListReply(json.getJsonArray("entities", new JsonArray()).stream().map(o -> Entity.fromJson((JsonObject) o)).toList());
+    return new EntityListReply(
+        json.getJsonArray("entities", new JsonArray()).stream()
+            .map(o -> Entity.fromJson((JsonObject) o))
+            .toList());
   }
 }

@@ -4,8 +4,12 @@ import io.emcachers.core.bus.BusMessage;
 import io.emcachers.core.model.EntityStatus;
 import io.vertx.core.json.JsonObject;
 
-/** {@code emc.entities.set-status}: move an entity to {@code status}, with a reason for the status feed. */
-public record EntityStatusRequest(String name, EntityStatus status, String reason) implements BusMessage {
+/**
+ * {@code emc.entities.set-status}: move an entity to {@code status}, with a reason for the status
+ * feed.
+ */
+public record EntityStatusRequest(String name, EntityStatus status, String reason)
+    implements BusMessage {
 
   @Override
   public JsonObject toJson() {
@@ -13,6 +17,9 @@ public record EntityStatusRequest(String name, EntityStatus status, String reaso
   }
 
   public static EntityStatusRequest fromJson(JsonObject json) {
-    return new EntityStatusRequest(json.getString("name"), EntityStatus.parse(json.getString("status")), json.getString("reason"));
+    return new EntityStatusRequest(
+        json.getString("name"),
+        EntityStatus.parse(json.getString("status")),
+        json.getString("reason"));
   }
 }

@@ -4,8 +4,8 @@ import io.emcachers.core.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 
 /**
- * {@code emc.entities.create} / {@code emc.entities.update}: the raw entity definition in the design
- * notes' format. The entity manager validates it (field-level errors, code VALIDATION).
+ * {@code emc.entities.create} / {@code emc.entities.update}: the raw entity definition in the
+ * design notes' format. The entity manager validates it (field-level errors, code VALIDATION).
  */
 public record EntityUpsertRequest(JsonObject definition) implements BusMessage {
 

@@ -3,7 +3,9 @@ package io.emcachers.core.messages;
 import io.emcachers.core.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 
-/** A long-running request was accepted; progress follows on {@code emc.status} under {@code jobId}. */
+/**
+ * A long-running request was accepted; progress follows on {@code emc.status} under {@code jobId}.
+ */
 public record JobAccepted(String jobId, String entity) implements BusMessage {
 
   @Override

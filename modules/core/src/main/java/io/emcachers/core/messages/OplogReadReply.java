@@ -26,6 +26,8 @@ public record OplogReadReply(List<Oplog> rows, long headId, long nextAfter) impl
   public static OplogReadReply fromJson(JsonObject json) {
     JsonArray arr = json.getJsonArray("rows", new JsonArray());
     return new OplogReadReply(
-        arr.stream().map(o -> Oplog.fromJson((JsonObject) o)).toList(), json.getLong("head_id", 0L), json.getLong("next_after", 0L));
+        arr.stream().map(o -> Oplog.fromJson((JsonObject) o)).toList(),
+        json.getLong("head_id", 0L),
+        json.getLong("next_after", 0L));
   }
 }

@@ -5,7 +5,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
-/** {@code emc.oplog.read}: up to {@code limit} rows with id &gt; {@code after}, optionally only these entities. */
+/**
+ * {@code emc.oplog.read}: up to {@code limit} rows with id &gt; {@code after}, optionally only
+ * these entities.
+ */
 public record OplogReadRequest(long after, int limit, List<String> entities) implements BusMessage {
 
   public OplogReadRequest {
@@ -14,7 +17,10 @@ public record OplogReadRequest(long after, int limit, List<String> entities) imp
 
   @Override
   public JsonObject toJson() {
-    return new JsonObject().put("after", after).put("limit", limit).put("entities", entities == null ? null : new JsonArray(entities));
+    return new JsonObject()
+        .put("after", after)
+        .put("limit", limit)
+        .put("entities", entities == null ? null : new JsonArray(entities));
   }
 
   public static OplogReadRequest fromJson(JsonObject json) {

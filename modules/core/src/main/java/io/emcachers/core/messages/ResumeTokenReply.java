@@ -4,8 +4,8 @@ import io.emcachers.core.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The stored resume positions (metadata key {@code mongo_resume_token}): a map from stream name
- * (a collection name, or {@code _db} for a database-level stream) to the token JSON. An empty map
+ * The stored resume positions (metadata key {@code mongo_resume_token}): a map from stream name (a
+ * collection name, or {@code _db} for a database-level stream) to the token JSON. An empty map
  * means no stream ever committed a position: the listener runs the initial scan.
  */
 public record ResumeTokenReply(JsonObject tokens) implements BusMessage {

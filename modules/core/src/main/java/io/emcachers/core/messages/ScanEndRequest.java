@@ -4,10 +4,10 @@ import io.emcachers.core.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 
 /**
- * {@code emc.oplog.scan.end}: the entity's scan is complete. In one transaction its staged rows move
- * behind the scan rows (original order), its scan progress is cleared, and it becomes {@code live}.
- * {@code epoch} is the scan attempt's generation: the end fails STALE unless the entity is scanning
- * at that epoch (or already live at it: a repeated end). 0: no generation check.
+ * {@code emc.oplog.scan.end}: the entity's scan is complete. In one transaction its staged rows
+ * move behind the scan rows (original order), its scan progress is cleared, and it becomes {@code
+ * live}. {@code epoch} is the scan attempt's generation: the end fails STALE unless the entity is
+ * scanning at that epoch (or already live at it: a repeated end). 0: no generation check.
  */
 public record ScanEndRequest(String entity, long epoch) implements BusMessage {
 

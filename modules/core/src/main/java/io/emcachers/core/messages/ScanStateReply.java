@@ -15,6 +15,7 @@ public record ScanStateReply(String entity, JsonObject lastId, long scanned) imp
   }
 
   public static ScanStateReply fromJson(JsonObject json) {
-    return new ScanStateReply(json.getString("entity"), json.getJsonObject("last_id"), json.getLong("scanned", 0L));
+    return new ScanStateReply(
+        json.getString("entity"), json.getJsonObject("last_id"), json.getLong("scanned", 0L));
   }
 }

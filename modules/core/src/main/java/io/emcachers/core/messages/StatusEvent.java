@@ -6,14 +6,15 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * {@code emc.status} (publish): one event of the status feed. {@code type} is one of
- * {@code component} (a component's state changed), {@code entity} (entity status changed),
- * {@code progress} (per-entity progress and lag), {@code error}. {@code entity} may be null.
- * {@code state} is a wire string: a {@link ComponentState} for {@code component} events, the entity
- * status for {@code entity} events, a short word for the others. Publish through
- * {@code io.emcachers.core.status.StatusPublisher}.
+ * {@code emc.status} (publish): one event of the status feed. {@code type} is one of {@code
+ * component} (a component's state changed), {@code entity} (entity status changed), {@code
+ * progress} (per-entity progress and lag), {@code error}. {@code entity} may be null. {@code state}
+ * is a wire string: a {@link ComponentState} for {@code component} events, the entity status for
+ * {@code entity} events, a short word for the others. Publish through {@code
+ * io.emcachers.core.status.StatusPublisher}.
  */
-public record StatusEvent(String type, String component, String entity, String state, JsonObject data, Instant ts)
+public record StatusEvent(
+    String type, String component, String entity, String state, JsonObject data, Instant ts)
     implements BusMessage {
 
   public static final String TYPE_COMPONENT = "component";
@@ -21,8 +22,10 @@ public record StatusEvent(String type, String component, String entity, String s
   public static final String TYPE_PROGRESS = "progress";
   public static final String TYPE_ERROR = "error";
 
-  public static StatusEvent of(String type, String component, String entity, String state, JsonObject data) {
-    return new StatusEvent(type, component, entity, state, data == null ? new JsonObject() : data, Instant.now());
+  public static StatusEvent of(
+      String type, String component, String entity, String state, JsonObject data) {
+    return new StatusEvent(
+        type, component, entity, state, data == null ? new JsonObject() : data, Instant.now());
   }
 
   /** A {@code component} event. */
@@ -30,7 +33,10 @@ public record StatusEvent(String type, String component, String entity, String s
     return of(TYPE_COMPONENT, component, null, state.wire(), data);
   }
 
-  /** The state of a {@code component} event as a {@link ComponentState}, or null (another type, or a state unknown here). */
+  /**
+   * The state of a {@code component} event as a {@link ComponentState}, or null (another type, or a
+   * state unknown here).
+   */
   public ComponentState componentState() {
     return TYPE_COMPONENT.equals(type) ? ComponentState.parse(state) : null;
   }

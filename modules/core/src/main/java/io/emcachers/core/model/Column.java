@@ -11,6 +11,9 @@ public record Column(String name, DataType type, String path) {
 
   /** Lenient decode of already-validated JSON; use {@code EntityValidator} for user input. */
   public static Column fromJson(JsonObject json) {
-    return new Column(json.getString("name"), DataType.parseOrNull(json.getString("type")), json.getString("path"));
+    return new Column(
+        json.getString("name"),
+        DataType.parseOrNull(json.getString("type")),
+        json.getString("path"));
   }
 }

@@ -4,19 +4,34 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * A replicated entity: a name (directory and table name of its cache), its shape, and its
- * lifecycle state. {@code version} increases on every change of shape or status.
+ * A replicated entity: a name (directory and table name of its cache), its shape, and its lifecycle
+ * state. {@code version} increases on every change of shape or status.
  *
- * <p>{@code epoch} is the entity's scan generation: it increases when the entity is (re-)created, when
- * its shape changes and when a new scan attempt begins. Streamed entries and scan writes carry the
- * epoch they were produced under; the oplog side drops streamed entries and refuses scan writes of
- * any other epoch, so nothing projected for an older shape, incarnation or abandoned scan attempt
- * reaches the oplog after the change.
+ * <p>{@code epoch} is the entity's scan generation: it increases when the entity is (re-)created,
+ * when its shape changes and when a new scan attempt begins. Streamed entries and scan writes carry
+ * the epoch they were produced under; the oplog side drops streamed entries and refuses scan writes
+ * of any other epoch, so nothing projected for an older shape, incarnation or abandoned scan
+ * attempt reaches the oplog after the change.
  */
-public record Entity(String name, Shape shape, EntityStatus status, long version, Instant createdAt, Instant updatedAt, long epoch) {
+public record Entity(
+    String name,
+    Shape shape,
+    EntityStatus status,
+    long version,
+    Instant createdAt,
+    Instant updatedAt,
+    long epoch) {
 
-  /** An entity without a scan generation (epoch 0: tools and tests that write without a listener). */
-  public Entity(String name, Shape shape, EntityStatus status, long version, Instant createdAt, Instant updatedAt) {
+  /**
+   * An entity without a scan generation (epoch 0: tools and tests that write without a listener).
+   */
+  public Entity(
+      String name,
+      Shape shape,
+      EntityStatus status,
+      long version,
+      Instant createdAt,
+      Instant updatedAt) {
     this(name, shape, status, version, createdAt, updatedAt, 0L);
   }
 

@@ -1,6 +1,8 @@
 package io.emcachers.core.model;
 
-/** What an oplog row does to the cached document: a full upsert or a delete, both keyed by doc id. */
+/**
+ * What an oplog row does to the cached document: a full upsert or a delete, both keyed by doc id.
+ */
 public enum Operation {
   Upsert,
   Delete;

@@ -7,7 +7,8 @@ import java.time.Instant;
  * One committed oplog row. {@code id} increases in commit order; {@code data} holds the projected
  * columns ({@code column name → value}) for upserts and is null for deletes.
  */
-public record Oplog(long id, Operation operation, String docId, Instant createdAt, String entity, JsonObject data) {
+public record Oplog(
+    long id, Operation operation, String docId, Instant createdAt, String entity, JsonObject data) {
 
   public JsonObject toJson() {
     return new JsonObject()

@@ -18,7 +18,10 @@ public record Shape(String entityName, String sourceName, List<Column> columns) 
   public JsonObject toJson() {
     JsonArray cols = new JsonArray();
     columns.forEach(c -> cols.add(c.toJson()));
-    return new JsonObject().put("entity_name", entityName).put("source_name", sourceName).put("columns", cols);
+    return new JsonObject()
+        .put("entity_name", entityName)
+        .put("source_name", sourceName)
+        .put("columns", cols);
   }
 
   public static Shape fromJson(JsonObject json) {
@@ -30,7 +33,9 @@ public record Shape(String entityName, String sourceName, List<Column> columns) 
   /** Stable hash of the shape's canonical JSON; caches compare it to detect shape changes. */
   public String hash() {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(toJson().encode().getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(toJson().encode().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -16,11 +16,14 @@ import org.bson.json.JsonWriterSettings;
  */
 public final class BsonJson {
 
-  private static final JsonWriterSettings RELAXED = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
+  private static final JsonWriterSettings RELAXED =
+      JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
 
   private BsonJson() {}
 
-  /** {@code value} as a relaxed-JSON value: JsonObject, JsonArray, String, Number, Boolean or null. */
+  /**
+   * {@code value} as a relaxed-JSON value: JsonObject, JsonArray, String, Number, Boolean or null.
+   */
   public static Object toJsonValue(BsonValue value) {
     if (value == null || value.isNull()) {
       return null;
@@ -32,8 +35,9 @@ public final class BsonJson {
   record NulFree(Object value, boolean replaced) {}
 
   /**
-   * {@link #toJsonValue} with every U+0000 in a string or an object key (at any depth, extended-JSON
-   * wrappers such as {@code $regularExpression} included) replaced by {@link Coercion#NUL_REPLACEMENT}.
+   * {@link #toJsonValue} with every U+0000 in a string or an object key (at any depth,
+   * extended-JSON wrappers such as {@code $regularExpression} included) replaced by {@link
+   * Coercion#NUL_REPLACEMENT}.
    */
   static NulFree toJsonValueNulFree(BsonValue value) {
     if (value == null || value.isNull()) {
@@ -52,7 +56,9 @@ public final class BsonJson {
   }
 
   private static String relaxedText(BsonValue value) {
-    return value.isDocument() ? value.asDocument().toJson(RELAXED) : new BsonDocument("v", value).toJson(RELAXED);
+    return value.isDocument()
+        ? value.asDocument().toJson(RELAXED)
+        : new BsonDocument("v", value).toJson(RELAXED);
   }
 
   private static Object parse(BsonValue value, String text) {
@@ -88,20 +94,30 @@ public final class BsonJson {
     return document == null ? null : new JsonObject(document.toJson(RELAXED));
   }
 
-  /** {@code {"v": relaxed JSON of value}}: the form scan progress and resume positions travel in. */
+  /**
+   * {@code {"v": relaxed JSON of value}}: the form scan progress and resume positions travel in.
+   */
   public static JsonObject wrap(BsonValue value) {
     JsonObject json = new JsonObject().put("v", toJsonValue(value));
     if (json.encode().contains("\\u0000")) {
-      // PostgreSQL jsonb cannot hold U+0000 (e.g. a string _id with a NUL): keep the exact value as BSON bytes
+      // PostgreSQL jsonb cannot hold U+0000 (e.g. a string _id with a NUL): keep the exact value as
+      // BSON bytes
       org.bson.io.BasicOutputBuffer out = new org.bson.io.BasicOutputBuffer();
-      new org.bson.codecs.BsonDocumentCodec().encode(new org.bson.BsonBinaryWriter(out), new BsonDocument("v", value),
-          org.bson.codecs.EncoderContext.builder().build());
-      return new JsonObject().put("bson", java.util.Base64.getEncoder().encodeToString(out.toByteArray()));
+      new org.bson.codecs.BsonDocumentCodec()
+          .encode(
+              new org.bson.BsonBinaryWriter(out),
+              new BsonDocument("v", value),
+              org.bson.codecs.EncoderContext.builder().build());
+      return new JsonObject()
+          .put("bson", java.util.Base64.getEncoder().encodeToString(out.toByteArray()));
     }
     return json;
   }
 
-  /** Inverse of {@link #wrap}: the BSON value held in {@code {"v": ...}} (or {@code {"bson": base64}}), or null when absent. */
+  /**
+   * Inverse of {@link #wrap}: the BSON value held in {@code {"v": ...}} (or {@code {"bson":
+   * base64}}), or null when absent.
+   */
   public static BsonValue unwrap(JsonObject wrapped) {
     if (wrapped != null && wrapped.getValue("bson") instanceof String b64) {
       return new org.bson.RawBsonDocument(java.util.Base64.getDecoder().decode(b64)).get("v");

@@ -14,15 +14,15 @@ import org.bson.types.Decimal128;
 
 /**
  * The coercion table: how one BSON value becomes the value of a column of a given {@link DataType}
- * in an oplog entry's {@code data}. A value that does not fit becomes null with
- * {@link Result#mismatch()} set (the listener counts and reports it; the document still replicates).
- * A missing path or an explicit BSON null is null without a mismatch.
+ * in an oplog entry's {@code data}. A value that does not fit becomes null with {@link
+ * Result#mismatch()} set (the listener counts and reports it; the document still replicates). A
+ * missing path or an explicit BSON null is null without a mismatch.
  *
  * <p>No string in a coerced value contains U+0000 (PostgreSQL's {@code text} and {@code jsonb}
  * cannot store it): in Text values, Any strings and every string and object key inside JSONB/Any
- * values each U+0000 becomes U+FFFD ({@link #NUL_REPLACEMENT}); the value is kept and
- * {@link Result#nulReplaced()} is set (the projection reports it as a mismatch with reason
- * {@link Projection.Mismatch#NUL_REPLACED}).
+ * values each U+0000 becomes U+FFFD ({@link #NUL_REPLACEMENT}); the value is kept and {@link
+ * Result#nulReplaced()} is set (the projection reports it as a mismatch with reason {@link
+ * Projection.Mismatch#NUL_REPLACED}).
  *
  * <table>
  *   <caption>coercion table</caption>
@@ -39,11 +39,15 @@ import org.bson.types.Decimal128;
  */
 public final class Coercion {
 
-  /** What every U+0000 in a string bound for {@code data} becomes: U+FFFD, the replacement character. */
+  /**
+   * What every U+0000 in a string bound for {@code data} becomes: U+FFFD, the replacement
+   * character.
+   */
   public static final char NUL_REPLACEMENT = '\uFFFD';
 
   /** ISO-8601 UTC with exactly three fraction digits: {@code 2024-01-02T03:04:05.006Z}. */
-  public static final DateTimeFormatter ISO_MILLIS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+  public static final DateTimeFormatter ISO_MILLIS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private static final double TWO_63 = 9.223372036854775808E18;
   private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
@@ -57,9 +61,9 @@ public final class Coercion {
   private Coercion() {}
 
   /**
-   * A coerced value (JSON-compatible: String, Long, Double, Boolean, JsonObject, JsonArray or null).
-   * {@code mismatch}: the value did not fit and became null. {@code nulReplaced}: the value is kept
-   * but at least one U+0000 in it was replaced by {@link #NUL_REPLACEMENT}.
+   * A coerced value (JSON-compatible: String, Long, Double, Boolean, JsonObject, JsonArray or
+   * null). {@code mismatch}: the value did not fit and became null. {@code nulReplaced}: the value
+   * is kept but at least one U+0000 in it was replaced by {@link #NUL_REPLACEMENT}.
    */
   public record Result(Object value, boolean mismatch, boolean nulReplaced) {
     public Result(Object value, boolean mismatch) {
@@ -83,19 +87,20 @@ public final class Coercion {
   }
 
   private static Result coerceText(BsonValue value) {
-    String text = switch (value.getBsonType()) {
-      case STRING -> value.asString().getValue();
-      case SYMBOL -> value.asSymbol().getSymbol();
-      case OBJECT_ID -> value.asObjectId().getValue().toHexString();
-      case BINARY -> uuidOrNull(value.asBinary());
-      case DATE_TIME -> isoMillis(value.asDateTime().getValue());
-      case INT32 -> Integer.toString(value.asInt32().getValue());
-      case INT64 -> Long.toString(value.asInt64().getValue());
-      case DOUBLE -> doubleText(value.asDouble().getValue());
-      case DECIMAL128 -> decimalText(value.asDecimal128().getValue());
-      case BOOLEAN -> Boolean.toString(value.asBoolean().getValue());
-      default -> null;
-    };
+    String text =
+        switch (value.getBsonType()) {
+          case STRING -> value.asString().getValue();
+          case SYMBOL -> value.asSymbol().getSymbol();
+          case OBJECT_ID -> value.asObjectId().getValue().toHexString();
+          case BINARY -> uuidOrNull(value.asBinary());
+          case DATE_TIME -> isoMillis(value.asDateTime().getValue());
+          case INT32 -> Integer.toString(value.asInt32().getValue());
+          case INT64 -> Long.toString(value.asInt64().getValue());
+          case DOUBLE -> doubleText(value.asDouble().getValue());
+          case DECIMAL128 -> decimalText(value.asDecimal128().getValue());
+          case BOOLEAN -> Boolean.toString(value.asBoolean().getValue());
+          default -> null;
+        };
     return text == null ? MISMATCH : string(text);
   }
 
@@ -125,20 +130,25 @@ public final class Coercion {
         return new Result((long) value.asInt32().getValue(), false);
       case INT64:
         return new Result(value.asInt64().getValue(), false);
-      case DOUBLE: {
-        double d = value.asDouble().getValue();
-        if (Double.isFinite(d) && d == Math.rint(d) && d >= -TWO_63 && d < TWO_63) {
-          return new Result((long) d, false);
+      case DOUBLE:
+        {
+          double d = value.asDouble().getValue();
+          if (Double.isFinite(d) && d == Math.rint(d) && d >= -TWO_63 && d < TWO_63) {
+            return new Result((long) d, false);
+          }
+          return MISMATCH;
         }
-        return MISMATCH;
-      }
-      case DECIMAL128: {
-        BigDecimal bd = finiteDecimal(value.asDecimal128().getValue());
-        if (bd != null && isIntegral(bd) && bd.compareTo(LONG_MIN) >= 0 && bd.compareTo(LONG_MAX) <= 0) {
-          return new Result(bd.longValueExact(), false);
+      case DECIMAL128:
+        {
+          BigDecimal bd = finiteDecimal(value.asDecimal128().getValue());
+          if (bd != null
+              && isIntegral(bd)
+              && bd.compareTo(LONG_MIN) >= 0
+              && bd.compareTo(LONG_MAX) <= 0) {
+            return new Result(bd.longValueExact(), false);
+          }
+          return MISMATCH;
         }
-        return MISMATCH;
-      }
       default:
         return MISMATCH;
     }
@@ -150,18 +160,20 @@ public final class Coercion {
         return new Result((long) value.asInt32().getValue(), false);
       case INT64:
         return new Result(value.asInt64().getValue(), false);
-      case DOUBLE: {
-        double d = value.asDouble().getValue();
-        return Double.isFinite(d) ? new Result(d, false) : MISMATCH;
-      }
-      case DECIMAL128: {
-        BigDecimal bd = finiteDecimal(value.asDecimal128().getValue());
-        if (bd == null) {
-          return MISMATCH;
+      case DOUBLE:
+        {
+          double d = value.asDouble().getValue();
+          return Double.isFinite(d) ? new Result(d, false) : MISMATCH;
         }
-        double d = bd.doubleValue();
-        return Double.isFinite(d) ? new Result(d, false) : MISMATCH;
-      }
+      case DECIMAL128:
+        {
+          BigDecimal bd = finiteDecimal(value.asDecimal128().getValue());
+          if (bd == null) {
+            return MISMATCH;
+          }
+          double d = bd.doubleValue();
+          return Double.isFinite(d) ? new Result(d, false) : MISMATCH;
+        }
       default:
         return MISMATCH;
     }
@@ -172,8 +184,8 @@ public final class Coercion {
    * non-finite doubles as "NaN"/"Infinity"/"-Infinity"; Decimal128 as a double when the double
    * prints back to the same decimal value, otherwise as its decimal string; ObjectId as 24-hex;
    * dates as ISO-8601 UTC with milliseconds; UUIDs (binary subtype 4) as canonical strings;
-   * documents and arrays (and any other BSON type) as relaxed Extended JSON. Every U+0000 in a string
-   * or key becomes {@link #NUL_REPLACEMENT}.
+   * documents and arrays (and any other BSON type) as relaxed Extended JSON. Every U+0000 in a
+   * string or key becomes {@link #NUL_REPLACEMENT}.
    */
   public static Object coerceAny(BsonValue value) {
     if (value == null || value.isNull()) {
@@ -207,21 +219,23 @@ public final class Coercion {
         return (long) value.asInt32().getValue();
       case INT64:
         return value.asInt64().getValue();
-      case DOUBLE: {
-        double d = value.asDouble().getValue();
-        return Double.isFinite(d) ? (Object) d : doubleText(d);
-      }
-      case DECIMAL128: {
-        Decimal128 dec = value.asDecimal128().getValue();
-        BigDecimal bd = finiteDecimal(dec);
-        if (bd != null) {
-          double d = bd.doubleValue();
-          if (Double.isFinite(d) && new BigDecimal(Double.toString(d)).compareTo(bd) == 0) {
-            return d;
-          }
+      case DOUBLE:
+        {
+          double d = value.asDouble().getValue();
+          return Double.isFinite(d) ? (Object) d : doubleText(d);
         }
-        return decimalText(dec);
-      }
+      case DECIMAL128:
+        {
+          Decimal128 dec = value.asDecimal128().getValue();
+          BigDecimal bd = finiteDecimal(dec);
+          if (bd != null) {
+            double d = bd.doubleValue();
+            if (Double.isFinite(d) && new BigDecimal(Double.toString(d)).compareTo(bd) == 0) {
+              return d;
+            }
+          }
+          return decimalText(dec);
+        }
       case OBJECT_ID:
         return value.asObjectId().getValue().toHexString();
       case DATE_TIME:
@@ -236,7 +250,9 @@ public final class Coercion {
     return ISO_MILLIS.format(Instant.ofEpochMilli(epochMillis));
   }
 
-  /** Decimal text of a double: shortest round-trip digits, plain notation; NaN, Infinity, -Infinity. */
+  /**
+   * Decimal text of a double: shortest round-trip digits, plain notation; NaN, Infinity, -Infinity.
+   */
   public static String doubleText(double d) {
     if (Double.isNaN(d)) {
       return "NaN";
@@ -259,9 +275,12 @@ public final class Coercion {
     return bd == null ? dec.toString() : plain(bd);
   }
 
-  /** The canonical string of a UUID in binary subtype 4 (16 bytes), or null for any other binary. */
+  /**
+   * The canonical string of a UUID in binary subtype 4 (16 bytes), or null for any other binary.
+   */
   public static String uuidOrNull(BsonBinary binary) {
-    if (binary.getType() != BsonBinarySubType.UUID_STANDARD.getValue() || binary.getData().length != 16) {
+    if (binary.getType() != BsonBinarySubType.UUID_STANDARD.getValue()
+        || binary.getData().length != 16) {
       return null;
     }
     ByteBuffer buf = ByteBuffer.wrap(binary.getData());

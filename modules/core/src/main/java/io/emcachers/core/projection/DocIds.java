@@ -16,25 +16,26 @@ import org.bson.types.Decimal128;
  *
  * <ul>
  *   <li>string {@code s}: {@code s} itself, unless {@code s} is empty, starts with {@code ~}, is 24
- *       lowercase hex digits ({@code ^[0-9a-f]{24}$}) or contains U+0000; those become
- *       {@code "~s:" + s} with every {@code \} replaced by {@code \\} and every U+0000 by {@code \0};
+ *       lowercase hex digits ({@code ^[0-9a-f]{24}$}) or contains U+0000; those become {@code "~s:"
+ *       + s} with every {@code \} replaced by {@code \\} and every U+0000 by {@code \0};
  *   <li>ObjectId: its 24 lowercase hex digits;
  *   <li>int32, int64, double, Decimal128: {@code "~n:" + N}, N = {@code NaN}, {@code Infinity},
- *       {@code -Infinity}, or the exact value ({@code new BigDecimal(double)},
- *       {@code Decimal128.bigDecimalValue()}; negative zero is 0) with trailing zeros stripped:
- *       {@code 0} for zero, plain integer digits for an integral value below 10^40 in absolute value,
- *       {@code BigDecimal.toString()} otherwise (int32 1, int64 1, 1.0 and Decimal128 1.0 all give
- *       {@code ~n:1}; double 0.1 gives {@code ~n:0.1000000000000000055511151231257827021181583404541015625},
- *       Decimal128 0.1 gives {@code ~n:0.1});
+ *       {@code -Infinity}, or the exact value ({@code new BigDecimal(double)}, {@code
+ *       Decimal128.bigDecimalValue()}; negative zero is 0) with trailing zeros stripped: {@code 0}
+ *       for zero, plain integer digits for an integral value below 10^40 in absolute value, {@code
+ *       BigDecimal.toString()} otherwise (int32 1, int64 1, 1.0 and Decimal128 1.0 all give {@code
+ *       ~n:1}; double 0.1 gives {@code
+ *       ~n:0.1000000000000000055511151231257827021181583404541015625}, Decimal128 0.1 gives {@code
+ *       ~n:0.1});
  *   <li>boolean: {@code ~b:true} / {@code ~b:false};
- *   <li>date: {@code "~d:" +} ISO-8601 UTC with exactly three fraction digits
- *       ({@code ~d:2024-01-02T03:04:05.006Z});
+ *   <li>date: {@code "~d:" +} ISO-8601 UTC with exactly three fraction digits ({@code
+ *       ~d:2024-01-02T03:04:05.006Z});
  *   <li>binary subtype 4 of 16 bytes: {@code "~u:" +} the canonical lowercase UUID;
  *   <li>null and undefined: {@code ~null};
  *   <li>anything else (documents, arrays, other binaries, timestamps, regexes, min/max key, symbol,
  *       JavaScript…): {@code "~j:" + new BsonDocument("v", id).toJson(canonical)}, canonical being
- *       MongoDB's canonical Extended JSON ({@link JsonMode#EXTENDED}), e.g.
- *       {@code ~j:{"v": {"a": {"$numberInt": "1"}}}}.
+ *       MongoDB's canonical Extended JSON ({@link JsonMode#EXTENDED}), e.g. {@code ~j:{"v": {"a":
+ *       {"$numberInt": "1"}}}}.
  * </ul>
  */
 public final class DocIds {
@@ -49,7 +50,8 @@ public final class DocIds {
 
   private static final Pattern OBJECT_ID_TEXT = Pattern.compile("[0-9a-f]{24}");
   private static final BigDecimal TEN_40 = BigDecimal.TEN.pow(40);
-  private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+  private static final JsonWriterSettings CANONICAL =
+      JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
 
   private DocIds() {}
 
@@ -78,7 +80,10 @@ public final class DocIds {
   }
 
   private static String string(String s) {
-    if (!s.isEmpty() && s.charAt(0) != '~' && s.indexOf('\u0000') < 0 && !OBJECT_ID_TEXT.matcher(s).matches()) {
+    if (!s.isEmpty()
+        && s.charAt(0) != '~'
+        && s.indexOf('\u0000') < 0
+        && !OBJECT_ID_TEXT.matcher(s).matches()) {
       return s;
     }
     StringBuilder sb = new StringBuilder(s.length() + 8).append("~s:");
@@ -104,31 +109,33 @@ public final class DocIds {
       case INT64:
         bd = BigDecimal.valueOf(id.asInt64().getValue());
         break;
-      case DOUBLE: {
-        double d = id.asDouble().getValue();
-        if (Double.isNaN(d)) {
-          return "NaN";
+      case DOUBLE:
+        {
+          double d = id.asDouble().getValue();
+          if (Double.isNaN(d)) {
+            return "NaN";
+          }
+          if (Double.isInfinite(d)) {
+            return d > 0 ? "Infinity" : "-Infinity";
+          }
+          bd = new BigDecimal(d);
+          break;
         }
-        if (Double.isInfinite(d)) {
-          return d > 0 ? "Infinity" : "-Infinity";
+      default:
+        {
+          Decimal128 dec = id.asDecimal128().getValue();
+          if (dec.isNaN()) {
+            return "NaN";
+          }
+          if (dec.isInfinite()) {
+            return dec.isNegative() ? "-Infinity" : "Infinity";
+          }
+          try {
+            bd = dec.bigDecimalValue();
+          } catch (ArithmeticException negativeZero) {
+            bd = BigDecimal.ZERO;
+          }
         }
-        bd = new BigDecimal(d);
-        break;
-      }
-      default: {
-        Decimal128 dec = id.asDecimal128().getValue();
-        if (dec.isNaN()) {
-          return "NaN";
-        }
-        if (dec.isInfinite()) {
-          return dec.isNegative() ? "-Infinity" : "Infinity";
-        }
-        try {
-          bd = dec.bigDecimalValue();
-        } catch (ArithmeticException negativeZero) {
-          bd = BigDecimal.ZERO;
-        }
-      }
     }
     if (bd.signum() == 0) {
       return "0";

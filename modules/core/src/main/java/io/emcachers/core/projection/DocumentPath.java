@@ -9,11 +9,11 @@ import org.bson.BsonValue;
  * A column's dotted field path ({@code address.city}, {@code tags.0}). Each segment selects a field
  * of a document; on an array, a segment of decimal digits selects that element (0-based). A missing
  * field, a field of a scalar or an index out of range resolves to {@link #MISSING}, which the
- * projection turns into null without counting an error. A field name applied to an array
- * ({@code address.city} where {@code address} is an array of documents) also resolves to no value,
- * but {@link #lookup} tells it apart ({@link Resolved#arrayOnPath()}): the projection counts it as a
- * mismatch ({@link Projection.Mismatch#ARRAY_ON_PATH}). An array that is the value at the end of the
- * path is an ordinary value.
+ * projection turns into null without counting an error. A field name applied to an array ({@code
+ * address.city} where {@code address} is an array of documents) also resolves to no value, but
+ * {@link #lookup} tells it apart ({@link Resolved#arrayOnPath()}): the projection counts it as a
+ * mismatch ({@link Projection.Mismatch#ARRAY_ON_PATH}). An array that is the value at the end of
+ * the path is an ordinary value.
  */
 public final class DocumentPath {
 
@@ -40,9 +40,10 @@ public final class DocumentPath {
   }
 
   /**
-   * The outcome of a {@link #lookup}: the value at the path ({@link #MISSING}, i.e. null, when there
-   * is none), and, when the path met an array where it needed a document (a non-digit segment applied
-   * to an array), the dotted prefix that holds that array ({@code arrayAt}, null otherwise).
+   * The outcome of a {@link #lookup}: the value at the path ({@link #MISSING}, i.e. null, when
+   * there is none), and, when the path met an array where it needed a document (a non-digit segment
+   * applied to an array), the dotted prefix that holds that array ({@code arrayAt}, null
+   * otherwise).
    */
   public record Resolved(BsonValue value, String arrayAt) {
     private static final Resolved NONE = new Resolved(MISSING, null);
@@ -53,12 +54,16 @@ public final class DocumentPath {
     }
   }
 
-  /** The value at this path in {@code document}, or {@link #MISSING} (null); see {@link #lookup}. */
+  /**
+   * The value at this path in {@code document}, or {@link #MISSING} (null); see {@link #lookup}.
+   */
   public BsonValue resolve(BsonDocument document) {
     return lookup(document).value();
   }
 
-  /** The value at this path in {@code document}, telling a missing value from an array on the path. */
+  /**
+   * The value at this path in {@code document}, telling a missing value from an array on the path.
+   */
   public Resolved lookup(BsonDocument document) {
     BsonValue current = document;
     for (int i = 0; i < segments.size(); i++) {
@@ -82,7 +87,10 @@ public final class DocumentPath {
     return current == null ? Resolved.NONE : new Resolved(current, null);
   }
 
-  /** A segment of ASCII decimal digits: an array index (one beyond int range is simply out of range). */
+  /**
+   * A segment of ASCII decimal digits: an array index (one beyond int range is simply out of
+   * range).
+   */
   private static boolean isIndex(String segment) {
     if (segment.isEmpty()) {
       return false;

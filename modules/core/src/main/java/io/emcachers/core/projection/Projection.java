@@ -11,8 +11,8 @@ import org.bson.BsonType;
 import org.bson.BsonValue;
 
 /**
- * Projects a source document onto an entity's shape: {@code data = {column name: coerced value at the
- * column's path}}. Build once per shape (paths are pre-split) and reuse it for every document.
+ * Projects a source document onto an entity's shape: {@code data = {column name: coerced value at
+ * the column's path}}. Build once per shape (paths are pre-split) and reuse it for every document.
  * Pure: no I/O, no state besides the shape.
  *
  * <p>Each column yields at most one {@link Mismatch} per document: its value did not fit its type
@@ -40,24 +40,35 @@ public final class Projection {
   }
 
   /**
-   * One column of one document whose value was not replicated as it is: {@code bsonType} is the BSON
-   * type found ({@code ARRAY} for an array on the path), {@code reason} one of {@link #TYPE_MISMATCH},
-   * {@link #ARRAY_ON_PATH}, {@link #NUL_REPLACED}.
+   * One column of one document whose value was not replicated as it is: {@code bsonType} is the
+   * BSON type found ({@code ARRAY} for an array on the path), {@code reason} one of {@link
+   * #TYPE_MISMATCH}, {@link #ARRAY_ON_PATH}, {@link #NUL_REPLACED}.
    */
-  public record Mismatch(String column, DataType type, String path, String bsonType, String reason) {
+  public record Mismatch(
+      String column, DataType type, String path, String bsonType, String reason) {
 
     /** The value did not fit the column's type; it became null. */
     public static final String TYPE_MISMATCH = "type_mismatch";
-    /** A field name of the path met an array (e.g. {@code a.b} where {@code a} is an array); the value became null. */
+
+    /**
+     * A field name of the path met an array (e.g. {@code a.b} where {@code a} is an array); the
+     * value became null.
+     */
     public static final String ARRAY_ON_PATH = "array_on_path";
-    /** U+0000 in the value's strings or keys became U+FFFD (PostgreSQL cannot store it); the value was kept. */
+
+    /**
+     * U+0000 in the value's strings or keys became U+FFFD (PostgreSQL cannot store it); the value
+     * was kept.
+     */
     public static final String NUL_REPLACED = "nul_replaced";
+
     /** Every reason, in a stable order. */
     public static final List<String> REASONS = List.of(TYPE_MISMATCH, ARRAY_ON_PATH, NUL_REPLACED);
 
     public Mismatch {
       if (!REASONS.contains(reason)) {
-        throw new IllegalArgumentException("mismatch reason must be one of " + REASONS + ", got " + reason);
+        throw new IllegalArgumentException(
+            "mismatch reason must be one of " + REASONS + ", got " + reason);
       }
     }
 
@@ -66,7 +77,10 @@ public final class Projection {
       this(column, type, path, bsonType, TYPE_MISMATCH);
     }
 
-    /** True when the column's value became null; false when it was kept (altered: {@link #NUL_REPLACED}). */
+    /**
+     * True when the column's value became null; false when it was kept (altered: {@link
+     * #NUL_REPLACED}).
+     */
     public boolean nulled() {
       return !NUL_REPLACED.equals(reason);
     }
@@ -74,15 +88,37 @@ public final class Projection {
     /** One line for logs and status events. */
     public String message() {
       return switch (reason) {
-        case ARRAY_ON_PATH -> "path " + path + " of column " + column + " meets an array (" + bsonType + ") where it needs a document;"
-            + " replicated as null";
-        case NUL_REPLACED -> "value of column " + column + " (" + bsonType + ") held U+0000, replicated with U+FFFD in its place";
-        default -> "value of column " + column + " (" + bsonType + ") did not fit type " + type + "; replicated as null";
+        case ARRAY_ON_PATH ->
+            "path "
+                + path
+                + " of column "
+                + column
+                + " meets an array ("
+                + bsonType
+                + ") where it needs a document;"
+                + " replicated as null";
+        case NUL_REPLACED ->
+            "value of column "
+                + column
+                + " ("
+                + bsonType
+                + ") held U+0000, replicated with U+FFFD in its place";
+        default ->
+            "value of column "
+                + column
+                + " ("
+                + bsonType
+                + ") did not fit type "
+                + type
+                + "; replicated as null";
       };
     }
   }
 
-  /** The projected {@code data} and its {@link Mismatch}es, at most one per column (empty when every value went in as it is). */
+  /**
+   * The projected {@code data} and its {@link Mismatch}es, at most one per column (empty when every
+   * value went in as it is).
+   */
   public record Projected(JsonObject data, List<Mismatch> mismatches) {
     public boolean clean() {
       return mismatches.isEmpty();
@@ -98,15 +134,18 @@ public final class Projection {
       BsonValue value = resolved.value();
       Coercion.Result r = Coercion.coerce(column.type(), value);
       data.put(column.name(), r.value());
-      String reason = resolved.arrayOnPath() ? Mismatch.ARRAY_ON_PATH
-          : r.mismatch() ? Mismatch.TYPE_MISMATCH
-          : r.nulReplaced() ? Mismatch.NUL_REPLACED
-          : null;
+      String reason =
+          resolved.arrayOnPath()
+              ? Mismatch.ARRAY_ON_PATH
+              : r.mismatch()
+                  ? Mismatch.TYPE_MISMATCH
+                  : r.nulReplaced() ? Mismatch.NUL_REPLACED : null;
       if (reason != null) {
         if (mismatches.isEmpty()) {
           mismatches = new ArrayList<>(2);
         }
-        String bsonType = resolved.arrayOnPath() ? BsonType.ARRAY.name() : value.getBsonType().name();
+        String bsonType =
+            resolved.arrayOnPath() ? BsonType.ARRAY.name() : value.getBsonType().name();
         mismatches.add(new Mismatch(column.name(), column.type(), column.path(), bsonType, reason));
       }
     }

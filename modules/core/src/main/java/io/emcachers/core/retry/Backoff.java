@@ -1,10 +1,10 @@
 package io.emcachers.core.retry;
 
 /**
- * The one capped exponential backoff of every retry loop: the delay before retry {@code n} (1-based)
- * is {@code initial * 2^(n-1)}, at most {@code max}. An instance also keeps the consecutive-error
- * count; {@link #succeeded()} resets it and says whether this was a recovery, so the caller logs one
- * "recovered" line.
+ * The one capped exponential backoff of every retry loop: the delay before retry {@code n}
+ * (1-based) is {@code initial * 2^(n-1)}, at most {@code max}. An instance also keeps the
+ * consecutive-error count; {@link #succeeded()} resets it and says whether this was a recovery, so
+ * the caller logs one "recovered" line.
  */
 public final class Backoff {
 
@@ -14,7 +14,8 @@ public final class Backoff {
 
   public Backoff(long initialMs, long maxMs) {
     if (initialMs < 1 || maxMs < initialMs) {
-      throw new IllegalArgumentException("backoff needs 1 <= initial <= max, got " + initialMs + ".." + maxMs);
+      throw new IllegalArgumentException(
+          "backoff needs 1 <= initial <= max, got " + initialMs + ".." + maxMs);
     }
     this.initialMs = initialMs;
     this.maxMs = maxMs;

@@ -4,10 +4,10 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 
 /**
- * One retry loop: counts consecutive failures in a {@link Backoff}, schedules the next attempt after
- * the backoff delay, and logs one "recovered" line when an attempt succeeds after failures. At most
- * one retry is pending at a time; {@link #cancel()} drops it. Not thread-safe: use it on one
- * context (or event loop), as every Vert.x timer user does.
+ * One retry loop: counts consecutive failures in a {@link Backoff}, schedules the next attempt
+ * after the backoff delay, and logs one "recovered" line when an attempt succeeds after failures.
+ * At most one retry is pending at a time; {@link #cancel()} drops it. Not thread-safe: use it on
+ * one context (or event loop), as every Vert.x timer user does.
  */
 public final class Retrier {
 
@@ -41,7 +41,7 @@ public final class Retrier {
 
   /**
    * @param what how log lines name the retried thing ("listener: stream users"), before "failed" or
-   *             "recovered"
+   *     "recovered"
    */
   public Retrier(Timers timers, Backoff backoff, Logger log, String what) {
     this.timers = timers;
@@ -55,13 +55,20 @@ public final class Retrier {
   }
 
   /**
-   * Counts a failure, logs it at WARN ({@code what failed (n consecutive): cause; next in d ms}) and
-   * runs {@code next} after the backoff delay; returns that delay. A retry already pending is replaced.
+   * Counts a failure, logs it at WARN ({@code what failed (n consecutive): cause; next in d ms})
+   * and runs {@code next} after the backoff delay; returns that delay. A retry already pending is
+   * replaced.
    */
   public long retry(Throwable cause, String next, Runnable task) {
     long delay = backoff.failed();
     lastError = String.valueOf(cause);
-    log.warn("{} failed ({} consecutive): {}; {} in {} ms", what, backoff.consecutiveErrors(), lastError, next, delay);
+    log.warn(
+        "{} failed ({} consecutive): {}; {} in {} ms",
+        what,
+        backoff.consecutiveErrors(),
+        lastError,
+        next,
+        delay);
     schedule(delay, task);
     return delay;
   }
@@ -74,16 +81,22 @@ public final class Retrier {
       return;
     }
     long[] id = new long[1];
-    id[0] = timers.setTimer(delayMs, () -> {
-      if (timer == id[0]) {
-        timer = -1;
-        task.run();
-      }
-    });
+    id[0] =
+        timers.setTimer(
+            delayMs,
+            () -> {
+              if (timer == id[0]) {
+                timer = -1;
+                task.run();
+              }
+            });
     timer = id[0];
   }
 
-  /** An attempt succeeded: resets the count and logs "recovered" if failures preceded it; returns their number. */
+  /**
+   * An attempt succeeded: resets the count and logs "recovered" if failures preceded it; returns
+   * their number.
+   */
   public int succeeded() {
     int before = backoff.succeeded();
     if (before > 0) {

@@ -3,9 +3,9 @@ package io.emcachers.core.status;
 import java.util.Locale;
 
 /**
- * The state of a component (oplog, listener, replicator, cache, api) as it appears in
- * {@code StatusEvent}s of type {@code component} and in {@code HealthReply.state}. On the wire it is
- * the lower-case name ({@code leader}, {@code catching_up}, ...).
+ * The state of a component (oplog, listener, replicator, cache, api) as it appears in {@code
+ * StatusEvent}s of type {@code component} and in {@code HealthReply.state}. On the wire it is the
+ * lower-case name ({@code leader}, {@code catching_up}, ...).
  */
 public enum ComponentState {
   /** Starting up, not serving yet. */
@@ -42,7 +42,10 @@ public enum ComponentState {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** The state named {@code wire}; throws {@link IllegalArgumentException} for an unknown or null name. */
+  /**
+   * The state named {@code wire}; throws {@link IllegalArgumentException} for an unknown or null
+   * name.
+   */
   public static ComponentState fromWire(String wire) {
     ComponentState s = parse(wire);
     if (s == null) {
@@ -51,7 +54,10 @@ public enum ComponentState {
     return s;
   }
 
-  /** The state named {@code wire}, or null when it is null or not one of these (another node's newer state). */
+  /**
+   * The state named {@code wire}, or null when it is null or not one of these (another node's newer
+   * state).
+   */
   public static ComponentState parse(String wire) {
     if (wire == null) {
       return null;

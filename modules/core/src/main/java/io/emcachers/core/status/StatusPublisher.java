@@ -22,7 +22,10 @@ public final class StatusPublisher {
     this(bus, component, null);
   }
 
-  /** Events of {@code component}; {@code nodeId}, when not null, is added to every event's data as {@code node}. */
+  /**
+   * Events of {@code component}; {@code nodeId}, when not null, is added to every event's data as
+   * {@code node}.
+   */
   public StatusPublisher(EventBus bus, String component, String nodeId) {
     this.bus = bus;
     this.component = component;
@@ -38,7 +41,10 @@ public final class StatusPublisher {
     return component(state.wire(), data);
   }
 
-  /** A {@code component} event with a state named on the wire (for states not in {@link ComponentState}). */
+  /**
+   * A {@code component} event with a state named on the wire (for states not in {@link
+   * ComponentState}).
+   */
   public StatusEvent component(String state, JsonObject data) {
     return publish(StatusEvent.TYPE_COMPONENT, null, state, data);
   }

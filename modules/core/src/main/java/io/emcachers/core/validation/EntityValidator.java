@@ -12,10 +12,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Validates entity definitions in the design notes' format
- * ({@code {"name":..., "shape":{"entity_name":..., "source_name":..., "columns":[...]}}}) and
- * collects every field-level error. Entity names become directory and table names, so the name
- * rule is the first line of defence against path traversal and SQL injection.
+ * Validates entity definitions in the design notes' format ({@code {"name":...,
+ * "shape":{"entity_name":..., "source_name":..., "columns":[...]}}}) and collects every field-level
+ * error. Entity names become directory and table names, so the name rule is the first line of
+ * defence against path traversal and SQL injection.
  */
 public final class EntityValidator {
 
@@ -72,7 +72,12 @@ public final class EntityValidator {
     if (!(name instanceof String s)) {
       errors.add(new FieldError(field, "is required and must be a string"));
     } else if (!NAME.matcher(s).matches()) {
-      errors.add(new FieldError(field, "must match " + NAME.pattern() + " (lowercase letter first, then lowercase letters, digits or '_', at most 63 chars)"));
+      errors.add(
+          new FieldError(
+              field,
+              "must match "
+                  + NAME.pattern()
+                  + " (lowercase letter first, then lowercase letters, digits or '_', at most 63 chars)"));
     }
   }
 
@@ -90,7 +95,9 @@ public final class EntityValidator {
     if (!(colsValue instanceof JsonArray cols)) {
       errors.add(new FieldError("shape.columns", "is required and must be an array"));
     } else if (cols.isEmpty() || cols.size() > MAX_COLUMNS) {
-      errors.add(new FieldError("shape.columns", "must hold 1 to " + MAX_COLUMNS + " columns, got " + cols.size()));
+      errors.add(
+          new FieldError(
+              "shape.columns", "must hold 1 to " + MAX_COLUMNS + " columns, got " + cols.size()));
     } else {
       Set<String> seen = new HashSet<>();
       for (int i = 0; i < cols.size(); i++) {
@@ -111,17 +118,25 @@ public final class EntityValidator {
     if (!(source instanceof String s) || s.isEmpty()) {
       errors.add(new FieldError(f, "is required and must be a non-empty string"));
     } else if (s.length() > MAX_COLLECTION_NAME_LENGTH) {
-      errors.add(new FieldError(f, "must be at most " + MAX_COLLECTION_NAME_LENGTH + " characters"));
+      errors.add(
+          new FieldError(f, "must be at most " + MAX_COLLECTION_NAME_LENGTH + " characters"));
     } else if (s.indexOf('$') >= 0 || s.indexOf('\0') >= 0) {
-      errors.add(new FieldError(f, "is not a valid MongoDB collection name: it must not contain '$' or NUL"));
+      errors.add(
+          new FieldError(
+              f, "is not a valid MongoDB collection name: it must not contain '$' or NUL"));
     } else if (s.startsWith("system.")) {
-      errors.add(new FieldError(f, "is not a valid MongoDB collection name: the 'system.' prefix is reserved"));
+      errors.add(
+          new FieldError(
+              f, "is not a valid MongoDB collection name: the 'system.' prefix is reserved"));
     } else if (s.startsWith(".") || s.endsWith(".") || !s.strip().equals(s)) {
-      errors.add(new FieldError(f, "is not a valid MongoDB collection name: no leading/trailing '.' or whitespace"));
+      errors.add(
+          new FieldError(
+              f, "is not a valid MongoDB collection name: no leading/trailing '.' or whitespace"));
     }
   }
 
-  private static Column validateColumn(String f, Object value, Set<String> seen, List<FieldError> errors) {
+  private static Column validateColumn(
+      String f, Object value, Set<String> seen, List<FieldError> errors) {
     if (!(value instanceof JsonObject col)) {
       errors.add(new FieldError(f, "must be an object with name, type and path"));
       return null;
@@ -140,7 +155,10 @@ public final class EntityValidator {
     Object type = col.getValue("type");
     DataType dt = type instanceof String ts ? DataType.parseOrNull(ts) : null;
     if (dt == null) {
-      errors.add(new FieldError(f + ".type", "must be one of " + DataType.allowed() + " (case-insensitive), got " + type));
+      errors.add(
+          new FieldError(
+              f + ".type",
+              "must be one of " + DataType.allowed() + " (case-insensitive), got " + type));
     }
     Object path = col.getValue("path");
     String pathError = pathError(path);

@@ -4,7 +4,9 @@ import io.vertx.core.json.JsonArray;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Thrown when input does not validate; carries every field-level error found, not just the first. */
+/**
+ * Thrown when input does not validate; carries every field-level error found, not just the first.
+ */
 public class ValidationException extends RuntimeException {
 
   private final List<FieldError> errors;

@@ -50,33 +50,53 @@ class ConsumerGroupTest {
 
   @Test
   void handlersReplyAndFailWithTheirCodes() throws Exception {
-    ConsumerGroup group = new ConsumerGroup(vertx)
-        .handle("t.upper", String.class, s -> Future.succeededFuture(s.toUpperCase()))
-        .handleLocal("t.missing", String.class, s -> Future.failedFuture(BusException.notFound("no " + s)))
-        .handleLocal("t.throws", String.class, s -> {
-          throw BusException.badRequest("bad " + s);
-        })
-        .handleLocalWithHeaders("t.headers", String.class, (s, headers) -> Future.succeededFuture(s + "/" + headers.get("h")));
+    ConsumerGroup group =
+        new ConsumerGroup(vertx)
+            .handle("t.upper", String.class, s -> Future.succeededFuture(s.toUpperCase()))
+            .handleLocal(
+                "t.missing",
+                String.class,
+                s -> Future.failedFuture(BusException.notFound("no " + s)))
+            .handleLocal(
+                "t.throws",
+                String.class,
+                s -> {
+                  throw BusException.badRequest("bad " + s);
+                })
+            .handleLocalWithHeaders(
+                "t.headers",
+                String.class,
+                (s, headers) -> Future.succeededFuture(s + "/" + headers.get("h")));
     result(group.ready());
     assertEquals(List.of("t.upper", "t.missing", "t.throws", "t.headers"), group.addresses());
 
     assertEquals("ABC", result(vertx.eventBus().request("t.upper", "abc")).body());
-    assertEquals("x/y", result(vertx.eventBus().request("t.headers", "x", new DeliveryOptions().addHeader("h", "y"))).body());
+    assertEquals(
+        "x/y",
+        result(
+                vertx
+                    .eventBus()
+                    .request("t.headers", "x", new DeliveryOptions().addHeader("h", "y")))
+            .body());
     ReplyException missing = failure(vertx.eventBus().request("t.missing", "x"));
     assertEquals(ErrorCodes.NOT_FOUND, missing.failureCode());
     assertEquals("no x", missing.getMessage());
-    assertEquals(ErrorCodes.BAD_REQUEST, failure(vertx.eventBus().request("t.throws", "y")).failureCode());
+    assertEquals(
+        ErrorCodes.BAD_REQUEST, failure(vertx.eventBus().request("t.throws", "y")).failureCode());
     // a body of another type is refused, not passed on
-    assertEquals(ErrorCodes.BAD_REQUEST, failure(vertx.eventBus().request("t.upper", new JsonObject())).failureCode());
+    assertEquals(
+        ErrorCodes.BAD_REQUEST,
+        failure(vertx.eventBus().request("t.upper", new JsonObject())).failureCode());
   }
 
   @Test
   void listenersGetBodiesOfTheirTypeOnly() throws Exception {
     List<String> clustered = new CopyOnWriteArrayList<>();
     List<String> local = new CopyOnWriteArrayList<>();
-    ConsumerGroup group = new ConsumerGroup(vertx)
-        .listen("t.events", String.class, clustered::add)
-        .listenLocal("t.events", String.class, local::add);
+    ConsumerGroup group =
+        new ConsumerGroup(vertx)
+            .listen("t.events", String.class, clustered::add)
+            .listenLocal("t.events", String.class, local::add);
     result(group.ready());
 
     vertx.eventBus().publish("t.events", new JsonObject().put("ignored", true));
@@ -89,17 +109,21 @@ class ConsumerGroupTest {
 
   @Test
   void unregisterAllRemovesEveryConsumer() throws Exception {
-    ConsumerGroup group = new ConsumerGroup(vertx)
-        .handle("t.a", String.class, Future::succeededFuture)
-        .handleLocal("t.b", String.class, Future::succeededFuture)
-        .listen("t.c", String.class, s -> {});
+    ConsumerGroup group =
+        new ConsumerGroup(vertx)
+            .handle("t.a", String.class, Future::succeededFuture)
+            .handleLocal("t.b", String.class, Future::succeededFuture)
+            .listen("t.c", String.class, s -> {});
     result(group.ready());
     assertEquals("a", result(vertx.eventBus().request("t.a", "a")).body());
 
     result(group.unregisterAll());
     assertTrue(group.addresses().isEmpty());
     for (String address : List.of("t.a", "t.b", "t.c")) {
-      assertEquals(ReplyFailure.NO_HANDLERS, failure(vertx.eventBus().request(address, "x")).failureType(), address);
+      assertEquals(
+          ReplyFailure.NO_HANDLERS,
+          failure(vertx.eventBus().request(address, "x")).failureType(),
+          address);
     }
     // unregistering again is harmless
     result(group.unregisterAll());

@@ -14,10 +14,22 @@ final class SampleMessages {
   private SampleMessages() {}
 
   static final Instant T = Instant.parse("2026-11-24T10:15:30.123Z");
-  static final Shape SHAPE = new Shape("User", "users", List.of(
-      new Column("id", DataType.Text, "_id"), new Column("age", DataType.Integer, "profile.age"), new Column("tags", DataType.JSONB, "tags")));
-  static final Entity ENTITY = new Entity("users", SHAPE, EntityStatus.live, 3, T, T.plusSeconds(5), 2);
-  static final JsonObject DATA = new JsonObject().put("id", "ü-1").put("age", 42).put("tags", new JsonArray().add("a").add(new JsonObject().put("k", true))).putNull("x");
+  static final Shape SHAPE =
+      new Shape(
+          "User",
+          "users",
+          List.of(
+              new Column("id", DataType.Text, "_id"),
+              new Column("age", DataType.Integer, "profile.age"),
+              new Column("tags", DataType.JSONB, "tags")));
+  static final Entity ENTITY =
+      new Entity("users", SHAPE, EntityStatus.live, 3, T, T.plusSeconds(5), 2);
+  static final JsonObject DATA =
+      new JsonObject()
+          .put("id", "ü-1")
+          .put("age", 42)
+          .put("tags", new JsonArray().add("a").add(new JsonObject().put("k", true)))
+          .putNull("x");
   static final Oplog OPLOG = new Oplog(17, Operation.Upsert, "ü-1", T, "users", DATA);
   static final Oplog DELETE = new Oplog(18, Operation.Delete, "2", T, "users", null);
   static final OplogEntry ENTRY = new OplogEntry(Operation.Upsert, "users", "ü-1", DATA, 2);
@@ -25,9 +37,27 @@ final class SampleMessages {
   static List<BusMessage> all() {
     JsonObject token = new JsonObject().put("_data", "8263A1B2C3");
     return List.of(
-        AppendBatch.streamAfter("users", new JsonObject().put("_data", "8263A1B2C2"), token, List.of(ENTRY, new OplogEntry(Operation.Delete, "users", "2", null))),
-        AppendResult.fromJson(new AppendResult(10, 12, 2, 1, "users", token,
-            new JsonArray().add(new JsonObject().put("entity", "users").put("doc_id", "x").put("reason", "NUL")), 3).toJson()),
+        AppendBatch.streamAfter(
+            "users",
+            new JsonObject().put("_data", "8263A1B2C2"),
+            token,
+            List.of(ENTRY, new OplogEntry(Operation.Delete, "users", "2", null))),
+        AppendResult.fromJson(
+            new AppendResult(
+                    10,
+                    12,
+                    2,
+                    1,
+                    "users",
+                    token,
+                    new JsonArray()
+                        .add(
+                            new JsonObject()
+                                .put("entity", "users")
+                                .put("doc_id", "x")
+                                .put("reason", "NUL")),
+                    3)
+                .toJson()),
         AppendBatch.scan("users", 4, new JsonObject().put("v", 7), List.of(ENTRY)),
         AppendBatch.stream("users", null, List.of()),
         AppendBatch.scan("users", new JsonObject().put("v", "ü"), List.of()),
@@ -38,7 +68,10 @@ final class SampleMessages {
         new OplogReadRequest(5, 100, List.of("users", "orders")),
         new OplogReadReply(List.of(OPLOG, DELETE), 18, 18),
         new ScanStateRequest("users", 4),
-        new ScanStateReply("users", new JsonObject().put("v", new JsonObject().put("$oid", "5f1d7a0e9b1e8b3a4c5d6e7f")), 1234),
+        new ScanStateReply(
+            "users",
+            new JsonObject().put("v", new JsonObject().put("$oid", "5f1d7a0e9b1e8b3a4c5d6e7f")),
+            1234),
         new ScanEndRequest("users", 4),
         new ScanEndReply(ENTITY, 7, 99),
         new EntityUpsertRequest(new JsonObject().put("name", "users").put("shape", SHAPE.toJson())),
@@ -47,19 +80,47 @@ final class SampleMessages {
         new EntityStatusRequest("users", EntityStatus.scanning, "resume token lost"),
         new EntityReply(ENTITY),
         new EntityListReply(List.of(ENTITY, ENTITY.withStatus(EntityStatus.pending))),
-        new EntityChanged(EntityChanged.SHAPE_CHANGED, ENTITY, ENTITY.withStatus(EntityStatus.pending)),
-        new StatusEvent(StatusEvent.TYPE_PROGRESS, "replicator", "users", "streaming", new JsonObject().put("lag_rows", 3), T),
+        new EntityChanged(
+            EntityChanged.SHAPE_CHANGED, ENTITY, ENTITY.withStatus(EntityStatus.pending)),
+        new StatusEvent(
+            StatusEvent.TYPE_PROGRESS,
+            "replicator",
+            "users",
+            "streaming",
+            new JsonObject().put("lag_rows", 3),
+            T),
         new HealthRequest(),
-        new HealthReply("oplog", true, "leader", new JsonObject().put("jobs", new JsonArray().add(
-            new JobStats("refresh", 1000, 0, false, 3, 0, T, 12, JobStats.OUTCOME_OK, null).toJson()))),
+        new HealthReply(
+            "oplog",
+            true,
+            "leader",
+            new JsonObject()
+                .put(
+                    "jobs",
+                    new JsonArray()
+                        .add(
+                            new JobStats(
+                                    "refresh",
+                                    1000,
+                                    0,
+                                    false,
+                                    3,
+                                    0,
+                                    T,
+                                    12,
+                                    JobStats.OUTCOME_OK,
+                                    null)
+                                .toJson()))),
         new CacheApplyRequest(ENTITY, List.of(OPLOG, DELETE)),
         new CacheApplyReply("users", 18, 1, 1),
         new CacheDocRequest("users", "ü-1"),
         new CachePageRequest("users", null, 50),
-        new CacheQueryRequest("users", "SELECT * FROM users WHERE age > ?", new JsonArray().add(3), 10, 1000),
+        new CacheQueryRequest(
+            "users", "SELECT * FROM users WHERE age > ?", new JsonArray().add(3), 10, 1000),
         new CacheRowsReply(List.of(DATA, new JsonObject()), "ü-1", true),
         new CacheEntityRequest("users"),
-        new CacheInfoReply(new JsonObject().put("users", new JsonObject().put("last_oplog_id", 18))),
+        new CacheInfoReply(
+            new JsonObject().put("users", new JsonObject().put("last_oplog_id", 18))),
         new JobAccepted("job-1", "users"));
   }
 }

@@ -30,17 +30,25 @@ class JobSchedulerTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    scheduler.shutdown(Duration.ofSeconds(1)).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    scheduler
+        .shutdown(Duration.ofSeconds(1))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   @Test
   void runsRepeatedlyAndRecordsStats() {
     AtomicInteger runs = new AtomicInteger();
-    scheduler.schedule("tick", Duration.ofMillis(10), Duration.ZERO, ctx -> {
-      runs.incrementAndGet();
-      return Future.succeededFuture();
-    });
+    scheduler.schedule(
+        "tick",
+        Duration.ofMillis(10),
+        Duration.ZERO,
+        ctx -> {
+          runs.incrementAndGet();
+          return Future.succeededFuture();
+        });
     await().atMost(Duration.ofSeconds(5)).until(() -> runs.get() >= 3);
     JobStats stats = scheduler.stats("tick");
     assertTrue(stats.runCount() >= 3);
@@ -55,17 +63,23 @@ class JobSchedulerTest {
     AtomicInteger maxConcurrent = new AtomicInteger();
     AtomicInteger runs = new AtomicInteger();
     // Each run takes 30 ms, far longer than the 1 ms interval, and a trigger() races the timer.
-    scheduler.schedule("slow", Duration.ofMillis(1), Duration.ZERO, ctx -> {
-      maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
-      Promise<Void> p = Promise.promise();
-      vertx.setTimer(30, t -> {
-        concurrent.decrementAndGet();
-        runs.incrementAndGet();
-        p.complete();
-      });
-      scheduler.trigger("slow");
-      return p.future();
-    });
+    scheduler.schedule(
+        "slow",
+        Duration.ofMillis(1),
+        Duration.ZERO,
+        ctx -> {
+          maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+          Promise<Void> p = Promise.promise();
+          vertx.setTimer(
+              30,
+              t -> {
+                concurrent.decrementAndGet();
+                runs.incrementAndGet();
+                p.complete();
+              });
+          scheduler.trigger("slow");
+          return p.future();
+        });
     await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() >= 5);
     assertEquals(1, maxConcurrent.get());
   }
@@ -73,12 +87,16 @@ class JobSchedulerTest {
   @Test
   void failuresAreRecordedAndTheJobKeepsRunning() {
     AtomicInteger runs = new AtomicInteger();
-    scheduler.schedule("flaky", Duration.ofMillis(5), Duration.ZERO, ctx -> {
-      if (runs.incrementAndGet() == 1) {
-        throw new IllegalStateException("boom");
-      }
-      return Future.failedFuture("still failing");
-    });
+    scheduler.schedule(
+        "flaky",
+        Duration.ofMillis(5),
+        Duration.ZERO,
+        ctx -> {
+          if (runs.incrementAndGet() == 1) {
+            throw new IllegalStateException("boom");
+          }
+          return Future.failedFuture("still failing");
+        });
     await().atMost(Duration.ofSeconds(5)).until(() -> runs.get() >= 3);
     JobStats stats = scheduler.stats("flaky");
     assertEquals(JobStats.OUTCOME_FAILED, stats.lastOutcome());
@@ -90,34 +108,56 @@ class JobSchedulerTest {
   void shutdownSignalsCancellationAndWaitsForRunningJobs() throws Exception {
     AtomicBoolean started = new AtomicBoolean();
     AtomicBoolean sawCancel = new AtomicBoolean();
-    scheduler.schedule("long", Duration.ofHours(1), Duration.ZERO, ctx -> {
-      started.set(true);
-      // Finishes only when cancelled, a little after the signal, like a job flushing its state.
-      return ctx.onCancel().compose(v -> {
-        sawCancel.set(ctx.cancelled());
-        return vertx.timer(50);
-      });
-    });
+    scheduler.schedule(
+        "long",
+        Duration.ofHours(1),
+        Duration.ZERO,
+        ctx -> {
+          started.set(true);
+          // Finishes only when cancelled, a little after the signal, like a job flushing its state.
+          return ctx.onCancel()
+              .compose(
+                  v -> {
+                    sawCancel.set(ctx.cancelled());
+                    return vertx.timer(50);
+                  });
+        });
     await().atMost(Duration.ofSeconds(5)).untilTrue(started);
     assertTrue(scheduler.stats("long").running());
-    scheduler.shutdown(Duration.ofSeconds(5)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    scheduler
+        .shutdown(Duration.ofSeconds(5))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     assertTrue(sawCancel.get());
     JobStats stats = scheduler.stats("long");
     assertEquals(JobStats.OUTCOME_CANCELLED, stats.lastOutcome());
     assertEquals(1, stats.runCount());
-    assertThrows(IllegalStateException.class, () -> scheduler.schedule("late", Duration.ofSeconds(1), Duration.ZERO, c -> Future.succeededFuture()));
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            scheduler.schedule(
+                "late", Duration.ofSeconds(1), Duration.ZERO, c -> Future.succeededFuture()));
   }
 
   @Test
   void shutdownWaitIsBounded() throws Exception {
     AtomicBoolean started = new AtomicBoolean();
-    scheduler.schedule("stuck", Duration.ofHours(1), Duration.ZERO, ctx -> {
-      started.set(true);
-      return Promise.promise().future(); // ignores cancellation, never completes
-    });
+    scheduler.schedule(
+        "stuck",
+        Duration.ofHours(1),
+        Duration.ZERO,
+        ctx -> {
+          started.set(true);
+          return Promise.promise().future(); // ignores cancellation, never completes
+        });
     await().atMost(Duration.ofSeconds(5)).untilTrue(started);
     long t0 = System.nanoTime();
-    scheduler.shutdown(Duration.ofMillis(200)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    scheduler
+        .shutdown(Duration.ofMillis(200))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     assertTrue(elapsedMs >= 150, "shutdown returned before its bound: " + elapsedMs + " ms");
     assertTrue(scheduler.stats("stuck").running());
@@ -125,8 +165,13 @@ class JobSchedulerTest {
 
   @Test
   void duplicateNamesAndUnknownTriggersAreRejected() {
-    scheduler.schedule("a", Duration.ofSeconds(1), Duration.ofSeconds(1), c -> Future.succeededFuture());
-    assertThrows(IllegalArgumentException.class, () -> scheduler.schedule("a", Duration.ofSeconds(1), Duration.ZERO, c -> Future.succeededFuture()));
+    scheduler.schedule(
+        "a", Duration.ofSeconds(1), Duration.ofSeconds(1), c -> Future.succeededFuture());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            scheduler.schedule(
+                "a", Duration.ofSeconds(1), Duration.ZERO, c -> Future.succeededFuture()));
     assertTrue(scheduler.trigger("nope").failed());
     scheduler.unschedule("a");
     assertNull(scheduler.stats("a"));

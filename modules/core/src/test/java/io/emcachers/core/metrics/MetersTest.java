@@ -15,7 +15,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The node's metrics options: one handler gauge per event-bus address, and Meters.registry() is the backend. */
+/**
+ * The node's metrics options: one handler gauge per event-bus address, and Meters.registry() is the
+ * backend.
+ */
 class MetersTest {
 
   static Vertx vertx;
@@ -35,14 +38,21 @@ class MetersTest {
     MessageConsumer<Object> a = vertx.eventBus().consumer("meters.test.a", m -> {});
     MessageConsumer<Object> b1 = vertx.eventBus().consumer("meters.test.b", m -> {});
     MessageConsumer<Object> b2 = vertx.eventBus().consumer("meters.test.b", m -> {});
-    Future.all(a.completion(), b1.completion(), b2.completion()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    Future.all(a.completion(), b1.completion(), b2.completion())
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
 
     MeterRegistry registry = Meters.registry();
     assertSame(BackendRegistries.getDefaultNow(), registry);
     assertEquals(1.0, handlers(registry, "meters.test.a"));
     assertEquals(2.0, handlers(registry, "meters.test.b"));
-    assertEquals(0, registry.find("vertx.eventbus.handlers").tags().gauges().stream()
-        .filter(g -> g.getId().getTag("address") == null).count(), "no untagged handler gauge shared by every address");
+    assertEquals(
+        0,
+        registry.find("vertx.eventbus.handlers").tags().gauges().stream()
+            .filter(g -> g.getId().getTag("address") == null)
+            .count(),
+        "no untagged handler gauge shared by every address");
 
     b2.unregister().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(1.0, handlers(registry, "meters.test.b"));

@@ -40,7 +40,10 @@ class CoercionTest {
   static final long MILLIS = Instant.parse("2024-01-02T03:04:05.006Z").toEpochMilli();
 
   static BsonBinary uuid(UUID u) {
-    ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+    ByteBuffer b =
+        ByteBuffer.allocate(16)
+            .putLong(u.getMostSignificantBits())
+            .putLong(u.getLeastSignificantBits());
     return new BsonBinary(BsonBinarySubType.UUID_STANDARD, b.array());
   }
 
@@ -78,7 +81,9 @@ class CoercionTest {
     assertEquals("65a1b2c3d4e5f60718293a4b", ok(DataType.Text, new BsonObjectId(OID)));
     assertEquals(U.toString(), ok(DataType.Text, uuid(U)));
     assertEquals("2024-01-02T03:04:05.006Z", ok(DataType.Text, new BsonDateTime(MILLIS)));
-    assertEquals("2024-01-02T03:04:05.000Z", ok(DataType.Text, new BsonDateTime(Instant.parse("2024-01-02T03:04:05Z").toEpochMilli())));
+    assertEquals(
+        "2024-01-02T03:04:05.000Z",
+        ok(DataType.Text, new BsonDateTime(Instant.parse("2024-01-02T03:04:05Z").toEpochMilli())));
     assertEquals("42", ok(DataType.Text, new BsonInt32(42)));
     assertEquals("-9007199254740993", ok(DataType.Text, new BsonInt64(-9007199254740993L)));
     assertEquals("1.5", ok(DataType.Text, new BsonDouble(1.5)));
@@ -148,21 +153,39 @@ class CoercionTest {
   void jsonbIsRelaxedJsonOfAnything() {
     assertEquals("x", ok(DataType.JSONB, new BsonString("x")));
     assertEquals(5, ((Number) ok(DataType.JSONB, new BsonInt64(5))).intValue());
-    assertEquals(new JsonObject().put("$oid", OID.toHexString()), ok(DataType.JSONB, new BsonObjectId(OID)));
-    assertEquals(new JsonObject().put("$date", "2024-01-02T03:04:05.006Z"), ok(DataType.JSONB, new BsonDateTime(MILLIS)));
-    assertEquals(new JsonObject().put("$numberDecimal", "12345678901234567890.123"), ok(DataType.JSONB, dec("12345678901234567890.123")));
-    BsonDocument nested = new BsonDocument("a", new BsonInt32(1)).append("b", new BsonArray(java.util.List.of(new BsonString("x"), BsonBoolean.TRUE)))
-        .append("id", new BsonObjectId(OID));
+    assertEquals(
+        new JsonObject().put("$oid", OID.toHexString()), ok(DataType.JSONB, new BsonObjectId(OID)));
+    assertEquals(
+        new JsonObject().put("$date", "2024-01-02T03:04:05.006Z"),
+        ok(DataType.JSONB, new BsonDateTime(MILLIS)));
+    assertEquals(
+        new JsonObject().put("$numberDecimal", "12345678901234567890.123"),
+        ok(DataType.JSONB, dec("12345678901234567890.123")));
+    BsonDocument nested =
+        new BsonDocument("a", new BsonInt32(1))
+            .append("b", new BsonArray(java.util.List.of(new BsonString("x"), BsonBoolean.TRUE)))
+            .append("id", new BsonObjectId(OID));
     JsonObject json = (JsonObject) ok(DataType.JSONB, nested);
     assertEquals(1, json.getInteger("a"));
     assertEquals(new JsonArray().add("x").add(true), json.getJsonArray("b"));
     assertEquals(OID.toHexString(), json.getJsonObject("id").getString("$oid"));
-    JsonArray arr = (JsonArray) ok(DataType.JSONB, new BsonArray(java.util.List.of(new BsonInt32(1), new BsonDocument("k", new BsonString("v")))));
+    JsonArray arr =
+        (JsonArray)
+            ok(
+                DataType.JSONB,
+                new BsonArray(
+                    java.util.List.of(
+                        new BsonInt32(1), new BsonDocument("k", new BsonString("v")))));
     assertEquals(new JsonArray().add(1).add(new JsonObject().put("k", "v")), arr);
-    assertEquals(new JsonObject().put("$numberDouble", "NaN"), ok(DataType.JSONB, new BsonDouble(Double.NaN)));
+    assertEquals(
+        new JsonObject().put("$numberDouble", "NaN"),
+        ok(DataType.JSONB, new BsonDouble(Double.NaN)));
   }
 
-  /** The value of a coercion that had to replace a NUL: kept (not null), flagged, never a type mismatch. */
+  /**
+   * The value of a coercion that had to replace a NUL: kept (not null), flagged, never a type
+   * mismatch.
+   */
   static Object replaced(DataType type, BsonValue v) {
     Coercion.Result r = Coercion.coerce(type, v);
     assertFalse(r.mismatch(), () -> type + " should accept " + v);
@@ -177,26 +200,45 @@ class CoercionTest {
     assertEquals("x\uFFFD", replaced(DataType.Any, new BsonString("x\u0000")));
     assertEquals("x\uFFFD", replaced(DataType.Any, new BsonSymbol("x\u0000")));
     assertEquals("\uFFFD", replaced(DataType.JSONB, new BsonString("\u0000")));
-    BsonDocument doc = new BsonDocument("k\u0000", new BsonString("v\u0000"))
-        .append("arr", new BsonArray(java.util.List.of(new BsonString("\u0000"), new BsonDocument("\u0000", new BsonInt32(1)))))
-        .append("re", new BsonRegularExpression("a\u0000", "i"))
-        .append("ok", new BsonString("plain"));
-    JsonObject expected = new JsonObject().put("k\uFFFD", "v\uFFFD")
-        .put("arr", new JsonArray().add("\uFFFD").add(new JsonObject().put("\uFFFD", 1)))
-        .put("re", new JsonObject().put("$regularExpression", new JsonObject().put("pattern", "a\uFFFD").put("options", "i")))
-        .put("ok", "plain");
+    BsonDocument doc =
+        new BsonDocument("k\u0000", new BsonString("v\u0000"))
+            .append(
+                "arr",
+                new BsonArray(
+                    java.util.List.of(
+                        new BsonString("\u0000"), new BsonDocument("\u0000", new BsonInt32(1)))))
+            .append("re", new BsonRegularExpression("a\u0000", "i"))
+            .append("ok", new BsonString("plain"));
+    JsonObject expected =
+        new JsonObject()
+            .put("k\uFFFD", "v\uFFFD")
+            .put("arr", new JsonArray().add("\uFFFD").add(new JsonObject().put("\uFFFD", 1)))
+            .put(
+                "re",
+                new JsonObject()
+                    .put(
+                        "$regularExpression",
+                        new JsonObject().put("pattern", "a\uFFFD").put("options", "i")))
+            .put("ok", "plain");
     assertEquals(expected, replaced(DataType.JSONB, doc));
     assertEquals(expected, replaced(DataType.Any, doc));
-    assertEquals(new JsonArray().add("\uFFFD"), replaced(DataType.JSONB, new BsonArray(java.util.List.of(new BsonString("\u0000")))));
-    assertEquals(new JsonArray().add("\uFFFD"), replaced(DataType.Any, new BsonArray(java.util.List.of(new BsonString("\u0000")))));
-    assertEquals(new JsonObject().put("$symbol", "\uFFFD"), replaced(DataType.JSONB, new BsonSymbol("\u0000")));
+    assertEquals(
+        new JsonArray().add("\uFFFD"),
+        replaced(DataType.JSONB, new BsonArray(java.util.List.of(new BsonString("\u0000")))));
+    assertEquals(
+        new JsonArray().add("\uFFFD"),
+        replaced(DataType.Any, new BsonArray(java.util.List.of(new BsonString("\u0000")))));
+    assertEquals(
+        new JsonObject().put("$symbol", "\uFFFD"),
+        replaced(DataType.JSONB, new BsonSymbol("\u0000")));
 
     for (DataType t : java.util.List.of(DataType.Text, DataType.JSONB, DataType.Any)) {
       Coercion.Result text = Coercion.coerce(t, new BsonString("a \\u0000 literal"));
       assertFalse(text.nulReplaced(), "a backslash-u text is no NUL");
       assertEquals("a \\u0000 literal", text.value());
       assertFalse(Coercion.coerce(t, new BsonString("plain")).nulReplaced());
-      assertFalse(Coercion.coerce(t, new BsonDocument("k", new BsonString("\\u0000"))).nulReplaced());
+      assertFalse(
+          Coercion.coerce(t, new BsonDocument("k", new BsonString("\\u0000"))).nulReplaced());
       assertFalse(Coercion.coerce(t, BsonNull.VALUE).nulReplaced());
     }
     Coercion.Result typeMismatch = Coercion.coerce(DataType.Integer, new BsonString("\u0000"));
@@ -217,9 +259,14 @@ class CoercionTest {
     assertEquals(OID.toHexString(), ok(DataType.Any, new BsonObjectId(OID)));
     assertEquals("2024-01-02T03:04:05.006Z", ok(DataType.Any, new BsonDateTime(MILLIS)));
     assertEquals(U.toString(), ok(DataType.Any, uuid(U)));
-    assertEquals(new JsonObject().put("a", 1), ok(DataType.Any, new BsonDocument("a", new BsonInt32(1))));
-    assertEquals(new JsonArray().add("a"), ok(DataType.Any, new BsonArray(java.util.List.of(new BsonString("a")))));
+    assertEquals(
+        new JsonObject().put("a", 1), ok(DataType.Any, new BsonDocument("a", new BsonInt32(1))));
+    assertEquals(
+        new JsonArray().add("a"),
+        ok(DataType.Any, new BsonArray(java.util.List.of(new BsonString("a")))));
     Object bin = ok(DataType.Any, new BsonBinary(new byte[] {1, 2}));
-    assertTrue(bin instanceof JsonObject o && o.containsKey("$binary"), "other binaries as relaxed JSON: " + bin);
+    assertTrue(
+        bin instanceof JsonObject o && o.containsKey("$binary"),
+        "other binaries as relaxed JSON: " + bin);
   }
 }

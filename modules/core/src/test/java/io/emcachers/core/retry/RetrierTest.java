@@ -38,7 +38,12 @@ class RetrierTest {
   @Test
   void schedulesEachRetryWithTheBackoffDelayAndResetsOnSuccess() {
     ManualTimers timers = new ManualTimers();
-    Retrier r = new Retrier(timers, new Backoff(100, 300), LoggerFactory.getLogger(RetrierTest.class), "test thing");
+    Retrier r =
+        new Retrier(
+            timers,
+            new Backoff(100, 300),
+            LoggerFactory.getLogger(RetrierTest.class),
+            "test thing");
     AtomicInteger runs = new AtomicInteger();
     assertEquals(100, r.retry(new RuntimeException("a"), "retrying", runs::incrementAndGet));
     assertTrue(r.pending());
@@ -46,7 +51,10 @@ class RetrierTest {
     assertEquals(1, runs.get());
     assertFalse(r.pending());
     assertEquals(200, r.retry(new RuntimeException("b"), "retrying", runs::incrementAndGet));
-    assertEquals(300, r.retry(new RuntimeException("c"), "retrying", runs::incrementAndGet), "capped; replaces the pending retry");
+    assertEquals(
+        300,
+        r.retry(new RuntimeException("c"), "retrying", runs::incrementAndGet),
+        "capped; replaces the pending retry");
     assertEquals(List.of(1L), timers.cancelled);
     timers.fire(1);
     assertEquals(1, runs.get(), "a replaced retry does not run");
@@ -62,7 +70,12 @@ class RetrierTest {
   @Test
   void cancelDropsThePendingRetryAndAZeroDelayRunsAtOnce() {
     ManualTimers timers = new ManualTimers();
-    Retrier r = new Retrier(timers, new Backoff(100, 300), LoggerFactory.getLogger(RetrierTest.class), "test thing");
+    Retrier r =
+        new Retrier(
+            timers,
+            new Backoff(100, 300),
+            LoggerFactory.getLogger(RetrierTest.class),
+            "test thing");
     AtomicInteger runs = new AtomicInteger();
     r.retry(new RuntimeException("a"), "retrying", runs::incrementAndGet);
     r.cancel();

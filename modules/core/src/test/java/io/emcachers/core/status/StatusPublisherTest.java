@@ -31,11 +31,18 @@ class StatusPublisherTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     Codecs.registerAll(vertx.eventBus());
-    vertx.eventBus().<StatusEvent>consumer(Addresses.STATUS, m -> {
-      received.add(m.body());
-      expected.countDown();
-    })
-        .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    vertx
+        .eventBus()
+        .<StatusEvent>consumer(
+            Addresses.STATUS,
+            m -> {
+              received.add(m.body());
+              expected.countDown();
+            })
+        .completion()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   @AfterEach
@@ -62,7 +69,8 @@ class StatusPublisherTest {
     assertEquals(new JsonObject().put("head_id", 5).put("node", "node-1"), component.data());
     assertEquals(new JsonObject().put("head_id", 5), data, "the caller's data is not modified");
 
-    assertEquals(List.of(StatusEvent.TYPE_ENTITY, StatusEvent.TYPE_PROGRESS, StatusEvent.TYPE_ERROR),
+    assertEquals(
+        List.of(StatusEvent.TYPE_ENTITY, StatusEvent.TYPE_PROGRESS, StatusEvent.TYPE_ERROR),
         received.subList(1, 4).stream().map(StatusEvent::type).toList());
     assertEquals("scanning", received.get(1).state());
     assertEquals("users", received.get(1).entity());
@@ -75,7 +83,8 @@ class StatusPublisherTest {
   @Test
   void withoutANodeIdTheDataIsAsGiven() throws Exception {
     expected = new CountDownLatch(2);
-    new StatusPublisher(vertx.eventBus(), "api").component(ComponentState.LISTENING, new JsonObject().put("port", 8080));
+    new StatusPublisher(vertx.eventBus(), "api")
+        .component(ComponentState.LISTENING, new JsonObject().put("port", 8080));
     new StatusPublisher(vertx.eventBus(), "listener").component("some_future_state", null);
     assertTrue(expected.await(10, TimeUnit.SECONDS));
     assertEquals(new JsonObject().put("port", 8080), received.get(0).data());
@@ -87,8 +96,22 @@ class StatusPublisherTest {
 
   @Test
   void componentStatesKeepTheirWireNames() {
-    for (String wire : List.of("starting", "listening", "running", "stopping", "stopped", "streaming", "retrying", "leader", "standby",
-        "disconnected", "catching_up", "caught_up", "error", "degraded")) {
+    for (String wire :
+        List.of(
+            "starting",
+            "listening",
+            "running",
+            "stopping",
+            "stopped",
+            "streaming",
+            "retrying",
+            "leader",
+            "standby",
+            "disconnected",
+            "catching_up",
+            "caught_up",
+            "error",
+            "degraded")) {
       assertEquals(wire, ComponentState.fromWire(wire).wire());
     }
     assertThrows(IllegalArgumentException.class, () -> ComponentState.fromWire("LEADER"));

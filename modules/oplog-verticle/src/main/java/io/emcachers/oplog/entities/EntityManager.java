@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The entity manager: handles the {@code emc.entities.*} requests. Changes run as transactions on
  * the {@link WriteQueue} (serialised with appends, so routing to staging never races a status
- * change); reads go to the pool. Every committed change publishes {@code EntityChanged} and an entity
- * {@code StatusEvent}; {@link #refreshAndPublish()} re-publishes (as {@code refreshed}) every entity
- * whose version differs from the last one this node published, so other verticles converge.
+ * change); reads go to the pool. Every committed change publishes {@code EntityChanged} and an
+ * entity {@code StatusEvent}; {@link #refreshAndPublish()} re-publishes (as {@code refreshed})
+ * every entity whose version differs from the last one this node published, so other verticles
+ * converge.
  */
 public final class EntityManager {
 
@@ -53,7 +54,8 @@ public final class EntityManager {
   private final Map<String, Long> publishedVersions = new ConcurrentHashMap<>();
   private final EntityPurger purger;
 
-  public EntityManager(Pool pool, WriteQueue queue, EventPublisher events, OplogHead head, int chunkRows) {
+  public EntityManager(
+      Pool pool, WriteQueue queue, EventPublisher events, OplogHead head, int chunkRows) {
     this.pool = pool;
     this.queue = queue;
     this.events = events;
@@ -66,51 +68,93 @@ public final class EntityManager {
   }
 
   /**
-   * {@code emc.entities.create}: validates, stores as pending v1; CONFLICT when a non-deleted entity
-   * has the name. Re-creating a deleted name first finishes the purge of its old rows, so the new
-   * incarnation never sees them; its epoch continues from the old one.
+   * {@code emc.entities.create}: validates, stores as pending v1; CONFLICT when a non-deleted
+   * entity has the name. Re-creating a deleted name first finishes the purge of its old rows, so
+   * the new incarnation never sees them; its epoch continues from the old one.
    */
   public Future<EntityReply> create(EntityUpsertRequest request) {
     EntityValidator.Definition def = EntityValidator.validate(request.definition());
     String name = def.name();
-    return purger.purge(name).compose(purged -> queue.<Entity[]>submit("create entity " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(existing -> {
-      if (existing.isPresent() && existing.get().status() != EntityStatus.deleted) {
-        return Future.failedFuture(new BusException(ErrorCodes.CONFLICT, "entity " + name + " already exists"));
-      }
-      Future<Entity> created = existing.isPresent() ? EntityStore.revive(c, name, def.shape()) : EntityStore.insert(c, name, def.shape());
-      return created.map(e -> new Entity[] {e, existing.orElse(null)});
-    })))).map(pair -> {
-      LOG.info("entity {} created (version {})", name, pair[0].version());
-      publish(EntityChanged.CREATED, pair[0], pair[1], null);
-      return new EntityReply(pair[0]);
-    });
+    return purger
+        .purge(name)
+        .compose(
+            purged ->
+                queue.<Entity[]>submit(
+                    "create entity " + name,
+                    conn ->
+                        Transactions.inTransaction(
+                            conn,
+                            c ->
+                                EntityStore.find(c, name)
+                                    .compose(
+                                        existing -> {
+                                          if (existing.isPresent()
+                                              && existing.get().status() != EntityStatus.deleted) {
+                                            return Future.failedFuture(
+                                                new BusException(
+                                                    ErrorCodes.CONFLICT,
+                                                    "entity " + name + " already exists"));
+                                          }
+                                          Future<Entity> created =
+                                              existing.isPresent()
+                                                  ? EntityStore.revive(c, name, def.shape())
+                                                  : EntityStore.insert(c, name, def.shape());
+                                          return created.map(
+                                              e -> new Entity[] {e, existing.orElse(null)});
+                                        }))))
+        .map(
+            pair -> {
+              LOG.info("entity {} created (version {})", name, pair[0].version());
+              publish(EntityChanged.CREATED, pair[0], pair[1], null);
+              return new EntityReply(pair[0]);
+            });
   }
 
   /**
    * {@code emc.entities.update}: NOT_FOUND when unknown or deleted; an unchanged shape is a no-op;
-   * a new shape bumps the version and the epoch, sets pending (the listener re-scans) and forgets the
-   * scan progress; rows staged or in flight for the old shape carry the old epoch and never reach the
-   * oplog (they are dropped on arrival, or discarded when the next scan ends).
+   * a new shape bumps the version and the epoch, sets pending (the listener re-scans) and forgets
+   * the scan progress; rows staged or in flight for the old shape carry the old epoch and never
+   * reach the oplog (they are dropped on arrival, or discarded when the next scan ends).
    */
   public Future<EntityReply> update(EntityUpsertRequest request) {
     EntityValidator.Definition def = EntityValidator.validate(request.definition());
     String name = def.name();
-    return queue.<Entity[]>submit("update entity " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(existing -> {
-      Entity current = existing.filter(e -> e.status() != EntityStatus.deleted)
-          .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-      if (current.shape().toJson().equals(def.shape().toJson())) {
-        return Future.succeededFuture(new Entity[] {current, current});
-      }
-      return ScanStore.deleteProgress(c, name)
-          .compose(v -> EntityStore.updateShape(c, name, def.shape()))
-          .map(updated -> new Entity[] {updated, current});
-    }))).map(pair -> {
-      if (pair[0] != pair[1]) {
-        LOG.info("entity {} shape changed (version {} -> {}), back to pending", name, pair[1].version(), pair[0].version());
-        publish(EntityChanged.SHAPE_CHANGED, pair[0], pair[1], null);
-      }
-      return new EntityReply(pair[0]);
-    });
+    return queue
+        .<Entity[]>submit(
+            "update entity " + name,
+            conn ->
+                Transactions.inTransaction(
+                    conn,
+                    c ->
+                        EntityStore.find(c, name)
+                            .compose(
+                                existing -> {
+                                  Entity current =
+                                      existing
+                                          .filter(e -> e.status() != EntityStatus.deleted)
+                                          .orElseThrow(
+                                              () ->
+                                                  BusException.notFound(
+                                                      "entity " + name + " not found"));
+                                  if (current.shape().toJson().equals(def.shape().toJson())) {
+                                    return Future.succeededFuture(new Entity[] {current, current});
+                                  }
+                                  return ScanStore.deleteProgress(c, name)
+                                      .compose(v -> EntityStore.updateShape(c, name, def.shape()))
+                                      .map(updated -> new Entity[] {updated, current});
+                                })))
+        .map(
+            pair -> {
+              if (pair[0] != pair[1]) {
+                LOG.info(
+                    "entity {} shape changed (version {} -> {}), back to pending",
+                    name,
+                    pair[1].version(),
+                    pair[0].version());
+                publish(EntityChanged.SHAPE_CHANGED, pair[0], pair[1], null);
+              }
+              return new EntityReply(pair[0]);
+            });
   }
 
   /** {@code emc.entities.get}: NOT_FOUND when unknown or deleted. */
@@ -118,8 +162,13 @@ public final class EntityManager {
     String name = EntityValidator.requireName("name", request.name());
     return EntityStore.find(pool, name)
         .recover(e -> Future.failedFuture(PgErrors.toBus("get entity " + name, e)))
-        .map(found -> new EntityReply(found.filter(e -> e.status() != EntityStatus.deleted)
-            .orElseThrow(() -> BusException.notFound("entity " + name + " not found"))));
+        .map(
+            found ->
+                new EntityReply(
+                    found
+                        .filter(e -> e.status() != EntityStatus.deleted)
+                        .orElseThrow(
+                            () -> BusException.notFound("entity " + name + " not found"))));
   }
 
   /** {@code emc.entities.list}: ordered by name; deleted ones only on request. */
@@ -131,24 +180,44 @@ public final class EntityManager {
 
   /**
    * {@code emc.entities.delete}: status deleted (version + 1), scan progress forgotten and its rows
-   * marked for purging, in one transaction; the purge itself then runs in chunks
-   * ({@link EntityPurger}). NOT_FOUND when unknown or already deleted.
+   * marked for purging, in one transaction; the purge itself then runs in chunks ({@link
+   * EntityPurger}). NOT_FOUND when unknown or already deleted.
    */
   public Future<EntityReply> delete(EntityNameRequest request) {
     String name = EntityValidator.requireName("name", request.name());
-    return queue.<Entity[]>submit("delete entity " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(existing -> {
-      Entity current = existing.filter(e -> e.status() != EntityStatus.deleted)
-          .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-      return EntityPurger.mark(c, name, current.epoch())
-          .compose(v -> ScanStore.deleteProgress(c, name))
-          .compose(v -> EntityStore.setStatus(c, name, EntityStatus.deleted))
-          .map(deleted -> new Entity[] {deleted, current});
-    }))).map(pair -> {
-      LOG.info("entity {} deleted (version {}); purging its rows in the background", name, pair[0].version());
-      publish(EntityChanged.DELETED, pair[0], pair[1], null);
-      purger.purge(name);
-      return new EntityReply(pair[0]);
-    });
+    return queue
+        .<Entity[]>submit(
+            "delete entity " + name,
+            conn ->
+                Transactions.inTransaction(
+                    conn,
+                    c ->
+                        EntityStore.find(c, name)
+                            .compose(
+                                existing -> {
+                                  Entity current =
+                                      existing
+                                          .filter(e -> e.status() != EntityStatus.deleted)
+                                          .orElseThrow(
+                                              () ->
+                                                  BusException.notFound(
+                                                      "entity " + name + " not found"));
+                                  return EntityPurger.mark(c, name, current.epoch())
+                                      .compose(v -> ScanStore.deleteProgress(c, name))
+                                      .compose(
+                                          v -> EntityStore.setStatus(c, name, EntityStatus.deleted))
+                                      .map(deleted -> new Entity[] {deleted, current});
+                                })))
+        .map(
+            pair -> {
+              LOG.info(
+                  "entity {} deleted (version {}); purging its rows in the background",
+                  name,
+                  pair[0].version());
+              publish(EntityChanged.DELETED, pair[0], pair[1], null);
+              purger.purge(name);
+              return new EntityReply(pair[0]);
+            });
   }
 
   /**
@@ -164,45 +233,65 @@ public final class EntityManager {
     if (target == EntityStatus.deleted) {
       throw BusException.badRequest("status deleted cannot be set; use emc.entities.delete");
     }
-    return queue.submit("set status of " + name, conn -> Transactions.inTransaction(conn, c -> transition(c, name, target)))
-        .map(t -> {
-          afterTransition(t, request.reason());
-          return new EntityReply(t.current());
-        });
+    return queue
+        .submit(
+            "set status of " + name,
+            conn -> Transactions.inTransaction(conn, c -> transition(c, name, target)))
+        .map(
+            t -> {
+              afterTransition(t, request.reason());
+              return new EntityReply(t.current());
+            });
   }
 
   /**
    * Inside a transaction on the writer connection: moves the entity to {@code target} (version + 1
    * when the status changes). For live, first moves its remaining staged rows of the current epoch
    * into the oplog in their original order and clears its scan progress (the proven deletes and the
-   * bulk of the staged rows were moved before, in chunks, by the scan end). NOT_FOUND when unknown or
-   * deleted.
+   * bulk of the staged rows were moved before, in chunks, by the scan end). NOT_FOUND when unknown
+   * or deleted.
    */
   public Future<Transition> transition(SqlConnection conn, String name, EntityStatus target) {
-    return EntityStore.find(conn, name).compose(existing -> {
-      Entity previous = existing.filter(e -> e.status() != EntityStatus.deleted)
-          .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-      Future<ScanStore.Moved> moved;
-      if (target == EntityStatus.live) {
-        moved = ScanStore.moveStaged(conn, name, previous.epoch());
-      } else if (target == EntityStatus.scanning) {
-        moved = ScanStore.recordStart(conn, name, previous.epoch(), false).map(v -> new ScanStore.Moved(0, 0));
-      } else {
-        moved = Future.succeededFuture(new ScanStore.Moved(0, 0));
-      }
-      return moved.compose(m -> {
-        if (previous.status() == target) {
-          return Future.succeededFuture(new Transition(previous, previous, m.moved(), m.headId()));
-        }
-        return EntityStore.setStatus(conn, name, target).map(updated -> new Transition(previous, updated, m.moved(), m.headId()));
-      });
-    });
+    return EntityStore.find(conn, name)
+        .compose(
+            existing -> {
+              Entity previous =
+                  existing
+                      .filter(e -> e.status() != EntityStatus.deleted)
+                      .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
+              Future<ScanStore.Moved> moved;
+              if (target == EntityStatus.live) {
+                moved = ScanStore.moveStaged(conn, name, previous.epoch());
+              } else if (target == EntityStatus.scanning) {
+                moved =
+                    ScanStore.recordStart(conn, name, previous.epoch(), false)
+                        .map(v -> new ScanStore.Moved(0, 0));
+              } else {
+                moved = Future.succeededFuture(new ScanStore.Moved(0, 0));
+              }
+              return moved.compose(
+                  m -> {
+                    if (previous.status() == target) {
+                      return Future.succeededFuture(
+                          new Transition(previous, previous, m.moved(), m.headId()));
+                    }
+                    return EntityStore.setStatus(conn, name, target)
+                        .map(updated -> new Transition(previous, updated, m.moved(), m.headId()));
+                  });
+            });
   }
 
-  /** After a committed transition: publishes the status change and, when rows moved, the new head. */
+  /**
+   * After a committed transition: publishes the status change and, when rows moved, the new head.
+   */
   public void afterTransition(Transition t, String reason) {
     if (t.changed()) {
-      LOG.info("entity {}: {} -> {} (version {}){}", t.current().name(), t.previous().status(), t.current().status(), t.current().version(),
+      LOG.info(
+          "entity {}: {} -> {} (version {}){}",
+          t.current().name(),
+          t.previous().status(),
+          t.current().status(),
+          t.current().version(),
           t.moved() > 0 ? ", " + t.moved() + " staged row(s) moved into the oplog" : "");
       publish(EntityChanged.STATUS_CHANGED, t.current(), t.previous(), reason);
     }
@@ -211,13 +300,24 @@ public final class EntityManager {
     }
   }
 
-  /** {@code emc.entities.refresh}: reloads from PostgreSQL, publishes what differs, replies the list. */
+  /**
+   * {@code emc.entities.refresh}: reloads from PostgreSQL, publishes what differs, replies the
+   * list.
+   */
   public Future<EntityListReply> refresh(EntityListRequest request) {
-    return reloadAndPublish().map(all -> new EntityListReply(
-        request.includeDeleted() ? all : all.stream().filter(e -> e.status() != EntityStatus.deleted).toList()));
+    return reloadAndPublish()
+        .map(
+            all ->
+                new EntityListReply(
+                    request.includeDeleted()
+                        ? all
+                        : all.stream().filter(e -> e.status() != EntityStatus.deleted).toList()));
   }
 
-  /** The periodic safety net: publishes {@code refreshed} for every entity whose version differs from the last published. */
+  /**
+   * The periodic safety net: publishes {@code refreshed} for every entity whose version differs
+   * from the last published.
+   */
   public Future<Integer> refreshAndPublish() {
     return reloadAndPublish().map(List::size);
   }
@@ -225,19 +325,21 @@ public final class EntityManager {
   private Future<List<Entity>> reloadAndPublish() {
     return EntityStore.list(pool, true)
         .recover(e -> Future.failedFuture(PgErrors.toBus("refresh entities", e)))
-        .map(all -> {
-          int published = 0;
-          for (Entity e : all) {
-            if (!Objects.equals(publishedVersions.get(e.name()), e.version())) {
-              publish(EntityChanged.REFRESHED, e, null, null);
-              published++;
-            }
-          }
-          if (published > 0) {
-            LOG.info("entity refresh: published {} entit(ies) whose version changed", published);
-          }
-          return all;
-        });
+        .map(
+            all -> {
+              int published = 0;
+              for (Entity e : all) {
+                if (!Objects.equals(publishedVersions.get(e.name()), e.version())) {
+                  publish(EntityChanged.REFRESHED, e, null, null);
+                  published++;
+                }
+              }
+              if (published > 0) {
+                LOG.info(
+                    "entity refresh: published {} entit(ies) whose version changed", published);
+              }
+              return all;
+            });
   }
 
   private void publish(EntityChanged.Change change, Entity entity, Entity previous, String reason) {

@@ -20,13 +20,13 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * Health of this node's oplog verticle: {@code emc.oplog.leader.local} (node-local: state
- * leader / standby / disconnected, which the listener checks before streaming) and
- * {@code emc.oplog.health} (clustered: the same plus last error, uptime, head id, jobs, totals).
- * {@code ok} is false only while disconnected from PostgreSQL. The clustered reply's {@code circuits} holds the
- * {@code postgresql} circuit breaker ({@code {"postgresql": {"state": "closed", "failures": 0, ...}}}); its head
- * query goes through that breaker too, so an open breaker shows as {@code postgres_reachable: false} with
- * {@code read_error} "postgresql circuit open: ...".
+ * Health of this node's oplog verticle: {@code emc.oplog.leader.local} (node-local: state leader /
+ * standby / disconnected, which the listener checks before streaming) and {@code emc.oplog.health}
+ * (clustered: the same plus last error, uptime, head id, jobs, totals). {@code ok} is false only
+ * while disconnected from PostgreSQL. The clustered reply's {@code circuits} holds the {@code
+ * postgresql} circuit breaker ({@code {"postgresql": {"state": "closed", "failures": 0, ...}}});
+ * its head query goes through that breaker too, so an open breaker shows as {@code
+ * postgres_reachable: false} with {@code read_error} "postgresql circuit open: ...".
  */
 public final class OplogHealthReporter {
 
@@ -40,11 +40,25 @@ public final class OplogHealthReporter {
   private final Breaker breaker;
   private final Instant startedAt = Instant.now();
 
-  public OplogHealthReporter(OplogConfig config, LeaderLock lock, WriteQueue queue, OplogHead head, OplogMetrics metrics, JobScheduler jobs, Pool pool) {
+  public OplogHealthReporter(
+      OplogConfig config,
+      LeaderLock lock,
+      WriteQueue queue,
+      OplogHead head,
+      OplogMetrics metrics,
+      JobScheduler jobs,
+      Pool pool) {
     this(config, lock, queue, head, metrics, jobs, pool, null);
   }
 
-  public OplogHealthReporter(OplogConfig config, LeaderLock lock, WriteQueue queue, OplogHead head, OplogMetrics metrics, JobScheduler jobs, Pool pool,
+  public OplogHealthReporter(
+      OplogConfig config,
+      LeaderLock lock,
+      WriteQueue queue,
+      OplogHead head,
+      OplogMetrics metrics,
+      JobScheduler jobs,
+      Pool pool,
       Breaker breaker) {
     this.breaker = breaker;
     this.config = config;
@@ -58,41 +72,59 @@ public final class OplogHealthReporter {
 
   public Future<HealthReply> leaderLocal(HealthRequest request) {
     LeaderState state = lock.state();
-    return Future.succeededFuture(new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.componentState(), base(state)));
+    return Future.succeededFuture(
+        new HealthReply(
+            EventPublisher.COMPONENT,
+            state != LeaderState.DISCONNECTED,
+            state.componentState(),
+            base(state)));
   }
 
   public Future<HealthReply> health(HealthRequest request) {
-    return pool.query("SELECT coalesce(max(id), 0) AS head FROM oplog").execute()
-        .map(rows -> {
-          long h = rows.iterator().next().getLong("head");
-          head.advance(h);
-          return new JsonObject().put("head_id", h).put("postgres_reachable", true);
-        })
-        .otherwise(e -> new JsonObject().put("head_id", head.get()).put("postgres_reachable", false).put("read_error", PgErrors.describe(e)))
-        .map(extra -> {
-          LeaderState state = lock.state();
-          JsonArray jobList = new JsonArray();
-          jobs.stats().forEach(s -> jobList.add(s.toJson()));
-          JsonObject details = base(state)
-              .mergeIn(extra)
-              .put("uptime_ms", Duration.between(startedAt, Instant.now()).toMillis())
-              .put("started_at", startedAt.toString())
-              .put("postgres", config.describeTarget())
-              .put("leader_lock_key", config.leaderLockKey())
-              .put("consecutive_errors", lock.consecutiveErrors())
-              .put("queue_depth", queue.depth())
-              .put("writes_completed", queue.completed())
-              .put("batches_total", metrics.batchesTotal())
-              .put("append_failures_total", metrics.failuresTotal())
-              .put("appended_total", metrics.appendedTotal())
-              .put("staged_total", metrics.stagedTotal())
-              .put("dropped_total", metrics.droppedTotal())
-              .put("jobs", jobList);
-          if (breaker != null) {
-            details.put("circuits", new JsonObject().put(breaker.target(), breaker.toJson()));
-          }
-          return new HealthReply(EventPublisher.COMPONENT, state != LeaderState.DISCONNECTED, state.componentState(), details);
-        });
+    return pool.query("SELECT coalesce(max(id), 0) AS head FROM oplog")
+        .execute()
+        .map(
+            rows -> {
+              long h = rows.iterator().next().getLong("head");
+              head.advance(h);
+              return new JsonObject().put("head_id", h).put("postgres_reachable", true);
+            })
+        .otherwise(
+            e ->
+                new JsonObject()
+                    .put("head_id", head.get())
+                    .put("postgres_reachable", false)
+                    .put("read_error", PgErrors.describe(e)))
+        .map(
+            extra -> {
+              LeaderState state = lock.state();
+              JsonArray jobList = new JsonArray();
+              jobs.stats().forEach(s -> jobList.add(s.toJson()));
+              JsonObject details =
+                  base(state)
+                      .mergeIn(extra)
+                      .put("uptime_ms", Duration.between(startedAt, Instant.now()).toMillis())
+                      .put("started_at", startedAt.toString())
+                      .put("postgres", config.describeTarget())
+                      .put("leader_lock_key", config.leaderLockKey())
+                      .put("consecutive_errors", lock.consecutiveErrors())
+                      .put("queue_depth", queue.depth())
+                      .put("writes_completed", queue.completed())
+                      .put("batches_total", metrics.batchesTotal())
+                      .put("append_failures_total", metrics.failuresTotal())
+                      .put("appended_total", metrics.appendedTotal())
+                      .put("staged_total", metrics.stagedTotal())
+                      .put("dropped_total", metrics.droppedTotal())
+                      .put("jobs", jobList);
+              if (breaker != null) {
+                details.put("circuits", new JsonObject().put(breaker.target(), breaker.toJson()));
+              }
+              return new HealthReply(
+                  EventPublisher.COMPONENT,
+                  state != LeaderState.DISCONNECTED,
+                  state.componentState(),
+                  details);
+            });
   }
 
   private JsonObject base(LeaderState state) {

@@ -23,15 +23,18 @@ public final class ResumeTokenStore {
     this.pool = pool;
   }
 
-  /** {@code emc.oplog.resume-token}: the whole map, empty when no stream ever committed a position. */
+  /**
+   * {@code emc.oplog.resume-token}: the whole map, empty when no stream ever committed a position.
+   */
   public Future<ResumeTokenReply> read(ResumeTokenRequest request) {
     return pool.preparedQuery("SELECT value::text AS value FROM metadata WHERE key = $1")
         .execute(Tuple.of(OplogWriter.RESUME_TOKEN_KEY))
-        .map(rows -> {
-          RowIterator<Row> it = rows.iterator();
-          String text = it.hasNext() ? it.next().getString("value") : null;
-          return new ResumeTokenReply(text == null ? new JsonObject() : new JsonObject(text));
-        })
+        .map(
+            rows -> {
+              RowIterator<Row> it = rows.iterator();
+              String text = it.hasNext() ? it.next().getString("value") : null;
+              return new ResumeTokenReply(text == null ? new JsonObject() : new JsonObject(text));
+            })
         .recover(e -> Future.failedFuture(PgErrors.toBus("read resume token", e)));
   }
 }

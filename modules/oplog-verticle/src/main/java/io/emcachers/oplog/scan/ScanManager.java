@@ -25,16 +25,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The scan protocol on the oplog side, every step checked against the entity's epoch in the database:
+ * The scan protocol on the oplog side, every step checked against the entity's epoch in the
+ * database:
+ *
  * <ul>
- *   <li>{@code emc.oplog.scan.begin}: a new attempt (epoch + 1, scanning, start recorded, progress forgotten);
+ *   <li>{@code emc.oplog.scan.begin}: a new attempt (epoch + 1, scanning, start recorded, progress
+ *       forgotten);
  *   <li>{@code emc.oplog.scan.state}: the stored progress of an attempt;
- *   <li>{@code emc.oplog.scan.end}: in chunks of at most {@code oplog.chunk_rows} rows, each its own
- *       short transaction (so stream appends interleave and no transaction runs long): 1. the proven
- *       deletes over the history before scan start (found by one read on the pool, written in
- *       chunks), 2. the staged rows moved behind the scan rows, 3. in one last transaction the rows
- *       staged meanwhile, progress cleared, status live.
+ *   <li>{@code emc.oplog.scan.end}: in chunks of at most {@code oplog.chunk_rows} rows, each its
+ *       own short transaction (so stream appends interleave and no transaction runs long): 1. the
+ *       proven deletes over the history before scan start (found by one read on the pool, written
+ *       in chunks), 2. the staged rows moved behind the scan rows, 3. in one last transaction the
+ *       rows staged meanwhile, progress cleared, status live.
  * </ul>
+ *
  * A step of an attempt that is no longer current fails STALE; a deleted entity NOT_FOUND.
  */
 public final class ScanManager {
@@ -49,7 +53,13 @@ public final class ScanManager {
   private final int chunkRows;
   private final Map<String, Future<ScanEndReply>> ending = new HashMap<>();
 
-  public ScanManager(ScanStore store, WriteQueue queue, EntityManager entities, EventPublisher events, OplogHead head, int chunkRows) {
+  public ScanManager(
+      ScanStore store,
+      WriteQueue queue,
+      EntityManager entities,
+      EventPublisher events,
+      OplogHead head,
+      int chunkRows) {
     this.store = store;
     this.queue = queue;
     this.entities = entities;
@@ -65,18 +75,44 @@ public final class ScanManager {
   /** A new scan attempt of the entity; replies the entity with its new epoch. */
   public Future<EntityReply> begin(ScanBeginRequest request) {
     String name = requireEntity(request.entity());
-    return queue.submit("scan begin of " + name, conn -> Transactions.inTransaction(conn, c -> EntityStore.find(c, name).compose(found -> {
-      Entity previous = found.filter(e -> e.status() != EntityStatus.deleted)
-          .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-      return ScanStore.deleteProgress(c, name)
-          .compose(v -> EntityStore.beginScan(c, name))
-          .compose(current -> ScanStore.recordStart(c, name, current.epoch(), true)
-              .map(v -> new EntityManager.Transition(previous, current, 0, 0)));
-    }))).map(t -> {
-      LOG.info("entity {}: scan attempt {} begins ({})", name, t.current().epoch(), request.reason());
-      entities.afterTransition(t, request.reason() == null ? "scan begins" : request.reason());
-      return new EntityReply(t.current());
-    });
+    return queue
+        .submit(
+            "scan begin of " + name,
+            conn ->
+                Transactions.inTransaction(
+                    conn,
+                    c ->
+                        EntityStore.find(c, name)
+                            .compose(
+                                found -> {
+                                  Entity previous =
+                                      found
+                                          .filter(e -> e.status() != EntityStatus.deleted)
+                                          .orElseThrow(
+                                              () ->
+                                                  BusException.notFound(
+                                                      "entity " + name + " not found"));
+                                  return ScanStore.deleteProgress(c, name)
+                                      .compose(v -> EntityStore.beginScan(c, name))
+                                      .compose(
+                                          current ->
+                                              ScanStore.recordStart(c, name, current.epoch(), true)
+                                                  .map(
+                                                      v ->
+                                                          new EntityManager.Transition(
+                                                              previous, current, 0, 0)));
+                                })))
+        .map(
+            t -> {
+              LOG.info(
+                  "entity {}: scan attempt {} begins ({})",
+                  name,
+                  t.current().epoch(),
+                  request.reason());
+              entities.afterTransition(
+                  t, request.reason() == null ? "scan begins" : request.reason());
+              return new EntityReply(t.current());
+            });
   }
 
   /**
@@ -93,10 +129,13 @@ public final class ScanManager {
     }
     Promise<ScanEndReply> promise = Promise.promise();
     ending.put(key, promise.future());
-    new Ending(name, request.epoch()).run().onComplete(ar -> {
-      ending.remove(key);
-      promise.handle(ar);
-    });
+    new Ending(name, request.epoch())
+        .run()
+        .onComplete(
+            ar -> {
+              ending.remove(key);
+              promise.handle(ar);
+            });
     return promise.future();
   }
 
@@ -115,66 +154,156 @@ public final class ScanManager {
     }
 
     Future<ScanEndReply> run() {
-      return queue.submit("scan end check of " + name, conn -> current(conn)).compose(entity -> {
-        if (entity.status() == EntityStatus.live && (epoch == 0 || entity.epoch() == epoch)) {
-          return Future.succeededFuture(new ScanEndReply(entity, 0, 0)); // repeated end
-        }
-        long effective = entity.epoch();
-        return store.refreshStatistics().compose(v -> queue.submit("scan start of " + name, conn -> ScanStore.start(conn, name))).compose(start -> {
-          startId = start.filter(s -> s.epoch() == 0 || s.epoch() == effective).map(ScanStore.Start::startId).orElse(-1L);
-          return orphans(effective);
-        }).compose(v -> moveChunks(effective)).compose(v -> finish());
-      });
+      return queue
+          .submit("scan end check of " + name, conn -> current(conn))
+          .compose(
+              entity -> {
+                if (entity.status() == EntityStatus.live
+                    && (epoch == 0 || entity.epoch() == epoch)) {
+                  return Future.succeededFuture(new ScanEndReply(entity, 0, 0)); // repeated end
+                }
+                long effective = entity.epoch();
+                return store
+                    .refreshStatistics()
+                    .compose(
+                        v ->
+                            queue.submit(
+                                "scan start of " + name, conn -> ScanStore.start(conn, name)))
+                    .compose(
+                        start -> {
+                          startId =
+                              start
+                                  .filter(s -> s.epoch() == 0 || s.epoch() == effective)
+                                  .map(ScanStore.Start::startId)
+                                  .orElse(-1L);
+                          return orphans(effective);
+                        })
+                    .compose(v -> moveChunks(effective))
+                    .compose(v -> finish());
+              });
     }
 
     private Future<Entity> current(SqlConnection conn) {
-      return EntityStore.find(conn, name).map(found -> {
-        Entity e = found.filter(x -> x.status() != EntityStatus.deleted)
-            .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
-        if (epoch > 0 && e.epoch() != epoch) {
-          throw new BusException(ErrorCodes.STALE, "scan end of " + name + " at epoch " + epoch + " refused: the entity is " + e.status()
-              + " at epoch " + e.epoch() + "; a newer scan attempt or shape owns it");
-        }
-        if (epoch > 0 && e.status() != EntityStatus.scanning && e.status() != EntityStatus.live) {
-          throw new BusException(ErrorCodes.STALE, "scan end of " + name + " at epoch " + epoch + " refused: the entity is " + e.status());
-        }
-        return e;
-      });
+      return EntityStore.find(conn, name)
+          .map(
+              found -> {
+                Entity e =
+                    found
+                        .filter(x -> x.status() != EntityStatus.deleted)
+                        .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
+                if (epoch > 0 && e.epoch() != epoch) {
+                  throw new BusException(
+                      ErrorCodes.STALE,
+                      "scan end of "
+                          + name
+                          + " at epoch "
+                          + epoch
+                          + " refused: the entity is "
+                          + e.status()
+                          + " at epoch "
+                          + e.epoch()
+                          + "; a newer scan attempt or shape owns it");
+                }
+                if (epoch > 0
+                    && e.status() != EntityStatus.scanning
+                    && e.status() != EntityStatus.live) {
+                  throw new BusException(
+                      ErrorCodes.STALE,
+                      "scan end of "
+                          + name
+                          + " at epoch "
+                          + epoch
+                          + " refused: the entity is "
+                          + e.status());
+                }
+                return e;
+              });
     }
 
     private Future<Void> orphans(long effective) {
       if (startId < 0) {
         return Future.succeededFuture();
       }
-      return store.orphanCandidates(name, startId, effective, chunkRows, (snapshot, candidates) -> queue.<ScanStore.Chunk>submit(
-          "scan end of " + name + ": " + candidates.size() + " proven delete candidate(s)", conn -> Transactions.inChunkTransaction(conn,
-              c -> current(c).compose(e -> ScanStore.insertOrphans(c, name, candidates, effective, snapshot, e.status() == EntityStatus.scanning))))
-          .map(chunk -> {
-            deleted += chunk.written();
-            advance(chunk.headId());
-            return null;
-          })).mapEmpty();
+      return store
+          .orphanCandidates(
+              name,
+              startId,
+              effective,
+              chunkRows,
+              (snapshot, candidates) ->
+                  queue
+                      .<ScanStore.Chunk>submit(
+                          "scan end of "
+                              + name
+                              + ": "
+                              + candidates.size()
+                              + " proven delete candidate(s)",
+                          conn ->
+                              Transactions.inChunkTransaction(
+                                  conn,
+                                  c ->
+                                      current(c)
+                                          .compose(
+                                              e ->
+                                                  ScanStore.insertOrphans(
+                                                      c,
+                                                      name,
+                                                      candidates,
+                                                      effective,
+                                                      snapshot,
+                                                      e.status() == EntityStatus.scanning))))
+                      .map(
+                          chunk -> {
+                            deleted += chunk.written();
+                            advance(chunk.headId());
+                            return null;
+                          }))
+          .mapEmpty();
     }
 
     private Future<Void> moveChunks(long effective) {
-      return queue.<ScanStore.Chunk>submit("scan end of " + name + ": moving staged rows", conn -> Transactions.inChunkTransaction(conn,
-          c -> current(c).compose(e -> ScanStore.moveChunk(c, name, effective, chunkRows)))).compose(chunk -> {
-            moved += chunk.written();
-            advance(chunk.headId());
-            return chunk.scanned() < chunkRows ? Future.succeededFuture() : moveChunks(effective);
-          });
+      return queue
+          .<ScanStore.Chunk>submit(
+              "scan end of " + name + ": moving staged rows",
+              conn ->
+                  Transactions.inChunkTransaction(
+                      conn,
+                      c ->
+                          current(c)
+                              .compose(e -> ScanStore.moveChunk(c, name, effective, chunkRows))))
+          .compose(
+              chunk -> {
+                moved += chunk.written();
+                advance(chunk.headId());
+                return chunk.scanned() < chunkRows
+                    ? Future.succeededFuture()
+                    : moveChunks(effective);
+              });
     }
 
     private Future<ScanEndReply> finish() {
-      return queue.submit("scan end of " + name, conn -> Transactions.inChunkTransaction(conn,
-          c -> current(c).compose(e -> entities.transition(c, name, EntityStatus.live)))).map(t -> {
-            entities.afterTransition(t, "scan ended");
-            int total = moved + t.moved();
-            if (deleted > 0 || total > 0) {
-              LOG.info("entity {}: scan end appended {} proven delete(s) and moved {} staged row(s)", name, deleted, total);
-            }
-            return new ScanEndReply(t.current(), total + deleted, Math.max(Math.max(t.headId(), lastHead), 0));
-          });
+      return queue
+          .submit(
+              "scan end of " + name,
+              conn ->
+                  Transactions.inChunkTransaction(
+                      conn,
+                      c ->
+                          current(c).compose(e -> entities.transition(c, name, EntityStatus.live))))
+          .map(
+              t -> {
+                entities.afterTransition(t, "scan ended");
+                int total = moved + t.moved();
+                if (deleted > 0 || total > 0) {
+                  LOG.info(
+                      "entity {}: scan end appended {} proven delete(s) and moved {} staged row(s)",
+                      name,
+                      deleted,
+                      total);
+                }
+                return new ScanEndReply(
+                    t.current(), total + deleted, Math.max(Math.max(t.headId(), lastHead), 0));
+              });
     }
 
     private void advance(long headId) {

@@ -17,10 +17,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The SQL of the scan protocol: scan start ({@code scan_start:ENTITY} = {@code {"start_id", "epoch"}}),
- * scan progress ({@code scan_progress:ENTITY} = {@code {"last_id": {"v": ...}, "scanned": n, "epoch": e}}),
- * and the scan end's bounded chunks: proven deletes, then staged rows moved behind the scan rows.
- * Every chunk is its own short transaction on the writer (see {@link ScanManager}).
+ * The SQL of the scan protocol: scan start ({@code scan_start:ENTITY} = {@code {"start_id",
+ * "epoch"}}), scan progress ({@code scan_progress:ENTITY} = {@code {"last_id": {"v": ...},
+ * "scanned": n, "epoch": e}}), and the scan end's bounded chunks: proven deletes, then staged rows
+ * moved behind the scan rows. Every chunk is its own short transaction on the writer (see {@link
+ * ScanManager}).
  */
 public final class ScanStore {
 
@@ -32,7 +33,8 @@ public final class ScanStore {
    * from the source. In {@code doc_id} order; each result row also carries the staging head of the
    * snapshot, so later chunks re-check only rows staged after it.
    */
-  static final String ORPHAN_CANDIDATES_SQL = """
+  static final String ORPHAN_CANDIDATES_SQL =
+      """
       WITH latest AS (
         SELECT DISTINCT ON (doc_id) doc_id, op FROM oplog WHERE entity = $1 AND id <= $2 ORDER BY doc_id, id DESC
       )
@@ -44,12 +46,14 @@ public final class ScanStore {
       """;
 
   /**
-   * One chunk of proven deletes on the writer: the candidates ($2) that nothing was staged for since
-   * the candidates' snapshot (staged seq > $4 of epoch $3) get a delete. While the entity is scanning
-   * its streamed entries are staged, so no other oplog row of it can appear meanwhile; when it is not
-   * ($5 false: a manual end of a live entity) upserts written since the snapshot head ($6) count too.
+   * One chunk of proven deletes on the writer: the candidates ($2) that nothing was staged for
+   * since the candidates' snapshot (staged seq > $4 of epoch $3) get a delete. While the entity is
+   * scanning its streamed entries are staged, so no other oplog row of it can appear meanwhile;
+   * when it is not ($5 false: a manual end of a live entity) upserts written since the snapshot
+   * head ($6) count too.
    */
-  static final String ORPHAN_INSERT_SQL = """
+  static final String ORPHAN_INSERT_SQL =
+      """
       INSERT INTO oplog (op, entity, doc_id, data)
       SELECT 'Delete', $1, c.doc_id, NULL FROM unnest($2::text[]) WITH ORDINALITY AS c(doc_id, ord)
       WHERE NOT EXISTS (SELECT 1 FROM oplog_staging s WHERE s.entity = $1 AND s.seq > $4 AND s.epoch = $3 AND s.doc_id = c.doc_id)
@@ -63,7 +67,8 @@ public final class ScanStore {
    * current epoch ($2) go behind everything in the oplog in seq order, those of older epochs (an
    * abandoned attempt, an older shape) are discarded. $3 NULL: every staged row of the entity.
    */
-  static final String MOVE_CHUNK_SQL = """
+  static final String MOVE_CHUNK_SQL =
+      """
       WITH taken AS (
         DELETE FROM oplog_staging
         WHERE seq = ANY(ARRAY(SELECT seq FROM oplog_staging WHERE entity = $1 ORDER BY seq LIMIT $3))
@@ -80,7 +85,9 @@ public final class ScanStore {
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head
       """;
 
-  /** Result of a chunk: rows it took, rows it wrote, and the oplog head after it (0: none written). */
+  /**
+   * Result of a chunk: rows it took, rows it wrote, and the oplog head after it (0: none written).
+   */
   public record Chunk(long scanned, int written, long headId) {}
 
   /** Result of moving staged rows: rows moved and the oplog head after them. */
@@ -95,7 +102,10 @@ public final class ScanStore {
     this.pool = pool;
   }
 
-  /** Fresh planner statistics of the tables a scan end walks (a bulk of staged rows may be minutes old). */
+  /**
+   * Fresh planner statistics of the tables a scan end walks (a bulk of staged rows may be minutes
+   * old).
+   */
   public Future<Void> refreshStatistics() {
     return Statistics.refresh(pool, "oplog", "oplog_staging");
   }
@@ -110,28 +120,35 @@ public final class ScanStore {
   }
 
   /**
-   * Inside the caller's transaction: the scan attempt {@code epoch} starts at the current oplog head.
-   * A new attempt replaces an abandoned one's start ({@code replace}); a plain status change to
-   * scanning keeps a start that exists.
+   * Inside the caller's transaction: the scan attempt {@code epoch} starts at the current oplog
+   * head. A new attempt replaces an abandoned one's start ({@code replace}); a plain status change
+   * to scanning keeps a start that exists.
    */
-  public static Future<Void> recordStart(SqlConnection conn, String entity, long epoch, boolean replace) {
-    return conn.preparedQuery("INSERT INTO metadata (key, value) SELECT $1, jsonb_build_object('start_id', coalesce(max(id), 0), 'epoch', $2::bigint)"
-            + " FROM oplog ON CONFLICT (key) DO " + (replace ? "UPDATE SET value = EXCLUDED.value" : "NOTHING"))
-        .execute(Tuple.of(startKey(entity), epoch)).mapEmpty();
+  public static Future<Void> recordStart(
+      SqlConnection conn, String entity, long epoch, boolean replace) {
+    return conn.preparedQuery(
+            "INSERT INTO metadata (key, value) SELECT $1, jsonb_build_object('start_id', coalesce(max(id), 0), 'epoch', $2::bigint)"
+                + " FROM oplog ON CONFLICT (key) DO "
+                + (replace ? "UPDATE SET value = EXCLUDED.value" : "NOTHING"))
+        .execute(Tuple.of(startKey(entity), epoch))
+        .mapEmpty();
   }
 
   /** The entity's scan start, when one is recorded. */
   public static Future<Optional<Start>> start(SqlClient client, String entity) {
-    return client.preparedQuery("SELECT (value->>'start_id')::bigint AS start_id, coalesce((value->>'epoch')::bigint, 0) AS epoch FROM metadata WHERE key = $1")
+    return client
+        .preparedQuery(
+            "SELECT (value->>'start_id')::bigint AS start_id, coalesce((value->>'epoch')::bigint, 0) AS epoch FROM metadata WHERE key = $1")
         .execute(Tuple.of(startKey(entity)))
-        .map(rows -> {
-          RowIterator<Row> it = rows.iterator();
-          if (!it.hasNext()) {
-            return Optional.empty();
-          }
-          Row row = it.next();
-          return Optional.of(new Start(row.getLong("start_id"), row.getLong("epoch")));
-        });
+        .map(
+            rows -> {
+              RowIterator<Row> it = rows.iterator();
+              if (!it.hasNext()) {
+                return Optional.empty();
+              }
+              Row row = it.next();
+              return Optional.of(new Start(row.getLong("start_id"), row.getLong("epoch")));
+            });
   }
 
   /** Where the candidates' snapshot stood: the oplog head and the staging head. */
@@ -142,77 +159,133 @@ public final class ScanStore {
    * snapshot on the pool, {@code chunkRows} doc ids at a time, to {@code sink}, one chunk after the
    * other (memory stays bounded). Completes with the number of candidates.
    */
-  public Future<Long> orphanCandidates(String entity, long startId, long epoch, int chunkRows,
-                                       java.util.function.BiFunction<Snapshot, List<String>, Future<Void>> sink) {
-    return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute()
-        .compose(v -> conn.query("SELECT (SELECT coalesce(max(id), 0) FROM oplog) AS head, (SELECT coalesce(max(seq), 0) FROM oplog_staging) AS seq")
-            .execute())
-        .compose(rows -> {
-          Row row = rows.iterator().next();
-          Snapshot snapshot = new Snapshot(row.getLong("head"), row.getLong("seq"));
-          return conn.prepare(ORPHAN_CANDIDATES_SQL).compose(ps -> {
-            io.vertx.sqlclient.Cursor cursor = ps.cursor(Tuple.of(entity, startId, epoch));
-            return drain(cursor, snapshot, chunkRows, sink, 0).eventually(cursor::close);
-          });
-        }));
+  public Future<Long> orphanCandidates(
+      String entity,
+      long startId,
+      long epoch,
+      int chunkRows,
+      java.util.function.BiFunction<Snapshot, List<String>, Future<Void>> sink) {
+    return pool.withTransaction(
+        conn ->
+            conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute()
+                .compose(
+                    v ->
+                        conn.query(
+                                "SELECT (SELECT coalesce(max(id), 0) FROM oplog) AS head, (SELECT coalesce(max(seq), 0) FROM oplog_staging) AS seq")
+                            .execute())
+                .compose(
+                    rows -> {
+                      Row row = rows.iterator().next();
+                      Snapshot snapshot = new Snapshot(row.getLong("head"), row.getLong("seq"));
+                      return conn.prepare(ORPHAN_CANDIDATES_SQL)
+                          .compose(
+                              ps -> {
+                                io.vertx.sqlclient.Cursor cursor =
+                                    ps.cursor(Tuple.of(entity, startId, epoch));
+                                return drain(cursor, snapshot, chunkRows, sink, 0)
+                                    .eventually(cursor::close);
+                              });
+                    }));
   }
 
-  private static Future<Long> drain(io.vertx.sqlclient.Cursor cursor, Snapshot snapshot, int chunkRows,
-                                    java.util.function.BiFunction<Snapshot, List<String>, Future<Void>> sink, long done) {
-    return cursor.read(chunkRows).compose(rows -> {
-      List<String> ids = new ArrayList<>(rows.size());
-      rows.forEach(r -> ids.add(r.getString("doc_id")));
-      Future<Void> written = ids.isEmpty() ? Future.succeededFuture() : sink.apply(snapshot, ids);
-      return written.compose(v -> cursor.hasMore() ? drain(cursor, snapshot, chunkRows, sink, done + ids.size()) : Future.succeededFuture(done + ids.size()));
-    });
+  private static Future<Long> drain(
+      io.vertx.sqlclient.Cursor cursor,
+      Snapshot snapshot,
+      int chunkRows,
+      java.util.function.BiFunction<Snapshot, List<String>, Future<Void>> sink,
+      long done) {
+    return cursor
+        .read(chunkRows)
+        .compose(
+            rows -> {
+              List<String> ids = new ArrayList<>(rows.size());
+              rows.forEach(r -> ids.add(r.getString("doc_id")));
+              Future<Void> written =
+                  ids.isEmpty() ? Future.succeededFuture() : sink.apply(snapshot, ids);
+              return written.compose(
+                  v ->
+                      cursor.hasMore()
+                          ? drain(cursor, snapshot, chunkRows, sink, done + ids.size())
+                          : Future.succeededFuture(done + ids.size()));
+            });
   }
 
-  /** Inside the caller's transaction on the writer: one chunk of proven deletes (see {@link #ORPHAN_INSERT_SQL}). */
-  public static Future<Chunk> insertOrphans(SqlConnection conn, String entity, List<String> candidates, long epoch, Snapshot snapshot,
-                                            boolean scanning) {
+  /**
+   * Inside the caller's transaction on the writer: one chunk of proven deletes (see {@link
+   * #ORPHAN_INSERT_SQL}).
+   */
+  public static Future<Chunk> insertOrphans(
+      SqlConnection conn,
+      String entity,
+      List<String> candidates,
+      long epoch,
+      Snapshot snapshot,
+      boolean scanning) {
     return conn.preparedQuery(ORPHAN_INSERT_SQL)
-        .execute(Tuple.of(entity, candidates.toArray(String[]::new), epoch, snapshot.stagingSeq(), scanning, snapshot.headId()))
-        .map(rows -> {
-          long last = 0;
-          for (Row r : rows) {
-            last = Math.max(last, r.getLong("id"));
-          }
-          return new Chunk(candidates.size(), rows.rowCount(), last);
-        });
+        .execute(
+            Tuple.of(
+                entity,
+                candidates.toArray(String[]::new),
+                epoch,
+                snapshot.stagingSeq(),
+                scanning,
+                snapshot.headId()))
+        .map(
+            rows -> {
+              long last = 0;
+              for (Row r : rows) {
+                last = Math.max(last, r.getLong("id"));
+              }
+              return new Chunk(candidates.size(), rows.rowCount(), last);
+            });
   }
 
-  /** Inside the caller's transaction: moves (or discards, when stale) at most {@code limit} staged rows; null: all. */
-  public static Future<Chunk> moveChunk(SqlConnection conn, String entity, long epoch, Integer limit) {
-    return conn.preparedQuery(MOVE_CHUNK_SQL).execute(Tuple.of(entity, epoch, limit)).map(rows -> {
-      Row row = rows.iterator().next();
-      int moved = (int) (long) row.getLong("moved");
-      long head = moved > 0 ? Math.max(row.getLong("previous_head"), row.getLong("last_id")) : 0;
-      return new Chunk(row.getLong("taken"), moved, head);
-    });
+  /**
+   * Inside the caller's transaction: moves (or discards, when stale) at most {@code limit} staged
+   * rows; null: all.
+   */
+  public static Future<Chunk> moveChunk(
+      SqlConnection conn, String entity, long epoch, Integer limit) {
+    return conn.preparedQuery(MOVE_CHUNK_SQL)
+        .execute(Tuple.of(entity, epoch, limit))
+        .map(
+            rows -> {
+              Row row = rows.iterator().next();
+              int moved = (int) (long) row.getLong("moved");
+              long head =
+                  moved > 0 ? Math.max(row.getLong("previous_head"), row.getLong("last_id")) : 0;
+              return new Chunk(row.getLong("taken"), moved, head);
+            });
   }
 
-  /** {@code emc.oplog.scan.state}: the stored progress (of attempt {@code epoch} when > 0), or (entity, null, 0) when none. */
+  /**
+   * {@code emc.oplog.scan.state}: the stored progress (of attempt {@code epoch} when > 0), or
+   * (entity, null, 0) when none.
+   */
   public Future<ScanStateReply> state(String entity, long epoch) {
     return pool.preparedQuery("SELECT value::text AS value FROM metadata WHERE key = $1")
         .execute(Tuple.of(progressKey(entity)))
-        .map(rows -> {
-          RowIterator<Row> it = rows.iterator();
-          if (!it.hasNext()) {
-            return new ScanStateReply(entity, null, 0L);
-          }
-          JsonObject value = new JsonObject(it.next().getString("value"));
-          if (epoch > 0 && value.getLong("epoch", 0L) != epoch) {
-            return new ScanStateReply(entity, null, 0L);
-          }
-          Object lastId = value.getValue("last_id");
-          return new ScanStateReply(entity, lastId instanceof JsonObject o ? o : null, value.getLong("scanned", 0L));
-        })
+        .map(
+            rows -> {
+              RowIterator<Row> it = rows.iterator();
+              if (!it.hasNext()) {
+                return new ScanStateReply(entity, null, 0L);
+              }
+              JsonObject value = new JsonObject(it.next().getString("value"));
+              if (epoch > 0 && value.getLong("epoch", 0L) != epoch) {
+                return new ScanStateReply(entity, null, 0L);
+              }
+              Object lastId = value.getValue("last_id");
+              return new ScanStateReply(
+                  entity, lastId instanceof JsonObject o ? o : null, value.getLong("scanned", 0L));
+            })
         .recover(e -> Future.failedFuture(PgErrors.toBus("read scan state", e)));
   }
 
   /**
-   * Inside the caller's transaction on the writer connection: moves every remaining staged row of the
-   * entity's epoch into the oplog (behind the scan rows, original order; older epochs' rows are
+   * Inside the caller's transaction on the writer connection: moves every remaining staged row of
+   * the entity's epoch into the oplog (behind the scan rows, original order; older epochs' rows are
    * discarded) and deletes its scan progress and start.
    */
   public static Future<Moved> moveStaged(SqlConnection conn, String entity, long epoch) {
@@ -222,6 +295,8 @@ public final class ScanStore {
 
   /** Inside the caller's transaction: forgets the entity's scan progress and scan start. */
   public static Future<Void> deleteProgress(SqlConnection conn, String entity) {
-    return conn.preparedQuery("DELETE FROM metadata WHERE key = $1 OR key = $2").execute(Tuple.of(progressKey(entity), startKey(entity))).mapEmpty();
+    return conn.preparedQuery("DELETE FROM metadata WHERE key = $1 OR key = $2")
+        .execute(Tuple.of(progressKey(entity), startKey(entity)))
+        .mapEmpty();
   }
 }

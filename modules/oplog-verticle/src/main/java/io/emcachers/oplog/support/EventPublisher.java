@@ -33,14 +33,19 @@ public final class EventPublisher {
    * {@code emc.entities.changed} and an entity {@code StatusEvent} (state = the entity's status,
    * data = change, version, previous status, reason).
    */
-  public void entityChanged(EntityChanged.Change change, Entity entity, Entity previous, String reason) {
-    vertx.eventBus().publish(Addresses.ENTITIES_CHANGED, new EntityChanged(change, entity, previous));
-    JsonObject data = new JsonObject()
-        .put("change", change.wire())
-        .put("version", entity.version())
-        .put("node", nodeId);
+  public void entityChanged(
+      EntityChanged.Change change, Entity entity, Entity previous, String reason) {
+    vertx
+        .eventBus()
+        .publish(Addresses.ENTITIES_CHANGED, new EntityChanged(change, entity, previous));
+    JsonObject data =
+        new JsonObject()
+            .put("change", change.wire())
+            .put("version", entity.version())
+            .put("node", nodeId);
     if (previous != null) {
-      data.put("previous_status", previous.status().name()).put("previous_version", previous.version());
+      data.put("previous_status", previous.status().name())
+          .put("previous_version", previous.version());
     }
     if (reason != null) {
       data.put("reason", reason);

@@ -17,14 +17,14 @@ import java.util.function.Function;
 import java.util.stream.Collector;
 
 /**
- * The read pool behind the {@code postgresql} circuit breaker: every statement executed on it, every
- * {@code withTransaction} / {@code withConnection} and every {@code getConnection} is one guarded call, so the
- * stores, the reader, the health reporter and the statistics refresh need no breaker code of their own.
- * Single statements are timed with {@code circuit.call_timeout_ms}; transactions and borrowed connections
- * (the streamed proven-delete read of a scan end runs for minutes on millions of rows) and the
- * {@link #untimed(Pool) untimed} view (ANALYZE) are not: their outcome counts, their duration does not.
- * A connection handed to the caller (inside a transaction) is the pool's own: its statements are not
- * guarded one by one.
+ * The read pool behind the {@code postgresql} circuit breaker: every statement executed on it,
+ * every {@code withTransaction} / {@code withConnection} and every {@code getConnection} is one
+ * guarded call, so the stores, the reader, the health reporter and the statistics refresh need no
+ * breaker code of their own. Single statements are timed with {@code circuit.call_timeout_ms};
+ * transactions and borrowed connections (the streamed proven-delete read of a scan end runs for
+ * minutes on millions of rows) and the {@link #untimed(Pool) untimed} view (ANALYZE) are not: their
+ * outcome counts, their duration does not. A connection handed to the caller (inside a transaction)
+ * is the pool's own: its statements are not guarded one by one.
  */
 public final class GuardedPool implements Pool {
 
@@ -42,7 +42,10 @@ public final class GuardedPool implements Pool {
     this.timed = timed;
   }
 
-  /** {@code pool} without the call timeout (still guarded) when it is a guarded pool, else {@code pool}. */
+  /**
+   * {@code pool} without the call timeout (still guarded) when it is a guarded pool, else {@code
+   * pool}.
+   */
   public static Pool untimed(Pool pool) {
     return pool instanceof GuardedPool g ? new GuardedPool(g.delegate, g.breaker, false) : pool;
   }
@@ -86,8 +89,10 @@ public final class GuardedPool implements Pool {
   }
 
   @Override
-  public <T> Future<T> withTransaction(TransactionPropagation txPropagation, Function<SqlConnection, Future<T>> function) {
-    return breaker.callUntimed("read-pool transaction", () -> delegate.withTransaction(txPropagation, function));
+  public <T> Future<T> withTransaction(
+      TransactionPropagation txPropagation, Function<SqlConnection, Future<T>> function) {
+    return breaker.callUntimed(
+        "read-pool transaction", () -> delegate.withTransaction(txPropagation, function));
   }
 
   @Override

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>{@code emc_oplog_entries_total{entity, operation}}: entries of committed append batches
- *   <li>{@code emc_oplog_routed_total{destination}}: entries by destination (oplog, staging, dropped, stale, rejected)
+ *   <li>{@code emc_oplog_routed_total{destination}}: entries by destination (oplog, staging,
+ *       dropped, stale, rejected)
  *   <li>{@code emc_oplog_append_seconds}: commit time of one batch
  *   <li>{@code emc_oplog_append_failures_total}: batches that failed
  * </ul>
@@ -39,8 +40,14 @@ public final class OplogMetrics {
 
   public OplogMetrics() {
     registry = Meters.registry();
-    appendTimer = Timer.builder("emc_oplog_append_seconds").description("time to commit one append batch").register(registry);
-    appendFailures = Counter.builder("emc_oplog_append_failures_total").description("append batches that failed").register(registry);
+    appendTimer =
+        Timer.builder("emc_oplog_append_seconds")
+            .description("time to commit one append batch")
+            .register(registry);
+    appendFailures =
+        Counter.builder("emc_oplog_append_failures_total")
+            .description("append batches that failed")
+            .register(registry);
     routedOplog = routed("oplog");
     routedStaging = routed("staging");
     routedDropped = routed("dropped");
@@ -50,14 +57,22 @@ public final class OplogMetrics {
 
   private Counter routed(String destination) {
     return Counter.builder("emc_oplog_routed_total")
-        .description("appended entries by destination: oplog, staging, dropped (unknown or deleted entity),"
-            + " stale (projected under an older epoch of the entity), rejected (cannot be stored; skipped)")
+        .description(
+            "appended entries by destination: oplog, staging, dropped (unknown or deleted entity),"
+                + " stale (projected under an older epoch of the entity), rejected (cannot be stored; skipped)")
         .tag("destination", destination)
         .register(registry);
   }
 
-  /** Records one committed batch; {@code perEntityOp} maps "entity operation" keys to entry counts. */
-  public void batchCommitted(Duration took, Map<EntityOp, Integer> perEntityOp, int appendedCount, int stagedCount, int droppedCount) {
+  /**
+   * Records one committed batch; {@code perEntityOp} maps "entity operation" keys to entry counts.
+   */
+  public void batchCommitted(
+      Duration took,
+      Map<EntityOp, Integer> perEntityOp,
+      int appendedCount,
+      int stagedCount,
+      int droppedCount) {
     appendTimer.record(took);
     batches.incrementAndGet();
     appended.addAndGet(appendedCount);
@@ -66,13 +81,18 @@ public final class OplogMetrics {
     routedOplog.increment(appendedCount);
     routedStaging.increment(stagedCount);
     routedDropped.increment(droppedCount);
-    perEntityOp.forEach((key, n) -> entryCounters
-        .computeIfAbsent(key.entity() + '\u0000' + key.operation(), k -> Counter.builder("emc_oplog_entries_total")
-            .description("entries of committed append batches")
-            .tag("entity", key.entity())
-            .tag("operation", key.operation())
-            .register(registry))
-        .increment(n));
+    perEntityOp.forEach(
+        (key, n) ->
+            entryCounters
+                .computeIfAbsent(
+                    key.entity() + '\u0000' + key.operation(),
+                    k ->
+                        Counter.builder("emc_oplog_entries_total")
+                            .description("entries of committed append batches")
+                            .tag("entity", key.entity())
+                            .tag("operation", key.operation())
+                            .register(registry))
+                .increment(n));
   }
 
   public void staleEntries(int n) {

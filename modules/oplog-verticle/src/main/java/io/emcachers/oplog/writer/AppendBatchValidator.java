@@ -29,7 +29,9 @@ public final class AppendBatchValidator {
     this.maxEntries = maxEntries;
   }
 
-  /** Validates {@code batch}; throws {@link BusException} BAD_REQUEST on the first problem found. */
+  /**
+   * Validates {@code batch}; throws {@link BusException} BAD_REQUEST on the first problem found.
+   */
   public EncodedBatch validateAndEncode(AppendBatch batch) {
     if (batch == null) {
       throw bad("the batch is required");
@@ -39,7 +41,12 @@ public final class AppendBatchValidator {
       throw bad("entries is required");
     }
     if (entries.size() > maxEntries) {
-      throw bad("batch has " + entries.size() + " entries, more than oplog.max_batch_entries (" + maxEntries + ")");
+      throw bad(
+          "batch has "
+              + entries.size()
+              + " entries, more than oplog.max_batch_entries ("
+              + maxEntries
+              + ")");
     }
     String scanEntity = null;
     String tokenJson = null;
@@ -74,7 +81,8 @@ public final class AppendBatchValidator {
       OplogEntry e = entries.get(i);
       String at = "entries[" + i + "]";
       if (e != null && scanEntity != null && e.entity() != null && !e.entity().equals(scanEntity)) {
-        throw bad(at + ".entity must be the scan entity '" + scanEntity + "', got '" + e.entity() + "'");
+        throw bad(
+            at + ".entity must be the scan entity '" + scanEntity + "', got '" + e.entity() + "'");
       }
       String problem = entryProblem(e);
       String encoded = null;
@@ -86,8 +94,12 @@ public final class AppendBatchValidator {
         }
       }
       if (problem != null) {
-        rejected.add(new JsonObject().put("index", i).put("entity", e == null ? null : e.entity())
-            .put("doc_id", e == null ? null : e.docId()).put("reason", problem));
+        rejected.add(
+            new JsonObject()
+                .put("index", i)
+                .put("entity", e == null ? null : e.entity())
+                .put("doc_id", e == null ? null : e.docId())
+                .put("reason", problem));
         continue;
       }
       ops.add(e.operation().name());
@@ -102,14 +114,40 @@ public final class AppendBatchValidator {
     String[] columnsDocIds = docIds.toArray(String[]::new);
     String[] columnsData = data.toArray(String[]::new);
     if (batch instanceof ScanBatch scan) {
-      return new EncodedBatch(true, null, null, scanEntity, scanLastIdJson,
-          columnsOps, columnsEntities, columnsDocIds, columnsData, perEntityOp, null, epochs.toArray(Long[]::new), scan.epoch(), rejected);
+      return new EncodedBatch(
+          true,
+          null,
+          null,
+          scanEntity,
+          scanLastIdJson,
+          columnsOps,
+          columnsEntities,
+          columnsDocIds,
+          columnsData,
+          perEntityOp,
+          null,
+          epochs.toArray(Long[]::new),
+          scan.epoch(),
+          rejected);
     }
     StreamBatch stream = (StreamBatch) batch; // AppendBatch is sealed: the only other kind
-    return new EncodedBatch(false, stream.stream(), tokenJson, null, null,
-        columnsOps, columnsEntities, columnsDocIds, columnsData, perEntityOp,
-        stream.expectedToken() == null ? null : encodeJson("expected_token", stream.expectedToken()),
-        epochs.toArray(Long[]::new), 0L, rejected);
+    return new EncodedBatch(
+        false,
+        stream.stream(),
+        tokenJson,
+        null,
+        null,
+        columnsOps,
+        columnsEntities,
+        columnsDocIds,
+        columnsData,
+        perEntityOp,
+        stream.expectedToken() == null
+            ? null
+            : encodeJson("expected_token", stream.expectedToken()),
+        epochs.toArray(Long[]::new),
+        0L,
+        rejected);
   }
 
   /** Why {@code e} cannot be stored, or null. */
@@ -148,7 +186,8 @@ public final class AppendBatchValidator {
     } catch (RuntimeException ex) {
       throw bad(field + " cannot be encoded as JSON: " + ex.getMessage());
     }
-    // PostgreSQL jsonb cannot store U+0000; the escape only appears in the text when some string holds it.
+    // PostgreSQL jsonb cannot store U+0000; the escape only appears in the text when some string
+    // holds it.
     if (text.contains("\\u0000") && containsNul(json)) {
       throw bad(field + " contains a NUL character (\\u0000), which PostgreSQL jsonb cannot store");
     }

@@ -4,12 +4,13 @@ import io.emcachers.oplog.support.OplogMetrics.EntityOp;
 import java.util.Map;
 
 /**
- * A validated {@code AppendBatch} as the column arrays of one multi-row insert
- * ({@code unnest($1::text[], ...)}); {@code data} holds JSON text (null for deletes without data).
- * {@code scan} tells a {@code ScanBatch} (scan progress columns) from a {@code StreamBatch}
- * (stream and resume token columns). {@code expectedTokenJson} is the {@code {"v": token}} precondition of a stream batch, or null.
- * {@code epochs} holds each entry's epoch (0: unchecked); {@code rejected} the entries the validator
- * skipped because they cannot be stored ({@code {"index", "entity", "doc_id", "reason"}}).
+ * A validated {@code AppendBatch} as the column arrays of one multi-row insert ({@code
+ * unnest($1::text[], ...)}); {@code data} holds JSON text (null for deletes without data). {@code
+ * scan} tells a {@code ScanBatch} (scan progress columns) from a {@code StreamBatch} (stream and
+ * resume token columns). {@code expectedTokenJson} is the {@code {"v": token}} precondition of a
+ * stream batch, or null. {@code epochs} holds each entry's epoch (0: unchecked); {@code rejected}
+ * the entries the validator skipped because they cannot be stored ({@code {"index", "entity",
+ * "doc_id", "reason"}}).
  */
 public record EncodedBatch(
     boolean scan,

@@ -2,8 +2,8 @@ package io.emcachers.oplog.writer;
 
 import io.emcachers.core.circuit.Breaker;
 import io.emcachers.core.circuit.CircuitOpenException;
-import io.emcachers.oplog.OplogConfig;
 import io.emcachers.core.retry.Backoff;
+import io.emcachers.oplog.OplogConfig;
 import io.emcachers.oplog.support.PgErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,18 +17,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the writer connection and leader election: connects (capped exponential backoff on
- * failure, one "recovered" log line), then contends with {@code pg_try_advisory_lock(key)} on that
- * same connection. Not obtained: standby, re-contend every {@code standby_retry_ms}. Obtained: leader
+ * Owns the writer connection and leader election: connects (capped exponential backoff on failure,
+ * one "recovered" log line), then contends with {@code pg_try_advisory_lock(key)} on that same
+ * connection. Not obtained: standby, re-contend every {@code standby_retry_ms}. Obtained: leader
  * until the session is lost; the lock is session-scoped, so a node whose connection closes can no
- * longer write and another node takes over. A lost connection reports {@link LeaderState#DISCONNECTED},
- * reconnects and contends again.
+ * longer write and another node takes over. A lost connection reports {@link
+ * LeaderState#DISCONNECTED}, reconnects and contends again.
  *
- * <p>With a {@link Breaker}, the connect and the lock query run through the {@code postgresql} circuit breaker
- * (untimed: the connect timeout and the lock watchdog bound them). While the breaker is open, a connect is not
- * attempted; as soon as it turns half-open (or closes) a waiting reconnect runs at once, so the writer is the
- * breaker's probe and its reconnect backoff never adds to the breaker's reset timeout. A lock query refused
- * by the open breaker keeps the (working) standby connection and contends again later.
+ * <p>With a {@link Breaker}, the connect and the lock query run through the {@code postgresql}
+ * circuit breaker (untimed: the connect timeout and the lock watchdog bound them). While the
+ * breaker is open, a connect is not attempted; as soon as it turns half-open (or closes) a waiting
+ * reconnect runs at once, so the writer is the breaker's probe and its reconnect backoff never adds
+ * to the breaker's reset timeout. A lock query refused by the open breaker keeps the (working)
+ * standby connection and contends again later.
  *
  * <p>All callbacks run on the verticle's context.
  */
@@ -38,14 +39,17 @@ public final class LeaderLock {
 
   /** Receives the state transitions. */
   public interface Listener {
-    /** This node now holds the lock on {@code connection}; the returned future completes when it serves writes. */
+    /**
+     * This node now holds the lock on {@code connection}; the returned future completes when it
+     * serves writes.
+     */
     Future<Void> onLeader(SqlConnection connection);
 
     void onStandby();
 
     /**
-     * The writer connection is gone (called once per transition out of leader or standby);
-     * {@code wasLeader} tells whether writes must stop.
+     * The writer connection is gone (called once per transition out of leader or standby); {@code
+     * wasLeader} tells whether writes must stop.
      */
     void onDisconnected(boolean wasLeader, Throwable cause);
   }
@@ -80,7 +84,10 @@ public final class LeaderLock {
     this.backoff = new Backoff(config.reconnectInitialBackoffMs(), config.reconnectMaxBackoffMs());
   }
 
-  /** Starts connecting; completes once the first contention is decided (leader, standby or disconnected). */
+  /**
+   * Starts connecting; completes once the first contention is decided (leader, standby or
+   * disconnected).
+   */
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     if (breaker != null) {
@@ -136,7 +143,10 @@ public final class LeaderLock {
 
   /** The breaker turned half-open or closed: a reconnect waiting for its backoff runs now. */
   private void probeNow() {
-    if (!stopped && connection == null && timer >= 0 && breaker.state() != Breaker.CircuitState.OPEN) {
+    if (!stopped
+        && connection == null
+        && timer >= 0
+        && breaker.state() != Breaker.CircuitState.OPEN) {
       cancelTimer();
       connect();
     }
@@ -144,43 +154,60 @@ public final class LeaderLock {
 
   private Future<PgConnection> openConnection() {
     Promise<PgConnection> attempt = Promise.promise();
-    long connectTimer = vertx.setTimer(config.connectTimeoutMs(),
-        id -> attempt.tryFail(new VertxException("connect to " + config.describeTarget() + " timed out after " + config.connectTimeoutMs() + " ms", true)));
-    PgConnection.connect(vertx, config.connectOptions()).onComplete(ar -> {
-      vertx.cancelTimer(connectTimer);
-      if (ar.succeeded() && !attempt.tryComplete(ar.result())) {
-        ar.result().close(); // too late: the attempt already timed out
-      } else if (ar.failed()) {
-        attempt.tryFail(ar.cause());
-      }
-    });
+    long connectTimer =
+        vertx.setTimer(
+            config.connectTimeoutMs(),
+            id ->
+                attempt.tryFail(
+                    new VertxException(
+                        "connect to "
+                            + config.describeTarget()
+                            + " timed out after "
+                            + config.connectTimeoutMs()
+                            + " ms",
+                        true)));
+    PgConnection.connect(vertx, config.connectOptions())
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(connectTimer);
+              if (ar.succeeded() && !attempt.tryComplete(ar.result())) {
+                ar.result().close(); // too late: the attempt already timed out
+              } else if (ar.failed()) {
+                attempt.tryFail(ar.cause());
+              }
+            });
     return attempt.future();
   }
 
   private void connect() {
     long gen = ++generation;
-    Future<PgConnection> attempt = breaker == null ? openConnection() : breaker.callUntimed("connect the oplog writer session", this::openConnection);
-    attempt.onComplete(ar -> {
-      if (stopped || gen != generation) {
-        if (ar.succeeded()) {
-          ar.result().close();
-        }
-        return;
-      }
-      if (ar.failed()) {
-        lost(ar.cause());
-        return;
-      }
-      PgConnection c = ar.result();
-      connection = c;
-      c.closeHandler(v -> {
-        if (!stopped && gen == generation) {
-          lost(new VertxException("writer connection closed", true));
-        }
-      });
-      c.exceptionHandler(e -> LOG.debug("oplog writer connection error: {}", e.toString()));
-      contend(gen);
-    });
+    Future<PgConnection> attempt =
+        breaker == null
+            ? openConnection()
+            : breaker.callUntimed("connect the oplog writer session", this::openConnection);
+    attempt.onComplete(
+        ar -> {
+          if (stopped || gen != generation) {
+            if (ar.succeeded()) {
+              ar.result().close();
+            }
+            return;
+          }
+          if (ar.failed()) {
+            lost(ar.cause());
+            return;
+          }
+          PgConnection c = ar.result();
+          connection = c;
+          c.closeHandler(
+              v -> {
+                if (!stopped && gen == generation) {
+                  lost(new VertxException("writer connection closed", true));
+                }
+              });
+          c.exceptionHandler(e -> LOG.debug("oplog writer connection error: {}", e.toString()));
+          contend(gen);
+        });
   }
 
   private void contend(long gen) {
@@ -190,52 +217,74 @@ public final class LeaderLock {
       return;
     }
     // a session that stops answering (no FIN, e.g. a network partition) must not leave us in limbo
-    long watchdog = vertx.setTimer(Math.max(config.connectTimeoutMs(), config.standbyRetryMs()), id -> {
-      if (!stopped && gen == generation) {
-        lost(new VertxException("advisory lock query not answered within " + Math.max(config.connectTimeoutMs(), config.standbyRetryMs()) + " ms", true));
-      }
-    });
+    long watchdog =
+        vertx.setTimer(
+            Math.max(config.connectTimeoutMs(), config.standbyRetryMs()),
+            id -> {
+              if (!stopped && gen == generation) {
+                lost(
+                    new VertxException(
+                        "advisory lock query not answered within "
+                            + Math.max(config.connectTimeoutMs(), config.standbyRetryMs())
+                            + " ms",
+                        true));
+              }
+            });
     java.util.function.Supplier<Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>>> query =
-        () -> c.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(config.leaderLockKey()));
-    (breaker == null ? query.get() : breaker.callUntimed("contend for the leader lock", query)).onComplete(ar -> {
-      vertx.cancelTimer(watchdog);
-      if (stopped || gen != generation) {
-        return;
-      }
-      if (ar.failed() && CircuitOpenException.isCircuitOpen(ar.cause())) {
-        // not attempted: the session itself is fine; contend again later
-        lastError = ar.cause().getMessage();
-        lastErrorAt = Instant.now();
-        firstDecision.tryComplete();
-        timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
-        return;
-      }
-      if (ar.failed()) {
-        lost(ar.cause());
-        return;
-      }
-      int recovered = backoff.succeeded();
-      if (recovered > 0) {
-        LOG.info("oplog writer connection to {} recovered after {} consecutive error(s)", config.describeTarget(), recovered);
-      }
-      boolean obtained = Boolean.TRUE.equals(ar.result().iterator().next().getBoolean(0));
-      if (obtained) {
-        becomeLeader(gen, c);
-      } else {
-        if (state != LeaderState.STANDBY) {
-          LOG.info("oplog node {} is standby: advisory lock {} is held by another session; retrying every {} ms",
-              config.nodeId(), config.leaderLockKey(), config.standbyRetryMs());
-          setState(LeaderState.STANDBY);
-          listener.onStandby();
-        }
-        firstDecision.tryComplete();
-        timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
-      }
-    });
+        () ->
+            c.preparedQuery("SELECT pg_try_advisory_lock($1)")
+                .execute(Tuple.of(config.leaderLockKey()));
+    (breaker == null ? query.get() : breaker.callUntimed("contend for the leader lock", query))
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(watchdog);
+              if (stopped || gen != generation) {
+                return;
+              }
+              if (ar.failed() && CircuitOpenException.isCircuitOpen(ar.cause())) {
+                // not attempted: the session itself is fine; contend again later
+                lastError = ar.cause().getMessage();
+                lastErrorAt = Instant.now();
+                firstDecision.tryComplete();
+                timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
+                return;
+              }
+              if (ar.failed()) {
+                lost(ar.cause());
+                return;
+              }
+              int recovered = backoff.succeeded();
+              if (recovered > 0) {
+                LOG.info(
+                    "oplog writer connection to {} recovered after {} consecutive error(s)",
+                    config.describeTarget(),
+                    recovered);
+              }
+              boolean obtained = Boolean.TRUE.equals(ar.result().iterator().next().getBoolean(0));
+              if (obtained) {
+                becomeLeader(gen, c);
+              } else {
+                if (state != LeaderState.STANDBY) {
+                  LOG.info(
+                      "oplog node {} is standby: advisory lock {} is held by another session; retrying every {} ms",
+                      config.nodeId(),
+                      config.leaderLockKey(),
+                      config.standbyRetryMs());
+                  setState(LeaderState.STANDBY);
+                  listener.onStandby();
+                }
+                firstDecision.tryComplete();
+                timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
+              }
+            });
   }
 
   private void becomeLeader(long gen, PgConnection c) {
-    LOG.info("oplog node {} is the leader: holds advisory lock {} on {}", config.nodeId(), config.leaderLockKey(), config.describeTarget());
+    LOG.info(
+        "oplog node {} is the leader: holds advisory lock {} on {}",
+        config.nodeId(),
+        config.leaderLockKey(),
+        config.describeTarget());
     setState(LeaderState.LEADER);
     Future<Void> ready;
     try {
@@ -243,13 +292,14 @@ public final class LeaderLock {
     } catch (RuntimeException e) {
       ready = Future.failedFuture(e);
     }
-    ready.onComplete(ar -> {
-      if (ar.failed() && !stopped && gen == generation) {
-        LOG.warn("oplog leader could not start serving writes: {}", ar.cause().toString());
-        lost(ar.cause());
-      }
-      firstDecision.tryComplete();
-    });
+    ready.onComplete(
+        ar -> {
+          if (ar.failed() && !stopped && gen == generation) {
+            LOG.warn("oplog leader could not start serving writes: {}", ar.cause().toString());
+            lost(ar.cause());
+          }
+          firstDecision.tryComplete();
+        });
   }
 
   private void lost(Throwable cause) {
@@ -265,22 +315,32 @@ public final class LeaderLock {
     boolean wasLeader = state == LeaderState.LEADER;
     long delay = backoff.failed();
     if (wasLeader) {
-      LOG.warn("oplog leader lost its writer session ({}); write consumers unregistered; reconnecting in {} ms", lastError, delay);
+      LOG.warn(
+          "oplog leader lost its writer session ({}); write consumers unregistered; reconnecting in {} ms",
+          lastError,
+          delay);
     } else {
-      LOG.warn("oplog writer connection to {} failed ({} consecutive error(s)): {}; retrying in {} ms",
-          config.describeTarget(), backoff.consecutiveErrors(), lastError, delay);
+      LOG.warn(
+          "oplog writer connection to {} failed ({} consecutive error(s)): {}; retrying in {} ms",
+          config.describeTarget(),
+          backoff.consecutiveErrors(),
+          lastError,
+          delay);
     }
     if (state != LeaderState.DISCONNECTED) {
       setState(LeaderState.DISCONNECTED);
       listener.onDisconnected(wasLeader, cause);
     }
     firstDecision.tryComplete();
-    timer = vertx.setTimer(delay, id -> {
-      timer = -1;
-      if (!stopped) {
-        connect();
-      }
-    });
+    timer =
+        vertx.setTimer(
+            delay,
+            id -> {
+              timer = -1;
+              if (!stopped) {
+                connect();
+              }
+            });
   }
 
   private void setState(LeaderState next) {

@@ -11,10 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies leader-lock transitions: as leader, attaches the writer connection to the
- * {@link WriteQueue}, loads the head id and registers the write consumers; on losing the session,
- * fails queued work with UNAVAILABLE and unregisters them. Publishes a component
- * {@code StatusEvent} on every transition.
+ * Applies leader-lock transitions: as leader, attaches the writer connection to the {@link
+ * WriteQueue}, loads the head id and registers the write consumers; on losing the session, fails
+ * queued work with UNAVAILABLE and unregisters them. Publishes a component {@code StatusEvent} on
+ * every transition.
  */
 public final class LeadershipCoordinator implements LeaderLock.Listener {
 
@@ -26,7 +26,11 @@ public final class LeadershipCoordinator implements LeaderLock.Listener {
   private final Supplier<ConsumerGroup> writeConsumerFactory;
   private ConsumerGroup writeConsumers;
 
-  public LeadershipCoordinator(WriteQueue queue, OplogHead head, EventPublisher events, Supplier<ConsumerGroup> writeConsumerFactory) {
+  public LeadershipCoordinator(
+      WriteQueue queue,
+      OplogHead head,
+      EventPublisher events,
+      Supplier<ConsumerGroup> writeConsumerFactory) {
     this.queue = queue;
     this.head = head;
     this.events = events;
@@ -36,19 +40,28 @@ public final class LeadershipCoordinator implements LeaderLock.Listener {
   @Override
   public Future<Void> onLeader(SqlConnection connection) {
     queue.attach(connection);
-    return queue.submit("load oplog head", c -> c.query("SELECT coalesce(max(id), 0) AS head FROM oplog").execute()
-            .map(rows -> rows.iterator().next().getLong("head")))
-        .compose(h -> {
-          head.reset(h);
-          unregisterWriteConsumers();
-          writeConsumers = writeConsumerFactory.get();
-          return writeConsumers.ready().map(h);
-        })
-        .map(h -> {
-          LOG.info("oplog leader serving writes on {} (head id {})", writeConsumers.addresses(), h);
-          events.componentState(LeaderState.LEADER.componentState(), new JsonObject().put("head_id", h));
-          return null;
-        });
+    return queue
+        .submit(
+            "load oplog head",
+            c ->
+                c.query("SELECT coalesce(max(id), 0) AS head FROM oplog")
+                    .execute()
+                    .map(rows -> rows.iterator().next().getLong("head")))
+        .compose(
+            h -> {
+              head.reset(h);
+              unregisterWriteConsumers();
+              writeConsumers = writeConsumerFactory.get();
+              return writeConsumers.ready().map(h);
+            })
+        .map(
+            h -> {
+              LOG.info(
+                  "oplog leader serving writes on {} (head id {})", writeConsumers.addresses(), h);
+              events.componentState(
+                  LeaderState.LEADER.componentState(), new JsonObject().put("head_id", h));
+              return null;
+            });
   }
 
   @Override
@@ -60,7 +73,9 @@ public final class LeadershipCoordinator implements LeaderLock.Listener {
   public void onDisconnected(boolean wasLeader, Throwable cause) {
     queue.detach("writer connection lost (" + PgErrors.describe(cause) + ")");
     unregisterWriteConsumers();
-    events.componentState(LeaderState.DISCONNECTED.componentState(), new JsonObject().put("was_leader", wasLeader).put("error", PgErrors.describe(cause)));
+    events.componentState(
+        LeaderState.DISCONNECTED.componentState(),
+        new JsonObject().put("was_leader", wasLeader).put("error", PgErrors.describe(cause)));
   }
 
   /** Unregisters the write consumers (leadership lost, or stopping). */

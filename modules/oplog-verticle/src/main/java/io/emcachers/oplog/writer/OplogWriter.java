@@ -19,11 +19,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Handles {@code emc.oplog.append}: validates the batch, then writes its entries and its progress
- * (the stream's resume token, or the scan progress of the scanned entity) in ONE statement, so
- * they commit atomically without extra round trips. The statement is a multi-row
- * {@code INSERT ... SELECT FROM unnest($1::text[], ...) WITH ORDINALITY ... ORDER BY ord}: ids are
- * assigned in batch order, and routing (oplog, staging, dropped) joins the entity's status as of
- * the same snapshot. It runs on the {@link WriteQueue}, one transaction at a time.
+ * (the stream's resume token, or the scan progress of the scanned entity) in ONE statement, so they
+ * commit atomically without extra round trips. The statement is a multi-row {@code INSERT ...
+ * SELECT FROM unnest($1::text[], ...) WITH ORDINALITY ... ORDER BY ord}: ids are assigned in batch
+ * order, and routing (oplog, staging, dropped) joins the entity's status as of the same snapshot.
+ * It runs on the {@link WriteQueue}, one transaction at a time.
  */
 public final class OplogWriter {
 
@@ -31,6 +31,7 @@ public final class OplogWriter {
 
   /** Metadata key of the resume-token map {@code {stream: token}}. */
   public static final String RESUME_TOKEN_KEY = "mongo_resume_token";
+
   /** Metadata key prefix of an entity's scan progress. */
   public static final String SCAN_PROGRESS_PREFIX = "scan_progress:";
 
@@ -40,13 +41,14 @@ public final class OplogWriter {
       "unnest($1::text[], $2::text[], $3::text[], $4::text[], $8::bigint[]) WITH ORDINALITY AS t(op, entity, doc_id, data, epoch, ord)";
 
   /**
-   * kind=stream: live/failed entities → oplog, pending/scanning → staging (with the entity's epoch),
-   * unknown/deleted → dropped; an entry of another epoch than its entity's current one ($8, 0 =
-   * unchecked) → dropped and counted as stale; token merged. {@code guard} is the batch's
+   * kind=stream: live/failed entities → oplog, pending/scanning → staging (with the entity's
+   * epoch), unknown/deleted → dropped; an entry of another epoch than its entity's current one ($8,
+   * 0 = unchecked) → dropped and counted as stale; token merged. {@code guard} is the batch's
    * precondition ($7 = {@code {"v": expected token}} or null): when the stored token of the stream
    * differs from the expected one, nothing is written.
    */
-  static final String APPEND_STREAM_SQL = """
+  static final String APPEND_STREAM_SQL =
+      """
       WITH guard AS MATERIALIZED (
         SELECT $7::text IS NULL
             OR ((SELECT value -> $5::text FROM metadata WHERE key = '%s')
@@ -83,14 +85,16 @@ public final class OplogWriter {
              ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token,
              (SELECT ok FROM guard) AS guard_ok,
              (SELECT count(*) FROM input WHERE status <> 'deleted' AND NOT current) AS stale
-      """.formatted(RESUME_TOKEN_KEY, STREAM_INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
+      """
+          .formatted(RESUME_TOKEN_KEY, STREAM_INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
 
   /**
    * kind=scan: rows of a non-deleted entity → oplog; its scan progress stored (with the attempt's
    * epoch); unknown/deleted → dropped. With a scan epoch ($8 > 0) nothing is written unless the
    * entity is scanning at exactly that epoch ({@code target_ok = 0}: the caller fails the batch).
    */
-  static final String APPEND_SCAN_SQL = """
+  static final String APPEND_SCAN_SQL =
+      """
       WITH target AS (
         SELECT name FROM entities WHERE name = $5::text AND status <> 'deleted'
           AND ($8::bigint = 0 OR (status = 'scanning' AND epoch = $8::bigint))
@@ -121,7 +125,8 @@ public final class OplogWriter {
              (SELECT count(*) FROM progress) AS progress_rows,
              (SELECT count(*) FROM target) AS target_ok,
              (SELECT status || ' at epoch ' || epoch FROM entities WHERE name = $5::text) AS current_state
-      """.formatted(INPUT, SCAN_PROGRESS_PREFIX);
+      """
+          .formatted(INPUT, SCAN_PROGRESS_PREFIX);
 
   private final Vertx vertx;
   private final WriteQueue queue;
@@ -130,7 +135,13 @@ public final class OplogWriter {
   private final OplogMetrics metrics;
   private final EventPublisher events;
 
-  public OplogWriter(Vertx vertx, WriteQueue queue, int maxBatchEntries, OplogHead head, OplogMetrics metrics, EventPublisher events) {
+  public OplogWriter(
+      Vertx vertx,
+      WriteQueue queue,
+      int maxBatchEntries,
+      OplogHead head,
+      OplogMetrics metrics,
+      EventPublisher events) {
     this.vertx = vertx;
     this.queue = queue;
     this.validator = new AppendBatchValidator(maxBatchEntries);
@@ -148,62 +159,104 @@ public final class OplogWriter {
     EncodedBatch encoded = validator.validateAndEncode(batch);
     long start = System.nanoTime();
     Future<AppendResult> result = queue.submit("append", conn -> write(conn, encoded));
-    return result.andThen(ar -> {
-      if (ar.failed()) {
-        metrics.batchFailed();
-        return;
-      }
-      AppendResult r = ar.result();
-      int dropped = encoded.size() - r.appended() - r.staged() - r.stale();
-      metrics.batchCommitted(Duration.ofNanos(System.nanoTime() - start), encoded.perEntityOp(), r.appended(), r.staged(), dropped);
-      if (dropped > 0) {
-        LOG.debug("append: dropped {} entr(ies) of unknown or deleted entities", dropped);
-      }
-      if (r.stale() > 0) {
-        metrics.staleEntries(r.stale());
-        LOG.debug("append: dropped {} entr(ies) projected under an older epoch of their entity", r.stale());
-      }
-      if (!r.rejected().isEmpty()) {
-        metrics.rejectedEntries(r.rejected().size());
-        LOG.warn("append: {} entr(ies) cannot be stored and were skipped (the rest committed): {}", r.rejected().size(), r.rejected().encode());
-      }
-      if (r.appended() > 0) {
-        // after the reply (the ack) has been sent
-        vertx.runOnContext(v -> events.oplogAppended(r.headId()));
-      }
-    });
+    return result.andThen(
+        ar -> {
+          if (ar.failed()) {
+            metrics.batchFailed();
+            return;
+          }
+          AppendResult r = ar.result();
+          int dropped = encoded.size() - r.appended() - r.staged() - r.stale();
+          metrics.batchCommitted(
+              Duration.ofNanos(System.nanoTime() - start),
+              encoded.perEntityOp(),
+              r.appended(),
+              r.staged(),
+              dropped);
+          if (dropped > 0) {
+            LOG.debug("append: dropped {} entr(ies) of unknown or deleted entities", dropped);
+          }
+          if (r.stale() > 0) {
+            metrics.staleEntries(r.stale());
+            LOG.debug(
+                "append: dropped {} entr(ies) projected under an older epoch of their entity",
+                r.stale());
+          }
+          if (!r.rejected().isEmpty()) {
+            metrics.rejectedEntries(r.rejected().size());
+            LOG.warn(
+                "append: {} entr(ies) cannot be stored and were skipped (the rest committed): {}",
+                r.rejected().size(),
+                r.rejected().encode());
+          }
+          if (r.appended() > 0) {
+            // after the reply (the ack) has been sent
+            vertx.runOnContext(v -> events.oplogAppended(r.headId()));
+          }
+        });
   }
 
   private Future<AppendResult> write(SqlConnection conn, EncodedBatch b) {
     boolean scan = b.scan();
     Tuple params = Tuple.of(b.ops(), b.entities(), b.docIds(), b.data());
     if (scan) {
-      params.addString(b.scanEntity()).addString(b.scanLastIdJson()).addLong((long) b.size()).addLong(b.scanEpoch());
+      params
+          .addString(b.scanEntity())
+          .addString(b.scanLastIdJson())
+          .addLong((long) b.size())
+          .addLong(b.scanEpoch());
     } else {
-      params.addString(b.stream()).addString(b.resumeTokenJson()).addString(b.expectedTokenJson()).addArrayOfLong(b.epochs());
+      params
+          .addString(b.stream())
+          .addString(b.resumeTokenJson())
+          .addString(b.expectedTokenJson())
+          .addArrayOfLong(b.epochs());
     }
-    return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL).execute(params).map(rows -> {
-      Row row = rows.iterator().next();
-      if (!scan && !row.getBoolean("guard_ok")) {
-        throw new BusException(ErrorCodes.CONFLICT, "stream " + b.stream() + ": the stored resume token is " + row.getString("token")
-            + ", not the one this batch follows (" + b.expectedTokenJson() + "); an earlier batch of the stream did not commit. Nothing was written");
-      }
-      if (scan && b.scanEpoch() > 0 && row.getLong("target_ok") == 0) {
-        String current = row.getString("current_state");
-        if (current == null || current.startsWith("deleted")) {
-          throw BusException.notFound("entity " + b.scanEntity() + " not found (scan batch of epoch " + b.scanEpoch() + " dropped)");
-        }
-        throw new BusException(ErrorCodes.STALE, "scan batch of " + b.scanEntity() + " at epoch " + b.scanEpoch() + " refused: the entity is "
-            + current + "; a newer scan attempt or shape owns it. Nothing was written");
-      }
-      int appended = (int) (long) row.getLong("appended");
-      long lastId = row.getLong("last_id");
-      int staged = (int) (long) row.getLong("staged");
-      long headId = head.advance(Math.max(row.getLong("previous_head"), lastId));
-      JsonObject token = parseToken(row.getString("token"));
-      int stale = scan ? 0 : (int) (long) row.getLong("stale");
-      return new AppendResult(lastId, headId, appended, staged, b.stream(), token, b.rejected(), stale);
-    });
+    return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL)
+        .execute(params)
+        .map(
+            rows -> {
+              Row row = rows.iterator().next();
+              if (!scan && !row.getBoolean("guard_ok")) {
+                throw new BusException(
+                    ErrorCodes.CONFLICT,
+                    "stream "
+                        + b.stream()
+                        + ": the stored resume token is "
+                        + row.getString("token")
+                        + ", not the one this batch follows ("
+                        + b.expectedTokenJson()
+                        + "); an earlier batch of the stream did not commit. Nothing was written");
+              }
+              if (scan && b.scanEpoch() > 0 && row.getLong("target_ok") == 0) {
+                String current = row.getString("current_state");
+                if (current == null || current.startsWith("deleted")) {
+                  throw BusException.notFound(
+                      "entity "
+                          + b.scanEntity()
+                          + " not found (scan batch of epoch "
+                          + b.scanEpoch()
+                          + " dropped)");
+                }
+                throw new BusException(
+                    ErrorCodes.STALE,
+                    "scan batch of "
+                        + b.scanEntity()
+                        + " at epoch "
+                        + b.scanEpoch()
+                        + " refused: the entity is "
+                        + current
+                        + "; a newer scan attempt or shape owns it. Nothing was written");
+              }
+              int appended = (int) (long) row.getLong("appended");
+              long lastId = row.getLong("last_id");
+              int staged = (int) (long) row.getLong("staged");
+              long headId = head.advance(Math.max(row.getLong("previous_head"), lastId));
+              JsonObject token = parseToken(row.getString("token"));
+              int stale = scan ? 0 : (int) (long) row.getLong("stale");
+              return new AppendResult(
+                  lastId, headId, appended, staged, b.stream(), token, b.rejected(), stale);
+            });
   }
 
   private static JsonObject parseToken(String text) {
@@ -213,7 +266,8 @@ public final class OplogWriter {
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new BusException(ErrorCodes.INTERNAL, "stored resume token is not a JSON object: " + text);
+      throw new BusException(
+          ErrorCodes.INTERNAL, "stored resume token is not a JSON object: " + text);
     }
   }
 }

@@ -19,20 +19,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The FIFO of every writing transaction (appends, scan ends, entity changes), executed one at a
  * time on the single writer connection. Because a transaction starts only after the previous one
- * has committed, oplog ids become visible in increasing order and routing to staging never races
- * a status change.
+ * has committed, oplog ids become visible in increasing order and routing to staging never races a
+ * status change.
  *
  * <p>Work is accepted only while a connection is {@linkplain #attach attached} (this node leads);
- * otherwise, when the queue is full, or when the connection is lost, the work fails with
- * {@link ErrorCodes#UNAVAILABLE}. A unit of work that runs longer than the write timeout, or fails
- * because PostgreSQL is unreachable, reports the connection as failed so the leader lock closes it
- * and reconnects; its outcome is then unknown and the caller sees UNAVAILABLE (retriable: appends
- * are idempotent upserts/deletes). While idle, the queue pings the session so a dead connection
- * is noticed even without traffic.
+ * otherwise, when the queue is full, or when the connection is lost, the work fails with {@link
+ * ErrorCodes#UNAVAILABLE}. A unit of work that runs longer than the write timeout, or fails because
+ * PostgreSQL is unreachable, reports the connection as failed so the leader lock closes it and
+ * reconnects; its outcome is then unknown and the caller sees UNAVAILABLE (retriable: appends are
+ * idempotent upserts/deletes). While idle, the queue pings the session so a dead connection is
+ * noticed even without traffic.
  *
- * <p>With a {@link Breaker} every unit runs through the {@code postgresql} circuit breaker (untimed: the write
- * timeout bounds it): while the breaker is open a unit fails at once with its UNAVAILABLE
- * {@link CircuitOpenException}, which is not taken as a sign that this connection is broken.
+ * <p>With a {@link Breaker} every unit runs through the {@code postgresql} circuit breaker
+ * (untimed: the write timeout bounds it): while the breaker is open a unit fails at once with its
+ * UNAVAILABLE {@link CircuitOpenException}, which is not taken as a sign that this connection is
+ * broken.
  *
  * <p>All methods must be called on the verticle's context.
  */
@@ -65,12 +66,22 @@ public final class WriteQueue {
   private boolean draining;
   private Promise<Void> drained;
 
-  public WriteQueue(Vertx vertx, long writeTimeoutMs, int maxQueued, long pingIntervalMs, BiConsumer<SqlConnection, Throwable> onConnectionFailure) {
+  public WriteQueue(
+      Vertx vertx,
+      long writeTimeoutMs,
+      int maxQueued,
+      long pingIntervalMs,
+      BiConsumer<SqlConnection, Throwable> onConnectionFailure) {
     this(vertx, writeTimeoutMs, maxQueued, pingIntervalMs, onConnectionFailure, null);
   }
 
   /** As above, every unit running through {@code breaker} (null: unguarded). */
-  public WriteQueue(Vertx vertx, long writeTimeoutMs, int maxQueued, long pingIntervalMs, BiConsumer<SqlConnection, Throwable> onConnectionFailure,
+  public WriteQueue(
+      Vertx vertx,
+      long writeTimeoutMs,
+      int maxQueued,
+      long pingIntervalMs,
+      BiConsumer<SqlConnection, Throwable> onConnectionFailure,
       Breaker breaker) {
     this.breaker = breaker;
     this.vertx = vertx;
@@ -84,7 +95,8 @@ public final class WriteQueue {
   public void attach(SqlConnection conn) {
     this.context = vertx.getOrCreateContext();
     this.connection = conn;
-    this.running = null; // a unit still running on a previous (dead) connection completes on its own
+    this.running =
+        null; // a unit still running on a previous (dead) connection completes on its own
     cancelPing();
     pingTimer = vertx.setPeriodic(pingIntervalMs, pingIntervalMs, id -> pingIfIdle());
     pump();
@@ -132,21 +144,33 @@ public final class WriteQueue {
       return Future.succeededFuture();
     }
     drained = Promise.promise();
-    long timer = vertx.setTimer(Math.max(1, boundMs), id -> {
-      if (drained.tryComplete()) {
-        LOG.warn("oplog writer: {} write(s) still pending after {} ms at stop", depth(), boundMs);
-      }
-    });
+    long timer =
+        vertx.setTimer(
+            Math.max(1, boundMs),
+            id -> {
+              if (drained.tryComplete()) {
+                LOG.warn(
+                    "oplog writer: {} write(s) still pending after {} ms at stop",
+                    depth(),
+                    boundMs);
+              }
+            });
     return drained.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
 
-  /** Queues {@code work}; its future completes with the work's outcome (mapped for the bus on failure). */
+  /**
+   * Queues {@code work}; its future completes with the work's outcome (mapped for the bus on
+   * failure).
+   */
   public <T> Future<T> submit(String label, Work<T> work) {
     if (connection == null || draining) {
       return Future.failedFuture(unavailable(label));
     }
     if (queue.size() >= maxQueued) {
-      return Future.failedFuture(new BusException(ErrorCodes.UNAVAILABLE, label + ": oplog writer queue is full (" + maxQueued + " waiting), retry later"));
+      return Future.failedFuture(
+          new BusException(
+              ErrorCodes.UNAVAILABLE,
+              label + ": oplog writer queue is full (" + maxQueued + " waiting), retry later"));
     }
     Promise<T> promise = Promise.promise();
     queue.add(new Task<>(label, work, promise));
@@ -155,7 +179,8 @@ public final class WriteQueue {
   }
 
   private BusException unavailable(String label) {
-    return new BusException(ErrorCodes.UNAVAILABLE, label + ": oplog writer unavailable: " + unavailableReason);
+    return new BusException(
+        ErrorCodes.UNAVAILABLE, label + ": oplog writer unavailable: " + unavailableReason);
   }
 
   private void pump() {
@@ -171,35 +196,52 @@ public final class WriteQueue {
   private <T> void run(Task<T> task) {
     running = task;
     SqlConnection conn = connection;
-    long timer = vertx.setTimer(writeTimeoutMs, id -> {
-      if (running == task) {
-        LOG.warn("oplog writer: {} still running after {} ms; closing the writer connection", task.label(), writeTimeoutMs);
-        onConnectionFailure.accept(conn, new BusException(ErrorCodes.UNAVAILABLE, task.label() + " timed out after " + writeTimeoutMs + " ms"));
-      }
-    });
+    long timer =
+        vertx.setTimer(
+            writeTimeoutMs,
+            id -> {
+              if (running == task) {
+                LOG.warn(
+                    "oplog writer: {} still running after {} ms; closing the writer connection",
+                    task.label(),
+                    writeTimeoutMs);
+                onConnectionFailure.accept(
+                    conn,
+                    new BusException(
+                        ErrorCodes.UNAVAILABLE,
+                        task.label() + " timed out after " + writeTimeoutMs + " ms"));
+              }
+            });
     Future<T> result;
     try {
-      result = breaker == null ? task.work().run(conn) : breaker.callUntimed(task.label(), () -> task.work().run(conn));
+      result =
+          breaker == null
+              ? task.work().run(conn)
+              : breaker.callUntimed(task.label(), () -> task.work().run(conn));
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    result.onComplete(ar -> runOnContext(() -> {
-      vertx.cancelTimer(timer);
-      if (running == task) {
-        running = null;
-      }
-      completed++;
-      if (ar.succeeded()) {
-        task.promise().tryComplete(ar.result());
-      } else {
-        Throwable mapped = PgErrors.toBus(task.label(), ar.cause());
-        if (PgErrors.isUnavailable(ar.cause()) && !CircuitOpenException.isCircuitOpen(ar.cause())) {
-          onConnectionFailure.accept(conn, ar.cause());
-        }
-        task.promise().tryFail(mapped);
-      }
-      pump();
-    }));
+    result.onComplete(
+        ar ->
+            runOnContext(
+                () -> {
+                  vertx.cancelTimer(timer);
+                  if (running == task) {
+                    running = null;
+                  }
+                  completed++;
+                  if (ar.succeeded()) {
+                    task.promise().tryComplete(ar.result());
+                  } else {
+                    Throwable mapped = PgErrors.toBus(task.label(), ar.cause());
+                    if (PgErrors.isUnavailable(ar.cause())
+                        && !CircuitOpenException.isCircuitOpen(ar.cause())) {
+                      onConnectionFailure.accept(conn, ar.cause());
+                    }
+                    task.promise().tryFail(mapped);
+                  }
+                  pump();
+                }));
   }
 
   private void pingIfIdle() {
