@@ -2,6 +2,9 @@ package io.emcachers.cache;
 
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.ConsumerGroup;
+import io.emcachers.core.client.EntitiesClient;
+import io.emcachers.core.client.OplogClient;
+import io.emcachers.core.client.ReplicatorClient;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
 import io.emcachers.core.messages.CacheApplyRequest;
@@ -15,6 +18,8 @@ import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.metrics.Meters;
+import io.emcachers.core.status.ComponentState;
+import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -56,7 +61,7 @@ public final class CacheDbVerticle extends VerticleBase {
   private CacheRegistry registry;
   private WorkerExecutor workers;
   private JobScheduler scheduler;
-  private EventBus bus;
+  private StatusPublisher status;
   private ConsumerGroup consumers;
   private ReadAddresses readAddresses;
   private RebuildJobs rebuilds;
@@ -69,19 +74,21 @@ public final class CacheDbVerticle extends VerticleBase {
     config = CacheConfig.fromJson(config());
     registry = new CacheRegistry(config.dbsDir());
     RebuildFiles rebuildFiles = new RebuildFiles(registry);
-    bus = vertx.eventBus();
+    EventBus bus = vertx.eventBus();
+    status = new StatusPublisher(bus, COMPONENT, config.nodeId());
+    OplogClient oplog = new OplogClient(bus);
     workers = vertx.createSharedWorkerExecutor("emc-cache-db", WORKERS, 10, TimeUnit.MINUTES);
     scheduler = new JobScheduler(vertx);
     CacheReads reads = new CacheReads(config, registry, workers);
-    readAddresses = new ReadAddresses(bus, config.nodeId(), reads, name -> {
+    readAddresses = new ReadAddresses(bus, new ReplicatorClient(bus), config.nodeId(), reads, name -> {
       RebuildJob running = rebuilds.running(name);
       return registry.exists(name) && (running == null || running.liveServes());
     });
     AppliesInFlight inFlight = new AppliesInFlight();
-    rebuilds = new RebuildJobs((e, mode) -> new RebuildJob(e, mode, rebuildFiles, workers, bus, context, config, inFlight), readAddresses);
+    rebuilds = new RebuildJobs((e, mode) -> new RebuildJob(e, mode, rebuildFiles, workers, oplog, status, context, config, inFlight), readAddresses);
     Tombstones tombstones = new Tombstones();
     applies = new CacheApplies(registry, workers, rebuilds, inFlight, tombstones, Meters.registry());
-    lifecycle = new CacheLifecycle(bus, config.nodeId(), registry, workers, rebuilds, readAddresses, tombstones);
+    lifecycle = new CacheLifecycle(new EntitiesClient(bus), status, config.nodeId(), registry, workers, rebuilds, readAddresses, tombstones);
 
     return blocking(registry::scan).compose(found -> {
       LOG.info("cache-db {}: {} cache(s) under {}: {}", config.nodeId(), found.size(), config.dbsDir().toAbsolutePath(), found);
@@ -106,7 +113,7 @@ public final class CacheDbVerticle extends VerticleBase {
       return consumers.ready();
     }).onSuccess(v -> {
       LOG.info("cache-db {}: started (idle expiry {} ms, cleanup every {} ms)", config.nodeId(), config.idleExpiryMs(), config.cleanupIntervalMs());
-      publishComponent("started");
+      status.component("started", componentData());
     });
   }
 
@@ -128,7 +135,7 @@ public final class CacheDbVerticle extends VerticleBase {
         }))
         .transform(x -> {
           LOG.info("cache-db {}: stopped, connections closed", config.nodeId());
-          publishComponent("stopped");
+          status.component(ComponentState.STOPPED, componentData());
           return workers.close();
         });
   }
@@ -169,7 +176,7 @@ public final class CacheDbVerticle extends VerticleBase {
         .put("values_nulled", applies.nulledTotal())
         .put("rebuilds", rebuilds.toJson())
         .put("jobs", jobs);
-    return new HealthReply(COMPONENT, true, stopping ? "stopping" : "running", details);
+    return new HealthReply(COMPONENT, true, (stopping ? ComponentState.STOPPING : ComponentState.RUNNING).wire(), details);
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -178,8 +185,8 @@ public final class CacheDbVerticle extends VerticleBase {
     return workers.executeBlocking(work, false);
   }
 
-  private void publishComponent(String state) {
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, COMPONENT, null, state,
-        new JsonObject().put("node", config.nodeId()).put("data_dir", config.dataDir().toAbsolutePath().toString())));
+  /** The data of this component's status events ({@code node} is added by the publisher). */
+  private JsonObject componentData() {
+    return new JsonObject().put("data_dir", config.dataDir().toAbsolutePath().toString());
   }
 }

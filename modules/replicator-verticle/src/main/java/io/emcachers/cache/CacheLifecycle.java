@@ -1,23 +1,18 @@
 package io.emcachers.cache;
 
-import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.EntityChanged;
-import io.emcachers.core.messages.EntityListReply;
-import io.emcachers.core.messages.EntityListRequest;
-import io.emcachers.core.messages.EntityNameRequest;
-import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.JobAccepted;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.status.StatusPublisher;
 import io.emcachers.core.validation.EntityValidator;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,7 +31,8 @@ final class CacheLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheLifecycle.class);
 
-  private final EventBus bus;
+  private final EntitiesClient entitiesClient;
+  private final StatusPublisher status;
   private final String nodeId;
   private final CacheRegistry registry;
   private final WorkerExecutor workers;
@@ -44,9 +40,10 @@ final class CacheLifecycle {
   private final ReadAddresses readAddresses;
   private final Tombstones tombstones;
 
-  CacheLifecycle(EventBus bus, String nodeId, CacheRegistry registry, WorkerExecutor workers, RebuildJobs rebuilds,
-      ReadAddresses readAddresses, Tombstones tombstones) {
-    this.bus = bus;
+  CacheLifecycle(EntitiesClient entitiesClient, StatusPublisher status, String nodeId, CacheRegistry registry, WorkerExecutor workers,
+      RebuildJobs rebuilds, ReadAddresses readAddresses, Tombstones tombstones) {
+    this.entitiesClient = entitiesClient;
+    this.status = status;
     this.nodeId = nodeId;
     this.registry = registry;
     this.workers = workers;
@@ -77,7 +74,7 @@ final class CacheLifecycle {
   /** {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists) and swaps it in. */
   Future<JobAccepted> rebuildRequest(CacheEntityRequest req) {
     String name = CacheRegistry.requireName(req.entity());
-    return Bus.request(bus, Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class).map(reply -> {
+    return entitiesClient.get(name).map(reply -> {
       Entity e = reply.entity();
       if (e.status() == EntityStatus.deleted) {
         throw new CacheException(CacheException.Kind.NOT_FOUND, "entity " + name + " is deleted");
@@ -114,8 +111,7 @@ final class CacheLifecycle {
     }
     return workers.executeBlocking(() -> registry.drop(name), false).onSuccess(existed -> {
       if (existed) {
-        bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, CacheDbVerticle.COMPONENT, name, "dropped",
-            new JsonObject().put("node", nodeId).put("reason", reason)));
+        status.progress(name, "dropped", new JsonObject().put("reason", reason));
       }
     }).onFailure(err -> LOG.warn("cache {}: drop failed: {}", name, err.toString()));
   }
@@ -133,14 +129,14 @@ final class CacheLifecycle {
    * start and every cleanup interval.
    */
   Future<Void> reconcile() {
-    return Bus.request(bus, Addresses.ENTITIES_LIST, new EntityListRequest(true), EntityListReply.class).compose(list -> {
+    return entitiesClient.list(true).compose(list -> {
       Map<String, Entity> byName = new HashMap<>();
       list.entities().forEach(e -> byName.put(e.name(), e));
       List<Future<?>> work = new ArrayList<>();
       for (String name : registry.existingNames()) {
         Entity e = byName.get(name);
         if (e == null) {
-          Future<Boolean> lookup = Bus.request(bus, Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class)
+          Future<Boolean> lookup = entitiesClient.get(name)
               .map(r -> false)
               .recover(err -> Bus.codeOf(err) == ErrorCodes.NOT_FOUND ? drop(name, "entity unknown") : Future.failedFuture(err));
           work.add(lookup);

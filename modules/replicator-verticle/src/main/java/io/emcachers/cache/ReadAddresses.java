@@ -3,11 +3,10 @@ package io.emcachers.cache;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.client.ReplicatorClient;
 import io.emcachers.core.messages.CacheDocRequest;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
-import io.emcachers.core.messages.HealthReply;
-import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -37,6 +36,7 @@ final class ReadAddresses {
   private static final Logger LOG = LoggerFactory.getLogger(ReadAddresses.class);
 
   private final EventBus bus;
+  private final ReplicatorClient replicator;
   private final String nodeId;
   private final CacheReads reads;
   private final Predicate<String> servable;
@@ -44,8 +44,9 @@ final class ReadAddresses {
   private boolean closed;
 
   /** @param servable whether the cache of an entity can serve reads right now (file exists, no blocking rebuild) */
-  ReadAddresses(EventBus bus, String nodeId, CacheReads reads, Predicate<String> servable) {
+  ReadAddresses(EventBus bus, ReplicatorClient replicator, String nodeId, CacheReads reads, Predicate<String> servable) {
     this.bus = bus;
+    this.replicator = replicator;
     this.nodeId = nodeId;
     this.reads = reads;
     this.servable = servable;
@@ -75,7 +76,7 @@ final class ReadAddresses {
     if (closed) {
       return;
     }
-    Bus.request(bus, Addresses.REPLICATOR_STATS, new HealthRequest(), HealthReply.class).onSuccess(h -> {
+    replicator.stats().onSuccess(h -> {
       if (!nodeId.equals(h.details().getString("node"))) {
         return;
       }

@@ -1,16 +1,13 @@
 package io.emcachers.cache;
 
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Bus;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.OplogReadReply;
-import io.emcachers.core.messages.OplogReadRequest;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.Entity;
+import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,7 +53,8 @@ final class RebuildJob {
   private final Mode mode;
   private final RebuildFiles files;
   private final WorkerExecutor workers;
-  private final EventBus bus;
+  private final OplogClient oplog;
+  private final StatusPublisher status;
   private final Context context;
   private final CacheConfig config;
   private final AppliesInFlight inFlight;
@@ -79,13 +77,14 @@ final class RebuildJob {
   /** The live file's last_oplog_id when a swap was last refused (0: never refused). */
   private long liveAhead;
 
-  RebuildJob(Entity entity, Mode mode, RebuildFiles files, WorkerExecutor workers, EventBus bus, Context context, CacheConfig config,
-      AppliesInFlight inFlight) {
+  RebuildJob(Entity entity, Mode mode, RebuildFiles files, WorkerExecutor workers, OplogClient oplog, StatusPublisher status,
+      Context context, CacheConfig config, AppliesInFlight inFlight) {
     this.entity = entity;
     this.mode = mode;
     this.files = files;
     this.workers = workers;
-    this.bus = bus;
+    this.oplog = oplog;
+    this.status = status;
     this.context = context;
     this.config = config;
     this.inFlight = inFlight;
@@ -146,8 +145,7 @@ final class RebuildJob {
   }
 
   private Future<OplogReadReply> read(long after) {
-    OplogReadRequest req = new OplogReadRequest(after, config.rebuildBatchSize(), List.of(entity.name()));
-    return Bus.request(bus, Addresses.OPLOG_READ, req, OplogReadReply.class);
+    return oplog.read(after, config.rebuildBatchSize(), List.of(entity.name()));
   }
 
   /** Applies one page; the next page is already being read meanwhile (PostgreSQL and SQLite work overlap). */
@@ -254,7 +252,7 @@ final class RebuildJob {
   }
 
   private void publish(String st) {
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, "cache", entity.name(), st, toJson()));
+    status.progress(entity.name(), st, toJson());
   }
 
   JsonObject toJson() {

@@ -1,16 +1,11 @@
 package io.emcachers.replicator;
 
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Bus;
-import io.emcachers.core.messages.CacheApplyReply;
-import io.emcachers.core.messages.CacheApplyRequest;
-import io.emcachers.core.messages.OplogReadReply;
-import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.client.CacheClient;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,14 +24,17 @@ final class CacheCatchUp {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheCatchUp.class);
 
-  private final EventBus bus;
+  private final OplogClient oplog;
+  private final CacheClient cache;
   private final ReplicatorConfig config;
   private final EntityDirectory entities;
   private final ProgressTracker progress;
   private final DeliveryOptions applyOptions;
 
-  CacheCatchUp(EventBus bus, ReplicatorConfig config, EntityDirectory entities, ProgressTracker progress, DeliveryOptions applyOptions) {
-    this.bus = bus;
+  CacheCatchUp(OplogClient oplog, CacheClient cache, ReplicatorConfig config, EntityDirectory entities, ProgressTracker progress,
+      DeliveryOptions applyOptions) {
+    this.oplog = oplog;
+    this.cache = cache;
     this.config = config;
     this.entities = entities;
     this.progress = progress;
@@ -58,8 +56,7 @@ final class CacheCatchUp {
 
   /** Reads {@code limit} rows of {@code e} after {@code after}, applies those at or below the offset, and goes on while all were. */
   private Future<Void> catchUp(Entity e, long after, long offset, int limit, long applied) {
-    OplogReadRequest req = new OplogReadRequest(after, limit, List.of(e.name()));
-    return Bus.request(bus, Addresses.OPLOG_READ, req, OplogReadReply.class).compose(reply -> {
+    return oplog.read(after, limit, List.of(e.name())).compose(reply -> {
       List<Oplog> rows = reply.rows().stream().filter(r -> r.id() <= offset).toList();
       if (rows.isEmpty()) {
         if (applied > 0) {
@@ -70,7 +67,7 @@ final class CacheCatchUp {
       }
       long last = rows.get(rows.size() - 1).id();
       boolean more = rows.size() == reply.rows().size() && last < offset;
-      return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(e, rows), CacheApplyReply.class, applyOptions).compose(r -> {
+      return cache.apply(e, rows, applyOptions).compose(r -> {
         progress.onApplied(e.name(), r.lastOplogId(), r.applied(), r.skipped());
         return catchUp(e, last, offset, more ? config.readBatchSize() : 1, applied + rows.size());
       });

@@ -1,17 +1,12 @@
 package io.emcachers.replicator;
 
-import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.messages.EntityChanged;
-import io.emcachers.core.messages.EntityListReply;
-import io.emcachers.core.messages.EntityListRequest;
-import io.emcachers.core.messages.EntityNameRequest;
-import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -25,14 +20,14 @@ import java.util.TreeMap;
  */
 final class EntityDirectory {
 
-  private final EventBus bus;
+  private final EntitiesClient client;
   private final Map<String, Entity> known = new HashMap<>();
   /** Names the entity manager does not know (purged): their rows are skipped. */
   private final Set<String> missing = new HashSet<>();
   private boolean loaded;
 
-  EntityDirectory(EventBus bus) {
-    this.bus = bus;
+  EntityDirectory(EntitiesClient client) {
+    this.client = client;
   }
 
   boolean loaded() {
@@ -45,7 +40,7 @@ final class EntityDirectory {
   }
 
   Future<Void> load() {
-    return Bus.request(bus, Addresses.ENTITIES_LIST, new EntityListRequest(true), EntityListReply.class).map(reply -> {
+    return client.list(true).map(reply -> {
       known.clear();
       missing.clear();
       reply.entities().forEach(e -> known.put(e.name(), e));
@@ -66,7 +61,7 @@ final class EntityDirectory {
     if (missing.contains(name)) {
       return Future.succeededFuture(null);
     }
-    return Bus.request(bus, Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class)
+    return client.get(name)
         .map(r -> {
           known.put(name, r.entity());
           return r.entity().status() == EntityStatus.deleted ? (Entity) null : r.entity();

@@ -1,16 +1,15 @@
 package io.emcachers.replicator;
 
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
-import java.time.Duration;
-import java.time.Instant;
+import io.emcachers.core.status.ComponentState;
+import io.emcachers.core.status.StatusPublisher;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +42,7 @@ final class ProgressTracker {
     long rowsSkipped;
   }
 
-  private final EventBus bus;
+  private final StatusPublisher status;
   private final String nodeId;
   private final Map<String, EntityProgress> entities = new ConcurrentHashMap<>();
   private final Map<String, List<Meter>> gauges = new HashMap<>();
@@ -54,13 +53,14 @@ final class ProgressTracker {
   private long rowsApplied;
   private Instant oldestUnapplied;
   private Instant aheadSince;
-  private String state = "starting";
+  private ComponentState state = ComponentState.STARTING;
   private int consecutiveErrors;
   private String lastError;
   private Instant lastErrorAt;
 
-  ProgressTracker(EventBus bus, String nodeId, MeterRegistry meters) {
-    this.bus = bus;
+  /** @param status publishes as component {@link #COMPONENT} */
+  ProgressTracker(StatusPublisher status, String nodeId, MeterRegistry meters) {
+    this.status = status;
     this.nodeId = nodeId;
     this.meters = meters;
   }
@@ -73,7 +73,7 @@ final class ProgressTracker {
     return offset;
   }
 
-  String state() {
+  ComponentState state() {
     return state;
   }
 
@@ -145,24 +145,24 @@ final class ProgressTracker {
     consecutiveErrors = errors;
     lastError = String.valueOf(err.getMessage() == null ? err.toString() : err.getMessage());
     lastErrorAt = Instant.now();
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, COMPONENT, null, "error",
-        new JsonObject().put("node", nodeId).put("error", lastError).put("consecutive_errors", errors).put("offset", offset)));
-    return setState("error");
+    status.error(null, "error",
+        new JsonObject().put("node", nodeId).put("error", lastError).put("consecutive_errors", errors).put("offset", offset));
+    return setState(ComponentState.ERROR);
   }
 
   void onSuccess() {
     consecutiveErrors = 0;
-    setState(head > offset ? "catching_up" : "caught_up");
+    setState(head > offset ? ComponentState.CATCHING_UP : ComponentState.CAUGHT_UP);
   }
 
-  boolean setState(String newState) {
-    if (newState.equals(state)) {
+  boolean setState(ComponentState newState) {
+    if (newState == state) {
       return false;
     }
-    String old = state;
+    ComponentState old = state;
     state = newState;
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, COMPONENT, null, newState,
-        new JsonObject().put("node", nodeId).put("previous", old).put("offset", offset).put("head_id", head)));
+    status.component(newState,
+        new JsonObject().put("node", nodeId).put("previous", old.wire()).put("offset", offset).put("head_id", head));
     return true;
   }
 
@@ -209,7 +209,7 @@ final class ProgressTracker {
         .put("lag_seconds", lagSeconds(lag))
         .put("rows_applied", p == null ? 0 : p.rowsApplied)
         .put("rows_skipped", p == null ? 0 : p.rowsSkipped)
-        .put("status", lag == 0 ? "caught_up" : "catching_up")
+        .put("status", (lag == 0 ? ComponentState.CAUGHT_UP : ComponentState.CATCHING_UP).wire())
         .put("entity_status", e == null ? null : e.status().name());
   }
 
@@ -220,7 +220,7 @@ final class ProgressTracker {
     long lag = Math.max(0, head - Math.max(offset, 0));
     return new JsonObject()
         .put("node", nodeId)
-        .put("state", state)
+        .put("state", state.wire())
         .put("head_id", head)
         .put("offset", offset)
         .put("lag_rows", lag)
@@ -274,7 +274,6 @@ final class ProgressTracker {
       return;
     }
     lastPublished.put(name, key);
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, COMPONENT, name,
-        lagging ? "catching_up" : "caught_up", data));
+    status.progress(name, (lagging ? ComponentState.CATCHING_UP : ComponentState.CAUGHT_UP).wire(), data);
   }
 }

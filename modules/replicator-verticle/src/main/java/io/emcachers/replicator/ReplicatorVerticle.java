@@ -3,8 +3,10 @@ package io.emcachers.replicator;
 import io.emcachers.cache.CacheErrors;
 import io.emcachers.cache.CacheRegistry;
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ConsumerGroup;
+import io.emcachers.core.client.CacheClient;
+import io.emcachers.core.client.EntitiesClient;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
 import io.emcachers.core.messages.CacheEntityRequest;
@@ -15,6 +17,8 @@ import io.emcachers.core.messages.JobAccepted;
 import io.emcachers.core.messages.OplogAppended;
 import io.emcachers.core.metrics.Meters;
 import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.status.ComponentState;
+import io.emcachers.core.status.StatusPublisher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -48,6 +52,7 @@ public final class ReplicatorVerticle extends VerticleBase {
   private EntityDirectory entities;
   private ProgressTracker progress;
   private SyncLoop loop;
+  private CacheClient cache;
   private JobScheduler scheduler;
   private ConsumerGroup consumers;
   private final Deque<JsonObject> recreateJobs = new ArrayDeque<>();
@@ -57,10 +62,11 @@ public final class ReplicatorVerticle extends VerticleBase {
     config = ReplicatorConfig.fromJson(config());
     EventBus bus = vertx.eventBus();
     offsets = new NodeOffsetStore(config.metaDbPath());
-    entities = new EntityDirectory(bus);
+    cache = new CacheClient(bus);
+    entities = new EntityDirectory(new EntitiesClient(bus));
     MeterRegistry meters = Meters.registry();
-    progress = new ProgressTracker(bus, config.nodeId(), meters);
-    loop = new SyncLoop(vertx, context, config, offsets, entities, progress, meters);
+    progress = new ProgressTracker(new StatusPublisher(bus, ProgressTracker.COMPONENT), config.nodeId(), meters);
+    loop = new SyncLoop(vertx, context, config, offsets, entities, progress, meters, new OplogClient(bus), cache);
     scheduler = new JobScheduler(vertx);
 
     consumers = new ConsumerGroup(vertx)
@@ -112,7 +118,7 @@ public final class ReplicatorVerticle extends VerticleBase {
           return null;
         }, false))
         .onComplete(x -> {
-          progress.setState("stopped");
+          progress.setState(ComponentState.STOPPED);
           LOG.info("replicator {}: stopped at offset {}", config.nodeId(), loop.position());
         });
   }
@@ -122,13 +128,13 @@ public final class ReplicatorVerticle extends VerticleBase {
     JsonArray jobs = new JsonArray();
     scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
     details.put("jobs", jobs).put("recreate_jobs", new JsonArray(new ArrayList<>(recreateJobs)));
-    return new HealthReply(ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state(), details);
+    return new HealthReply(ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state().wire(), details);
   }
 
   /** Forwards to the cache-db manager, which rebuilds into a new file and swaps when caught up. */
   private Future<JobAccepted> recreate(CacheEntityRequest req) {
     String name = CacheRegistry.requireName(req.entity());
-    return Bus.request(vertx.eventBus(), Addresses.CACHE_REBUILD, new CacheEntityRequest(name), JobAccepted.class).onSuccess(job -> {
+    return cache.rebuild(name).onSuccess(job -> {
       LOG.info("replicator {}: recreate of {} accepted as job {}", config.nodeId(), name, job.jobId());
       recreateJobs.addFirst(new JsonObject().put("job_id", job.jobId()).put("entity", name).put("requested_at", Instant.now().toString()));
       while (recreateJobs.size() > RECENT_JOBS) {

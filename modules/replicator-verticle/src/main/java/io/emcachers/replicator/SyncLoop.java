@@ -1,14 +1,11 @@
 package io.emcachers.replicator;
 
 import io.emcachers.cache.CacheDbVerticle;
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Bus;
+import io.emcachers.core.client.CacheClient;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.CacheApplyReply;
-import io.emcachers.core.messages.CacheApplyRequest;
-import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.OplogReadReply;
-import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.retry.Backoff;
@@ -19,7 +16,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,7 +51,8 @@ final class SyncLoop {
 
   private final Vertx vertx;
   private final Context context;
-  private final EventBus bus;
+  private final OplogClient oplog;
+  private final CacheClient cache;
   private final ReplicatorConfig config;
   private final NodeOffsetStore offsets;
   private final EntityDirectory entities;
@@ -74,10 +71,11 @@ final class SyncLoop {
   private Promise<Void> idle;
 
   SyncLoop(Vertx vertx, Context context, ReplicatorConfig config, NodeOffsetStore offsets, EntityDirectory entities,
-      ProgressTracker progress, MeterRegistry meters) {
+      ProgressTracker progress, MeterRegistry meters, OplogClient oplog, CacheClient cache) {
     this.vertx = vertx;
     this.context = context;
-    this.bus = vertx.eventBus();
+    this.oplog = oplog;
+    this.cache = cache;
     this.config = config;
     this.offsets = offsets;
     this.entities = entities;
@@ -85,7 +83,7 @@ final class SyncLoop {
     this.meters = meters;
     this.backoff = new Backoff(config.initialBackoffMs(), config.maxBackoffMs());
     this.applyOptions = new DeliveryOptions().setSendTimeout(config.applyTimeoutMs());
-    this.catchUp = new CacheCatchUp(bus, config, entities, progress, applyOptions);
+    this.catchUp = new CacheCatchUp(oplog, cache, config, entities, progress, applyOptions);
   }
 
   int consecutiveErrors() {
@@ -200,7 +198,7 @@ final class SyncLoop {
   private Future<Outcome> syncOnce() {
     Future<Void> ready = entities.loaded() ? Future.succeededFuture() : entities.load();
     return ready.compose(v -> position != null ? Future.succeededFuture(position) : recoverPosition())
-        .compose(after -> Bus.request(bus, Addresses.OPLOG_READ, new OplogReadRequest(after, config.readBatchSize(), null), OplogReadReply.class)
+        .compose(after -> oplog.read(after, config.readBatchSize(), null)
             .compose(reply -> applyBatch(after, reply)));
   }
 
@@ -210,7 +208,7 @@ final class SyncLoop {
    */
   private Future<Long> recoverPosition() {
     Future<Long> stored = vertx.executeBlocking(offsets::read, false);
-    Future<CacheInfoReply> caches = Bus.request(bus, Addresses.CACHE_INFO, new CacheEntityRequest(null), CacheInfoReply.class);
+    Future<CacheInfoReply> caches = cache.info(null);
     return Future.all(stored, caches).compose(x -> {
       long offset = stored.result();
       JsonObject perEntity = caches.result().info().getJsonObject("entities", new JsonObject());
@@ -257,7 +255,7 @@ final class SyncLoop {
   }
 
   private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows, DeliveryOptions options) {
-    return Bus.request(bus, Addresses.CACHE_APPLY, new CacheApplyRequest(entity, rows), CacheApplyReply.class, options)
+    return cache.apply(entity, rows, options)
         .onSuccess(r -> {
           progress.onApplied(entity.name(), r.lastOplogId(), r.applied(), r.skipped());
           if (r.applied() > 0) {

@@ -7,6 +7,7 @@ import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Operation;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.model.Shape;
+import io.emcachers.testsupport.Rows;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,8 +16,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -69,6 +68,6 @@ public final class CacheFixtures {
   }
 
   public static List<Map<String, Object>> rows(ResultSet rs) throws SQLException {
-    return io.emcachers.devservices.TestSupport.rows(rs);
+    return Rows.of(rs);
   }
 }

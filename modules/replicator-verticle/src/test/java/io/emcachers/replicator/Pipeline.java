@@ -1,9 +1,10 @@
 package io.emcachers.replicator;
 
+import static io.emcachers.testsupport.Await.await;
+
 import io.emcachers.cache.CacheDbVerticle;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.EntityReply;
@@ -16,8 +17,9 @@ import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Operation;
 import io.emcachers.devservices.DevPostgres;
 import io.emcachers.oplog.OplogVerticle;
+import io.emcachers.testsupport.Rows;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -29,21 +31,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The pipeline under test in one Vert.x: the real oplog verticle on a real PostgreSQL, the cache-db
  * manager and the replicator on a data dir. Status events are recorded.
  */
 final class Pipeline implements AutoCloseable {
-
-  static final long TIMEOUT_S = 60;
 
   final Vertx vertx;
   final DevPostgres pg;
@@ -55,8 +51,7 @@ final class Pipeline implements AutoCloseable {
 
   Pipeline(DevPostgres pg, Path dataDir) {
     this.pg = pg;
-    this.vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
+    this.vertx = TestVertx.create();
     vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
       if (m.body() instanceof StatusEvent ev) {
         events.add(ev);
@@ -119,10 +114,6 @@ final class Pipeline implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- bus helpers
-
-  static <T> T await(Future<T> future) {
-    return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
-  }
 
   <R> R request(String address, Object body, Class<R> replyType) {
     return await(Bus.request(vertx.eventBus(), address, body, replyType));
@@ -234,7 +225,7 @@ final class Pipeline implements AutoCloseable {
     ro.setReadOnly(true);
     try (Connection c = ro.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
          Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      return io.emcachers.devservices.TestSupport.rows(rs);
+      return Rows.of(rs);
     } catch (SQLException e) {
       return null;
     }
