@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The applies of each entity that are writing to its live file right now, so a rebuild can hold
- * new applies back and wait for these before its final catch-up and swap. Event-loop confined (the
+ * The applies of each entity that are writing to its live file right now, so a rebuild can hold new
+ * applies back and wait for these before its final catch-up and swap. Event-loop confined (the
  * cache-db verticle's context).
  */
 final class AppliesInFlight {

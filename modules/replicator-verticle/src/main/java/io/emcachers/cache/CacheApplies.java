@@ -14,10 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code emc.cache.apply} requests: a batch goes to the entity's live file, after the rebuild that
- * must come first (a missing file is built from the oplog, a file of another identity is rebuilt) and
- * while no rebuild holds the entity's applies back. Rows of deleted entities are skipped. Records the
- * apply metrics. Runs on the cache-db verticle's event loop; SQLite work on the worker pool.
+ * The {@code emc.cache.apply} requests: a batch goes to the entity's live file, after the rebuild
+ * that must come first (a missing file is built from the oplog, a file of another identity is
+ * rebuilt) and while no rebuild holds the entity's applies back. Rows of deleted entities are
+ * skipped. Records the apply metrics. Runs on the cache-db verticle's event loop; SQLite work on
+ * the worker pool.
  */
 final class CacheApplies {
 
@@ -33,7 +34,12 @@ final class CacheApplies {
   private long appliedTotal;
   private long nulledTotal;
 
-  CacheApplies(CacheRegistry registry, WorkerExecutor workers, RebuildJobs rebuilds, AppliesInFlight inFlight, Tombstones tombstones,
+  CacheApplies(
+      CacheRegistry registry,
+      WorkerExecutor workers,
+      RebuildJobs rebuilds,
+      AppliesInFlight inFlight,
+      Tombstones tombstones,
       MeterRegistry meters) {
     this.registry = registry;
     this.workers = workers;
@@ -41,7 +47,10 @@ final class CacheApplies {
     this.inFlight = inFlight;
     this.tombstones = tombstones;
     this.meters = meters;
-    this.applyTimer = Timer.builder("emc_cache_apply_seconds").description("time to apply one batch to a cache").register(meters);
+    this.applyTimer =
+        Timer.builder("emc_cache_apply_seconds")
+            .description("time to apply one batch to a cache")
+            .register(meters);
   }
 
   /** Rows written by applies since start. */
@@ -69,27 +78,39 @@ final class CacheApplies {
     }
     long start = System.nanoTime();
     inFlight.begin(name);
-    return workers.executeBlocking(() -> registry.apply(e, req.rows()), false)
+    return workers
+        .executeBlocking(() -> registry.apply(e, req.rows()), false)
         .onComplete(x -> inFlight.end(name))
-        .map(out -> {
-          applyTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-          appliedTotal += out.applied();
-          if (out.nulled() > 0) {
-            nulledTotal += out.nulled();
-            Counter.builder("emc_cache_values_nulled_total").tag("entity", name).register(meters).increment(out.nulled());
-            LOG.warn("cache {}: {} value(s) did not fit their column type and were stored as NULL", name, out.nulled());
-          }
-          return new CacheApplyReply(name, out.lastOplogId(), out.applied(), out.skipped());
-        })
-        .recover(err -> {
-          if (err instanceof CacheMissingException) {
-            return rebuilds.rebuild(e, RebuildJob.Mode.INITIAL).future().compose(x -> apply(req));
-          }
-          if (err instanceof IdentityMismatchException) {
-            LOG.info("{}; rebuilding from the oplog", err.getMessage());
-            return rebuilds.rebuild(e, RebuildJob.Mode.SHAPE).future().compose(x -> apply(req));
-          }
-          return Future.failedFuture(err);
-        });
+        .map(
+            out -> {
+              applyTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+              appliedTotal += out.applied();
+              if (out.nulled() > 0) {
+                nulledTotal += out.nulled();
+                Counter.builder("emc_cache_values_nulled_total")
+                    .tag("entity", name)
+                    .register(meters)
+                    .increment(out.nulled());
+                LOG.warn(
+                    "cache {}: {} value(s) did not fit their column type and were stored as NULL",
+                    name,
+                    out.nulled());
+              }
+              return new CacheApplyReply(name, out.lastOplogId(), out.applied(), out.skipped());
+            })
+        .recover(
+            err -> {
+              if (err instanceof CacheMissingException) {
+                return rebuilds
+                    .rebuild(e, RebuildJob.Mode.INITIAL)
+                    .future()
+                    .compose(x -> apply(req));
+              }
+              if (err instanceof IdentityMismatchException) {
+                LOG.info("{}; rebuilding from the oplog", err.getMessage());
+                return rebuilds.rebuild(e, RebuildJob.Mode.SHAPE).future().compose(x -> apply(req));
+              }
+              return Future.failedFuture(err);
+            });
   }
 }

@@ -22,7 +22,13 @@ import java.nio.file.Path;
  * @param rebuildBatchSize oplog rows read per request while rebuilding a cache
  */
 public record CacheConfig(
-    Path dataDir, String nodeId, long idleExpiryMs, long cleanupIntervalMs, int queryMaxRows, long queryTimeoutMs, int rebuildBatchSize) {
+    Path dataDir,
+    String nodeId,
+    long idleExpiryMs,
+    long cleanupIntervalMs,
+    int queryMaxRows,
+    long queryTimeoutMs,
+    int rebuildBatchSize) {
 
   public static final String DEFAULT_DATA_DIR = "./data";
   public static final long DEFAULT_IDLE_EXPIRY_MS = 300_000;
@@ -45,18 +51,47 @@ public record CacheConfig(
     requireMin("cache.rebuild_batch_size", rebuildBatchSize, 1);
   }
 
-  /** Reads {@code data_dir}, {@code node_id} and the {@code cache} section; throws on bad values. */
+  /**
+   * Reads {@code data_dir}, {@code node_id} and the {@code cache} section; throws on bad values.
+   */
   public static CacheConfig fromJson(JsonObject root) {
     JsonObject r = root == null ? new JsonObject() : root;
     JsonObject c = section(r, "cache");
     return new CacheConfig(
         Path.of(nonBlankString(r, "data_dir", "data_dir", DEFAULT_DATA_DIR)),
         ConfigValues.nodeId(r),
-        integer(c, "cache.idle_expiry_ms", "idle_expiry_ms", DEFAULT_IDLE_EXPIRY_MS, 1, Long.MAX_VALUE),
-        integer(c, "cache.cleanup_interval_ms", "cleanup_interval_ms", DEFAULT_CLEANUP_INTERVAL_MS, 1, Long.MAX_VALUE),
-        (int) integer(c, "cache.query_max_rows", "query_max_rows", DEFAULT_QUERY_MAX_ROWS, 1, Integer.MAX_VALUE),
-        integer(c, "cache.query_timeout_ms", "query_timeout_ms", DEFAULT_QUERY_TIMEOUT_MS, 1, Long.MAX_VALUE),
-        (int) integer(c, "cache.rebuild_batch_size", "rebuild_batch_size", DEFAULT_REBUILD_BATCH_SIZE, 1, Integer.MAX_VALUE));
+        integer(
+            c, "cache.idle_expiry_ms", "idle_expiry_ms", DEFAULT_IDLE_EXPIRY_MS, 1, Long.MAX_VALUE),
+        integer(
+            c,
+            "cache.cleanup_interval_ms",
+            "cleanup_interval_ms",
+            DEFAULT_CLEANUP_INTERVAL_MS,
+            1,
+            Long.MAX_VALUE),
+        (int)
+            integer(
+                c,
+                "cache.query_max_rows",
+                "query_max_rows",
+                DEFAULT_QUERY_MAX_ROWS,
+                1,
+                Integer.MAX_VALUE),
+        integer(
+            c,
+            "cache.query_timeout_ms",
+            "query_timeout_ms",
+            DEFAULT_QUERY_TIMEOUT_MS,
+            1,
+            Long.MAX_VALUE),
+        (int)
+            integer(
+                c,
+                "cache.rebuild_batch_size",
+                "rebuild_batch_size",
+                DEFAULT_REBUILD_BATCH_SIZE,
+                1,
+                Integer.MAX_VALUE));
   }
 
   /** {@code {data_dir}/dbs}. */

@@ -28,7 +28,9 @@ public final class CacheDb {
 
   private static final Logger LOG = LoggerFactory.getLogger(CacheDb.class);
 
-  /** Outcome of one apply: the file's last_oplog_id after it, rows applied, skipped, values nulled. */
+  /**
+   * Outcome of one apply: the file's last_oplog_id after it, rows applied, skipped, values nulled.
+   */
   public record ApplyOutcome(long lastOplogId, int applied, int skipped, int nulled) {}
 
   private final String entity;
@@ -112,10 +114,10 @@ public final class CacheDb {
 
   /**
    * Opens the writer, creating the file with {@code e}'s shape and identity when it does not exist.
-   * With {@code checkIdentity}, throws {@link IdentityMismatchException} when the file is not a cache
-   * of {@code e} ({@link CacheIdentity#mismatch}: another shape, incarnation or doc-id rule) and
-   * {@code e} is not older than the entity version the file was built for (an older entity snapshot
-   * is applied with the file's shape instead: rows are keyed by column name).
+   * With {@code checkIdentity}, throws {@link IdentityMismatchException} when the file is not a
+   * cache of {@code e} ({@link CacheIdentity#mismatch}: another shape, incarnation or doc-id rule)
+   * and {@code e} is not older than the entity version the file was built for (an older entity
+   * snapshot is applied with the file's shape instead: rows are keyed by column name).
    */
   void openWriter(Entity e, boolean checkIdentity) throws SQLException {
     if (!writer.isOpen()) {
@@ -140,14 +142,19 @@ public final class CacheDb {
     return out;
   }
 
-  /** Checkpoints and closes the writer so the file can be moved ({@link CacheWriter#finishForMove}); write lock held. */
+  /**
+   * Checkpoints and closes the writer so the file can be moved ({@link CacheWriter#finishForMove});
+   * write lock held.
+   */
   void finishForMove() throws SQLException {
     writer.finishForMove();
   }
 
   // ---------------------------------------------------------------- reader side
 
-  /** The read-only connection, opened on demand (read lock held); NOT_FOUND when there is no file. */
+  /**
+   * The read-only connection, opened on demand (read lock held); NOT_FOUND when there is no file.
+   */
   Connection reader() throws SQLException {
     if (reader == null) {
       if (!exists()) {
@@ -157,7 +164,9 @@ public final class CacheDb {
       try {
         CacheMeta m = CacheMeta.read(c);
         if (m.shape() == null) {
-          throw new CacheException(CacheException.Kind.UNAVAILABLE, "cache of entity " + entity + " is being initialised");
+          throw new CacheException(
+              CacheException.Kind.UNAVAILABLE,
+              "cache of entity " + entity + " is being initialised");
         }
         readerShape = m.shape();
         knownLastOplogId = Math.max(knownLastOplogId, m.lastOplogId());
@@ -183,7 +192,13 @@ public final class CacheDb {
   RowJson.Rows page(String after, int limit) throws SQLException {
     Connection c = reader();
     String id = CacheSchema.quote(CacheSchema.DOC_ID);
-    String sql = "SELECT * FROM " + CacheSchema.quote(entity) + (after == null ? "" : " WHERE " + id + " > ?") + " ORDER BY " + id + " LIMIT ?";
+    String sql =
+        "SELECT * FROM "
+            + CacheSchema.quote(entity)
+            + (after == null ? "" : " WHERE " + id + " > ?")
+            + " ORDER BY "
+            + id
+            + " LIMIT ?";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       int i = 1;
       if (after != null) {
@@ -199,8 +214,13 @@ public final class CacheDb {
   /** The row of {@code docId}: a list of zero or one rows. */
   public List<JsonObject> doc(String docId) throws SQLException {
     Connection c = reader();
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT * FROM " + CacheSchema.quote(entity) + " WHERE " + CacheSchema.quote(CacheSchema.DOC_ID) + " = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT * FROM "
+                + CacheSchema.quote(entity)
+                + " WHERE "
+                + CacheSchema.quote(CacheSchema.DOC_ID)
+                + " = ?")) {
       ps.setString(1, docId);
       try (ResultSet rs = ps.executeQuery()) {
         return RowJson.readAll(rs, entity, readerShape, 1, null).rows();
@@ -214,7 +234,11 @@ public final class CacheDb {
    */
   public JsonObject info() throws SQLException {
     boolean exists = exists();
-    JsonObject info = new JsonObject().put("entity", entity).put("path", path.toAbsolutePath().toString()).put("exists", exists);
+    JsonObject info =
+        new JsonObject()
+            .put("entity", entity)
+            .put("path", path.toAbsolutePath().toString())
+            .put("exists", exists);
     if (exists) {
       Connection temp = reader == null ? SqliteConnections.openReadOnly(path) : null;
       try {
@@ -222,13 +246,18 @@ public final class CacheDb {
         CacheMeta m = CacheMeta.read(c);
         long rows = 0;
         if (m.shape() != null) {
-          try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + CacheSchema.quote(entity))) {
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT count(*) FROM " + CacheSchema.quote(entity))) {
             rows = rs.next() ? rs.getLong(1) : 0;
           }
         }
         knownLastOplogId = Math.max(knownLastOplogId, m.lastOplogId());
-        info.put("last_oplog_id", m.lastOplogId()).put("rows", rows).put("shape_hash", m.shapeHash()).put("entity_version", m.entityVersion())
-            .put("incarnation", m.incarnation()).put("doc_id_rule", m.docIdRule());
+        info.put("last_oplog_id", m.lastOplogId())
+            .put("rows", rows)
+            .put("shape_hash", m.shapeHash())
+            .put("entity_version", m.entityVersion())
+            .put("incarnation", m.incarnation())
+            .put("doc_id_rule", m.docIdRule());
       } finally {
         if (temp != null) {
           temp.close();
@@ -266,7 +295,10 @@ public final class CacheDb {
           return false;
         }
         close();
-        LOG.info("cache {}: idle for {} ms, connections closed", entity, TimeUnit.NANOSECONDS.toMillis(now - lastUsedNanos));
+        LOG.info(
+            "cache {}: idle for {} ms, connections closed",
+            entity,
+            TimeUnit.NANOSECONDS.toMillis(now - lastUsedNanos));
         return true;
       } finally {
         readLock.unlock();

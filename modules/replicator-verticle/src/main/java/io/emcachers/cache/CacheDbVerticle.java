@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * ({@code emc.cache.apply}, {@link CacheApplies}), serves reads ({@code emc.cache.doc|page|query},
  * {@link CacheReads}; {@code info|health} here), drops and rebuilds caches ({@link CacheLifecycle},
  * {@link RebuildJobs}). Every {@code emc.cache.*} consumer is node-local. A clustered consumer on
- * {@code emc.cache.query.ENTITY} is registered for each entity whose cache this node serves
- * ({@link ReadAddresses} has the rule). This is the edge where storage failures become bus codes
- * ({@link CacheErrors}). SQLite work runs on a small worker pool, never on the event loop.
+ * {@code emc.cache.query.ENTITY} is registered for each entity whose cache this node serves ({@link
+ * ReadAddresses} has the rule). This is the edge where storage failures become bus codes ({@link
+ * CacheErrors}). SQLite work runs on a small worker pool, never on the event loop.
  */
 public final class CacheDbVerticle extends VerticleBase {
 
@@ -50,10 +50,12 @@ public final class CacheDbVerticle extends VerticleBase {
   static final String JOB_IDLE = "cache-idle-cleanup";
   static final String JOB_RECONCILE = "cache-reconcile";
   private static final int WORKERS = 4;
+
   /**
-   * Header of an {@code emc.cache.apply} request, {@code "true"} when the batch it belongs to brings
-   * every cache of the node to the oplog head as last read: after that apply the cache is caught up,
-   * and its read address is registered before the reply (so before the replicator records its offset).
+   * Header of an {@code emc.cache.apply} request, {@code "true"} when the batch it belongs to
+   * brings every cache of the node to the oplog head as last read: after that apply the cache is
+   * caught up, and its read address is registered before the reply (so before the replicator
+   * records its offset).
    */
   public static final String CAUGHT_UP_HEADER = "emc-caught-up";
 
@@ -80,41 +82,118 @@ public final class CacheDbVerticle extends VerticleBase {
     workers = vertx.createSharedWorkerExecutor("emc-cache-db", WORKERS, 10, TimeUnit.MINUTES);
     scheduler = new JobScheduler(vertx);
     CacheReads reads = new CacheReads(config, registry, workers);
-    readAddresses = new ReadAddresses(bus, new ReplicatorClient(bus), config.nodeId(), reads, name -> {
-      RebuildJob running = rebuilds.running(name);
-      return registry.exists(name) && (running == null || running.liveServes());
-    });
+    readAddresses =
+        new ReadAddresses(
+            bus,
+            new ReplicatorClient(bus),
+            config.nodeId(),
+            reads,
+            name -> {
+              RebuildJob running = rebuilds.running(name);
+              return registry.exists(name) && (running == null || running.liveServes());
+            });
     AppliesInFlight inFlight = new AppliesInFlight();
-    rebuilds = new RebuildJobs((e, mode) -> new RebuildJob(e, mode, rebuildFiles, workers, oplog, status, context, config, inFlight), readAddresses);
+    rebuilds =
+        new RebuildJobs(
+            (e, mode) ->
+                new RebuildJob(
+                    e, mode, rebuildFiles, workers, oplog, status, context, config, inFlight),
+            readAddresses);
     Tombstones tombstones = new Tombstones();
-    applies = new CacheApplies(registry, workers, rebuilds, inFlight, tombstones, Meters.registry());
-    lifecycle = new CacheLifecycle(new EntitiesClient(bus), status, config.nodeId(), registry, workers, rebuilds, readAddresses, tombstones);
+    applies =
+        new CacheApplies(registry, workers, rebuilds, inFlight, tombstones, Meters.registry());
+    lifecycle =
+        new CacheLifecycle(
+            new EntitiesClient(bus),
+            status,
+            config.nodeId(),
+            registry,
+            workers,
+            rebuilds,
+            readAddresses,
+            tombstones);
 
-    return blocking(registry::scan).compose(found -> {
-      LOG.info("cache-db {}: {} cache(s) under {}: {}", config.nodeId(), found.size(), config.dbsDir().toAbsolutePath(), found);
-      // the edge: storage failures (CacheException) become bus failure codes here
-      consumers = new ConsumerGroup(vertx)
-          .handleLocalWithHeaders(Addresses.CACHE_APPLY, CacheApplyRequest.class, (req, headers) -> CacheErrors.guard(() ->
-              "true".equals(headers.get(CAUGHT_UP_HEADER))
-                  ? applies.apply(req).compose(reply -> readAddresses.serve(reply.entity()).map(reply))
-                  : applies.apply(req)))
-          .handleLocal(Addresses.CACHE_GET_DOC, CacheDocRequest.class, CacheErrors.mapped(reads::doc))
-          .handleLocal(Addresses.CACHE_PAGE, CachePageRequest.class, CacheErrors.mapped(reads::page))
-          .handleLocal(Addresses.CACHE_QUERY, CacheQueryRequest.class, CacheErrors.mapped(reads::query))
-          .handleLocal(Addresses.CACHE_DROP, CacheEntityRequest.class, CacheErrors.mapped(lifecycle::dropRequest))
-          .handleLocal(Addresses.CACHE_INFO, CacheEntityRequest.class, CacheErrors.mapped(this::info))
-          .handleLocal(Addresses.CACHE_HEALTH, HealthRequest.class, req -> Future.succeededFuture(health()))
-          .handleLocal(Addresses.CACHE_REBUILD, CacheEntityRequest.class, CacheErrors.mapped(lifecycle::rebuildRequest))
-          .listen(Addresses.ENTITIES_CHANGED, EntityChanged.class, lifecycle::onEntityChanged)
-          .listenLocal(Addresses.STATUS, StatusEvent.class, readAddresses::onStatus);
-      scheduler.schedule(JOB_IDLE, Duration.ofMillis(config.cleanupIntervalMs()), Duration.ofMillis(config.cleanupIntervalMs()),
-          ctx -> blocking(() -> registry.closeIdle(config.idleExpiryMs())));
-      scheduler.schedule(JOB_RECONCILE, Duration.ofMillis(config.cleanupIntervalMs()), Duration.ZERO, ctx -> lifecycle.reconcile());
-      return consumers.ready();
-    }).onSuccess(v -> {
-      LOG.info("cache-db {}: started (idle expiry {} ms, cleanup every {} ms)", config.nodeId(), config.idleExpiryMs(), config.cleanupIntervalMs());
-      status.component("started", componentData());
-    });
+    return blocking(registry::scan)
+        .compose(
+            found -> {
+              LOG.info(
+                  "cache-db {}: {} cache(s) under {}: {}",
+                  config.nodeId(),
+                  found.size(),
+                  config.dbsDir().toAbsolutePath(),
+                  found);
+              // the edge: storage failures (CacheException) become bus failure codes here
+              consumers =
+                  new ConsumerGroup(vertx)
+                      .handleLocalWithHeaders(
+                          Addresses.CACHE_APPLY,
+                          CacheApplyRequest.class,
+                          (req, headers) ->
+                              CacheErrors.guard(
+                                  () ->
+                                      "true".equals(headers.get(CAUGHT_UP_HEADER))
+                                          ? applies
+                                              .apply(req)
+                                              .compose(
+                                                  reply ->
+                                                      readAddresses
+                                                          .serve(reply.entity())
+                                                          .map(reply))
+                                          : applies.apply(req)))
+                      .handleLocal(
+                          Addresses.CACHE_GET_DOC,
+                          CacheDocRequest.class,
+                          CacheErrors.mapped(reads::doc))
+                      .handleLocal(
+                          Addresses.CACHE_PAGE,
+                          CachePageRequest.class,
+                          CacheErrors.mapped(reads::page))
+                      .handleLocal(
+                          Addresses.CACHE_QUERY,
+                          CacheQueryRequest.class,
+                          CacheErrors.mapped(reads::query))
+                      .handleLocal(
+                          Addresses.CACHE_DROP,
+                          CacheEntityRequest.class,
+                          CacheErrors.mapped(lifecycle::dropRequest))
+                      .handleLocal(
+                          Addresses.CACHE_INFO,
+                          CacheEntityRequest.class,
+                          CacheErrors.mapped(this::info))
+                      .handleLocal(
+                          Addresses.CACHE_HEALTH,
+                          HealthRequest.class,
+                          req -> Future.succeededFuture(health()))
+                      .handleLocal(
+                          Addresses.CACHE_REBUILD,
+                          CacheEntityRequest.class,
+                          CacheErrors.mapped(lifecycle::rebuildRequest))
+                      .listen(
+                          Addresses.ENTITIES_CHANGED,
+                          EntityChanged.class,
+                          lifecycle::onEntityChanged)
+                      .listenLocal(Addresses.STATUS, StatusEvent.class, readAddresses::onStatus);
+              scheduler.schedule(
+                  JOB_IDLE,
+                  Duration.ofMillis(config.cleanupIntervalMs()),
+                  Duration.ofMillis(config.cleanupIntervalMs()),
+                  ctx -> blocking(() -> registry.closeIdle(config.idleExpiryMs())));
+              scheduler.schedule(
+                  JOB_RECONCILE,
+                  Duration.ofMillis(config.cleanupIntervalMs()),
+                  Duration.ZERO,
+                  ctx -> lifecycle.reconcile());
+              return consumers.ready();
+            })
+        .onSuccess(
+            v -> {
+              LOG.info(
+                  "cache-db {}: started (idle expiry {} ms, cleanup every {} ms)",
+                  config.nodeId(),
+                  config.idleExpiryMs(),
+                  config.cleanupIntervalMs());
+              status.component("started", componentData());
+            });
   }
 
   @Override
@@ -129,15 +208,19 @@ public final class CacheDbVerticle extends VerticleBase {
     all.add(scheduler.shutdown(Duration.ofSeconds(5)));
     return Future.join(all)
         .transform(x -> jobs)
-        .transform(x -> blocking(() -> {
-          registry.closeAll();
-          return null;
-        }))
-        .transform(x -> {
-          LOG.info("cache-db {}: stopped, connections closed", config.nodeId());
-          status.component(ComponentState.STOPPED, componentData());
-          return workers.close();
-        });
+        .transform(
+            x ->
+                blocking(
+                    () -> {
+                      registry.closeAll();
+                      return null;
+                    }))
+        .transform(
+            x -> {
+              LOG.info("cache-db {}: stopped, connections closed", config.nodeId());
+              status.component(ComponentState.STOPPED, componentData());
+              return workers.close();
+            });
   }
 
   // ------------------------------------------------------------------ info and health
@@ -145,38 +228,52 @@ public final class CacheDbVerticle extends VerticleBase {
   private Future<CacheInfoReply> info(CacheEntityRequest req) {
     if (req.entity() != null) {
       String name = CacheRegistry.requireName(req.entity());
-      return blocking(() -> registry.info(name)).map(i -> new CacheInfoReply(infoEnvelope(new JsonObject().put(name, decorate(name, i)))));
+      return blocking(() -> registry.info(name))
+          .map(
+              i -> new CacheInfoReply(infoEnvelope(new JsonObject().put(name, decorate(name, i)))));
     }
-    return blocking(registry::infoAll).map(all -> {
-      JsonObject out = new JsonObject();
-      all.forEach(en -> out.put(en.getKey(), decorate(en.getKey(), (JsonObject) en.getValue())));
-      return new CacheInfoReply(infoEnvelope(out));
-    });
+    return blocking(registry::infoAll)
+        .map(
+            all -> {
+              JsonObject out = new JsonObject();
+              all.forEach(
+                  en -> out.put(en.getKey(), decorate(en.getKey(), (JsonObject) en.getValue())));
+              return new CacheInfoReply(infoEnvelope(out));
+            });
   }
 
   private JsonObject decorate(String name, JsonObject info) {
     RebuildJob job = rebuilds.running(name);
-    return info.put("serving", readAddresses.serves(name)).put("rebuild", job == null ? null : job.toJson());
+    return info.put("serving", readAddresses.serves(name))
+        .put("rebuild", job == null ? null : job.toJson());
   }
 
   private JsonObject infoEnvelope(JsonObject entities) {
-    return new JsonObject().put("node", config.nodeId()).put("open_connections", registry.openConnections()).put("entities", entities);
+    return new JsonObject()
+        .put("node", config.nodeId())
+        .put("open_connections", registry.openConnections())
+        .put("entities", entities);
   }
 
   private HealthReply health() {
     JsonArray jobs = new JsonArray();
     scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
-    JsonObject details = new JsonObject()
-        .put("node", config.nodeId())
-        .put("data_dir", config.dataDir().toAbsolutePath().toString())
-        .put("open_connections", registry.openConnections())
-        .put("caches", new JsonArray(new ArrayList<>(registry.existingNames())))
-        .put("serving", new JsonArray(readAddresses.names()))
-        .put("rows_applied", applies.appliedTotal())
-        .put("values_nulled", applies.nulledTotal())
-        .put("rebuilds", rebuilds.toJson())
-        .put("jobs", jobs);
-    return new HealthReply(COMPONENT, true, (stopping ? ComponentState.STOPPING : ComponentState.RUNNING).wire(), details);
+    JsonObject details =
+        new JsonObject()
+            .put("node", config.nodeId())
+            .put("data_dir", config.dataDir().toAbsolutePath().toString())
+            .put("open_connections", registry.openConnections())
+            .put("caches", new JsonArray(new ArrayList<>(registry.existingNames())))
+            .put("serving", new JsonArray(readAddresses.names()))
+            .put("rows_applied", applies.appliedTotal())
+            .put("values_nulled", applies.nulledTotal())
+            .put("rebuilds", rebuilds.toJson())
+            .put("jobs", jobs);
+    return new HealthReply(
+        COMPONENT,
+        true,
+        (stopping ? ComponentState.STOPPING : ComponentState.RUNNING).wire(),
+        details);
   }
 
   // ------------------------------------------------------------------ plumbing

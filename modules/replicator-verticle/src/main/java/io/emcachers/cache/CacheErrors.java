@@ -27,12 +27,19 @@ public final class CacheErrors {
     };
   }
 
-  /** {@code error} as it should cross the bus: a {@link CacheException} becomes a {@link BusException} with its code. */
+  /**
+   * {@code error} as it should cross the bus: a {@link CacheException} becomes a {@link
+   * BusException} with its code.
+   */
   public static Throwable toBus(Throwable error) {
-    return error instanceof CacheException ce ? new BusException(code(ce.kind()), ce.getMessage(), ce) : error;
+    return error instanceof CacheException ce
+        ? new BusException(code(ce.kind()), ce.getMessage(), ce)
+        : error;
   }
 
-  /** {@code handler} with its storage failures (thrown or in the future) mapped by {@link #toBus}. */
+  /**
+   * {@code handler} with its storage failures (thrown or in the future) mapped by {@link #toBus}.
+   */
   public static <T, R> Function<T, Future<R>> mapped(Function<T, Future<R>> handler) {
     return req -> guard(() -> handler.apply(req));
   }

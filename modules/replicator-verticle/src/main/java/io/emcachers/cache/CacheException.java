@@ -2,8 +2,8 @@ package io.emcachers.cache;
 
 /**
  * A failure of the cache storage (the SQLite files and what is asked of them), by {@link Kind}.
- * Storage classes throw it; only the verticle edge turns it into a bus failure code
- * ({@link CacheErrors}). The message is meant for the caller and crosses the bus unchanged.
+ * Storage classes throw it; only the verticle edge turns it into a bus failure code ({@link
+ * CacheErrors}). The message is meant for the caller and crosses the bus unchanged.
  */
 public final class CacheException extends RuntimeException {
 
@@ -11,7 +11,10 @@ public final class CacheException extends RuntimeException {
   public enum Kind {
     /** No cache of the entity on this node. */
     NOT_FOUND,
-    /** The request cannot be served as asked: invalid entity name, malformed row, bad query or parameters. */
+    /**
+     * The request cannot be served as asked: invalid entity name, malformed row, bad query or
+     * parameters.
+     */
     INVALID,
     /** The query is not one read-only statement, or tried to write. */
     FORBIDDEN,
@@ -31,7 +34,9 @@ public final class CacheException extends RuntimeException {
     this(kind, message, null);
   }
 
-  /** @param cause what SQLite reported, or null */
+  /**
+   * @param cause what SQLite reported, or null
+   */
   public CacheException(Kind kind, String message, Throwable cause) {
     super(message, cause);
     this.kind = kind;

@@ -40,8 +40,15 @@ final class CacheLifecycle {
   private final ReadAddresses readAddresses;
   private final Tombstones tombstones;
 
-  CacheLifecycle(EntitiesClient entitiesClient, StatusPublisher status, String nodeId, CacheRegistry registry, WorkerExecutor workers,
-      RebuildJobs rebuilds, ReadAddresses readAddresses, Tombstones tombstones) {
+  CacheLifecycle(
+      EntitiesClient entitiesClient,
+      StatusPublisher status,
+      String nodeId,
+      CacheRegistry registry,
+      WorkerExecutor workers,
+      RebuildJobs rebuilds,
+      ReadAddresses readAddresses,
+      Tombstones tombstones) {
     this.entitiesClient = entitiesClient;
     this.status = status;
     this.nodeId = nodeId;
@@ -71,18 +78,26 @@ final class CacheLifecycle {
     }
   }
 
-  /** {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists) and swaps it in. */
+  /**
+   * {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists)
+   * and swaps it in.
+   */
   Future<JobAccepted> rebuildRequest(CacheEntityRequest req) {
     String name = CacheRegistry.requireName(req.entity());
-    return entitiesClient.get(name).map(reply -> {
-      Entity e = reply.entity();
-      if (e.status() == EntityStatus.deleted) {
-        throw new CacheException(CacheException.Kind.NOT_FOUND, "entity " + name + " is deleted");
-      }
-      RebuildJob.Mode mode = registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
-      RebuildJob job = rebuilds.rebuild(e, mode);
-      return new JobAccepted(job.jobId(), name);
-    });
+    return entitiesClient
+        .get(name)
+        .map(
+            reply -> {
+              Entity e = reply.entity();
+              if (e.status() == EntityStatus.deleted) {
+                throw new CacheException(
+                    CacheException.Kind.NOT_FOUND, "entity " + name + " is deleted");
+              }
+              RebuildJob.Mode mode =
+                  registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
+              RebuildJob job = rebuilds.rebuild(e, mode);
+              return new JobAccepted(job.jobId(), name);
+            });
   }
 
   /**
@@ -94,13 +109,18 @@ final class CacheLifecycle {
     if (running != null && CacheIdentity.same(running.entity(), e)) {
       return;
     }
-    workers.executeBlocking(() -> registry.meta(e.name()), false).onSuccess(meta -> {
-      String mismatch = CacheIdentity.mismatch(meta, e);
-      if (mismatch != null) {
-        LOG.info("cache {} {}; rebuilding from the oplog", e.name(), mismatch);
-        rebuilds.rebuild(e, RebuildJob.Mode.SHAPE);
-      }
-    }).onFailure(err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
+    workers
+        .executeBlocking(() -> registry.meta(e.name()), false)
+        .onSuccess(
+            meta -> {
+              String mismatch = CacheIdentity.mismatch(meta, e);
+              if (mismatch != null) {
+                LOG.info("cache {} {}; rebuilding from the oplog", e.name(), mismatch);
+                rebuilds.rebuild(e, RebuildJob.Mode.SHAPE);
+              }
+            })
+        .onFailure(
+            err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
   }
 
   private Future<Boolean> drop(String name, String reason) {
@@ -109,18 +129,29 @@ final class CacheLifecycle {
     if (running != null) {
       running.cancel();
     }
-    return workers.executeBlocking(() -> registry.drop(name), false).onSuccess(existed -> {
-      if (existed) {
-        status.progress(name, "dropped", new JsonObject().put("reason", reason));
-      }
-    }).onFailure(err -> LOG.warn("cache {}: drop failed: {}", name, err.toString()));
+    return workers
+        .executeBlocking(() -> registry.drop(name), false)
+        .onSuccess(
+            existed -> {
+              if (existed) {
+                status.progress(name, "dropped", new JsonObject().put("reason", reason));
+              }
+            })
+        .onFailure(err -> LOG.warn("cache {}: drop failed: {}", name, err.toString()));
   }
 
   /** {@code emc.cache.drop}: closes the cache's connections and removes its directory. */
   Future<CacheInfoReply> dropRequest(CacheEntityRequest req) {
     String name = CacheRegistry.requireName(req.entity());
-    return drop(name, "drop requested").map(existed -> new CacheInfoReply(new JsonObject()
-        .put("node", nodeId).put("entity", name).put("dropped", existed).put("open_connections", registry.openConnections())));
+    return drop(name, "drop requested")
+        .map(
+            existed ->
+                new CacheInfoReply(
+                    new JsonObject()
+                        .put("node", nodeId)
+                        .put("entity", name)
+                        .put("dropped", existed)
+                        .put("open_connections", registry.openConnections())));
   }
 
   /**
@@ -129,25 +160,35 @@ final class CacheLifecycle {
    * start and every cleanup interval.
    */
   Future<Void> reconcile() {
-    return entitiesClient.list(true).compose(list -> {
-      Map<String, Entity> byName = new HashMap<>();
-      list.entities().forEach(e -> byName.put(e.name(), e));
-      List<Future<?>> work = new ArrayList<>();
-      for (String name : registry.existingNames()) {
-        Entity e = byName.get(name);
-        if (e == null) {
-          Future<Boolean> lookup = entitiesClient.get(name)
-              .map(r -> false)
-              .recover(err -> Bus.codeOf(err) == ErrorCodes.NOT_FOUND ? drop(name, "entity unknown") : Future.failedFuture(err));
-          work.add(lookup);
-        } else if (e.status() == EntityStatus.deleted) {
-          tombstones.add(e);
-          work.add(drop(name, "entity deleted"));
-        } else {
-          checkIdentity(e);
-        }
-      }
-      return Future.join(work).<Void>mapEmpty();
-    }).onComplete(x -> readAddresses.refresh());
+    return entitiesClient
+        .list(true)
+        .compose(
+            list -> {
+              Map<String, Entity> byName = new HashMap<>();
+              list.entities().forEach(e -> byName.put(e.name(), e));
+              List<Future<?>> work = new ArrayList<>();
+              for (String name : registry.existingNames()) {
+                Entity e = byName.get(name);
+                if (e == null) {
+                  Future<Boolean> lookup =
+                      entitiesClient
+                          .get(name)
+                          .map(r -> false)
+                          .recover(
+                              err ->
+                                  Bus.codeOf(err) == ErrorCodes.NOT_FOUND
+                                      ? drop(name, "entity unknown")
+                                      : Future.failedFuture(err));
+                  work.add(lookup);
+                } else if (e.status() == EntityStatus.deleted) {
+                  tombstones.add(e);
+                  work.add(drop(name, "entity deleted"));
+                } else {
+                  checkIdentity(e);
+                }
+              }
+              return Future.join(work).<Void>mapEmpty();
+            })
+        .onComplete(x -> readAddresses.refresh());
   }
 }

@@ -13,10 +13,17 @@ import java.util.Map;
 
 /**
  * What a cache file's {@code _emc_meta} table says about it: shape, entity version, last applied
- * oplog id and the rest of its identity ({@link CacheIdentity}). Incarnation and doc-id rule are null
- * in files made before they were recorded; shape is null in a file whose metadata was never written.
+ * oplog id and the rest of its identity ({@link CacheIdentity}). Incarnation and doc-id rule are
+ * null in files made before they were recorded; shape is null in a file whose metadata was never
+ * written.
  */
-public record CacheMeta(Shape shape, String shapeHash, long entityVersion, long lastOplogId, String incarnation, String docIdRule) {
+public record CacheMeta(
+    Shape shape,
+    String shapeHash,
+    long entityVersion,
+    long lastOplogId,
+    String incarnation,
+    String docIdRule) {
 
   CacheMeta withLastOplogId(long last) {
     return new CacheMeta(shape, shapeHash, entityVersion, last, incarnation, docIdRule);
@@ -29,7 +36,8 @@ public record CacheMeta(Shape shape, String shapeHash, long entityVersion, long 
 
   static Map<String, String> readRaw(Connection c) throws SQLException {
     Map<String, String> meta = new HashMap<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT key, value FROM " + CacheSchema.META_TABLE)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT key, value FROM " + CacheSchema.META_TABLE)) {
       while (rs.next()) {
         meta.put(rs.getString(1), rs.getString(2));
       }
@@ -53,10 +61,14 @@ public record CacheMeta(Shape shape, String shapeHash, long entityVersion, long 
         meta.get(CacheSchema.META_DOC_ID_RULE));
   }
 
-  /** Creates the entity's table in a new file and records its identity with {@code last_oplog_id} 0, in one transaction. */
+  /**
+   * Creates the entity's table in a new file and records its identity with {@code last_oplog_id} 0,
+   * in one transaction.
+   */
   static CacheMeta initialize(Connection c, String table, Entity e) throws SQLException {
     c.setAutoCommit(false);
-    try (Statement st = c.createStatement(); PreparedStatement ps = c.prepareStatement(CacheSchema.upsertMeta())) {
+    try (Statement st = c.createStatement();
+        PreparedStatement ps = c.prepareStatement(CacheSchema.upsertMeta())) {
       st.execute(CacheSchema.createTable(table, e.shape()));
       put(ps, CacheSchema.META_ENTITY, table);
       put(ps, CacheSchema.META_SHAPE_HASH, e.shape().hash());
@@ -72,7 +84,13 @@ public record CacheMeta(Shape shape, String shapeHash, long entityVersion, long 
     } finally {
       c.setAutoCommit(true);
     }
-    return new CacheMeta(e.shape(), e.shape().hash(), e.version(), 0, CacheSchema.incarnation(e), CacheSchema.DOC_ID_RULE);
+    return new CacheMeta(
+        e.shape(),
+        e.shape().hash(),
+        e.version(),
+        0,
+        CacheSchema.incarnation(e),
+        CacheSchema.DOC_ID_RULE);
   }
 
   static void put(PreparedStatement ps, String key, String value) throws SQLException {

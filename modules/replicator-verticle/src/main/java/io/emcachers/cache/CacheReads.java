@@ -30,36 +30,55 @@ final class CacheReads {
     if (req.docId() == null) {
       throw CacheException.invalid("doc_id is required");
     }
-    return workers.executeBlocking(() -> new CacheRowsReply(registry.doc(name, req.docId()), null, false), false);
+    return workers.executeBlocking(
+        () -> new CacheRowsReply(registry.doc(name, req.docId()), null, false), false);
   }
 
   /** Keyset paging by {@code _doc_id}; {@code next} is the last key when more rows follow. */
   Future<CacheRowsReply> page(CachePageRequest req) {
     String name = CacheRegistry.requireName(req.entity());
-    int limit = req.limit() <= 0 ? Math.min(100, config.queryMaxRows()) : Math.min(req.limit(), config.queryMaxRows());
-    return workers.executeBlocking(() -> {
-      RowJson.Rows rows = registry.page(name, req.after(), limit);
-      String next = rows.truncated() && !rows.rows().isEmpty() ? rows.rows().get(rows.rows().size() - 1).getString(CacheSchema.DOC_ID) : null;
-      return new CacheRowsReply(rows.rows(), next, false);
-    }, false);
+    int limit =
+        req.limit() <= 0
+            ? Math.min(100, config.queryMaxRows())
+            : Math.min(req.limit(), config.queryMaxRows());
+    return workers.executeBlocking(
+        () -> {
+          RowJson.Rows rows = registry.page(name, req.after(), limit);
+          String next =
+              rows.truncated() && !rows.rows().isEmpty()
+                  ? rows.rows().get(rows.rows().size() - 1).getString(CacheSchema.DOC_ID)
+                  : null;
+          return new CacheRowsReply(rows.rows(), next, false);
+        },
+        false);
   }
 
-  /** One read-only statement, bounded by {@code cache.query_max_rows} and {@code cache.query_timeout_ms}. */
+  /**
+   * One read-only statement, bounded by {@code cache.query_max_rows} and {@code
+   * cache.query_timeout_ms}.
+   */
   Future<CacheRowsReply> query(CacheQueryRequest req) {
     String name = CacheRegistry.requireName(req.entity());
     ReadOnlyQuery.check(req.sql());
-    int maxRows = req.maxRows() <= 0 ? config.queryMaxRows() : Math.min(req.maxRows(), config.queryMaxRows());
-    long timeout = req.timeoutMs() <= 0 ? config.queryTimeoutMs() : Math.min(req.timeoutMs(), config.queryTimeoutMs());
-    return workers.executeBlocking(() -> {
-      RowJson.Rows rows = registry.query(name, req.sql(), req.params(), maxRows, timeout);
-      return new CacheRowsReply(rows.rows(), null, rows.truncated());
-    }, false);
+    int maxRows =
+        req.maxRows() <= 0 ? config.queryMaxRows() : Math.min(req.maxRows(), config.queryMaxRows());
+    long timeout =
+        req.timeoutMs() <= 0
+            ? config.queryTimeoutMs()
+            : Math.min(req.timeoutMs(), config.queryTimeoutMs());
+    return workers.executeBlocking(
+        () -> {
+          RowJson.Rows rows = registry.query(name, req.sql(), req.params(), maxRows, timeout);
+          return new CacheRowsReply(rows.rows(), null, rows.truncated());
+        },
+        false);
   }
 
   /** {@code req} when it is for {@code entity} (the read address it came to) or names no entity. */
   static <T> T sameEntity(String address, String entity, T req) {
     if (entity != null && !entity.equals(address)) {
-      throw CacheException.invalid("request for entity " + entity + " sent to the read address of " + address);
+      throw CacheException.invalid(
+          "request for entity " + entity + " sent to the read address of " + address);
     }
     return req;
   }

@@ -26,11 +26,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The caches of this node: one {@link CacheDb} per entity under {@code {data_dir}/dbs}. Every method
- * blocks (worker threads only) and takes the locks it needs, so callers never see a half-replaced
- * or half-dropped cache. Names are validated with {@link EntityValidator#isValidName} before any
- * path or SQL is built from them. Rebuild files are opened and swapped in by {@link RebuildFiles};
- * failures the caller should see are {@link CacheException}s.
+ * The caches of this node: one {@link CacheDb} per entity under {@code {data_dir}/dbs}. Every
+ * method blocks (worker threads only) and takes the locks it needs, so callers never see a
+ * half-replaced or half-dropped cache. Names are validated with {@link EntityValidator#isValidName}
+ * before any path or SQL is built from them. Rebuild files are opened and swapped in by {@link
+ * RebuildFiles}; failures the caller should see are {@link CacheException}s.
  */
 public final class CacheRegistry {
 
@@ -41,6 +41,7 @@ public final class CacheRegistry {
 
   private final Path dbsDir;
   private final Map<String, CacheDb> caches = new ConcurrentHashMap<>();
+
   /** Entities whose cache file exists (kept current by create, drop and swap). */
   private final Set<String> existing = ConcurrentHashMap.newKeySet();
 
@@ -55,8 +56,12 @@ public final class CacheRegistry {
   /** Throws {@link CacheException.Kind#INVALID} unless {@code name} is a valid entity name. */
   public static String requireName(String name) {
     if (!EntityValidator.isValidName(name)) {
-      throw CacheException.invalid("invalid entity name: " + (name == null ? "null" : "'" + name + "'")
-          + " (must match " + EntityValidator.NAME.pattern() + ")");
+      throw CacheException.invalid(
+          "invalid entity name: "
+              + (name == null ? "null" : "'" + name + "'")
+              + " (must match "
+              + EntityValidator.NAME.pattern()
+              + ")");
     }
     return name;
   }
@@ -87,7 +92,9 @@ public final class CacheRegistry {
     return new TreeSet<>(existing);
   }
 
-  /** Creates {@code dbs/}, removes leftovers of interrupted rebuilds and finds the existing caches. */
+  /**
+   * Creates {@code dbs/}, removes leftovers of interrupted rebuilds and finds the existing caches.
+   */
   public Set<String> scan() throws IOException {
     Files.createDirectories(dbsDir);
     existing.clear();
@@ -110,8 +117,12 @@ public final class CacheRegistry {
     return caches.computeIfAbsent(requireName(name), n -> new CacheDb(n, pathOf(n)));
   }
 
-  /** Work on one cache under the locks {@code locks} selects; retries when the instance was dropped meanwhile. */
-  <T> T with(String name, boolean write, boolean read, SqlFunction<CacheDb, T> fn) throws SQLException {
+  /**
+   * Work on one cache under the locks {@code locks} selects; retries when the instance was dropped
+   * meanwhile.
+   */
+  <T> T with(String name, boolean write, boolean read, SqlFunction<CacheDb, T> fn)
+      throws SQLException {
     while (true) {
       CacheDb db = cache(name);
       if (write) {
@@ -145,17 +156,21 @@ public final class CacheRegistry {
 
   /**
    * Applies rows to an existing cache. Throws {@link CacheMissingException} when the file does not
-   * exist yet (the caller builds it from the oplog first) and {@link IdentityMismatchException} when it
-   * is not a cache of the entity as it is now (shape, incarnation, doc-id rule).
+   * exist yet (the caller builds it from the oplog first) and {@link IdentityMismatchException}
+   * when it is not a cache of the entity as it is now (shape, incarnation, doc-id rule).
    */
   public CacheDb.ApplyOutcome apply(Entity e, List<Oplog> rows) throws SQLException {
-    return with(e.name(), true, false, db -> {
-      if (!db.exists()) {
-        existing.remove(e.name());
-        throw new CacheMissingException(e.name());
-      }
-      return db.apply(e, rows, true);
-    });
+    return with(
+        e.name(),
+        true,
+        false,
+        db -> {
+          if (!db.exists()) {
+            existing.remove(e.name());
+            throw new CacheMissingException(e.name());
+          }
+          return db.apply(e, rows, true);
+        });
   }
 
   /** The file's metadata, or null when there is no cache. */
@@ -166,19 +181,23 @@ public final class CacheRegistry {
   /** Closes the cache's connections and removes its directory. Returns whether anything existed. */
   public boolean drop(String name) throws SQLException {
     requireName(name);
-    return with(name, true, true, db -> {
-      db.close();
-      db.retire();
-      caches.remove(name, db);
-      existing.remove(name);
-      Path dir = dirOf(name);
-      if (!Files.exists(dir)) {
-        return false;
-      }
-      deleteRecursively(dir);
-      LOG.info("cache {}: connections closed, {} removed", name, dir);
-      return true;
-    });
+    return with(
+        name,
+        true,
+        true,
+        db -> {
+          db.close();
+          db.retire();
+          caches.remove(name, db);
+          existing.remove(name);
+          Path dir = dirOf(name);
+          if (!Files.exists(dir)) {
+            return false;
+          }
+          deleteRecursively(dir);
+          LOG.info("cache {}: connections closed, {} removed", name, dir);
+          return true;
+        });
   }
 
   // ---------------------------------------------------------------- reads
@@ -191,30 +210,39 @@ public final class CacheRegistry {
     return read(name, db -> db.doc(docId));
   }
 
-  public RowJson.Rows query(String name, String sql, JsonArray params, int maxRows, long timeoutMs) throws SQLException {
+  public RowJson.Rows query(String name, String sql, JsonArray params, int maxRows, long timeoutMs)
+      throws SQLException {
     ReadOnlyQuery.check(sql);
     return read(name, db -> ReadOnlyQuery.run(db.reader(), db, sql, params, maxRows, timeoutMs));
   }
 
   private <T> T read(String name, SqlFunction<CacheDb, T> fn) throws SQLException {
-    return with(name, false, true, db -> {
-      try {
-        return fn.apply(db);
-      } catch (SQLException e) {
-        db.closeReader(); // a failed connection is reopened on the next read
-        throw e;
-      }
-    });
+    return with(
+        name,
+        false,
+        true,
+        db -> {
+          try {
+            return fn.apply(db);
+          } catch (SQLException e) {
+            db.closeReader(); // a failed connection is reopened on the next read
+            throw e;
+          }
+        });
   }
 
   /** Info of one cache; NOT_FOUND when it does not exist. */
   public JsonObject info(String name) throws SQLException {
-    return with(name, false, true, db -> {
-      if (!db.exists()) {
-        throw CacheException.notFound(name);
-      }
-      return db.info();
-    });
+    return with(
+        name,
+        false,
+        true,
+        db -> {
+          if (!db.exists()) {
+            throw CacheException.notFound(name);
+          }
+          return db.info();
+        });
   }
 
   /** Info of every cache on disk, by name. */
@@ -257,19 +285,22 @@ public final class CacheRegistry {
 
   static void deleteRecursively(Path dir) {
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (NoSuchFileException gone) {
       // already removed
     } catch (IOException e) {

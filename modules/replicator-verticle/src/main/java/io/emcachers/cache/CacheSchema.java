@@ -20,11 +20,11 @@ import java.util.stream.Collectors;
  * The SQLite layout of one entity cache and the mapping of oplog values to column values:
  *
  * <ul>
- *   <li>table {@code "<entity>"}: {@code _doc_id TEXT PRIMARY KEY}, one column per shape column with
- *       the type's affinity, {@code _oplog_id INTEGER};
- *   <li>table {@code _emc_meta(key TEXT PRIMARY KEY, value TEXT)}: {@code last_oplog_id},
- *       {@code shape_hash}, {@code entity}, {@code shape} (the shape JSON), {@code entity_version},
- *       {@code incarnation} ({@link #incarnation}) and {@code doc_id_rule} ({@link #DOC_ID_RULE}).
+ *   <li>table {@code "<entity>"}: {@code _doc_id TEXT PRIMARY KEY}, one column per shape column
+ *       with the type's affinity, {@code _oplog_id INTEGER};
+ *   <li>table {@code _emc_meta(key TEXT PRIMARY KEY, value TEXT)}: {@code last_oplog_id}, {@code
+ *       shape_hash}, {@code entity}, {@code shape} (the shape JSON), {@code entity_version}, {@code
+ *       incarnation} ({@link #incarnation}) and {@code doc_id_rule} ({@link #DOC_ID_RULE}).
  * </ul>
  *
  * Identifiers are always double-quoted; entity and column names are validated upstream too.
@@ -43,19 +43,20 @@ public final class CacheSchema {
   public static final String META_DOC_ID_RULE = "doc_id_rule";
 
   /**
-   * The version of the rule that turns a document's {@code _id} into its {@code doc_id}
-   * ({@link io.emcachers.core.projection.DocIds#RULE_VERSION}), recorded in every cache as
-   * {@code doc_id_rule}; a cache recorded with another rule, or with none, is rebuilt from the oplog.
+   * The version of the rule that turns a document's {@code _id} into its {@code doc_id} ({@link
+   * io.emcachers.core.projection.DocIds#RULE_VERSION}), recorded in every cache as {@code
+   * doc_id_rule}; a cache recorded with another rule, or with none, is rebuilt from the oplog.
    */
-  public static final String DOC_ID_RULE = String.valueOf(io.emcachers.core.projection.DocIds.RULE_VERSION);
+  public static final String DOC_ID_RULE =
+      String.valueOf(io.emcachers.core.projection.DocIds.RULE_VERSION);
 
   private CacheSchema() {}
 
   /**
    * The incarnation of an entity, recorded in its cache as {@code incarnation}: the name and the
    * instant it was created ({@code items@2026-01-02T03:04:05.123456Z}). Deleting an entity and
-   * creating it again gives a new created_at, so a cache of the earlier incarnation never passes for
-   * one of the new; {@code @unknown} when the entity snapshot carries no created_at.
+   * creating it again gives a new created_at, so a cache of the earlier incarnation never passes
+   * for one of the new; {@code @unknown} when the entity snapshot carries no created_at.
    */
   public static String incarnation(Entity e) {
     return e.name() + "@" + (e.createdAt() == null ? UNKNOWN_CREATED_AT : e.createdAt().toString());
@@ -68,7 +69,9 @@ public final class CacheSchema {
     return '"' + identifier.replace("\"", "\"\"") + '"';
   }
 
-  /** The declared type giving the SQLite affinity of {@code type}; empty for Any (no declared type). */
+  /**
+   * The declared type giving the SQLite affinity of {@code type}; empty for Any (no declared type).
+   */
   public static String declaredType(DataType type) {
     if (type == null) {
       return "";
@@ -86,8 +89,12 @@ public final class CacheSchema {
   }
 
   public static String createTable(String entity, Shape shape) {
-    StringBuilder sb = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(quote(entity)).append(" (")
-        .append(quote(DOC_ID)).append(" TEXT PRIMARY KEY");
+    StringBuilder sb =
+        new StringBuilder("CREATE TABLE IF NOT EXISTS ")
+            .append(quote(entity))
+            .append(" (")
+            .append(quote(DOC_ID))
+            .append(" TEXT PRIMARY KEY");
     for (Column c : shape.columns()) {
       sb.append(", ").append(quote(c.name()));
       String t = declaredType(c.type());
@@ -105,9 +112,20 @@ public final class CacheSchema {
     shape.columns().forEach(c -> cols.add(quote(c.name())));
     cols.add(quote(OPLOG_ID));
     String params = cols.stream().map(c -> "?").collect(Collectors.joining(", "));
-    String updates = cols.subList(1, cols.size()).stream().map(c -> c + " = excluded." + c).collect(Collectors.joining(", "));
-    return "INSERT INTO " + quote(entity) + " (" + String.join(", ", cols) + ") VALUES (" + params + ") ON CONFLICT("
-        + quote(DOC_ID) + ") DO UPDATE SET " + updates;
+    String updates =
+        cols.subList(1, cols.size()).stream()
+            .map(c -> c + " = excluded." + c)
+            .collect(Collectors.joining(", "));
+    return "INSERT INTO "
+        + quote(entity)
+        + " ("
+        + String.join(", ", cols)
+        + ") VALUES ("
+        + params
+        + ") ON CONFLICT("
+        + quote(DOC_ID)
+        + ") DO UPDATE SET "
+        + updates;
   }
 
   public static String delete(String entity) {
@@ -115,18 +133,21 @@ public final class CacheSchema {
   }
 
   public static String upsertMeta() {
-    return "INSERT INTO " + META_TABLE + " (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+    return "INSERT INTO "
+        + META_TABLE
+        + " (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
   }
 
   /**
    * Binds {@code value} for a column of {@code type} at {@code index}. Returns false when the value
    * does not fit the type and NULL was bound instead (the caller counts those).
    *
-   * <p>Text: strings. Integer: integral numbers. Number: any number (REAL). Bool: true/false as 1/0.
-   * JSONB: any value as JSON text. Any: strings, numbers as they are, booleans as 1/0, objects and
-   * arrays as JSON text.
+   * <p>Text: strings. Integer: integral numbers. Number: any number (REAL). Bool: true/false as
+   * 1/0. JSONB: any value as JSON text. Any: strings, numbers as they are, booleans as 1/0, objects
+   * and arrays as JSON text.
    */
-  public static boolean bind(PreparedStatement ps, int index, DataType type, Object value) throws SQLException {
+  public static boolean bind(PreparedStatement ps, int index, DataType type, Object value)
+      throws SQLException {
     if (value == null) {
       ps.setNull(index, Types.NULL);
       return true;
@@ -168,7 +189,10 @@ public final class CacheSchema {
         } else if (value instanceof Boolean b) {
           ps.setInt(index, b ? 1 : 0);
         } else if (value instanceof Number n) {
-          Long l = (n instanceof Double || n instanceof Float || n instanceof BigDecimal) ? null : integral(n);
+          Long l =
+              (n instanceof Double || n instanceof Float || n instanceof BigDecimal)
+                  ? null
+                  : integral(n);
           if (l != null) {
             ps.setLong(index, l);
           } else if (Double.isFinite(n.doubleValue())) {
@@ -188,7 +212,10 @@ public final class CacheSchema {
 
   /** A long when {@code value} is an integral number that fits one, else null. */
   static Long integral(Object value) {
-    if (value instanceof Long || value instanceof java.lang.Integer || value instanceof Short || value instanceof Byte) {
+    if (value instanceof Long
+        || value instanceof java.lang.Integer
+        || value instanceof Short
+        || value instanceof Byte) {
       return ((Number) value).longValue();
     }
     if (value instanceof BigInteger bi) {
@@ -222,9 +249,9 @@ public final class CacheSchema {
   }
 
   /**
-   * Converts a value read from SQLite back to JSON for a column of {@code type}: Bool 0/1 → false/true,
-   * JSONB text → the JSON value it holds; anything else as stored. Values whose storage class does not
-   * match (possible only through outside writes) are returned as stored.
+   * Converts a value read from SQLite back to JSON for a column of {@code type}: Bool 0/1 →
+   * false/true, JSONB text → the JSON value it holds; anything else as stored. Values whose storage
+   * class does not match (possible only through outside writes) are returned as stored.
    */
   public static Object toJson(DataType type, Object stored) {
     if (stored == null || type == null) {
@@ -245,8 +272,7 @@ public final class CacheSchema {
           }
         }
       }
-      default -> {
-      }
+      default -> {}
     }
     return normalize(stored);
   }

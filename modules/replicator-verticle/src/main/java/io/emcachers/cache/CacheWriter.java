@@ -45,7 +45,10 @@ final class CacheWriter {
     return meta;
   }
 
-  /** Opens the connection, creating the file with {@code e}'s shape and identity when it has none yet. */
+  /**
+   * Opens the connection, creating the file with {@code e}'s shape and identity when it has none
+   * yet.
+   */
   void open(Entity e) throws SQLException {
     try {
       Files.createDirectories(path.getParent());
@@ -58,7 +61,10 @@ final class CacheWriter {
         st.execute(CacheSchema.createMetaTable());
       }
       var raw = CacheMeta.readRaw(c);
-      CacheMeta m = raw.containsKey(CacheSchema.META_SHAPE_HASH) ? CacheMeta.of(raw) : CacheMeta.initialize(c, entity, e);
+      CacheMeta m =
+          raw.containsKey(CacheSchema.META_SHAPE_HASH)
+              ? CacheMeta.of(raw)
+              : CacheMeta.initialize(c, entity, e);
       upsert = c.prepareStatement(CacheSchema.upsert(entity, m.shape()));
       delete = c.prepareStatement(CacheSchema.delete(entity));
       metaUpsert = c.prepareStatement(CacheSchema.upsertMeta());
@@ -95,7 +101,8 @@ final class CacheWriter {
           continue;
         }
         if (row.entity() != null && !row.entity().equals(entity)) {
-          throw CacheException.invalid("oplog row " + row.id() + " belongs to " + row.entity() + ", not " + entity);
+          throw CacheException.invalid(
+              "oplog row " + row.id() + " belongs to " + row.entity() + ", not " + entity);
         }
         if (row.docId() == null) {
           throw CacheException.invalid("oplog row " + row.id() + " has no doc_id");
@@ -156,7 +163,8 @@ final class CacheWriter {
    */
   void finishForMove() throws SQLException {
     if (connection != null) {
-      try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+      try (Statement st = connection.createStatement();
+          ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
         if (rs.next() && rs.getInt(1) != 0) {
           throw new SQLException("could not checkpoint " + path + " before moving it (busy)");
         }

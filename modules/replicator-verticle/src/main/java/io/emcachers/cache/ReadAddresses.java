@@ -22,14 +22,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster-wide read addresses {@code emc.cache.query.ENTITY} this node serves. Rule: the consumer
- * is registered as soon as the cache is caught up, while the cache file exists and no build or
- * identity rebuild of it runs — right after an apply that brings it to the oplog head as last read
- * ({@link CacheDbVerticle#CAUGHT_UP_HEADER}, before the apply replies), right after a rebuild swaps in
- * a file read to the head, and whenever this node's replicator reports the entity caught up
- * ({@code lag_rows == 0} in a progress event of this node, published at once when the entity becomes
- * caught up, or in {@code emc.replicator.stats}). It stays registered while the cache lags afterwards;
- * it is removed when the cache is dropped, when an identity rebuild starts, and at stop. Event-loop confined.
+ * The cluster-wide read addresses {@code emc.cache.query.ENTITY} this node serves. Rule: the
+ * consumer is registered as soon as the cache is caught up, while the cache file exists and no
+ * build or identity rebuild of it runs — right after an apply that brings it to the oplog head as
+ * last read ({@link CacheDbVerticle#CAUGHT_UP_HEADER}, before the apply replies), right after a
+ * rebuild swaps in a file read to the head, and whenever this node's replicator reports the entity
+ * caught up ({@code lag_rows == 0} in a progress event of this node, published at once when the
+ * entity becomes caught up, or in {@code emc.replicator.stats}). It stays registered while the
+ * cache lags afterwards; it is removed when the cache is dropped, when an identity rebuild starts,
+ * and at stop. Event-loop confined.
  */
 final class ReadAddresses {
 
@@ -43,8 +44,16 @@ final class ReadAddresses {
   private final Map<String, MessageConsumer<Object>> serving = new TreeMap<>();
   private boolean closed;
 
-  /** @param servable whether the cache of an entity can serve reads right now (file exists, no blocking rebuild) */
-  ReadAddresses(EventBus bus, ReplicatorClient replicator, String nodeId, CacheReads reads, Predicate<String> servable) {
+  /**
+   * @param servable whether the cache of an entity can serve reads right now (file exists, no
+   *     blocking rebuild)
+   */
+  ReadAddresses(
+      EventBus bus,
+      ReplicatorClient replicator,
+      String nodeId,
+      CacheReads reads,
+      Predicate<String> servable) {
     this.bus = bus;
     this.replicator = replicator;
     this.nodeId = nodeId;
@@ -62,35 +71,48 @@ final class ReadAddresses {
 
   /** A status event: a replicator progress event of this node with lag 0 registers the entity. */
   void onStatus(StatusEvent ev) {
-    if (!"replicator".equals(ev.component()) || !StatusEvent.TYPE_PROGRESS.equals(ev.type()) || ev.entity() == null) {
+    if (!"replicator".equals(ev.component())
+        || !StatusEvent.TYPE_PROGRESS.equals(ev.type())
+        || ev.entity() == null) {
       return;
     }
     JsonObject d = ev.data();
-    if (nodeId.equals(d.getString("node")) && d.getValue("lag_rows") instanceof Number n && n.longValue() == 0) {
+    if (nodeId.equals(d.getString("node"))
+        && d.getValue("lag_rows") instanceof Number n
+        && n.longValue() == 0) {
       serve(ev.entity());
     }
   }
 
-  /** Asks this node's replicator which entities are caught up (after a swap, at start, periodically). */
+  /**
+   * Asks this node's replicator which entities are caught up (after a swap, at start,
+   * periodically).
+   */
   void refresh() {
     if (closed) {
       return;
     }
-    replicator.stats().onSuccess(h -> {
-      if (!nodeId.equals(h.details().getString("node"))) {
-        return;
-      }
-      JsonObject entities = h.details().getJsonObject("entities", new JsonObject());
-      for (String name : entities.fieldNames()) {
-        JsonObject e = entities.getJsonObject(name);
-        if (e != null && e.getLong("lag_rows", -1L) == 0) {
-          serve(name);
-        }
-      }
-    });
+    replicator
+        .stats()
+        .onSuccess(
+            h -> {
+              if (!nodeId.equals(h.details().getString("node"))) {
+                return;
+              }
+              JsonObject entities = h.details().getJsonObject("entities", new JsonObject());
+              for (String name : entities.fieldNames()) {
+                JsonObject e = entities.getJsonObject(name);
+                if (e != null && e.getLong("lag_rows", -1L) == 0) {
+                  serve(name);
+                }
+              }
+            });
   }
 
-  /** Registers the entity's read address when it may serve; completes once the registration is in place. */
+  /**
+   * Registers the entity's read address when it may serve; completes once the registration is in
+   * place.
+   */
   Future<Void> serve(String entity) {
     MessageConsumer<Object> current = serving.get(entity);
     if (current != null) {
@@ -103,25 +125,42 @@ final class ReadAddresses {
     c.handler(m -> dispatch(entity, m));
     serving.put(entity, c);
     LOG.info("cache {}: caught up, serving {}", entity, Addresses.cacheQueryFor(entity));
-    return c.completion().recover(err -> {
-      LOG.warn("cache {}: registering {} failed: {}", entity, Addresses.cacheQueryFor(entity), err.toString());
-      serving.remove(entity, c);
-      return Future.succeededFuture();
-    });
+    return c.completion()
+        .recover(
+            err -> {
+              LOG.warn(
+                  "cache {}: registering {} failed: {}",
+                  entity,
+                  Addresses.cacheQueryFor(entity),
+                  err.toString());
+              serving.remove(entity, c);
+              return Future.succeededFuture();
+            });
   }
 
   /** A message on the read address of {@code entity}: dispatch by body type. */
   private void dispatch(String entity, Message<Object> m) {
     Object body = m.body();
     if (body instanceof CacheDocRequest r) {
-      Bus.handle(m, CacheDocRequest.class, CacheErrors.mapped(x -> reads.doc(CacheReads.sameEntity(entity, r.entity(), r))));
+      Bus.handle(
+          m,
+          CacheDocRequest.class,
+          CacheErrors.mapped(x -> reads.doc(CacheReads.sameEntity(entity, r.entity(), r))));
     } else if (body instanceof CachePageRequest r) {
-      Bus.handle(m, CachePageRequest.class, CacheErrors.mapped(x -> reads.page(CacheReads.sameEntity(entity, r.entity(), r))));
+      Bus.handle(
+          m,
+          CachePageRequest.class,
+          CacheErrors.mapped(x -> reads.page(CacheReads.sameEntity(entity, r.entity(), r))));
     } else if (body instanceof CacheQueryRequest r) {
-      Bus.handle(m, CacheQueryRequest.class, CacheErrors.mapped(x -> reads.query(CacheReads.sameEntity(entity, r.entity(), r))));
+      Bus.handle(
+          m,
+          CacheQueryRequest.class,
+          CacheErrors.mapped(x -> reads.query(CacheReads.sameEntity(entity, r.entity(), r))));
     } else {
-      m.fail(ErrorCodes.BAD_REQUEST, "expected CacheDocRequest, CachePageRequest or CacheQueryRequest, got "
-          + (body == null ? "null" : body.getClass().getSimpleName()));
+      m.fail(
+          ErrorCodes.BAD_REQUEST,
+          "expected CacheDocRequest, CachePageRequest or CacheQueryRequest, got "
+              + (body == null ? "null" : body.getClass().getSimpleName()));
     }
   }
 

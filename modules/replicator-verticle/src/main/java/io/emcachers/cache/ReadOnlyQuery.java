@@ -15,10 +15,10 @@ import org.sqlite.SQLiteException;
 
 /**
  * Runs one user query against a cache, read-only, in four layers: the text must be exactly one
- * statement starting with SELECT or WITH (checked here, outside literals and comments); it runs on a
- * connection opened with {@code SQLITE_OPEN_READONLY} and {@code PRAGMA query_only=1}; parameters are
- * bound, never spliced; a progress handler interrupts it at the time limit and at most
- * {@code maxRows} rows come back ({@code truncated} tells when more matched).
+ * statement starting with SELECT or WITH (checked here, outside literals and comments); it runs on
+ * a connection opened with {@code SQLITE_OPEN_READONLY} and {@code PRAGMA query_only=1}; parameters
+ * are bound, never spliced; a progress handler interrupts it at the time limit and at most {@code
+ * maxRows} rows come back ({@code truncated} tells when more matched).
  */
 public final class ReadOnlyQuery {
 
@@ -27,7 +27,10 @@ public final class ReadOnlyQuery {
 
   private ReadOnlyQuery() {}
 
-  /** Throws {@link Kind#FORBIDDEN} unless {@code sql} is exactly one SELECT or WITH statement; {@link Kind#INVALID} when empty. */
+  /**
+   * Throws {@link Kind#FORBIDDEN} unless {@code sql} is exactly one SELECT or WITH statement;
+   * {@link Kind#INVALID} when empty.
+   */
   public static void check(String sql) {
     if (sql == null || sql.isBlank()) {
       throw new CacheException(Kind.INVALID, "sql is required");
@@ -40,8 +43,10 @@ public final class ReadOnlyQuery {
     }
     String first = sql.substring(i, wordEnd).toUpperCase(Locale.ROOT);
     if (!first.equals("SELECT") && !first.equals("WITH")) {
-      throw new CacheException(Kind.FORBIDDEN,
-          "only one read-only SELECT or WITH statement is allowed; got " + (first.isEmpty() ? "'" + abbreviate(sql.substring(i)) + "'" : first));
+      throw new CacheException(
+          Kind.FORBIDDEN,
+          "only one read-only SELECT or WITH statement is allowed; got "
+              + (first.isEmpty() ? "'" + abbreviate(sql.substring(i)) + "'" : first));
     }
     int end = statementEnd(sql, wordEnd);
     if (end < n) {
@@ -50,7 +55,9 @@ public final class ReadOnlyQuery {
         rest = skipSpaceAndComments(sql, rest + 1);
       }
       if (rest < n) {
-        throw new CacheException(Kind.FORBIDDEN, "exactly one statement is allowed; found more after ';' at offset " + end);
+        throw new CacheException(
+            Kind.FORBIDDEN,
+            "exactly one statement is allowed; found more after ';' at offset " + end);
       }
     }
   }
@@ -59,36 +66,47 @@ public final class ReadOnlyQuery {
    * Runs a checked query on {@code reader} (a read-only connection). {@code timeoutMs} bounds the
    * running time; at most {@code maxRows} rows are returned.
    */
-  static RowJson.Rows run(Connection reader, CacheDb db, String sql, JsonArray params, int maxRows, long timeoutMs) {
+  static RowJson.Rows run(
+      Connection reader, CacheDb db, String sql, JsonArray params, int maxRows, long timeoutMs) {
     check(sql);
     long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
     boolean[] timedOut = {false};
     try {
-      ProgressHandler.setHandler(reader, PROGRESS_STEPS, new ProgressHandler() {
-        @Override
-        protected int progress() {
-          if (System.nanoTime() - deadline > 0) {
-            timedOut[0] = true;
-            return 1;
-          }
-          return 0;
-        }
-      });
+      ProgressHandler.setHandler(
+          reader,
+          PROGRESS_STEPS,
+          new ProgressHandler() {
+            @Override
+            protected int progress() {
+              if (System.nanoTime() - deadline > 0) {
+                timedOut[0] = true;
+                return 1;
+              }
+              return 0;
+            }
+          });
       try (PreparedStatement ps = reader.prepareStatement(sql)) {
         int expected = ps.getParameterMetaData().getParameterCount();
         if (expected != params.size()) {
-          throw new CacheException(Kind.INVALID, "the query has " + expected + " parameter(s), got " + params.size());
+          throw new CacheException(
+              Kind.INVALID, "the query has " + expected + " parameter(s), got " + params.size());
         }
         for (int i = 0; i < params.size(); i++) {
           bindParam(ps, i + 1, params.getValue(i));
         }
         try (ResultSet rs = ps.executeQuery()) {
-          return RowJson.readAll(rs, db.entity(), db.readerShape(), maxRows, () -> {
-            if (System.nanoTime() - deadline > 0) {
-              timedOut[0] = true;
-              throw new CacheException(Kind.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms");
-            }
-          });
+          return RowJson.readAll(
+              rs,
+              db.entity(),
+              db.readerShape(),
+              maxRows,
+              () -> {
+                if (System.nanoTime() - deadline > 0) {
+                  timedOut[0] = true;
+                  throw new CacheException(
+                      Kind.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms");
+                }
+              });
         }
       }
     } catch (SQLException e) {
@@ -132,12 +150,17 @@ public final class ReadOnlyQuery {
     }
     String msg = e.getMessage() == null ? e.toString() : e.getMessage();
     if (timedOut || primary == SQLiteErrorCode.SQLITE_INTERRUPT.code) {
-      return new CacheException(Kind.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms", e);
+      return new CacheException(
+          Kind.TIMEOUT, "query exceeded its time limit of " + timeoutMs + " ms", e);
     }
-    if (primary == SQLiteErrorCode.SQLITE_READONLY.code || msg.contains("readonly") || msg.contains("does not return results")) {
+    if (primary == SQLiteErrorCode.SQLITE_READONLY.code
+        || msg.contains("readonly")
+        || msg.contains("does not return results")) {
       return new CacheException(Kind.FORBIDDEN, "queries are read-only: " + msg, e);
     }
-    if (primary == SQLiteErrorCode.SQLITE_ERROR.code || primary == SQLiteErrorCode.SQLITE_RANGE.code || primary == SQLiteErrorCode.SQLITE_TOOBIG.code) {
+    if (primary == SQLiteErrorCode.SQLITE_ERROR.code
+        || primary == SQLiteErrorCode.SQLITE_RANGE.code
+        || primary == SQLiteErrorCode.SQLITE_TOOBIG.code) {
       return new CacheException(Kind.INVALID, "query failed: " + msg, e);
     }
     return new CacheException(Kind.FAILED, "query failed: " + msg, e);

@@ -17,14 +17,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds an entity's cache from its oplog rows (read with the entity filter from id 0) into
- * {@code db.sqlite.rebuild} next to the live file, then swaps it in (close, rename; {@link RebuildFiles}) once it is caught
- * up. Three modes:
+ * Builds an entity's cache from its oplog rows (read with the entity filter from id 0) into {@code
+ * db.sqlite.rebuild} next to the live file, then swaps it in (close, rename; {@link RebuildFiles})
+ * once it is caught up. Three modes:
  *
  * <ul>
- *   <li>{@link Mode#INITIAL}: no cache file yet (new entity, dropped or removed cache). Applies wait.
- *   <li>{@link Mode#SHAPE}: the file is not a cache of the entity as it is now: another shape, incarnation
- *       or doc-id rule ({@link CacheIdentity}). Reads keep using the old file; applies wait.
+ *   <li>{@link Mode#INITIAL}: no cache file yet (new entity, dropped or removed cache). Applies
+ *       wait.
+ *   <li>{@link Mode#SHAPE}: the file is not a cache of the entity as it is now: another shape,
+ *       incarnation or doc-id rule ({@link CacheIdentity}). Reads keep using the old file; applies
+ *       wait.
  *   <li>{@link Mode#RECREATE}: on request. The old file keeps serving reads and receiving batches
  *       until the final catch-up.
  * </ul>
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * {@code last_oplog_id} ({@code read_through}) and swaps; the held-back applies then go to the new
  * file, which skips what it already holds.
  *
- * <p>Runs on the verticle's event loop; SQLite work goes to the worker pool. Progress is published on
- * {@code emc.status} (type progress, component cache) with {@code data.job_id}.
+ * <p>Runs on the verticle's event loop; SQLite work goes to the worker pool. Progress is published
+ * on {@code emc.status} (type progress, component cache) with {@code data.job_id}.
  */
 final class RebuildJob {
 
@@ -65,20 +67,32 @@ final class RebuildJob {
   private volatile String state = "started";
   private volatile long rows;
   private volatile long lastOplogId;
+
   /** Every oplog row of the entity up to this id is in the rebuilt file. */
   private volatile long readThrough;
+
   private volatile long headId;
   private volatile String error;
   private volatile Instant finishedAt;
   private long lastPublishNanos;
   private CacheDb staging;
+
   /** Final phase: the entity's applies are held back until the swap. */
   private boolean holding;
+
   /** The live file's last_oplog_id when a swap was last refused (0: never refused). */
   private long liveAhead;
 
-  RebuildJob(Entity entity, Mode mode, RebuildFiles files, WorkerExecutor workers, OplogClient oplog, StatusPublisher status,
-      Context context, CacheConfig config, AppliesInFlight inFlight) {
+  RebuildJob(
+      Entity entity,
+      Mode mode,
+      RebuildFiles files,
+      WorkerExecutor workers,
+      OplogClient oplog,
+      StatusPublisher status,
+      Context context,
+      CacheConfig config,
+      AppliesInFlight inFlight) {
     this.entity = entity;
     this.mode = mode;
     this.files = files;
@@ -102,12 +116,18 @@ final class RebuildJob {
     return mode;
   }
 
-  /** Whether applies of the entity wait for this job: always, except for a recreate before its final catch-up. */
+  /**
+   * Whether applies of the entity wait for this job: always, except for a recreate before its final
+   * catch-up.
+   */
   boolean blocksApplies() {
     return mode != Mode.RECREATE || holding;
   }
 
-  /** Whether the live file may serve reads while this job runs (it still holds the entity's identity). */
+  /**
+   * Whether the live file may serve reads while this job runs (it still holds the entity's
+   * identity).
+   */
   boolean liveServes() {
     return mode == Mode.RECREATE;
   }
@@ -124,19 +144,29 @@ final class RebuildJob {
     cancelled = true;
   }
 
-  /** Starts the job; completes {@link #future()} when the new file is in place (or the job failed). */
+  /**
+   * Starts the job; completes {@link #future()} when the new file is in place (or the job failed).
+   */
   RebuildJob start() {
-    LOG.info("cache {}: rebuild {} started ({}, shape {}, incarnation {})", entity.name(), jobId, mode, entity.shape().hash(),
+    LOG.info(
+        "cache {}: rebuild {} started ({}, shape {}, incarnation {})",
+        entity.name(),
+        jobId,
+        mode,
+        entity.shape().hash(),
         CacheSchema.incarnation(entity));
     publish("started");
-    workers.<CacheDb>executeBlocking(() -> files.open(entity), false).onComplete(ar -> {
-      if (ar.failed()) {
-        fail(ar.cause());
-      } else {
-        staging = ar.result();
-        step();
-      }
-    });
+    workers
+        .<CacheDb>executeBlocking(() -> files.open(entity), false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ar.cause());
+              } else {
+                staging = ar.result();
+                step();
+              }
+            });
     return this;
   }
 
@@ -148,78 +178,102 @@ final class RebuildJob {
     return oplog.read(after, config.rebuildBatchSize(), List.of(entity.name()));
   }
 
-  /** Applies one page; the next page is already being read meanwhile (PostgreSQL and SQLite work overlap). */
+  /**
+   * Applies one page; the next page is already being read meanwhile (PostgreSQL and SQLite work
+   * overlap).
+   */
   private void step(Future<OplogReadReply> page) {
     if (cancelled) {
       fail(new IllegalStateException("cancelled"));
       return;
     }
-    page.onComplete(ar -> {
-      if (ar.failed()) {
-        fail(ar.cause());
-        return;
-      }
-      OplogReadReply reply = ar.result();
-      headId = Math.max(headId, reply.headId());
-      if (!reply.rows().isEmpty()) {
-        Future<OplogReadReply> next = read(reply.nextAfter());
-        workers.executeBlocking(() -> {
-          staging.writeLock.lock();
-          try {
-            return staging.apply(entity, reply.rows(), false);
-          } finally {
-            staging.writeLock.unlock();
-          }
-        }, false).onComplete(applied -> {
-          if (applied.failed()) {
-            fail(applied.cause());
+    page.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(ar.cause());
             return;
           }
-          rows += applied.result().applied();
-          lastOplogId = Math.max(lastOplogId, applied.result().lastOplogId());
-          readThrough = Math.max(readThrough, reply.nextAfter());
-          state = "rebuilding";
-          maybePublishProgress();
-          context.runOnContext(v -> step(next));
+          OplogReadReply reply = ar.result();
+          headId = Math.max(headId, reply.headId());
+          if (!reply.rows().isEmpty()) {
+            Future<OplogReadReply> next = read(reply.nextAfter());
+            workers
+                .executeBlocking(
+                    () -> {
+                      staging.writeLock.lock();
+                      try {
+                        return staging.apply(entity, reply.rows(), false);
+                      } finally {
+                        staging.writeLock.unlock();
+                      }
+                    },
+                    false)
+                .onComplete(
+                    applied -> {
+                      if (applied.failed()) {
+                        fail(applied.cause());
+                        return;
+                      }
+                      rows += applied.result().applied();
+                      lastOplogId = Math.max(lastOplogId, applied.result().lastOplogId());
+                      readThrough = Math.max(readThrough, reply.nextAfter());
+                      state = "rebuilding";
+                      maybePublishProgress();
+                      context.runOnContext(v -> step(next));
+                    });
+            return;
+          }
+          // no entity row after readThrough up to the head this read saw
+          readThrough = Math.max(readThrough, reply.headId());
+          if (!holding) {
+            // final catch-up: hold new applies back, let those in flight finish, then read on from
+            // here
+            holding = true;
+            inFlight.idle(entity.name()).onComplete(x -> step());
+            return;
+          }
+          if (liveAhead > readThrough) {
+            // applies are held and none is in flight, yet the live file claims rows beyond the
+            // oplog's head:
+            // it did not come from this oplog, and waiting would never end
+            LOG.warn(
+                "cache {}: the live file's last_oplog_id {} is beyond the oplog head {}; swapping in the rebuilt file",
+                entity.name(),
+                liveAhead,
+                reply.headId());
+            readThrough = liveAhead;
+          }
+          trySwap();
         });
-        return;
-      }
-      // no entity row after readThrough up to the head this read saw
-      readThrough = Math.max(readThrough, reply.headId());
-      if (!holding) {
-        // final catch-up: hold new applies back, let those in flight finish, then read on from here
-        holding = true;
-        inFlight.idle(entity.name()).onComplete(x -> step());
-        return;
-      }
-      if (liveAhead > readThrough) {
-        // applies are held and none is in flight, yet the live file claims rows beyond the oplog's head:
-        // it did not come from this oplog, and waiting would never end
-        LOG.warn("cache {}: the live file's last_oplog_id {} is beyond the oplog head {}; swapping in the rebuilt file",
-            entity.name(), liveAhead, reply.headId());
-        readThrough = liveAhead;
-      }
-      trySwap();
-    });
   }
 
   private void trySwap() {
     long through = readThrough;
-    workers.executeBlocking(() -> files.swapIn(entity.name(), staging, through, () -> cancelled), false).onComplete(swap -> {
-      if (swap.failed()) {
-        fail(swap.cause());
-      } else if (!swap.result().done()) {
-        liveAhead = swap.result().liveLast();
-        step(); // the live file holds rows this one has not read yet: read on
-      } else {
-        state = "swapped";
-        finishedAt = Instant.now();
-        LOG.info("cache {}: rebuild {} done, {} rows, last_oplog_id {}, read through {}, {} ms", entity.name(), jobId, rows, lastOplogId,
-            readThrough, Duration.between(startedAt, finishedAt).toMillis());
-        publish("swapped");
-        done.tryComplete();
-      }
-    });
+    workers
+        .executeBlocking(
+            () -> files.swapIn(entity.name(), staging, through, () -> cancelled), false)
+        .onComplete(
+            swap -> {
+              if (swap.failed()) {
+                fail(swap.cause());
+              } else if (!swap.result().done()) {
+                liveAhead = swap.result().liveLast();
+                step(); // the live file holds rows this one has not read yet: read on
+              } else {
+                state = "swapped";
+                finishedAt = Instant.now();
+                LOG.info(
+                    "cache {}: rebuild {} done, {} rows, last_oplog_id {}, read through {}, {} ms",
+                    entity.name(),
+                    jobId,
+                    rows,
+                    lastOplogId,
+                    readThrough,
+                    Duration.between(startedAt, finishedAt).toMillis());
+                publish("swapped");
+                done.tryComplete();
+              }
+            });
   }
 
   private void fail(Throwable cause) {
@@ -237,10 +291,14 @@ final class RebuildJob {
       done.tryFail(cause);
       return;
     }
-    workers.executeBlocking(() -> {
-      files.discard(s);
-      return null;
-    }, false).onComplete(x -> done.tryFail(cause));
+    workers
+        .executeBlocking(
+            () -> {
+              files.discard(s);
+              return null;
+            },
+            false)
+        .onComplete(x -> done.tryFail(cause));
   }
 
   private void maybePublishProgress() {

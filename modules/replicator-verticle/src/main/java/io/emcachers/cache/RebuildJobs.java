@@ -13,7 +13,8 @@ import java.util.function.BiFunction;
 /**
  * The rebuild jobs of the cache-db manager: at most one runs per entity (a job for another identity
  * starts when it ends), the last finished ones are kept for the health reply. An identity rebuild
- * stops the entity's read address while it runs; a swap serves it again at once. Event-loop confined.
+ * stops the entity's read address while it runs; a swap serves it again at once. Event-loop
+ * confined.
  */
 final class RebuildJobs {
 
@@ -25,7 +26,8 @@ final class RebuildJobs {
   private final Deque<RebuildJob> recent = new ArrayDeque<>();
   private boolean stopping;
 
-  RebuildJobs(BiFunction<Entity, RebuildJob.Mode, RebuildJob> factory, ReadAddresses readAddresses) {
+  RebuildJobs(
+      BiFunction<Entity, RebuildJob.Mode, RebuildJob> factory, ReadAddresses readAddresses) {
     this.factory = factory;
     this.readAddresses = readAddresses;
   }
@@ -35,7 +37,10 @@ final class RebuildJobs {
     return running.get(name);
   }
 
-  /** Starts a rebuild of {@code e} in {@code mode}, or returns the running one when it builds the same identity. */
+  /**
+   * Starts a rebuild of {@code e} in {@code mode}, or returns the running one when it builds the
+   * same identity.
+   */
   RebuildJob rebuild(Entity e, RebuildJob.Mode mode) {
     RebuildJob current = running.get(e.name());
     if (current != null && CacheIdentity.same(current.entity(), e)) {
@@ -58,16 +63,21 @@ final class RebuildJobs {
     if (job.mode() == RebuildJob.Mode.SHAPE) {
       readAddresses.unserve(name); // the old file is not what the entity defines any more
     }
-    job.start().future().onComplete(ar -> {
-      running.remove(name, job);
-      recent.addFirst(job);
-      while (recent.size() > RECENT_JOBS) {
-        recent.removeLast();
-      }
-      if (ar.succeeded()) {
-        readAddresses.serve(name); // the new file holds every row of the entity up to the head its last read saw
-      }
-    });
+    job.start()
+        .future()
+        .onComplete(
+            ar -> {
+              running.remove(name, job);
+              recent.addFirst(job);
+              while (recent.size() > RECENT_JOBS) {
+                recent.removeLast();
+              }
+              if (ar.succeeded()) {
+                readAddresses.serve(
+                    name); // the new file holds every row of the entity up to the head its last
+                // read saw
+              }
+            });
     return job;
   }
 
@@ -75,7 +85,10 @@ final class RebuildJobs {
   Future<Void> stop() {
     stopping = true;
     running.values().forEach(RebuildJob::cancel);
-    List<Future<Void>> jobs = running.values().stream().map(j -> j.future().transform(x -> Future.<Void>succeededFuture())).toList();
+    List<Future<Void>> jobs =
+        running.values().stream()
+            .map(j -> j.future().transform(x -> Future.<Void>succeededFuture()))
+            .toList();
     return Future.join(jobs).mapEmpty();
   }
 

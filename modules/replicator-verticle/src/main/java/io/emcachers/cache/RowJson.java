@@ -28,7 +28,8 @@ final class RowJson {
    * Reads at most {@code maxRows} rows; {@code truncated} tells whether more were available. When
    * {@code onRow} is set it runs before each row (the query path checks its deadline there).
    */
-  static Rows readAll(ResultSet rs, String entity, Shape shape, int maxRows, Runnable onRow) throws SQLException {
+  static Rows readAll(ResultSet rs, String entity, Shape shape, int maxRows, Runnable onRow)
+      throws SQLException {
     ResultSetMetaData md = rs.getMetaData();
     int n = md.getColumnCount();
     String[] labels = new String[n];

@@ -29,8 +29,8 @@ public final class SqliteConnections {
   }
 
   /**
-   * A connection opened with {@code SQLITE_OPEN_READONLY} and {@code PRAGMA query_only=1}: it cannot
-   * change the file, whatever SQL runs on it.
+   * A connection opened with {@code SQLITE_OPEN_READONLY} and {@code PRAGMA query_only=1}: it
+   * cannot change the file, whatever SQL runs on it.
    */
   public static Connection openReadOnly(Path path) throws SQLException {
     SQLiteConfig cfg = new SQLiteConfig();

@@ -20,7 +20,10 @@ final class Tombstones {
     deleted.remove(name);
   }
 
-  /** Whether {@code e} is a deleted entity; a re-created one (created after the delete seen) clears the tombstone. */
+  /**
+   * Whether {@code e} is a deleted entity; a re-created one (created after the delete seen) clears
+   * the tombstone.
+   */
   boolean covers(Entity e) {
     Entity t = deleted.get(e.name());
     if (t == null) {

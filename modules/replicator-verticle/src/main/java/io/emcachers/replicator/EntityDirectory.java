@@ -15,15 +15,17 @@ import java.util.TreeMap;
 
 /**
  * The replicator's view of the entities: loaded with {@code emc.entities.list} (deleted included),
- * kept current by {@code emc.entities.changed}, completed on demand with {@code emc.entities.get} for
- * rows of an entity it has not seen yet. Event-loop confined.
+ * kept current by {@code emc.entities.changed}, completed on demand with {@code emc.entities.get}
+ * for rows of an entity it has not seen yet. Event-loop confined.
  */
 final class EntityDirectory {
 
   private final EntitiesClient client;
   private final Map<String, Entity> known = new HashMap<>();
+
   /** Names the entity manager does not know (purged): their rows are skipped. */
   private final Set<String> missing = new HashSet<>();
+
   private boolean loaded;
 
   EntityDirectory(EntitiesClient client) {
@@ -40,13 +42,16 @@ final class EntityDirectory {
   }
 
   Future<Void> load() {
-    return client.list(true).map(reply -> {
-      known.clear();
-      missing.clear();
-      reply.entities().forEach(e -> known.put(e.name(), e));
-      loaded = true;
-      return null;
-    });
+    return client
+        .list(true)
+        .map(
+            reply -> {
+              known.clear();
+              missing.clear();
+              reply.entities().forEach(e -> known.put(e.name(), e));
+              loaded = true;
+              return null;
+            });
   }
 
   /**
@@ -61,21 +66,26 @@ final class EntityDirectory {
     if (missing.contains(name)) {
       return Future.succeededFuture(null);
     }
-    return client.get(name)
-        .map(r -> {
-          known.put(name, r.entity());
-          return r.entity().status() == EntityStatus.deleted ? (Entity) null : r.entity();
-        })
-        .recover(err -> {
-          if (Bus.codeOf(err) == ErrorCodes.NOT_FOUND) {
-            missing.add(name);
-            return Future.succeededFuture(null);
-          }
-          return Future.failedFuture(err);
-        });
+    return client
+        .get(name)
+        .map(
+            r -> {
+              known.put(name, r.entity());
+              return r.entity().status() == EntityStatus.deleted ? (Entity) null : r.entity();
+            })
+        .recover(
+            err -> {
+              if (Bus.codeOf(err) == ErrorCodes.NOT_FOUND) {
+                missing.add(name);
+                return Future.succeededFuture(null);
+              }
+              return Future.failedFuture(err);
+            });
   }
 
-  /** Applies an {@code emc.entities.changed} event (created, shape/status change, delete, refresh). */
+  /**
+   * Applies an {@code emc.entities.changed} event (created, shape/status change, delete, refresh).
+   */
   void onChanged(EntityChanged ev) {
     Entity e = ev.entity();
     if (e == null || e.name() == null) {
@@ -83,7 +93,9 @@ final class EntityDirectory {
     }
     Entity current = known.get(e.name());
     // a refresh may carry an older snapshot than an event that already arrived: keep the newer one
-    if (EntityChanged.REFRESHED.equals(ev.change()) && current != null && current.version() > e.version()) {
+    if (EntityChanged.REFRESHED.equals(ev.change())
+        && current != null
+        && current.version() > e.version()) {
       return;
     }
     if (EntityChanged.DELETED.equals(ev.change()) && e.status() != EntityStatus.deleted) {
@@ -96,11 +108,12 @@ final class EntityDirectory {
   /** Entities that are not deleted, by name. */
   Map<String, Entity> active() {
     Map<String, Entity> out = new TreeMap<>();
-    known.forEach((k, v) -> {
-      if (v.status() != EntityStatus.deleted) {
-        out.put(k, v);
-      }
-    });
+    known.forEach(
+        (k, v) -> {
+          if (v.status() != EntityStatus.deleted) {
+            out.put(k, v);
+          }
+        });
     return out;
   }
 

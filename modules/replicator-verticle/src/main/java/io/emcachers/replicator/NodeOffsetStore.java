@@ -11,10 +11,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * The node's local metadata database {@code {data_dir}/meta.sqlite}: table
- * {@code metadata(key TEXT PRIMARY KEY, value TEXT)}, key {@value #OFFSET_KEY} holding the id of the
- * last oplog row whose batch every cache has applied. Blocking: call from a worker thread; methods
- * are synchronized so one connection serves them all.
+ * The node's local metadata database {@code {data_dir}/meta.sqlite}: table {@code metadata(key TEXT
+ * PRIMARY KEY, value TEXT)}, key {@value #OFFSET_KEY} holding the id of the last oplog row whose
+ * batch every cache has applied. Blocking: call from a worker thread; methods are synchronized so
+ * one connection serves them all.
  */
 public final class NodeOffsetStore implements AutoCloseable {
 
@@ -52,7 +52,8 @@ public final class NodeOffsetStore implements AutoCloseable {
 
   /** The stored offset, 0 when none was ever stored. */
   public synchronized long read() throws SQLException {
-    try (PreparedStatement ps = conn().prepareStatement("SELECT value FROM metadata WHERE key = ?")) {
+    try (PreparedStatement ps =
+        conn().prepareStatement("SELECT value FROM metadata WHERE key = ?")) {
       ps.setString(1, OFFSET_KEY);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next() || rs.getString(1) == null) {
@@ -61,7 +62,8 @@ public final class NodeOffsetStore implements AutoCloseable {
         try {
           return Long.parseLong(rs.getString(1).trim());
         } catch (NumberFormatException e) {
-          throw new SQLException(path + ": metadata " + OFFSET_KEY + " is not a number: " + rs.getString(1));
+          throw new SQLException(
+              path + ": metadata " + OFFSET_KEY + " is not a number: " + rs.getString(1));
         }
       }
     } catch (SQLException e) {
@@ -72,8 +74,10 @@ public final class NodeOffsetStore implements AutoCloseable {
 
   /** Stores {@code offset} (durably: synchronous=FULL). */
   public synchronized void write(long offset) throws SQLException {
-    try (PreparedStatement ps = conn().prepareStatement(
-        "INSERT INTO metadata (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")) {
+    try (PreparedStatement ps =
+        conn()
+            .prepareStatement(
+                "INSERT INTO metadata (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")) {
       ps.setString(1, OFFSET_KEY);
       ps.setString(2, Long.toString(offset));
       ps.executeUpdate();

@@ -17,20 +17,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Progress and lag of this node's replicator, per entity, and its state; publishes them on
- * {@code emc.status} and answers the stats request. Event-loop confined.
+ * Progress and lag of this node's replicator, per entity, and its state; publishes them on {@code
+ * emc.status} and answers the stats request. Event-loop confined.
  *
  * <p>Per entity, {@code last_applied_id} is the last oplog row of the entity in its cache, and the
  * cache is complete up to {@code covered = max(node offset, last_applied_id)}. {@code lag_rows =
  * head − covered}: oplog rows (of any entity) this cache has not been brought past yet, 0 exactly
- * when it is caught up. {@code lag_seconds} is 0 when caught up, else now − created_at of the oldest
- * unapplied row (known once that row was read; before, the time since the head moved past the offset).
- * {@code rows_applied} counts rows this replicator's batches wrote; {@code rows_skipped} rows the
- * cache already held (a replay, or rows a rebuild of the cache had already read from the oplog).
+ * when it is caught up. {@code lag_seconds} is 0 when caught up, else now − created_at of the
+ * oldest unapplied row (known once that row was read; before, the time since the head moved past
+ * the offset). {@code rows_applied} counts rows this replicator's batches wrote; {@code
+ * rows_skipped} rows the cache already held (a replay, or rows a rebuild of the cache had already
+ * read from the oplog).
  *
- * <p>The same figures are Micrometer gauges per entity: {@code emc_replicator_lag_rows},
- * {@code emc_replicator_lag_seconds}, {@code emc_replicator_last_applied_id} (tag {@code entity}),
- * read by the metrics scrape from another thread, hence the concurrent map.
+ * <p>The same figures are Micrometer gauges per entity: {@code emc_replicator_lag_rows}, {@code
+ * emc_replicator_lag_seconds}, {@code emc_replicator_last_applied_id} (tag {@code entity}), read by
+ * the metrics scrape from another thread, hence the concurrent map.
  */
 final class ProgressTracker {
 
@@ -58,7 +59,9 @@ final class ProgressTracker {
   private String lastError;
   private Instant lastErrorAt;
 
-  /** @param status publishes as component {@link #COMPONENT} */
+  /**
+   * @param status publishes as component {@link #COMPONENT}
+   */
   ProgressTracker(StatusPublisher status, String nodeId, MeterRegistry meters) {
     this.status = status;
     this.nodeId = nodeId;
@@ -116,7 +119,10 @@ final class ProgressTracker {
     rowsApplied += applied;
   }
 
-  /** The node offset was committed after a batch; {@code lastRow} is the batch's last row (may be null). */
+  /**
+   * The node offset was committed after a batch; {@code lastRow} is the batch's last row (may be
+   * null).
+   */
   void onCommitted(long newOffset, Oplog lastRow) {
     offset = newOffset;
     if (head > offset) {
@@ -145,8 +151,14 @@ final class ProgressTracker {
     consecutiveErrors = errors;
     lastError = String.valueOf(err.getMessage() == null ? err.toString() : err.getMessage());
     lastErrorAt = Instant.now();
-    status.error(null, "error",
-        new JsonObject().put("node", nodeId).put("error", lastError).put("consecutive_errors", errors).put("offset", offset));
+    status.error(
+        null,
+        "error",
+        new JsonObject()
+            .put("node", nodeId)
+            .put("error", lastError)
+            .put("consecutive_errors", errors)
+            .put("offset", offset));
     return setState(ComponentState.ERROR);
   }
 
@@ -161,22 +173,40 @@ final class ProgressTracker {
     }
     ComponentState old = state;
     state = newState;
-    status.component(newState,
-        new JsonObject().put("node", nodeId).put("previous", old.wire()).put("offset", offset).put("head_id", head));
+    status.component(
+        newState,
+        new JsonObject()
+            .put("node", nodeId)
+            .put("previous", old.wire())
+            .put("offset", offset)
+            .put("head_id", head));
     return true;
   }
 
   private EntityProgress entity(String name) {
     if (!gauges.containsKey(name)) {
       List<Meter> list = new ArrayList<>();
-      list.add(Gauge.builder("emc_replicator_lag_rows", this, t -> t.lagRows(name)).tag("entity", name)
-          .description("oplog rows this entity's cache has not been brought past yet").register(meters));
-      list.add(Gauge.builder("emc_replicator_lag_seconds", this, t -> t.lagSeconds(t.lagRows(name))).tag("entity", name)
-          .description("age of the oldest oplog row not yet applied to this entity's cache").register(meters));
-      list.add(Gauge.builder("emc_replicator_last_applied_id", this, t -> {
-        EntityProgress p = t.entities.get(name);
-        return p == null ? 0 : p.lastApplied;
-      }).tag("entity", name).description("last oplog id in this entity's cache").register(meters));
+      list.add(
+          Gauge.builder("emc_replicator_lag_rows", this, t -> t.lagRows(name))
+              .tag("entity", name)
+              .description("oplog rows this entity's cache has not been brought past yet")
+              .register(meters));
+      list.add(
+          Gauge.builder("emc_replicator_lag_seconds", this, t -> t.lagSeconds(t.lagRows(name)))
+              .tag("entity", name)
+              .description("age of the oldest oplog row not yet applied to this entity's cache")
+              .register(meters));
+      list.add(
+          Gauge.builder(
+                  "emc_replicator_last_applied_id",
+                  this,
+                  t -> {
+                    EntityProgress p = t.entities.get(name);
+                    return p == null ? 0 : p.lastApplied;
+                  })
+              .tag("entity", name)
+              .description("last oplog id in this entity's cache")
+              .register(meters));
       gauges.put(name, list);
     }
     return entities.computeIfAbsent(name, n -> new EntityProgress());
@@ -237,18 +267,20 @@ final class ProgressTracker {
    * (entity null) and for each entity whose numbers changed since its last event or that lags.
    */
   void publish(Map<String, Entity> active) {
-    active.forEach((name, e) -> {
-      JsonObject data = entityJson(name, e).put("node", nodeId);
-      publishIfChanged(name, data);
-    });
+    active.forEach(
+        (name, e) -> {
+          JsonObject data = entityJson(name, e).put("node", nodeId);
+          publishIfChanged(name, data);
+        });
     long lag = Math.max(0, head - Math.max(offset, 0));
-    JsonObject node = new JsonObject()
-        .put("node", nodeId)
-        .put("head_id", head)
-        .put("offset", offset)
-        .put("lag_rows", lag)
-        .put("lag_seconds", lagSeconds(lag))
-        .put("rows_applied", rowsApplied);
+    JsonObject node =
+        new JsonObject()
+            .put("node", nodeId)
+            .put("head_id", head)
+            .put("offset", offset)
+            .put("lag_rows", lag)
+            .put("lag_seconds", lagSeconds(lag))
+            .put("rows_applied", rowsApplied);
     publishIfChanged(null, node);
   }
 
@@ -258,12 +290,13 @@ final class ProgressTracker {
    * next status tick. Called after every successful pass.
    */
   void publishCaughtUp(Map<String, Entity> active) {
-    active.forEach((name, e) -> {
-      JsonObject last = lastPublished.get(name);
-      if (lagRows(name) == 0 && (last == null || last.getLong("lag_rows", 0L) > 0)) {
-        publishIfChanged(name, entityJson(name, e).put("node", nodeId));
-      }
-    });
+    active.forEach(
+        (name, e) -> {
+          JsonObject last = lastPublished.get(name);
+          if (lagRows(name) == 0 && (last == null || last.getLong("lag_rows", 0L) > 0)) {
+            publishIfChanged(name, entityJson(name, e).put("node", nodeId));
+          }
+        });
   }
 
   private void publishIfChanged(String name, JsonObject data) {
@@ -274,6 +307,7 @@ final class ProgressTracker {
       return;
     }
     lastPublished.put(name, key);
-    status.progress(name, (lagging ? ComponentState.CATCHING_UP : ComponentState.CAUGHT_UP).wire(), data);
+    status.progress(
+        name, (lagging ? ComponentState.CATCHING_UP : ComponentState.CAUGHT_UP).wire(), data);
   }
 }

@@ -21,7 +21,8 @@ import java.nio.file.Path;
  * @param initialBackoffMs first retry delay after an error
  * @param maxBackoffMs retry delay cap
  * @param statusIntervalMs how often progress is published on {@code emc.status}
- * @param applyTimeoutMs how long one {@code emc.cache.apply} may take (it waits for a shape rebuild)
+ * @param applyTimeoutMs how long one {@code emc.cache.apply} may take (it waits for a shape
+ *     rebuild)
  */
 public record ReplicatorConfig(
     Path dataDir,
@@ -55,19 +56,59 @@ public record ReplicatorConfig(
     requireMin("replicator.apply_timeout_ms", applyTimeoutMs, 1);
   }
 
-  /** Reads {@code data_dir}, {@code node_id} and the {@code replicator} section; throws on bad values. */
+  /**
+   * Reads {@code data_dir}, {@code node_id} and the {@code replicator} section; throws on bad
+   * values.
+   */
   public static ReplicatorConfig fromJson(JsonObject root) {
     JsonObject r = root == null ? new JsonObject() : root;
     JsonObject c = section(r, "replicator");
     return new ReplicatorConfig(
         Path.of(nonBlankString(r, "data_dir", "data_dir", CacheConfig.DEFAULT_DATA_DIR)),
         ConfigValues.nodeId(r),
-        integer(c, "replicator.poll_interval_ms", "poll_interval_ms", DEFAULT_POLL_INTERVAL_MS, 1, Long.MAX_VALUE),
-        (int) integer(c, "replicator.read_batch_size", "read_batch_size", DEFAULT_READ_BATCH_SIZE, 1, Integer.MAX_VALUE),
-        integer(c, "replicator.initial_backoff_ms", "initial_backoff_ms", DEFAULT_INITIAL_BACKOFF_MS, 1, Long.MAX_VALUE),
-        integer(c, "replicator.max_backoff_ms", "max_backoff_ms", DEFAULT_MAX_BACKOFF_MS, 1, Long.MAX_VALUE),
-        integer(c, "replicator.status_interval_ms", "status_interval_ms", DEFAULT_STATUS_INTERVAL_MS, 1, Long.MAX_VALUE),
-        integer(c, "replicator.apply_timeout_ms", "apply_timeout_ms", DEFAULT_APPLY_TIMEOUT_MS, 1, Long.MAX_VALUE));
+        integer(
+            c,
+            "replicator.poll_interval_ms",
+            "poll_interval_ms",
+            DEFAULT_POLL_INTERVAL_MS,
+            1,
+            Long.MAX_VALUE),
+        (int)
+            integer(
+                c,
+                "replicator.read_batch_size",
+                "read_batch_size",
+                DEFAULT_READ_BATCH_SIZE,
+                1,
+                Integer.MAX_VALUE),
+        integer(
+            c,
+            "replicator.initial_backoff_ms",
+            "initial_backoff_ms",
+            DEFAULT_INITIAL_BACKOFF_MS,
+            1,
+            Long.MAX_VALUE),
+        integer(
+            c,
+            "replicator.max_backoff_ms",
+            "max_backoff_ms",
+            DEFAULT_MAX_BACKOFF_MS,
+            1,
+            Long.MAX_VALUE),
+        integer(
+            c,
+            "replicator.status_interval_ms",
+            "status_interval_ms",
+            DEFAULT_STATUS_INTERVAL_MS,
+            1,
+            Long.MAX_VALUE),
+        integer(
+            c,
+            "replicator.apply_timeout_ms",
+            "apply_timeout_ms",
+            DEFAULT_APPLY_TIMEOUT_MS,
+            1,
+            Long.MAX_VALUE));
   }
 
   /** {@code {data_dir}/meta.sqlite}. */

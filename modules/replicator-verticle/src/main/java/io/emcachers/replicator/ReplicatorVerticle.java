@@ -36,10 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The replicator of a node: pulls the oplog after the node offset and applies it to the node's
- * caches through the cache-db manager ({@link SyncLoop}); publishes progress and lag on
- * {@code emc.status} ({@link ProgressTracker}); answers {@code emc.replicator.stats} and
- * {@code emc.replicator.recreate} (node-local). Listens to {@code emc.oplog.appended} and
- * {@code emc.entities.changed} cluster-wide.
+ * caches through the cache-db manager ({@link SyncLoop}); publishes progress and lag on {@code
+ * emc.status} ({@link ProgressTracker}); answers {@code emc.replicator.stats} and {@code
+ * emc.replicator.recreate} (node-local). Listens to {@code emc.oplog.appended} and {@code
+ * emc.entities.changed} cluster-wide.
  */
 public final class ReplicatorVerticle extends VerticleBase {
 
@@ -65,45 +65,81 @@ public final class ReplicatorVerticle extends VerticleBase {
     cache = new CacheClient(bus);
     entities = new EntityDirectory(new EntitiesClient(bus));
     MeterRegistry meters = Meters.registry();
-    progress = new ProgressTracker(new StatusPublisher(bus, ProgressTracker.COMPONENT), config.nodeId(), meters);
-    loop = new SyncLoop(vertx, context, config, offsets, entities, progress, meters, new OplogClient(bus), cache);
+    progress =
+        new ProgressTracker(
+            new StatusPublisher(bus, ProgressTracker.COMPONENT), config.nodeId(), meters);
+    loop =
+        new SyncLoop(
+            vertx,
+            context,
+            config,
+            offsets,
+            entities,
+            progress,
+            meters,
+            new OplogClient(bus),
+            cache);
     scheduler = new JobScheduler(vertx);
 
-    consumers = new ConsumerGroup(vertx)
-        .listen(Addresses.OPLOG_APPENDED, OplogAppended.class, a -> {
-          progress.onHead(a.headId());
-          Long pos = loop.position();
-          if (pos == null || a.headId() > pos) {
-            loop.wake();
-          }
-        })
-        .listen(Addresses.ENTITIES_CHANGED, EntityChanged.class, ev -> {
-          if (ev.entity() == null) {
-            return;
-          }
-          entities.onChanged(ev);
-          if (EntityChanged.DELETED.equals(ev.change()) || ev.entity().status() == EntityStatus.deleted) {
-            progress.onEntityDeleted(ev.entity().name());
-          } else if (EntityChanged.CREATED.equals(ev.change())) {
-            loop.wake();
-          }
-        })
-        .handleLocal(Addresses.REPLICATOR_STATS, HealthRequest.class, req -> Future.succeededFuture(stats()))
-        .handleLocal(Addresses.REPLICATOR_RECREATE, CacheEntityRequest.class, CacheErrors.mapped(this::recreate));
+    consumers =
+        new ConsumerGroup(vertx)
+            .listen(
+                Addresses.OPLOG_APPENDED,
+                OplogAppended.class,
+                a -> {
+                  progress.onHead(a.headId());
+                  Long pos = loop.position();
+                  if (pos == null || a.headId() > pos) {
+                    loop.wake();
+                  }
+                })
+            .listen(
+                Addresses.ENTITIES_CHANGED,
+                EntityChanged.class,
+                ev -> {
+                  if (ev.entity() == null) {
+                    return;
+                  }
+                  entities.onChanged(ev);
+                  if (EntityChanged.DELETED.equals(ev.change())
+                      || ev.entity().status() == EntityStatus.deleted) {
+                    progress.onEntityDeleted(ev.entity().name());
+                  } else if (EntityChanged.CREATED.equals(ev.change())) {
+                    loop.wake();
+                  }
+                })
+            .handleLocal(
+                Addresses.REPLICATOR_STATS,
+                HealthRequest.class,
+                req -> Future.succeededFuture(stats()))
+            .handleLocal(
+                Addresses.REPLICATOR_RECREATE,
+                CacheEntityRequest.class,
+                CacheErrors.mapped(this::recreate));
 
     // the offset store is opened (and meta.sqlite created) before the loop starts
-    return vertx.executeBlocking(offsets::read, false)
+    return vertx
+        .executeBlocking(offsets::read, false)
         .compose(offset -> consumers.ready().map(offset))
-        .onSuccess(offset -> {
-          scheduler.schedule(JOB_STATUS, Duration.ofMillis(config.statusIntervalMs()), Duration.ofMillis(config.statusIntervalMs()),
-              ctx -> {
-                progress.publish(entities.active());
-                return Future.succeededFuture();
-              });
-          LOG.info("replicator {}: started, offset {} in {}, poll every {} ms, batches of {}", config.nodeId(), offset, offsets.path(),
-              config.pollIntervalMs(), config.readBatchSize());
-          loop.start();
-        });
+        .onSuccess(
+            offset -> {
+              scheduler.schedule(
+                  JOB_STATUS,
+                  Duration.ofMillis(config.statusIntervalMs()),
+                  Duration.ofMillis(config.statusIntervalMs()),
+                  ctx -> {
+                    progress.publish(entities.active());
+                    return Future.succeededFuture();
+                  });
+              LOG.info(
+                  "replicator {}: started, offset {} in {}, poll every {} ms, batches of {}",
+                  config.nodeId(),
+                  offset,
+                  offsets.path(),
+                  config.pollIntervalMs(),
+                  config.readBatchSize());
+              loop.start();
+            });
   }
 
   @Override
@@ -113,14 +149,19 @@ public final class ReplicatorVerticle extends VerticleBase {
     all.add(scheduler.shutdown(Duration.ofSeconds(5)));
     all.add(loop.stop());
     return Future.join(all)
-        .transform(x -> vertx.executeBlocking(() -> {
-          offsets.close();
-          return null;
-        }, false))
-        .onComplete(x -> {
-          progress.setState(ComponentState.STOPPED);
-          LOG.info("replicator {}: stopped at offset {}", config.nodeId(), loop.position());
-        });
+        .transform(
+            x ->
+                vertx.executeBlocking(
+                    () -> {
+                      offsets.close();
+                      return null;
+                    },
+                    false))
+        .onComplete(
+            x -> {
+              progress.setState(ComponentState.STOPPED);
+              LOG.info("replicator {}: stopped at offset {}", config.nodeId(), loop.position());
+            });
   }
 
   private HealthReply stats() {
@@ -128,18 +169,30 @@ public final class ReplicatorVerticle extends VerticleBase {
     JsonArray jobs = new JsonArray();
     scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
     details.put("jobs", jobs).put("recreate_jobs", new JsonArray(new ArrayList<>(recreateJobs)));
-    return new HealthReply(ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state().wire(), details);
+    return new HealthReply(
+        ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state().wire(), details);
   }
 
   /** Forwards to the cache-db manager, which rebuilds into a new file and swaps when caught up. */
   private Future<JobAccepted> recreate(CacheEntityRequest req) {
     String name = CacheRegistry.requireName(req.entity());
-    return cache.rebuild(name).onSuccess(job -> {
-      LOG.info("replicator {}: recreate of {} accepted as job {}", config.nodeId(), name, job.jobId());
-      recreateJobs.addFirst(new JsonObject().put("job_id", job.jobId()).put("entity", name).put("requested_at", Instant.now().toString()));
-      while (recreateJobs.size() > RECENT_JOBS) {
-        recreateJobs.removeLast();
-      }
-    });
+    return cache
+        .rebuild(name)
+        .onSuccess(
+            job -> {
+              LOG.info(
+                  "replicator {}: recreate of {} accepted as job {}",
+                  config.nodeId(),
+                  name,
+                  job.jobId());
+              recreateJobs.addFirst(
+                  new JsonObject()
+                      .put("job_id", job.jobId())
+                      .put("entity", name)
+                      .put("requested_at", Instant.now().toString()));
+              while (recreateJobs.size() > RECENT_JOBS) {
+                recreateJobs.removeLast();
+              }
+            });
   }
 }

@@ -25,21 +25,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The replication loop: compare the head with what the caches really have, read the oplog rows after
- * the node offset, apply them per entity to the caches, then commit the offset. One pass at a time,
- * on the verticle's event loop; SQLite work happens in the cache-db manager and the offset store
- * (worker threads).
+ * The replication loop: compare the head with what the caches really have, read the oplog rows
+ * after the node offset, apply them per entity to the caches, then commit the offset. One pass at a
+ * time, on the verticle's event loop; SQLite work happens in the cache-db manager and the offset
+ * store (worker threads).
  *
  * <ul>
  *   <li>Position: unknown at start and after any error; then it is re-read — the node offset from
- *       {@code meta.sqlite} and, per entity, the cache's own {@code last_oplog_id}
- *       ({@code emc.cache.info}), which bounds it from below (a cache skips rows it already holds);
- *       a cache below the offset first catches up to it ({@link CacheCatchUp}).
+ *       {@code meta.sqlite} and, per entity, the cache's own {@code last_oplog_id} ({@code
+ *       emc.cache.info}), which bounds it from below (a cache skips rows it already holds); a cache
+ *       below the offset first catches up to it ({@link CacheCatchUp}).
  *   <li>Order: a batch is grouped by entity (id order within a group) and the groups are applied in
- *       parallel, each in one SQLite transaction with its {@code last_oplog_id}. The offset is written
- *       only after every group committed, so a crash in between replays rows the caches skip.
+ *       parallel, each in one SQLite transaction with its {@code last_oplog_id}. The offset is
+ *       written only after every group committed, so a crash in between replays rows the caches
+ *       skip.
  *   <li>Wake-ups: {@code emc.oplog.appended} runs a pass at once (or right after the running one);
- *       a timer of {@code poll_interval_ms} is the safety net; a full batch runs the next pass at once.
+ *       a timer of {@code poll_interval_ms} is the safety net; a full batch runs the next pass at
+ *       once.
  *   <li>Errors: capped exponential backoff, consecutive-error count, one "recovered" line.
  * </ul>
  */
@@ -47,7 +49,10 @@ final class SyncLoop {
 
   private static final Logger LOG = LoggerFactory.getLogger(SyncLoop.class);
 
-  private enum Outcome { IDLE, MORE }
+  private enum Outcome {
+    IDLE,
+    MORE
+  }
 
   private final Vertx vertx;
   private final Context context;
@@ -70,8 +75,16 @@ final class SyncLoop {
   private long timerId = -1;
   private Promise<Void> idle;
 
-  SyncLoop(Vertx vertx, Context context, ReplicatorConfig config, NodeOffsetStore offsets, EntityDirectory entities,
-      ProgressTracker progress, MeterRegistry meters, OplogClient oplog, CacheClient cache) {
+  SyncLoop(
+      Vertx vertx,
+      Context context,
+      ReplicatorConfig config,
+      NodeOffsetStore offsets,
+      EntityDirectory entities,
+      ProgressTracker progress,
+      MeterRegistry meters,
+      OplogClient oplog,
+      CacheClient cache) {
     this.vertx = vertx;
     this.context = context;
     this.oplog = oplog;
@@ -131,11 +144,14 @@ final class SyncLoop {
     if (delayMs <= 0) {
       context.runOnContext(v -> run());
     } else {
-      timerId = vertx.setTimer(delayMs, t -> {
-        timerId = -1;
-        inBackoff = false;
-        run();
-      });
+      timerId =
+          vertx.setTimer(
+              delayMs,
+              t -> {
+                timerId = -1;
+                inBackoff = false;
+                run();
+              });
     }
   }
 
@@ -159,66 +175,90 @@ final class SyncLoop {
     } catch (RuntimeException e) {
       pass = Future.failedFuture(e);
     }
-    pass.onComplete(ar -> {
-      running = false;
-      if (stopped) {
-        if (idle != null) {
-          idle.tryComplete();
-        }
-        return;
-      }
-      if (ar.failed()) {
-        long delay = backoff.failed();
-        int errors = backoff.consecutiveErrors();
-        position = null; // drop the in-memory position; re-read it before the next pass
-        entities.invalidate();
-        progress.onError(ar.cause(), errors);
-        Counter.builder("emc_replicator_errors_total").register(meters).increment();
-        LOG.warn("replicator {}: pass failed ({} consecutive error(s)), retrying in {} ms: {}", config.nodeId(), errors, delay,
-            ar.cause().toString());
-        inBackoff = true;
-        schedule(delay);
-        return;
-      }
-      int ended = backoff.succeeded();
-      if (ended > 0) {
-        LOG.info("replicator {}: recovered after {} consecutive error(s), offset {}", config.nodeId(), ended, position);
-      }
-      progress.onSuccess();
-      progress.publishCaughtUp(entities.active());
-      if (ar.result() == Outcome.MORE || wakeRequested) {
-        schedule(0);
-      } else {
-        schedule(config.pollIntervalMs());
-      }
-    });
+    pass.onComplete(
+        ar -> {
+          running = false;
+          if (stopped) {
+            if (idle != null) {
+              idle.tryComplete();
+            }
+            return;
+          }
+          if (ar.failed()) {
+            long delay = backoff.failed();
+            int errors = backoff.consecutiveErrors();
+            position = null; // drop the in-memory position; re-read it before the next pass
+            entities.invalidate();
+            progress.onError(ar.cause(), errors);
+            Counter.builder("emc_replicator_errors_total").register(meters).increment();
+            LOG.warn(
+                "replicator {}: pass failed ({} consecutive error(s)), retrying in {} ms: {}",
+                config.nodeId(),
+                errors,
+                delay,
+                ar.cause().toString());
+            inBackoff = true;
+            schedule(delay);
+            return;
+          }
+          int ended = backoff.succeeded();
+          if (ended > 0) {
+            LOG.info(
+                "replicator {}: recovered after {} consecutive error(s), offset {}",
+                config.nodeId(),
+                ended,
+                position);
+          }
+          progress.onSuccess();
+          progress.publishCaughtUp(entities.active());
+          if (ar.result() == Outcome.MORE || wakeRequested) {
+            schedule(0);
+          } else {
+            schedule(config.pollIntervalMs());
+          }
+        });
   }
 
   /** One pass: (re)establish the position, read one batch, apply it, commit the offset. */
   private Future<Outcome> syncOnce() {
     Future<Void> ready = entities.loaded() ? Future.succeededFuture() : entities.load();
-    return ready.compose(v -> position != null ? Future.succeededFuture(position) : recoverPosition())
-        .compose(after -> oplog.read(after, config.readBatchSize(), null)
-            .compose(reply -> applyBatch(after, reply)));
+    return ready
+        .compose(v -> position != null ? Future.succeededFuture(position) : recoverPosition())
+        .compose(
+            after ->
+                oplog
+                    .read(after, config.readBatchSize(), null)
+                    .compose(reply -> applyBatch(after, reply)));
   }
 
   /**
-   * Re-reads the node offset from meta.sqlite and each cache's last_oplog_id, and brings every cache
-   * that is behind the offset up to it ({@link CacheCatchUp}) before the loop reads after it.
+   * Re-reads the node offset from meta.sqlite and each cache's last_oplog_id, and brings every
+   * cache that is behind the offset up to it ({@link CacheCatchUp}) before the loop reads after it.
    */
   private Future<Long> recoverPosition() {
     Future<Long> stored = vertx.executeBlocking(offsets::read, false);
     Future<CacheInfoReply> caches = cache.info(null);
-    return Future.all(stored, caches).compose(x -> {
-      long offset = stored.result();
-      JsonObject perEntity = caches.result().info().getJsonObject("entities", new JsonObject());
-      progress.onRecovered(offset, perEntity);
-      return catchUp.run(offset, perEntity).map(v -> {
-        position = offset;
-        LOG.info("replicator {}: position {} (from {}), {} cache(s) on this node", config.nodeId(), offset, offsets.path(), perEntity.size());
-        return offset;
-      });
-    });
+    return Future.all(stored, caches)
+        .compose(
+            x -> {
+              long offset = stored.result();
+              JsonObject perEntity =
+                  caches.result().info().getJsonObject("entities", new JsonObject());
+              progress.onRecovered(offset, perEntity);
+              return catchUp
+                  .run(offset, perEntity)
+                  .map(
+                      v -> {
+                        position = offset;
+                        LOG.info(
+                            "replicator {}: position {} (from {}), {} cache(s) on this node",
+                            config.nodeId(),
+                            offset,
+                            offsets.path(),
+                            perEntity.size());
+                        return offset;
+                      });
+            });
   }
 
   private Future<Outcome> applyBatch(long after, OplogReadReply reply) {
@@ -234,33 +274,54 @@ final class SyncLoop {
     }
     long next = Math.max(after, reply.nextAfter());
     // this batch brings every cache to the head as read: each apply makes its cache caught up
-    DeliveryOptions options = next >= reply.headId() ? new DeliveryOptions(applyOptions).addHeader(CacheDbVerticle.CAUGHT_UP_HEADER, "true")
-        : applyOptions;
+    DeliveryOptions options =
+        next >= reply.headId()
+            ? new DeliveryOptions(applyOptions).addHeader(CacheDbVerticle.CAUGHT_UP_HEADER, "true")
+            : applyOptions;
     List<Future<?>> applied = new ArrayList<>();
     for (Map.Entry<String, List<Oplog>> g : groups.entrySet()) {
-      applied.add(entities.resolve(g.getKey())
-          .compose(entity -> entity == null ? Future.succeededFuture() : applyGroup(entity, g.getValue(), options)));
+      applied.add(
+          entities
+              .resolve(g.getKey())
+              .compose(
+                  entity ->
+                      entity == null
+                          ? Future.succeededFuture()
+                          : applyGroup(entity, g.getValue(), options)));
     }
     Oplog lastRow = rows.get(rows.size() - 1);
     return Future.all(applied)
-        .compose(v -> vertx.executeBlocking(() -> {
-          offsets.write(next);
-          return null;
-        }, false))
-        .map(v -> {
-          position = next;
-          progress.onCommitted(next, lastRow);
-          return rows.size() >= config.readBatchSize() || next < reply.headId() ? Outcome.MORE : Outcome.IDLE;
-        });
+        .compose(
+            v ->
+                vertx.executeBlocking(
+                    () -> {
+                      offsets.write(next);
+                      return null;
+                    },
+                    false))
+        .map(
+            v -> {
+              position = next;
+              progress.onCommitted(next, lastRow);
+              return rows.size() >= config.readBatchSize() || next < reply.headId()
+                  ? Outcome.MORE
+                  : Outcome.IDLE;
+            });
   }
 
-  private Future<CacheApplyReply> applyGroup(Entity entity, List<Oplog> rows, DeliveryOptions options) {
-    return cache.apply(entity, rows, options)
-        .onSuccess(r -> {
-          progress.onApplied(entity.name(), r.lastOplogId(), r.applied(), r.skipped());
-          if (r.applied() > 0) {
-            Counter.builder("emc_replicator_rows_applied_total").tag("entity", entity.name()).register(meters).increment(r.applied());
-          }
-        });
+  private Future<CacheApplyReply> applyGroup(
+      Entity entity, List<Oplog> rows, DeliveryOptions options) {
+    return cache
+        .apply(entity, rows, options)
+        .onSuccess(
+            r -> {
+              progress.onApplied(entity.name(), r.lastOplogId(), r.applied(), r.skipped());
+              if (r.applied() > 0) {
+                Counter.builder("emc_replicator_rows_applied_total")
+                    .tag("entity", entity.name())
+                    .register(meters)
+                    .increment(r.applied());
+              }
+            });
   }
 }

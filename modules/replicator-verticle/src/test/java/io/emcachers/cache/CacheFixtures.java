@@ -24,9 +24,13 @@ public final class CacheFixtures {
 
   private CacheFixtures() {}
 
-  /** An entity with one column of every type: t Text, i Integer, n Number, b Bool, j JSONB, a Any. */
+  /**
+   * An entity with one column of every type: t Text, i Integer, n Number, b Bool, j JSONB, a Any.
+   */
   public static Entity allTypes(String name) {
-    return entity(name, 1,
+    return entity(
+        name,
+        1,
         new Column("t", DataType.Text, "t"),
         new Column("i", DataType.Integer, "i"),
         new Column("n", DataType.Number, "n"),
@@ -36,7 +40,13 @@ public final class CacheFixtures {
   }
 
   public static Entity entity(String name, long version, Column... columns) {
-    return new Entity(name, new Shape(name, name + "_src", List.of(columns)), EntityStatus.live, version, Instant.now(), Instant.now());
+    return new Entity(
+        name,
+        new Shape(name, name + "_src", List.of(columns)),
+        EntityStatus.live,
+        version,
+        Instant.now(),
+        Instant.now());
   }
 
   public static Oplog upsert(long id, String entity, String docId, JsonObject data) {
@@ -60,7 +70,9 @@ public final class CacheFixtures {
 
   /** Rows of {@code sql} as maps, in result order. */
   public static List<Map<String, Object>> rows(Path file, String sql) {
-    try (Connection c = plain(file); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = plain(file);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       return rows(rs);
     } catch (SQLException e) {
       throw new RuntimeException(e);

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The incarnation of the entity and the doc-id rule are part of a cache's identity, like its shape
  * (issue 9, item 9): a file of another incarnation, another rule, or of neither (made before they
- * were recorded) is refused for applies, so the manager rebuilds it from the oplog. Real SQLite files.
+ * were recorded) is refused for applies, so the manager rebuilds it from the oplog. Real SQLite
+ * files.
  */
 @Timeout(60)
 class CacheIdentityTest {
@@ -45,7 +46,8 @@ class CacheIdentityTest {
   }
 
   String meta(String key) {
-    List<java.util.Map<String, Object>> r = rows(file(), "SELECT value FROM _emc_meta WHERE key = '" + key + "'");
+    List<java.util.Map<String, Object>> r =
+        rows(file(), "SELECT value FROM _emc_meta WHERE key = '" + key + "'");
     return r.isEmpty() ? null : (String) r.get(0).get("value");
   }
 
@@ -55,12 +57,19 @@ class CacheIdentityTest {
 
   /** The same name and shape, created again later: version + 1, a later created_at. */
   Entity reincarnated() {
-    return new Entity(items.name(), items.shape(), items.status(), items.version() + 1, items.createdAt().plusMillis(1500), items.updatedAt());
+    return new Entity(
+        items.name(),
+        items.shape(),
+        items.status(),
+        items.version() + 1,
+        items.createdAt().plusMillis(1500),
+        items.updatedAt());
   }
 
   void sql(String statement) throws Exception {
     registry.closeAll();
-    try (Connection c = plain(file()); Statement st = c.createStatement()) {
+    try (Connection c = plain(file());
+        Statement st = c.createStatement()) {
       st.executeUpdate(statement);
     }
   }
@@ -80,7 +89,14 @@ class CacheIdentityTest {
 
   @Test
   void anOlderSnapshotOfAnotherIncarnationUsesTheFile() throws Exception {
-    Entity stale = new Entity(items.name(), items.shape(), items.status(), items.version() - 1, items.createdAt().minusSeconds(60), items.updatedAt());
+    Entity stale =
+        new Entity(
+            items.name(),
+            items.shape(),
+            items.status(),
+            items.version() - 1,
+            items.createdAt().minusSeconds(60),
+            items.updatedAt());
     assertDoesNotThrow(() -> registry.apply(stale, one(1)));
   }
 
@@ -92,7 +108,8 @@ class CacheIdentityTest {
 
   @Test
   void aFileOfAnotherDocIdRuleIsRefused() throws Exception {
-    sql("INSERT INTO _emc_meta (key, value) VALUES ('doc_id_rule', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    sql(
+        "INSERT INTO _emc_meta (key, value) VALUES ('doc_id_rule', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     assertThrows(IdentityMismatchException.class, () -> registry.apply(items, one(1)));
   }
 }

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Swapping a rebuilt file in never makes a cache go backwards (issue 9, item 8). Real SQLite files. */
+/**
+ * Swapping a rebuilt file in never makes a cache go backwards (issue 9, item 8). Real SQLite files.
+ */
 @Timeout(60)
 class CacheSwapTest {
 
@@ -55,7 +57,11 @@ class CacheSwapTest {
   }
 
   long liveRows() {
-    return ((Number) rows(dataDir.resolve("dbs/items/db.sqlite"), "SELECT count(*) AS c FROM items").get(0).get("c")).longValue();
+    return ((Number)
+            rows(dataDir.resolve("dbs/items/db.sqlite"), "SELECT count(*) AS c FROM items")
+                .get(0)
+                .get("c"))
+        .longValue();
   }
 
   @Test
@@ -64,7 +70,9 @@ class CacheSwapTest {
     // the rebuild read the oplog up to its head 5; the live file took rows 6..10 meanwhile
     CacheDb rebuilt = rebuildFiles.open(items);
     applyTo(rebuilt, items, rowsBetween(1, 5));
-    assertFalse(rebuildFiles.swapIn("items", rebuilt, 5, () -> false).done(), "the rebuilt file misses rows 6..10");
+    assertFalse(
+        rebuildFiles.swapIn("items", rebuilt, 5, () -> false).done(),
+        "the rebuilt file misses rows 6..10");
     assertEquals(10, liveRows());
 
     applyTo(rebuilt, items, rowsBetween(6, 12));
@@ -76,7 +84,8 @@ class CacheSwapTest {
   @Test
   void aRebuildThatReadTheOplogPastTheLiveFileIsSwappedInWhateverItsLastRow() throws Exception {
     registry.apply(items, rowsBetween(1, 10));
-    // the rebuild read every row of the entity up to 20, and the oplog holds none after 8 (no more rows to wait for)
+    // the rebuild read every row of the entity up to 20, and the oplog holds none after 8 (no more
+    // rows to wait for)
     CacheDb rebuilt = rebuildFiles.open(items);
     applyTo(rebuilt, items, rowsBetween(1, 8));
     assertTrue(rebuildFiles.swapIn("items", rebuilt, 20, () -> false).done());

@@ -96,10 +96,14 @@ class CacheCompletenessTest {
   }
 
   CacheRowsReply readViaEntityAddress(String docId) {
-    return p.request(Addresses.cacheQueryFor("items"), new CacheDocRequest("items", docId), CacheRowsReply.class);
+    return p.request(
+        Addresses.cacheQueryFor("items"),
+        new CacheDocRequest("items", docId),
+        CacheRowsReply.class);
   }
 
-  // ------------------------------------------------------------------------------------------ item 5
+  // ------------------------------------------------------------------------------------------ item
+  // 5
 
   @Test
   void aCaughtUpCacheIsServedAtOnceNotOnTheNextStatusTick() {
@@ -107,21 +111,27 @@ class CacheCompletenessTest {
     p.startAll();
     p.createLive("items", "v:Text");
     awaitOffset(p.append(up("items", "a", v("A"))).lastId());
-    // the apply that made the cache caught up registered the read address before the offset was written
+    // the apply that made the cache caught up registered the read address before the offset was
+    // written
     assertEquals("A", readViaEntityAddress("a").rows().get(0).getString("v"));
 
-    // a restarted node with nothing left to apply serves its caught-up cache as soon as its first pass ends
+    // a restarted node with nothing left to apply serves its caught-up cache as soon as its first
+    // pass ends
     restart();
-    await().atMost(Duration.ofSeconds(15)).until(() -> {
-      try {
-        return readViaEntityAddress("a").rows().size() == 1;
-      } catch (ReplyException e) {
-        return false;
-      }
-    });
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () -> {
+              try {
+                return readViaEntityAddress("a").rows().size() == 1;
+              } catch (ReplyException e) {
+                return false;
+              }
+            });
   }
 
-  // ------------------------------------------------------------------------------------------ item 8
+  // ------------------------------------------------------------------------------------------ item
+  // 8
 
   @Test
   void aRecreateUnderContinuousAppendsSwapsInEveryRow() throws Exception {
@@ -138,28 +148,34 @@ class CacheCompletenessTest {
     }
     awaitOffset(seeded);
 
-    // every append writes new doc ids (and deletes a seed doc): a row the swapped-in file misses stays missing
+    // every append writes new doc ids (and deletes a seed doc): a row the swapped-in file misses
+    // stays missing
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong lastAppended = new AtomicLong(seeded);
     AtomicReference<Throwable> appendError = new AtomicReference<>();
-    Thread appender = new Thread(() -> {
-      try {
-        for (int n = 0; !stop.get(); n++) {
-          List<OplogEntry> batch = new ArrayList<>();
-          for (int i = 0; i < 20; i++) {
-            batch.add(up("items", "w" + n + "-" + i, v("w" + n)));
-          }
-          batch.add(del("items", "s" + (n % 2000)));
-          lastAppended.set(p.append(batch).lastId());
-        }
-      } catch (Throwable t) {
-        appendError.set(t);
-      }
-    }, "appender");
+    Thread appender =
+        new Thread(
+            () -> {
+              try {
+                for (int n = 0; !stop.get(); n++) {
+                  List<OplogEntry> batch = new ArrayList<>();
+                  for (int i = 0; i < 20; i++) {
+                    batch.add(up("items", "w" + n + "-" + i, v("w" + n)));
+                  }
+                  batch.add(del("items", "s" + (n % 2000)));
+                  lastAppended.set(p.append(batch).lastId());
+                }
+              } catch (Throwable t) {
+                appendError.set(t);
+              }
+            },
+            "appender");
     appender.start();
     try {
       for (int round = 0; round < 6; round++) {
-        JobAccepted job = p.request(Addresses.REPLICATOR_RECREATE, new CacheEntityRequest("items"), JobAccepted.class);
+        JobAccepted job =
+            p.request(
+                Addresses.REPLICATOR_RECREATE, new CacheEntityRequest("items"), JobAccepted.class);
         await().atMost(WAIT).until(() -> jobState(job.jobId()) != null);
         assertEquals("swapped", jobState(job.jobId()), "rebuild " + job.jobId());
       }
@@ -177,7 +193,8 @@ class CacheCompletenessTest {
         .filter(e -> "cache".equals(e.component()) && jobId.equals(e.data().getString("job_id")))
         .map(e -> e.state())
         .filter(s -> s.equals("swapped") || s.equals("failed") || s.equals("cancelled"))
-        .findFirst().orElse(null);
+        .findFirst()
+        .orElse(null);
   }
 
   @Test
@@ -190,10 +207,17 @@ class CacheCompletenessTest {
     p.stopCache();
     Path backup = dataDir.resolve("items-backup.sqlite");
     Files.copy(cacheFile(), backup);
-    assertFalse(Files.exists(Path.of(cacheFile() + "-wal")), "closed cleanly: the file is self-contained");
+    assertFalse(
+        Files.exists(Path.of(cacheFile() + "-wal")), "closed cleanly: the file is self-contained");
     p.startCache();
     p.startReplicator();
-    long last = p.append(up("items", "c", v("C")), del("items", "a"), up("other", "x", v("X")), up("items", "b", v("B2"))).lastId();
+    long last =
+        p.append(
+                up("items", "c", v("C")),
+                del("items", "a"),
+                up("other", "x", v("X")),
+                up("items", "b", v("B2")))
+            .lastId();
     awaitOffset(last);
     p.stopReplicator();
     p.stopCache();
@@ -203,11 +227,14 @@ class CacheCompletenessTest {
     assertEquals(last, nodeOffset(dataDir));
     p.startCache();
     p.startReplicator();
-    await().atMost(WAIT).until(() -> p.oplogState("items", "v").equals(cacheState(cacheFile(), "items", "v")));
+    await()
+        .atMost(WAIT)
+        .until(() -> p.oplogState("items", "v").equals(cacheState(cacheFile(), "items", "v")));
     assertEquals(Long.toString(last), meta(cacheFile(), "last_oplog_id"));
   }
 
-  // ------------------------------------------------------------------------------------------ item 9
+  // ------------------------------------------------------------------------------------------ item
+  // 9
 
   @Test
   void aNodeOfflineDuringDeleteAndRecreateKeepsOnlyTheNewIncarnation() {
@@ -229,7 +256,9 @@ class CacheCompletenessTest {
     p.startCache();
     p.startReplicator();
     awaitOffset(last);
-    await().atMost(Duration.ofSeconds(15)).until(() -> p.oplogState("items", "v").equals(cacheState(cacheFile(), "items", "v")));
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> p.oplogState("items", "v").equals(cacheState(cacheFile(), "items", "v")));
     assertEquals(List.of("c|C|" + last), cacheState(cacheFile(), "items", "v"));
     assertEquals("items@" + second.createdAt(), meta(cacheFile(), "incarnation"));
     assertEquals("2", meta(cacheFile(), "doc_id_rule"));

@@ -46,25 +46,50 @@ class ConfigTest {
     ReplicatorConfig r = ReplicatorConfig.fromJson(new JsonObject().put("node_id", "n1"));
     assertEquals(ReplicatorConfig.DEFAULT_READ_BATCH_SIZE, r.readBatchSize());
     assertEquals("n1", r.nodeId());
-    CacheConfig c = CacheConfig.fromJson(new JsonObject().put("node_id", "n1").put("data_dir", "/tmp/x"));
+    CacheConfig c =
+        CacheConfig.fromJson(new JsonObject().put("node_id", "n1").put("data_dir", "/tmp/x"));
     assertEquals(CacheConfig.DEFAULT_IDLE_EXPIRY_MS, c.idleExpiryMs());
     assertEquals(Path.of("/tmp/x/dbs"), c.dbsDir());
   }
 
   @Test
   void badValuesFailWithPreciseMessages() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ReplicatorConfig.fromJson(new JsonObject().put("replicator", new JsonObject().put("read_batch_size", 0))));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ReplicatorConfig.fromJson(
+                    new JsonObject()
+                        .put("replicator", new JsonObject().put("read_batch_size", 0))));
     assertEquals("replicator.read_batch_size must be >= 1, got 0", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> ReplicatorConfig.fromJson(new JsonObject().put("replicator", new JsonObject().put("initial_backoff_ms", 500).put("max_backoff_ms", 100))));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ReplicatorConfig.fromJson(
+                    new JsonObject()
+                        .put(
+                            "replicator",
+                            new JsonObject()
+                                .put("initial_backoff_ms", 500)
+                                .put("max_backoff_ms", 100))));
     assertEquals("replicator.max_backoff_ms must be >= 500, got 100", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> CacheConfig.fromJson(new JsonObject().put("cache", new JsonObject().put("query_max_rows", "many"))));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                CacheConfig.fromJson(
+                    new JsonObject().put("cache", new JsonObject().put("query_max_rows", "many"))));
     assertEquals("cache.query_max_rows must be an integer, got \"many\"", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(new JsonObject().put("node_id", "")));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> CacheConfig.fromJson(new JsonObject().put("node_id", "")));
     assertEquals("node_id must be a non-empty string or null, got ", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(new JsonObject().put("cache", "x")));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> CacheConfig.fromJson(new JsonObject().put("cache", "x")));
     assertEquals("cache must be an object, got x", e.getMessage());
   }
 
