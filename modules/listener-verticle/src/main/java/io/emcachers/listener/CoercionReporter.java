@@ -1,9 +1,7 @@
 package io.emcachers.listener;
 
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.projection.Projection;
-import io.vertx.core.eventbus.EventBus;
+import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.HashMap;
@@ -16,7 +14,7 @@ import java.util.Map;
  */
 final class CoercionReporter {
 
-  private final EventBus bus;
+  private final StatusPublisher status;
   private final ListenerMetrics metrics;
   private final long intervalMs;
   private final Clock clock;
@@ -40,9 +38,9 @@ final class CoercionReporter {
     }
   }
 
-  CoercionReporter(EventBus bus, ListenerMetrics metrics, long intervalMs, Clock clock) {
+  CoercionReporter(StatusPublisher status, ListenerMetrics metrics, long intervalMs, Clock clock) {
     this.clock = clock;
-    this.bus = bus;
+    this.status = status;
     this.metrics = metrics;
     this.intervalMs = intervalMs;
   }
@@ -95,7 +93,7 @@ final class CoercionReporter {
         .put("sample_bson_type", slot.sampleType)
         .put("reason", slot.reason)
         .put("message", slot.message);
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", slot.entity, "coercion_error", data));
+    status.error(slot.entity, "coercion_error", data);
     slot.lastReportAt = now;
     slot.unreported = 0;
   }

@@ -1,17 +1,13 @@
 package io.emcachers.listener;
 
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Bus;
+import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
-import io.emcachers.core.messages.EntityReply;
-import io.emcachers.core.messages.EntityStatusRequest;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.projection.Projection;
+import io.emcachers.core.status.StatusPublisher;
 import io.emcachers.listener.scan.ScanCollaborators;
 import io.emcachers.listener.stream.StreamHooks;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
@@ -29,7 +25,8 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
 
   private static final Logger LOG = LoggerFactory.getLogger(ListenerReports.class);
 
-  private final EventBus bus;
+  private final StatusPublisher status;
+  private final EntitiesClient entities;
   private final ListenerMetrics metrics;
   private final CoercionReporter coercion;
   private final SkipReporter skips;
@@ -37,11 +34,13 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
   private String lastError;
   private long lastErrorAt;
 
-  ListenerReports(EventBus bus, ListenerMetrics metrics, CoercionReporter coercion, Clock clock) {
-    this.bus = bus;
+  /** {@code entities}: where a failed scan marks its entity failed. */
+  ListenerReports(StatusPublisher status, EntitiesClient entities, ListenerMetrics metrics, CoercionReporter coercion, Clock clock) {
+    this.status = status;
+    this.entities = entities;
     this.metrics = metrics;
     this.coercion = coercion;
-    this.skips = new SkipReporter(bus, metrics);
+    this.skips = new SkipReporter(status, metrics);
     this.clock = clock;
   }
 
@@ -67,15 +66,15 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
   /** An entity is re-scanned because its stream or collection lost history: counted and published. */
   void rescan(String entity, JsonObject data) {
     metrics.rescan(entity);
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", entity, "rescan", data));
+    status.error(entity, "rescan", data);
   }
 
   /** The oplog side refused the scan in a way no retry can fix: report it and mark the entity failed. */
   void scanFailed(String name, String reason) {
     error("scan of " + name + " failed: " + reason);
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", name, "scan_failed",
-        new JsonObject().put("message", reason).put("note", "the entity is marked failed; fix the cause, then recreate it or set its status")));
-    Bus.request(bus, Addresses.ENTITIES_SET_STATUS, new EntityStatusRequest(name, EntityStatus.failed, reason), EntityReply.class)
+    status.error(name, "scan_failed",
+        new JsonObject().put("message", reason).put("note", "the entity is marked failed; fix the cause, then recreate it or set its status"));
+    entities.setStatus(name, EntityStatus.failed, reason)
         .onFailure(e -> LOG.warn("listener: could not mark entity {} failed: {}", name, e.toString()));
   }
 
@@ -97,8 +96,8 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
   @Override
   public void progress(String entity, long scanned, long estimatedTotal, boolean done) {
     metrics.scanProgress(entity, scanned, estimatedTotal);
-    bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_PROGRESS, "listener", entity, done ? "scanned" : "scanning",
-        new JsonObject().put("scanned", scanned).put("estimated_total", estimatedTotal)));
+    status.progress(entity, done ? "scanned" : "scanning",
+        new JsonObject().put("scanned", scanned).put("estimated_total", estimatedTotal));
   }
 
   @Override

@@ -1,17 +1,15 @@
 package io.emcachers.listener;
 
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Bus;
-import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.circuit.BreakerConfig;
+import io.emcachers.core.client.EntitiesClient;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.EntityChanged;
-import io.emcachers.core.messages.EntityListReply;
-import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.ResumeTokenReply;
-import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
+import io.emcachers.core.status.StatusPublisher;
 import io.emcachers.listener.flow.BatchWindow;
 import io.emcachers.listener.mongo.MongoSource;
 import io.emcachers.listener.scan.ScanCollaborators;
@@ -22,7 +20,6 @@ import io.emcachers.listener.stream.StreamHooks;
 import io.emcachers.listener.stream.StreamSet;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
@@ -37,14 +34,17 @@ import org.slf4j.LoggerFactory;
  * the {@link EntityTable}, the {@link StreamSet}, the pure {@link ChangeRouter}, the
  * {@link ScanQueue} and the shared {@link BatchWindow}; it reconciles them when entities change and
  * turns what they report into re-scans, metrics and status events ({@link ListenerReports}).
- * Everything runs on the verticle's context. A session that loses leadership or fails to start is
- * stopped and replaced by a fresh one.
+ * It talks to the oplog side and the entity manager through one {@link OplogClient} and one
+ * {@link EntitiesClient}, handed to the parts that send. Everything runs on the verticle's context.
+ * A session that loses leadership or fails to start is stopped and replaced by a fresh one.
  */
 final class ListenerSession {
 
   private static final Logger LOG = LoggerFactory.getLogger(ListenerSession.class);
 
   private final Vertx vertx;
+  private final OplogClient oplog;
+  private final EntitiesClient entityManager;
   private final ListenerMetrics metrics;
   private final ListenerReports reports;
   private final Runnable onNotLeader;
@@ -58,18 +58,20 @@ final class ListenerSession {
   private boolean stopped;
 
   ListenerSession(Vertx vertx, ListenerConfig config, BreakerConfig circuit, Clock clock, ListenerMetrics metrics, CoercionReporter coercion,
-                  Runnable onNotLeader) {
+                  StatusPublisher status, Runnable onNotLeader) {
     this.vertx = vertx;
+    this.oplog = new OplogClient(vertx.eventBus());
+    this.entityManager = new EntitiesClient(vertx.eventBus());
     this.metrics = metrics;
-    this.reports = new ListenerReports(vertx.eventBus(), metrics, coercion, clock);
+    this.reports = new ListenerReports(status, entityManager, metrics, coercion, clock);
     this.onNotLeader = onNotLeader;
     this.source = new MongoSource(vertx.getOrCreateContext(), config.mongoUrl(), config.database(), circuit);
-    DeliveryOptions appendOptions = new DeliveryOptions().setSendTimeout(config.appendTimeoutMs());
-    this.window = new BatchWindow(config.maxUnackedBatches(),
-        batch -> Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND, batch, AppendResult.class, appendOptions));
+    long appendTimeoutMs = config.appendTimeoutMs();
+    this.window = new BatchWindow(config.maxUnackedBatches(), batch -> oplog.append(batch, appendTimeoutMs));
     this.streams = new StreamSet(vertx, config, clock, source, window,
-        new StreamHooks(this::route, this::positionLost, reports, this::notLeader));
-    this.scans = new ScanQueue(new ScanCollaborators(vertx, config, source, window, entities, new ScanStreamGate(streams), reports), this::scanEnded);
+        new StreamHooks(this::route, this::positionLost, reports, this::notLeader), oplog);
+    this.scans = new ScanQueue(new ScanCollaborators(vertx, config, source, window, entities, new ScanStreamGate(streams), reports),
+        oplog, this::scanEnded);
   }
 
   BatchWindow window() {
@@ -86,8 +88,8 @@ final class ListenerSession {
       }
     });
     return changedConsumer.completion()
-        .compose(v -> Bus.request(vertx.eventBus(), Addresses.ENTITIES_LIST, new EntityListRequest(false), EntityListReply.class))
-        .compose(list -> Bus.request(vertx.eventBus(), Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class)
+        .compose(v -> entityManager.list(false))
+        .compose(list -> oplog.resumeToken()
             .map(tokens -> {
               begin(list.entities(), tokens);
               return null;
@@ -143,7 +145,7 @@ final class ListenerSession {
     if (stopped) {
       return Future.succeededFuture();
     }
-    return Bus.request(vertx.eventBus(), Addresses.ENTITIES_LIST, new EntityListRequest(false), EntityListReply.class).map(reply -> {
+    return entityManager.list(false).map(reply -> {
       if (stopped) {
         return null;
       }

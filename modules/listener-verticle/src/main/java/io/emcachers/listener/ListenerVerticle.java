@@ -1,18 +1,19 @@
 package io.emcachers.listener;
 
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.circuit.BreakerConfig;
 import io.emcachers.core.bus.Bus;
+import io.emcachers.core.circuit.BreakerConfig;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
 import io.emcachers.core.messages.HealthReply;
-import io.emcachers.listener.mongo.MongoSource;
 import io.emcachers.core.messages.HealthRequest;
-import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.retry.Backoff;
+import io.emcachers.core.status.ComponentState;
+import io.emcachers.core.status.StatusPublisher;
+import io.emcachers.listener.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,14 +27,21 @@ import org.slf4j.LoggerFactory;
  * on {@code emc.oplog.append}. It streams only while its node's oplog verticle leads (checked on
  * {@code emc.oplog.leader.local} at start and every {@code listener.leader_check_interval_ms}),
  * unless {@code listener.require_local_leader} is false. Answers {@code emc.listener.health}.
+ * Every status event of the listener (its sessions' included) goes through one {@link StatusPublisher}
+ * (component {@value #COMPONENT}, {@code data.node} = this node).
  */
 public class ListenerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ListenerVerticle.class);
 
+  /** The component name in status events and health replies. */
+  static final String COMPONENT = "listener";
+
   private ListenerConfig cfg;
   private ListenerMetrics metrics;
   private CoercionReporter coercion;
+  private StatusPublisher status;
+  private OplogClient oplog;
   private JobScheduler scheduler;
   private MongoSource probe;
   static final long PING_TIMEOUT_MS = 1500;
@@ -43,7 +51,7 @@ public class ListenerVerticle extends VerticleBase {
   private ListenerSession session;
   private Backoff startBackoff;
   private boolean starting;
-  private String state = "starting";
+  private ComponentState state = ComponentState.STARTING;
   private String lastError;
   private long nextStartAt;
 
@@ -64,7 +72,9 @@ public class ListenerVerticle extends VerticleBase {
     metrics = new ListenerMetrics(
         () -> session == null ? 0 : session.window().entriesInFlight(),
         () -> session == null ? 0 : session.window().unackedBatches());
-    coercion = new CoercionReporter(vertx.eventBus(), metrics, cfg.coercionReportIntervalMs(), clock);
+    status = new StatusPublisher(vertx.eventBus(), COMPONENT, cfg.nodeId());
+    oplog = new OplogClient(vertx.eventBus());
+    coercion = new CoercionReporter(status, metrics, cfg.coercionReportIntervalMs(), clock);
     scheduler = new JobScheduler(vertx);
     probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database(), circuit);
     healthConsumer = vertx.eventBus().consumer(Addresses.LISTENER_HEALTH,
@@ -105,10 +115,9 @@ public class ListenerVerticle extends VerticleBase {
       ensureSession();
       return Future.succeededFuture();
     }
-    DeliveryOptions opts = new DeliveryOptions().setLocalOnly(true).setSendTimeout(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())));
-    return Bus.request(vertx.eventBus(), Addresses.OPLOG_LEADER_LOCAL, new HealthRequest(), HealthReply.class, opts)
+    return oplog.leaderLocal(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())))
         .map(reply -> {
-          if ("leader".equals(reply.state())) {
+          if (ComponentState.parse(reply.state()) == ComponentState.LEADER) {
             ensureSession();
           } else {
             stopSession("local oplog verticle is " + reply.state());
@@ -126,8 +135,9 @@ public class ListenerVerticle extends VerticleBase {
       return;
     }
     starting = true;
-    state = "starting";
-    ListenerSession rt = new ListenerSession(vertx, cfg, circuit, clock, metrics, coercion, () -> stopSession("oplog side answered not_leader"));
+    state = ComponentState.STARTING;
+    ListenerSession rt = new ListenerSession(vertx, cfg, circuit, clock, metrics, coercion, status,
+        () -> stopSession("oplog side answered not_leader"));
     session = rt;
     rt.start().onComplete(ar -> {
       starting = false;
@@ -140,7 +150,7 @@ public class ListenerVerticle extends VerticleBase {
         if (failedStarts > 0) {
           LOG.info("listener: recovered after {} failed start(s)", failedStarts);
         }
-        state = "streaming";
+        state = ComponentState.STREAMING;
         publishState();
       } else {
         // not a timer: the leadership gate asks again on its own schedule, and starts once the delay passed
@@ -150,13 +160,13 @@ public class ListenerVerticle extends VerticleBase {
         LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", startBackoff.consecutiveErrors(), ar.cause().toString(), delay);
         rt.stop();
         session = null;
-        state = "retrying";
+        state = ComponentState.RETRYING;
       }
     });
   }
 
   private void stopSession(String why) {
-    String newState = why.startsWith("verticle") ? "stopped" : "standby";
+    ComponentState newState = why.startsWith("verticle") ? ComponentState.STOPPED : ComponentState.STANDBY;
     if (session != null) {
       LOG.info("listener: stops streaming: {}", why);
       if (session.lastError() != null) {
@@ -167,15 +177,14 @@ public class ListenerVerticle extends VerticleBase {
       starting = false;
       state = newState;
       publishState();
-    } else if (!newState.equals(state) && !"retrying".equals(state)) {
+    } else if (newState != state && state != ComponentState.RETRYING) {
       state = newState;
       publishState();
     }
   }
 
   private void publishState() {
-    vertx.eventBus().publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_COMPONENT, "listener", null, state,
-        new JsonObject().put("node", cfg.nodeId())));
+    status.component(state, new JsonObject());
   }
 
   // ---- health ----
@@ -219,7 +228,7 @@ public class ListenerVerticle extends VerticleBase {
     if (mongo.getValue("error") != null) {
       details.put("mongo_error", mongo.getString("error"));
     }
-    boolean ok = !"retrying".equals(state) && mongo.getBoolean("reachable");
-    return new HealthReply("listener", ok, state, details);
+    boolean ok = state != ComponentState.RETRYING && mongo.getBoolean("reachable");
+    return new HealthReply(COMPONENT, ok, state.wire(), details);
   }
 }

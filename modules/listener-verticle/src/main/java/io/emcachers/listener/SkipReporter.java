@@ -1,8 +1,6 @@
 package io.emcachers.listener;
 
-import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.messages.StatusEvent;
-import io.vertx.core.eventbus.EventBus;
+import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,7 +19,7 @@ final class SkipReporter {
   private static final Logger LOG = LoggerFactory.getLogger(SkipReporter.class);
   private static final int REMEMBERED = 10_000;
 
-  private final EventBus bus;
+  private final StatusPublisher status;
   private final ListenerMetrics metrics;
   private long total;
   private final Map<String, Boolean> logged = new LinkedHashMap<>(16, 0.75f, false) {
@@ -31,8 +29,8 @@ final class SkipReporter {
     }
   };
 
-  SkipReporter(EventBus bus, ListenerMetrics metrics) {
-    this.bus = bus;
+  SkipReporter(StatusPublisher status, ListenerMetrics metrics) {
+    this.status = status;
     this.metrics = metrics;
   }
 
@@ -41,9 +39,9 @@ final class SkipReporter {
     metrics.skipped(source == null ? "unknown" : source, reason);
     if (logged.put(entity + "\u0000" + docId + "\u0000" + reason, Boolean.TRUE) == null) {
       LOG.warn("listener: skipped document _id {} of entity {} ({}): {}", docId, entity, reason, detail);
-      bus.publish(Addresses.STATUS, StatusEvent.of(StatusEvent.TYPE_ERROR, "listener", entity, "skipped", new JsonObject()
+      status.error(entity, "skipped", new JsonObject()
           .put("doc_id", docId).put("reason", reason).put("message", detail)
-          .put("note", "the document is not in the cache; the stream goes on")));
+          .put("note", "the document is not in the cache; the stream goes on"));
     }
   }
 

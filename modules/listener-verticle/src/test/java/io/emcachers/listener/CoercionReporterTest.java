@@ -4,10 +4,11 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.DataType;
 import io.emcachers.core.projection.Projection;
+import io.emcachers.core.status.StatusPublisher;
+import io.emcachers.testsupport.TestVertx;
 import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -26,8 +27,7 @@ class CoercionReporterTest {
   @BeforeEach
   void setUp() {
     Metrics.globalRegistry.add(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-    vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
+    vertx = TestVertx.create();
     vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
       if (m.body() instanceof StatusEvent e && "coercion_error".equals(e.state())) {
         events.add(e);
@@ -43,7 +43,7 @@ class CoercionReporterTest {
   @Test
   void reportsAtMostOncePerIntervalPerEntityAndColumn() {
     ManualClock clock = new ManualClock(1_000_000);
-    CoercionReporter reporter = new CoercionReporter(vertx.eventBus(), new ListenerMetrics(() -> 0, () -> 0), 60_000, clock);
+    CoercionReporter reporter = new CoercionReporter(new StatusPublisher(vertx.eventBus(), ListenerVerticle.COMPONENT), new ListenerMetrics(() -> 0, () -> 0), 60_000, clock);
     Projection.Mismatch m = new Projection.Mismatch("n", DataType.Integer, "n", "STRING", Projection.Mismatch.TYPE_MISMATCH);
     reporter.record("coerced", "d1", m);
     reporter.record("coerced", "d2", m);

@@ -1,14 +1,13 @@
 package io.emcachers.listener;
 
-import static io.emcachers.listener.ListenerTestSupport.await;
 import static io.emcachers.listener.ListenerTestSupport.deployListener;
 import static io.emcachers.listener.ListenerTestSupport.health;
 import static io.emcachers.listener.ListenerTestSupport.listenerConfig;
+import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.EntityListReply;
@@ -23,6 +22,7 @@ import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Shape;
 import io.emcachers.devservices.DevMongo;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -64,8 +64,7 @@ class ListenerBackpressureTest {
   @BeforeAll
   static void start() {
     mongoServer = DevMongo.start(0);
-    vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
+    vertx = TestVertx.create();
     mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", mongoServer.url("app")).put("db_name", "app"));
     Shape shape = new Shape("bp", "bp_src", List.of(new Column("n", DataType.Integer, "n")));
     entity.set(new Entity("bp", shape, EntityStatus.live, 3, Instant.now(), Instant.now()));

@@ -1,8 +1,8 @@
 package io.emcachers.listener;
 
-import static io.emcachers.listener.ListenerTestSupport.await;
 import static io.emcachers.listener.ListenerTestSupport.deployListener;
 import static io.emcachers.listener.ListenerTestSupport.listenerConfig;
+import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.devservices.DevMongo;
+import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Vertx;
 import java.net.ServerSocket;
 import org.junit.jupiter.api.AfterEach;
@@ -27,8 +27,7 @@ class ListenerHealthTest {
 
   @BeforeEach
   void setUp() {
-    vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
+    vertx = TestVertx.create();
   }
 
   @AfterEach

@@ -1,7 +1,6 @@
 package io.emcachers.listener;
 
 import static io.emcachers.listener.ListenerTestSupport.TIMEOUT_S;
-import static io.emcachers.listener.ListenerTestSupport.await;
 import static io.emcachers.listener.ListenerTestSupport.awaitStatus;
 import static io.emcachers.listener.ListenerTestSupport.cacheOf;
 import static io.emcachers.listener.ListenerTestSupport.createEntity;
@@ -11,6 +10,7 @@ import static io.emcachers.listener.ListenerTestSupport.health;
 import static io.emcachers.listener.ListenerTestSupport.listenerConfig;
 import static io.emcachers.listener.ListenerTestSupport.oplog;
 import static io.emcachers.listener.ListenerTestSupport.source;
+import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,7 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.EntityNameRequest;
@@ -34,6 +33,7 @@ import io.emcachers.core.model.Oplog;
 import io.emcachers.core.model.Operation;
 import io.emcachers.devservices.DevPostgres;
 import io.emcachers.oplog.OplogVerticle;
+import io.emcachers.testsupport.TestVertx;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.DeploymentOptions;
@@ -82,8 +82,7 @@ abstract class ListenerScenarios {
     Metrics.globalRegistry.add(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     pg = new DevPostgres(dir.resolve("pg"), 0).start();
     mongoUrl = sourceUrl;
-    vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
+    vertx = TestVertx.create();
     JsonObject root = new JsonObject()
         .put("node_id", "test-node")
         .put("postgres", new JsonObject().put("url", pg.url()).put("pool_size", 4).put("connect_timeout_ms", 2000))

@@ -1,6 +1,6 @@
 package io.emcachers.listener;
 
-import org.awaitility.Awaitility;
+import static io.emcachers.testsupport.Await.await;
 
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
@@ -15,8 +15,8 @@ import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.model.Operation;
+import io.emcachers.testsupport.TestRoots;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,38 +26,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import org.awaitility.Awaitility;
 
-/** Helpers shared by the listener tests: bus calls, entity definitions, reading the oplog back. */
+/**
+ * Helpers shared by the listener tests: bus calls, entity definitions, reading the oplog back.
+ * Waiting, root configs and Vert.x instances come from the test-support module.
+ */
 final class ListenerTestSupport {
 
   static final long TIMEOUT_S = 60;
 
   private ListenerTestSupport() {}
 
-  static <T> T await(Future<T> future) {
-    return io.emcachers.devservices.TestSupport.await(future, java.time.Duration.ofSeconds(TIMEOUT_S));
-  }
-
   /** Root config for a listener on {@code mongoUrl} with fast test timings. */
   static JsonObject listenerConfig(String mongoUrl) {
-    return new JsonObject()
-        .put("node_id", "test-node")
-        .put("mongo", new JsonObject().put("url", mongoUrl))
-        .put("listener", new JsonObject()
-            .put("watch_scope", "collection")
-            .put("batch_max_entries", 100)
-            .put("batch_max_delay_ms", 20)
-            .put("max_unacked_batches", 4)
-            .put("scan_batch_size", 250)
-            .put("initial_backoff_ms", 50)
-            .put("max_backoff_ms", 500)
-            .put("leader_check_interval_ms", 200)
-            .put("idle_poll_ms", 20)
-            .put("stream_await_ms", 500)
-            .put("coercion_report_interval_ms", 60000));
+    return TestRoots.node("test-node").listener(mongoUrl).build();
   }
 
   static String deployListener(Vertx vertx, JsonObject root) {

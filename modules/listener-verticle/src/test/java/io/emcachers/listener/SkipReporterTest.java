@@ -4,8 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.emcachers.core.bus.Addresses;
-import io.emcachers.core.bus.Codecs;
 import io.emcachers.core.messages.StatusEvent;
+import io.emcachers.core.status.StatusPublisher;
+import io.emcachers.testsupport.TestVertx;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Vertx;
@@ -25,8 +26,7 @@ class SkipReporterTest {
   @BeforeEach
   void setUp() {
     Metrics.globalRegistry.add(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-    vertx = Vertx.vertx();
-    Codecs.registerAll(vertx.eventBus());
+    vertx = TestVertx.create();
     vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
       if (m.body() instanceof StatusEvent e) {
         events.add(e);
@@ -41,7 +41,7 @@ class SkipReporterTest {
 
   @Test
   void eachSkipIsCountedAndReportedOncePerDocument() {
-    SkipReporter skips = new SkipReporter(vertx.eventBus(), new ListenerMetrics(() -> 0, () -> 0));
+    SkipReporter skips = new SkipReporter(new StatusPublisher(vertx.eventBus(), ListenerVerticle.COMPONENT), new ListenerMetrics(() -> 0, () -> 0));
     skips.skipped("skip_src", "skipped_entity", "k1", "rejected", "doc_id contains a NUL character");
     skips.skipped("skip_src", "skipped_entity", "k1", "rejected", "doc_id contains a NUL character");
     skips.skipped("skip_src", "skipped_entity", "k2", "unprojectable", "boom");

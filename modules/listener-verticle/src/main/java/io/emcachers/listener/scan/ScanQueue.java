@@ -1,5 +1,6 @@
 package io.emcachers.listener.scan;
 
+import io.emcachers.core.client.OplogClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -27,10 +28,13 @@ public final class ScanQueue {
   private EntityScan running;
   private boolean stopped;
 
-  /** {@code outcomes}: how each scan ended (Live, Refused, NotLeader, Stopped), after the queue moved on. */
-  public ScanQueue(ScanCollaborators with, Consumer<ScanOutcome> outcomes) {
+  /**
+   * {@code oplog}: the session's client of the oplog side (scan begin, state, end);
+   * {@code outcomes}: how each scan ended (Live, Refused, NotLeader, Stopped), after the queue moved on.
+   */
+  public ScanQueue(ScanCollaborators with, OplogClient oplog, Consumer<ScanOutcome> outcomes) {
     this.with = with;
-    this.oplog = new ScanOplog(with.vertx().eventBus(), with.config().appendTimeoutMs());
+    this.oplog = new ScanOplog(oplog, with.config().appendTimeoutMs());
     this.outcomes = outcomes;
   }
 

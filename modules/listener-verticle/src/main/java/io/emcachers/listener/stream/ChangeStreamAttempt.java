@@ -1,13 +1,10 @@
 package io.emcachers.listener.stream;
 
-import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.OplogEntry;
-import io.emcachers.core.messages.ResumeTokenReply;
-import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
@@ -31,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Its owner ({@link ChangeStream}) retries by creating a new attempt once this one has
  * {@link #settled()} (no batch of it still in flight), so an old batch never commits after a new one.
  * Every callback after the end is ignored through {@link #ended}; acks still count. Runs on the
- * listener's context.
+ * listener's context. Size: google-java-format's 100 columns make it longer than 300 lines; it stays
+ * one class because it is one state machine (finished, polling, timers, inFlight) every method reads.
  */
 final class ChangeStreamAttempt {
 
@@ -102,7 +100,7 @@ final class ChangeStreamAttempt {
       openCursor();
       return;
     }
-    Bus.request(vertx.eventBus(), Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class).onComplete(ar -> {
+    ctx.oplog().resumeToken().onComplete(ar -> {
       if (finished) {
         return;
       }
@@ -285,19 +283,11 @@ final class ChangeStreamAttempt {
     }
   }
 
-  int inFlight() {
-    return inFlight;
-  }
+  int inFlight() { return inFlight; }
 
-  int buffered() {
-    return batcher.size();
-  }
+  int buffered() { return batcher.size(); }
 
-  long eventsRead() {
-    return eventsRead;
-  }
+  long eventsRead() { return eventsRead; }
 
-  long lastSentAt() {
-    return batcher.lastTakenAt();
-  }
+  long lastSentAt() { return batcher.lastTakenAt(); }
 }

@@ -1,5 +1,6 @@
 package io.emcachers.listener.stream;
 
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
 import io.emcachers.listener.mongo.MongoSource;
@@ -34,9 +35,11 @@ public final class StreamSet {
   private final Map<String, ChangeStream> streams = new LinkedHashMap<>();
   private boolean stopped;
 
-  public StreamSet(Vertx vertx, ListenerConfig config, Clock clock, MongoSource source, BatchWindow window, StreamHooks hooks) {
+  /** {@code oplog}: where a stream re-reads its committed resume token after a failure. */
+  public StreamSet(Vertx vertx, ListenerConfig config, Clock clock, MongoSource source, BatchWindow window, StreamHooks hooks,
+                   OplogClient oplog) {
     this.config = config;
-    this.ctx = new StreamContext(vertx, config, clock, source, window, hooks);
+    this.ctx = new StreamContext(vertx, config, clock, source, window, hooks, oplog);
   }
 
   private boolean databaseScope() {
