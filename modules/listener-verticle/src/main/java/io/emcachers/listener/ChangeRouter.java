@@ -16,16 +16,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns one change event into oplog entries: fan-out to every entity whose source is the event's
- * collection, each projected with its shape and stamped with its epoch. Pure: it reads the
- * {@link EntityTable} and returns a {@link Routed} value that also says what to count and report
- * (coercion mismatches, skipped and ignored events, a collection-level change to re-scan); the
- * session applies those. No bus, no Vert.x.
+ * collection, each projected with its shape and stamped with its epoch. Pure: it reads the {@link
+ * EntityTable} and returns a {@link Routed} value that also says what to count and report (coercion
+ * mismatches, skipped and ignored events, a collection-level change to re-scan); the session
+ * applies those. No bus, no Vert.x.
  */
 final class ChangeRouter {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChangeRouter.class);
 
-  /** One event routed to one entity with one operation (counted in {@code emc_listener_events_total}). */
+  /**
+   * One event routed to one entity with one operation (counted in {@code
+   * emc_listener_events_total}).
+   */
   record Counted(String entity, String operation) {}
 
   /** A value that did not fit its column. */
@@ -38,16 +41,23 @@ final class ChangeRouter {
    * drop, rename or dropDatabase: {@code entities} (on the collection, the rename's target, or all
    * for dropDatabase) must be re-scanned; {@code what} describes the change for logs and status.
    */
-  record Rescan(String operation, String collection, String to, List<String> entities, String what) {}
+  record Rescan(
+      String operation, String collection, String to, List<String> entities, String what) {}
 
   /**
    * The routing of one event. {@code skipped}: a reason the event was counted as skipped (null: not
-   * skipped); {@code ignored}: the collection no entity watches (null: watched); {@code rescan}: null
-   * unless a collection-level change hit entities.
+   * skipped); {@code ignored}: the collection no entity watches (null: watched); {@code rescan}:
+   * null unless a collection-level change hit entities.
    */
-  record Routed(List<OplogEntry> entries, List<Counted> counted, List<Mismatched> mismatches, List<Unprojectable> unprojectable,
-                String skippedCollection, String skipped, String ignored, Rescan rescan) {
-  }
+  record Routed(
+      List<OplogEntry> entries,
+      List<Counted> counted,
+      List<Mismatched> mismatches,
+      List<Unprojectable> unprojectable,
+      String skippedCollection,
+      String skipped,
+      String ignored,
+      Rescan rescan) {}
 
   private final EntityTable entities;
 
@@ -71,14 +81,25 @@ final class ChangeRouter {
       return entries(coll, targets, event, counted, mismatches);
     } catch (RuntimeException e) {
       // a document no retry could turn into entries: skip it visibly, never block the stream
-      BsonValue id = event.fullDocument() != null ? event.fullDocument().get("_id") : event.documentKey() == null ? null : event.documentKey().get("_id");
+      BsonValue id =
+          event.fullDocument() != null
+              ? event.fullDocument().get("_id")
+              : event.documentKey() == null ? null : event.documentKey().get("_id");
       String shown = id == null ? "?" : String.valueOf(BsonJson.toJsonValue(id));
-      List<Unprojectable> skips = targets.stream().map(t -> new Unprojectable(coll, t.name(), shown, e.toString())).toList();
+      List<Unprojectable> skips =
+          targets.stream()
+              .map(t -> new Unprojectable(coll, t.name(), shown, e.toString()))
+              .toList();
       return new Routed(List.of(), counted, mismatches, skips, null, null, null, null);
     }
   }
 
-  private Routed entries(String coll, List<Entity> targets, ChangeEvent event, List<Counted> counted, List<Mismatched> mismatches) {
+  private Routed entries(
+      String coll,
+      List<Entity> targets,
+      ChangeEvent event,
+      List<Counted> counted,
+      List<Mismatched> mismatches) {
     if (event.isUpsert()) {
       BsonDocument doc = event.fullDocument();
       BsonValue id = doc == null ? null : doc.get("_id");
@@ -117,19 +138,30 @@ final class ChangeRouter {
   }
 
   /**
-   * drop, rename, dropDatabase: the collection's documents went away (or moved) without per-document
-   * events, whatever the watch scope and whether an invalidate follows. Every entity on an affected
-   * collection is re-scanned; the scan's proven deletes empty its cache of what is gone.
+   * drop, rename, dropDatabase: the collection's documents went away (or moved) without
+   * per-document events, whatever the watch scope and whether an invalidate follows. Every entity
+   * on an affected collection is re-scanned; the scan's proven deletes empty its cache of what is
+   * gone.
    */
   private Routed collectionChanged(ChangeEvent event, String shownColl) {
     String op = event.operationType();
     boolean wholeDb = ChangeEvent.DROP_DATABASE.equals(op);
-    List<String> affected = entities.all().stream().filter(e -> wholeDb
-        || e.shape().sourceName().equals(event.collection()) || e.shape().sourceName().equals(event.toCollection())).map(Entity::name).toList();
+    List<String> affected =
+        entities.all().stream()
+            .filter(
+                e ->
+                    wholeDb
+                        || e.shape().sourceName().equals(event.collection())
+                        || e.shape().sourceName().equals(event.toCollection()))
+            .map(Entity::name)
+            .toList();
     Rescan rescan = null;
     if (!affected.isEmpty()) {
-      String what = op + " of " + (wholeDb ? "the database" : "collection " + event.collection())
-          + (event.toCollection() == null ? "" : " to " + event.toCollection());
+      String what =
+          op
+              + " of "
+              + (wholeDb ? "the database" : "collection " + event.collection())
+              + (event.toCollection() == null ? "" : " to " + event.toCollection());
       rescan = new Rescan(op, event.collection(), event.toCollection(), affected, what);
     }
     return new Routed(List.of(), List.of(), List.of(), List.of(), shownColl, op, null, rescan);

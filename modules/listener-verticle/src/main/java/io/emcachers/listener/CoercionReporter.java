@@ -8,9 +8,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Counts values that did not fit their column, per entity and column, and reports them on
- * {@code emc.status} at most once per interval per entity/column: the first one at once, later ones
- * summed into the next report ({@link #flush} runs every interval).
+ * Counts values that did not fit their column, per entity and column, and reports them on {@code
+ * emc.status} at most once per interval per entity/column: the first one at once, later ones summed
+ * into the next report ({@link #flush} runs every interval).
  */
 final class CoercionReporter {
 
@@ -47,7 +47,8 @@ final class CoercionReporter {
 
   void record(String entity, String docId, Projection.Mismatch m) {
     metrics.coercionError(entity, m.column());
-    Slot slot = slots.computeIfAbsent(entity + "\u0000" + m.column(), k -> new Slot(entity, m.column()));
+    Slot slot =
+        slots.computeIfAbsent(entity + "\u0000" + m.column(), k -> new Slot(entity, m.column()));
     slot.unreported++;
     slot.total++;
     slot.sampleDocId = docId;
@@ -84,15 +85,16 @@ final class CoercionReporter {
   }
 
   private void report(Slot slot, long now) {
-    JsonObject data = new JsonObject()
-        .put("column", slot.column)
-        .put("type", slot.columnType)
-        .put("errors", slot.unreported)
-        .put("total_errors", slot.total)
-        .put("sample_doc_id", slot.sampleDocId)
-        .put("sample_bson_type", slot.sampleType)
-        .put("reason", slot.reason)
-        .put("message", slot.message);
+    JsonObject data =
+        new JsonObject()
+            .put("column", slot.column)
+            .put("type", slot.columnType)
+            .put("errors", slot.unreported)
+            .put("total_errors", slot.total)
+            .put("sample_doc_id", slot.sampleDocId)
+            .put("sample_bson_type", slot.sampleType)
+            .put("reason", slot.reason)
+            .put("message", slot.message);
     status.error(slot.entity, "coercion_error", data);
     slot.lastReportAt = now;
     slot.unreported = 0;

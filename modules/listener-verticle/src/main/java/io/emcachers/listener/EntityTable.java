@@ -19,8 +19,12 @@ import java.util.Set;
  */
 final class EntityTable implements ScanCollaborators.Entities {
 
-  /** Statuses whose entities are streamed (the oplog side stages pending/scanning and writes live/failed). */
-  static final Set<EntityStatus> ACTIVE = Set.of(EntityStatus.pending, EntityStatus.scanning, EntityStatus.live, EntityStatus.failed);
+  /**
+   * Statuses whose entities are streamed (the oplog side stages pending/scanning and writes
+   * live/failed).
+   */
+  static final Set<EntityStatus> ACTIVE =
+      Set.of(EntityStatus.pending, EntityStatus.scanning, EntityStatus.live, EntityStatus.failed);
 
   private final Map<String, Entity> entities = new LinkedHashMap<>();
   private final Map<String, Projection> projections = new HashMap<>();
@@ -54,7 +58,10 @@ final class EntityTable implements ScanCollaborators.Entities {
     return projections.get(name);
   }
 
-  /** A scan attempt began: the entity with its new epoch replaces the known one unless that one is newer. */
+  /**
+   * A scan attempt began: the entity with its new epoch replaces the known one unless that one is
+   * newer.
+   */
   @Override
   public void adopt(Entity begun) {
     Entity prev = entities.get(begun.name());
@@ -81,7 +88,9 @@ final class EntityTable implements ScanCollaborators.Entities {
 
   /** The entities whose source is {@code collection}, in table order (none for null). */
   List<Entity> on(String collection) {
-    return entities.values().stream().filter(e -> e.shape().sourceName().equals(collection)).toList();
+    return entities.values().stream()
+        .filter(e -> e.shape().sourceName().equals(collection))
+        .toList();
   }
 
   /** The source collections of all entities, sorted, each once. */
@@ -90,7 +99,14 @@ final class EntityTable implements ScanCollaborators.Entities {
   }
 
   JsonArray toJson() {
-    return new JsonArray(entities.values().stream().map(e -> new JsonObject().put("name", e.name())
-        .put("source", e.shape().sourceName()).put("status", e.status().name())).toList());
+    return new JsonArray(
+        entities.values().stream()
+            .map(
+                e ->
+                    new JsonObject()
+                        .put("name", e.name())
+                        .put("source", e.shape().sourceName())
+                        .put("status", e.status().name()))
+            .toList());
   }
 }

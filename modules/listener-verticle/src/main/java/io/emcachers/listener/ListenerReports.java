@@ -35,7 +35,12 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
   private long lastErrorAt;
 
   /** {@code entities}: where a failed scan marks its entity failed. */
-  ListenerReports(StatusPublisher status, EntitiesClient entities, ListenerMetrics metrics, CoercionReporter coercion, Clock clock) {
+  ListenerReports(
+      StatusPublisher status,
+      EntitiesClient entities,
+      ListenerMetrics metrics,
+      CoercionReporter coercion,
+      Clock clock) {
     this.status = status;
     this.entities = entities;
     this.metrics = metrics;
@@ -63,26 +68,40 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
     }
   }
 
-  /** An entity is re-scanned because its stream or collection lost history: counted and published. */
+  /**
+   * An entity is re-scanned because its stream or collection lost history: counted and published.
+   */
   void rescan(String entity, JsonObject data) {
     metrics.rescan(entity);
     status.error(entity, "rescan", data);
   }
 
-  /** The oplog side refused the scan in a way no retry can fix: report it and mark the entity failed. */
+  /**
+   * The oplog side refused the scan in a way no retry can fix: report it and mark the entity
+   * failed.
+   */
   void scanFailed(String name, String reason) {
     error("scan of " + name + " failed: " + reason);
-    status.error(name, "scan_failed",
-        new JsonObject().put("message", reason).put("note", "the entity is marked failed; fix the cause, then recreate it or set its status"));
-    entities.setStatus(name, EntityStatus.failed, reason)
-        .onFailure(e -> LOG.warn("listener: could not mark entity {} failed: {}", name, e.toString()));
+    status.error(
+        name,
+        "scan_failed",
+        new JsonObject()
+            .put("message", reason)
+            .put(
+                "note",
+                "the entity is marked failed; fix the cause, then recreate it or set its status"));
+    entities
+        .setStatus(name, EntityStatus.failed, reason)
+        .onFailure(
+            e -> LOG.warn("listener: could not mark entity {} failed: {}", name, e.toString()));
   }
 
   @Override
   public void rejected(String source, JsonArray rejected) {
     for (int i = 0; i < rejected.size(); i++) {
       JsonObject r = rejected.getJsonObject(i);
-      skips.skipped(source, r.getString("entity"), r.getString("doc_id"), "rejected", r.getString("reason"));
+      skips.skipped(
+          source, r.getString("entity"), r.getString("doc_id"), "rejected", r.getString("reason"));
     }
   }
 
@@ -96,7 +115,9 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
   @Override
   public void progress(String entity, long scanned, long estimatedTotal, boolean done) {
     metrics.scanProgress(entity, scanned, estimatedTotal);
-    status.progress(entity, done ? "scanned" : "scanning",
+    status.progress(
+        entity,
+        done ? "scanned" : "scanning",
         new JsonObject().put("scanned", scanned).put("estimated_total", estimatedTotal));
   }
 
@@ -111,8 +132,14 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
     metrics.batch(AppendBatch.KIND_STREAM, batch.entries().size());
     rejected(collection, result.rejected());
     if (LOG.isDebugEnabled()) {
-      LOG.debug("stream {}: batch of {} acked: appended {}, staged {}, last id {}, entities {}", stream, batch.entries().size(),
-          result.appended(), result.staged(), result.lastId(), batch.entries().stream().map(e -> e.entity() + ":" + e.docId()).toList());
+      LOG.debug(
+          "stream {}: batch of {} acked: appended {}, staged {}, last id {}, entities {}",
+          stream,
+          batch.entries().size(),
+          result.appended(),
+          result.staged(),
+          result.lastId(),
+          batch.entries().stream().map(e -> e.entity() + ":" + e.docId()).toList());
     }
   }
 
@@ -134,6 +161,8 @@ final class ListenerReports implements ScanCollaborators.Reports, StreamHooks.Ob
         .put("coercion_errors", coercion.toJson())
         .put("skipped_documents", skips.total())
         .put("last_error", lastError)
-        .put("last_error_at", lastErrorAt == 0 ? null : Instant.ofEpochMilli(lastErrorAt).toString());
+        .put(
+            "last_error_at",
+            lastErrorAt == 0 ? null : Instant.ofEpochMilli(lastErrorAt).toString());
   }
 }

@@ -31,12 +31,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One streaming session of the listener (while this node leads). It owns the parts and wires them:
- * the {@link EntityTable}, the {@link StreamSet}, the pure {@link ChangeRouter}, the
- * {@link ScanQueue} and the shared {@link BatchWindow}; it reconciles them when entities change and
- * turns what they report into re-scans, metrics and status events ({@link ListenerReports}).
- * It talks to the oplog side and the entity manager through one {@link OplogClient} and one
- * {@link EntitiesClient}, handed to the parts that send. Everything runs on the verticle's context.
- * A session that loses leadership or fails to start is stopped and replaced by a fresh one.
+ * the {@link EntityTable}, the {@link StreamSet}, the pure {@link ChangeRouter}, the {@link
+ * ScanQueue} and the shared {@link BatchWindow}; it reconciles them when entities change and turns
+ * what they report into re-scans, metrics and status events ({@link ListenerReports}). It talks to
+ * the oplog side and the entity manager through one {@link OplogClient} and one {@link
+ * EntitiesClient}, handed to the parts that send. Everything runs on the verticle's context. A
+ * session that loses leadership or fails to start is stopped and replaced by a fresh one.
  */
 final class ListenerSession {
 
@@ -57,21 +57,41 @@ final class ListenerSession {
   private MessageConsumer<Object> changedConsumer;
   private boolean stopped;
 
-  ListenerSession(Vertx vertx, ListenerConfig config, BreakerConfig circuit, Clock clock, ListenerMetrics metrics, CoercionReporter coercion,
-                  StatusPublisher status, Runnable onNotLeader) {
+  ListenerSession(
+      Vertx vertx,
+      ListenerConfig config,
+      BreakerConfig circuit,
+      Clock clock,
+      ListenerMetrics metrics,
+      CoercionReporter coercion,
+      StatusPublisher status,
+      Runnable onNotLeader) {
     this.vertx = vertx;
     this.oplog = new OplogClient(vertx.eventBus());
     this.entityManager = new EntitiesClient(vertx.eventBus());
     this.metrics = metrics;
     this.reports = new ListenerReports(status, entityManager, metrics, coercion, clock);
     this.onNotLeader = onNotLeader;
-    this.source = new MongoSource(vertx.getOrCreateContext(), config.mongoUrl(), config.database(), circuit);
+    this.source =
+        new MongoSource(vertx.getOrCreateContext(), config.mongoUrl(), config.database(), circuit);
     long appendTimeoutMs = config.appendTimeoutMs();
-    this.window = new BatchWindow(config.maxUnackedBatches(), batch -> oplog.append(batch, appendTimeoutMs));
-    this.streams = new StreamSet(vertx, config, clock, source, window,
-        new StreamHooks(this::route, this::positionLost, reports, this::notLeader), oplog);
-    this.scans = new ScanQueue(new ScanCollaborators(vertx, config, source, window, entities, new ScanStreamGate(streams), reports),
-        oplog, this::scanEnded);
+    this.window =
+        new BatchWindow(config.maxUnackedBatches(), batch -> oplog.append(batch, appendTimeoutMs));
+    this.streams =
+        new StreamSet(
+            vertx,
+            config,
+            clock,
+            source,
+            window,
+            new StreamHooks(this::route, this::positionLost, reports, this::notLeader),
+            oplog);
+    this.scans =
+        new ScanQueue(
+            new ScanCollaborators(
+                vertx, config, source, window, entities, new ScanStreamGate(streams), reports),
+            oplog,
+            this::scanEnded);
   }
 
   BatchWindow window() {
@@ -82,18 +102,28 @@ final class ListenerSession {
 
   /** Loads entities and stored positions, opens the streams, queues the scans that are due. */
   Future<Void> start() {
-    changedConsumer = vertx.eventBus().consumer(Addresses.ENTITIES_CHANGED, msg -> {
-      if (!stopped && msg.body() instanceof EntityChanged ec) {
-        onEntityChanged(ec);
-      }
-    });
-    return changedConsumer.completion()
+    changedConsumer =
+        vertx
+            .eventBus()
+            .consumer(
+                Addresses.ENTITIES_CHANGED,
+                msg -> {
+                  if (!stopped && msg.body() instanceof EntityChanged ec) {
+                    onEntityChanged(ec);
+                  }
+                });
+    return changedConsumer
+        .completion()
         .compose(v -> entityManager.list(false))
-        .compose(list -> oplog.resumeToken()
-            .map(tokens -> {
-              begin(list.entities(), tokens);
-              return null;
-            }));
+        .compose(
+            list ->
+                oplog
+                    .resumeToken()
+                    .map(
+                        tokens -> {
+                          begin(list.entities(), tokens);
+                          return null;
+                        }));
   }
 
   private void begin(List<Entity> list, ResumeTokenReply tokens) {
@@ -102,19 +132,29 @@ final class ListenerSession {
     }
     list.stream().filter(EntityTable::streamed).forEach(entities::put);
     List<String> collections = entities.watchedCollections();
-    LOG.info("listener: starting with {} active entit{} on stream(s) {}; stored positions for {}",
-        entities.size(), entities.size() == 1 ? "y" : "ies", streams.namesFor(collections), tokens.tokens().fieldNames());
+    LOG.info(
+        "listener: starting with {} active entit{} on stream(s) {}; stored positions for {}",
+        entities.size(),
+        entities.size() == 1 ? "y" : "ies",
+        streams.namesFor(collections),
+        tokens.tokens().fieldNames());
     streams.open(collections, tokens::tokenFor);
     for (Entity e : entities.all()) {
       switch (e.status()) {
         case pending -> scans.request(e.name(), ScanQueue.Mode.FROM_START, "new entity", false);
-        case scanning -> scans.request(e.name(), ScanQueue.Mode.CONTINUE, "scan interrupted by a restart", false);
+        case scanning ->
+            scans.request(
+                e.name(), ScanQueue.Mode.CONTINUE, "scan interrupted by a restart", false);
         case live -> {
           if (!streams.hasCommittedPosition(e.shape().sourceName())) {
-            scans.request(e.name(), ScanQueue.Mode.FROM_START, "initial scan: no stored stream position", false);
+            scans.request(
+                e.name(),
+                ScanQueue.Mode.FROM_START,
+                "initial scan: no stored stream position",
+                false);
           }
         }
-        default -> { }
+        default -> {}
       }
     }
   }
@@ -130,10 +170,12 @@ final class ListenerSession {
     scans.stop();
     streams.stop();
     window.close();
-    vertx.executeBlocking(() -> {
-      source.close();
-      return null;
-    }, false);
+    vertx.executeBlocking(
+        () -> {
+          source.close();
+          return null;
+        },
+        false);
   }
 
   boolean stopped() {
@@ -145,22 +187,25 @@ final class ListenerSession {
     if (stopped) {
       return Future.succeededFuture();
     }
-    return entityManager.list(false).map(reply -> {
-      if (stopped) {
-        return null;
-      }
-      Set<String> listed = new TreeSet<>();
-      for (Entity e : reply.entities()) {
-        listed.add(e.name());
-        applyEntity(e, EntityChanged.REFRESHED);
-      }
-      for (String name : entities.names()) {
-        if (!listed.contains(name)) {
-          removeEntity(name, "no longer listed");
-        }
-      }
-      return null;
-    });
+    return entityManager
+        .list(false)
+        .map(
+            reply -> {
+              if (stopped) {
+                return null;
+              }
+              Set<String> listed = new TreeSet<>();
+              for (Entity e : reply.entities()) {
+                listed.add(e.name());
+                applyEntity(e, EntityChanged.REFRESHED);
+              }
+              for (String name : entities.names()) {
+                if (!listed.contains(name)) {
+                  removeEntity(name, "no longer listed");
+                }
+              }
+              return null;
+            });
   }
 
   // ---- entities ----
@@ -189,7 +234,10 @@ final class ListenerSession {
       return;
     }
     boolean shapeChanged = prev != null && !prev.shape().equals(e.shape());
-    if (prev != null && !shapeChanged && prev.status() == e.status() && e.version() == prev.version()) {
+    if (prev != null
+        && !shapeChanged
+        && prev.status() == e.status()
+        && e.version() == prev.version()) {
       return;
     }
     entities.put(e);
@@ -202,11 +250,20 @@ final class ListenerSession {
     } else if (e.status() == EntityStatus.pending && !scanActive) {
       LOG.info("listener: new entity {} on collection {}", e.name(), coll);
       scans.request(e.name(), ScanQueue.Mode.FROM_START, "new entity", false);
-    } else if (e.status() == EntityStatus.scanning && !scanActive && (prev == null || prev.status() != EntityStatus.scanning)) {
+    } else if (e.status() == EntityStatus.scanning
+        && !scanActive
+        && (prev == null || prev.status() != EntityStatus.scanning)) {
       scans.request(e.name(), ScanQueue.Mode.FROM_START, "status set to scanning", false);
-    } else if (prev == null && e.status() == EntityStatus.live && newStream
-        && streams.streamOf(coll) != null && !streams.hasCommittedPosition(coll)) {
-      scans.request(e.name(), ScanQueue.Mode.FROM_START, "live entity on a collection without a stored position", false);
+    } else if (prev == null
+        && e.status() == EntityStatus.live
+        && newStream
+        && streams.streamOf(coll) != null
+        && !streams.hasCommittedPosition(coll)) {
+      scans.request(
+          e.name(),
+          ScanQueue.Mode.FROM_START,
+          "live entity on a collection without a stored position",
+          false);
     }
   }
 
@@ -231,25 +288,47 @@ final class ListenerSession {
     if (rescan != null) {
       LOG.warn("listener: {}; re-scanning {}", rescan.what(), rescan.entities());
       for (String name : rescan.entities()) {
-        reports.rescan(name, new JsonObject().put("reason", rescan.operation()).put("collection", rescan.collection()).put("to", rescan.to())
-            .put("message", rescan.what() + ": the entity is re-scanned and its cache follows the collection's new contents"));
+        reports.rescan(
+            name,
+            new JsonObject()
+                .put("reason", rescan.operation())
+                .put("collection", rescan.collection())
+                .put("to", rescan.to())
+                .put(
+                    "message",
+                    rescan.what()
+                        + ": the entity is re-scanned and its cache follows the collection's new contents"));
         scans.request(name, ScanQueue.Mode.FROM_START, rescan.what(), true);
       }
     }
     return routed.entries();
   }
 
-  /** The stream already restarted at "now": re-scan its entities (all of them for the database stream). */
+  /**
+   * The stream already restarted at "now": re-scan its entities (all of them for the database
+   * stream).
+   */
   private void positionLost(String stream, String collection, Throwable cause) {
     if (stopped) {
       return;
     }
-    List<Entity> affected = collection == null ? List.copyOf(entities.all()) : entities.on(collection);
+    List<Entity> affected =
+        collection == null ? List.copyOf(entities.all()) : entities.on(collection);
     reports.error("stream " + stream + ": stored position unusable: " + cause.getMessage());
-    LOG.warn("listener: stream {} lost its position ({}); re-scanning {}", stream, cause.getMessage(), affected.stream().map(Entity::name).toList());
+    LOG.warn(
+        "listener: stream {} lost its position ({}); re-scanning {}",
+        stream,
+        cause.getMessage(),
+        affected.stream().map(Entity::name).toList());
     for (Entity e : affected) {
-      reports.rescan(e.name(), new JsonObject().put("stream", stream).put("reason", String.valueOf(cause.getMessage()))
-          .put("message", "the stored change-stream position is no longer usable; the entity is re-scanned"));
+      reports.rescan(
+          e.name(),
+          new JsonObject()
+              .put("stream", stream)
+              .put("reason", String.valueOf(cause.getMessage()))
+              .put(
+                  "message",
+                  "the stored change-stream position is no longer usable; the entity is re-scanned"));
       scans.request(e.name(), ScanQueue.Mode.FROM_START, "stream position lost", true);
     }
   }

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * The MongoDB listener: turns change-stream events (and entity scans) into oplog entries appended
  * on {@code emc.oplog.append}. It streams only while its node's oplog verticle leads (checked on
  * {@code emc.oplog.leader.local} at start and every {@code listener.leader_check_interval_ms}),
- * unless {@code listener.require_local_leader} is false. Answers {@code emc.listener.health}.
- * Every status event of the listener (its sessions' included) goes through one {@link StatusPublisher}
+ * unless {@code listener.require_local_leader} is false. Answers {@code emc.listener.health}. Every
+ * status event of the listener (its sessions' included) goes through one {@link StatusPublisher}
  * (component {@value #COMPONENT}, {@code data.node} = this node).
  */
 public class ListenerVerticle extends VerticleBase {
@@ -59,7 +59,10 @@ public class ListenerVerticle extends VerticleBase {
     this(Clock.systemUTC());
   }
 
-  /** {@code clock}: where start retries and every timing of the sessions (checkpoints, reports) read time. */
+  /**
+   * {@code clock}: where start retries and every timing of the sessions (checkpoints, reports) read
+   * time.
+   */
   public ListenerVerticle(Clock clock) {
     this.clock = clock;
   }
@@ -69,43 +72,68 @@ public class ListenerVerticle extends VerticleBase {
     cfg = ListenerConfig.fromJson(config());
     circuit = BreakerConfig.fromJson(config());
     startBackoff = new Backoff(cfg.initialBackoffMs(), cfg.maxBackoffMs());
-    metrics = new ListenerMetrics(
-        () -> session == null ? 0 : session.window().entriesInFlight(),
-        () -> session == null ? 0 : session.window().unackedBatches());
+    metrics =
+        new ListenerMetrics(
+            () -> session == null ? 0 : session.window().entriesInFlight(),
+            () -> session == null ? 0 : session.window().unackedBatches());
     status = new StatusPublisher(vertx.eventBus(), COMPONENT, cfg.nodeId());
     oplog = new OplogClient(vertx.eventBus());
     coercion = new CoercionReporter(status, metrics, cfg.coercionReportIntervalMs(), clock);
     scheduler = new JobScheduler(vertx);
     probe = new MongoSource(vertx.getOrCreateContext(), cfg.mongoUrl(), cfg.database(), circuit);
-    healthConsumer = vertx.eventBus().consumer(Addresses.LISTENER_HEALTH,
-        msg -> Bus.handle(msg, HealthRequest.class, req -> pingMongo().map(this::health)));
-    scheduler.schedule("listener-leader-check", Duration.ofMillis(cfg.leaderCheckIntervalMs()), Duration.ZERO, ctx -> checkLeader());
-    scheduler.schedule("listener-entity-refresh", Duration.ofMillis(cfg.entityRefreshIntervalMs()), Duration.ofMillis(cfg.entityRefreshIntervalMs()),
+    healthConsumer =
+        vertx
+            .eventBus()
+            .consumer(
+                Addresses.LISTENER_HEALTH,
+                msg -> Bus.handle(msg, HealthRequest.class, req -> pingMongo().map(this::health)));
+    scheduler.schedule(
+        "listener-leader-check",
+        Duration.ofMillis(cfg.leaderCheckIntervalMs()),
+        Duration.ZERO,
+        ctx -> checkLeader());
+    scheduler.schedule(
+        "listener-entity-refresh",
+        Duration.ofMillis(cfg.entityRefreshIntervalMs()),
+        Duration.ofMillis(cfg.entityRefreshIntervalMs()),
         ctx -> session == null || starting ? Future.succeededFuture() : session.refreshEntities());
-    scheduler.schedule("listener-coercion-report", Duration.ofMillis(cfg.coercionReportIntervalMs()), Duration.ofMillis(cfg.coercionReportIntervalMs()),
+    scheduler.schedule(
+        "listener-coercion-report",
+        Duration.ofMillis(cfg.coercionReportIntervalMs()),
+        Duration.ofMillis(cfg.coercionReportIntervalMs()),
         ctx -> {
           coercion.flush();
           return Future.succeededFuture();
         });
-    LOG.info("listener: started on node {} (database {}, scope {}, batches of {} entries / {} ms, window {} batches, {})",
-        cfg.nodeId(), cfg.database(), cfg.watchScope(), cfg.batchMaxEntries(), cfg.batchMaxDelayMs(), cfg.maxUnackedBatches(),
-        cfg.requireLocalLeader() ? "streams while the local oplog verticle leads" : "local leader not required");
+    LOG.info(
+        "listener: started on node {} (database {}, scope {}, batches of {} entries / {} ms, window {} batches, {})",
+        cfg.nodeId(),
+        cfg.database(),
+        cfg.watchScope(),
+        cfg.batchMaxEntries(),
+        cfg.batchMaxDelayMs(),
+        cfg.maxUnackedBatches(),
+        cfg.requireLocalLeader()
+            ? "streams while the local oplog verticle leads"
+            : "local leader not required");
     return healthConsumer.completion();
   }
 
   @Override
   public Future<?> stop() {
-    Future<Void> jobs = scheduler == null ? Future.succeededFuture() : scheduler.shutdown(Duration.ofSeconds(5));
-    return jobs.onComplete(v -> {
-      stopSession("verticle stopped");
-      if (probe != null) {
-        probe.close();
-      }
-      if (metrics != null) {
-        metrics.close();
-      }
-      LOG.info("listener: stopped");
-    });
+    Future<Void> jobs =
+        scheduler == null ? Future.succeededFuture() : scheduler.shutdown(Duration.ofSeconds(5));
+    return jobs.onComplete(
+        v -> {
+          stopSession("verticle stopped");
+          if (probe != null) {
+            probe.close();
+          }
+          if (metrics != null) {
+            metrics.close();
+          }
+          LOG.info("listener: stopped");
+        });
   }
 
   // ---- leadership gate ----
@@ -115,19 +143,22 @@ public class ListenerVerticle extends VerticleBase {
       ensureSession();
       return Future.succeededFuture();
     }
-    return oplog.leaderLocal(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())))
-        .map(reply -> {
-          if (ComponentState.parse(reply.state()) == ComponentState.LEADER) {
-            ensureSession();
-          } else {
-            stopSession("local oplog verticle is " + reply.state());
-          }
-          return (Void) null;
-        })
-        .recover(err -> {
-          stopSession("no local oplog leader answers (" + err.getMessage() + ")");
-          return Future.succeededFuture();
-        });
+    return oplog
+        .leaderLocal(Math.max(500, Math.min(5000, cfg.leaderCheckIntervalMs())))
+        .map(
+            reply -> {
+              if (ComponentState.parse(reply.state()) == ComponentState.LEADER) {
+                ensureSession();
+              } else {
+                stopSession("local oplog verticle is " + reply.state());
+              }
+              return (Void) null;
+            })
+        .recover(
+            err -> {
+              stopSession("no local oplog leader answers (" + err.getMessage() + ")");
+              return Future.succeededFuture();
+            });
   }
 
   private void ensureSession() {
@@ -136,37 +167,53 @@ public class ListenerVerticle extends VerticleBase {
     }
     starting = true;
     state = ComponentState.STARTING;
-    ListenerSession rt = new ListenerSession(vertx, cfg, circuit, clock, metrics, coercion, status,
-        () -> stopSession("oplog side answered not_leader"));
+    ListenerSession rt =
+        new ListenerSession(
+            vertx,
+            cfg,
+            circuit,
+            clock,
+            metrics,
+            coercion,
+            status,
+            () -> stopSession("oplog side answered not_leader"));
     session = rt;
-    rt.start().onComplete(ar -> {
-      starting = false;
-      if (session != rt) {
-        rt.stop();
-        return;
-      }
-      if (ar.succeeded()) {
-        int failedStarts = startBackoff.succeeded();
-        if (failedStarts > 0) {
-          LOG.info("listener: recovered after {} failed start(s)", failedStarts);
-        }
-        state = ComponentState.STREAMING;
-        publishState();
-      } else {
-        // not a timer: the leadership gate asks again on its own schedule, and starts once the delay passed
-        long delay = startBackoff.failed();
-        nextStartAt = clock.millis() + delay;
-        lastError = "start failed: " + ar.cause();
-        LOG.warn("listener: start failed ({} consecutive): {}; retrying in {} ms", startBackoff.consecutiveErrors(), ar.cause().toString(), delay);
-        rt.stop();
-        session = null;
-        state = ComponentState.RETRYING;
-      }
-    });
+    rt.start()
+        .onComplete(
+            ar -> {
+              starting = false;
+              if (session != rt) {
+                rt.stop();
+                return;
+              }
+              if (ar.succeeded()) {
+                int failedStarts = startBackoff.succeeded();
+                if (failedStarts > 0) {
+                  LOG.info("listener: recovered after {} failed start(s)", failedStarts);
+                }
+                state = ComponentState.STREAMING;
+                publishState();
+              } else {
+                // not a timer: the leadership gate asks again on its own schedule, and starts once
+                // the delay passed
+                long delay = startBackoff.failed();
+                nextStartAt = clock.millis() + delay;
+                lastError = "start failed: " + ar.cause();
+                LOG.warn(
+                    "listener: start failed ({} consecutive): {}; retrying in {} ms",
+                    startBackoff.consecutiveErrors(),
+                    ar.cause().toString(),
+                    delay);
+                rt.stop();
+                session = null;
+                state = ComponentState.RETRYING;
+              }
+            });
   }
 
   private void stopSession(String why) {
-    ComponentState newState = why.startsWith("verticle") ? ComponentState.STOPPED : ComponentState.STANDBY;
+    ComponentState newState =
+        why.startsWith("verticle") ? ComponentState.STOPPED : ComponentState.STANDBY;
     if (session != null) {
       LOG.info("listener: stops streaming: {}", why);
       if (session.lastError() != null) {
@@ -190,14 +237,19 @@ public class ListenerVerticle extends VerticleBase {
   // ---- health ----
 
   /**
-   * Pings MongoDB for the health reply (bounded by {@link #PING_TIMEOUT_MS}), so an unreachable source
-   * shows even while no stream is open; a failure is a value, never a failed health request.
+   * Pings MongoDB for the health reply (bounded by {@link #PING_TIMEOUT_MS}), so an unreachable
+   * source shows even while no stream is open; a failure is a value, never a failed health request.
    */
   private Future<JsonObject> pingMongo() {
-    return probe.command(null, new org.bson.BsonDocument("ping", new org.bson.BsonInt32(1)))
+    return probe
+        .command(null, new org.bson.BsonDocument("ping", new org.bson.BsonInt32(1)))
         .timeout(PING_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(pong -> new JsonObject().put("reachable", true))
-        .otherwise(err -> new JsonObject().put("reachable", false).put("error", String.valueOf(err.getMessage())));
+        .otherwise(
+            err ->
+                new JsonObject()
+                    .put("reachable", false)
+                    .put("error", String.valueOf(err.getMessage())));
   }
 
   private HealthReply health(JsonObject mongo) {
@@ -205,12 +257,13 @@ public class ListenerVerticle extends VerticleBase {
     for (JobStats s : scheduler.stats()) {
       jobs.add(s.toJson());
     }
-    JsonObject details = new JsonObject()
-        .put("node", cfg.nodeId())
-        .put("database", cfg.database())
-        .put("watch_scope", cfg.watchScope().name())
-        .put("require_local_leader", cfg.requireLocalLeader())
-        .put("jobs", jobs);
+    JsonObject details =
+        new JsonObject()
+            .put("node", cfg.nodeId())
+            .put("database", cfg.database())
+            .put("watch_scope", cfg.watchScope().name())
+            .put("require_local_leader", cfg.requireLocalLeader())
+            .put("jobs", jobs);
     String error = lastError;
     if (session != null) {
       JsonObject rt = session.toJson();
@@ -220,7 +273,12 @@ public class ListenerVerticle extends VerticleBase {
       }
     } else {
       details.put("streams", new JsonArray());
-      details.put("window", new JsonObject().put("max_batches", cfg.maxUnackedBatches()).put("unacked_batches", 0).put("entries_in_flight", 0));
+      details.put(
+          "window",
+          new JsonObject()
+              .put("max_batches", cfg.maxUnackedBatches())
+              .put("unacked_batches", 0)
+              .put("entries_in_flight", 0));
     }
     details.put("circuits", session != null ? session.circuitHealth() : probe.circuitHealth());
     details.put("last_error", error);

@@ -4,7 +4,10 @@ import io.emcachers.listener.scan.ScanCollaborators;
 import io.emcachers.listener.stream.StreamSet;
 import io.vertx.core.Future;
 
-/** The scans' view of the streams: the session plugs the {@link StreamSet} into the gate the scan protocol declares. */
+/**
+ * The scans' view of the streams: the session plugs the {@link StreamSet} into the gate the scan
+ * protocol declares.
+ */
 final class ScanStreamGate implements ScanCollaborators.StreamGate {
 
   private final StreamSet streams;

@@ -22,7 +22,14 @@ import org.junit.jupiter.api.Test;
 class ChangeRouterTest {
 
   static Entity entity(String name, String source, long epoch, Column... columns) {
-    return new Entity(name, new Shape(name, source, List.of(columns)), EntityStatus.live, 1, Instant.EPOCH, Instant.EPOCH, epoch);
+    return new Entity(
+        name,
+        new Shape(name, source, List.of(columns)),
+        EntityStatus.live,
+        1,
+        Instant.EPOCH,
+        Instant.EPOCH,
+        epoch);
   }
 
   static ChangeEvent event(String json) {
@@ -34,19 +41,39 @@ class ChangeRouterTest {
 
   ChangeRouterTest() {
     table.put(entity("names", "users", 3, new Column("name", DataType.Text, "name")));
-    table.put(entity("ages", "users", 0, new Column("age", DataType.Integer, "profile.age"), new Column("label", DataType.Text, "name")));
+    table.put(
+        entity(
+            "ages",
+            "users",
+            0,
+            new Column("age", DataType.Integer, "profile.age"),
+            new Column("label", DataType.Text, "name")));
     table.put(entity("orders", "orders", 0, new Column("total", DataType.Number, "total")));
   }
 
   @Test
   void anInsertFansOutToEveryEntityOfItsCollectionProjectedAndStampedWithTheEpoch() {
-    ChangeRouter.Routed r = router.route(event("""
+    ChangeRouter.Routed r =
+        router.route(
+            event(
+                """
         {"_id": {"_data": "01"}, "operationType": "insert", "ns": {"db": "app", "coll": "users"},
          "fullDocument": {"_id": "u1", "name": "Ann", "profile": {"age": 41}}, "documentKey": {"_id": "u1"}}"""));
-    assertEquals(List.of(
-        new OplogEntry(Operation.Upsert, "names", "u1", new JsonObject().put("name", "Ann"), 3),
-        new OplogEntry(Operation.Upsert, "ages", "u1", new JsonObject().put("age", 41L).put("label", "Ann"), 0)), r.entries());
-    assertEquals(List.of(new ChangeRouter.Counted("names", "Upsert"), new ChangeRouter.Counted("ages", "Upsert")), r.counted());
+    assertEquals(
+        List.of(
+            new OplogEntry(Operation.Upsert, "names", "u1", new JsonObject().put("name", "Ann"), 3),
+            new OplogEntry(
+                Operation.Upsert,
+                "ages",
+                "u1",
+                new JsonObject().put("age", 41L).put("label", "Ann"),
+                0)),
+        r.entries());
+    assertEquals(
+        List.of(
+            new ChangeRouter.Counted("names", "Upsert"),
+            new ChangeRouter.Counted("ages", "Upsert")),
+        r.counted());
     assertTrue(r.mismatches().isEmpty());
     assertNull(r.skipped());
     assertNull(r.ignored());
@@ -55,7 +82,10 @@ class ChangeRouterTest {
 
   @Test
   void aValueThatDoesNotFitItsColumnBecomesNullAndIsReported() {
-    ChangeRouter.Routed r = router.route(event("""
+    ChangeRouter.Routed r =
+        router.route(
+            event(
+                """
         {"operationType": "update", "ns": {"coll": "users"}, "fullDocument": {"_id": 7, "name": "Bo", "profile": {"age": "old"}}}"""));
     OplogEntry ages = r.entries().get(1);
     assertEquals("~n:7", ages.docId());
@@ -68,18 +98,27 @@ class ChangeRouterTest {
 
   @Test
   void aDeleteUsesTheDocumentKeyAndAnUpdateWithoutDocumentIsSkipped() {
-    ChangeRouter.Routed del = router.route(event("""
+    ChangeRouter.Routed del =
+        router.route(
+            event(
+                """
         {"operationType": "delete", "ns": {"coll": "orders"}, "documentKey": {"_id": "o1"}}"""));
     assertEquals(List.of(new OplogEntry(Operation.Delete, "orders", "o1", null, 0)), del.entries());
     assertEquals(List.of(new ChangeRouter.Counted("orders", "Delete")), del.counted());
 
-    ChangeRouter.Routed gone = router.route(event("""
+    ChangeRouter.Routed gone =
+        router.route(
+            event(
+                """
         {"operationType": "update", "ns": {"coll": "orders"}, "documentKey": {"_id": "o1"}}"""));
     assertTrue(gone.entries().isEmpty());
     assertEquals("orders", gone.skippedCollection());
     assertEquals("no_full_document", gone.skipped());
 
-    ChangeRouter.Routed other = router.route(event("""
+    ChangeRouter.Routed other =
+        router.route(
+            event(
+                """
         {"operationType": "createIndexes", "ns": {"coll": "orders"}}"""));
     assertTrue(other.entries().isEmpty());
     assertEquals("createIndexes", other.skipped());
@@ -87,7 +126,10 @@ class ChangeRouterTest {
 
   @Test
   void anUnwatchedCollectionIsIgnored() {
-    ChangeRouter.Routed r = router.route(event("""
+    ChangeRouter.Routed r =
+        router.route(
+            event(
+                """
         {"operationType": "insert", "ns": {"coll": "audit"}, "fullDocument": {"_id": 1}}"""));
     assertTrue(r.entries().isEmpty());
     assertEquals("audit", r.ignored());
@@ -96,23 +138,39 @@ class ChangeRouterTest {
 
   @Test
   void collectionLevelChangesReScanTheAffectedEntities() {
-    ChangeRouter.Routed drop = router.route(event("""
+    ChangeRouter.Routed drop =
+        router.route(
+            event(
+                """
         {"operationType": "drop", "ns": {"coll": "users"}}"""));
     assertEquals(List.of("names", "ages"), drop.rescan().entities());
     assertEquals("drop of collection users", drop.rescan().what());
     assertEquals("drop", drop.skipped());
     assertTrue(drop.entries().isEmpty());
 
-    ChangeRouter.Routed rename = router.route(event("""
+    ChangeRouter.Routed rename =
+        router.route(
+            event(
+                """
         {"operationType": "rename", "ns": {"coll": "tmp"}, "to": {"coll": "orders"}}"""));
-    assertEquals(List.of("orders"), rename.rescan().entities(), "the rename's target is re-scanned too");
+    assertEquals(
+        List.of("orders"), rename.rescan().entities(), "the rename's target is re-scanned too");
     assertEquals("rename of collection tmp to orders", rename.rescan().what());
 
-    ChangeRouter.Routed dropDb = router.route(event("""
+    ChangeRouter.Routed dropDb =
+        router.route(
+            event(
+                """
         {"operationType": "dropDatabase", "ns": {"db": "app"}}"""));
     assertEquals(List.of("names", "ages", "orders"), dropDb.rescan().entities());
 
-    assertNull(router.route(event("""
-        {"operationType": "drop", "ns": {"coll": "audit"}}""")).rescan(), "no entity on it: nothing to re-scan");
+    assertNull(
+        router
+            .route(
+                event(
+                    """
+        {"operationType": "drop", "ns": {"coll": "audit"}}"""))
+            .rescan(),
+        "no entity on it: nothing to re-scan");
   }
 }

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Coercion reports: the first at once, later ones summed at most once per interval, timed by a manual clock. */
+/**
+ * Coercion reports: the first at once, later ones summed at most once per interval, timed by a
+ * manual clock.
+ */
 class CoercionReporterTest {
 
   Vertx vertx;
@@ -28,11 +31,15 @@ class CoercionReporterTest {
   void setUp() {
     Metrics.globalRegistry.add(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     vertx = TestVertx.create();
-    vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
-      if (m.body() instanceof StatusEvent e && "coercion_error".equals(e.state())) {
-        events.add(e);
-      }
-    });
+    vertx
+        .eventBus()
+        .<Object>consumer(
+            Addresses.STATUS,
+            m -> {
+              if (m.body() instanceof StatusEvent e && "coercion_error".equals(e.state())) {
+                events.add(e);
+              }
+            });
   }
 
   @AfterEach
@@ -43,8 +50,15 @@ class CoercionReporterTest {
   @Test
   void reportsAtMostOncePerIntervalPerEntityAndColumn() {
     ManualClock clock = new ManualClock(1_000_000);
-    CoercionReporter reporter = new CoercionReporter(new StatusPublisher(vertx.eventBus(), ListenerVerticle.COMPONENT), new ListenerMetrics(() -> 0, () -> 0), 60_000, clock);
-    Projection.Mismatch m = new Projection.Mismatch("n", DataType.Integer, "n", "STRING", Projection.Mismatch.TYPE_MISMATCH);
+    CoercionReporter reporter =
+        new CoercionReporter(
+            new StatusPublisher(vertx.eventBus(), ListenerVerticle.COMPONENT),
+            new ListenerMetrics(() -> 0, () -> 0),
+            60_000,
+            clock);
+    Projection.Mismatch m =
+        new Projection.Mismatch(
+            "n", DataType.Integer, "n", "STRING", Projection.Mismatch.TYPE_MISMATCH);
     reporter.record("coerced", "d1", m);
     reporter.record("coerced", "d2", m);
     clock.advance(59_999);
@@ -55,7 +69,10 @@ class CoercionReporterTest {
     clock.advance(1);
     reporter.flush();
     await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 2);
-    assertEquals(2, events.get(1).data().getLong("errors"), "the two later ones, summed once the interval passed");
+    assertEquals(
+        2,
+        events.get(1).data().getLong("errors"),
+        "the two later ones, summed once the interval passed");
     assertEquals("d3", events.get(1).data().getString("sample_doc_id"));
     assertEquals(3, events.get(1).data().getLong("total_errors"));
     reporter.flush();

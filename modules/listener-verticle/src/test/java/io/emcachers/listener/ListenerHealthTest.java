@@ -20,7 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The listener's health pings MongoDB, so an unreachable source shows even before any stream opens. */
+/**
+ * The listener's health pings MongoDB, so an unreachable source shows even before any stream opens.
+ */
 class ListenerHealthTest {
 
   Vertx vertx;
@@ -36,7 +38,9 @@ class ListenerHealthTest {
   }
 
   private HealthReply health() {
-    return await(Bus.request(vertx.eventBus(), Addresses.LISTENER_HEALTH, new HealthRequest(), HealthReply.class));
+    return await(
+        Bus.request(
+            vertx.eventBus(), Addresses.LISTENER_HEALTH, new HealthRequest(), HealthReply.class));
   }
 
   @Test

@@ -30,8 +30,7 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 @Testcontainers(disabledWithoutDocker = true)
 class ListenerMongoReplicaSetIT extends ListenerScenarios {
 
-  @Container
-  static final MongoDBContainer MONGO = new MongoDBContainer("mongo:7");
+  @Container static final MongoDBContainer MONGO = new MongoDBContainer("mongo:7");
 
   @BeforeAll
   static void start() {
@@ -57,7 +56,9 @@ class ListenerMongoReplicaSetIT extends ListenerScenarios {
     insert("db_a_src", doc("a1", "A", 1));
     insert("db_unwatched", doc("u1", "U", 1));
     insert("db_b_src", doc("b1", "B", 2));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "db_a").size() == 1 && oplog(vertx, "db_b").size() == 1);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "db_a").size() == 1 && oplog(vertx, "db_b").size() == 1);
     JsonArray streams = health(vertx).details().getJsonArray("streams");
     assertEquals(1, streams.size(), streams.encode());
     assertEquals("_db", streams.getJsonObject(0).getString("name"));
@@ -68,6 +69,12 @@ class ListenerMongoReplicaSetIT extends ListenerScenarios {
     insert("db_c_src", doc("c1", "C", 3));
     awaitConverged("db_c", "db_c_src");
     awaitConverged("db_a", "db_a_src");
-    assertTrue(health(vertx).details().getJsonArray("streams").getJsonObject(0).getJsonArray("collections").contains("db_c_src"));
+    assertTrue(
+        health(vertx)
+            .details()
+            .getJsonArray("streams")
+            .getJsonObject(0)
+            .getJsonArray("collections")
+            .contains("db_c_src"));
   }
 }

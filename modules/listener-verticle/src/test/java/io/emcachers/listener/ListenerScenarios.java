@@ -30,7 +30,6 @@ import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.model.Oplog;
-import io.emcachers.core.model.Operation;
 import io.emcachers.devservices.DevPostgres;
 import io.emcachers.oplog.OplogVerticle;
 import io.emcachers.testsupport.TestVertx;
@@ -57,15 +56,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The listener scenarios, against a real PostgreSQL (DevPostgres) and the real oplog verticle, with
- * the MongoDB a subclass provides ({@link ListenerTest}: the wire-protocol server;
- * {@link ListenerMongoReplicaSetIT}: a real replica set). Servers start once per class; each test
- * uses its own collections and entities and deploys its own listener. What reached the oplog is
- * read back with {@code emc.oplog.read}.
+ * the MongoDB a subclass provides ({@link ListenerTest}: the wire-protocol server; {@link
+ * ListenerMongoReplicaSetIT}: a real replica set). Servers start once per class; each test uses its
+ * own collections and entities and deploys its own listener. What reached the oplog is read back
+ * with {@code emc.oplog.read}.
  */
 abstract class ListenerScenarios {
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   static DevPostgres pg;
   static Vertx vertx;
@@ -83,18 +81,35 @@ abstract class ListenerScenarios {
     pg = new DevPostgres(dir.resolve("pg"), 0).start();
     mongoUrl = sourceUrl;
     vertx = TestVertx.create();
-    JsonObject root = new JsonObject()
-        .put("node_id", "test-node")
-        .put("postgres", new JsonObject().put("url", pg.url()).put("pool_size", 4).put("connect_timeout_ms", 2000))
-        .put("oplog", new JsonObject().put("standby_retry_ms", 200).put("entity_refresh_interval_ms", 60000)
-            .put("reconnect_initial_backoff_ms", 50).put("reconnect_max_backoff_ms", 500));
+    JsonObject root =
+        new JsonObject()
+            .put("node_id", "test-node")
+            .put(
+                "postgres",
+                new JsonObject()
+                    .put("url", pg.url())
+                    .put("pool_size", 4)
+                    .put("connect_timeout_ms", 2000))
+            .put(
+                "oplog",
+                new JsonObject()
+                    .put("standby_retry_ms", 200)
+                    .put("entity_refresh_interval_ms", 60000)
+                    .put("reconnect_initial_backoff_ms", 50)
+                    .put("reconnect_max_backoff_ms", 500));
     await(vertx.deployVerticle(new OplogVerticle(), new DeploymentOptions().setConfig(root)));
-    mongo = MongoClient.create(vertx, new JsonObject().put("connection_string", mongoUrl).put("db_name", "app"));
-    vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
-      if (m.body() instanceof StatusEvent e) {
-        status.add(e);
-      }
-    });
+    mongo =
+        MongoClient.create(
+            vertx, new JsonObject().put("connection_string", mongoUrl).put("db_name", "app"));
+    vertx
+        .eventBus()
+        .<Object>consumer(
+            Addresses.STATUS,
+            m -> {
+              if (m.body() instanceof StatusEvent e) {
+                status.add(e);
+              }
+            });
   }
 
   @AfterAll
@@ -126,20 +141,30 @@ abstract class ListenerScenarios {
     await(mongo.insert(coll, doc));
   }
 
-  /** Awaits until the cache built from the oplog equals the source projected onto name:Text, n:Integer. */
+  /**
+   * Awaits until the cache built from the oplog equals the source projected onto name:Text,
+   * n:Integer.
+   */
   static void awaitConverged(String entity, String coll) {
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-      Map<String, JsonObject> src = source(mongo, coll);
-      Map<String, JsonObject> cache = cacheOf(vertx, entity);
-      assertEquals(src.keySet(), cache.keySet(), "doc ids of " + entity);
-      for (Map.Entry<String, JsonObject> e : src.entrySet()) {
-        JsonObject row = cache.get(e.getKey());
-        assertEquals(e.getValue().getString("name"), row.getString("name"), "name of " + e.getKey());
-        Object n = e.getValue().getValue("n");
-        assertEquals(n == null ? null : ((Number) n).longValue(), row.getValue("n") == null ? null : ((Number) row.getValue("n")).longValue(),
-            "n of " + e.getKey());
-      }
-    });
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              Map<String, JsonObject> src = source(mongo, coll);
+              Map<String, JsonObject> cache = cacheOf(vertx, entity);
+              assertEquals(src.keySet(), cache.keySet(), "doc ids of " + entity);
+              for (Map.Entry<String, JsonObject> e : src.entrySet()) {
+                JsonObject row = cache.get(e.getKey());
+                assertEquals(
+                    e.getValue().getString("name"), row.getString("name"), "name of " + e.getKey());
+                Object n = e.getValue().getValue("n");
+                assertEquals(
+                    n == null ? null : ((Number) n).longValue(),
+                    row.getValue("n") == null ? null : ((Number) row.getValue("n")).longValue(),
+                    "n of " + e.getKey());
+              }
+            });
   }
 
   @Test
@@ -150,13 +175,25 @@ abstract class ListenerScenarios {
 
     insert("crud_src", doc("a", "alpha", 1));
     insert("crud_src", doc("b", "beta", 2));
-    await(mongo.updateCollection("crud_src", new JsonObject().put("_id", "a"), new JsonObject().put("$set", new JsonObject().put("n", 10))));
-    await(mongo.replaceDocuments("crud_src", new JsonObject().put("_id", "b"), new JsonObject().put("name", "BETA").put("n", 20)));
+    await(
+        mongo.updateCollection(
+            "crud_src",
+            new JsonObject().put("_id", "a"),
+            new JsonObject().put("$set", new JsonObject().put("n", 10))));
+    await(
+        mongo.replaceDocuments(
+            "crud_src",
+            new JsonObject().put("_id", "b"),
+            new JsonObject().put("name", "BETA").put("n", 20)));
     // an update event read after its document was deleted carries no state and is skipped (the
     // delete follows), so let the update be read first to make the row sequence deterministic
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "crud").size() >= 4);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "crud").size() >= 4);
     await(mongo.removeDocuments("crud_src", new JsonObject().put("_id", "a")));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "crud").size() >= 5);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "crud").size() >= 5);
     List<Oplog> rows = oplog(vertx, "crud");
     List<String> ops = rows.stream().map(r -> r.operation().name() + ":" + r.docId()).toList();
     assertEquals(List.of("Upsert:a", "Upsert:b", "Upsert:a", "Upsert:b", "Delete:a"), ops);
@@ -170,7 +207,9 @@ abstract class ListenerScenarios {
     assertEquals("streaming", h.state());
     assertEquals("test-node", h.details().getString("node"));
     assertFalse(h.details().getJsonArray("jobs").isEmpty());
-    assertTrue(h.details().getJsonArray("streams").stream().anyMatch(s -> ((JsonObject) s).getString("name").equals("crud_src")));
+    assertTrue(
+        h.details().getJsonArray("streams").stream()
+            .anyMatch(s -> ((JsonObject) s).getString("name").equals("crud_src")));
   }
 
   @Test
@@ -185,14 +224,19 @@ abstract class ListenerScenarios {
     insert("fan_unwatched", doc("u", "nobody", 1));
     insert("fan_src", doc("y", "why", 8));
 
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "fan_names").size() == 2 && oplog(vertx, "fan_numbers").size() == 2);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(
+            () -> oplog(vertx, "fan_names").size() == 2 && oplog(vertx, "fan_numbers").size() == 2);
     assertEquals(new JsonObject().put("name", "ex"), oplog(vertx, "fan_names").get(0).data());
     JsonObject numbers = oplog(vertx, "fan_numbers").get(1).data();
     assertEquals(8, numbers.getInteger("n"));
     assertEquals("why", numbers.getString("label"));
     // no stream for a collection no entity uses, and nothing of it in the oplog
     JsonArray streams = health(vertx).details().getJsonArray("streams");
-    assertTrue(streams.stream().noneMatch(s -> ((JsonObject) s).getString("name").equals("fan_unwatched")), streams.encode());
+    assertTrue(
+        streams.stream().noneMatch(s -> ((JsonObject) s).getString("name").equals("fan_unwatched")),
+        streams.encode());
     assertTrue(oplog(vertx, "fan_names").stream().noneMatch(r -> r.docId().equals("u")));
   }
 
@@ -204,27 +248,45 @@ abstract class ListenerScenarios {
     for (int i = 0; i < 200; i++) {
       insert("restart_src", doc("r" + i, "v1", i));
     }
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "restart").size() >= 100);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "restart").size() >= 100);
     await(vertx.undeploy(listenerId));
     listenerId = null;
     long versionBefore = entity(vertx, "restart").version();
     // writes while no listener runs
     for (int i = 100; i < 300; i++) {
       if (i < 200) {
-        await(mongo.updateCollection("restart_src", new JsonObject().put("_id", "r" + i), new JsonObject().put("$set", new JsonObject().put("name", "v2"))));
+        await(
+            mongo.updateCollection(
+                "restart_src",
+                new JsonObject().put("_id", "r" + i),
+                new JsonObject().put("$set", new JsonObject().put("name", "v2"))));
       } else {
         insert("restart_src", doc("r" + i, "v1", i));
       }
     }
-    JsonObject token = await(Bus.request(vertx.eventBus(), Addresses.OPLOG_RESUME_TOKEN, new ResumeTokenRequest(), ResumeTokenReply.class)).tokenFor("restart_src");
+    JsonObject token =
+        await(
+                Bus.request(
+                    vertx.eventBus(),
+                    Addresses.OPLOG_RESUME_TOKEN,
+                    new ResumeTokenRequest(),
+                    ResumeTokenReply.class))
+            .tokenFor("restart_src");
     assertNotNull(token, "a token was committed for the stream");
 
     listenerId = deployListener(vertx, listenerConfig(mongoUrl));
     awaitConverged("restart", "restart_src");
-    // it resumed (no re-scan): the entity never left live, and the stream continues a stored position
+    // it resumed (no re-scan): the entity never left live, and the stream continues a stored
+    // position
     assertEquals(versionBefore, entity(vertx, "restart").version());
-    JsonObject stream = health(vertx).details().getJsonArray("streams").stream().map(JsonObject.class::cast)
-        .filter(s -> s.getString("name").equals("restart_src")).findFirst().orElseThrow();
+    JsonObject stream =
+        health(vertx).details().getJsonArray("streams").stream()
+            .map(JsonObject.class::cast)
+            .filter(s -> s.getString("name").equals("restart_src"))
+            .findFirst()
+            .orElseThrow();
     assertTrue(stream.getJsonObject("position").getBoolean("continuous"), stream.encode());
     // no gap: every source write after the restart is in the oplog after the rows before it
     List<Oplog> rows = oplog(vertx, "restart");
@@ -242,23 +304,39 @@ abstract class ListenerScenarios {
     createEntity(vertx, "scan", "scan_src", "name:Text", "n:Integer");
     AtomicBoolean writing = new AtomicBoolean(true);
     AtomicInteger written = new AtomicInteger();
-    Thread writer = new Thread(() -> {
-      int i = 0;
-      while (writing.get() && i < 3000) {
-        String id = String.format("s%05d", (i * 7) % 1800);
-        int op = i % 4;
-        if (op == 0) {
-          mongo.removeDocuments("scan_src", new JsonObject().put("_id", id)).toCompletionStage().toCompletableFuture().join();
-        } else if (op == 1) {
-          mongo.save("scan_src", doc(id, "saved" + i, i)).toCompletionStage().toCompletableFuture().join();
-        } else {
-          mongo.updateCollection("scan_src", new JsonObject().put("_id", id), new JsonObject().put("$set", new JsonObject().put("name", "upd" + i)))
-              .toCompletionStage().toCompletableFuture().join();
-        }
-        written.incrementAndGet();
-        i++;
-      }
-    });
+    Thread writer =
+        new Thread(
+            () -> {
+              int i = 0;
+              while (writing.get() && i < 3000) {
+                String id = String.format("s%05d", (i * 7) % 1800);
+                int op = i % 4;
+                if (op == 0) {
+                  mongo
+                      .removeDocuments("scan_src", new JsonObject().put("_id", id))
+                      .toCompletionStage()
+                      .toCompletableFuture()
+                      .join();
+                } else if (op == 1) {
+                  mongo
+                      .save("scan_src", doc(id, "saved" + i, i))
+                      .toCompletionStage()
+                      .toCompletableFuture()
+                      .join();
+                } else {
+                  mongo
+                      .updateCollection(
+                          "scan_src",
+                          new JsonObject().put("_id", id),
+                          new JsonObject().put("$set", new JsonObject().put("name", "upd" + i)))
+                      .toCompletionStage()
+                      .toCompletableFuture()
+                      .join();
+                }
+                written.incrementAndGet();
+                i++;
+              }
+            });
     writer.start();
     listenerId = deployListener(vertx, listenerConfig(mongoUrl));
     awaitStatus(vertx, "scan", EntityStatus.live);
@@ -266,7 +344,10 @@ abstract class ListenerScenarios {
     writer.join();
     assertTrue(written.get() > 0);
     awaitConverged("scan", "scan_src");
-    assertTrue(status.stream().anyMatch(e -> "scan".equals(e.entity()) && StatusEvent.TYPE_PROGRESS.equals(e.type())), "scan progress published");
+    assertTrue(
+        status.stream()
+            .anyMatch(e -> "scan".equals(e.entity()) && StatusEvent.TYPE_PROGRESS.equals(e.type())),
+        "scan progress published");
   }
 
   @Test
@@ -282,7 +363,11 @@ abstract class ListenerScenarios {
     for (int i = 300; i < 400; i++) {
       insert("second_src", doc("p" + i, "during", i));
       if (i % 10 == 0) {
-        await(mongo.updateCollection("second_src", new JsonObject().put("_id", "p" + (i - 300)), new JsonObject().put("$set", new JsonObject().put("name", "changed"))));
+        await(
+            mongo.updateCollection(
+                "second_src",
+                new JsonObject().put("_id", "p" + (i - 300)),
+                new JsonObject().put("$set", new JsonObject().put("name", "changed"))));
       }
     }
     awaitStatus(vertx, "second", EntityStatus.live);
@@ -308,10 +393,19 @@ abstract class ListenerScenarios {
     listenerId = null;
 
     // the stored position of one stream becomes unusable
-    await(Bus.request(vertx.eventBus(), Addresses.OPLOG_APPEND,
-        AppendBatch.stream("bad_tok_src", new JsonObject().put("_data", "not-a-position"), List.of()), AppendResult.class));
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_APPEND,
+            AppendBatch.stream(
+                "bad_tok_src", new JsonObject().put("_data", "not-a-position"), List.of()),
+            AppendResult.class));
     for (int i = 0; i < 50; i++) {
-      await(mongo.updateCollection("bad_tok_src", new JsonObject().put("_id", "b" + i), new JsonObject().put("$set", new JsonObject().put("name", "v2"))));
+      await(
+          mongo.updateCollection(
+              "bad_tok_src",
+              new JsonObject().put("_id", "b" + i),
+              new JsonObject().put("$set", new JsonObject().put("name", "v2"))));
     }
     insert("bad_tok_src", doc("b-new", "new", 99));
     long goodVersion = entity(vertx, "good_tok").version();
@@ -319,12 +413,23 @@ abstract class ListenerScenarios {
     int before = status.size();
 
     listenerId = deployListener(vertx, listenerConfig(mongoUrl));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> entity(vertx, "bad_tok").version() >= badVersion + 2
-        && entity(vertx, "bad_tok").status() == EntityStatus.live);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(
+            () ->
+                entity(vertx, "bad_tok").version() >= badVersion + 2
+                    && entity(vertx, "bad_tok").status() == EntityStatus.live);
     awaitConverged("bad_tok", "bad_tok_src");
-    assertEquals(goodVersion, entity(vertx, "good_tok").version(), "the other entity was not re-scanned");
-    assertTrue(status.subList(before, status.size()).stream().anyMatch(e -> "bad_tok".equals(e.entity()) && "rescan".equals(e.state())
-        && StatusEvent.TYPE_ERROR.equals(e.type())), "re-scan reported on emc.status");
+    assertEquals(
+        goodVersion, entity(vertx, "good_tok").version(), "the other entity was not re-scanned");
+    assertTrue(
+        status.subList(before, status.size()).stream()
+            .anyMatch(
+                e ->
+                    "bad_tok".equals(e.entity())
+                        && "rescan".equals(e.state())
+                        && StatusEvent.TYPE_ERROR.equals(e.type())),
+        "re-scan reported on emc.status");
     insert("good_tok_src", doc("g-new", "new", 99));
     awaitConverged("good_tok", "good_tok_src");
   }
@@ -337,10 +442,20 @@ abstract class ListenerScenarios {
     double before = coercionErrors("typed", "n");
     int statusBefore = status.size();
 
-    insert("typed_src", new JsonObject().put("_id", "ok").put("name", "fine").put("n", 5).put("flag", true));
-    insert("typed_src", new JsonObject().put("_id", "bad").put("name", new JsonObject().put("first", "x")).put("n", "not a number").put("flag", "yes"));
+    insert(
+        "typed_src",
+        new JsonObject().put("_id", "ok").put("name", "fine").put("n", 5).put("flag", true));
+    insert(
+        "typed_src",
+        new JsonObject()
+            .put("_id", "bad")
+            .put("name", new JsonObject().put("first", "x"))
+            .put("n", "not a number")
+            .put("flag", "yes"));
 
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "typed").size() == 2);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "typed").size() == 2);
     JsonObject bad = oplog(vertx, "typed").get(1).data();
     assertEquals("bad", oplog(vertx, "typed").get(1).docId());
     assertTrue(bad.containsKey("n"));
@@ -350,14 +465,30 @@ abstract class ListenerScenarios {
     assertEquals(5, oplog(vertx, "typed").get(0).data().getInteger("n"));
     assertEquals(before + 1, coercionErrors("typed", "n"));
     assertEquals(1, health(vertx).details().getJsonObject("coercion_errors").getInteger("typed.n"));
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> status.subList(statusBefore, status.size()).stream()
-        .anyMatch(e -> "typed".equals(e.entity()) && "coercion_error".equals(e.state()) && "n".equals(e.data().getString("column"))));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                status.subList(statusBefore, status.size()).stream()
+                    .anyMatch(
+                        e ->
+                            "typed".equals(e.entity())
+                                && "coercion_error".equals(e.state())
+                                && "n".equals(e.data().getString("column"))));
     // at most one report per entity/column per interval
     insert("typed_src", new JsonObject().put("_id", "bad2").put("n", "again"));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "typed").size() == 3);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "typed").size() == 3);
     assertEquals(before + 2, coercionErrors("typed", "n"));
-    long reports = status.subList(statusBefore, status.size()).stream()
-        .filter(e -> "typed".equals(e.entity()) && "coercion_error".equals(e.state()) && "n".equals(e.data().getString("column"))).count();
+    long reports =
+        status.subList(statusBefore, status.size()).stream()
+            .filter(
+                e ->
+                    "typed".equals(e.entity())
+                        && "coercion_error".equals(e.state())
+                        && "n".equals(e.data().getString("column")))
+            .count();
     assertEquals(1, reports);
   }
 
@@ -367,8 +498,15 @@ abstract class ListenerScenarios {
     listenerId = deployListener(vertx, listenerConfig(mongoUrl));
     awaitStatus(vertx, "gone", EntityStatus.live);
     assertTrue(streamNames().contains("gone_src"));
-    await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_DELETE, new EntityNameRequest("gone"), EntityReply.class));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> !streamNames().contains("gone_src"));
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_DELETE,
+            new EntityNameRequest("gone"),
+            EntityReply.class));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> !streamNames().contains("gone_src"));
   }
 
   @Test
@@ -380,12 +518,20 @@ abstract class ListenerScenarios {
     listenerId = deployListener(vertx, listenerConfig(mongoUrl));
     awaitStatus(vertx, "reshape", EntityStatus.live);
     long v = entity(vertx, "reshape").version();
-    await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_UPDATE,
-        new EntityUpsertRequest(ListenerTestSupport.definition("reshape", "reshape_src", "name:Text", "n:Integer")), EntityReply.class));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> {
-      var e = entity(vertx, "reshape");
-      return e.status() == EntityStatus.live && e.version() > v + 1;
-    });
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_UPDATE,
+            new EntityUpsertRequest(
+                ListenerTestSupport.definition("reshape", "reshape_src", "name:Text", "n:Integer")),
+            EntityReply.class));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(
+            () -> {
+              var e = entity(vertx, "reshape");
+              return e.status() == EntityStatus.live && e.version() > v + 1;
+            });
     awaitConverged("reshape", "reshape_src");
   }
 
@@ -393,10 +539,17 @@ abstract class ListenerScenarios {
   void scanReadsEveryIdTypeInIdOrderAcrossBatches() {
     List<io.vertx.ext.mongo.BulkOperation> ops = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
-      ops.add(io.vertx.ext.mongo.BulkOperation.createInsert(new JsonObject().put("_id", i).put("name", "int" + i)));
-      ops.add(io.vertx.ext.mongo.BulkOperation.createInsert(new JsonObject().put("_id", "s" + i).put("name", "str" + i)));
-      ops.add(io.vertx.ext.mongo.BulkOperation.createInsert(new JsonObject().put("_id", new JsonObject().put("$oid", String.format("%024x", 1000 + i)))
-          .put("name", "oid" + i)));
+      ops.add(
+          io.vertx.ext.mongo.BulkOperation.createInsert(
+              new JsonObject().put("_id", i).put("name", "int" + i)));
+      ops.add(
+          io.vertx.ext.mongo.BulkOperation.createInsert(
+              new JsonObject().put("_id", "s" + i).put("name", "str" + i)));
+      ops.add(
+          io.vertx.ext.mongo.BulkOperation.createInsert(
+              new JsonObject()
+                  .put("_id", new JsonObject().put("$oid", String.format("%024x", 1000 + i)))
+                  .put("name", "oid" + i)));
     }
     await(mongo.bulkWrite("mixed_src", ops));
     createEntity(vertx, "mixed", "mixed_src", "name:Text");
@@ -406,14 +559,18 @@ abstract class ListenerScenarios {
     awaitStatus(vertx, "mixed", EntityStatus.live);
     Map<String, JsonObject> cache = cacheOf(vertx, "mixed");
     assertEquals(36, cache.size(), cache.keySet().toString());
-    assertEquals("int3", cache.get("~n:3").getString("name"), "int _id 3 has doc id ~n:3 (DocIds rule 2)");
+    assertEquals(
+        "int3", cache.get("~n:3").getString("name"), "int _id 3 has doc id ~n:3 (DocIds rule 2)");
     assertEquals("str3", cache.get("s3").getString("name"));
     assertEquals("oid3", cache.get(String.format("%024x", 1003)).getString("name"));
   }
 
   static List<String> streamNames() {
     List<String> names = new ArrayList<>();
-    health(vertx).details().getJsonArray("streams").forEach(s -> names.add(((JsonObject) s).getString("name")));
+    health(vertx)
+        .details()
+        .getJsonArray("streams")
+        .forEach(s -> names.add(((JsonObject) s).getString("name")));
     return names;
   }
 
@@ -426,12 +583,26 @@ abstract class ListenerScenarios {
     insert("nul_src", doc("v", "a\u0000b", 1));
     insert("nul_src", doc("k\u0000", "id with a NUL", 2));
     insert("nul_src", doc("after", "later write", 3));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> cacheOf(vertx, "nul").containsKey("after"));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> cacheOf(vertx, "nul").containsKey("after"));
     Map<String, JsonObject> cache = cacheOf(vertx, "nul");
-    assertEquals("a\uFFFDb", cache.get("v").getString("name"), "a NUL in a value is stored as U+FFFD");
-    assertEquals("id with a NUL", cache.get("~s:k\\0").getString("name"), "a NUL in an _id gets the escaped doc id");
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> status.subList(before, status.size()).stream()
-        .anyMatch(e -> "nul".equals(e.entity()) && "coercion_error".equals(e.state()) && "nul_replaced".equals(e.data().getString("reason"))));
+    assertEquals(
+        "a\uFFFDb", cache.get("v").getString("name"), "a NUL in a value is stored as U+FFFD");
+    assertEquals(
+        "id with a NUL",
+        cache.get("~s:k\\0").getString("name"),
+        "a NUL in an _id gets the escaped doc id");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(
+            () ->
+                status.subList(before, status.size()).stream()
+                    .anyMatch(
+                        e ->
+                            "nul".equals(e.entity())
+                                && "coercion_error".equals(e.state())
+                                && "nul_replaced".equals(e.data().getString("reason"))));
   }
 
   @Test
@@ -454,17 +625,32 @@ abstract class ListenerScenarios {
     listenerId = deployListener(vertx, listenerConfig(mongoUrl));
     awaitStatus(vertx, "first_user", EntityStatus.live);
     insert("again_src", doc("a", "alpha", 1));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> oplog(vertx, "first_user").size() == 1);
-    await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_DELETE, new EntityNameRequest("first_user"), EntityReply.class));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> health(vertx).details().getJsonArray("streams").isEmpty());
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> oplog(vertx, "first_user").size() == 1);
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.ENTITIES_DELETE,
+            new EntityNameRequest("first_user"),
+            EntityReply.class));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> health(vertx).details().getJsonArray("streams").isEmpty());
     int before = status.size();
     createEntity(vertx, "second_user", "again_src", "name:Text", "n:Integer");
     awaitStatus(vertx, "second_user", EntityStatus.live);
     insert("again_src", doc("b", "beta", 2));
     awaitConverged("second_user", "again_src");
     JsonObject stream = (JsonObject) health(vertx).details().getJsonArray("streams").getValue(0);
-    assertEquals(0, stream.getLong("restarts"), "the re-created stream resumed after its stored token: no CONFLICT, no restart " + stream.encode());
-    assertTrue(status.subList(before, status.size()).stream().noneMatch(e -> "second_user".equals(e.entity()) && "rescan".equals(e.state())),
+    assertEquals(
+        0,
+        stream.getLong("restarts"),
+        "the re-created stream resumed after its stored token: no CONFLICT, no restart "
+            + stream.encode());
+    assertTrue(
+        status.subList(before, status.size()).stream()
+            .noneMatch(e -> "second_user".equals(e.entity()) && "rescan".equals(e.state())),
         "no re-scan because of a lost position");
   }
 
@@ -476,7 +662,9 @@ abstract class ListenerScenarios {
     String big = "x".repeat(15 * 1024 * 1024);
     insert("huge_doc_src", doc("big", big, 1));
     insert("huge_doc_src", doc("small", "after the big one", 2));
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> cacheOf(vertx, "huge_doc").containsKey("small"));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(() -> cacheOf(vertx, "huge_doc").containsKey("small"));
     assertEquals(big.length(), cacheOf(vertx, "huge_doc").get("big").getString("name").length());
   }
 
@@ -484,23 +672,39 @@ abstract class ListenerScenarios {
   void aScanBatchTheOplogRefusesMarksTheEntityFailedInsteadOfRetryingForever() {
     List<io.vertx.ext.mongo.BulkOperation> ops = new ArrayList<>();
     for (int i = 0; i <= 10_000; i++) {
-      ops.add(io.vertx.ext.mongo.BulkOperation.createInsert(new JsonObject().put("_id", "d" + i).put("name", "n").put("n", i)));
+      ops.add(
+          io.vertx.ext.mongo.BulkOperation.createInsert(
+              new JsonObject().put("_id", "d" + i).put("name", "n").put("n", i)));
     }
     await(mongo.bulkWrite("refused_src", ops));
     createEntity(vertx, "refused", "refused_src", "name:Text");
     int before = status.size();
     JsonObject root = listenerConfig(mongoUrl);
-    // a misconfiguration the launcher refuses when both roles share a config: scan batches of 10,001
+    // a misconfiguration the launcher refuses when both roles share a config: scan batches of
+    // 10,001
     // entries against an oplog that takes at most 10,000 fail BAD_REQUEST, whatever the retry
     root.getJsonObject("listener").put("batch_max_entries", 20_000).put("scan_batch_size", 20_000);
     listenerId = deployListener(vertx, root);
     awaitStatus(vertx, "refused", EntityStatus.failed);
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).until(() -> status.subList(before, status.size()).stream()
-        .anyMatch(e -> "refused".equals(e.entity()) && "scan_failed".equals(e.state()) && e.data().getString("message").contains("max_batch_entries")));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .until(
+            () ->
+                status.subList(before, status.size()).stream()
+                    .anyMatch(
+                        e ->
+                            "refused".equals(e.entity())
+                                && "scan_failed".equals(e.state())
+                                && e.data().getString("message").contains("max_batch_entries")));
   }
 
   static double coercionErrors(String entity, String column) {
-    Counter c = Metrics.globalRegistry.find("emc_listener_coercion_errors_total").tag("entity", entity).tag("column", column).counter();
+    Counter c =
+        Metrics.globalRegistry
+            .find("emc_listener_coercion_errors_total")
+            .tag("entity", entity)
+            .tag("column", column)
+            .counter();
     return c == null ? 0 : c.count();
   }
 }

@@ -5,8 +5,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The listener scenarios against the MongoDB wire-protocol server (DevMongo: collection-level change
- * streams only, replaces reported as updates), a real PostgreSQL and the real oplog verticle.
+ * The listener scenarios against the MongoDB wire-protocol server (DevMongo: collection-level
+ * change streams only, replaces reported as updates), a real PostgreSQL and the real oplog
+ * verticle.
  */
 class ListenerTest extends ListenerScenarios {
 

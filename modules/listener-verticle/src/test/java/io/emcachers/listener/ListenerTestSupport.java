@@ -13,8 +13,8 @@ import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
-import io.emcachers.core.model.Oplog;
 import io.emcachers.core.model.Operation;
+import io.emcachers.core.model.Oplog;
 import io.emcachers.testsupport.TestRoots;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -44,7 +44,8 @@ final class ListenerTestSupport {
   }
 
   static String deployListener(Vertx vertx, JsonObject root) {
-    return await(vertx.deployVerticle(new ListenerVerticle(), new DeploymentOptions().setConfig(root)));
+    return await(
+        vertx.deployVerticle(new ListenerVerticle(), new DeploymentOptions().setConfig(root)));
   }
 
   /** An entity definition whose columns are {@code name:Type:path} triples. */
@@ -52,26 +53,53 @@ final class ListenerTestSupport {
     JsonArray cols = new JsonArray();
     for (String c : columns) {
       String[] p = c.split(":");
-      cols.add(new JsonObject().put("name", p[0]).put("type", p[1]).put("path", p.length > 2 ? p[2] : p[0]));
+      cols.add(
+          new JsonObject()
+              .put("name", p[0])
+              .put("type", p[1])
+              .put("path", p.length > 2 ? p[2] : p[0]));
     }
-    return new JsonObject().put("name", name)
-        .put("shape", new JsonObject().put("entity_name", name).put("source_name", source).put("columns", cols));
+    return new JsonObject()
+        .put("name", name)
+        .put(
+            "shape",
+            new JsonObject()
+                .put("entity_name", name)
+                .put("source_name", source)
+                .put("columns", cols));
   }
 
   static Entity createEntity(Vertx vertx, String name, String source, String... columns) {
-    return await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_CREATE, new EntityUpsertRequest(definition(name, source, columns)), EntityReply.class)).entity();
+    return await(
+            Bus.request(
+                vertx.eventBus(),
+                Addresses.ENTITIES_CREATE,
+                new EntityUpsertRequest(definition(name, source, columns)),
+                EntityReply.class))
+        .entity();
   }
 
   static Entity entity(Vertx vertx, String name) {
-    return await(Bus.request(vertx.eventBus(), Addresses.ENTITIES_GET, new EntityNameRequest(name), EntityReply.class)).entity();
+    return await(
+            Bus.request(
+                vertx.eventBus(),
+                Addresses.ENTITIES_GET,
+                new EntityNameRequest(name),
+                EntityReply.class))
+        .entity();
   }
 
   static void awaitStatus(Vertx vertx, String name, EntityStatus status) {
-    Awaitility.await().atMost(Duration.ofSeconds(TIMEOUT_S)).pollInterval(Duration.ofMillis(50)).until(() -> entity(vertx, name).status() == status);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(TIMEOUT_S))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> entity(vertx, name).status() == status);
   }
 
   static HealthReply health(Vertx vertx) {
-    return await(Bus.request(vertx.eventBus(), Addresses.LISTENER_HEALTH, new HealthRequest(), HealthReply.class));
+    return await(
+        Bus.request(
+            vertx.eventBus(), Addresses.LISTENER_HEALTH, new HealthRequest(), HealthReply.class));
   }
 
   /** Every oplog row of {@code entity}, in id order. */
@@ -79,7 +107,13 @@ final class ListenerTestSupport {
     List<Oplog> rows = new ArrayList<>();
     long after = 0;
     while (true) {
-      OplogReadReply reply = await(Bus.request(vertx.eventBus(), Addresses.OPLOG_READ, new OplogReadRequest(after, 5000, List.of(entity)), OplogReadReply.class));
+      OplogReadReply reply =
+          await(
+              Bus.request(
+                  vertx.eventBus(),
+                  Addresses.OPLOG_READ,
+                  new OplogReadRequest(after, 5000, List.of(entity)),
+                  OplogReadReply.class));
       rows.addAll(reply.rows());
       if (reply.rows().isEmpty() || reply.nextAfter() == after) {
         return rows;
@@ -101,7 +135,9 @@ final class ListenerTestSupport {
     return cache;
   }
 
-  /** Every document of {@code collection}, keyed by its _id as text (tests use string/number _ids). */
+  /**
+   * Every document of {@code collection}, keyed by its _id as text (tests use string/number _ids).
+   */
   static Map<String, JsonObject> source(MongoClient mongo, String collection) {
     Map<String, JsonObject> docs = new LinkedHashMap<>();
     for (JsonObject d : await(mongo.find(collection, new JsonObject()))) {

@@ -17,7 +17,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Issue 9, item 3: a skipped document is counted every time, logged and put on the status feed once per entity and _id. */
+/**
+ * Issue 9, item 3: a skipped document is counted every time, logged and put on the status feed once
+ * per entity and _id.
+ */
 class SkipReporterTest {
 
   Vertx vertx;
@@ -27,11 +30,15 @@ class SkipReporterTest {
   void setUp() {
     Metrics.globalRegistry.add(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     vertx = TestVertx.create();
-    vertx.eventBus().<Object>consumer(Addresses.STATUS, m -> {
-      if (m.body() instanceof StatusEvent e) {
-        events.add(e);
-      }
-    });
+    vertx
+        .eventBus()
+        .<Object>consumer(
+            Addresses.STATUS,
+            m -> {
+              if (m.body() instanceof StatusEvent e) {
+                events.add(e);
+              }
+            });
   }
 
   @AfterEach
@@ -41,12 +48,22 @@ class SkipReporterTest {
 
   @Test
   void eachSkipIsCountedAndReportedOncePerDocument() {
-    SkipReporter skips = new SkipReporter(new StatusPublisher(vertx.eventBus(), ListenerVerticle.COMPONENT), new ListenerMetrics(() -> 0, () -> 0));
-    skips.skipped("skip_src", "skipped_entity", "k1", "rejected", "doc_id contains a NUL character");
-    skips.skipped("skip_src", "skipped_entity", "k1", "rejected", "doc_id contains a NUL character");
+    SkipReporter skips =
+        new SkipReporter(
+            new StatusPublisher(vertx.eventBus(), ListenerVerticle.COMPONENT),
+            new ListenerMetrics(() -> 0, () -> 0));
+    skips.skipped(
+        "skip_src", "skipped_entity", "k1", "rejected", "doc_id contains a NUL character");
+    skips.skipped(
+        "skip_src", "skipped_entity", "k1", "rejected", "doc_id contains a NUL character");
     skips.skipped("skip_src", "skipped_entity", "k2", "unprojectable", "boom");
     assertEquals(3, skips.total());
-    Counter rejected = Metrics.globalRegistry.find("emc_listener_events_skipped_total").tag("collection", "skip_src").tag("reason", "rejected").counter();
+    Counter rejected =
+        Metrics.globalRegistry
+            .find("emc_listener_events_skipped_total")
+            .tag("collection", "skip_src")
+            .tag("reason", "rejected")
+            .counter();
     assertEquals(2.0, rejected.count());
     await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 2);
     StatusEvent first = events.get(0);

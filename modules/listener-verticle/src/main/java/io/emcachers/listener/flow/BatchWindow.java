@@ -13,12 +13,12 @@ import java.util.function.Function;
 
 /**
  * The backpressure window: at most {@code maxBatches} append batches await their ack. Batches
- * submitted beyond that wait in a FIFO queue (sent in submission order). Producers ask
- * {@link #hasRoom()} before reading more from MongoDB, and are called back through
- * {@link #onRoom(Runnable)} when an ack frees a slot, so the number of entries held anywhere stays
- * bounded by (window + one read) whatever the source's write rate. Runs on one Vert.x context.
- * Its own package: both {@code stream/} and {@code scan/} submit to it, and neither depends on the
- * other. It reads no time (the batch delay is the stream's timer), so it takes no clock.
+ * submitted beyond that wait in a FIFO queue (sent in submission order). Producers ask {@link
+ * #hasRoom()} before reading more from MongoDB, and are called back through {@link
+ * #onRoom(Runnable)} when an ack frees a slot, so the number of entries held anywhere stays bounded
+ * by (window + one read) whatever the source's write rate. Runs on one Vert.x context. Its own
+ * package: both {@code stream/} and {@code scan/} submit to it, and neither depends on the other.
+ * It reads no time (the batch delay is the stream's timer), so it takes no clock.
  */
 public final class BatchWindow {
 
@@ -77,18 +77,19 @@ public final class BatchWindow {
       } catch (RuntimeException e) {
         sent = Future.failedFuture(e);
       }
-      sent.onComplete(ar -> {
-        unackedBatches--;
-        entriesInFlight -= size;
-        if (ar.succeeded()) {
-          ackedBatches++;
-        } else {
-          failedBatches++;
-        }
-        q.promise.handle(ar);
-        dispatch();
-        notifyRoom();
-      });
+      sent.onComplete(
+          ar -> {
+            unackedBatches--;
+            entriesInFlight -= size;
+            if (ar.succeeded()) {
+              ackedBatches++;
+            } else {
+              failedBatches++;
+            }
+            q.promise.handle(ar);
+            dispatch();
+            notifyRoom();
+          });
     }
   }
 

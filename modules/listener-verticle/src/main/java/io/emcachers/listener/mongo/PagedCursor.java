@@ -11,9 +11,9 @@ import org.reactivestreams.Subscription;
 
 /**
  * One server-side cursor read page by page with reactive-streams demand: {@link #next(int)}
- * requests exactly that many documents and completes (on the given context) when they arrived or the
- * cursor ended; nothing more is requested until the next call, so a slow consumer holds at most one
- * page. One call at a time. A short page (fewer than asked) means the cursor is exhausted.
+ * requests exactly that many documents and completes (on the given context) when they arrived or
+ * the cursor ended; nothing more is requested until the next call, so a slow consumer holds at most
+ * one page. One call at a time. A short page (fewer than asked) means the cursor is exhausted.
  */
 public final class PagedCursor<T> {
 
@@ -28,45 +28,46 @@ public final class PagedCursor<T> {
 
   PagedCursor(Context context, Publisher<T> publisher) {
     this.context = context;
-    publisher.subscribe(new Subscriber<T>() {
-      @Override
-      public void onSubscribe(Subscription s) {
-        synchronized (PagedCursor.this) {
-          subscription = s;
-          if (closed) {
-            s.cancel();
-          } else if (wanted > 0) {
-            s.request(wanted);
+    publisher.subscribe(
+        new Subscriber<T>() {
+          @Override
+          public void onSubscribe(Subscription s) {
+            synchronized (PagedCursor.this) {
+              subscription = s;
+              if (closed) {
+                s.cancel();
+              } else if (wanted > 0) {
+                s.request(wanted);
+              }
+            }
           }
-        }
-      }
 
-      @Override
-      public void onNext(T item) {
-        synchronized (PagedCursor.this) {
-          page.add(item);
-          if (page.size() >= wanted) {
-            deliver();
+          @Override
+          public void onNext(T item) {
+            synchronized (PagedCursor.this) {
+              page.add(item);
+              if (page.size() >= wanted) {
+                deliver();
+              }
+            }
           }
-        }
-      }
 
-      @Override
-      public void onError(Throwable t) {
-        synchronized (PagedCursor.this) {
-          failure = t;
-          deliver();
-        }
-      }
+          @Override
+          public void onError(Throwable t) {
+            synchronized (PagedCursor.this) {
+              failure = t;
+              deliver();
+            }
+          }
 
-      @Override
-      public void onComplete() {
-        synchronized (PagedCursor.this) {
-          completed = true;
-          deliver();
-        }
-      }
-    });
+          @Override
+          public void onComplete() {
+            synchronized (PagedCursor.this) {
+              completed = true;
+              deliver();
+            }
+          }
+        });
   }
 
   /** The next up to {@code n} documents; an empty or short list at the end of the cursor. */

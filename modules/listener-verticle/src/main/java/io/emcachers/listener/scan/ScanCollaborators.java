@@ -14,8 +14,14 @@ import java.util.List;
  * What scans need from the rest of the listener, passed in as narrow roles: the entity table, the
  * stream gate, the reports, the MongoDB source and the shared backpressure window.
  */
-public record ScanCollaborators(Vertx vertx, ListenerConfig config, MongoSource source, BatchWindow window,
-                                Entities entities, StreamGate streams, Reports reports) {
+public record ScanCollaborators(
+    Vertx vertx,
+    ListenerConfig config,
+    MongoSource source,
+    BatchWindow window,
+    Entities entities,
+    StreamGate streams,
+    Reports reports) {
 
   /** The entities as currently known. */
   public interface Entities {
@@ -24,7 +30,10 @@ public record ScanCollaborators(Vertx vertx, ListenerConfig config, MongoSource 
 
     Projection projection(String name);
 
-    /** A scan attempt began on the oplog side: adopt the entity with the attempt's epoch (unless a newer version is known). */
+    /**
+     * A scan attempt began on the oplog side: adopt the entity with the attempt's epoch (unless a
+     * newer version is known).
+     */
     void adopt(Entity begun);
   }
 
@@ -33,7 +42,10 @@ public record ScanCollaborators(Vertx vertx, ListenerConfig config, MongoSource 
     /** The name of the stream carrying {@code collection}, or null when none does. */
     String streamOf(String collection);
 
-    /** True when that stream resumed from a stored token with no gap since (an interrupted scan may continue). */
+    /**
+     * True when that stream resumed from a stored token with no gap since (an interrupted scan may
+     * continue).
+     */
     boolean continuous(String collection);
 
     /** Completes once that stream is open: its position precedes every document the scan reads. */

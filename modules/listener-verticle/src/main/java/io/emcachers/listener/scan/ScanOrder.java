@@ -14,15 +14,31 @@ import org.bson.BsonValue;
  */
 final class ScanOrder {
 
-  /** MongoDB's cross-type sort order of _id values, as $type aliases per bracket (arrays cannot be _ids). */
-  static final List<List<String>> TYPE_BRACKETS = List.of(
-      List.of("minKey"), List.of("null"), List.of("int", "long", "double", "decimal"), List.of("string"), List.of("object"),
-      List.of("binData"), List.of("objectId"), List.of("bool"), List.of("date"), List.of("timestamp"), List.of("regex"),
-      List.of("maxKey"));
+  /**
+   * MongoDB's cross-type sort order of _id values, as $type aliases per bracket (arrays cannot be
+   * _ids).
+   */
+  static final List<List<String>> TYPE_BRACKETS =
+      List.of(
+          List.of("minKey"),
+          List.of("null"),
+          List.of("int", "long", "double", "decimal"),
+          List.of("string"),
+          List.of("object"),
+          List.of("binData"),
+          List.of("objectId"),
+          List.of("bool"),
+          List.of("date"),
+          List.of("timestamp"),
+          List.of("regex"),
+          List.of("maxKey"));
 
   private ScanOrder() {}
 
-  /** Documents after {@code last} in MongoDB's _id order, crossing type brackets ({@code $gt} stays within one). */
+  /**
+   * Documents after {@code last} in MongoDB's _id order, crossing type brackets ({@code $gt} stays
+   * within one).
+   */
   static BsonDocument filterAfter(BsonValue last) {
     if (last == null) {
       return new BsonDocument();

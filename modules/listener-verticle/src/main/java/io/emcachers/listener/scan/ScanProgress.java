@@ -19,7 +19,10 @@ final class ScanProgress {
   private long scanned;
   private long estimated = -1;
 
-  /** Step 1 is done: a new attempt began (or, {@code continuing}, an interrupted one goes on) with {@code epoch}. */
+  /**
+   * Step 1 is done: a new attempt began (or, {@code continuing}, an interrupted one goes on) with
+   * {@code epoch}.
+   */
   void attempt(long epoch, boolean continuing) {
     this.epoch = epoch;
     this.continuing = continuing;
@@ -38,7 +41,10 @@ final class ScanProgress {
     return epoch;
   }
 
-  /** Step 3 is done: read after {@code last} (null: from the first _id), {@code scannedBefore} already counted. */
+  /**
+   * Step 3 is done: read after {@code last} (null: from the first _id), {@code scannedBefore}
+   * already counted.
+   */
   void start(BsonValue last, long scannedBefore, long estimatedTotal) {
     lastId = last;
     scanned = last == null ? 0 : scannedBefore;

@@ -16,8 +16,14 @@ import java.util.function.Consumer;
  */
 public final class ScanQueue {
 
-  /** Where a scan starts: always from the first {@code _id}, or continuing an interrupted attempt when that is gap-free. */
-  public enum Mode { FROM_START, CONTINUE }
+  /**
+   * Where a scan starts: always from the first {@code _id}, or continuing an interrupted attempt
+   * when that is gap-free.
+   */
+  public enum Mode {
+    FROM_START,
+    CONTINUE
+  }
 
   private record Request(String entity, Mode mode, String reason) {}
 
@@ -29,8 +35,8 @@ public final class ScanQueue {
   private boolean stopped;
 
   /**
-   * {@code oplog}: the session's client of the oplog side (scan begin, state, end);
-   * {@code outcomes}: how each scan ended (Live, Refused, NotLeader, Stopped), after the queue moved on.
+   * {@code oplog}: the session's client of the oplog side (scan begin, state, end); {@code
+   * outcomes}: how each scan ended (Live, Refused, NotLeader, Stopped), after the queue moved on.
    */
   public ScanQueue(ScanCollaborators with, OplogClient oplog, Consumer<ScanOutcome> outcomes) {
     this.with = with;
@@ -38,7 +44,9 @@ public final class ScanQueue {
     this.outcomes = outcomes;
   }
 
-  /** Queues a scan of a known entity; {@code restartIfRunning} cancels a running scan of it first. */
+  /**
+   * Queues a scan of a known entity; {@code restartIfRunning} cancels a running scan of it first.
+   */
   public void request(String name, Mode mode, String reason, boolean restartIfRunning) {
     if (stopped || with.entities().entity(name) == null) {
       return;
@@ -73,7 +81,8 @@ public final class ScanQueue {
 
   /** True while a scan of {@code name} runs or waits. */
   public boolean isScanning(String name) {
-    return running != null && running.entityName().equals(name) && !running.cancelled() || queue.stream().anyMatch(r -> r.entity.equals(name));
+    return running != null && running.entityName().equals(name) && !running.cancelled()
+        || queue.stream().anyMatch(r -> r.entity.equals(name));
   }
 
   public void stop() {
@@ -92,20 +101,22 @@ public final class ScanQueue {
     Request req = queue.pollFirst();
     EntityScan scan = new EntityScan(with, oplog, req.entity, req.mode, req.reason);
     running = scan;
-    scan.run().onComplete(ar -> {
-      if (running == scan) {
-        running = null;
-      }
-      ScanOutcome outcome = ar.result();
-      if (!stopped) {
-        if (outcome instanceof ScanOutcome.Superseded s) {
-          request(s.entity(), Mode.FROM_START, "scan attempt superseded", false);
-        } else {
-          outcomes.accept(outcome);
-        }
-      }
-      pump();
-    });
+    scan.run()
+        .onComplete(
+            ar -> {
+              if (running == scan) {
+                running = null;
+              }
+              ScanOutcome outcome = ar.result();
+              if (!stopped) {
+                if (outcome instanceof ScanOutcome.Superseded s) {
+                  request(s.entity(), Mode.FROM_START, "scan attempt superseded", false);
+                } else {
+                  outcomes.accept(outcome);
+                }
+              }
+              pump();
+            });
   }
 
   /** The running scan (null: none). */
@@ -115,7 +126,13 @@ public final class ScanQueue {
 
   public JsonArray queuedJson() {
     JsonArray queued = new JsonArray();
-    queue.forEach(r -> queued.add(new JsonObject().put("entity", r.entity).put("mode", r.mode.name().toLowerCase()).put("reason", r.reason)));
+    queue.forEach(
+        r ->
+            queued.add(
+                new JsonObject()
+                    .put("entity", r.entity)
+                    .put("mode", r.mode.name().toLowerCase())
+                    .put("reason", r.reason)));
     return queued;
   }
 }

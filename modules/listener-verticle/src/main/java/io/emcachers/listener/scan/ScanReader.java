@@ -38,7 +38,8 @@ final class ScanReader {
   private final int pageSize;
   private final int chunkSize;
 
-  ScanReader(ScanCollaborators with, String entityName, ScanProgress progress, BooleanSupplier cancelled) {
+  ScanReader(
+      ScanCollaborators with, String entityName, ScanProgress progress, BooleanSupplier cancelled) {
     this.with = with;
     this.entityName = entityName;
     this.progress = progress;
@@ -47,12 +48,21 @@ final class ScanReader {
     this.chunkSize = with.config().batchMaxEntries();
   }
 
-  /** Reads {@code collection} to its end; fails on the first failed page or append (a retry reads on from the last ack). */
+  /**
+   * Reads {@code collection} to its end; fails on the first failed page or append (a retry reads on
+   * from the last ack).
+   */
   Future<Void> read(String collection) {
-    // One cursor for the whole collection (a restarted read opens a new one after the last acked _id):
+    // One cursor for the whole collection (a restarted read opens a new one after the last acked
+    // _id):
     // the server walks the _id index once instead of once per page.
-    PagedCursor<BsonDocument> cursor = with.source().cursor(collection, ScanOrder.filterAfter(progress.lastId()),
-        new BsonDocument("_id", new BsonInt32(1)), pageSize);
+    PagedCursor<BsonDocument> cursor =
+        with.source()
+            .cursor(
+                collection,
+                ScanOrder.filterAfter(progress.lastId()),
+                new BsonDocument("_id", new BsonInt32(1)),
+                pageSize);
     Promise<Void> done = Promise.promise();
     readNext(done, cursor, cursor.next(pageSize));
     return done.future().onComplete(ar -> cursor.close());
@@ -63,7 +73,8 @@ final class ScanReader {
    * requested while this one is appended, so MongoDB reads and oplog writes overlap; at most two
    * pages are held in memory. Progress still moves only through acked appends.
    */
-  private void readNext(Promise<Void> done, PagedCursor<BsonDocument> from, Future<List<BsonDocument>> page) {
+  private void readNext(
+      Promise<Void> done, PagedCursor<BsonDocument> from, Future<List<BsonDocument>> page) {
     if (cancelled.getAsBoolean()) {
       done.tryFail(new CancellationException("scan of " + entityName + " cancelled"));
       return;
@@ -73,25 +84,30 @@ final class ScanReader {
       return;
     }
     List<Future<List<BsonDocument>>> prefetched = new ArrayList<>(1);
-    page.compose(docs -> {
-          if (docs.size() >= pageSize) {
-            prefetched.add(from.next(pageSize));
-          }
-          return appendChunks(docs, 0);
-        })
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            done.tryFail(ar.cause());
-            return;
-          }
-          with.reports().progress(entityName, progress.scanned(), progress.estimated(), false);
-          if (prefetched.isEmpty()) {
-            LOG.info("listener: scan of {} step 4/5: read {} documents", entityName, progress.scanned());
-            done.tryComplete();
-          } else {
-            readNext(done, from, prefetched.get(0));
-          }
-        });
+    page.compose(
+            docs -> {
+              if (docs.size() >= pageSize) {
+                prefetched.add(from.next(pageSize));
+              }
+              return appendChunks(docs, 0);
+            })
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                done.tryFail(ar.cause());
+                return;
+              }
+              with.reports().progress(entityName, progress.scanned(), progress.estimated(), false);
+              if (prefetched.isEmpty()) {
+                LOG.info(
+                    "listener: scan of {} step 4/5: read {} documents",
+                    entityName,
+                    progress.scanned());
+                done.tryComplete();
+              } else {
+                readNext(done, from, prefetched.get(0));
+              }
+            });
   }
 
   private Future<Void> appendChunks(List<BsonDocument> docs, int from) {
@@ -119,11 +135,15 @@ final class ScanReader {
         if (!p.clean()) {
           with.reports().mismatches(entityName, docId, p.mismatches());
         }
-        entries.add(new OplogEntry(Operation.Upsert, entityName, docId, p.data(), progress.epoch()));
+        entries.add(
+            new OplogEntry(Operation.Upsert, entityName, docId, p.data(), progress.epoch()));
       } catch (RuntimeException e) {
         // no retry could project it: skip it visibly instead of failing the scan forever
-        unprojectable.add(new JsonObject().put("entity", entityName).put("doc_id", String.valueOf(BsonJson.toJsonValue(id)))
-            .put("reason", "unprojectable: " + e));
+        unprojectable.add(
+            new JsonObject()
+                .put("entity", entityName)
+                .put("doc_id", String.valueOf(BsonJson.toJsonValue(id)))
+                .put("reason", "unprojectable: " + e));
       }
     }
     if (!unprojectable.isEmpty()) {
@@ -131,13 +151,16 @@ final class ScanReader {
     }
     BsonValue newLast = chunkLast;
     int count = to - from;
-    return with.window().submit(AppendBatch.scan(entityName, progress.epoch(), BsonJson.wrap(newLast), entries)).compose(ack -> {
-      if (!ack.rejected().isEmpty()) {
-        with.reports().rejected(sourceName(), ack.rejected());
-      }
-      progress.acked(newLast, count);
-      return appendChunks(docs, to);
-    });
+    return with.window()
+        .submit(AppendBatch.scan(entityName, progress.epoch(), BsonJson.wrap(newLast), entries))
+        .compose(
+            ack -> {
+              if (!ack.rejected().isEmpty()) {
+                with.reports().rejected(sourceName(), ack.rejected());
+              }
+              progress.acked(newLast, count);
+              return appendChunks(docs, to);
+            });
   }
 
   private String sourceName() {

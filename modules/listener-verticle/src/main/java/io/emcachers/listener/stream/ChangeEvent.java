@@ -4,13 +4,23 @@ import org.bson.BsonDocument;
 import org.bson.BsonValue;
 
 /**
- * One change-stream event, as the listener uses it. {@code collection} is the event's
- * {@code ns.coll} when the server sends it (database-level streams), else the stream's collection.
+ * One change-stream event, as the listener uses it. {@code collection} is the event's {@code
+ * ns.coll} when the server sends it (database-level streams), else the stream's collection.
  */
-public record ChangeEvent(String operationType, String collection, BsonDocument token, BsonDocument fullDocument, BsonDocument documentKey,
-                          String toCollection) {
+public record ChangeEvent(
+    String operationType,
+    String collection,
+    BsonDocument token,
+    BsonDocument fullDocument,
+    BsonDocument documentKey,
+    String toCollection) {
 
-  public ChangeEvent(String operationType, String collection, BsonDocument token, BsonDocument fullDocument, BsonDocument documentKey) {
+  public ChangeEvent(
+      String operationType,
+      String collection,
+      BsonDocument token,
+      BsonDocument fullDocument,
+      BsonDocument documentKey) {
     this(operationType, collection, token, fullDocument, documentKey, null);
   }
 
@@ -24,7 +34,8 @@ public record ChangeEvent(String operationType, String collection, BsonDocument 
   public static final String DROP_DATABASE = "dropDatabase";
 
   public static ChangeEvent parse(BsonDocument event, String defaultCollection) {
-    String op = event.isString("operationType") ? event.getString("operationType").getValue() : "unknown";
+    String op =
+        event.isString("operationType") ? event.getString("operationType").getValue() : "unknown";
     String coll = defaultCollection;
     BsonValue ns = event.get("ns");
     if (ns != null && ns.isDocument() && ns.asDocument().isString("coll")) {
@@ -38,21 +49,30 @@ public record ChangeEvent(String operationType, String collection, BsonDocument 
     BsonValue id = event.get("_id");
     BsonValue full = event.get("fullDocument");
     BsonValue key = event.get("documentKey");
-    return new ChangeEvent(op, coll,
+    return new ChangeEvent(
+        op,
+        coll,
         id != null && id.isDocument() ? id.asDocument() : null,
         full != null && full.isDocument() ? full.asDocument() : null,
         key != null && key.isDocument() ? key.asDocument() : null,
         to);
   }
 
-  /** drop, rename or dropDatabase: the collection's contents changed wholesale, with no per-document events. */
+  /**
+   * drop, rename or dropDatabase: the collection's contents changed wholesale, with no per-document
+   * events.
+   */
   public boolean isCollectionLevel() {
-    return DROP.equals(operationType) || RENAME.equals(operationType) || DROP_DATABASE.equals(operationType);
+    return DROP.equals(operationType)
+        || RENAME.equals(operationType)
+        || DROP_DATABASE.equals(operationType);
   }
 
   /** insert, update or replace: the event carries (or looked up) the whole document. */
   public boolean isUpsert() {
-    return INSERT.equals(operationType) || UPDATE.equals(operationType) || REPLACE.equals(operationType);
+    return INSERT.equals(operationType)
+        || UPDATE.equals(operationType)
+        || REPLACE.equals(operationType);
   }
 
   public boolean isDelete() {

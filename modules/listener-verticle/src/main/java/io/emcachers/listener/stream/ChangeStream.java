@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One change stream (a watched collection, or the database-level stream {@code _db}) across its
- * reconnects: it keeps what outlives an attempt — the {@link ResumePosition}, the retry
- * {@link Backoff}, the watched collection list, the "open" waiters and the health counters — and runs
- * one {@link ChangeStreamAttempt} at a time. When an attempt fails, the next one starts after the
+ * reconnects: it keeps what outlives an attempt — the {@link ResumePosition}, the retry {@link
+ * Backoff}, the watched collection list, the "open" waiters and the health counters — and runs one
+ * {@link ChangeStreamAttempt} at a time. When an attempt fails, the next one starts after the
  * backoff delay and once the failed one settled, re-reading the committed token first. When the
  * position is unusable it is reset (the stream restarts at "now") and the owner re-scans the
  * stream's entities. Runs on the listener's context.
@@ -25,7 +25,13 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
 
   private static final Logger LOG = LoggerFactory.getLogger(ChangeStream.class);
 
-  enum State { NEW, OPENING, RUNNING, BACKOFF, STOPPED }
+  enum State {
+    NEW,
+    OPENING,
+    RUNNING,
+    BACKOFF,
+    STOPPED
+  }
 
   private final StreamContext ctx;
   private final StreamHooks hooks;
@@ -39,19 +45,27 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
   private State state = State.NEW;
   private ChangeStreamAttempt current;
   private ChangeStreamAttempt previous;
+
   /** Opened since the position was last reset: a restart before any commit would skip events. */
   private boolean everOpened;
+
   private long restarts;
   private long eventsReadBefore;
   private long lastSentAt;
 
   /**
-   * @param collection         the watched collection, or null for the database-level stream
-   * @param readCommittedFirst a stream created while running (a collection that gets an entity again)
-   *                           resumes after what the oplog side committed for it, not at "now": its
-   *                           entities may be live and must not miss a change
+   * @param collection the watched collection, or null for the database-level stream
+   * @param readCommittedFirst a stream created while running (a collection that gets an entity
+   *     again) resumes after what the oplog side committed for it, not at "now": its entities may
+   *     be live and must not miss a change
    */
-  ChangeStream(StreamContext ctx, String name, String collection, List<String> dbCollections, JsonObject storedToken, boolean readCommittedFirst) {
+  ChangeStream(
+      StreamContext ctx,
+      String name,
+      String collection,
+      List<String> dbCollections,
+      JsonObject storedToken,
+      boolean readCommittedFirst) {
     this.ctx = ctx;
     this.hooks = ctx.hooks();
     this.name = name;
@@ -59,7 +73,13 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
     this.dbCollections = dbCollections == null ? List.of() : List.copyOf(dbCollections);
     this.position = new ResumePosition(name, storedToken);
     this.readCommittedFirst = readCommittedFirst;
-    this.retrier = new Retrier(ctx.vertx(), ctx.config().initialBackoffMs(), ctx.config().maxBackoffMs(), LOG, "listener: stream " + name);
+    this.retrier =
+        new Retrier(
+            ctx.vertx(),
+            ctx.config().initialBackoffMs(),
+            ctx.config().maxBackoffMs(),
+            LOG,
+            "listener: stream " + name);
   }
 
   String name() {
@@ -106,12 +126,17 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
     }
     dbCollections = List.copyOf(collections);
     if (state == State.RUNNING || state == State.OPENING) {
-      LOG.info("listener: stream {} now watches {}; reopening from its last acked position", name, dbCollections);
+      LOG.info(
+          "listener: stream {} now watches {}; reopening from its last acked position",
+          name,
+          dbCollections);
       reopen();
     }
   }
 
-  /** Stops for good; unacked entries are dropped (they are re-read from the acked token next time). */
+  /**
+   * Stops for good; unacked entries are dropped (they are re-read from the acked token next time).
+   */
   void stop() {
     if (state == State.STOPPED) {
       return;
@@ -129,24 +154,31 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
   // ---- attempts ----
 
   private void launch(boolean resyncFirst) {
-    ChangeStreamAttempt attempt = new ChangeStreamAttempt(ctx, this, name, collection, dbCollections, position, lastSentAt);
+    ChangeStreamAttempt attempt =
+        new ChangeStreamAttempt(ctx, this, name, collection, dbCollections, position, lastSentAt);
     current = attempt;
     state = State.OPENING;
-    attempt.opened().onSuccess(v -> {
-      if (current == attempt) {
-        state = State.RUNNING;
-        everOpened = true;
-        retrier.succeeded();
-        openWaiters.forEach(Promise::tryComplete);
-        openWaiters.clear();
-      }
-    });
-    attempt.ended().onFailure(cause -> {
-      if (current == attempt) {
-        retire(attempt);
-        attemptFailed(cause);
-      }
-    });
+    attempt
+        .opened()
+        .onSuccess(
+            v -> {
+              if (current == attempt) {
+                state = State.RUNNING;
+                everOpened = true;
+                retrier.succeeded();
+                openWaiters.forEach(Promise::tryComplete);
+                openWaiters.clear();
+              }
+            });
+    attempt
+        .ended()
+        .onFailure(
+            cause -> {
+              if (current == attempt) {
+                retire(attempt);
+                attemptFailed(cause);
+              }
+            });
     attempt.start(resyncFirst);
   }
 
@@ -172,14 +204,18 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
     hooks.observer().failed(name, cause);
     retrier.retry(cause, "reopening from the last acked position", this::relaunch);
     if (uncommittedOpen()) {
-      positionLost(new IllegalStateException("change stream " + name + " restarted before its first position was committed"));
+      positionLost(
+          new IllegalStateException(
+              "change stream " + name + " restarted before its first position was committed"));
     }
   }
 
   /** Reopens at once without counting an error (new collection list, reset position). */
   private void reopen() {
     if (uncommittedOpen()) {
-      positionLost(new IllegalStateException("change stream " + name + " restarted before its first position was committed"));
+      positionLost(
+          new IllegalStateException(
+              "change stream " + name + " restarted before its first position was committed"));
       return;
     }
     if (current != null) {
@@ -207,17 +243,21 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
     hooks.positionLost().lost(name, collection, cause);
   }
 
-  /** Starts the next attempt once the previous one has no batch in flight (so no old batch commits after a new one). */
+  /**
+   * Starts the next attempt once the previous one has no batch in flight (so no old batch commits
+   * after a new one).
+   */
   private void relaunch() {
     if (state != State.BACKOFF || current != null) {
       return;
     }
     Future<Void> settled = previous == null ? Future.succeededFuture() : previous.settled();
-    settled.onComplete(v -> {
-      if (state == State.BACKOFF && current == null) {
-        launch(true);
-      }
-    });
+    settled.onComplete(
+        v -> {
+          if (state == State.BACKOFF && current == null) {
+            launch(true);
+          }
+        });
   }
 
   @Override
@@ -233,7 +273,8 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
   }
 
   JsonObject toJson() {
-    int inFlight = (current == null ? 0 : current.inFlight()) + (previous == null ? 0 : previous.inFlight());
+    int inFlight =
+        (current == null ? 0 : current.inFlight()) + (previous == null ? 0 : previous.inFlight());
     return new JsonObject()
         .put("name", name)
         .put("collection", collection)

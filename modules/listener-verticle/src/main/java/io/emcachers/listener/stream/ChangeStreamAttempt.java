@@ -22,14 +22,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One attempt at streaming, used once: (re-reads the committed token,) opens the change stream,
  * then pumps bounded {@code getMore} batches only while the {@link BatchWindow} has room, routes
- * each event to entries, batches them ({@link StreamBatcher}) and advances the shared
- * {@link ResumePosition} through acks. It ends once: {@link #ended()} fails with the cause
- * ({@link StreamErrors.PositionLost} when the stored position is unusable), or succeeds when {@link #stop()}ped.
- * Its owner ({@link ChangeStream}) retries by creating a new attempt once this one has
- * {@link #settled()} (no batch of it still in flight), so an old batch never commits after a new one.
- * Every callback after the end is ignored through {@link #ended}; acks still count. Runs on the
- * listener's context. Size: google-java-format's 100 columns make it longer than 300 lines; it stays
- * one class because it is one state machine (finished, polling, timers, inFlight) every method reads.
+ * each event to entries, batches them ({@link StreamBatcher}) and advances the shared {@link
+ * ResumePosition} through acks. It ends once: {@link #ended()} fails with the cause ({@link
+ * StreamErrors.PositionLost} when the stored position is unusable), or succeeds when {@link
+ * #stop()}ped. Its owner ({@link ChangeStream}) retries by creating a new attempt once this one has
+ * {@link #settled()} (no batch of it still in flight), so an old batch never commits after a new
+ * one. Every callback after the end is ignored through {@link #ended}; acks still count. Runs on
+ * the listener's context. Size: google-java-format's 100 columns make it longer than 300 lines; it
+ * stays one class because it is one state machine (finished, polling, timers, inFlight) every
+ * method reads.
  */
 final class ChangeStreamAttempt {
 
@@ -66,8 +67,14 @@ final class ChangeStreamAttempt {
   private int inFlight;
   private long eventsRead;
 
-  ChangeStreamAttempt(StreamContext ctx, Acks acks, String name, String collection, List<String> dbCollections, ResumePosition position,
-                      long lastSentAt) {
+  ChangeStreamAttempt(
+      StreamContext ctx,
+      Acks acks,
+      String name,
+      String collection,
+      List<String> dbCollections,
+      ResumePosition position,
+      long lastSentAt) {
     this.ctx = ctx;
     this.vertx = ctx.vertx();
     this.config = ctx.config();
@@ -78,17 +85,25 @@ final class ChangeStreamAttempt {
     this.collection = collection;
     this.dbCollections = dbCollections;
     this.position = position;
-    this.batcher = new StreamBatcher(config.batchMaxEntries(), config.checkpointIntervalMs(), clock, lastSentAt);
+    this.batcher =
+        new StreamBatcher(
+            config.batchMaxEntries(), config.checkpointIntervalMs(), clock, lastSentAt);
   }
 
   /** Completes once the cursor is open: the server holds the stream's position. */
-  Future<Void> opened() { return opened.future(); }
+  Future<Void> opened() {
+    return opened.future();
+  }
 
   /** Fails with the cause of the end, or succeeds when stopped. */
-  Future<Void> ended() { return ended.future(); }
+  Future<Void> ended() {
+    return ended.future();
+  }
 
   /** Completes once the attempt ended and none of its batches is in flight. */
-  Future<Void> settled() { return settled.future(); }
+  Future<Void> settled() {
+    return settled.future();
+  }
 
   /**
    * Starts the attempt. {@code resyncFirst}: after a failure the in-memory position may be ahead of
@@ -100,17 +115,20 @@ final class ChangeStreamAttempt {
       openCursor();
       return;
     }
-    ctx.oplog().resumeToken().onComplete(ar -> {
-      if (finished) {
-        return;
-      }
-      if (ar.failed()) {
-        end(ar.cause());
-        return;
-      }
-      position.resync(ar.result().tokenFor(name));
-      openCursor();
-    });
+    ctx.oplog()
+        .resumeToken()
+        .onComplete(
+            ar -> {
+              if (finished) {
+                return;
+              }
+              if (ar.failed()) {
+                end(ar.cause());
+                return;
+              }
+              position.resync(ar.result().tokenFor(name));
+              openCursor();
+            });
   }
 
   /** Ends the attempt without a failure; what was not acked is dropped. */
@@ -148,50 +166,77 @@ final class ChangeStreamAttempt {
   private void openCursor() {
     BsonDocument resumeAfter = position.resumeAfter();
     MongoSource source = ctx.source();
-    source.session()
-        .compose(session -> ChangeStreamCursor.open(source, session, collection, dbCollections, resumeAfter, config.batchMaxEntries()))
-        .onComplete(ar -> {
-          if (finished) {
-            if (ar.succeeded()) {
-              ar.result().cursor().close();
-            }
-            return;
-          }
-          if (ar.failed()) {
-            if (resumeAfter != null && StreamErrors.resumeRejected(ar.cause())) {
-              LOG.warn("listener: stream {} cannot resume after its stored token: {}", name, ar.cause().toString());
-              end(new StreamErrors.PositionLost(ar.cause()));
-            } else {
-              end(ar.cause());
-            }
-            return;
-          }
-          cursor = ar.result().cursor();
-          LOG.info("listener: stream {} open ({})", name, resumeAfter == null ? "from now" : "resuming after stored token");
-          opened.tryComplete();
-          if (!finished) {
-            onBatch(ar.result().firstBatch(), 0);
-          }
-        });
+    source
+        .session()
+        .compose(
+            session ->
+                ChangeStreamCursor.open(
+                    source,
+                    session,
+                    collection,
+                    dbCollections,
+                    resumeAfter,
+                    config.batchMaxEntries()))
+        .onComplete(
+            ar -> {
+              if (finished) {
+                if (ar.succeeded()) {
+                  ar.result().cursor().close();
+                }
+                return;
+              }
+              if (ar.failed()) {
+                if (resumeAfter != null && StreamErrors.resumeRejected(ar.cause())) {
+                  LOG.warn(
+                      "listener: stream {} cannot resume after its stored token: {}",
+                      name,
+                      ar.cause().toString());
+                  end(new StreamErrors.PositionLost(ar.cause()));
+                } else {
+                  end(ar.cause());
+                }
+                return;
+              }
+              cursor = ar.result().cursor();
+              LOG.info(
+                  "listener: stream {} open ({})",
+                  name,
+                  resumeAfter == null ? "from now" : "resuming after stored token");
+              opened.tryComplete();
+              if (!finished) {
+                onBatch(ar.result().firstBatch(), 0);
+              }
+            });
   }
 
   private void poll() {
-    if (finished || cursor == null || polling || idleTimer >= 0 || !window.hasRoom() || batcher.size() >= config.batchMaxEntries()) {
+    if (finished
+        || cursor == null
+        || polling
+        || idleTimer >= 0
+        || !window.hasRoom()
+        || batcher.size() >= config.batchMaxEntries()) {
       return;
     }
     polling = true;
     long started = clock.millis();
-    cursor.next(config.batchMaxEntries(), config.streamAwaitMs()).onComplete(ar -> {
-      if (finished) {
-        return;
-      }
-      polling = false;
-      if (ar.failed()) {
-        end(StreamErrors.positionLost(ar.cause()) ? new StreamErrors.PositionLost(ar.cause()) : ar.cause());
-        return;
-      }
-      onBatch(ar.result(), clock.millis() - started);
-    });
+    cursor
+        .next(config.batchMaxEntries(), config.streamAwaitMs())
+        .onComplete(
+            ar -> {
+              if (finished) {
+                return;
+              }
+              polling = false;
+              if (ar.failed()) {
+                end(
+                    StreamErrors.positionLost(ar.cause())
+                        ? new StreamErrors.PositionLost(ar.cause())
+                        : ar.cause());
+                return;
+              }
+              onBatch(ar.result(), clock.millis() - started);
+            });
   }
 
   private void onBatch(ChangeStreamCursor.Batch batch, long tookMs) {
@@ -203,7 +248,9 @@ final class ChangeStreamAttempt {
       eventsRead++;
       if (ChangeEvent.INVALIDATE.equals(event.operationType())) {
         LOG.warn("listener: stream {} invalidated (collection dropped or renamed)", name);
-        end(new StreamErrors.PositionLost(new IllegalStateException("change stream " + name + " invalidated")));
+        end(
+            new StreamErrors.PositionLost(
+                new IllegalStateException("change stream " + name + " invalidated")));
         return;
       }
       List<OplogEntry> entries = ctx.hooks().router().route(event);
@@ -231,21 +278,28 @@ final class ChangeStreamAttempt {
       if (inFlight == 0) {
         flush();
       } else if (flushTimer < 0) {
-        flushTimer = vertx.setTimer(config.batchMaxDelayMs(), t -> {
-          flushTimer = -1;
-          flush();
-          poll();
-        });
+        flushTimer =
+            vertx.setTimer(
+                config.batchMaxDelayMs(),
+                t -> {
+                  flushTimer = -1;
+                  flush();
+                  poll();
+                });
       }
     } else if (inFlight == 0 && batcher.checkpointDue()) {
       flush(); // idle checkpoint: persist the position without entries
     }
     if (batch.events().isEmpty() && tookMs < config.streamAwaitMs() / 2) {
-      // the server did not wait for data (e.g. the wire-protocol test server): poll again a bit later
-      idleTimer = vertx.setTimer(config.idlePollMs(), t -> {
-        idleTimer = -1;
-        poll();
-      });
+      // the server did not wait for data (e.g. the wire-protocol test server): poll again a bit
+      // later
+      idleTimer =
+          vertx.setTimer(
+              config.idlePollMs(),
+              t -> {
+                idleTimer = -1;
+                poll();
+              });
     } else {
       poll();
     }
@@ -260,13 +314,15 @@ final class ChangeStreamAttempt {
       return;
     }
     StreamBatcher.Taken taken = batcher.take();
-    AppendBatch batch = AppendBatch.streamAfter(name, position.expectedNext(), taken.token(), taken.entries());
+    AppendBatch batch =
+        AppendBatch.streamAfter(name, position.expectedNext(), taken.token(), taken.entries());
     ResumePosition.Pending pending = position.sent(batch.resumeToken());
     inFlight++;
     window.submit(batch).onComplete(ar -> onAck(pending, batch, ar));
   }
 
-  private void onAck(ResumePosition.Pending pending, AppendBatch batch, AsyncResult<AppendResult> ar) {
+  private void onAck(
+      ResumePosition.Pending pending, AppendBatch batch, AsyncResult<AppendResult> ar) {
     inFlight--;
     if (ar.succeeded()) {
       position.acked(pending);
@@ -283,11 +339,19 @@ final class ChangeStreamAttempt {
     }
   }
 
-  int inFlight() { return inFlight; }
+  int inFlight() {
+    return inFlight;
+  }
 
-  int buffered() { return batcher.size(); }
+  int buffered() {
+    return batcher.size();
+  }
 
-  long eventsRead() { return eventsRead; }
+  long eventsRead() {
+    return eventsRead;
+  }
 
-  long lastSentAt() { return batcher.lastTakenAt(); }
+  long lastSentAt() {
+    return batcher.lastTakenAt();
+  }
 }

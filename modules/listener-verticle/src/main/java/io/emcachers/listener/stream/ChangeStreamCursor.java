@@ -16,11 +16,14 @@ import org.bson.BsonValue;
  * A change stream driven as {@code aggregate [$changeStream]} + {@code getMore} commands. Opening
  * is explicit: once {@link #open} completes, the server holds the stream's start position, so a
  * scan started afterwards cannot miss a write. Each {@link #next} is one bounded batch: demand is
- * exactly one getMore at a time, which is how the listener pauses a stream (it simply does not ask).
+ * exactly one getMore at a time, which is how the listener pauses a stream (it simply does not
+ * ask).
  */
 final class ChangeStreamCursor {
 
-  /** One batch of raw events and the cursor's post-batch resume token (null on servers without it). */
+  /**
+   * One batch of raw events and the cursor's post-batch resume token (null on servers without it).
+   */
   record Batch(List<BsonDocument> events, BsonDocument postBatchResumeToken, boolean exhausted) {}
 
   private final MongoSource source;
@@ -29,7 +32,12 @@ final class ChangeStreamCursor {
   private final String defaultCollection;
   private long cursorId;
 
-  private ChangeStreamCursor(MongoSource source, ClientSession session, String getMoreCollection, String defaultCollection, long cursorId) {
+  private ChangeStreamCursor(
+      MongoSource source,
+      ClientSession session,
+      String getMoreCollection,
+      String defaultCollection,
+      long cursorId) {
     this.source = source;
     this.session = session;
     this.getMoreCollection = getMoreCollection;
@@ -44,8 +52,13 @@ final class ChangeStreamCursor {
    * Opens a stream on {@code collection}, or on the whole database when {@code collection} is null
    * (with a {@code $match} on {@code dbCollections}). {@code resumeAfter} null starts at "now".
    */
-  static Future<Opened> open(MongoSource source, ClientSession session, String collection, List<String> dbCollections,
-                                    BsonDocument resumeAfter, int batchSize) {
+  static Future<Opened> open(
+      MongoSource source,
+      ClientSession session,
+      String collection,
+      List<String> dbCollections,
+      BsonDocument resumeAfter,
+      int batchSize) {
     BsonDocument stage = new BsonDocument("fullDocument", new BsonString("updateLookup"));
     if (resumeAfter != null) {
       stage.append("resumeAfter", resumeAfter);
@@ -55,34 +68,54 @@ final class ChangeStreamCursor {
     if (collection == null) {
       BsonArray names = new BsonArray();
       dbCollections.forEach(c -> names.add(new BsonString(c)));
-      pipeline.add(new BsonDocument("$match", new BsonDocument("ns.coll", new BsonDocument("$in", names))));
+      pipeline.add(
+          new BsonDocument("$match", new BsonDocument("ns.coll", new BsonDocument("$in", names))));
     }
-    BsonDocument command = new BsonDocument("aggregate", collection == null ? new BsonInt32(1) : new BsonString(collection))
-        .append("pipeline", pipeline)
-        .append("cursor", new BsonDocument("batchSize", new BsonInt32(batchSize)));
-    return source.command(session, command).map(reply -> {
-      BsonDocument cursor = reply.getDocument("cursor");
-      String ns = cursor.isString("ns") ? cursor.getString("ns").getValue() : source.databaseName() + "." + (collection == null ? "$cmd.aggregate" : collection);
-      String getMoreColl = ns.substring(ns.indexOf('.') + 1);
-      ChangeStreamCursor c = new ChangeStreamCursor(source, session, getMoreColl, collection, cursorId(cursor));
-      return new Opened(c, c.batchOf(cursor, "firstBatch"));
-    });
+    BsonDocument command =
+        new BsonDocument(
+                "aggregate", collection == null ? new BsonInt32(1) : new BsonString(collection))
+            .append("pipeline", pipeline)
+            .append("cursor", new BsonDocument("batchSize", new BsonInt32(batchSize)));
+    return source
+        .command(session, command)
+        .map(
+            reply -> {
+              BsonDocument cursor = reply.getDocument("cursor");
+              String ns =
+                  cursor.isString("ns")
+                      ? cursor.getString("ns").getValue()
+                      : source.databaseName()
+                          + "."
+                          + (collection == null ? "$cmd.aggregate" : collection);
+              String getMoreColl = ns.substring(ns.indexOf('.') + 1);
+              ChangeStreamCursor c =
+                  new ChangeStreamCursor(
+                      source, session, getMoreColl, collection, cursorId(cursor));
+              return new Opened(c, c.batchOf(cursor, "firstBatch"));
+            });
   }
 
   String defaultCollection() {
     return defaultCollection;
   }
 
-  /** The next batch: at most {@code batchSize} events, waiting up to {@code awaitMs} on servers that await data. */
+  /**
+   * The next batch: at most {@code batchSize} events, waiting up to {@code awaitMs} on servers that
+   * await data.
+   */
   Future<Batch> next(int batchSize, long awaitMs) {
     if (cursorId == 0) {
-      return Future.failedFuture(new IllegalStateException("change stream cursor is closed by the server"));
+      return Future.failedFuture(
+          new IllegalStateException("change stream cursor is closed by the server"));
     }
-    BsonDocument command = new BsonDocument("getMore", new BsonInt64(cursorId))
-        .append("collection", new BsonString(getMoreCollection))
-        .append("batchSize", new BsonInt32(batchSize))
-        .append("maxTimeMS", new BsonInt64(awaitMs));
-    return source.command(session, command).map(reply -> batchOf(reply.getDocument("cursor"), "nextBatch"));
+    BsonDocument command =
+        new BsonDocument("getMore", new BsonInt64(cursorId))
+            .append("collection", new BsonString(getMoreCollection))
+            .append("batchSize", new BsonInt32(batchSize))
+            .append("maxTimeMS", new BsonInt64(awaitMs));
+    return source
+        .command(session, command)
+        .map(reply -> batchOf(reply.getDocument("cursor"), "nextBatch"));
   }
 
   /** Kills the server cursor (best effort). */
@@ -92,8 +125,9 @@ final class ChangeStreamCursor {
     if (id == 0) {
       return Future.succeededFuture();
     }
-    BsonDocument command = new BsonDocument("killCursors", new BsonString(getMoreCollection))
-        .append("cursors", new BsonArray(List.of(new BsonInt64(id))));
+    BsonDocument command =
+        new BsonDocument("killCursors", new BsonString(getMoreCollection))
+            .append("cursors", new BsonArray(List.of(new BsonInt64(id))));
     return source.command(session, command).<Void>mapEmpty().otherwiseEmpty();
   }
 
@@ -109,11 +143,14 @@ final class ChangeStreamCursor {
       }
     }
     BsonValue pbrt = cursor.get("postBatchResumeToken");
-    return new Batch(events, pbrt != null && pbrt.isDocument() ? pbrt.asDocument() : null, cursorId == 0);
+    return new Batch(
+        events, pbrt != null && pbrt.isDocument() ? pbrt.asDocument() : null, cursorId == 0);
   }
 
   private static long cursorId(BsonDocument cursor) {
     BsonValue id = cursor.get("id");
-    return id == null ? 0 : id.isInt64() ? id.asInt64().getValue() : id.isInt32() ? id.asInt32().getValue() : 0;
+    return id == null
+        ? 0
+        : id.isInt64() ? id.asInt64().getValue() : id.isInt32() ? id.asInt32().getValue() : 0;
   }
 }

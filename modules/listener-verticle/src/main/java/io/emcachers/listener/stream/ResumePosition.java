@@ -81,8 +81,9 @@ final class ResumePosition {
   }
 
   /**
-   * Adopts the token the oplog side actually stores (re-read after a failure, once in-flight batches
-   * settled). Unless the position was reset (streaming restarts at "now"), the stream resumes after it.
+   * Adopts the token the oplog side actually stores (re-read after a failure, once in-flight
+   * batches settled). Unless the position was reset (streaming restarts at "now"), the stream
+   * resumes after it.
    */
   void resync(JsonObject stored) {
     tail = stored;
@@ -112,7 +113,9 @@ final class ResumePosition {
     unacked.clear();
   }
 
-  /** The stored position is unusable: the stream restarts at "now" and its entities are re-scanned. */
+  /**
+   * The stored position is unusable: the stream restarts at "now" and its entities are re-scanned.
+   */
   void reset() {
     discardUnacked();
     ackedToken = null;
@@ -125,6 +128,11 @@ final class ResumePosition {
   }
 
   JsonObject toJson() {
-    return new JsonObject().put("stream", stream).put("token", ackedToken).put("expected_stored", tail).put("continuous", continuous).put("unacked", unacked.size());
+    return new JsonObject()
+        .put("stream", stream)
+        .put("token", ackedToken)
+        .put("expected_stored", tail)
+        .put("continuous", continuous)
+        .put("unacked", unacked.size());
   }
 }

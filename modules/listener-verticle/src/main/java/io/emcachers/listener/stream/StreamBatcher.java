@@ -14,7 +14,10 @@ import java.util.List;
  */
 final class StreamBatcher {
 
-  /** What one send takes out: the entries and the token the batch moves the position to (null: none). */
+  /**
+   * What one send takes out: the entries and the token the batch moves the position to (null:
+   * none).
+   */
   record Taken(List<OplogEntry> entries, JsonObject token) {}
 
   private final int maxEntries;
@@ -25,7 +28,10 @@ final class StreamBatcher {
   private boolean tokenDirty;
   private long lastTakenAt;
 
-  /** {@code lastTakenAt}: when this stream last sent a batch (epoch ms; 0: never), carried across attempts. */
+  /**
+   * {@code lastTakenAt}: when this stream last sent a batch (epoch ms; 0: never), carried across
+   * attempts.
+   */
   StreamBatcher(int maxEntries, long checkpointIntervalMs, Clock clock, long lastTakenAt) {
     this.maxEntries = maxEntries;
     this.checkpointIntervalMs = checkpointIntervalMs;
@@ -38,7 +44,10 @@ final class StreamBatcher {
     return !entries.isEmpty() && entries.size() + more > maxEntries;
   }
 
-  /** Adds one event's entries; {@code eventToken} (null: none) becomes the position the batch moves to. */
+  /**
+   * Adds one event's entries; {@code eventToken} (null: none) becomes the position the batch moves
+   * to.
+   */
   void add(List<OplogEntry> more, JsonObject eventToken) {
     entries.addAll(more);
     if (eventToken != null) {
@@ -47,7 +56,9 @@ final class StreamBatcher {
     }
   }
 
-  /** An empty getMore's post-batch resume token: kept when it is newer than what was read or acked. */
+  /**
+   * An empty getMore's post-batch resume token: kept when it is newer than what was read or acked.
+   */
   void idleToken(JsonObject postBatchToken, JsonObject ackedToken) {
     if (!postBatchToken.equals(token) && !postBatchToken.equals(ackedToken)) {
       token = postBatchToken;
@@ -72,7 +83,9 @@ final class StreamBatcher {
     return !entries.isEmpty() || tokenDirty;
   }
 
-  /** No entries, a token not sent yet, and the last send is at least the checkpoint interval ago. */
+  /**
+   * No entries, a token not sent yet, and the last send is at least the checkpoint interval ago.
+   */
   boolean checkpointDue() {
     return entries.isEmpty() && tokenDirty && clock.millis() - lastTakenAt >= checkpointIntervalMs;
   }

@@ -11,5 +11,11 @@ import java.time.Clock;
  * What every stream of a session shares: the runtime, config and clock, the source, the window, the
  * owner's hooks and the session's oplog client (re-reading the committed resume token).
  */
-record StreamContext(Vertx vertx, ListenerConfig config, Clock clock, MongoSource source, BatchWindow window, StreamHooks hooks,
-                     OplogClient oplog) {}
+record StreamContext(
+    Vertx vertx,
+    ListenerConfig config,
+    Clock clock,
+    MongoSource source,
+    BatchWindow window,
+    StreamHooks hooks,
+    OplogClient oplog) {}

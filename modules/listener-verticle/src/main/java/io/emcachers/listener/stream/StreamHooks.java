@@ -11,7 +11,11 @@ import java.util.function.Consumer;
  * re-scan when a stream's position is lost, observe failures and acks (health, metrics, skip
  * reports), and stop when the oplog side is not the leader. Called on the listener's context.
  */
-public record StreamHooks(EventRouter router, PositionLost positionLost, Observer observer, Consumer<Throwable> notLeader) {
+public record StreamHooks(
+    EventRouter router,
+    PositionLost positionLost,
+    Observer observer,
+    Consumer<Throwable> notLeader) {
 
   /** The oplog entries of one event (fan-out to every entity of its collection, projected). */
   @FunctionalInterface
@@ -20,9 +24,9 @@ public record StreamHooks(EventRouter router, PositionLost positionLost, Observe
   }
 
   /**
-   * The stream's stored position was unusable (invalid token, history lost, invalidate, or a restart
-   * before any position of it was committed): it already restarted at "now"; the entities of
-   * {@code collection} (null: the database stream, so every entity) must be re-scanned.
+   * The stream's stored position was unusable (invalid token, history lost, invalidate, or a
+   * restart before any position of it was committed): it already restarted at "now"; the entities
+   * of {@code collection} (null: the database stream, so every entity) must be re-scanned.
    */
   @FunctionalInterface
   public interface PositionLost {

@@ -20,11 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The change streams of one listener session, keyed by the collections they carry: with
- * {@code watch_scope = collection} one stream per watched collection (named after it), with
- * {@code database} one stream {@code _db} {@code $match}ed on the watched collections. The set
- * follows the watched collections ({@link #reconcile}); everything else asks it by collection name.
- * Runs on the listener's context.
+ * The change streams of one listener session, keyed by the collections they carry: with {@code
+ * watch_scope = collection} one stream per watched collection (named after it), with {@code
+ * database} one stream {@code _db} {@code $match}ed on the watched collections. The set follows the
+ * watched collections ({@link #reconcile}); everything else asks it by collection name. Runs on the
+ * listener's context.
  */
 public final class StreamSet {
 
@@ -36,8 +36,14 @@ public final class StreamSet {
   private boolean stopped;
 
   /** {@code oplog}: where a stream re-reads its committed resume token after a failure. */
-  public StreamSet(Vertx vertx, ListenerConfig config, Clock clock, MongoSource source, BatchWindow window, StreamHooks hooks,
-                   OplogClient oplog) {
+  public StreamSet(
+      Vertx vertx,
+      ListenerConfig config,
+      Clock clock,
+      MongoSource source,
+      BatchWindow window,
+      StreamHooks hooks,
+      OplogClient oplog) {
     this.config = config;
     this.ctx = new StreamContext(vertx, config, clock, source, window, hooks, oplog);
   }
@@ -59,7 +65,10 @@ public final class StreamSet {
     return names;
   }
 
-  /** Session start: opens the streams of {@code collections}, each resuming after its stored token (null: from now). */
+  /**
+   * Session start: opens the streams of {@code collections}, each resuming after its stored token
+   * (null: from now).
+   */
   public void open(List<String> collections, Function<String, JsonObject> storedTokens) {
     for (String name : namesFor(collections)) {
       create(name, collections, storedTokens.apply(name), false);
@@ -95,10 +104,12 @@ public final class StreamSet {
     return created;
   }
 
-  private void create(String name, List<String> collections, JsonObject storedToken, boolean readCommittedFirst) {
+  private void create(
+      String name, List<String> collections, JsonObject storedToken, boolean readCommittedFirst) {
     boolean db = name.equals(ListenerConfig.DB_STREAM);
-    ChangeStream s = new ChangeStream(ctx, name, db ? null : name,
-        db ? collections : null, storedToken, readCommittedFirst);
+    ChangeStream s =
+        new ChangeStream(
+            ctx, name, db ? null : name, db ? collections : null, storedToken, readCommittedFirst);
     streams.put(name, s);
     s.start();
   }
@@ -113,22 +124,33 @@ public final class StreamSet {
     return s == null ? null : s.name();
   }
 
-  /** True when the stream carrying {@code collection} has a committed position (it resumes, it does not start at "now"). */
+  /**
+   * True when the stream carrying {@code collection} has a committed position (it resumes, it does
+   * not start at "now").
+   */
   public boolean hasCommittedPosition(String collection) {
     ChangeStream s = of(collection);
     return s != null && s.position().ackedToken() != null;
   }
 
-  /** True when the stream carrying {@code collection} resumed from a token the oplog side stored, with no gap since. */
+  /**
+   * True when the stream carrying {@code collection} resumed from a token the oplog side stored,
+   * with no gap since.
+   */
   public boolean continuous(String collection) {
     ChangeStream s = of(collection);
     return s != null && s.position().continuous();
   }
 
-  /** Completes once the stream carrying {@code collection} is open (its position precedes anything read later). */
+  /**
+   * Completes once the stream carrying {@code collection} is open (its position precedes anything
+   * read later).
+   */
   public Future<Void> whenOpen(String collection) {
     ChangeStream s = of(collection);
-    return s == null ? Future.failedFuture(new IllegalStateException("no change stream for " + collection)) : s.whenOpen();
+    return s == null
+        ? Future.failedFuture(new IllegalStateException("no change stream for " + collection))
+        : s.whenOpen();
   }
 
   public void stop() {

@@ -29,12 +29,15 @@ class BatchWindowTest {
   void atMostKBatchesAreSentAndQueuedOnesFollowInOrder() {
     List<Promise<AppendResult>> sent = new ArrayList<>();
     List<AppendBatch> order = new ArrayList<>();
-    BatchWindow w = new BatchWindow(2, b -> {
-      Promise<AppendResult> p = Promise.promise();
-      sent.add(p);
-      order.add(b);
-      return p.future();
-    });
+    BatchWindow w =
+        new BatchWindow(
+            2,
+            b -> {
+              Promise<AppendResult> p = Promise.promise();
+              sent.add(p);
+              order.add(b);
+              return p.future();
+            });
     AtomicInteger rooms = new AtomicInteger();
     w.onRoom(rooms::incrementAndGet);
     assertTrue(w.hasRoom());

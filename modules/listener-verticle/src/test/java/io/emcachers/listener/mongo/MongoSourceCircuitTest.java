@@ -21,7 +21,10 @@ import org.bson.BsonInt32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The source's mongodb circuit breaker: the wire-protocol test server stops, the breaker opens and fails fast, it restarts, the breaker closes. */
+/**
+ * The source's mongodb circuit breaker: the wire-protocol test server stops, the breaker opens and
+ * fails fast, it restarts, the breaker closes.
+ */
 @Timeout(120)
 class MongoSourceCircuitTest {
 
@@ -32,47 +35,65 @@ class MongoSourceCircuitTest {
     Vertx vertx = Vertx.vertx();
     DevMongo mongo = DevMongo.start(0);
     int port = mongo.port();
-    MongoSource source = new MongoSource(vertx.getOrCreateContext(), mongo.url("app"), "app", new BreakerConfig(2, 300, 1000, 60_000));
+    MongoSource source =
+        new MongoSource(
+            vertx.getOrCreateContext(),
+            mongo.url("app"),
+            "app",
+            new BreakerConfig(2, 300, 1000, 60_000));
     try {
       source.command(null, PING).await(20, TimeUnit.SECONDS);
       assertEquals("closed", source.circuitHealth().getJsonObject("mongodb").getString("state"));
 
       mongo.close();
       // pings time out (call_timeout_ms) or fail on the socket; two of them open the breaker
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        try {
-          source.command(null, PING).await(20, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          // expected while down
-        }
-        return source.breaker().state() != Breaker.CircuitState.CLOSED;
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                try {
+                  source.command(null, PING).await(20, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                  // expected while down
+                }
+                return source.breaker().state() != Breaker.CircuitState.CLOSED;
+              });
       AtomicReference<Throwable> fast = new AtomicReference<>();
-      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
-        try {
-          source.command(null, PING).await(20, TimeUnit.SECONDS);
-          return false;
-        } catch (Exception e) {
-          fast.set(e);
-          return e instanceof CircuitOpenException;
-        }
-      });
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () -> {
+                try {
+                  source.command(null, PING).await(20, TimeUnit.SECONDS);
+                  return false;
+                } catch (Exception e) {
+                  fast.set(e);
+                  return e instanceof CircuitOpenException;
+                }
+              });
       assertInstanceOf(CircuitOpenException.class, fast.get());
       assertEquals(ErrorCodes.UNAVAILABLE, ((CircuitOpenException) fast.get()).code());
-      assertTrue(fast.get().getMessage().startsWith("mongodb circuit open: command ping not attempted"), fast.get().getMessage());
+      assertTrue(
+          fast.get().getMessage().startsWith("mongodb circuit open: command ping not attempted"),
+          fast.get().getMessage());
       JsonObject health = source.circuitHealth().getJsonObject("mongodb");
       assertTrue(health.getLong("opened_total") >= 1, health.encode());
       assertTrue(Breakers.gaugeValue(Breakers.MONGODB) >= 1);
 
       mongo = DevMongo.start(port);
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-        try {
-          source.command(null, PING).await(20, TimeUnit.SECONDS);
-          return true;
-        } catch (Exception e) {
-          return false;
-        }
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                try {
+                  source.command(null, PING).await(20, TimeUnit.SECONDS);
+                  return true;
+                } catch (Exception e) {
+                  return false;
+                }
+              });
       assertEquals("closed", source.circuitHealth().getJsonObject("mongodb").getString("state"));
     } finally {
       source.close();

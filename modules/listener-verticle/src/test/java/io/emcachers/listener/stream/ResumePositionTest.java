@@ -57,19 +57,23 @@ class ResumePositionTest {
     ResumePosition p = new ResumePosition("users", t0);
     org.junit.jupiter.api.Assertions.assertEquals(t0, p.expectedNext());
     ResumePosition.Pending b1 = p.sent(t1);
-    org.junit.jupiter.api.Assertions.assertEquals(t1, p.expectedNext(), "batch 2 follows batch 1's token");
+    org.junit.jupiter.api.Assertions.assertEquals(
+        t1, p.expectedNext(), "batch 2 follows batch 1's token");
     p.sent(null);
-    org.junit.jupiter.api.Assertions.assertEquals(t1, p.expectedNext(), "a batch without a token moves no position");
+    org.junit.jupiter.api.Assertions.assertEquals(
+        t1, p.expectedNext(), "a batch without a token moves no position");
     p.sent(t2);
     // batch 1 failed: everything after it is discarded; the oplog side refused the later batches
     p.discardUnacked();
     p.resync(t0);
-    org.junit.jupiter.api.Assertions.assertEquals(t0, p.ackedToken(), "resume after what really committed");
+    org.junit.jupiter.api.Assertions.assertEquals(
+        t0, p.ackedToken(), "resume after what really committed");
     org.junit.jupiter.api.Assertions.assertEquals(t0, p.expectedNext());
     p.acked(b1); // a late ack of a discarded batch changes nothing
     org.junit.jupiter.api.Assertions.assertEquals(t0, p.ackedToken());
 
-    // position lost: stream from "now", but the next batch still follows the token the oplog side holds
+    // position lost: stream from "now", but the next batch still follows the token the oplog side
+    // holds
     p.reset();
     p.resync(t0);
     org.junit.jupiter.api.Assertions.assertNull(p.ackedToken());
@@ -78,6 +82,7 @@ class ResumePositionTest {
     p.acked(fresh);
     org.junit.jupiter.api.Assertions.assertEquals(t2, p.ackedToken());
     p.resync(t2);
-    org.junit.jupiter.api.Assertions.assertEquals(t2, p.ackedToken(), "after the first ack a resync resumes from the stored token again");
+    org.junit.jupiter.api.Assertions.assertEquals(
+        t2, p.ackedToken(), "after the first ack a resync resumes from the stored token again");
   }
 }
