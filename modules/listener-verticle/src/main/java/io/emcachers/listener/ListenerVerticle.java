@@ -11,7 +11,7 @@ import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.core.status.ComponentState;
 import io.emcachers.core.status.StatusPublisher;
-import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;

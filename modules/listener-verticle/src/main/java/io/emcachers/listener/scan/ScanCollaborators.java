@@ -4,7 +4,7 @@ import io.emcachers.core.model.Entity;
 import io.emcachers.core.projection.Projection;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
-import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

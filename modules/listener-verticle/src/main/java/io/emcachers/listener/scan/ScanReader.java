@@ -7,7 +7,7 @@ import io.emcachers.core.model.Operation;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.core.projection.DocIds;
 import io.emcachers.core.projection.Projection;
-import io.emcachers.listener.mongo.PagedCursor;
+import io.emcachers.mongo.PagedCursor;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;

@@ -8,7 +8,7 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
-import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.mongo.MongoSource;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

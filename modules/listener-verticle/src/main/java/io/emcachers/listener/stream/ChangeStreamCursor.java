@@ -1,7 +1,7 @@
 package io.emcachers.listener.stream;
 
 import com.mongodb.reactivestreams.client.ClientSession;
-import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.emcachers.listener.stream;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
-import io.emcachers.listener.mongo.MongoSource;
+import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

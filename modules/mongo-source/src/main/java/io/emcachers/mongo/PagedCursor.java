@@ -1,4 +1,4 @@
-package io.emcachers.listener.mongo;
+package io.emcachers.mongo;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,4 +1,4 @@
-package io.emcachers.listener.mongo;
+package io.emcachers.mongo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

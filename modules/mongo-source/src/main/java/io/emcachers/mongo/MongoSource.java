@@ -1,4 +1,4 @@
-package io.emcachers.listener.mongo;
+package io.emcachers.mongo;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
