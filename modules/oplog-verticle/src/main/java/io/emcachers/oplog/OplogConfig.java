@@ -20,6 +20,9 @@ import java.util.Locale;
  * section. Every value is validated; a bad one throws {@link IllegalArgumentException} naming the
  * key.
  *
+ * <p>Longer than our usual 300 lines on purpose: one record per verticle holds every key of its
+ * section, and most lines are the documentation and validation of each key.
+ *
  * @param pgHost PostgreSQL host (from {@code postgres.url})
  * @param pgPort PostgreSQL port (from {@code postgres.url}, default 5432)
  * @param pgUser user (from {@code postgres.url}, default {@code postgres})

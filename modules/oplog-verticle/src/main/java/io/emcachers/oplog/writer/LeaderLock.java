@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * standby connection and contends again later.
  *
  * <p>All callbacks run on the verticle's context.
+ *
+ * <p>Longer than our usual 300 lines on purpose: connect, contend, watch and reconnect are one
+ * state machine over one connection, and splitting it would spread that state over several classes.
  */
 public final class LeaderLock {
 
