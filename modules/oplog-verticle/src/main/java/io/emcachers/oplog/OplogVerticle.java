@@ -12,7 +12,9 @@ import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.EntityStatusRequest;
 import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.LatestRowsRequest;
 import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.messages.RepairRequest;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.ScanBeginRequest;
 import io.emcachers.core.messages.ScanEndRequest;
@@ -35,6 +37,7 @@ import io.emcachers.oplog.writer.LeaderLock;
 import io.emcachers.oplog.writer.LeaderState;
 import io.emcachers.oplog.writer.LeadershipCoordinator;
 import io.emcachers.oplog.writer.OplogHead;
+import io.emcachers.oplog.writer.OplogRepairer;
 import io.emcachers.oplog.writer.OplogWriter;
 import io.emcachers.oplog.writer.WriteQueue;
 import io.vertx.core.Future;
@@ -57,7 +60,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every node registers the read consumers (read, resume token, scan state, entity
  * get/list/refresh, health, node-local leader state). Only the advisory-lock leader registers the
- * write consumers (append, scan end, entity create/update/delete/set-status).
+ * write consumers (append, repair, scan begin/end, entity create/update/delete/set-status).
  */
 public class OplogVerticle extends VerticleBase {
 
@@ -118,6 +121,8 @@ public class OplogVerticle extends VerticleBase {
             breaker);
     OplogWriter writer =
         new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
+    OplogRepairer repairer =
+        new OplogRepairer(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
     EntityManager entities = new EntityManager(pool, writeQueue, events, head, config.chunkRows());
     ScanManager scans =
         new ScanManager(
@@ -134,6 +139,7 @@ public class OplogVerticle extends VerticleBase {
             () ->
                 new ConsumerGroup(vertx)
                     .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
+                    .handle(Addresses.OPLOG_REPAIR, RepairRequest.class, repairer::repair)
                     .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
                     .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
                     .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
@@ -217,6 +223,7 @@ public class OplogVerticle extends VerticleBase {
     readConsumers =
         new ConsumerGroup(vertx)
             .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
+            .handle(Addresses.OPLOG_LATEST, LatestRowsRequest.class, reader::latest)
             .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
             .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
             .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)

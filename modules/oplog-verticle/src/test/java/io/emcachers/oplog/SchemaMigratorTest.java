@@ -37,7 +37,7 @@ class SchemaMigratorTest extends PostgresTestBase {
   void migrationsCreateTheSchemaAndRerunningIsANoOp() {
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(2, await(migrator.migrate()), "V1 and V2 applied on an empty database");
+    assertEquals(3, await(migrator.migrate()), "V1, V2 and V3 applied on an empty database");
 
     Set<String> tables =
         query(pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
@@ -77,7 +77,9 @@ class SchemaMigratorTest extends PostgresTestBase {
             "created_at",
             "timestamp with time zone",
             "data",
-            "jsonb"),
+            "jsonb",
+            "synthetic",
+            "boolean"),
         columns("oplog"));
     assertEquals(
         Map.of(
@@ -127,7 +129,7 @@ class SchemaMigratorTest extends PostgresTestBase {
             new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)))
                 .migrate()));
     assertEquals(1L, OplogTestSupport.count(pg, "entities"), "data survives a re-run");
-    assertEquals(2L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+    assertEquals(3L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
   }
 
   @Test
@@ -146,7 +148,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO metadata (key, value) VALUES ('scan_progress:c', '{}'), ('scan_start:c', '{}'), ('mongo_resume_token', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(1, await(migrator.migrate()), "V2 applied on a V1 database");
+    assertEquals(2, await(migrator.migrate()), "V2 and V3 applied on a V1 database");
     assertEquals(
         List.of("a:pending:4:2", "b:deleted:4:1", "c:pending:3:2"),
         query(
@@ -160,6 +162,34 @@ class SchemaMigratorTest extends PostgresTestBase {
         1L,
         OplogTestSupport.count(pg, "metadata"),
         "old scan progress is forgotten; resume tokens stay");
+  }
+
+  @Test
+  void upgradingToSyntheticRowsKeepsExistingRowsAsNonSynthetic() {
+    org.flywaydb.core.Flyway.configure()
+        .dataSource(pg.jdbcUrl(), "postgres", null)
+        .locations("classpath:db/migration")
+        .target("2")
+        .load()
+        .migrate();
+    exec(
+        pg,
+        "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{\"x\": 1}'), ('Delete', 'a', 'd2', NULL)");
+    SchemaMigrator migrator =
+        new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
+    assertEquals(1, await(migrator.migrate()), "V3 applied on a V2 database");
+    assertEquals(
+        List.of("1:d1:false", "2:d2:false"),
+        query(pg, "SELECT id || ':' || doc_id || ':' || synthetic AS r FROM oplog ORDER BY id")
+            .stream()
+            .map(r -> r.get("r"))
+            .toList(),
+        "rows written before V3 are not synthetic");
+    exec(pg, "INSERT INTO oplog (op, entity, doc_id) VALUES ('Delete', 'a', 'd3')");
+    assertEquals(
+        0L,
+        OplogTestSupport.count(pg, "oplog WHERE synthetic"),
+        "a row inserted without the column defaults to false");
   }
 
   private static Map<String, String> columns(String table) {

@@ -43,6 +43,22 @@ public final class Addresses {
    */
   public static final String OPLOG_SCAN_END = "emc.oplog.scan.end";
 
+  /**
+   * Request {@code RepairRequest} → reply {@code RepairReply} (leader only): synthetic repair rows
+   * for the documents a verification found differing, each written only if no row of the document
+   * is newer than the request's {@code head_before} (checked in the same transaction, on the single
+   * writer). NOT_FOUND for an unknown/deleted entity, CONFLICT when it is not live, STALE for
+   * another epoch.
+   */
+  public static final String OPLOG_REPAIR = "emc.oplog.repair";
+
+  /**
+   * Request {@code LatestRowsRequest} → reply {@code LatestRowsReply} (every node, read pool): the
+   * highest-id row of each given doc id of one entity. Reads the entity's rows (no doc-id index):
+   * for the few documents a verification found differing.
+   */
+  public static final String OPLOG_LATEST = "emc.oplog.latest";
+
   /** Request {@code HealthRequest} → reply {@code HealthReply}: leader/standby, last error. */
   public static final String OPLOG_HEALTH = "emc.oplog.health";
 

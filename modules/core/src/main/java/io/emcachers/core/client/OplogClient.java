@@ -6,8 +6,13 @@ import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
+import io.emcachers.core.messages.LatestRowsReply;
+import io.emcachers.core.messages.LatestRowsRequest;
+import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.messages.RepairReply;
+import io.emcachers.core.messages.RepairRequest;
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.ScanBeginRequest;
@@ -85,6 +90,32 @@ public final class OplogClient {
 
   public Future<OplogReadReply> read(OplogReadRequest request) {
     return bus.request(Addresses.OPLOG_READ, request, OplogReadReply.class);
+  }
+
+  /**
+   * {@code emc.oplog.repair}: appends each entry as a synthetic row unless a row of its document is
+   * newer than {@code headBefore}; the reply lists applied, skipped and rejected doc ids.
+   */
+  public Future<RepairReply> repair(
+      String entity, long headBefore, long epoch, List<OplogEntry> entries, String reason) {
+    return repair(new RepairRequest(entity, headBefore, epoch, entries, reason));
+  }
+
+  public Future<RepairReply> repair(RepairRequest request) {
+    return bus.request(Addresses.OPLOG_REPAIR, request, RepairReply.class);
+  }
+
+  public Future<RepairReply> repair(RepairRequest request, long timeoutMs) {
+    return bus.request(Addresses.OPLOG_REPAIR, request, RepairReply.class, timeoutMs);
+  }
+
+  /**
+   * {@code emc.oplog.latest}: the highest-id row of each of {@code docIds} (at most 1000) of {@code
+   * entity}; doc ids without a row are absent.
+   */
+  public Future<LatestRowsReply> latest(String entity, List<String> docIds) {
+    return bus.request(
+        Addresses.OPLOG_LATEST, new LatestRowsRequest(entity, docIds), LatestRowsReply.class);
   }
 
   /** {@code emc.oplog.health}: leader or standby, last error, jobs. */

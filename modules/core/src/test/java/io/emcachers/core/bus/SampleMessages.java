@@ -67,6 +67,22 @@ final class SampleMessages {
         new OplogAppended(99),
         new OplogReadRequest(5, 100, List.of("users", "orders")),
         new OplogReadReply(List.of(OPLOG, DELETE), 18, 18),
+        new RepairRequest(
+            "users",
+            17,
+            2,
+            List.of(ENTRY, new OplogEntry(Operation.Delete, "users", "2", null)),
+            "verification of node-1"),
+        new RepairReply(
+            List.of("ü-1"),
+            List.of("2"),
+            new JsonArray()
+                .add(new JsonObject().put("index", 2).put("doc_id", "x").put("reason", "NUL")),
+            19,
+            19),
+        new LatestRowsRequest("users", List.of("ü-1", "2")),
+        new LatestRowsReply(
+            List.of(new Oplog(19, Operation.Upsert, "ü-1", T, "users", DATA, true), DELETE)),
         new ScanStateRequest("users", 4),
         new ScanStateReply(
             "users",

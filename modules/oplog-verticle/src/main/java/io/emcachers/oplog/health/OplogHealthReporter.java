@@ -115,6 +115,8 @@ public final class OplogHealthReporter {
                       .put("appended_total", metrics.appendedTotal())
                       .put("staged_total", metrics.stagedTotal())
                       .put("dropped_total", metrics.droppedTotal())
+                      .put("repaired_total", metrics.repairedTotal())
+                      .put("repair_skipped_total", metrics.repairSkippedTotal())
                       .put("jobs", jobList);
               if (breaker != null) {
                 details.put("circuits", new JsonObject().put(breaker.target(), breaker.toJson()));

@@ -19,6 +19,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       dropped, stale, rejected)
  *   <li>{@code emc_oplog_append_seconds}: commit time of one batch
  *   <li>{@code emc_oplog_append_failures_total}: batches that failed
+ *   <li>{@code emc_oplog_repaired_total{entity}}: synthetic rows written by {@code
+ *       emc.oplog.repair}
+ *   <li>{@code emc_oplog_repair_skipped_total{entity}}: repair entries skipped because a newer row
+ *       of the document existed
+ *   <li>{@code emc_oplog_repair_rejected_total{entity}}: repair entries that cannot be stored
  * </ul>
  */
 public final class OplogMetrics {
@@ -37,6 +42,9 @@ public final class OplogMetrics {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong repairedTotal = new AtomicLong();
+  private final AtomicLong repairSkippedTotal = new AtomicLong();
+  private final Map<String, Counter> repairCounters = new ConcurrentHashMap<>();
 
   public OplogMetrics() {
     registry = Meters.registry();
@@ -93,6 +101,42 @@ public final class OplogMetrics {
                             .tag("operation", key.operation())
                             .register(registry))
                 .increment(n));
+  }
+
+  /** Records one committed repair of {@code entity}. */
+  public void repaired(String entity, int applied, int skipped, int rejected) {
+    repairedTotal.addAndGet(applied);
+    repairSkippedTotal.addAndGet(skipped);
+    repairCounter("emc_oplog_repaired_total", "synthetic rows written by repairs", entity)
+        .increment(applied);
+    repairCounter(
+            "emc_oplog_repair_skipped_total",
+            "repair entries skipped: a newer row of the document existed",
+            entity)
+        .increment(skipped);
+    repairCounter(
+            "emc_oplog_repair_rejected_total",
+            "repair entries that cannot be stored (skipped)",
+            entity)
+        .increment(rejected);
+  }
+
+  private Counter repairCounter(String name, String description, String entity) {
+    return repairCounters.computeIfAbsent(
+        name + '\u0000' + entity,
+        k ->
+            Counter.builder(name)
+                .description(description)
+                .tag("entity", entity)
+                .register(registry));
+  }
+
+  public long repairedTotal() {
+    return repairedTotal.get();
+  }
+
+  public long repairSkippedTotal() {
+    return repairSkippedTotal.get();
   }
 
   public void staleEntries(int n) {

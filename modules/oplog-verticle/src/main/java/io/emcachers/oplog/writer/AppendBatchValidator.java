@@ -11,8 +11,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks an {@code AppendBatch} completely before anything is written and encodes it into column
@@ -148,6 +150,99 @@ public final class AppendBatchValidator {
         epochs.toArray(Long[]::new),
         0L,
         rejected);
+  }
+
+  /**
+   * The entries of a {@code RepairRequest}, validated as append entries are ({@link #entryProblem}
+   * and the JSON checks; such entries are rejected, listed in {@code rejected}). Problems of the
+   * request itself fail it with BAD_REQUEST: more than {@code oplog.max_batch_entries} entries, an
+   * entry of another entity, an entry epoch other than 0 or the request's, a doc id twice (the
+   * compare-and-set checks the oplog as it was before the statement, so both would be written).
+   */
+  public EncodedRepair validateRepair(String entity, long epoch, List<OplogEntry> entries) {
+    if (blank(entity)) {
+      throw badRepair("entity is required");
+    }
+    if (entity.indexOf('\0') >= 0) {
+      throw badRepair("entity contains a NUL character, which PostgreSQL text cannot store");
+    }
+    if (epoch < 0) {
+      throw badRepair("epoch must be >= 0, got " + epoch);
+    }
+    if (entries == null) {
+      throw badRepair("entries is required");
+    }
+    if (entries.size() > maxEntries) {
+      throw badRepair(
+          "request has "
+              + entries.size()
+              + " entries, more than oplog.max_batch_entries ("
+              + maxEntries
+              + ")");
+    }
+    int n = entries.size();
+    List<String> ops = new ArrayList<>(n);
+    List<String> docIds = new ArrayList<>(n);
+    List<String> data = new ArrayList<>(n);
+    Set<String> seen = new HashSet<>();
+    JsonArray rejected = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      OplogEntry e = entries.get(i);
+      String at = "entries[" + i + "]";
+      if (e != null && e.entity() != null && !e.entity().equals(entity)) {
+        throw badRepair(
+            at + ".entity must be the repaired entity '" + entity + "', got '" + e.entity() + "'");
+      }
+      if (e != null && e.epoch() != 0 && epoch != 0 && e.epoch() != epoch) {
+        throw badRepair(
+            at + ".epoch must be 0 or the request's epoch " + epoch + ", got " + e.epoch());
+      }
+      String problem = entryProblem(e);
+      String encoded = null;
+      if (problem == null && e.data() != null) {
+        try {
+          encoded = encodeJson(at + ".data", e.data());
+        } catch (BusException ex) {
+          problem = ex.getMessage().replace("invalid append batch: " + at + ".", "");
+        }
+      }
+      if (problem != null) {
+        rejected.add(
+            new JsonObject()
+                .put("index", i)
+                .put("entity", e == null ? null : e.entity())
+                .put("doc_id", e == null ? null : e.docId())
+                .put("reason", problem));
+        continue;
+      }
+      if (!seen.add(e.docId())) {
+        throw badRepair(at + ".doc_id '" + e.docId() + "' appears more than once");
+      }
+      ops.add(e.operation().name());
+      docIds.add(e.docId());
+      data.add(encoded);
+    }
+    return new EncodedRepair(
+        entity,
+        ops.toArray(String[]::new),
+        docIds.toArray(String[]::new),
+        data.toArray(String[]::new),
+        rejected);
+  }
+
+  /**
+   * A validated repair request as column arrays ({@code data}: JSON text, null for deletes) plus
+   * the rejected entries.
+   */
+  public record EncodedRepair(
+      String entity, String[] ops, String[] docIds, String[] data, JsonArray rejected) {
+    public int size() {
+      return ops.length;
+    }
+  }
+
+  private static BusException badRepair(String message) {
+    return BusException.badRequest("invalid repair request: " + message);
   }
 
   /** Why {@code e} cannot be stored, or null. */
