@@ -32,11 +32,15 @@ final class CacheVerifyHandlers {
   /** Doc ids per ids page. */
   static final int MAX_IDS = 5000;
 
-  private final CacheVerify verify;
+  private final CacheCompare compare;
+  private final CacheScans scans;
+  private final CacheLocalRepair localRepair;
   private final WorkerExecutor workers;
 
   CacheVerifyHandlers(CacheRegistry registry, WorkerExecutor workers) {
-    this.verify = new CacheVerify(registry);
+    this.compare = new CacheCompare(registry);
+    this.scans = new CacheScans(registry);
+    this.localRepair = new CacheLocalRepair(registry);
     this.workers = workers;
   }
 
@@ -63,13 +67,13 @@ final class CacheVerifyHandlers {
       throw CacheException.invalid(
           "at most " + MAX_ROWS + " rows per compare request, got " + req.rows().size());
     }
-    return blocking(() -> verify.compare(name, req.rows()));
+    return blocking(() -> compare.compare(name, req.rows()));
   }
 
   Future<CacheDigestReply> digest(CacheDigestRequest req) {
     String name = CacheRegistry.requireName(req.entity());
     int buckets = checkBuckets(req.buckets());
-    return blocking(() -> verify.digest(name, buckets));
+    return blocking(() -> scans.digest(name, buckets));
   }
 
   Future<CacheIdsReply> ids(CacheIdsRequest req) {
@@ -90,8 +94,8 @@ final class CacheVerifyHandlers {
     }
     return blocking(
         () ->
-            verify.ids(
-                name, buckets, wanted, req.afterDocId(), req.limit(), CacheVerify.IDS_SCAN_BUDGET));
+            scans.ids(
+                name, buckets, wanted, req.afterDocId(), req.limit(), CacheScans.IDS_SCAN_BUDGET));
   }
 
   Future<CacheLocalRepairReply> repairLocal(CacheLocalRepairRequest req) {
@@ -100,7 +104,7 @@ final class CacheVerifyHandlers {
       throw CacheException.invalid(
           "at most " + MAX_ROWS + " rows per local repair, got " + req.rows().size());
     }
-    return blocking(() -> verify.repairLocal(name, req.rows()));
+    return blocking(() -> localRepair.repairLocal(name, req.rows()));
   }
 
   private static int checkBuckets(int buckets) {

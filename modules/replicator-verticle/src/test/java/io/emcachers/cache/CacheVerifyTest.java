@@ -284,7 +284,7 @@ class CacheVerifyTest {
   void idsStopAtTheScanBudgetWithANextAfter() throws Exception {
     CacheRegistry registry = new CacheRegistry(dataDir.resolve("dbs"));
     registry.scan();
-    CacheVerify verify = new CacheVerify(registry);
+    CacheScans verify = new CacheScans(registry);
     BitSet wanted = new BitSet();
     wanted.set(3);
     List<String> expected = allIds().stream().filter(id -> VerifyHash.bucket(id, 4) == 3).toList();
