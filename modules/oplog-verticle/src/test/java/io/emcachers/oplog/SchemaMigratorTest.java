@@ -5,7 +5,6 @@ import static io.emcachers.oplog.OplogTestSupport.query;
 import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.emcachers.oplog.migration.SchemaMigrator;
 import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Vertx;
 import java.util.List;

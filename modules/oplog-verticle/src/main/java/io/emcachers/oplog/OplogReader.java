@@ -1,4 +1,4 @@
-package io.emcachers.oplog.read;
+package io.emcachers.oplog;
 
 import io.emcachers.core.bus.BusException;
 import io.emcachers.core.messages.LatestRowsReply;
@@ -25,7 +25,7 @@ import java.util.List;
  * leader commits its transactions one at a time, a row that is not visible yet always gets an id
  * above every visible one: reading {@code id > next_after} never skips a row.
  */
-public final class OplogReader {
+final class OplogReader {
 
   private static final String ROWS =
       "SELECT id, op, entity, doc_id, created_at, data, synthetic FROM oplog WHERE id > $1";

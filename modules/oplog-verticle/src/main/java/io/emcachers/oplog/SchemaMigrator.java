@@ -1,6 +1,5 @@
-package io.emcachers.oplog.migration;
+package io.emcachers.oplog;
 
-import io.emcachers.oplog.OplogConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.flywaydb.core.Flyway;
@@ -13,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * a worker thread. Flyway serialises concurrent migrations of the same database with its own
  * advisory lock, so several nodes may start at once; an up-to-date schema is a no-op.
  */
-public final class SchemaMigrator {
+final class SchemaMigrator {
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
 
