@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * a worker thread. Flyway serialises concurrent migrations of the same database with its own
  * advisory lock, so several nodes may start at once; an up-to-date schema is a no-op.
  */
-final class SchemaMigrator {
+public final class SchemaMigrator {
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
 
