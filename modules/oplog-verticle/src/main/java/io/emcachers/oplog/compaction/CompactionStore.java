@@ -58,12 +58,13 @@ public final class CompactionStore {
   /**
    * Tombstones of one chunk; the bound is re-checked against the live replicas in the chunk's own
    * transaction ($2 = T of the run, $3 = replica_expiry_ms): a replica that registered since the
-   * run began holds it back too.
+   * run began holds it back too. The current head row is never removed, so {@code max(id)} (the
+   * head every read reply reports) never moves back.
    */
   static final String DELETE_TOMBSTONES_SQL =
       "DELETE FROM oplog WHERE id = ANY($2::bigint[]) AND id < least($3::bigint, "
           + SLOWEST_LIVE_SQL
-          + ")";
+          + ", (SELECT max(id) FROM oplog))";
 
   /** The stored horizons. */
   public record State(
