@@ -87,6 +87,8 @@ public final class Compactor {
     long tombstoneHorizon;
     long superseded;
     long tombstones;
+    long chunks;
+    long vacuumMs;
 
     Run(String reason) {
       this.reason = reason;
@@ -146,13 +148,15 @@ public final class Compactor {
                     reply.compactionHorizon(), reply.tombstoneHorizon(), reply.durationMs());
                 if (reply.removed() > 0) {
                   LOG.info(
-                      "oplog compaction ({}): removed {} superseded row(s) below {} and {} delete(s) below {} in {} ms",
+                      "oplog compaction ({}): removed {} superseded row(s) below {} and {} delete(s) below {} in {} ms ({} chunk(s); VACUUM {} ms)",
                       reason,
                       reply.supersededRemoved(),
                       reply.compactionHorizon(),
                       reply.tombstonesRemoved(),
                       reply.tombstoneHorizon(),
-                      reply.durationMs());
+                      reply.durationMs(),
+                      chunks,
+                      vacuumMs);
                 }
                 refreshSize();
                 return reply;
@@ -175,6 +179,7 @@ public final class Compactor {
               n -> {
                 superseded += n[0];
                 tombstones += n[1];
+                chunks++;
                 metrics.removed(n[0] + n[1]);
                 return null;
               });
@@ -189,10 +194,12 @@ public final class Compactor {
       if (superseded + tombstones == 0) {
         return Future.succeededFuture();
       }
+      long t0 = System.nanoTime();
       return GuardedPool.untimed(pool)
           .query("VACUUM (ANALYZE) oplog")
           .execute()
           .<Void>mapEmpty()
+          .onComplete(ar -> vacuumMs = (System.nanoTime() - t0) / 1_000_000)
           .recover(
               e -> {
                 LOG.warn(
