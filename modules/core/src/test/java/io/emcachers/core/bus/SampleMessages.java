@@ -149,6 +149,30 @@ final class SampleMessages {
         new CacheIdsReply(List.of("ü-1", "~n:3"), "~n:3"),
         new CacheLocalRepairRequest("users", List.of(OPLOG, DELETE)),
         new CacheLocalRepairReply(1, 1),
-        new JobAccepted("job-1", "users"));
+        new JobAccepted("job-1", "users"),
+        new CompactedReadRequest(17, 500, List.of("users")),
+        new ReplicaReport("node-ü", 17, true),
+        new ReplicaReportReply(10, 5, 17, true),
+        new ReplicaListRequest(),
+        new ReplicaListReply(
+            List.of(new ReplicaInfo("node-ü", 17, T, T.minusSeconds(60), true, false, 1)), 18),
+        new ReplicaRemoveRequest("node-ü"),
+        new ReplicaRemoveReply("node-ü", true),
+        new CompactRequest("test"),
+        new CompactionReply(10, 5, 100, 3, 250, T),
+        new OplogStatsRequest(),
+        new OplogStatsReply(
+            java.util.Map.of("users", 18L),
+            18,
+            0,
+            8192,
+            16384,
+            32768,
+            18,
+            10,
+            5,
+            10,
+            new CompactionReply(10, 5, 100, 3, 250, T),
+            List.of(new ReplicaInfo("node-ü", 17, T, T, false, true, 1))));
   }
 }
