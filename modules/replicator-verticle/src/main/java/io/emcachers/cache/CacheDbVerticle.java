@@ -59,6 +59,13 @@ public final class CacheDbVerticle extends VerticleBase {
    */
   public static final String CAUGHT_UP_HEADER = "emc-caught-up";
 
+  /**
+   * Header of an {@code emc.cache.rebuild} request: {@code true} → the reply comes once the rebuilt
+   * file is swapped in (or fails with the job); without it the reply comes at once. Used by the
+   * replicator's rebuild after compaction (send it with a long timeout).
+   */
+  public static final String WAIT_FOR_SWAP_HEADER = "emc-wait-for-swap";
+
   private CacheConfig config;
   private CacheRegistry registry;
   private WorkerExecutor workers;
@@ -164,10 +171,14 @@ public final class CacheDbVerticle extends VerticleBase {
                           Addresses.CACHE_HEALTH,
                           HealthRequest.class,
                           req -> Future.succeededFuture(health()))
-                      .handleLocal(
+                      .handleLocalWithHeaders(
                           Addresses.CACHE_REBUILD,
                           CacheEntityRequest.class,
-                          CacheErrors.mapped(lifecycle::rebuildRequest))
+                          (req, headers) ->
+                              CacheErrors.guard(
+                                  () ->
+                                      lifecycle.rebuildRequest(
+                                          req, "true".equals(headers.get(WAIT_FOR_SWAP_HEADER)))))
                       .listen(
                           Addresses.ENTITIES_CHANGED,
                           EntityChanged.class,

@@ -80,9 +80,10 @@ final class CacheLifecycle {
 
   /**
    * {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists)
-   * and swaps it in.
+   * and swaps it in. Replies at once, or with {@code waitForSwap} once the new file is in place
+   * (failing when the job fails).
    */
-  Future<JobAccepted> rebuildRequest(CacheEntityRequest req) {
+  Future<JobAccepted> rebuildRequest(CacheEntityRequest req, boolean waitForSwap) {
     String name = CacheRegistry.requireName(req.entity());
     return entitiesClient
         .get(name)
@@ -95,8 +96,12 @@ final class CacheLifecycle {
               }
               RebuildJob.Mode mode =
                   registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
-              RebuildJob job = rebuilds.rebuild(e, mode);
-              return new JobAccepted(job.jobId(), name);
+              return rebuilds.rebuild(e, mode);
+            })
+        .compose(
+            job -> {
+              JobAccepted accepted = new JobAccepted(job.jobId(), name);
+              return waitForSwap ? job.future().map(accepted) : Future.succeededFuture(accepted);
             });
   }
 

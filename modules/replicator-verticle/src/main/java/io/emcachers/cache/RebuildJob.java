@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds an entity's cache from its oplog rows (read with the entity filter from id 0) into {@code
- * db.sqlite.rebuild} next to the live file, then swaps it in (close, rename; {@link RebuildFiles})
- * once it is caught up. Three modes:
+ * Builds an entity's cache from its oplog rows (read with the entity filter from id 0, through the
+ * compacted state: {@code emc.oplog.read.compacted}) into {@code db.sqlite.rebuild} next to the
+ * live file, then swaps it in (close, rename; {@link RebuildFiles}) once it is caught up. Three
+ * modes:
  *
  * <ul>
  *   <li>{@link Mode#INITIAL}: no cache file yet (new entity, dropped or removed cache). Applies
@@ -174,8 +175,12 @@ final class RebuildJob {
     step(read(readThrough));
   }
 
+  /**
+   * The compacted state of the entity ({@code emc.oplog.read.compacted}, never COMPACTED): paging
+   * from 0 through history that compaction thinned out is always valid for a build from scratch.
+   */
   private Future<OplogReadReply> read(long after) {
-    return oplog.read(after, config.rebuildBatchSize(), List.of(entity.name()));
+    return oplog.readCompacted(after, config.rebuildBatchSize(), List.of(entity.name()));
   }
 
   /**

@@ -70,8 +70,10 @@ final class CacheCatchUp {
    * offset, and goes on while all were.
    */
   private Future<Void> catchUp(Entity e, long after, long offset, int limit, long applied) {
+    // the cache's position may lie below the compacted range: read the compacted state (never
+    // COMPACTED; superseded rows are gone, the latest row of each document is there)
     return oplog
-        .read(after, limit, List.of(e.name()))
+        .readCompacted(after, limit, List.of(e.name()))
         .compose(
             reply -> {
               List<Oplog> rows = reply.rows().stream().filter(r -> r.id() <= offset).toList();

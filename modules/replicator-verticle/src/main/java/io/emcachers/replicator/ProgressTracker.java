@@ -1,5 +1,6 @@
 package io.emcachers.replicator;
 
+import io.emcachers.core.messages.ReplicaReportReply;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.status.ComponentState;
@@ -42,6 +43,12 @@ final class ProgressTracker {
     long rowsApplied;
     long rowsSkipped;
   }
+
+  /** State of the status event that announces a rebuild after compaction. */
+  static final String REBUILDING_AFTER_COMPACTION = "rebuilding_after_compaction";
+
+  /** State of the component event once that rebuild has swapped in every cache. */
+  static final String REBUILT_AFTER_COMPACTION = "rebuilt_after_compaction";
 
   private final StatusPublisher status;
   private final String nodeId;
@@ -160,6 +167,37 @@ final class ProgressTracker {
             .put("consecutive_errors", errors)
             .put("offset", offset));
     return setState(ComponentState.ERROR);
+  }
+
+  /**
+   * The node missed deletes that compaction removed and rebuilds its caches: an {@code error}
+   * event, state {@code rebuilding_after_compaction}.
+   */
+  void onRebuildAfterCompaction(long nodeOffset, ReplicaReportReply why) {
+    status.error(
+        null,
+        REBUILDING_AFTER_COMPACTION,
+        new JsonObject()
+            .put("node", nodeId)
+            .put("offset", nodeOffset)
+            .put("tombstone_horizon", why.tombstoneHorizon())
+            .put("compacted_below", why.compactedBelow())
+            .put("rebuild_required", why.rebuildRequired())
+            .put(
+                "error",
+                "node offset "
+                    + nodeOffset
+                    + " is below the oplog's tombstone horizon "
+                    + why.tombstoneHorizon()
+                    + ": rebuilding every cache from the compacted oplog"));
+  }
+
+  /** The rebuild after compaction swapped in every cache: a {@code component} event. */
+  void onRebuiltAfterCompaction(int caches) {
+    offset = 0;
+    status.component(
+        REBUILT_AFTER_COMPACTION,
+        new JsonObject().put("node", nodeId).put("caches", caches).put("head_id", head));
   }
 
   void onSuccess() {

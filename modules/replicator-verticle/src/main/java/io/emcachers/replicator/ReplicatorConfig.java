@@ -23,6 +23,8 @@ import java.nio.file.Path;
  * @param statusIntervalMs how often progress is published on {@code emc.status}
  * @param applyTimeoutMs how long one {@code emc.cache.apply} may take (it waits for a shape
  *     rebuild)
+ * @param reportIntervalMs how often the node reports its offset to the oplog's replica registry
+ *     ({@code emc.oplog.replica.report}); keep it well within {@code oplog.replica_expiry_ms}
  */
 public record ReplicatorConfig(
     Path dataDir,
@@ -32,7 +34,8 @@ public record ReplicatorConfig(
     long initialBackoffMs,
     long maxBackoffMs,
     long statusIntervalMs,
-    long applyTimeoutMs) {
+    long applyTimeoutMs,
+    long reportIntervalMs) {
 
   public static final long DEFAULT_POLL_INTERVAL_MS = 1000;
   public static final int DEFAULT_READ_BATCH_SIZE = 2000;
@@ -40,6 +43,7 @@ public record ReplicatorConfig(
   public static final long DEFAULT_MAX_BACKOFF_MS = 10_000;
   public static final long DEFAULT_STATUS_INTERVAL_MS = 1000;
   public static final long DEFAULT_APPLY_TIMEOUT_MS = 600_000;
+  public static final long DEFAULT_REPORT_INTERVAL_MS = 30_000;
 
   public ReplicatorConfig {
     if (dataDir == null) {
@@ -54,6 +58,7 @@ public record ReplicatorConfig(
     requireMin("replicator.max_backoff_ms", maxBackoffMs, initialBackoffMs);
     requireMin("replicator.status_interval_ms", statusIntervalMs, 1);
     requireMin("replicator.apply_timeout_ms", applyTimeoutMs, 1);
+    requireMin("replicator.report_interval_ms", reportIntervalMs, 1);
   }
 
   /**
@@ -107,6 +112,13 @@ public record ReplicatorConfig(
             "replicator.apply_timeout_ms",
             "apply_timeout_ms",
             DEFAULT_APPLY_TIMEOUT_MS,
+            1,
+            Long.MAX_VALUE),
+        integer(
+            c,
+            "replicator.report_interval_ms",
+            "report_interval_ms",
+            DEFAULT_REPORT_INTERVAL_MS,
             1,
             Long.MAX_VALUE));
   }

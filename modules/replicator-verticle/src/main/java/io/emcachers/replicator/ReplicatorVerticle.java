@@ -15,6 +15,7 @@ import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.JobAccepted;
 import io.emcachers.core.messages.OplogAppended;
+import io.emcachers.core.messages.ReplicaReportReply;
 import io.emcachers.core.metrics.Meters;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.status.ComponentState;
@@ -45,6 +46,7 @@ public final class ReplicatorVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReplicatorVerticle.class);
   static final String JOB_STATUS = "replicator-status";
+  static final String JOB_REPORT = "replicator-replica-report";
   private static final int RECENT_JOBS = 20;
 
   private ReplicatorConfig config;
@@ -131,6 +133,12 @@ public final class ReplicatorVerticle extends VerticleBase {
                     progress.publish(entities.active());
                     return Future.succeededFuture();
                   });
+              // the first report is made by the loop before its first read
+              scheduler.schedule(
+                  JOB_REPORT,
+                  Duration.ofMillis(config.reportIntervalMs()),
+                  Duration.ofMillis(config.reportIntervalMs()),
+                  ctx -> loop.report().mapEmpty());
               LOG.info(
                   "replicator {}: started, offset {} in {}, poll every {} ms, batches of {}",
                   config.nodeId(),
@@ -169,6 +177,12 @@ public final class ReplicatorVerticle extends VerticleBase {
     JsonArray jobs = new JsonArray();
     scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
     details.put("jobs", jobs).put("recreate_jobs", new JsonArray(new ArrayList<>(recreateJobs)));
+    ReplicaReportReply report = loop.lastReport();
+    details.put(
+        "replica",
+        new JsonObject()
+            .put("last_report", report == null ? null : report.toJson())
+            .put("rebuilding_after_compaction", loop.rebuildingAfterCompaction()));
     return new HealthReply(
         ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state().wire(), details);
   }

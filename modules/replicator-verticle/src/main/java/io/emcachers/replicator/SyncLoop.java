@@ -1,11 +1,18 @@
 package io.emcachers.replicator;
 
 import io.emcachers.cache.CacheDbVerticle;
+import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
+import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.client.BusCaller;
 import io.emcachers.core.client.CacheClient;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.CacheApplyReply;
+import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.CacheInfoReply;
+import io.emcachers.core.messages.JobAccepted;
 import io.emcachers.core.messages.OplogReadReply;
+import io.emcachers.core.messages.ReplicaReportReply;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.retry.Backoff;
@@ -43,6 +50,14 @@ import org.slf4j.LoggerFactory;
  *       a timer of {@code poll_interval_ms} is the safety net; a full batch runs the next pass at
  *       once.
  *   <li>Errors: capped exponential backoff, consecutive-error count, one "recovered" line.
+ *   <li>Compaction: the node registers with the oplog's replica registry ({@code
+ *       emc.oplog.replica.report}) whenever it (re)establishes its position, before it reads, and
+ *       every {@code report_interval_ms}. A node at offset 0 with empty caches sweeps the compacted
+ *       state ({@code emc.oplog.read.compacted}) up to the head. A read that fails COMPACTED goes
+ *       on with the compacted state from the node offset when {@code offset + 1 >=
+ *       tombstone_horizon} (no delete it needs is gone); otherwise, or when a report says {@code
+ *       rebuild_required}, every cache of the node is rebuilt from the compacted oplog and the node
+ *       sweeps again from 0 ({@link #rebuildAfterCompaction}): never a delete silently missed.
  * </ul>
  */
 final class SyncLoop {
@@ -66,8 +81,23 @@ final class SyncLoop {
   private final MeterRegistry meters;
   private final DeliveryOptions applyOptions;
   private final CacheCatchUp catchUp;
+  private final BusCaller rawBus;
 
   private Long position; // null: unknown, re-read before the next read
+
+  /** The last known node offset (reported to the replica registry); -1 before the first. */
+  private long lastOffset = -1;
+
+  /** Reading the compacted state ({@code emc.oplog.read.compacted}) until the head is reached. */
+  private boolean sweeping;
+
+  /** The last reply of the replica registry (null before the first report). */
+  private ReplicaReportReply lastReport;
+
+  /** Set when the node must rebuild its caches from the compacted oplog: why. */
+  private ReplicaReportReply rebuildPending;
+
+  private boolean rebuilding;
   private boolean running;
   private boolean wakeRequested;
   private boolean inBackoff;
@@ -97,6 +127,42 @@ final class SyncLoop {
     this.backoff = new Backoff(config.initialBackoffMs(), config.maxBackoffMs());
     this.applyOptions = new DeliveryOptions().setSendTimeout(config.applyTimeoutMs());
     this.catchUp = new CacheCatchUp(oplog, cache, config, entities, progress, applyOptions);
+    this.rawBus = new BusCaller(vertx.eventBus());
+  }
+
+  /** The last reply of the replica registry, or null. */
+  ReplicaReportReply lastReport() {
+    return lastReport;
+  }
+
+  /** Whether a rebuild after compaction is pending or running. */
+  boolean rebuildingAfterCompaction() {
+    return rebuilding || rebuildPending != null;
+  }
+
+  /**
+   * Reports the node's applied offset to the oplog's replica registry (the periodic job). Nothing
+   * before the position is first known (the pass reports it then), and offset 0 while a rebuild
+   * after compaction is pending or running (its builds read from 0). A reply that says {@code
+   * rebuild_required} makes the next pass rebuild.
+   */
+  Future<ReplicaReportReply> report() {
+    if (lastOffset < 0) {
+      return Future.succeededFuture(lastReport);
+    }
+    long offset = rebuildingAfterCompaction() ? 0 : lastOffset;
+    return report(offset, false)
+        .onSuccess(
+            r -> {
+              if (r.rebuildRequired() && !rebuildingAfterCompaction()) {
+                rebuildPending = r;
+                wake();
+              }
+            });
+  }
+
+  private Future<ReplicaReportReply> report(long offset, boolean rebuilt) {
+    return oplog.reportReplica(config.nodeId(), offset, rebuilt).onSuccess(r -> lastReport = r);
   }
 
   int consecutiveErrors() {
@@ -225,10 +291,117 @@ final class SyncLoop {
     return ready
         .compose(v -> position != null ? Future.succeededFuture(position) : recoverPosition())
         .compose(
-            after ->
-                oplog
-                    .read(after, config.readBatchSize(), null)
-                    .compose(reply -> applyBatch(after, reply)));
+            after -> {
+              if (rebuildPending != null) {
+                return rebuildAfterCompaction(after, rebuildPending);
+              }
+              Future<OplogReadReply> read =
+                  sweeping
+                      ? oplog.readCompacted(after, config.readBatchSize(), null)
+                      : oplog.read(after, config.readBatchSize(), null);
+              return read.compose(
+                  reply -> applyBatch(after, reply),
+                  err ->
+                      Bus.codeOf(err) == ErrorCodes.COMPACTED
+                          ? onCompacted(after)
+                          : Future.failedFuture(err));
+            });
+  }
+
+  /**
+   * {@code emc.oplog.read} failed COMPACTED: the history after the node offset was compacted. With
+   * the horizons of a report made now: {@code offset + 1 >= tombstone_horizon} and no {@code
+   * rebuild_required} → no delete the node needs was removed, go on with the compacted state from
+   * the offset; else rebuild.
+   */
+  private Future<Outcome> onCompacted(long after) {
+    return report(after, false)
+        .compose(
+            r -> {
+              if (!r.rebuildRequired() && after + 1 >= r.tombstoneHorizon()) {
+                sweeping = true;
+                LOG.info(
+                    "replicator {}: oplog history after {} is compacted (compacted_below {}), tombstone horizon {}: no delete was missed, reading the compacted state from the node offset",
+                    config.nodeId(),
+                    after,
+                    r.compactedBelow(),
+                    r.tombstoneHorizon());
+                return Future.succeededFuture(Outcome.MORE);
+              }
+              rebuildPending = r;
+              return rebuildAfterCompaction(after, r);
+            });
+  }
+
+  /**
+   * The node missed deletes that compaction removed (its offset is below the tombstone horizon, or
+   * the registry says {@code rebuild_required}): says so (WARN line, status event {@code
+   * rebuilding_after_compaction}), reports {@code rebuilt = true} with offset 0 (so the horizon
+   * stays behind the builds, which read from 0), resets the node offset to 0, rebuilds every cache
+   * of the node from the compacted oplog ({@code emc.cache.rebuild}: each new file is swapped in
+   * only when complete; the old one serves reads meanwhile) and then sweeps the compacted state
+   * from 0 (rows the rebuilt caches hold are skipped). A failure leaves the rebuild pending: the
+   * next pass starts it again.
+   */
+  private Future<Outcome> rebuildAfterCompaction(long after, ReplicaReportReply why) {
+    rebuilding = true;
+    LOG.warn(
+        "replicator {}: node offset {} is below the oplog's tombstone horizon {} (compacted_below {}, rebuild_required {}): deletes it had not applied may have been compacted away; rebuilding every cache of this node from the compacted oplog",
+        config.nodeId(),
+        after,
+        why.tombstoneHorizon(),
+        why.compactedBelow(),
+        why.rebuildRequired());
+    progress.onRebuildAfterCompaction(after, why);
+    return report(0, true)
+        .compose(
+            r ->
+                vertx.executeBlocking(
+                    () -> {
+                      offsets.write(0);
+                      return null;
+                    },
+                    false))
+        .compose(
+            v -> {
+              position = 0L;
+              lastOffset = 0;
+              return cache.info(null);
+            })
+        .compose(
+            info -> {
+              JsonObject caches = info.info().getJsonObject("entities", new JsonObject());
+              List<Future<?>> jobs = new ArrayList<>();
+              for (String name : caches.fieldNames()) {
+                jobs.add(
+                    entities
+                        .resolve(name)
+                        .compose(
+                            e -> e == null ? Future.succeededFuture() : rebuildAndWait(e.name())));
+              }
+              return Future.all(jobs).map(caches.size());
+            })
+        .map(
+            n -> {
+              rebuildPending = null;
+              sweeping = true;
+              LOG.info(
+                  "replicator {}: rebuilt {} cache(s) from the compacted oplog; reading the compacted state from 0",
+                  config.nodeId(),
+                  n);
+              progress.onRebuiltAfterCompaction(n);
+              return Outcome.MORE;
+            })
+        .onComplete(x -> rebuilding = false);
+  }
+
+  private Future<JobAccepted> rebuildAndWait(String name) {
+    DeliveryOptions options =
+        new DeliveryOptions()
+            .setSendTimeout(config.applyTimeoutMs())
+            .addHeader(CacheDbVerticle.WAIT_FOR_SWAP_HEADER, "true");
+    return rawBus.request(
+        Addresses.CACHE_REBUILD, new CacheEntityRequest(name), JobAccepted.class, options);
   }
 
   /**
@@ -245,8 +418,27 @@ final class SyncLoop {
               JsonObject perEntity =
                   caches.result().info().getJsonObject("entities", new JsonObject());
               progress.onRecovered(offset, perEntity);
-              return catchUp
-                  .run(offset, perEntity)
+              lastOffset = offset;
+              // a node at 0 whose caches are empty bootstraps from the compacted state
+              boolean empty =
+                  perEntity.fieldNames().stream()
+                      .allMatch(
+                          n -> {
+                            JsonObject i = perEntity.getJsonObject(n);
+                            return i == null || i.getLong("last_oplog_id", 0L) == 0L;
+                          });
+              if (offset == 0 && empty) {
+                sweeping = true;
+              }
+              // register (or refresh) with the replica registry before reading
+              return report(rebuildPending != null ? 0 : offset, false)
+                  .compose(
+                      r -> {
+                        if (r.rebuildRequired() && rebuildPending == null) {
+                          rebuildPending = r;
+                        }
+                        return catchUp.run(offset, perEntity);
+                      })
                   .map(
                       v -> {
                         position = offset;
@@ -265,6 +457,7 @@ final class SyncLoop {
     progress.onHead(reply.headId());
     List<Oplog> rows = reply.rows();
     if (rows.isEmpty()) {
+      sweeping = false; // nothing after the offset up to the head: plain reads from here
       return Future.succeededFuture(Outcome.IDLE);
     }
     progress.onBatchRead(rows);
@@ -302,6 +495,14 @@ final class SyncLoop {
         .map(
             v -> {
               position = next;
+              lastOffset = next;
+              if (sweeping && next >= reply.headId()) {
+                sweeping = false; // at the head: plain reads from here
+                LOG.info(
+                    "replicator {}: read the compacted state up to the head {}",
+                    config.nodeId(),
+                    next);
+              }
               progress.onCommitted(next, lastRow);
               return rows.size() >= config.readBatchSize() || next < reply.headId()
                   ? Outcome.MORE

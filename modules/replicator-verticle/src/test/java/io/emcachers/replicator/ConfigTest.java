@@ -30,6 +30,7 @@ class ConfigTest {
     assertEquals(200, r.initialBackoffMs());
     assertEquals(10_000, r.maxBackoffMs());
     assertEquals(1000, r.statusIntervalMs());
+    assertEquals(30_000, r.reportIntervalMs());
     assertEquals(Path.of("./data/meta.sqlite"), r.metaDbPath());
     assertFalse(r.nodeId().isBlank(), "null node_id falls back to the host name");
     CacheConfig c = CacheConfig.fromJson(root);
@@ -46,6 +47,7 @@ class ConfigTest {
     ReplicatorConfig r = ReplicatorConfig.fromJson(new JsonObject().put("node_id", "n1"));
     assertEquals(ReplicatorConfig.DEFAULT_READ_BATCH_SIZE, r.readBatchSize());
     assertEquals("n1", r.nodeId());
+    assertEquals(ReplicatorConfig.DEFAULT_REPORT_INTERVAL_MS, r.reportIntervalMs());
     CacheConfig c =
         CacheConfig.fromJson(new JsonObject().put("node_id", "n1").put("data_dir", "/tmp/x"));
     assertEquals(CacheConfig.DEFAULT_IDLE_EXPIRY_MS, c.idleExpiryMs());
@@ -74,6 +76,14 @@ class ConfigTest {
                                 .put("initial_backoff_ms", 500)
                                 .put("max_backoff_ms", 100))));
     assertEquals("replicator.max_backoff_ms must be >= 500, got 100", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ReplicatorConfig.fromJson(
+                    new JsonObject()
+                        .put("replicator", new JsonObject().put("report_interval_ms", 0))));
+    assertEquals("replicator.report_interval_ms must be >= 1, got 0", e.getMessage());
     e =
         assertThrows(
             IllegalArgumentException.class,

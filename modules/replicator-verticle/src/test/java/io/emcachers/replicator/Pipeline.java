@@ -225,6 +225,9 @@ final class Pipeline implements AutoCloseable {
             IF to_regclass('public.oplog') IS NOT NULL THEN
               TRUNCATE entities, oplog, oplog_staging, metadata RESTART IDENTITY;
             END IF;
+            IF to_regclass('public.replicas') IS NOT NULL THEN
+              TRUNCATE replicas;
+            END IF;
           END $$""");
     } catch (SQLException e) {
       throw new RuntimeException(e);
