@@ -173,7 +173,7 @@ final class ProgressTracker {
    * The node missed deletes that compaction removed and rebuilds its caches: an {@code error}
    * event, state {@code rebuilding_after_compaction}.
    */
-  void onRebuildAfterCompaction(long nodeOffset, ReplicaReportReply why) {
+  void onRebuildAfterCompaction(long nodeOffset, ReplicaReportReply why, String reason) {
     status.error(
         null,
         REBUILDING_AFTER_COMPACTION,
@@ -183,13 +183,15 @@ final class ProgressTracker {
             .put("tombstone_horizon", why.tombstoneHorizon())
             .put("compacted_below", why.compactedBelow())
             .put("rebuild_required", why.rebuildRequired())
+            .put("reason", reason)
             .put(
                 "error",
-                "node offset "
+                reason
+                    + " (node offset "
                     + nodeOffset
-                    + " is below the oplog's tombstone horizon "
+                    + ", tombstone horizon "
                     + why.tombstoneHorizon()
-                    + ": rebuilding every cache from the compacted oplog"));
+                    + "): rebuilding every cache from the compacted oplog"));
   }
 
   /** The rebuild after compaction swapped in every cache: a {@code component} event. */

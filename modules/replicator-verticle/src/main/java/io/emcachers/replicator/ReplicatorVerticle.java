@@ -1,5 +1,6 @@
 package io.emcachers.replicator;
 
+import io.emcachers.cache.CacheDbVerticle;
 import io.emcachers.cache.CacheErrors;
 import io.emcachers.cache.CacheRegistry;
 import io.emcachers.core.bus.Addresses;
@@ -16,6 +17,7 @@ import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.JobAccepted;
 import io.emcachers.core.messages.OplogAppended;
 import io.emcachers.core.messages.ReplicaReportReply;
+import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.metrics.Meters;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.status.ComponentState;
@@ -108,6 +110,19 @@ public final class ReplicatorVerticle extends VerticleBase {
                     progress.onEntityDeleted(ev.entity().name());
                   } else if (EntityChanged.CREATED.equals(ev.change())) {
                     loop.wake();
+                  }
+                })
+            .listenLocal(
+                Addresses.STATUS,
+                StatusEvent.class,
+                ev -> {
+                  // a cache rebuild reads from 0: report at once so the horizon stays behind it
+                  if (StatusEvent.TYPE_PROGRESS.equals(ev.type())
+                      && CacheDbVerticle.COMPONENT.equals(ev.component())
+                      && "started".equals(ev.state())
+                      && ev.data() != null
+                      && "rebuild".equals(ev.data().getString("kind"))) {
+                    loop.report();
                   }
                 })
             .handleLocal(

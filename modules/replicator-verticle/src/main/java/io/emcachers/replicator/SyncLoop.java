@@ -23,6 +23,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -97,7 +98,14 @@ final class SyncLoop {
   /** Set when the node must rebuild its caches from the compacted oplog: why. */
   private ReplicaReportReply rebuildPending;
 
+  /** Why the pending rebuild is needed (for the log line and the status event). */
+  private String rebuildReason;
+
   private boolean rebuilding;
+
+  /** Incremented by every finished rebuild after compaction: older report replies are stale. */
+  private int rebuildGeneration;
+
   private boolean running;
   private boolean wakeRequested;
   private boolean inBackoff;
@@ -141,24 +149,73 @@ final class SyncLoop {
   }
 
   /**
-   * Reports the node's applied offset to the oplog's replica registry (the periodic job). Nothing
-   * before the position is first known (the pass reports it then), and offset 0 while a rebuild
-   * after compaction is pending or running (its builds read from 0). A reply that says {@code
-   * rebuild_required} makes the next pass rebuild.
+   * Reports the node's applied offset to the oplog's replica registry (the periodic job, and when a
+   * cache rebuild starts). Nothing before the position is first known (the pass reports it then);
+   * offset 0 while a rebuild after compaction is pending or running (its builds read from 0);
+   * otherwise the node offset, lowered to the {@code read_through} of any cache rebuild running on
+   * this node (a build reads from 0: the deletes above its position must stay). A reply that says
+   * {@code rebuild_required} makes the next pass rebuild.
    */
   Future<ReplicaReportReply> report() {
     if (lastOffset < 0) {
       return Future.succeededFuture(lastReport);
     }
-    long offset = rebuildingAfterCompaction() ? 0 : lastOffset;
-    return report(offset, false)
+    int generation = rebuildGeneration;
+    long nodeOffset = lastOffset;
+    Future<Long> offset =
+        rebuildingAfterCompaction()
+            ? Future.succeededFuture(0L)
+            : cache
+                .health(config.applyTimeoutMs())
+                .map(h -> Math.min(nodeOffset, lowestRebuildPosition(h.details())))
+                .otherwise(nodeOffset);
+    return offset
+        .compose(
+            o ->
+                report(o, false)
+                    .compose(
+                        r ->
+                            // the registry never lowers an offset unless told rebuilt: a cache
+                            // rebuild runs below the stored offset, move it back (after the
+                            // plain report, so a rebuild_required is seen, not cleared)
+                            !r.rebuildRequired()
+                                    && !rebuildingAfterCompaction()
+                                    && o < nodeOffset
+                                    && o < r.appliedOffset()
+                                ? report(o, true)
+                                : Future.succeededFuture(r)))
         .onSuccess(
             r -> {
-              if (r.rebuildRequired() && !rebuildingAfterCompaction()) {
-                rebuildPending = r;
+              if (r.rebuildRequired()
+                  && !rebuildingAfterCompaction()
+                  && generation == rebuildGeneration) {
+                requestRebuild(r, "the replica registry says rebuild_required");
                 wake();
               }
             });
+  }
+
+  /** The lowest {@code read_through} of the running cache rebuilds, Long.MAX_VALUE when none. */
+  static long lowestRebuildPosition(JsonObject cacheHealth) {
+    long lowest = Long.MAX_VALUE;
+    JsonArray jobs = cacheHealth == null ? null : cacheHealth.getJsonArray("rebuilds");
+    if (jobs != null) {
+      for (Object o : jobs) {
+        if (o instanceof JsonObject j
+            && ("started".equals(j.getString("state"))
+                || "rebuilding".equals(j.getString("state")))) {
+          lowest = Math.min(lowest, j.getLong("read_through", 0L));
+        }
+      }
+    }
+    return lowest;
+  }
+
+  private void requestRebuild(ReplicaReportReply why, String reason) {
+    if (rebuildPending == null) {
+      rebuildPending = why;
+      rebuildReason = reason;
+    }
   }
 
   private Future<ReplicaReportReply> report(long offset, boolean rebuilt) {
@@ -328,8 +385,12 @@ final class SyncLoop {
                     r.tombstoneHorizon());
                 return Future.succeededFuture(Outcome.MORE);
               }
-              rebuildPending = r;
-              return rebuildAfterCompaction(after, r);
+              requestRebuild(
+                  r,
+                  r.rebuildRequired()
+                      ? "the replica registry says rebuild_required"
+                      : "the node offset is below the oplog's tombstone horizon");
+              return rebuildAfterCompaction(after, rebuildPending);
             });
   }
 
@@ -345,14 +406,16 @@ final class SyncLoop {
    */
   private Future<Outcome> rebuildAfterCompaction(long after, ReplicaReportReply why) {
     rebuilding = true;
+    String reason = rebuildReason == null ? "rebuild required" : rebuildReason;
     LOG.warn(
-        "replicator {}: node offset {} is below the oplog's tombstone horizon {} (compacted_below {}, rebuild_required {}): deletes it had not applied may have been compacted away; rebuilding every cache of this node from the compacted oplog",
+        "replicator {}: node offset {}, oplog tombstone horizon {} (compacted_below {}, rebuild_required {}): {}; deletes this node had not applied may have been compacted away: rebuilding every cache of this node from the compacted oplog",
         config.nodeId(),
         after,
         why.tombstoneHorizon(),
         why.compactedBelow(),
-        why.rebuildRequired());
-    progress.onRebuildAfterCompaction(after, why);
+        why.rebuildRequired(),
+        reason);
+    progress.onRebuildAfterCompaction(after, why, reason);
     return report(0, true)
         .compose(
             r ->
@@ -384,6 +447,8 @@ final class SyncLoop {
         .map(
             n -> {
               rebuildPending = null;
+              rebuildReason = null;
+              rebuildGeneration++;
               sweeping = true;
               LOG.info(
                   "replicator {}: rebuilt {} cache(s) from the compacted oplog; reading the compacted state from 0",
@@ -434,8 +499,25 @@ final class SyncLoop {
               return report(rebuildPending != null ? 0 : offset, false)
                   .compose(
                       r -> {
-                        if (r.rebuildRequired() && rebuildPending == null) {
-                          rebuildPending = r;
+                        if (r.rebuildRequired()) {
+                          requestRebuild(r, "the replica registry says rebuild_required");
+                        } else if (r.appliedOffset() > offset && rebuildPending == null) {
+                          // the registry holds a later offset than meta.sqlite (a lost or restored
+                          // data dir under this node id): the horizon was held at the wrong place
+                          if (offset == 0 && empty) {
+                            LOG.info(
+                                "replicator {}: the replica registry holds offset {} for this node, whose data dir is empty: registering a fresh bootstrap at 0",
+                                config.nodeId(),
+                                r.appliedOffset());
+                            return report(0, true) // a fresh bootstrap: register it as such
+                                .compose(fresh -> catchUp.run(offset, perEntity));
+                          }
+                          requestRebuild(
+                              r,
+                              "the replica registry holds offset "
+                                  + r.appliedOffset()
+                                  + ", above this node's "
+                                  + offset);
                         }
                         return catchUp.run(offset, perEntity);
                       })

@@ -94,8 +94,10 @@ class CompactionReplicationTest {
     }
   }
 
+  Path dir;
+
   Path cacheFile() {
-    return dataDir.resolve("dbs").resolve(E).resolve("db.sqlite");
+    return (dir == null ? dataDir : dir).resolve("dbs").resolve(E).resolve("db.sqlite");
   }
 
   /** {@code rounds} upserts of docs {@code d0..d(docs-1)}, one append per round, value = round. */
@@ -211,6 +213,51 @@ class CompactionReplicationTest {
     assertFalse(ids.contains("d150") || ids.contains("d199"), "deletes applied");
     assertEquals(List.of(), rebuildEvents(), "no rebuild inside the horizon");
     assertFalse(replica("node-a").rebuildRequired());
+  }
+
+  @Test
+  void aFreshDataDirUnderAKnownNodeIdBootstrapsWithoutRebuilding() {
+    setUp(op -> {});
+    p.startCache().startReplicator();
+    updates(50, 0, 4);
+    long first = head();
+    Awaitility.await().atMost(WAIT).until(() -> Pipeline.nodeOffset(dataDir) >= first);
+    Awaitility.await()
+        .atMost(WAIT)
+        .until(() -> replica("node-a") != null && replica("node-a").appliedOffset() >= first);
+    p.stopReplicator();
+    p.stopCache();
+
+    dir = dataDir.resolve("fresh");
+    p.useDataDir(dir, "node-a"); // the data dir is lost, the node id stays registered at `first`
+    updates(50, 4, 6);
+    deletes(0, 10);
+    compact();
+    p.startCache().startReplicator();
+
+    Awaitility.await().atMost(WAIT).until(() -> Pipeline.nodeOffset(dir) >= head());
+    awaitCacheEqualsOplog();
+    assertEquals(40, docIdsInCache().size());
+    assertEquals(List.of(), rebuildEvents(), "empty caches: a bootstrap, not a rebuild");
+    Awaitility.await()
+        .atMost(WAIT)
+        .until(() -> replica("node-a").appliedOffset() == Pipeline.nodeOffset(dir));
+  }
+
+  @Test
+  void theReportedOffsetStaysBelowRunningCacheRebuilds() {
+    JsonObject health =
+        new JsonObject()
+            .put(
+                "rebuilds",
+                new io.vertx.core.json.JsonArray()
+                    .add(new JsonObject().put("state", "rebuilding").put("read_through", 40))
+                    .add(new JsonObject().put("state", "started").put("read_through", 0))
+                    .add(new JsonObject().put("state", "swapped").put("read_through", 7)));
+    assertEquals(0, SyncLoop.lowestRebuildPosition(health));
+    health.getJsonArray("rebuilds").remove(1);
+    assertEquals(40, SyncLoop.lowestRebuildPosition(health));
+    assertEquals(Long.MAX_VALUE, SyncLoop.lowestRebuildPosition(new JsonObject()));
   }
 
   @Test
