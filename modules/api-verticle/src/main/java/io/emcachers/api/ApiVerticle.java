@@ -8,6 +8,7 @@ import io.emcachers.api.routes.DocsRoutes;
 import io.emcachers.api.routes.EntityRoutes;
 import io.emcachers.api.routes.HealthRoutes;
 import io.emcachers.api.routes.MetricsRoutes;
+import io.emcachers.api.routes.OplogAdminRoutes;
 import io.emcachers.api.routes.OplogRoutes;
 import io.emcachers.api.routes.ReplicationRoutes;
 import io.emcachers.api.routes.RequestTargetCheck;
@@ -123,6 +124,7 @@ public class ApiVerticle extends VerticleBase {
         .mount(routes);
     new EntityRoutes(bus).mount(routes);
     new OplogRoutes(bus).mount(routes);
+    new OplogAdminRoutes(bus).mount(routes);
     new ReplicationRoutes(bus, feed).mount(routes);
     new SystemRoutes(bus, config.healthTimeoutMs(), probe, feed, config.nodeId()).mount(routes);
     new CacheRoutes(bus, config.queryMaxRows(), config.queryTimeoutMs()).mount(routes);

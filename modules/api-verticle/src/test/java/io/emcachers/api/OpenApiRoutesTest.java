@@ -135,6 +135,7 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("get", "put", "delete"), routes.get("/api/entities/{name}"));
     assertEquals(Set.of("post"), routes.get("/api/cache/{entity}/query"));
     assertEquals(Set.of(), routes.get("/eventbus/{path}"));
-    assertEquals(17, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("delete"), routes.get("/api/oplog/replicas/{node}"));
+    assertEquals(21, routes.size(), routes.keySet().toString());
   }
 }
