@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description =
         "Per-entity SQLite read caches of MongoDB collections, replicated through a PostgreSQL oplog.",
-    subcommands = {RunCommand.class, DevServicesCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      DevServicesCommand.class,
+      VerifyCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
