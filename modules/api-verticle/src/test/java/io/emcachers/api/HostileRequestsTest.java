@@ -81,6 +81,10 @@ class HostileRequestsTest {
           new String[] {"DELETE", "/api/entities/:name"},
           new String[] {"GET", "/api/oplogs/:entity"},
           new String[] {"POST", "/api/oplogs/batch"},
+          new String[] {"POST", "/api/oplog/compact"},
+          new String[] {"GET", "/api/oplog/stats"},
+          new String[] {"GET", "/api/oplog/replicas"},
+          new String[] {"DELETE", "/api/oplog/replicas/:node"},
           new String[] {"GET", "/api/replication/stats"},
           new String[] {"POST", "/api/replication/recreate/:entity"},
           new String[] {"GET", "/api/system/stats"},
@@ -311,6 +315,10 @@ class HostileRequestsTest {
             Addresses.ENTITIES_UPDATE,
             Addresses.ENTITIES_DELETE,
             Addresses.OPLOG_READ,
+            Addresses.OPLOG_COMPACT,
+            Addresses.OPLOG_STATS,
+            Addresses.OPLOG_REPLICA_LIST,
+            Addresses.OPLOG_REPLICA_REMOVE,
             Addresses.REPLICATOR_RECREATE)) {
       Await.await(
           vertx
