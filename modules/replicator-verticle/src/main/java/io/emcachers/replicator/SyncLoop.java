@@ -65,6 +65,9 @@ final class SyncLoop {
 
   private static final Logger LOG = LoggerFactory.getLogger(SyncLoop.class);
 
+  /** How long the report job waits for the cache-db manager's health (running rebuilds). */
+  private static final long HEALTH_TIMEOUT_MS = 5000;
+
   private enum Outcome {
     IDLE,
     MORE
@@ -102,6 +105,9 @@ final class SyncLoop {
   private String rebuildReason;
 
   private boolean rebuilding;
+
+  /** A rebuild after compaction waits for its caches to be swapped in. */
+  private boolean waitingForRebuilds;
 
   /** Incremented by every finished rebuild after compaction: older report replies are stale. */
   private int rebuildGeneration;
@@ -166,7 +172,7 @@ final class SyncLoop {
         rebuildingAfterCompaction()
             ? Future.succeededFuture(0L)
             : cache
-                .health(config.applyTimeoutMs())
+                .health(HEALTH_TIMEOUT_MS)
                 .map(h -> Math.min(nodeOffset, lowestRebuildPosition(h.details())))
                 .otherwise(nodeOffset);
     return offset
@@ -248,11 +254,15 @@ final class SyncLoop {
     run();
   }
 
-  /** Stops scheduling and completes when the pass in flight (if any) has finished. */
+  /**
+   * Stops scheduling and completes when the pass in flight (if any) has finished — at once while a
+   * rebuild after compaction waits for its caches (which can take minutes; the offset was already
+   * reset and is not written again by that pass).
+   */
   Future<Void> stop() {
     stopped = true;
     cancelTimer();
-    if (!running) {
+    if (!running || waitingForRebuilds) {
       return Future.succeededFuture();
     }
     idle = Promise.promise();
@@ -429,6 +439,7 @@ final class SyncLoop {
             v -> {
               position = 0L;
               lastOffset = 0;
+              waitingForRebuilds = true;
               return cache.info(null);
             })
         .compose(
@@ -457,7 +468,11 @@ final class SyncLoop {
               progress.onRebuiltAfterCompaction(n);
               return Outcome.MORE;
             })
-        .onComplete(x -> rebuilding = false);
+        .onComplete(
+            x -> {
+              rebuilding = false;
+              waitingForRebuilds = false;
+            });
   }
 
   private Future<JobAccepted> rebuildAndWait(String name) {
