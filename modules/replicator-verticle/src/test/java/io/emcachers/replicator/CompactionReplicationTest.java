@@ -299,5 +299,18 @@ class CompactionReplicationTest {
     }
     Awaitility.await().atMost(WAIT).until(() -> !replica("node-a").rebuildRequired());
     assertEquals(1, rebuildEvents().size(), "one rebuild");
+    // the rebuild used the recreate machinery: the old file served reads until the swap
+    assertTrue(
+        p.events.stream()
+            .anyMatch(
+                e ->
+                    "cache".equals(e.component())
+                        && "swapped".equals(e.state())
+                        && e.data() != null
+                        && "recreate".equals(e.data().getString("mode"))),
+        "a recreate swapped in the rebuilt file");
+    assertTrue(
+        p.events.stream().anyMatch(e -> ProgressTracker.REBUILT_AFTER_COMPACTION.equals(e.state())),
+        "the end of the rebuild is announced");
   }
 }
