@@ -145,6 +145,31 @@ public final class Addresses {
    */
   public static final String CACHE_REBUILD = "emc.cache.rebuild";
 
+  // ---- verification support of the cache-db manager (node-local consumers) ----
+  /**
+   * {@code CacheCompareRequest} → {@code CacheCompareReply}: source rows compared with the cached
+   * rows of the same doc ids, with the write mapping of an apply; at most 5000 rows.
+   */
+  public static final String CACHE_VERIFY_COMPARE = "emc.cache.verify.compare";
+
+  /**
+   * {@code CacheDigestRequest} → {@code CacheDigestReply}: per-bucket count and hash sum of every
+   * cached doc id; at most 65536 buckets.
+   */
+  public static final String CACHE_VERIFY_DIGEST = "emc.cache.verify.digest";
+
+  /**
+   * {@code CacheIdsRequest} → {@code CacheIdsReply}: cached doc ids of some buckets, doc id order,
+   * paged; at most 5000 per page.
+   */
+  public static final String CACHE_VERIFY_IDS = "emc.cache.verify.ids";
+
+  /**
+   * {@code CacheLocalRepairRequest} → {@code CacheLocalRepairReply}: restores the effect of
+   * already-applied oplog rows in this node's cache file, without changing its last_oplog_id.
+   */
+  public static final String CACHE_VERIFY_REPAIR_LOCAL = "emc.cache.verify.repair-local";
+
   /**
    * Prefix of per-entity read addresses ({@code emc.cache.query.ENTITY}), registered as clustered
    * consumers by nodes that hold a caught-up cache of ENTITY. They accept {@code CacheDocRequest},

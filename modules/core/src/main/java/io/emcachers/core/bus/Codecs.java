@@ -57,6 +57,14 @@ public final class Codecs {
           new JsonMessageCodec<>(CacheRowsReply.class, CacheRowsReply::fromJson),
           new JsonMessageCodec<>(CacheEntityRequest.class, CacheEntityRequest::fromJson),
           new JsonMessageCodec<>(CacheInfoReply.class, CacheInfoReply::fromJson),
+          new JsonMessageCodec<>(CacheCompareRequest.class, CacheCompareRequest::fromJson),
+          new JsonMessageCodec<>(CacheCompareReply.class, CacheCompareReply::fromJson),
+          new JsonMessageCodec<>(CacheDigestRequest.class, CacheDigestRequest::fromJson),
+          new JsonMessageCodec<>(CacheDigestReply.class, CacheDigestReply::fromJson),
+          new JsonMessageCodec<>(CacheIdsRequest.class, CacheIdsRequest::fromJson),
+          new JsonMessageCodec<>(CacheIdsReply.class, CacheIdsReply::fromJson),
+          new JsonMessageCodec<>(CacheLocalRepairRequest.class, CacheLocalRepairRequest::fromJson),
+          new JsonMessageCodec<>(CacheLocalRepairReply.class, CacheLocalRepairReply::fromJson),
           new JsonMessageCodec<>(JobAccepted.class, JobAccepted::fromJson));
 
   private Codecs() {}

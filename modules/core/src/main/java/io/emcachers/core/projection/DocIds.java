@@ -1,12 +1,27 @@
 package io.emcachers.core.projection;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.UUID;
 import java.util.regex.Pattern;
+import org.bson.BsonBinary;
+import org.bson.BsonBoolean;
+import org.bson.BsonDateTime;
+import org.bson.BsonDecimal128;
 import org.bson.BsonDocument;
+import org.bson.BsonDouble;
+import org.bson.BsonInt64;
+import org.bson.BsonNull;
+import org.bson.BsonObjectId;
+import org.bson.BsonString;
 import org.bson.BsonValue;
+import org.bson.UuidRepresentation;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 import org.bson.types.Decimal128;
+import org.bson.types.ObjectId;
 
 /**
  * The oplog's {@code doc_id} (and a cache's {@code _doc_id}) text of a document's {@code _id}. The
@@ -77,6 +92,117 @@ public final class DocIds {
       }
       default -> json(id);
     };
+  }
+
+  /**
+   * The inverse of {@link #docId}: a {@code _id} value whose doc id is {@code docId}, for a MongoDB
+   * {@code {_id: {$in: [...]}}} lookup. {@code docId(toBson(d)).equals(d)} for every doc id {@code
+   * d} the rule produces. Numbers: an integral value within the long range gives an int64 (MongoDB
+   * matches it against int32, int64, double and Decimal128 {@code _id}s of that value alike), a
+   * value a double holds exactly a double, any other a Decimal128; NaN and ±Infinity a double.
+   * Strings are unescaped ({@code ~s:}), 24 lowercase hex digits give an ObjectId, {@code ~null}
+   * null, {@code ~j:} the value of the parsed canonical Extended JSON {@code {"v": ...}}.
+   *
+   * @throws IllegalArgumentException when {@code docId} is null or not a text the rule produces
+   */
+  public static BsonValue toBson(String docId) {
+    if (docId == null) {
+      throw new IllegalArgumentException("doc id is required");
+    }
+    if (docId.isEmpty() || docId.charAt(0) != '~') {
+      if (docId.isEmpty() || docId.indexOf('\u0000') >= 0) {
+        throw notADocId(docId, "empty or contains U+0000");
+      }
+      return OBJECT_ID_TEXT.matcher(docId).matches()
+          ? new BsonObjectId(new ObjectId(docId))
+          : new BsonString(docId);
+    }
+    if (docId.equals("~null")) {
+      return BsonNull.VALUE;
+    }
+    if (docId.equals("~b:true") || docId.equals("~b:false")) {
+      return BsonBoolean.valueOf(docId.equals("~b:true"));
+    }
+    if (docId.length() < 3 || docId.charAt(2) != ':') {
+      throw notADocId(docId, "unknown prefix");
+    }
+    String rest = docId.substring(3);
+    try {
+      BsonValue v =
+          switch (docId.substring(0, 3)) {
+            case "~s:" -> new BsonString(unescape(docId, rest));
+            case "~n:" -> numberValue(docId, rest);
+            case "~d:" ->
+                new BsonDateTime(Instant.from(Coercion.ISO_MILLIS.parse(rest)).toEpochMilli());
+            case "~u:" -> new BsonBinary(UUID.fromString(rest), UuidRepresentation.STANDARD);
+            case "~j:" -> {
+              BsonDocument doc = BsonDocument.parse(rest);
+              if (doc.size() != 1 || !doc.containsKey("v")) {
+                throw notADocId(docId, "extended JSON must be {\"v\": ...}");
+              }
+              yield doc.get("v");
+            }
+            default -> throw notADocId(docId, "unknown prefix");
+          };
+      if (!docId(v).equals(docId)) {
+        throw notADocId(docId, "not in the canonical form of rule " + RULE_VERSION);
+      }
+      return v;
+    } catch (DateTimeParseException | NumberFormatException | org.bson.BSONException e) {
+      throw notADocId(docId, e.getMessage());
+    } catch (org.bson.json.JsonParseException e) {
+      throw notADocId(docId, e.getMessage());
+    }
+  }
+
+  private static BsonValue numberValue(String docId, String n) {
+    switch (n) {
+      case "NaN":
+        return new BsonDouble(Double.NaN);
+      case "Infinity":
+        return new BsonDouble(Double.POSITIVE_INFINITY);
+      case "-Infinity":
+        return new BsonDouble(Double.NEGATIVE_INFINITY);
+      default:
+        break;
+    }
+    BigDecimal bd = new BigDecimal(n);
+    if (bd.signum() == 0 || bd.stripTrailingZeros().scale() <= 0) {
+      BigInteger bi = bd.toBigInteger();
+      if (bi.bitLength() < 64) {
+        return new BsonInt64(bi.longValue());
+      }
+    }
+    double d = bd.doubleValue();
+    if (Double.isFinite(d) && number(new BsonDouble(d)).equals(n)) {
+      return new BsonDouble(d);
+    }
+    return new BsonDecimal128(new Decimal128(bd));
+  }
+
+  private static String unescape(String docId, String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '\\') {
+        sb.append(c);
+        continue;
+      }
+      char next = i + 1 < s.length() ? s.charAt(i + 1) : ' ';
+      if (next == '\\') {
+        sb.append('\\');
+      } else if (next == '0') {
+        sb.append('\u0000');
+      } else {
+        throw notADocId(docId, "bad escape at " + (i + 3));
+      }
+      i++;
+    }
+    return sb.toString();
+  }
+
+  private static IllegalArgumentException notADocId(String docId, String why) {
+    return new IllegalArgumentException("not a doc id of rule " + RULE_VERSION + ": " + why);
   }
 
   private static String string(String s) {

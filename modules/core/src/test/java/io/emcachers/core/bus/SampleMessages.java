@@ -137,6 +137,18 @@ final class SampleMessages {
         new CacheEntityRequest("users"),
         new CacheInfoReply(
             new JsonObject().put("users", new JsonObject().put("last_oplog_id", 18))),
+        new CacheCompareRequest(
+            "users",
+            List.of(
+                new CacheCompareRequest.SourceRow("ü-1", DATA),
+                new CacheCompareRequest.SourceRow("2", null))),
+        new CacheCompareReply(18, 3, List.of("ü-1"), List.of("2", "~n:3")),
+        new CacheDigestRequest("users", 1024),
+        new CacheDigestReply(18, List.of(2L, 0L), List.of(Long.MIN_VALUE, 0L)),
+        new CacheIdsRequest("users", 1024, List.of(0, 1023), "ü-1", 500),
+        new CacheIdsReply(List.of("ü-1", "~n:3"), "~n:3"),
+        new CacheLocalRepairRequest("users", List.of(OPLOG, DELETE)),
+        new CacheLocalRepairReply(1, 1),
         new JobAccepted("job-1", "users"));
   }
 }
