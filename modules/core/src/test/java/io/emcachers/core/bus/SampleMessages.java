@@ -149,6 +149,27 @@ final class SampleMessages {
         new CacheIdsReply(List.of("ü-1", "~n:3"), "~n:3"),
         new CacheLocalRepairRequest("users", List.of(OPLOG, DELETE)),
         new CacheLocalRepairReply(1, 1),
-        new JobAccepted("job-1", "users"));
+        new JobAccepted("job-1", "users"),
+        new VerifyStartRequest("users", true),
+        new VerifyJobRequest("v-1"),
+        new VerifyListRequest(),
+        new VerifyListReply(List.of(sampleVerifyJob())),
+        sampleVerifyJob());
+  }
+
+  static VerifyJob sampleVerifyJob() {
+    return new VerifyJob(
+        "v-1",
+        "users",
+        "node-1",
+        true,
+        VerifyJob.FINISHED,
+        "done",
+        Instant.parse("2026-01-02T03:04:05Z"),
+        Instant.parse("2026-01-02T03:04:06Z"),
+        1000,
+        new VerifyJob.Counts(10, 7, 1, 1, 1, 2, 1, 0, 0),
+        List.of("ü-1", "~n:3"),
+        null);
   }
 }
