@@ -17,8 +17,7 @@ final class Charts {
   private Charts() {}
 
   static void streamingLatency(
-      Path png, StreamingStage.Step base, List<StreamingStage.Step> ramp, String subtitle)
-      throws Exception {
+      Path png, StreamingStep base, List<StreamingStep> ramp, String subtitle) throws Exception {
     System.setProperty("java.awt.headless", "true");
     XYChart chart =
         new XYChartBuilder()
@@ -44,13 +43,13 @@ final class Charts {
     chart.getStyler().setYAxisMax(100.0);
     chart.getStyler().setPlotGridLinesVisible(true);
     add(chart, base, true);
-    for (StreamingStage.Step s : ramp) {
+    for (StreamingStep s : ramp) {
       add(chart, s, false);
     }
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
   }
 
-  private static void add(XYChart chart, StreamingStage.Step s, boolean base) {
+  private static void add(XYChart chart, StreamingStep s, boolean base) {
     long[] v = s.latency().sortedValues();
     if (v.length == 0) {
       return;

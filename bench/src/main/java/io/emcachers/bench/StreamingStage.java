@@ -27,6 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * since and, for each document, marks every change up to the visible {@code seq} as visible now (a
  * change overwritten by a later one to the same document before it showed counts as visible when
  * the later one shows). Latency = visible time − write time, both from this JVM's monotonic clock.
+ * A step's figures are a {@link StreamingStep}; the split of each latency at the oplog row and the
+ * changes never seen come from {@link StreamingHops}.
  */
 final class StreamingStage {
 
@@ -40,20 +42,10 @@ final class StreamingStage {
   private long nextSeq;
   private long lastOplogId = -1;
 
-  private final String pgJdbcUrl;
-  private long lastPgId;
-
-  /**
-   * epoch nanoseconds − System.nanoTime(), to place write times on the wall clock PostgreSQL's
-   * now() uses.
-   */
-  private final long wallOffset;
+  private final StreamingHops split;
 
   StreamingStage(
       String mongoUrl, String collection, int docs, Path dataDir, String entity, String pgJdbcUrl) {
-    this.pgJdbcUrl = pgJdbcUrl;
-    java.time.Instant now = java.time.Clock.systemUTC().instant();
-    this.wallOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
     this.clientVertx = Vertx.vertx();
     this.client =
         MongoClient.create(
@@ -65,39 +57,7 @@ final class StreamingStage {
     this.table = entity;
     this.lastSeenSeq = new long[docs];
     Arrays.fill(lastSeenSeq, -1);
-  }
-
-  record Step(
-      double targetRate,
-      double seconds,
-      long changes,
-      long visible,
-      long writeErrors,
-      double achievedRate,
-      Percentiles latency,
-      double firstSecondP50Ms,
-      double lastSecondP50Ms,
-      double drainMs,
-      boolean sustained,
-      String verdict,
-      JsonObject hops) {
-
-    JsonObject toJson() {
-      return latency
-          .toJson()
-          .put("hops", hops)
-          .put("target_rate", targetRate)
-          .put("seconds", seconds)
-          .put("changes", changes)
-          .put("visible", visible)
-          .put("write_errors", writeErrors)
-          .put("achieved_rate", Math.round(achievedRate))
-          .put("first_second_p50_ms", firstSecondP50Ms)
-          .put("last_second_p50_ms", lastSecondP50Ms)
-          .put("drain_ms", drainMs)
-          .put("sustained", sustained)
-          .put("verdict", verdict);
-    }
+    this.split = new StreamingHops(pgJdbcUrl, entity, docs, probe);
   }
 
   /**
@@ -106,7 +66,8 @@ final class StreamingStage {
    * showed within the drain timeout, and the median latency of the last second is no more than
    * {@code growthMs} above the first second's (lag did not grow).
    */
-  Step run(double rate, double seconds, long drainTimeoutMs, double growthMs) throws Exception {
+  StreamingStep run(double rate, double seconds, long drainTimeoutMs, double growthMs)
+      throws Exception {
     int n = (int) Math.round(rate * seconds);
     long seq0 = nextSeq;
     nextSeq += n;
@@ -243,11 +204,11 @@ final class StreamingStage {
       sustained = true;
       verdict = "sustained";
     }
-    JsonObject hops = hops(seq0, n, written, visible);
+    JsonObject hops = split.hops(seq0, n, written, visible);
     if (m < n) {
-      hops.put("not_visible", unseen(seq0, n, written, visible, firstWrite));
+      hops.put("not_visible", split.unseen(seq0, n, written, visible, firstWrite));
     }
-    return new Step(
+    return new StreamingStep(
         rate,
         seconds,
         n,
@@ -261,113 +222,6 @@ final class StreamingStage {
         sustained,
         verdict,
         hops);
-  }
-
-  /** Up to 10 changes never seen, with what the cache and the oplog hold for their document now. */
-  private io.vertx.core.json.JsonArray unseen(
-      long seq0, int n, AtomicLongArray written, long[] visible, long firstWrite) {
-    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
-    for (int j = 0; j < n && out.size() < 10; j++) {
-      if (visible[j] != 0) {
-        continue;
-      }
-      long s = seq0 + j;
-      String doc = Docs.streamDocId(s % docs);
-      JsonObject o =
-          new JsonObject()
-              .put("seq", s)
-              .put("doc", doc)
-              .put("written_ms_after_start", (written.get(j) - firstWrite) / 1_000_000);
-      Connection c = probe.connection();
-      if (c != null) {
-        try (PreparedStatement ps =
-            c.prepareStatement("SELECT seq, _oplog_id FROM \"" + table + "\" WHERE _doc_id = ?")) {
-          ps.setString(1, doc);
-          try (ResultSet rs = ps.executeQuery()) {
-            if (rs.next()) {
-              o.put("cache_seq_now", rs.getLong(1)).put("cache_oplog_id_now", rs.getLong(2));
-            }
-          }
-        } catch (SQLException e) {
-          o.put("cache_error", e.toString());
-        }
-      }
-      try (Connection pg = java.sql.DriverManager.getConnection(pgJdbcUrl);
-          PreparedStatement ps =
-              pg.prepareStatement(
-                  "SELECT count(*) FILTER (WHERE (data->>'seq')::bigint >= ?), max(id) FROM oplog WHERE entity = ? AND doc_id = ?")) {
-        ps.setLong(1, s);
-        ps.setString(2, table);
-        ps.setString(3, doc);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            o.put("oplog_rows_with_seq_at_least", rs.getLong(1))
-                .put("oplog_last_id_of_doc", rs.getLong(2));
-          }
-        }
-      } catch (SQLException e) {
-        o.put("oplog_error", e.toString());
-      }
-      out.add(o);
-    }
-    return out;
-  }
-
-  /**
-   * Splits each change's latency at the oplog row that carried it: {@code created_at} is
-   * PostgreSQL's {@code now()}, the start of the writer's transaction. Source write → that moment
-   * covers the change stream, the listener's batching and the append request; from there to visible
-   * covers the insert and commit, the replicator's read, the cache's apply and commit, and this
-   * poller. An update event carries the document as looked up, so a change overwritten before its
-   * event was read does not appear; those are left out.
-   */
-  private JsonObject hops(long seq0, int n, AtomicLongArray written, long[] visible) {
-    long[] first = new long[n];
-    long[] second = new long[n];
-    int m = 0;
-    boolean[] seen = new boolean[n];
-    try (Connection pg = java.sql.DriverManager.getConnection(pgJdbcUrl);
-        PreparedStatement ps =
-            pg.prepareStatement(
-                "SELECT id, (extract(epoch from created_at) * 1000000)::bigint, (data->>'seq')::bigint"
-                    + " FROM oplog WHERE entity = ? AND id > ? ORDER BY id")) {
-      ps.setString(1, table);
-      ps.setLong(2, lastPgId);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          lastPgId = rs.getLong(1);
-          long createdNanos = rs.getLong(2) * 1000;
-          long s = rs.getLong(3);
-          int j = (int) (s - seq0);
-          if (rs.wasNull() || j < 0 || j >= n || seen[j] || visible[j] == 0) {
-            continue;
-          }
-          seen[j] = true;
-          long created = createdNanos - wallOffset; // on the nanoTime scale
-          first[m] = Math.max(0, created - written.get(j));
-          second[m] = Math.max(0, visible[j] - created);
-          m++;
-        }
-      }
-    } catch (SQLException e) {
-      return new JsonObject().put("error", e.toString());
-    }
-    return new JsonObject()
-        .put("matched_changes", m)
-        .put(
-            "source_write_to_oplog_tx_start",
-            new Percentiles(Arrays.copyOf(first, m))
-                .toJson()
-                .put(
-                    "what",
-                    "change stream + listener batching + append request, until the oplog writer's transaction starts"))
-        .put(
-            "oplog_tx_start_to_visible",
-            new Percentiles(Arrays.copyOf(second, m))
-                .toJson()
-                .put(
-                    "what",
-                    "oplog insert + commit, replicator wake-up and read, cache apply + commit, seen by the SQLite poller"));
   }
 
   /**

@@ -6,9 +6,7 @@ import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.OplogEntry;
-import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.model.Entity;
-import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.status.StatusPublisher;
 import io.emcachers.listener.flow.BatchWindow;
 import io.emcachers.listener.scan.ScanCollaborators;
@@ -24,19 +22,19 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One streaming session of the listener (while this node leads). It owns the parts and wires them:
  * the {@link EntityTable}, the {@link StreamSet}, the pure {@link ChangeRouter}, the {@link
- * ScanQueue} and the shared {@link BatchWindow}; it reconciles them when entities change and turns
- * what they report into re-scans, metrics and status events ({@link ListenerReports}). It talks to
- * the oplog side and the entity manager through one {@link OplogClient} and one {@link
- * EntitiesClient}, handed to the parts that send. Everything runs on the verticle's context. A
- * session that loses leadership or fails to start is stopped and replaced by a fresh one.
+ * ScanQueue} and the shared {@link BatchWindow}. It starts and stops them, hands entity changes
+ * (the {@code emc.entities.changed} events, the start's and the refresh's lists, a scan that ends
+ * live) to its {@link EntityReconciler}, and turns what the streams and scans report into re-scans,
+ * metrics and status events ({@link ListenerReports}). It talks to the oplog side and the entity
+ * manager through one {@link OplogClient} and one {@link EntitiesClient}, handed to the parts that
+ * send. Everything runs on the verticle's context. A session that loses leadership or fails to
+ * start is stopped and replaced by a fresh one.
  */
 final class ListenerSession {
 
@@ -54,6 +52,7 @@ final class ListenerSession {
   private final ChangeRouter router = new ChangeRouter(entities);
   private final StreamSet streams;
   private final ScanQueue scans;
+  private final EntityReconciler reconciler;
   private MessageConsumer<Object> changedConsumer;
   private boolean stopped;
 
@@ -92,6 +91,7 @@ final class ListenerSession {
                 vertx, config, source, window, entities, new ScanStreamGate(streams), reports),
             oplog,
             this::scanEnded);
+    this.reconciler = new EntityReconciler(entities, streams, scans, reports, () -> stopped);
   }
 
   BatchWindow window() {
@@ -109,7 +109,7 @@ final class ListenerSession {
                 Addresses.ENTITIES_CHANGED,
                 msg -> {
                   if (!stopped && msg.body() instanceof EntityChanged ec) {
-                    onEntityChanged(ec);
+                    reconciler.changed(ec);
                   }
                 });
     return changedConsumer
@@ -121,42 +121,11 @@ final class ListenerSession {
                     .resumeToken()
                     .map(
                         tokens -> {
-                          begin(list.entities(), tokens);
+                          if (!stopped) {
+                            reconciler.begin(list.entities(), tokens);
+                          }
                           return null;
                         }));
-  }
-
-  private void begin(List<Entity> list, ResumeTokenReply tokens) {
-    if (stopped) {
-      return;
-    }
-    list.stream().filter(EntityTable::streamed).forEach(entities::put);
-    List<String> collections = entities.watchedCollections();
-    LOG.info(
-        "listener: starting with {} active entit{} on stream(s) {}; stored positions for {}",
-        entities.size(),
-        entities.size() == 1 ? "y" : "ies",
-        streams.namesFor(collections),
-        tokens.tokens().fieldNames());
-    streams.open(collections, tokens::tokenFor);
-    for (Entity e : entities.all()) {
-      switch (e.status()) {
-        case pending -> scans.request(e.name(), ScanQueue.Mode.FROM_START, "new entity", false);
-        case scanning ->
-            scans.request(
-                e.name(), ScanQueue.Mode.CONTINUE, "scan interrupted by a restart", false);
-        case live -> {
-          if (!streams.hasCommittedPosition(e.shape().sourceName())) {
-            scans.request(
-                e.name(),
-                ScanQueue.Mode.FROM_START,
-                "initial scan: no stored stream position",
-                false);
-          }
-        }
-        default -> {}
-      }
-    }
   }
 
   void stop() {
@@ -194,89 +163,9 @@ final class ListenerSession {
               if (stopped) {
                 return null;
               }
-              Set<String> listed = new TreeSet<>();
-              for (Entity e : reply.entities()) {
-                listed.add(e.name());
-                applyEntity(e, EntityChanged.REFRESHED);
-              }
-              for (String name : entities.names()) {
-                if (!listed.contains(name)) {
-                  removeEntity(name, "no longer listed");
-                }
-              }
+              reconciler.refreshed(reply.entities());
               return null;
             });
-  }
-
-  // ---- entities ----
-
-  private void onEntityChanged(EntityChanged ec) {
-    Entity e = ec.entity();
-    if (e == null) {
-      return;
-    }
-    if (ec.change() == EntityChanged.DELETED || e.status() == EntityStatus.deleted) {
-      removeEntity(e.name(), "deleted");
-    } else {
-      applyEntity(e, ec.change());
-    }
-  }
-
-  private void applyEntity(Entity e, EntityChanged.Change change) {
-    Entity prev = entities.entity(e.name());
-    if (prev != null && e.version() < prev.version()) {
-      return; // stale event (e.g. our own status change arriving after the scan ended)
-    }
-    if (!EntityTable.streamed(e)) {
-      if (prev != null) {
-        removeEntity(e.name(), "status " + e.status());
-      }
-      return;
-    }
-    boolean shapeChanged = prev != null && !prev.shape().equals(e.shape());
-    if (prev != null
-        && !shapeChanged
-        && prev.status() == e.status()
-        && e.version() == prev.version()) {
-      return;
-    }
-    entities.put(e);
-    boolean newStream = !stopped && streams.reconcile(entities.watchedCollections());
-    boolean scanActive = scans.isScanning(e.name());
-    String coll = e.shape().sourceName();
-    if (shapeChanged || change == EntityChanged.SHAPE_CHANGED && prev != null) {
-      LOG.info("listener: entity {} changed shape; re-scanning it", e.name());
-      scans.request(e.name(), ScanQueue.Mode.FROM_START, "shape changed", true);
-    } else if (e.status() == EntityStatus.pending && !scanActive) {
-      LOG.info("listener: new entity {} on collection {}", e.name(), coll);
-      scans.request(e.name(), ScanQueue.Mode.FROM_START, "new entity", false);
-    } else if (e.status() == EntityStatus.scanning
-        && !scanActive
-        && (prev == null || prev.status() != EntityStatus.scanning)) {
-      scans.request(e.name(), ScanQueue.Mode.FROM_START, "status set to scanning", false);
-    } else if (prev == null
-        && e.status() == EntityStatus.live
-        && newStream
-        && streams.streamOf(coll) != null
-        && !streams.hasCommittedPosition(coll)) {
-      scans.request(
-          e.name(),
-          ScanQueue.Mode.FROM_START,
-          "live entity on a collection without a stored position",
-          false);
-    }
-  }
-
-  private void removeEntity(String name, String why) {
-    if (!entities.remove(name)) {
-      return;
-    }
-    LOG.info("listener: entity {} removed ({})", name, why);
-    reports.forget(name);
-    scans.cancel(name);
-    if (!stopped) {
-      streams.reconcile(entities.watchedCollections());
-    }
   }
 
   // ---- what the streams report ----
@@ -345,7 +234,7 @@ final class ListenerSession {
   private void scanEnded(ScanOutcome outcome) {
     if (outcome instanceof ScanOutcome.Live live) {
       metrics.batch("scan_end", 0);
-      applyEntity(live.result(), EntityChanged.STATUS_CHANGED);
+      reconciler.apply(live.result(), EntityChanged.STATUS_CHANGED);
     } else if (outcome instanceof ScanOutcome.NotLeader nl) {
       notLeader(nl.cause());
     } else if (outcome instanceof ScanOutcome.Refused refused) {

@@ -173,6 +173,7 @@ public final class CacheDbVerticle extends VerticleBase {
                           EntityChanged.class,
                           lifecycle::onEntityChanged)
                       .listenLocal(Addresses.STATUS, StatusEvent.class, readAddresses::onStatus);
+              CacheVerifyHandlers.register(consumers, registry, workers); // emc.cache.verify.*
               scheduler.schedule(
                   JOB_IDLE,
                   Duration.ofMillis(config.cleanupIntervalMs()),

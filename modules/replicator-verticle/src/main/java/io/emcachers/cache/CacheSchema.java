@@ -287,4 +287,25 @@ public final class CacheSchema {
     }
     return stored;
   }
+
+  /**
+   * Binds one Upsert row for {@link CacheSchema#upsert}: doc id, each of {@code cols} from {@code
+   * data} by column name ({@link #bind}; a missing column or null data is NULL), oplog id — the
+   * binding {@link CacheWriter#apply} does. Returns how many values were nulled.
+   */
+  static int bindUpsert(
+      PreparedStatement ps, List<Column> cols, String docId, JsonObject data, long oplogId)
+      throws SQLException {
+    JsonObject d = data == null ? new JsonObject() : data;
+    int nulled = 0;
+    ps.setString(1, docId);
+    for (int i = 0; i < cols.size(); i++) {
+      Column c = cols.get(i);
+      if (!bind(ps, i + 2, c.type(), d.getValue(c.name()))) {
+        nulled++;
+      }
+    }
+    ps.setLong(cols.size() + 2, oplogId);
+    return nulled;
+  }
 }

@@ -4,7 +4,6 @@ import io.emcachers.core.model.Column;
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Operation;
 import io.emcachers.core.model.Oplog;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,15 +114,7 @@ final class CacheWriter {
           delete.setString(1, row.docId());
           delete.addBatch();
         } else {
-          JsonObject data = row.data() == null ? new JsonObject() : row.data();
-          upsert.setString(1, row.docId());
-          for (int i = 0; i < n; i++) {
-            Column c = cols.get(i);
-            if (!CacheSchema.bind(upsert, i + 2, c.type(), data.getValue(c.name()))) {
-              nulled++;
-            }
-          }
-          upsert.setLong(n + 2, row.id());
+          nulled += CacheSchema.bindUpsert(upsert, cols, row.docId(), row.data(), row.id());
           upsert.addBatch();
         }
         last = row.id();

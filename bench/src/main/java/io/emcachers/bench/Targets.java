@@ -1,0 +1,79 @@
+package io.emcachers.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Locale;
+
+/** The run's targets, judged from the stages' figures (the {@code targets} of results.json). */
+final class Targets {
+
+  private Targets() {}
+
+  static JsonArray of(JsonObject stages) {
+    JsonArray t = new JsonArray();
+    JsonObject ingest = stages.getJsonObject("ingest");
+    JsonObject apply = stages.getJsonObject("apply");
+    JsonObject snap = stages.getJsonObject("snapshot");
+    JsonObject stream = stages.getJsonObject("streaming");
+    if (ok(ingest)) {
+      double r = ingest.getDouble("ratio_to_raw");
+      t.add(target("ingest >= 60% of raw COPY rows/s", r >= 0.6, pct(r) + " of COPY", true));
+    }
+    if (ok(apply)) {
+      double r = apply.getDouble("ratio_to_raw");
+      t.add(
+          target(
+              "apply >= 50% of raw SQLite upsert rows/s",
+              r >= 0.5, pct(r) + " of SQLite upsert", true));
+    }
+    if (ok(snap)) {
+      long docs = snap.getLong("docs");
+      long rate = snap.getLong("docs_per_s");
+      long heap = snap.getLong("peak_heap_used_mb");
+      t.add(
+          target(
+              "snapshot of 1,000,000 docs >= 100,000 docs/s",
+              rate >= 100_000,
+              String.format(Locale.ROOT, "%,d docs/s over %,d docs", rate, docs),
+              docs >= 1_000_000));
+      t.add(
+          target(
+              "pipeline heap <= 512 MB during the snapshot",
+              heap <= 512,
+              String.format(
+                  Locale.ROOT,
+                  "peak used %d MB (live after GC %d MB, max heap %d MB)",
+                  heap,
+                  snap.getLong("peak_heap_live_after_gc_mb"),
+                  snap.getLong("max_heap_mb")),
+              docs >= 1_000_000));
+    }
+    if (ok(stream)) {
+      double rate = stream.getDouble("target_rate");
+      double p99 = stream.getDouble("p99_ms");
+      t.add(
+          target(
+              "streaming p99 <= 50 ms at 2,000 changes/s",
+              p99 <= 50 && stream.getBoolean("sustained"),
+              String.format(Locale.ROOT, "p99 %.1f ms at %.0f/s", p99, rate),
+              rate >= 2000));
+    }
+    return t;
+  }
+
+  private static boolean ok(JsonObject stage) {
+    return stage != null && !stage.containsKey("error");
+  }
+
+  private static JsonObject target(String name, boolean met, String measured, boolean applicable) {
+    return new JsonObject()
+        .put("target", name)
+        .put("measured", measured)
+        .put("met", met)
+        .put("at_target_size", applicable);
+  }
+
+  private static String pct(double r) {
+    return String.format(Locale.ROOT, "%.0f%%", r * 100);
+  }
+}

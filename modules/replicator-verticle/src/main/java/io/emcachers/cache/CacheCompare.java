@@ -1,0 +1,176 @@
+package io.emcachers.cache;
+
+import io.emcachers.core.messages.CacheCompareReply;
+import io.emcachers.core.messages.CacheCompareRequest.SourceRow;
+import io.emcachers.core.model.Column;
+import io.emcachers.core.model.Shape;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * Verification support (issue 11): compares source rows with cached rows. Maps each source row to
+ * column values with exactly the write path: the file's shape, {@link CacheSchema#createTable},
+ * {@link CacheSchema#upsert} and {@link CacheSchema#bindUpsert} (the binding {@link
+ * CacheWriter#apply} does) into a scratch in-memory table, then compares storage class and value of
+ * each column with the cached row, read on the cache's reader connection in one read transaction
+ * together with {@code last_oplog_id}. Blocks (worker threads only); throws {@link CacheException}
+ * for what the caller should see; bounds are checked by {@link CacheVerifyHandlers}.
+ */
+final class CacheCompare {
+
+  /** Rows compared per IN (...) lookup. */
+  private static final int LOOKUP_CHUNK = 500;
+
+  private final CacheRegistry registry;
+
+  CacheCompare(CacheRegistry registry) {
+    this.registry = registry;
+  }
+
+  CacheCompareReply compare(String name, List<SourceRow> rows) throws SQLException {
+    Set<String> seen = new HashSet<>();
+    for (SourceRow r : rows) {
+      if (r == null || r.docId() == null) {
+        throw CacheException.invalid("every source row needs a doc_id");
+      }
+      if (!seen.add(r.docId())) {
+        throw CacheException.invalid("doc_id " + r.docId() + " appears twice in the request");
+      }
+    }
+    return registry.with(
+        name,
+        false,
+        true,
+        db -> {
+          try {
+            return compareLocked(db, rows);
+          } catch (SQLException e) {
+            db.closeReader(); // a failed connection is reopened on the next read
+            throw e;
+          }
+        });
+  }
+
+  private CacheCompareReply compareLocked(CacheDb db, List<SourceRow> rows) throws SQLException {
+    Connection c = db.reader();
+    Shape shape = db.readerShape();
+    Map<String, Object[]> expected = expectedValues(db.entity(), shape, rows);
+    long last;
+    Map<String, Object[]> stored;
+    c.setAutoCommit(false);
+    try {
+      last = CacheScans.lastOplogId(c);
+      stored = storedValues(c, db.entity(), shape, seenIds(rows));
+      c.commit();
+    } finally {
+      c.setAutoCommit(true);
+    }
+    long matched = 0;
+    List<String> missing = new ArrayList<>();
+    List<String> different = new ArrayList<>();
+    for (SourceRow r : rows) {
+      Object[] s = stored.get(r.docId());
+      if (s == null) {
+        missing.add(r.docId());
+      } else if (Arrays.deepEquals(s, expected.get(r.docId()))) {
+        matched++;
+      } else {
+        different.add(r.docId());
+      }
+    }
+    return new CacheCompareReply(last, matched, missing, different);
+  }
+
+  private static List<String> seenIds(List<SourceRow> rows) {
+    return rows.stream().map(SourceRow::docId).toList();
+  }
+
+  /** What applying an Upsert of each row would store, by doc id (a scratch in-memory table). */
+  private static Map<String, Object[]> expectedValues(
+      String entity, Shape shape, List<SourceRow> rows) throws SQLException {
+    try (Connection m = new SQLiteConfig().createConnection("jdbc:sqlite::memory:")) {
+      try (Statement st = m.createStatement()) {
+        st.execute(CacheSchema.createTable(entity, shape));
+      }
+      m.setAutoCommit(false);
+      try (PreparedStatement ps = m.prepareStatement(CacheSchema.upsert(entity, shape))) {
+        for (SourceRow r : rows) {
+          CacheSchema.bindUpsert(ps, shape.columns(), r.docId(), r.data(), 0);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      m.commit();
+      Map<String, Object[]> out = new HashMap<>();
+      try (Statement st = m.createStatement();
+          ResultSet rs = st.executeQuery(selectColumns(entity, shape))) {
+        while (rs.next()) {
+          out.put(rs.getString(1), values(rs, shape));
+        }
+      }
+      return out;
+    }
+  }
+
+  private static Map<String, Object[]> storedValues(
+      Connection c, String entity, Shape shape, Collection<String> ids) throws SQLException {
+    Map<String, Object[]> out = new HashMap<>();
+    List<String> all = new ArrayList<>(ids);
+    for (int from = 0; from < all.size(); from += LOOKUP_CHUNK) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + LOOKUP_CHUNK));
+      String sql =
+          selectColumns(entity, shape)
+              + " WHERE "
+              + CacheSchema.quote(CacheSchema.DOC_ID)
+              + " IN ("
+              + String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"))
+              + ")";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), values(rs, shape));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** {@code SELECT _doc_id, <shape columns> FROM "<entity>"}. */
+  private static String selectColumns(String entity, Shape shape) {
+    StringBuilder sb = new StringBuilder("SELECT ").append(CacheSchema.quote(CacheSchema.DOC_ID));
+    for (Column col : shape.columns()) {
+      sb.append(", ").append(CacheSchema.quote(col.name()));
+    }
+    return sb.append(" FROM ").append(CacheSchema.quote(entity)).toString();
+  }
+
+  /**
+   * The shape columns of the current row as comparable values: storage class and value (integers as
+   * Long, reals as Double, text as String, blobs as byte[], NULL as null).
+   */
+  private static Object[] values(ResultSet rs, Shape shape) throws SQLException {
+    int n = shape.columns().size();
+    Object[] out = new Object[n];
+    for (int i = 0; i < n; i++) {
+      Object v = rs.getObject(i + 2);
+      out[i] = v instanceof Integer x ? Long.valueOf(x) : v;
+    }
+    return out;
+  }
+}
