@@ -83,6 +83,9 @@ class HostileRequestsTest {
           new String[] {"POST", "/api/oplogs/batch"},
           new String[] {"GET", "/api/replication/stats"},
           new String[] {"POST", "/api/replication/recreate/:entity"},
+          new String[] {"POST", "/api/entities/:name/verify"},
+          new String[] {"GET", "/api/verifications"},
+          new String[] {"GET", "/api/verifications/:id"},
           new String[] {"GET", "/api/system/stats"},
           new String[] {"GET", "/api/jobs"},
           new String[] {"GET", "/api/cache/:entity/docs/:id"},
@@ -98,7 +101,8 @@ class HostileRequestsTest {
           "POST /api/entities",
           "PUT /api/entities/:name",
           "POST /api/oplogs/batch",
-          "POST /api/cache/:entity/query");
+          "POST /api/cache/:entity/query",
+          "POST /api/entities/:name/verify");
 
   /**
    * GET routes that answer 2xx when the components are healthy (paths as the router normalises

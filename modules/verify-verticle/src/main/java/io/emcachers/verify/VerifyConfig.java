@@ -23,6 +23,8 @@ import java.nio.file.Path;
  * @param buckets hash buckets of the extras digest, 1..65536
  * @param maxCandidates differences a run may hold; more stops the run (rebuild instead)
  * @param recheckTimeoutMs how long the re-check waits for the cache to catch up
+ * @param settleMs how long the re-check waits after its source read before it compares (a change
+ *     written just before the read reaches the oplog and the cache meanwhile); 0 = no wait
  * @param intervalMs period of the scheduled runs of every cached entity; 0 = off
  * @param scheduledRepair whether scheduled runs repair
  */
@@ -37,6 +39,7 @@ public record VerifyConfig(
     int buckets,
     int maxCandidates,
     long recheckTimeoutMs,
+    long settleMs,
     long intervalMs,
     boolean scheduledRepair) {
 
@@ -51,6 +54,7 @@ public record VerifyConfig(
   public static final int DEFAULT_MAX_CANDIDATES = 10_000;
   public static final int MAX_MAX_CANDIDATES = 1_000_000;
   public static final long DEFAULT_RECHECK_TIMEOUT_MS = 60_000;
+  public static final long DEFAULT_SETTLE_MS = 1000;
   public static final long DEFAULT_INTERVAL_MS = 0;
   public static final boolean DEFAULT_SCHEDULED_REPAIR = false;
 
@@ -75,6 +79,7 @@ public record VerifyConfig(
         "verify.max_candidates must be 1.." + MAX_MAX_CANDIDATES + ", got " + maxCandidates);
     require(
         recheckTimeoutMs >= 1, "verify.recheck_timeout_ms must be >= 1, got " + recheckTimeoutMs);
+    require(settleMs >= 0, "verify.settle_ms must be >= 0, got " + settleMs);
     require(intervalMs >= 0, "verify.interval_ms must be >= 0 (0 = off), got " + intervalMs);
   }
 
@@ -125,6 +130,7 @@ public record VerifyConfig(
             DEFAULT_RECHECK_TIMEOUT_MS,
             1,
             Long.MAX_VALUE),
+        integer(v, "verify.settle_ms", "settle_ms", DEFAULT_SETTLE_MS, 0, Long.MAX_VALUE),
         integer(v, "verify.interval_ms", "interval_ms", DEFAULT_INTERVAL_MS, 0, Long.MAX_VALUE),
         bool(v, "verify.scheduled_repair", "scheduled_repair", DEFAULT_SCHEDULED_REPAIR));
   }

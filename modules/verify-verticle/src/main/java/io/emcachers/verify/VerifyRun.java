@@ -438,7 +438,8 @@ final class VerifyRun {
               headBefore[0] = h;
               return sourceDocs(ids);
             })
-        .compose(found -> awaitCache(headBefore[0], deadline).map(found))
+        .compose(
+            found -> settle().compose(v -> head()).compose(h -> awaitCache(h, deadline)).map(found))
         .compose(
             found -> {
               List<SourceRow> present = new ArrayList<>();
@@ -529,13 +530,31 @@ final class VerifyRun {
    * above its last_oplog_id); whatever still differs from the source afterwards is the oplog's own
    * difference and gets a synthetic row, compare-and-set against {@code headBefore}.
    */
-  private Future<Void> repairGroup(long headBefore, List<Confirmed> group) {
-    List<String> ids = group.stream().map(Confirmed::docId).toList();
+  private Future<Void> repairGroup(long headBefore, List<Confirmed> all) {
+    List<String> ids = all.stream().map(Confirmed::docId).toList();
+    List<Confirmed> group = new ArrayList<>();
     return with.oplog()
         .latest(p.entity, ids)
         .compose(
             latest -> {
-              List<Oplog> rows = latest.rows();
+              // a row newer than the re-check's read: the document changed since, the normal
+              // replication brings it (and a repair could overwrite it): superseded
+              Set<String> newer = new HashSet<>();
+              List<Oplog> rows = new ArrayList<>();
+              for (Oplog row : latest.rows()) {
+                if (row.id() > headBefore) {
+                  newer.add(row.docId());
+                } else {
+                  rows.add(row);
+                }
+              }
+              for (Confirmed c : all) {
+                if (newer.contains(c.docId())) {
+                  p.superseded++;
+                } else {
+                  group.add(c);
+                }
+              }
               Future<?> local =
                   rows.isEmpty()
                       ? Future.succeededFuture()
@@ -701,9 +720,24 @@ final class VerifyRun {
             });
   }
 
-  /** Waits until the cache's last_oplog_id reaches {@code head} (fails at {@code deadline}). */
+  /**
+   * Waits until the cache holds every row of the entity up to oplog id {@code head}: its
+   * last_oplog_id reaches {@code head}, or the entity has no row between the two (last_oplog_id
+   * only moves with the entity's own rows). Fails at {@code deadline}.
+   */
   private Future<Void> awaitCache(long head, long deadline) {
     return lastOplogId()
+        .compose(
+            last ->
+                last >= head
+                    ? Future.succeededFuture(last)
+                    : with.oplog()
+                        .read(last, 1, List.of(p.entity))
+                        .map(
+                            r ->
+                                r.rows().isEmpty() || r.rows().get(0).id() > head
+                                    ? Long.MAX_VALUE
+                                    : last))
         .compose(
             last -> {
               if (last >= head) {
@@ -728,6 +762,20 @@ final class VerifyRun {
               with.vertx().setTimer(CATCH_UP_POLL_MS, t -> wait.complete());
               return wait.future().compose(v -> awaitCache(head, deadline));
             });
+  }
+
+  /**
+   * Waits {@code verify.settle_ms} after a source read, so a change written to MongoDB just before
+   * the read has reached the oplog (listener lag) and the cache before the comparison.
+   */
+  private Future<Void> settle() {
+    long ms = with.config().settleMs();
+    if (ms <= 0) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> wait = Promise.promise();
+    with.vertx().setTimer(ms, t -> wait.complete());
+    return wait.future();
   }
 
   private DeliveryOptions local(long timeoutMs) {

@@ -28,6 +28,7 @@ class VerifyConfigTest {
     assertEquals(4096, c.buckets());
     assertEquals(10_000, c.maxCandidates());
     assertEquals(60_000, c.recheckTimeoutMs());
+    assertEquals(1000, c.settleMs());
     assertEquals(0, c.intervalMs());
     assertFalse(c.scheduledRepair());
     assertEquals("shop", c.database());
@@ -46,6 +47,7 @@ class VerifyConfigTest {
                     .put("buckets", 16)
                     .put("max_candidates", 5)
                     .put("recheck_timeout_ms", 1000)
+                    .put("settle_ms", 0)
                     .put("interval_ms", 3_600_000)
                     .put("scheduled_repair", true)));
     assertEquals(200, c.pageDocs());
@@ -53,6 +55,7 @@ class VerifyConfigTest {
     assertEquals(16, c.buckets());
     assertEquals(5, c.maxCandidates());
     assertEquals(1000, c.recheckTimeoutMs());
+    assertEquals(0, c.settleMs());
     assertEquals(3_600_000, c.intervalMs());
     assertTrue(c.scheduledRepair());
   }
@@ -81,6 +84,7 @@ class VerifyConfigTest {
     assertMessage(
         "verify.recheck_timeout_ms must be >= 1, got 0",
         new JsonObject().put("recheck_timeout_ms", 0));
+    assertMessage("verify.settle_ms must be >= 0, got -1", new JsonObject().put("settle_ms", -1));
     assertMessage(
         "verify.interval_ms must be >= 0, got -5", new JsonObject().put("interval_ms", -5));
     assertMessage(
