@@ -244,6 +244,8 @@ class VerificationIT {
       VerifyJob job = run(name, true);
       load.stop();
       assertEquals(VerifyJob.FINISHED, job.state(), () -> job.toJson().encode());
+      assertEquals(5, job.counts().different(), () -> "exactly the drift: " + job.toJson());
+      assertEquals(0, job.counts().missing() + job.counts().extra(), () -> job.toJson().encode());
       assertEquals(5, job.counts().repairedOplog(), () -> "exactly the drift: " + job.toJson());
       assertEquals(0, job.counts().repairedLocal(), () -> job.toJson().encode());
       assertEquals(0, job.counts().repairFailed());
