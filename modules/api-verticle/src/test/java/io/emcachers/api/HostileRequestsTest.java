@@ -116,6 +116,7 @@ class HostileRequestsTest {
           "/api/replication/stats",
           "/api/system/stats",
           "/api/jobs",
+          "/api/verifications",
           "/metrics",
           "/openapi.yaml");
 
@@ -308,6 +309,19 @@ class HostileRequestsTest {
                         EntityListRequest.class,
                         r -> Future.succeededFuture(new EntityListReply(List.of()))))
             .completion());
+    Await.await(
+        vertx
+            .eventBus()
+            .<Object>consumer(
+                Addresses.VERIFY_LIST,
+                m ->
+                    Bus.handle(
+                        m,
+                        io.emcachers.core.messages.VerifyListRequest.class,
+                        r ->
+                            Future.succeededFuture(
+                                new io.emcachers.core.messages.VerifyListReply(List.of()))))
+            .completion());
     for (String address :
         List.of(
             Addresses.ENTITIES_GET,
@@ -315,7 +329,9 @@ class HostileRequestsTest {
             Addresses.ENTITIES_UPDATE,
             Addresses.ENTITIES_DELETE,
             Addresses.OPLOG_READ,
-            Addresses.REPLICATOR_RECREATE)) {
+            Addresses.REPLICATOR_RECREATE,
+            Addresses.VERIFY_START,
+            Addresses.VERIFY_GET)) {
       Await.await(
           vertx
               .eventBus()

@@ -385,6 +385,11 @@ final class VerifyRun {
 
   private Future<Void> step4() {
     step(4, "re-check of " + p.candidates.size() + " candidate(s)");
+    // steps 4 and 5 start over on a resumed run: their counts too
+    p.missing = p.extra = p.different = 0;
+    p.repairedOplog = p.repairedLocal = p.superseded = p.repairFailed = 0;
+    p.samples.clear();
+    confirmed.clear();
     if (p.candidates.isEmpty()) {
       return Future.succeededFuture();
     }
