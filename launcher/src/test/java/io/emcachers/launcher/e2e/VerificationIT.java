@@ -306,6 +306,20 @@ class VerificationIT {
   void theApiStartsListsAndGetsRuns() throws Exception {
     int port = apiPort();
     HttpClient http = HttpClient.newHttpClient();
+    List<io.emcachers.core.messages.StatusEvent> events =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    var feed =
+        app.vertx
+            .eventBus()
+            .<Object>consumer(
+                io.emcachers.core.bus.Addresses.STATUS,
+                m -> {
+                  if (m.body() instanceof io.emcachers.core.messages.StatusEvent e
+                      && "verify".equals(e.component())) {
+                    events.add(e);
+                  }
+                });
+    result(feed.completion());
     HttpResponse<String> posted =
         http.send(
             HttpRequest.newBuilder(
@@ -319,6 +333,37 @@ class VerificationIT {
     assertNotNull(id);
     VerifyJob done = awaitFinished(id);
     assertEquals(VerifyJob.FINISHED, done.state());
+    // progress and the result on the status feed
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                events.stream()
+                    .anyMatch(
+                        e ->
+                            "vdrift".equals(e.entity())
+                                && "finished".equals(e.state())
+                                && id.equals(e.data().getString("id"))));
+    assertTrue(events.stream().anyMatch(e -> "running".equals(e.state())));
+    result(feed.unregister());
+    // Prometheus
+    HttpResponse<String> metrics =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .header("Authorization", "Bearer test-key")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, metrics.statusCode());
+    for (String meter :
+        List.of(
+            "emc_verify_docs_checked_total{entity=\"vdrift\"",
+            "emc_verify_differences_total{entity=\"vdrift\",kind=\"missing\"",
+            "emc_verify_repaired_total{entity=\"vdrift\",how=\"local\"",
+            "emc_verify_repaired_total{entity=\"vdrift\",how=\"oplog\"",
+            "emc_verify_last_verified_timestamp_seconds{entity=\"vdrift\"",
+            "emc_verify_last_duration_seconds{entity=\"vdrift\"")) {
+      assertTrue(metrics.body().contains(meter), () -> meter + " in\n" + metricsOf(metrics.body()));
+    }
     HttpResponse<String> got =
         http.send(
             HttpRequest.newBuilder(
@@ -443,6 +488,10 @@ class VerificationIT {
     } catch (Exception e) {
       return 0;
     }
+  }
+
+  static String metricsOf(String text) {
+    return text.lines().filter(l -> l.startsWith("emc_verify")).toList().toString();
   }
 
   static int apiPort() {
