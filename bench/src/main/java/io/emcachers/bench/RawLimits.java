@@ -1,6 +1,6 @@
 package io.emcachers.bench;
 
-import io.emcachers.oplog.migration.SchemaMigrator;
+import io.emcachers.oplog.SchemaMigrator;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;

@@ -48,6 +48,12 @@ import java.util.Locale;
  * @param chunkRows rows one transaction of a long write moves or deletes at most (a scan end's
  *     staged rows and proven deletes, an entity purge), so no transaction holds the writer for long
  *     ({@code oplog.chunk_rows})
+ * @param retainHistoryMs the recent window whose full history compaction keeps ({@code
+ *     oplog.retain_history_ms})
+ * @param replicaExpiryMs a replica not seen for this long no longer holds the tombstone horizon
+ *     back ({@code oplog.replica_expiry_ms})
+ * @param compactionIntervalMs period of the leader's compaction job, 0: not scheduled (on demand
+ *     only) ({@code oplog.compaction_interval_ms})
  * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit},
  *     shared with the listener)
  */
@@ -71,6 +77,9 @@ public record OplogConfig(
     long writeTimeoutMs,
     int maxQueuedWrites,
     int chunkRows,
+    long retainHistoryMs,
+    long replicaExpiryMs,
+    long compactionIntervalMs,
     BreakerConfig circuit) {
 
   public static final int DEFAULT_PORT = 5432;
@@ -87,6 +96,9 @@ public record OplogConfig(
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 60_000L;
   public static final int DEFAULT_MAX_QUEUED_WRITES = 1024;
   public static final int DEFAULT_CHUNK_ROWS = 5000;
+  public static final long DEFAULT_RETAIN_HISTORY_MS = 24L * 60 * 60 * 1000;
+  public static final long DEFAULT_REPLICA_EXPIRY_MS = 7L * 24 * 60 * 60 * 1000;
+  public static final long DEFAULT_COMPACTION_INTERVAL_MS = 10L * 60 * 1000;
 
   /**
    * Upper bound of {@code oplog.max_batch_entries}: a batch is one statement with array parameters.
@@ -208,6 +220,30 @@ public record OplogConfig(
                 1_000_000);
     int chunkRows =
         (int) integer(op, "oplog.chunk_rows", "chunk_rows", DEFAULT_CHUNK_ROWS, 1, 1_000_000);
+    long retainHistory =
+        integer(
+            op,
+            "oplog.retain_history_ms",
+            "retain_history_ms",
+            DEFAULT_RETAIN_HISTORY_MS,
+            0,
+            Long.MAX_VALUE / 2);
+    long replicaExpiry =
+        integer(
+            op,
+            "oplog.replica_expiry_ms",
+            "replica_expiry_ms",
+            DEFAULT_REPLICA_EXPIRY_MS,
+            1,
+            Long.MAX_VALUE / 2);
+    long compactionInterval =
+        integer(
+            op,
+            "oplog.compaction_interval_ms",
+            "compaction_interval_ms",
+            DEFAULT_COMPACTION_INTERVAL_MS,
+            0,
+            Integer.MAX_VALUE);
 
     return new OplogConfig(
         parsed.host,
@@ -229,6 +265,9 @@ public record OplogConfig(
         writeTimeout,
         maxQueued,
         chunkRows,
+        retainHistory,
+        replicaExpiry,
+        compactionInterval,
         BreakerConfig.fromJson(root));
   }
 
@@ -291,6 +330,12 @@ public record OplogConfig(
         + maxQueuedWrites
         + ", chunk_rows="
         + chunkRows
+        + ", retain_history_ms="
+        + retainHistoryMs
+        + ", replica_expiry_ms="
+        + replicaExpiryMs
+        + ", compaction_interval_ms="
+        + compactionIntervalMs
         + ", circuit="
         + circuit.toJson().encode()
         + "]";

@@ -6,6 +6,8 @@ import io.emcachers.core.circuit.Breaker;
 import io.emcachers.core.circuit.Breakers;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.CompactRequest;
+import io.emcachers.core.messages.CompactedReadRequest;
 import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.EntityNameRequest;
 import io.emcachers.core.messages.EntityReply;
@@ -14,7 +16,11 @@ import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.LatestRowsRequest;
 import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.messages.OplogStatsRequest;
 import io.emcachers.core.messages.RepairRequest;
+import io.emcachers.core.messages.ReplicaListRequest;
+import io.emcachers.core.messages.ReplicaRemoveRequest;
+import io.emcachers.core.messages.ReplicaReport;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.ScanBeginRequest;
 import io.emcachers.core.messages.ScanEndRequest;
@@ -22,11 +28,9 @@ import io.emcachers.core.messages.ScanStateRequest;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.core.validation.EntityValidator;
+import io.emcachers.oplog.compaction.Compactor;
+import io.emcachers.oplog.compaction.ReplicaRegistry;
 import io.emcachers.oplog.entities.EntityManager;
-import io.emcachers.oplog.health.OplogHealthReporter;
-import io.emcachers.oplog.migration.SchemaMigrator;
-import io.emcachers.oplog.read.OplogReader;
-import io.emcachers.oplog.resume.ResumeTokenStore;
 import io.emcachers.oplog.scan.ScanManager;
 import io.emcachers.oplog.scan.ScanStore;
 import io.emcachers.oplog.support.EventPublisher;
@@ -67,6 +71,7 @@ public class OplogVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(OplogVerticle.class);
 
   public static final String REFRESH_JOB = "oplog-entity-refresh";
+  public static final String COMPACTION_JOB = "oplog-compaction";
   private static final long STOP_DRAIN_MS = 5000;
 
   private OplogConfig config;
@@ -78,6 +83,8 @@ public class OplogVerticle extends VerticleBase {
   private JobScheduler scheduler;
   private ConsumerGroup readConsumers;
   private ConsumerGroup healthConsumers;
+  private ReplicaRegistry replicas;
+  private Compactor compactor;
   private volatile boolean stopped;
 
   public OplogVerticle() {}
@@ -130,6 +137,15 @@ public class OplogVerticle extends VerticleBase {
     OplogReader reader = new OplogReader(pool, config.readMaxRows(), head);
     ResumeTokenStore tokens = new ResumeTokenStore(pool);
     scheduler = new JobScheduler(vertx);
+    replicas = new ReplicaRegistry(pool, config.replicaExpiryMs());
+    compactor =
+        new Compactor(
+            pool,
+            writeQueue,
+            replicas,
+            config.chunkRows(),
+            config.retainHistoryMs(),
+            config.replicaExpiryMs());
 
     leadership =
         new LeadershipCoordinator(
@@ -142,6 +158,7 @@ public class OplogVerticle extends VerticleBase {
                     .handle(Addresses.OPLOG_REPAIR, RepairRequest.class, repairer::repair)
                     .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
                     .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
+                    .handle(Addresses.OPLOG_COMPACT, CompactRequest.class, compactor::compact)
                     .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
                     .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
                     .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
@@ -224,6 +241,12 @@ public class OplogVerticle extends VerticleBase {
         new ConsumerGroup(vertx)
             .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
             .handle(Addresses.OPLOG_LATEST, LatestRowsRequest.class, reader::latest)
+            .handle(
+                Addresses.OPLOG_READ_COMPACTED, CompactedReadRequest.class, reader::readCompacted)
+            .handle(Addresses.OPLOG_REPLICA_REPORT, ReplicaReport.class, replicas::report)
+            .handle(Addresses.OPLOG_REPLICA_LIST, ReplicaListRequest.class, replicas::list)
+            .handle(Addresses.OPLOG_REPLICA_REMOVE, ReplicaRemoveRequest.class, replicas::remove)
+            .handle(Addresses.OPLOG_STATS, OplogStatsRequest.class, compactor::stats)
             .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
             .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
             .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
@@ -245,6 +268,18 @@ public class OplogVerticle extends VerticleBase {
                               .refreshAndPublish()
                               .compose(n -> entities.purger().resumePending().otherwise(0).map(n))
                           : Future.succeededFuture());
+              if (config.compactionIntervalMs() > 0) {
+                Duration every = Duration.ofMillis(config.compactionIntervalMs());
+                // leader only, like the refresh: the runs write through the leader's queue
+                scheduler.schedule(
+                    COMPACTION_JOB,
+                    every,
+                    every,
+                    ctx ->
+                        leaderLock.state() == LeaderState.LEADER
+                            ? compactor.run("scheduled").mapEmpty()
+                            : Future.succeededFuture());
+              }
               return leaderLock.start();
             })
         .mapEmpty();

@@ -40,6 +40,10 @@ class OplogConfigTest {
     assertEquals(200L, c.reconnectInitialBackoffMs());
     assertEquals(10000L, c.reconnectMaxBackoffMs());
     assertEquals(OplogConfig.DEFAULT_READ_MAX_ROWS, c.readMaxRows());
+    assertEquals(OplogConfig.DEFAULT_RETAIN_HISTORY_MS, c.retainHistoryMs());
+    assertEquals(86_400_000L, c.retainHistoryMs());
+    assertEquals(604_800_000L, c.replicaExpiryMs());
+    assertEquals(600_000L, c.compactionIntervalMs());
     // the shipped circuit section equals the documented defaults
     assertEquals(io.emcachers.core.circuit.BreakerConfig.DEFAULTS, c.circuit());
     assertTrue(c.toString().contains("\"failure_threshold\":5"), c.toString());
@@ -97,6 +101,15 @@ class OplogConfigTest {
                     "postgres",
                     new JsonObject().put("url", "postgresql://u@h/db").put("pool_size", 0))));
     JsonObject base = root("postgresql://u@h/db");
+    assertEquals(
+        "oplog.retain_history_ms must be >= 0, got -1",
+        error(base.copy().put("oplog", new JsonObject().put("retain_history_ms", -1))));
+    assertEquals(
+        "oplog.replica_expiry_ms must be >= 1, got 0",
+        error(base.copy().put("oplog", new JsonObject().put("replica_expiry_ms", 0))));
+    assertEquals(
+        "oplog.compaction_interval_ms must be >= 0, got -5",
+        error(base.copy().put("oplog", new JsonObject().put("compaction_interval_ms", -5))));
     assertEquals(
         "oplog.max_batch_entries must be >= 1, got 0",
         error(base.copy().put("oplog", new JsonObject().put("max_batch_entries", 0))));

@@ -161,6 +161,9 @@ public final class OplogTestSupport {
           IF to_regclass('public.oplog') IS NOT NULL THEN
             TRUNCATE entities, oplog, oplog_staging, metadata RESTART IDENTITY;
           END IF;
+          IF to_regclass('public.replicas') IS NOT NULL THEN
+            TRUNCATE replicas;
+          END IF;
         END $$""");
   }
 

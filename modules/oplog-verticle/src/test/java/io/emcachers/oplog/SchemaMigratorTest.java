@@ -5,7 +5,6 @@ import static io.emcachers.oplog.OplogTestSupport.query;
 import static io.emcachers.testsupport.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.emcachers.oplog.migration.SchemaMigrator;
 import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -37,7 +36,7 @@ class SchemaMigratorTest extends PostgresTestBase {
   void migrationsCreateTheSchemaAndRerunningIsANoOp() {
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(3, await(migrator.migrate()), "V1, V2 and V3 applied on an empty database");
+    assertEquals(4, await(migrator.migrate()), "V1 to V4 applied on an empty database");
 
     Set<String> tables =
         query(pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
@@ -45,7 +44,9 @@ class SchemaMigratorTest extends PostgresTestBase {
             .map(r -> (String) r.get("table_name"))
             .collect(Collectors.toSet());
     assertEquals(
-        Set.of("entities", "oplog", "oplog_staging", "metadata", "flyway_schema_history"), tables);
+        Set.of(
+            "entities", "oplog", "oplog_staging", "metadata", "replicas", "flyway_schema_history"),
+        tables);
 
     assertEquals(
         Map.of(
@@ -129,7 +130,7 @@ class SchemaMigratorTest extends PostgresTestBase {
             new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)))
                 .migrate()));
     assertEquals(1L, OplogTestSupport.count(pg, "entities"), "data survives a re-run");
-    assertEquals(3L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+    assertEquals(4L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
   }
 
   @Test
@@ -148,7 +149,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO metadata (key, value) VALUES ('scan_progress:c', '{}'), ('scan_start:c', '{}'), ('mongo_resume_token', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(2, await(migrator.migrate()), "V2 and V3 applied on a V1 database");
+    assertEquals(3, await(migrator.migrate()), "V2, V3 and V4 applied on a V1 database");
     assertEquals(
         List.of("a:pending:4:2", "b:deleted:4:1", "c:pending:3:2"),
         query(
@@ -177,7 +178,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{\"x\": 1}'), ('Delete', 'a', 'd2', NULL)");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(1, await(migrator.migrate()), "V3 applied on a V2 database");
+    assertEquals(2, await(migrator.migrate()), "V3 and V4 applied on a V2 database");
     assertEquals(
         List.of("1:d1:false", "2:d2:false"),
         query(pg, "SELECT id || ':' || doc_id || ':' || synthetic AS r FROM oplog ORDER BY id")
@@ -201,5 +202,30 @@ class SchemaMigratorTest extends PostgresTestBase {
         .stream()
         .collect(
             Collectors.toMap(r -> (String) r.get("column_name"), r -> (String) r.get("data_type")));
+  }
+
+  @Test
+  void upgradingToReplicasAndCompactionKeepsTheOplog() {
+    org.flywaydb.core.Flyway.configure()
+        .dataSource(pg.jdbcUrl(), "postgres", null)
+        .locations("classpath:db/migration")
+        .target("3")
+        .load()
+        .migrate();
+    exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{}')");
+    SchemaMigrator migrator =
+        new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
+    assertEquals(1, await(migrator.migrate()), "V4 applied on a V3 database");
+    assertEquals(1L, OplogTestSupport.count(pg, "oplog"));
+    assertEquals(0L, OplogTestSupport.count(pg, "replicas"));
+    assertEquals(
+        List.of("applied_offset", "last_seen", "node_id", "rebuild_required", "registered_at"),
+        query(
+                pg,
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'replicas'"
+                    + " ORDER BY column_name")
+            .stream()
+            .map(r -> r.get("column_name"))
+            .toList());
   }
 }

@@ -5,7 +5,6 @@ import static io.emcachers.api.routes.RouteFactory.Access.READ;
 import io.emcachers.api.BusClient;
 import io.emcachers.api.errors.ApiException;
 import io.emcachers.api.errors.ErrorResponses;
-import io.emcachers.api.query.SqlGuard;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.client.CacheClient;

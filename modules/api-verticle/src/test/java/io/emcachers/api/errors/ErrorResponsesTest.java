@@ -39,6 +39,8 @@ class ErrorResponsesTest {
     assertEquals(503, recipient(ErrorCodes.NOT_LEADER).status());
     assertEquals("not_leader", recipient(ErrorCodes.NOT_LEADER).code());
     assertEquals(503, recipient(-1).status());
+    assertEquals(410, recipient(ErrorCodes.COMPACTED).status());
+    assertEquals("compacted", recipient(ErrorCodes.COMPACTED).code());
     assertEquals(500, recipient(ErrorCodes.INTERNAL).status());
   }
 

@@ -69,6 +69,40 @@ public final class Addresses {
    */
   public static final String OPLOG_LEADER_LOCAL = "emc.oplog.leader.local";
 
+  /**
+   * Request {@code CompactedReadRequest} → reply {@code OplogReadReply} (every node, read pool):
+   * rows after an id like {@code emc.oplog.read}, but never COMPACTED: the compacted state, for a
+   * node bootstrapping or rebuilding from {@code after = 0}.
+   */
+  public static final String OPLOG_READ_COMPACTED = "emc.oplog.read.compacted";
+
+  /**
+   * Request {@code ReplicaReport} → reply {@code ReplicaReportReply} (every node, read pool): a
+   * replicator node registers or refreshes its applied offset; the reply carries the horizons and
+   * whether the node must rebuild.
+   */
+  public static final String OPLOG_REPLICA_REPORT = "emc.oplog.replica.report";
+
+  /** Request {@code ReplicaListRequest} → reply {@code ReplicaListReply}: the replica registry. */
+  public static final String OPLOG_REPLICA_LIST = "emc.oplog.replica.list";
+
+  /**
+   * Request {@code ReplicaRemoveRequest} → reply {@code ReplicaRemoveReply}: forget a gone node.
+   */
+  public static final String OPLOG_REPLICA_REMOVE = "emc.oplog.replica.remove";
+
+  /**
+   * Request {@code CompactRequest} → reply {@code CompactionReply} (leader only): a compaction run
+   * now (joins one in progress).
+   */
+  public static final String OPLOG_COMPACT = "emc.oplog.compact";
+
+  /**
+   * Request {@code OplogStatsRequest} → reply {@code OplogStatsReply} (every node): rows per
+   * entity, bytes, horizons, last compaction, replicas.
+   */
+  public static final String OPLOG_STATS = "emc.oplog.stats";
+
   // ---- entity manager (in the oplog verticle) ----
   /** {@code EntityUpsertRequest} → {@code EntityReply}; fails CONFLICT when the name exists. */
   public static final String ENTITIES_CREATE = "emc.entities.create";

@@ -37,6 +37,15 @@ public final class ErrorCodes {
    */
   public static final int STALE = 412;
 
+  /**
+   * The oplog history a read asks for has been compacted away ({@code emc.oplog.read} with {@code
+   * after + 1 < compacted_below}). Not retriable as is: the client re-reads from the start of the
+   * compacted state ({@code after = 0}, paging with {@code emc.oplog.read.compacted}), replacing
+   * what it built from the old history, then continues from there. The text carries {@code
+   * compacted_below=N}. HTTP 410 Gone.
+   */
+  public static final int COMPACTED = 410;
+
   public static boolean retriable(int code) {
     return code == UNAVAILABLE || code == NOT_LEADER || code == TIMEOUT || code < 0;
   }
@@ -47,6 +56,7 @@ public final class ErrorCodes {
       case FORBIDDEN -> 403;
       case NOT_FOUND -> 404;
       case CONFLICT, STALE -> 409;
+      case COMPACTED -> 410;
       case TOO_LARGE -> 413;
       case UNAVAILABLE, NOT_LEADER -> 503;
       case TIMEOUT -> 504;
@@ -62,6 +72,7 @@ public final class ErrorCodes {
       case NOT_FOUND -> "not_found";
       case CONFLICT -> "conflict";
       case STALE -> "stale";
+      case COMPACTED -> "compacted";
       case TOO_LARGE -> "too_large";
       case UNAVAILABLE -> "unavailable";
       case NOT_LEADER -> "not_leader";

@@ -3,6 +3,9 @@ package io.emcachers.core.client;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
+import io.emcachers.core.messages.CompactRequest;
+import io.emcachers.core.messages.CompactedReadRequest;
+import io.emcachers.core.messages.CompactionReply;
 import io.emcachers.core.messages.EntityReply;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
@@ -11,8 +14,16 @@ import io.emcachers.core.messages.LatestRowsRequest;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
+import io.emcachers.core.messages.OplogStatsReply;
+import io.emcachers.core.messages.OplogStatsRequest;
 import io.emcachers.core.messages.RepairReply;
 import io.emcachers.core.messages.RepairRequest;
+import io.emcachers.core.messages.ReplicaListReply;
+import io.emcachers.core.messages.ReplicaListRequest;
+import io.emcachers.core.messages.ReplicaRemoveReply;
+import io.emcachers.core.messages.ReplicaRemoveRequest;
+import io.emcachers.core.messages.ReplicaReport;
+import io.emcachers.core.messages.ReplicaReportReply;
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
 import io.emcachers.core.messages.ScanBeginRequest;
@@ -90,6 +101,53 @@ public final class OplogClient {
 
   public Future<OplogReadReply> read(OplogReadRequest request) {
     return bus.request(Addresses.OPLOG_READ, request, OplogReadReply.class);
+  }
+
+  /**
+   * {@code emc.oplog.read.compacted}: like {@link #read(long, int, List)} but never COMPACTED:
+   * pages through the compacted state (a fresh or rebuilding node starts at {@code after = 0}).
+   */
+  public Future<OplogReadReply> readCompacted(long after, int limit, List<String> entities) {
+    return bus.request(
+        Addresses.OPLOG_READ_COMPACTED,
+        new CompactedReadRequest(after, limit, entities),
+        OplogReadReply.class);
+  }
+
+  /**
+   * {@code emc.oplog.replica.report}: registers or refreshes this node's applied offset ({@code
+   * rebuilt}: the node rebuilt its caches, its offset may move back); the reply carries the
+   * horizons and whether the node must rebuild.
+   */
+  public Future<ReplicaReportReply> reportReplica(
+      String nodeId, long appliedOffset, boolean rebuilt) {
+    return bus.request(
+        Addresses.OPLOG_REPLICA_REPORT,
+        new ReplicaReport(nodeId, appliedOffset, rebuilt),
+        ReplicaReportReply.class);
+  }
+
+  /** {@code emc.oplog.replica.list}: the replica registry with offsets and lag. */
+  public Future<ReplicaListReply> replicas() {
+    return bus.request(
+        Addresses.OPLOG_REPLICA_LIST, new ReplicaListRequest(), ReplicaListReply.class);
+  }
+
+  /** {@code emc.oplog.replica.remove}: forgets a node that is gone. */
+  public Future<ReplicaRemoveReply> removeReplica(String nodeId) {
+    return bus.request(
+        Addresses.OPLOG_REPLICA_REMOVE, new ReplicaRemoveRequest(nodeId), ReplicaRemoveReply.class);
+  }
+
+  /** {@code emc.oplog.compact} (leader only): a compaction run now; joins one in progress. */
+  public Future<CompactionReply> compact(String reason, long timeoutMs) {
+    return bus.request(
+        Addresses.OPLOG_COMPACT, new CompactRequest(reason), CompactionReply.class, timeoutMs);
+  }
+
+  /** {@code emc.oplog.stats}: rows, bytes, horizons, last compaction, replicas. */
+  public Future<OplogStatsReply> stats() {
+    return bus.request(Addresses.OPLOG_STATS, new OplogStatsRequest(), OplogStatsReply.class);
   }
 
   /**

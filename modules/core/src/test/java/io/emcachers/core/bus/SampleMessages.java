@@ -154,7 +154,31 @@ final class SampleMessages {
         new VerifyJobRequest("v-1"),
         new VerifyListRequest(),
         new VerifyListReply(List.of(sampleVerifyJob())),
-        sampleVerifyJob());
+        sampleVerifyJob(),
+        new CompactedReadRequest(17, 500, List.of("users")),
+        new ReplicaReport("node-ü", 17, true),
+        new ReplicaReportReply(10, 5, 17, true),
+        new ReplicaListRequest(),
+        new ReplicaListReply(
+            List.of(new ReplicaInfo("node-ü", 17, T, T.minusSeconds(60), true, false, 1)), 18),
+        new ReplicaRemoveRequest("node-ü"),
+        new ReplicaRemoveReply("node-ü", true),
+        new CompactRequest("test"),
+        new CompactionReply(10, 5, 100, 3, 250, T),
+        new OplogStatsRequest(),
+        new OplogStatsReply(
+            java.util.Map.of("users", 18L),
+            18,
+            0,
+            8192,
+            16384,
+            32768,
+            18,
+            10,
+            5,
+            10,
+            new CompactionReply(10, 5, 100, 3, 250, T),
+            List.of(new ReplicaInfo("node-ü", 17, T, T, false, true, 1))));
   }
 
   static VerifyJob sampleVerifyJob() {

@@ -20,6 +20,7 @@ import io.emcachers.oplog.writer.Transactions;
 import io.emcachers.oplog.writer.WriteQueue;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * entity {@code StatusEvent}; {@link #refreshAndPublish()} re-publishes (as {@code refreshed})
  * every entity whose version differs from the last one this node published, so other verticles
  * converge.
+ *
+ * <p>Longer than our usual 300 lines on purpose: every change of an entity's lifecycle and the
+ * events it publishes stay in one class, so the order "commit, then publish" is visible in one
+ * place.
  */
 public final class EntityManager {
 
@@ -126,16 +131,9 @@ public final class EntityManager {
                 Transactions.inTransaction(
                     conn,
                     c ->
-                        EntityStore.find(c, name)
+                        requireCurrent(c, name)
                             .compose(
-                                existing -> {
-                                  Entity current =
-                                      existing
-                                          .filter(e -> e.status() != EntityStatus.deleted)
-                                          .orElseThrow(
-                                              () ->
-                                                  BusException.notFound(
-                                                      "entity " + name + " not found"));
+                                current -> {
                                   if (current.shape().toJson().equals(def.shape().toJson())) {
                                     return Future.succeededFuture(new Entity[] {current, current});
                                   }
@@ -157,6 +155,20 @@ public final class EntityManager {
             });
   }
 
+  /** The entity {@code name} as it is now; fails NOT_FOUND when it is unknown or deleted. */
+  public static Future<Entity> requireCurrent(SqlClient client, String name) {
+    return EntityStore.find(client, name)
+        .map(found -> found.filter(EntityManager::current).orElseThrow(() -> notFound(name)));
+  }
+
+  private static boolean current(Entity e) {
+    return e.status() != EntityStatus.deleted;
+  }
+
+  private static BusException notFound(String name) {
+    return BusException.notFound("entity " + name + " not found");
+  }
+
   /** {@code emc.entities.get}: NOT_FOUND when unknown or deleted. */
   public Future<EntityReply> get(EntityNameRequest request) {
     String name = EntityValidator.requireName("name", request.name());
@@ -165,10 +177,7 @@ public final class EntityManager {
         .map(
             found ->
                 new EntityReply(
-                    found
-                        .filter(e -> e.status() != EntityStatus.deleted)
-                        .orElseThrow(
-                            () -> BusException.notFound("entity " + name + " not found"))));
+                    found.filter(EntityManager::current).orElseThrow(() -> notFound(name))));
   }
 
   /** {@code emc.entities.list}: ordered by name; deleted ones only on request. */
@@ -192,16 +201,9 @@ public final class EntityManager {
                 Transactions.inTransaction(
                     conn,
                     c ->
-                        EntityStore.find(c, name)
+                        requireCurrent(c, name)
                             .compose(
-                                existing -> {
-                                  Entity current =
-                                      existing
-                                          .filter(e -> e.status() != EntityStatus.deleted)
-                                          .orElseThrow(
-                                              () ->
-                                                  BusException.notFound(
-                                                      "entity " + name + " not found"));
+                                current -> {
                                   return EntityPurger.mark(c, name, current.epoch())
                                       .compose(v -> ScanStore.deleteProgress(c, name))
                                       .compose(
@@ -252,13 +254,9 @@ public final class EntityManager {
    * or deleted.
    */
   public Future<Transition> transition(SqlConnection conn, String name, EntityStatus target) {
-    return EntityStore.find(conn, name)
+    return requireCurrent(conn, name)
         .compose(
-            existing -> {
-              Entity previous =
-                  existing
-                      .filter(e -> e.status() != EntityStatus.deleted)
-                      .orElseThrow(() -> BusException.notFound("entity " + name + " not found"));
+            previous -> {
               Future<ScanStore.Moved> moved;
               if (target == EntityStatus.live) {
                 moved = ScanStore.moveStaged(conn, name, previous.epoch());
@@ -311,7 +309,7 @@ public final class EntityManager {
                 new EntityListReply(
                     request.includeDeleted()
                         ? all
-                        : all.stream().filter(e -> e.status() != EntityStatus.deleted).toList()));
+                        : all.stream().filter(EntityManager::current).toList()));
   }
 
   /**

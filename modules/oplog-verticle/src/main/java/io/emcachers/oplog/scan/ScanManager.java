@@ -82,16 +82,9 @@ public final class ScanManager {
                 Transactions.inTransaction(
                     conn,
                     c ->
-                        EntityStore.find(c, name)
+                        EntityManager.requireCurrent(c, name)
                             .compose(
-                                found -> {
-                                  Entity previous =
-                                      found
-                                          .filter(e -> e.status() != EntityStatus.deleted)
-                                          .orElseThrow(
-                                              () ->
-                                                  BusException.notFound(
-                                                      "entity " + name + " not found"));
+                                previous -> {
                                   return ScanStore.deleteProgress(c, name)
                                       .compose(v -> EntityStore.beginScan(c, name))
                                       .compose(

@@ -86,28 +86,14 @@ public final class AppendBatchValidator {
         throw bad(
             at + ".entity must be the scan entity '" + scanEntity + "', got '" + e.entity() + "'");
       }
-      String problem = entryProblem(e);
-      String encoded = null;
-      if (problem == null && e.data() != null) {
-        try {
-          encoded = encodeJson(at + ".data", e.data());
-        } catch (BusException ex) {
-          problem = ex.getMessage().replace("invalid append batch: " + at + ".", "");
-        }
-      }
-      if (problem != null) {
-        rejected.add(
-            new JsonObject()
-                .put("index", i)
-                .put("entity", e == null ? null : e.entity())
-                .put("doc_id", e == null ? null : e.docId())
-                .put("reason", problem));
+      Encoded encoded = encodeEntry(e, i, rejected);
+      if (encoded == null) {
         continue;
       }
       ops.add(e.operation().name());
       names.add(e.entity());
       docIds.add(e.docId());
-      data.add(encoded);
+      data.add(encoded.json());
       epochs.add(e.epoch());
       perEntityOp.merge(new EntityOp(e.entity(), e.operation().name()), 1, Integer::sum);
     }
@@ -197,22 +183,8 @@ public final class AppendBatchValidator {
         throw badRepair(
             at + ".epoch must be 0 or the request's epoch " + epoch + ", got " + e.epoch());
       }
-      String problem = entryProblem(e);
-      String encoded = null;
-      if (problem == null && e.data() != null) {
-        try {
-          encoded = encodeJson(at + ".data", e.data());
-        } catch (BusException ex) {
-          problem = ex.getMessage().replace("invalid append batch: " + at + ".", "");
-        }
-      }
-      if (problem != null) {
-        rejected.add(
-            new JsonObject()
-                .put("index", i)
-                .put("entity", e == null ? null : e.entity())
-                .put("doc_id", e == null ? null : e.docId())
-                .put("reason", problem));
+      Encoded encoded = encodeEntry(e, i, rejected);
+      if (encoded == null) {
         continue;
       }
       if (!seen.add(e.docId())) {
@@ -220,7 +192,7 @@ public final class AppendBatchValidator {
       }
       ops.add(e.operation().name());
       docIds.add(e.docId());
-      data.add(encoded);
+      data.add(encoded.json());
     }
     return new EncodedRepair(
         entity,
@@ -246,6 +218,36 @@ public final class AppendBatchValidator {
   }
 
   /** Why {@code e} cannot be stored, or null. */
+  /** An entry's data as JSON text (null: no data). */
+  private record Encoded(String json) {}
+
+  /**
+   * {@code e}'s data encoded, or null after adding {@code e} (index {@code i}) with its reason to
+   * {@code rejected} when it is invalid.
+   */
+  private static Encoded encodeEntry(OplogEntry e, int i, JsonArray rejected) {
+    String at = "entries[" + i + "]";
+    String problem = entryProblem(e);
+    String encoded = null;
+    if (problem == null && e.data() != null) {
+      try {
+        encoded = encodeJson(at + ".data", e.data());
+      } catch (BusException ex) {
+        problem = ex.getMessage().replace("invalid append batch: " + at + ".", "");
+      }
+    }
+    if (problem != null) {
+      rejected.add(
+          new JsonObject()
+              .put("index", i)
+              .put("entity", e == null ? null : e.entity())
+              .put("doc_id", e == null ? null : e.docId())
+              .put("reason", problem));
+      return null;
+    }
+    return new Encoded(encoded);
+  }
+
   static String entryProblem(OplogEntry e) {
     if (e == null) {
       return "the entry is null";

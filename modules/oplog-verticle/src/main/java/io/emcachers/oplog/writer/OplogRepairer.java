@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * when it is pending, scanning or failed (a scan is rewriting it or it needs one: verify again when
  * it is live); STALE when it is live at another epoch than the request's (non-zero) epoch (its
  * shape or generation changed since the entries were projected); BAD_REQUEST for a malformed
- * request or a {@code head_before} above the oplog head. Entries that cannot be stored are rejected
- * and listed; the rest are written.
+ * request or a {@code head_before} above the oplog head; STALE too when {@code head_before + 1} is
+ * below the tombstone horizon (compaction may have removed a newer delete the check must see).
+ * Entries that cannot be stored are rejected and listed; the rest are written.
  */
 public final class OplogRepairer {
 
@@ -61,10 +62,14 @@ public final class OplogRepairer {
       head AS MATERIALIZED (
         SELECT coalesce(max(id), 0) AS head FROM oplog
       ),
+      horizon AS MATERIALIZED (
+        SELECT coalesce((SELECT (value->>'tombstone_horizon')::bigint FROM metadata WHERE key = 'compaction'), 0) AS th
+      ),
       gate AS MATERIALIZED (
         SELECT EXISTS (SELECT 1 FROM target WHERE status = 'live'
                          AND ($6::bigint = 0 OR epoch = $6::bigint))
-               AND $2::bigint <= (SELECT head FROM head) AS ok
+               AND $2::bigint <= (SELECT head FROM head)
+               AND $2::bigint + 1 >= (SELECT th FROM horizon) AS ok
       ),
       input AS MATERIALIZED (
         SELECT t.ord, t.op, t.doc_id, t.data
@@ -84,6 +89,7 @@ public final class OplogRepairer {
              (SELECT status FROM target) AS status,
              (SELECT epoch FROM target) AS epoch,
              (SELECT head FROM head) AS previous_head,
+             (SELECT th FROM horizon) AS tombstone_horizon,
              (SELECT coalesce(array_agg(doc_id ORDER BY id), '{}'::text[]) FROM applied) AS applied,
              (SELECT coalesce(max(id), 0) FROM applied) AS last_id
       """;
@@ -163,7 +169,12 @@ public final class OplogRepairer {
               Row row = rows.iterator().next();
               long previousHead = row.getLong("previous_head");
               if (!row.getBoolean("ok")) {
-                throw refusal(request, row.getString("status"), row.getLong("epoch"), previousHead);
+                throw refusal(
+                    request,
+                    row.getString("status"),
+                    row.getLong("epoch"),
+                    previousHead,
+                    row.getLong("tombstone_horizon"));
               }
               List<String> applied = Arrays.asList(row.getArrayOfStrings("applied"));
               Set<String> appliedSet = new HashSet<>(applied);
@@ -180,7 +191,7 @@ public final class OplogRepairer {
   }
 
   private static BusException refusal(
-      RepairRequest request, String status, Long epoch, long previousHead) {
+      RepairRequest request, String status, Long epoch, long previousHead, long tombstoneHorizon) {
     String entity = request.entity();
     if (status == null || status.equals("deleted")) {
       return BusException.notFound("entity " + entity + " not found (repair refused)");
@@ -205,6 +216,18 @@ public final class OplogRepairer {
               + " refused: the entity is live at epoch "
               + epoch
               + "; the entries were projected under another generation. Nothing was written");
+    }
+    if (request.headBefore() <= previousHead && request.headBefore() + 1 < tombstoneHorizon) {
+      // a delete above head_before may have been compacted away: the newer-row check cannot see it
+      return new BusException(
+          ErrorCodes.STALE,
+          "repair of "
+              + entity
+              + " refused: head_before "
+              + request.headBefore()
+              + " is below the oplog's tombstone horizon "
+              + tombstoneHorizon
+              + " (compaction may have removed newer deletes); verify again. Nothing was written");
     }
     return BusException.badRequest(
         "invalid repair request: head_before "

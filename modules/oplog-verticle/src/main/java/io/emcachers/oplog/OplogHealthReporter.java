@@ -1,10 +1,9 @@
-package io.emcachers.oplog.health;
+package io.emcachers.oplog;
 
 import io.emcachers.core.circuit.Breaker;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
-import io.emcachers.oplog.OplogConfig;
 import io.emcachers.oplog.support.EventPublisher;
 import io.emcachers.oplog.support.OplogMetrics;
 import io.emcachers.oplog.support.PgErrors;
@@ -28,7 +27,7 @@ import java.time.Instant;
  * its head query goes through that breaker too, so an open breaker shows as {@code
  * postgres_reachable: false} with {@code read_error} "postgresql circuit open: ...".
  */
-public final class OplogHealthReporter {
+final class OplogHealthReporter {
 
   private final OplogConfig config;
   private final LeaderLock lock;

@@ -1,12 +1,15 @@
-package io.emcachers.oplog.read;
+package io.emcachers.oplog;
 
 import io.emcachers.core.bus.BusException;
+import io.emcachers.core.bus.ErrorCodes;
+import io.emcachers.core.messages.CompactedReadRequest;
 import io.emcachers.core.messages.LatestRowsReply;
 import io.emcachers.core.messages.LatestRowsRequest;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.OplogReadRequest;
 import io.emcachers.core.model.Operation;
 import io.emcachers.core.model.Oplog;
+import io.emcachers.oplog.compaction.CompactionStore;
 import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.writer.OplogHead;
 import io.vertx.core.Future;
@@ -25,28 +28,28 @@ import java.util.List;
  * leader commits its transactions one at a time, a row that is not visible yet always gets an id
  * above every visible one: reading {@code id > next_after} never skips a row.
  */
-public final class OplogReader {
+final class OplogReader {
 
   private static final String ROWS =
       "SELECT id, op, entity, doc_id, created_at, data, synthetic FROM oplog WHERE id > $1";
 
   static final String READ_ALL_SQL =
       """
-      SELECT h.head, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
-      FROM (SELECT coalesce(max(id), 0) AS head FROM oplog) h
+      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
+      FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s ORDER BY id LIMIT $2) o ON true
       ORDER BY o.id
       """
-          .formatted(ROWS);
+          .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
   static final String READ_ENTITIES_SQL =
       """
-      SELECT h.head, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
-      FROM (SELECT coalesce(max(id), 0) AS head FROM oplog) h
+      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
+      FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = ANY($3::text[]) ORDER BY id LIMIT $2) o ON true
       ORDER BY o.id
       """
-          .formatted(ROWS);
+          .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
   /**
    * One entity (rebuilds, per-entity API reads): the scalar {@code entity = $3} lets PostgreSQL
@@ -57,12 +60,12 @@ public final class OplogReader {
    */
   static final String READ_ONE_ENTITY_SQL =
       """
-      SELECT h.head, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
-      FROM (SELECT coalesce(max(id), 0) AS head FROM oplog) h
+      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
+      FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = $3 ORDER BY id LIMIT $2) o ON true
       ORDER BY o.id
       """
-          .formatted(ROWS);
+          .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
   /** Cap of {@code LatestRowsRequest.doc_ids}. */
   public static final int LATEST_MAX_DOC_IDS = 1000;
@@ -145,16 +148,42 @@ public final class OplogReader {
         synthetic != null && synthetic);
   }
 
+  /**
+   * {@code emc.oplog.read}: fails {@link ErrorCodes#COMPACTED} when {@code after > 0} and {@code
+   * after + 1 < compacted_below} (checked in the same statement, one snapshot, as the rows):
+   * history the reader asks for may have been compacted away.
+   */
   public Future<OplogReadReply> read(OplogReadRequest request) {
-    long after = request.after();
+    return read(request.after(), request.limit(), request.entities(), true);
+  }
+
+  /** {@code emc.oplog.read.compacted}: the same rows, never COMPACTED (the compacted state). */
+  public Future<OplogReadReply> readCompacted(CompactedReadRequest request) {
+    return read(request.after(), request.limit(), request.entities(), false);
+  }
+
+  /** The text of COMPACTED: what the client does next, and the bound it can parse. */
+  static String compactedText(long after, long compactedBelow) {
+    return "oplog history after id "
+        + after
+        + " is compacted (compacted_below="
+        + compactedBelow
+        + "): below id "
+        + compactedBelow
+        + " only the latest row of each document is kept. Re-read from the start of the compacted"
+        + " state (after = 0, paging with emc.oplog.read.compacted), replace what was built from"
+        + " the older history, then continue from its next_after";
+  }
+
+  private Future<OplogReadReply> read(
+      long after, int requestedLimit, List<String> entities, boolean checkCompacted) {
     if (after < 0) {
       throw BusException.badRequest("after must be >= 0, got " + after);
     }
-    if (request.limit() < 1) {
-      throw BusException.badRequest("limit must be >= 1, got " + request.limit());
+    if (requestedLimit < 1) {
+      throw BusException.badRequest("limit must be >= 1, got " + requestedLimit);
     }
-    int limit = Math.min(request.limit(), maxRows);
-    List<String> entities = request.entities();
+    int limit = Math.min(requestedLimit, maxRows);
     Future<io.vertx.sqlclient.RowSet<Row>> query;
     if (entities == null) {
       query = pool.preparedQuery(READ_ALL_SQL).execute(Tuple.of(after, limit));
@@ -177,6 +206,11 @@ public final class OplogReader {
               long nextAfter = after;
               for (Row row : rows) {
                 headId = row.getLong("head");
+                long compactedBelow = row.getLong("cb");
+                if (checkCompacted && after > 0 && after + 1 < compactedBelow) {
+                  throw new BusException(
+                      ErrorCodes.COMPACTED, compactedText(after, compactedBelow));
+                }
                 Long id = row.getLong("id");
                 if (id == null) {
                   continue;

@@ -1,4 +1,4 @@
-package io.emcachers.oplog.resume;
+package io.emcachers.oplog;
 
 import io.emcachers.core.messages.ResumeTokenReply;
 import io.emcachers.core.messages.ResumeTokenRequest;
@@ -15,7 +15,7 @@ import io.vertx.sqlclient.Tuple;
  * Reads the committed resume positions (metadata {@code mongo_resume_token}: stream name → token).
  * They are written by {@link OplogWriter} in the same statement as the rows they cover.
  */
-public final class ResumeTokenStore {
+final class ResumeTokenStore {
 
   private final Pool pool;
 

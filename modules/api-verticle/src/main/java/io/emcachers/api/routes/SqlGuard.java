@@ -1,4 +1,4 @@
-package io.emcachers.api.query;
+package io.emcachers.api.routes;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.Set;
  * precise 400 without touching a cache. The SQL is never edited or assembled here; values travel as
  * bound parameters.
  */
-public final class SqlGuard {
+final class SqlGuard {
 
   public static final int MAX_SQL_LENGTH = 20_000;
 

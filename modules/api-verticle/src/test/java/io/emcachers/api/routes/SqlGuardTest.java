@@ -1,4 +1,4 @@
-package io.emcachers.api.query;
+package io.emcachers.api.routes;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;

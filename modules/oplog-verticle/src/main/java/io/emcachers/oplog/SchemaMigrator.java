@@ -1,6 +1,5 @@
-package io.emcachers.oplog.migration;
+package io.emcachers.oplog;
 
-import io.emcachers.oplog.OplogConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.flywaydb.core.Flyway;

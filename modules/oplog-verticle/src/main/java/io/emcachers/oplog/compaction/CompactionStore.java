@@ -1,0 +1,256 @@
+package io.emcachers.oplog.compaction;
+
+import io.emcachers.core.messages.CompactionReply;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Cursor;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The SQL of compaction. State in {@code metadata}: {@code compaction} = {@code {"compacted_below",
+ * "tombstone_horizon", "compaction_horizon", "last_run"}} and {@code compaction_marks} = {@code
+ * [[epoch_ms, head_id], ...]} (the committed head at each run: maps "now - retain_history_ms" to an
+ * oplog id without an index on {@code created_at}, whose values are not monotonic in id anyway).
+ */
+public final class CompactionStore {
+
+  public static final String STATE_KEY = "compaction";
+  static final String MARKS_KEY = "compaction_marks";
+
+  /** The compacted-below bound, as a scalar sub-select for reads (0: never compacted). */
+  public static final String COMPACTED_BELOW_SQL =
+      "coalesce((SELECT (value->>'compacted_below')::bigint FROM metadata WHERE key = 'compaction'), 0)";
+
+  static final String TOMBSTONE_HORIZON_SQL =
+      "coalesce((SELECT (value->>'tombstone_horizon')::bigint FROM metadata WHERE key = 'compaction'), 0)";
+
+  /** Live replicas ($1 = replica_expiry_ms): seen within the expiry and not waiting to rebuild. */
+  static final String SLOWEST_LIVE_SQL =
+      "(SELECT min(applied_offset) + 1 FROM replicas WHERE NOT rebuild_required"
+          + " AND last_seen >= now() - $1::bigint * interval '1 millisecond')";
+
+  /**
+   * The doomed rows, read once per run on the pool: rows below H ($1) that a later row of the same
+   * (entity, doc_id) supersedes, then deletes below T ($2) that no later row of the document
+   * follows. The window reads the whole table once (sorted by entity, doc_id, id; no doc-id index
+   * needed); superseded rows come first so every tombstone is removed after the older rows of its
+   * document.
+   */
+  static final String DOOMED_SQL =
+      """
+      SELECT id, next_id IS NULL AS tombstone FROM (
+        SELECT id, op, lead(id) OVER (PARTITION BY entity, doc_id ORDER BY id) AS next_id FROM oplog
+      ) w
+      WHERE id < $1 AND (next_id IS NOT NULL OR (op = 'Delete' AND id < $2))
+      ORDER BY next_id IS NULL, id
+      """;
+
+  static final String DELETE_SUPERSEDED_SQL = "DELETE FROM oplog WHERE id = ANY($1::bigint[])";
+
+  /**
+   * Tombstones of one chunk; the bound is re-checked against the live replicas in the chunk's own
+   * transaction ($2 = T of the run, $3 = replica_expiry_ms): a replica that registered since the
+   * run began holds it back too. The current head row is never removed, so {@code max(id)} (the
+   * head every read reply reports) never moves back.
+   */
+  static final String DELETE_TOMBSTONES_SQL =
+      "DELETE FROM oplog WHERE id = ANY($2::bigint[]) AND id < least($3::bigint, "
+          + SLOWEST_LIVE_SQL
+          + ", (SELECT max(id) FROM oplog))";
+
+  /** The stored horizons. */
+  public record State(
+      long compactedBelow, long tombstoneHorizon, long compactionHorizon, CompactionReply lastRun) {
+    static final State NONE = new State(0, 0, 0, null);
+  }
+
+  private final Pool pool;
+
+  public CompactionStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  public static Future<State> state(SqlClient client) {
+    return client
+        .preparedQuery("SELECT value::text AS v FROM metadata WHERE key = $1")
+        .execute(Tuple.of(STATE_KEY))
+        .map(
+            rows -> {
+              if (!rows.iterator().hasNext()) {
+                return State.NONE;
+              }
+              JsonObject v = new JsonObject(rows.iterator().next().getString("v"));
+              JsonObject last = v.getJsonObject("last_run");
+              return new State(
+                  v.getLong("compacted_below", 0L),
+                  v.getLong("tombstone_horizon", 0L),
+                  v.getLong("compaction_horizon", 0L),
+                  last == null ? null : CompactionReply.fromJson(last));
+            });
+  }
+
+  /**
+   * On the writer: records the committed head now as a mark and returns H, one above the highest
+   * head marked at least {@code retainMs} ago (0: no mark that old yet). Marks older than the one
+   * chosen are pruned.
+   */
+  static Future<Long> markAndHorizon(SqlConnection conn, long retainMs) {
+    return conn.query(
+            "SELECT coalesce(max(id), 0) AS head, (extract(epoch FROM now()) * 1000)::bigint AS now_ms,"
+                + " (SELECT value::text FROM metadata WHERE key = '"
+                + MARKS_KEY
+                + "') AS marks FROM oplog")
+        .execute()
+        .compose(
+            rows -> {
+              Row row = rows.iterator().next();
+              long head = row.getLong("head");
+              long now = row.getLong("now_ms");
+              String raw = row.getString("marks");
+              JsonArray marks = raw == null ? new JsonArray() : new JsonArray(raw);
+              marks.add(new JsonArray().add(now).add(head));
+              long chosenHead = -1;
+              int chosenIndex = -1;
+              for (int i = 0; i < marks.size(); i++) {
+                JsonArray m = marks.getJsonArray(i);
+                if (m.getLong(0) <= now - retainMs && m.getLong(1) >= chosenHead) {
+                  chosenHead = m.getLong(1);
+                  chosenIndex = i;
+                }
+              }
+              JsonArray kept = new JsonArray();
+              for (int i = Math.max(0, chosenIndex); i < marks.size(); i++) {
+                kept.add(marks.getJsonArray(i));
+              }
+              long horizon = chosenHead < 0 ? 0 : chosenHead + 1;
+              return conn.preparedQuery(
+                      "INSERT INTO metadata (key, value) VALUES ($1, $2::text::jsonb)"
+                          + " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")
+                  .execute(Tuple.of(MARKS_KEY, kept.encode()))
+                  .map(horizon);
+            });
+  }
+
+  /** T for H: below the slowest live replica's next row, H when no replica is live. */
+  Future<Long> tombstoneHorizon(long compactionHorizon, long replicaExpiryMs) {
+    return pool.preparedQuery("SELECT " + SLOWEST_LIVE_SQL + " AS t")
+        .execute(Tuple.of(replicaExpiryMs))
+        .map(
+            rows -> {
+              Long t = rows.iterator().next().getLong("t");
+              return t == null ? compactionHorizon : Math.min(compactionHorizon, t);
+            });
+  }
+
+  /**
+   * On the writer, before the run's first delete: raises {@code compacted_below} to H and the
+   * stored tombstone horizon to T (never lowers them), and flags every replica that T passes while
+   * it is not live: deletes it has not applied may go, so it must rebuild.
+   */
+  static Future<Integer> raiseHorizons(
+      SqlConnection conn, long compactionHorizon, long tombstoneHorizon, long replicaExpiryMs) {
+    return conn.preparedQuery(
+            """
+            INSERT INTO metadata (key, value)
+            VALUES ($1, jsonb_build_object('compacted_below', $2::bigint, 'tombstone_horizon', $3::bigint, 'compaction_horizon', $2::bigint))
+            ON CONFLICT (key) DO UPDATE SET value = metadata.value || jsonb_build_object(
+              'compacted_below', greatest(coalesce((metadata.value->>'compacted_below')::bigint, 0), $2::bigint),
+              'tombstone_horizon', greatest(coalesce((metadata.value->>'tombstone_horizon')::bigint, 0), $3::bigint),
+              'compaction_horizon', $2::bigint)
+            """)
+        .execute(Tuple.of(STATE_KEY, compactionHorizon, tombstoneHorizon))
+        .compose(
+            v ->
+                conn.preparedQuery(
+                        "UPDATE replicas SET rebuild_required = true WHERE NOT rebuild_required"
+                            + " AND last_seen < now() - $1::bigint * interval '1 millisecond'"
+                            + " AND applied_offset + 1 < $2")
+                    .execute(Tuple.of(replicaExpiryMs, tombstoneHorizon)))
+        .map(rows -> rows.rowCount());
+  }
+
+  /** On the writer: the finished run, for stats on every node. */
+  static Future<Void> recordRun(SqlConnection conn, CompactionReply run) {
+    return conn.preparedQuery(
+            "UPDATE metadata SET value = value || jsonb_build_object('last_run', $2::text::jsonb) WHERE key = $1")
+        .execute(Tuple.of(STATE_KEY, run.toJson().encode()))
+        .mapEmpty();
+  }
+
+  /** The doomed ids of one chunk, split by kind. */
+  record Doomed(List<Long> superseded, List<Long> tombstones) {}
+
+  /**
+   * Streams the doomed ids ({@link #DOOMED_SQL}) from one repeatable-read snapshot on the pool,
+   * {@code chunkRows} at a time, to {@code sink}, one chunk after the other.
+   */
+  Future<Void> doomed(
+      long compactionHorizon,
+      long tombstoneHorizon,
+      int chunkRows,
+      Function<Doomed, Future<Void>> sink) {
+    return pool.withTransaction(
+        conn ->
+            conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute()
+                .compose(v -> conn.prepare(DOOMED_SQL))
+                .compose(
+                    ps -> {
+                      Cursor cursor = ps.cursor(Tuple.of(compactionHorizon, tombstoneHorizon));
+                      return drain(cursor, chunkRows, sink).eventually(cursor::close);
+                    }));
+  }
+
+  private static Future<Void> drain(
+      Cursor cursor, int chunkRows, Function<Doomed, Future<Void>> sink) {
+    return cursor
+        .read(chunkRows)
+        .compose(
+            rows -> {
+              List<Long> superseded = new ArrayList<>();
+              List<Long> tombstones = new ArrayList<>();
+              for (Row r : rows) {
+                (r.getBoolean("tombstone") ? tombstones : superseded).add(r.getLong("id"));
+              }
+              Future<Void> written =
+                  superseded.isEmpty() && tombstones.isEmpty()
+                      ? Future.succeededFuture()
+                      : sink.apply(new Doomed(superseded, tombstones));
+              return written.compose(
+                  v ->
+                      cursor.hasMore() ? drain(cursor, chunkRows, sink) : Future.succeededFuture());
+            });
+  }
+
+  /**
+   * Inside a chunk transaction on the writer: removes one chunk; returns [superseded, tombstones].
+   */
+  static Future<long[]> deleteChunk(
+      SqlConnection conn, Doomed chunk, long tombstoneHorizon, long replicaExpiryMs) {
+    Future<Integer> superseded =
+        chunk.superseded().isEmpty()
+            ? Future.succeededFuture(0)
+            : conn.preparedQuery(DELETE_SUPERSEDED_SQL)
+                .execute(Tuple.of(chunk.superseded().toArray(Long[]::new)))
+                .map(r -> r.rowCount());
+    return superseded.compose(
+        s ->
+            chunk.tombstones().isEmpty()
+                ? Future.succeededFuture(new long[] {s, 0})
+                : conn.preparedQuery(DELETE_TOMBSTONES_SQL)
+                    .execute(
+                        Tuple.of(
+                            replicaExpiryMs,
+                            chunk.tombstones().toArray(Long[]::new),
+                            tombstoneHorizon))
+                    .map(r -> new long[] {s, r.rowCount()}));
+  }
+}
