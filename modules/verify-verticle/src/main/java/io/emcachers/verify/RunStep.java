@@ -194,7 +194,8 @@ abstract class RunStep {
   /**
    * Waits until the cache holds every row of the entity up to oplog id {@code head}: its
    * last_oplog_id reaches {@code head}, or the entity has no row between the two (last_oplog_id
-   * only moves with the entity's own rows). Fails at {@code deadline}.
+   * only moves with the entity's own rows; read with {@code emc.oplog.read.compacted}, which never
+   * fails COMPACTED for an old last_oplog_id). Fails at {@code deadline}.
    */
   Future<Void> awaitCache(long head, long deadline) {
     return lastOplogId()
@@ -203,7 +204,7 @@ abstract class RunStep {
                 last >= head
                     ? Future.succeededFuture(last)
                     : with.oplog()
-                        .read(last, 1, List.of(p.entity))
+                        .readCompacted(last, 1, List.of(p.entity))
                         .map(
                             r ->
                                 r.rows().isEmpty() || r.rows().get(0).id() > head
