@@ -66,7 +66,7 @@ class VerificationCrashIT {
     }
   }
 
-  Process launch(Path dataDir, Path entities, Path log, int port) throws Exception {
+  Process launch(Path dataDir, Path entities, Path log, int port, String... env) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jar = Path.of("target", "emcachers.jar").toAbsolutePath();
     assertTrue(Files.exists(jar), "build the jar first (mvn package): " + jar);
@@ -92,6 +92,9 @@ class VerificationCrashIT {
     pb.environment().put("EMC_VERIFY_MAX_DOCS_PER_SECOND", "1000");
     pb.environment().put("EMC_VERIFY_PAGE_DOCS", "100");
     pb.environment().put("EMC_VERIFY_SETTLE_MS", "100");
+    for (int i = 0; i + 1 < env.length; i += 2) {
+      pb.environment().put(env[i], env[i + 1]);
+    }
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     long readyBefore = CrashRecoveryIT.readyLines(log);
     Process p = pb.start();
@@ -103,7 +106,8 @@ class VerificationCrashIT {
   }
 
   @Test
-  void aRunKilledMidPassResumesAfterTheRestartWithoutStartingOver() throws Exception {
+  void aRunKilledMidPassResumesAfterTheRestartWithoutStartingOverThenScheduledRunsFollow()
+      throws Exception {
     Path dataDir = work.resolve("data");
     Path log = work.resolve("app.log");
     Path entities = work.resolve("entities.json");
@@ -171,7 +175,8 @@ class VerificationCrashIT {
     assertTrue(checkedAtKill >= 600 && checkedAtKill < DOCS, () -> "killed at " + checkedAtKill);
     String lastIdAtKill = killed.getJsonObject("last_id").getString("v");
 
-    Process again = launch(dataDir, entities, log, port);
+    // the restarted node also schedules runs (verify.interval_ms): one must follow the resumed one
+    Process again = launch(dataDir, entities, log, port, "EMC_VERIFY_INTERVAL_MS", "1000");
     try {
       JsonObject[] run = new JsonObject[1];
       await()
@@ -198,6 +203,29 @@ class VerificationCrashIT {
       assertTrue(
           Files.readString(log).contains("resumes run " + id),
           "the restarted verifier logged the resume");
+
+      JsonObject[] scheduled = new JsonObject[1];
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                JsonArray runs =
+                    new JsonObject(call(http, port, "GET", "/api/verifications", null).body())
+                        .getJsonArray("verifications");
+                for (Object o : runs) {
+                  JsonObject r = (JsonObject) o;
+                  if (!id.equals(r.getString("id")) && "finished".equals(r.getString("state"))) {
+                    scheduled[0] = r;
+                    return true;
+                  }
+                }
+                return false;
+              });
+      assertEquals("vitems", scheduled[0].getString("entity"));
+      assertEquals(false, scheduled[0].getBoolean("repair"), "verify.scheduled_repair is false");
+      assertEquals(DOCS, scheduled[0].getJsonObject("counts").getLong("matched"));
     } finally {
       again.destroy();
       again.waitFor(60, TimeUnit.SECONDS);
