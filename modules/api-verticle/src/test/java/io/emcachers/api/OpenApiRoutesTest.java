@@ -136,6 +136,8 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("post"), routes.get("/api/cache/{entity}/query"));
     assertEquals(Set.of(), routes.get("/eventbus/{path}"));
     assertEquals(Set.of("delete"), routes.get("/api/oplog/replicas/{node}"));
-    assertEquals(21, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("post"), routes.get("/api/entities/{name}/verify"));
+    assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
+    assertEquals(23, routes.size(), routes.keySet().toString());
   }
 }
