@@ -138,6 +138,6 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("delete"), routes.get("/api/oplog/replicas/{node}"));
     assertEquals(Set.of("post"), routes.get("/api/entities/{name}/verify"));
     assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
-    assertEquals(23, routes.size(), routes.keySet().toString());
+    assertEquals(24, routes.size(), routes.keySet().toString());
   }
 }

@@ -3,6 +3,7 @@ package io.emcachers.api;
 import static io.emcachers.api.ApiTestSupport.authed;
 import static io.emcachers.api.ApiTestSupport.error;
 import static io.emcachers.api.ApiTestSupport.send;
+import static io.emcachers.api.ApiTestSupport.sendJson;
 import static io.emcachers.testsupport.Await.await;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -172,5 +173,60 @@ class OplogAdminRoutesTest {
         ok(send(authed(client, HttpMethod.GET, "/api/oplog/replicas")), 200)
             .getJsonArray("replicas")
             .size());
+  }
+
+  @Test
+  void compactedHistoryAnswers410AndTheCompactedStateStillReads() throws Exception {
+    createLive("events");
+    for (int round = 0; round < 3; round++) {
+      List<OplogEntry> batch = new ArrayList<>();
+      for (int d = 0; d < 5; d++) {
+        batch.add(
+            new OplogEntry(Operation.Upsert, "events", "e" + d, new JsonObject().put("v", round)));
+      }
+      request(
+          Addresses.OPLOG_APPEND,
+          AppendBatch.stream("events-test", new JsonObject().put("_data", "e" + round), batch),
+          AppendResult.class);
+    }
+    ok(send(authed(client, HttpMethod.POST, "/api/oplog/compact")), 200);
+
+    HttpResponse<Buffer> gone = send(authed(client, HttpMethod.GET, "/api/oplogs/events?after=1"));
+    assertEquals(410, gone.statusCode(), gone.bodyAsString());
+    assertEquals("compacted", error(gone).getString("code"));
+    assertTrue(
+        error(gone).getString("message").contains("read again from after=0 with compacted=true"),
+        gone.bodyAsString());
+
+    JsonObject state =
+        ok(
+            send(
+                authed(
+                    client, HttpMethod.GET, "/api/oplogs/events?after=0&limit=100&compacted=true")),
+            200);
+    assertEquals(true, state.getBoolean("compacted"));
+    assertEquals(5, state.getInteger("count"), state.encode());
+    for (Object row : state.getJsonArray("rows")) {
+      assertEquals(2, ((JsonObject) row).getJsonObject("data").getInteger("v"), state.encode());
+    }
+    JsonObject batch =
+        ok(
+            sendJson(
+                authed(client, HttpMethod.POST, "/api/oplogs/batch"),
+                new JsonObject()
+                    .put("entities", new JsonArray().add("events"))
+                    .put("compacted", true)),
+            200);
+    assertEquals(5, batch.getInteger("count"), batch.encode());
+    HttpResponse<Buffer> bad =
+        sendJson(
+            authed(client, HttpMethod.POST, "/api/oplogs/batch"),
+            new JsonObject()
+                .put("entities", new JsonArray().add("events"))
+                .put("compacted", "yes"));
+    assertEquals(400, bad.statusCode(), bad.bodyAsString());
+    assertEquals(
+        400,
+        send(authed(client, HttpMethod.GET, "/api/oplogs/events?compacted=maybe")).statusCode());
   }
 }

@@ -84,6 +84,18 @@ public final class Http {
     return value;
   }
 
+  /** An optional boolean query parameter: {@code true} or {@code false}, anything else is a 400. */
+  public static boolean boolParam(RoutingContext ctx, String name, boolean def) {
+    String v = ctx.request().getParam(name);
+    if (v == null || v.isEmpty()) {
+      return def;
+    }
+    if ("true".equalsIgnoreCase(v.trim()) || "false".equalsIgnoreCase(v.trim())) {
+      return "true".equalsIgnoreCase(v.trim());
+    }
+    throw ApiException.invalidField(name, "must be true or false, got " + quote(v));
+  }
+
   /** An optional non-negative long query parameter. */
   public static long longParam(RoutingContext ctx, String name, long def, long min, long max) {
     String v = ctx.request().getParam(name);

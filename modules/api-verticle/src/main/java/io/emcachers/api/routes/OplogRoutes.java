@@ -4,6 +4,7 @@ import static io.emcachers.api.routes.RouteFactory.Access.READ;
 
 import io.emcachers.api.BusClient;
 import io.emcachers.api.errors.ApiException;
+import io.emcachers.core.messages.OplogReadReply;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -13,7 +14,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 
-/** Oplog reads in id order through {@code emc.oplog.read}, with the id to ask after next. */
+/**
+ * Oplog reads in id order through {@code emc.oplog.read}, with the id to ask after next. With
+ * {@code compacted=true} (query parameter, or {@code "compacted": true} in the batch body) they
+ * read the compacted state through {@code emc.oplog.read.compacted} instead: below the compaction
+ * horizon only the latest row of each document, never failing. A plain read of history that
+ * compaction removed answers 410 {@code compacted}, telling the client to re-read from {@code
+ * after=0} with {@code compacted=true}, replace what it built, and go on from {@code next_after}.
+ */
 public final class OplogRoutes {
 
   public static final int DEFAULT_LIMIT = 100;
@@ -40,7 +48,8 @@ public final class OplogRoutes {
     String entity = Http.entityName("entity", ctx.pathParam("entity"));
     long after = Http.longParam(ctx, "after", 0, 0, Long.MAX_VALUE);
     int limit = (int) Http.longParam(ctx, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-    return read(after, limit, List.of(entity)).map(r -> r.put("entity", entity));
+    boolean compacted = Http.boolParam(ctx, "compacted", false);
+    return read(after, limit, List.of(entity), compacted).map(r -> r.put("entity", entity));
   }
 
   private Future<JsonObject> readBatch(RoutingContext ctx) {
@@ -72,15 +81,33 @@ public final class OplogRoutes {
     }
     long after = number(body, "after", 0, 0, Long.MAX_VALUE, errors);
     long limit = number(body, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors);
+    Object c = body.getValue("compacted");
+    if (c != null && !(c instanceof Boolean)) {
+      errors.add(err("compacted", "must be true or false, got " + c));
+    }
+    boolean compacted = Boolean.TRUE.equals(c);
     if (!errors.isEmpty()) {
       throw new ApiException(400, "validation_failed", "invalid oplog batch request", errors);
     }
-    return read(after, (int) limit, entities).map(r -> r.put("entities", new JsonArray(entities)));
+    return read(after, (int) limit, entities, compacted)
+        .map(r -> r.put("entities", new JsonArray(entities)));
   }
 
-  private Future<JsonObject> read(long after, int limit, List<String> entities) {
-    return bus.oplog()
-        .read(after, limit, entities)
+  private Future<JsonObject> read(long after, int limit, List<String> entities, boolean compacted) {
+    Future<OplogReadReply> read =
+        compacted
+            ? bus.oplog().readCompacted(after, limit, entities)
+            : bus.oplog().read(after, limit, entities);
+    return read.recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof ApiException a && a.status() == 410
+                        ? new ApiException(
+                            410,
+                            a.code(),
+                            a.getMessage()
+                                + ". Over the API: read again from after=0 with compacted=true.")
+                        : e))
         .map(
             reply -> {
               JsonArray rows = new JsonArray();
@@ -89,7 +116,8 @@ public final class OplogRoutes {
                   .put("rows", rows)
                   .put("count", rows.size())
                   .put("head_id", reply.headId())
-                  .put("next_after", reply.nextAfter());
+                  .put("next_after", reply.nextAfter())
+                  .put("compacted", compacted);
             });
   }
 
