@@ -400,6 +400,30 @@ class VerificationIT {
     assertEquals(404, noEntity.statusCode(), noEntity.body());
   }
 
+  @Test
+  @Order(6)
+  void theVerifyCommandReportsAndRepairsWithItsExitCode() throws Exception {
+    String name = "vcli";
+    seed(name, "c-", 300);
+    createAndAwaitLive(name, 300);
+    try (Connection c = writable(name);
+        Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM vcli WHERE _doc_id IN ('c-7', 'c-70')");
+    }
+    String api = "http://127.0.0.1:" + apiPort();
+    java.io.StringWriter out = new java.io.StringWriter();
+    picocli.CommandLine cli = new picocli.CommandLine(new io.emcachers.launcher.Main());
+    cli.setOut(new java.io.PrintWriter(out, true));
+    String[] dry = {"verify", "--entity", name, "--api", api, "--key", "test-key"};
+    assertEquals(1, cli.execute(dry), "differences left: " + out);
+    assertTrue(out.toString().contains("\"missing\" : 2"), out.toString());
+
+    String[] repair = {"verify", "--entity", name, "--api", api, "--key", "test-key", "--repair"};
+    assertEquals(0, cli.execute(repair), "repaired: " + out);
+    converged(name);
+    assertEquals(0, cli.execute(dry), "nothing differs any more: " + out);
+  }
+
   // ------------------------------------------------------------------ helpers
 
   static BsonDocument doc(String id, int i) {
