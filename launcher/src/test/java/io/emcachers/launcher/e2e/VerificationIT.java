@@ -424,6 +424,25 @@ class VerificationIT {
     assertEquals(0, cli.execute(dry), "nothing differs any more: " + out);
   }
 
+  @Test
+  @Order(7)
+  void moreDifferencesThanOneOplogRequestTakesAreRepairedInChunks() throws Exception {
+    String name = "vmany";
+    seed(name, "m-", 3000);
+    createAndAwaitLive(name, 3000);
+    try (Connection c = writable(name);
+        Statement st = c.createStatement()) {
+      // 1,500 rows gone from the file: more than emc.oplog.latest takes in one request (1,000)
+      st.executeUpdate("DELETE FROM vmany WHERE CAST(n AS INTEGER) % 2 = 0");
+    }
+    VerifyJob fixed = run(name, true);
+    assertEquals(VerifyJob.FINISHED, fixed.state(), () -> fixed.toJson().encode());
+    assertEquals(1500, fixed.counts().missing(), () -> fixed.toJson().encode());
+    assertEquals(1500, fixed.counts().repairedLocal(), () -> fixed.toJson().encode());
+    assertEquals(0, fixed.counts().repairedOplog() + fixed.counts().repairFailed());
+    converged(name);
+  }
+
   // ------------------------------------------------------------------ helpers
 
   static BsonDocument doc(String id, int i) {

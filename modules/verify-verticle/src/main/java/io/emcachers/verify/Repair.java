@@ -48,7 +48,12 @@ final class Repair extends RunStep {
     c.confirmed.forEach(x -> byHead.computeIfAbsent(x.headBefore(), k -> new ArrayList<>()).add(x));
     Future<Void> chain = Future.succeededFuture();
     for (Map.Entry<Long, List<Confirmed>> e : byHead.entrySet()) {
-      chain = chain.compose(v -> repairGroup(e.getKey(), e.getValue()));
+      List<Confirmed> group = e.getValue();
+      // emc.oplog.latest takes at most 1000 ids and a repair request at most max_batch_entries
+      for (int from = 0; from < group.size(); from += REPAIR_CHUNK) {
+        List<Confirmed> chunk = group.subList(from, Math.min(group.size(), from + REPAIR_CHUNK));
+        chain = chain.compose(v -> repairGroup(e.getKey(), chunk));
+      }
     }
     return chain.compose(
         v -> {
@@ -72,6 +77,9 @@ final class Repair extends RunStep {
    * above its last_oplog_id); whatever still differs from the source afterwards is the oplog's own
    * difference and gets a synthetic row, compare-and-set against {@code headBefore}.
    */
+  /** Confirmed differences repaired per request round (latest rows, local repair, oplog repair). */
+  static final int REPAIR_CHUNK = 500;
+
   Future<Void> repairGroup(long headBefore, List<Confirmed> all) {
     List<String> ids = all.stream().map(Confirmed::docId).toList();
     List<Confirmed> group = new ArrayList<>();
