@@ -6,6 +6,7 @@ import io.emcachers.launcher.config.LaunchConfig;
 import io.emcachers.listener.ListenerVerticle;
 import io.emcachers.oplog.OplogVerticle;
 import io.emcachers.replicator.ReplicatorVerticle;
+import io.emcachers.verify.VerifyVerticle;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -37,11 +38,12 @@ public final class Node {
           new Component("oplog", "oplog", OplogVerticle::new),
           new Component("replicator", "cache-db", CacheDbVerticle::new),
           new Component("replicator", "replicator", ReplicatorVerticle::new),
+          new Component("replicator", "verify", VerifyVerticle::new),
           new Component("listener", "listener", ListenerVerticle::new),
           new Component("api", "api", ApiVerticle::new));
 
   static final List<String> UNDEPLOY_ORDER =
-      List.of("listener", "api", "replicator", "cache-db", "oplog");
+      List.of("listener", "api", "verify", "replicator", "cache-db", "oplog");
 
   private final Vertx vertx;
   private final JsonObject config;

@@ -13,6 +13,7 @@ import io.emcachers.api.routes.ReplicationRoutes;
 import io.emcachers.api.routes.RequestTargetCheck;
 import io.emcachers.api.routes.RouteFactory;
 import io.emcachers.api.routes.SystemRoutes;
+import io.emcachers.api.routes.VerifyRoutes;
 import io.emcachers.api.status.StatusFeedBridge;
 import io.emcachers.api.system.EventLoopProbe;
 import io.emcachers.core.status.ComponentState;
@@ -124,6 +125,7 @@ public class ApiVerticle extends VerticleBase {
     new EntityRoutes(bus).mount(routes);
     new OplogRoutes(bus).mount(routes);
     new ReplicationRoutes(bus, feed).mount(routes);
+    new VerifyRoutes(bus).mount(routes);
     new SystemRoutes(bus, config.healthTimeoutMs(), probe, feed, config.nodeId()).mount(routes);
     new CacheRoutes(bus, config.queryMaxRows(), config.queryTimeoutMs()).mount(routes);
     new MetricsRoutes(vertx).mount(routes);

@@ -7,6 +7,7 @@ import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.client.HealthClient;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.client.ReplicatorClient;
+import io.emcachers.core.client.VerifyClient;
 import io.vertx.core.eventbus.EventBus;
 
 /**
@@ -23,6 +24,7 @@ public final class BusClient {
   private final CacheClient cache;
   private final HealthClient health;
   private final CacheClient cacheReads;
+  private final VerifyClient verify;
 
   public BusClient(EventBus eventBus, long timeoutMs) {
     this.raw = new BusCaller(eventBus, timeoutMs);
@@ -33,6 +35,7 @@ public final class BusClient {
     this.cache = new CacheClient(mapped);
     this.health = new HealthClient(mapped);
     this.cacheReads = new CacheClient(raw);
+    this.verify = new VerifyClient(mapped);
   }
 
   public EventBus eventBus() {
@@ -61,6 +64,10 @@ public final class BusClient {
 
   public HealthClient health() {
     return health;
+  }
+
+  public VerifyClient verify() {
+    return verify;
   }
 
   /** Cache reads with the raw failure (ReplyException), for callers that inspect it. */

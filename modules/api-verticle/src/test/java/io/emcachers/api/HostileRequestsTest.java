@@ -83,6 +83,9 @@ class HostileRequestsTest {
           new String[] {"POST", "/api/oplogs/batch"},
           new String[] {"GET", "/api/replication/stats"},
           new String[] {"POST", "/api/replication/recreate/:entity"},
+          new String[] {"POST", "/api/entities/:name/verify"},
+          new String[] {"GET", "/api/verifications"},
+          new String[] {"GET", "/api/verifications/:id"},
           new String[] {"GET", "/api/system/stats"},
           new String[] {"GET", "/api/jobs"},
           new String[] {"GET", "/api/cache/:entity/docs/:id"},
@@ -98,7 +101,8 @@ class HostileRequestsTest {
           "POST /api/entities",
           "PUT /api/entities/:name",
           "POST /api/oplogs/batch",
-          "POST /api/cache/:entity/query");
+          "POST /api/cache/:entity/query",
+          "POST /api/entities/:name/verify");
 
   /**
    * GET routes that answer 2xx when the components are healthy (paths as the router normalises
@@ -112,6 +116,7 @@ class HostileRequestsTest {
           "/api/replication/stats",
           "/api/system/stats",
           "/api/jobs",
+          "/api/verifications",
           "/metrics",
           "/openapi.yaml");
 
@@ -304,6 +309,19 @@ class HostileRequestsTest {
                         EntityListRequest.class,
                         r -> Future.succeededFuture(new EntityListReply(List.of()))))
             .completion());
+    Await.await(
+        vertx
+            .eventBus()
+            .<Object>consumer(
+                Addresses.VERIFY_LIST,
+                m ->
+                    Bus.handle(
+                        m,
+                        io.emcachers.core.messages.VerifyListRequest.class,
+                        r ->
+                            Future.succeededFuture(
+                                new io.emcachers.core.messages.VerifyListReply(List.of()))))
+            .completion());
     for (String address :
         List.of(
             Addresses.ENTITIES_GET,
@@ -311,7 +329,9 @@ class HostileRequestsTest {
             Addresses.ENTITIES_UPDATE,
             Addresses.ENTITIES_DELETE,
             Addresses.OPLOG_READ,
-            Addresses.REPLICATOR_RECREATE)) {
+            Addresses.REPLICATOR_RECREATE,
+            Addresses.VERIFY_START,
+            Addresses.VERIFY_GET)) {
       Await.await(
           vertx
               .eventBus()

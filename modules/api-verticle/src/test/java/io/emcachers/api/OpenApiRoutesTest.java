@@ -135,6 +135,8 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("get", "put", "delete"), routes.get("/api/entities/{name}"));
     assertEquals(Set.of("post"), routes.get("/api/cache/{entity}/query"));
     assertEquals(Set.of(), routes.get("/eventbus/{path}"));
-    assertEquals(17, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("post"), routes.get("/api/entities/{name}/verify"));
+    assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
+    assertEquals(20, routes.size(), routes.keySet().toString());
   }
 }

@@ -212,6 +212,20 @@ public final class Addresses {
    */
   public static final String CACHE_QUERY_ENTITY_PREFIX = "emc.cache.query.";
 
+  // ---- verifier (issue 11; clustered consumers of the verify verticle) ----
+  /**
+   * {@code VerifyStartRequest} → {@code VerifyJob}: verify the answering node's cache of an entity
+   * against MongoDB (and repair with {@code repair}). NOT_FOUND for an unknown entity or no cache
+   * on that node, CONFLICT while a run of the entity is running.
+   */
+  public static final String VERIFY_START = "emc.verify.start";
+
+  /** {@code VerifyListRequest} → {@code VerifyListReply}: the runs the node knows, newest first. */
+  public static final String VERIFY_LIST = "emc.verify.list";
+
+  /** {@code VerifyJobRequest} → {@code VerifyJob}: one run by id; NOT_FOUND when unknown. */
+  public static final String VERIFY_GET = "emc.verify.get";
+
   // ---- status feed ----
   /**
    * Publish {@code StatusEvent}: component states, entity status changes, progress, lag, errors.

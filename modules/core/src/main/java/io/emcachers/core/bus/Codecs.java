@@ -76,7 +76,12 @@ public final class Codecs {
           new JsonMessageCodec<>(CacheIdsReply.class, CacheIdsReply::fromJson),
           new JsonMessageCodec<>(CacheLocalRepairRequest.class, CacheLocalRepairRequest::fromJson),
           new JsonMessageCodec<>(CacheLocalRepairReply.class, CacheLocalRepairReply::fromJson),
-          new JsonMessageCodec<>(JobAccepted.class, JobAccepted::fromJson));
+          new JsonMessageCodec<>(JobAccepted.class, JobAccepted::fromJson),
+          new JsonMessageCodec<>(VerifyStartRequest.class, VerifyStartRequest::fromJson),
+          new JsonMessageCodec<>(VerifyJobRequest.class, VerifyJobRequest::fromJson),
+          new JsonMessageCodec<>(VerifyListRequest.class, VerifyListRequest::fromJson),
+          new JsonMessageCodec<>(VerifyListReply.class, VerifyListReply::fromJson),
+          new JsonMessageCodec<>(VerifyJob.class, VerifyJob::fromJson));
 
   private Codecs() {}
 

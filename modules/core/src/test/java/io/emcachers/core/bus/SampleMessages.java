@@ -150,6 +150,11 @@ final class SampleMessages {
         new CacheLocalRepairRequest("users", List.of(OPLOG, DELETE)),
         new CacheLocalRepairReply(1, 1),
         new JobAccepted("job-1", "users"),
+        new VerifyStartRequest("users", true),
+        new VerifyJobRequest("v-1"),
+        new VerifyListRequest(),
+        new VerifyListReply(List.of(sampleVerifyJob())),
+        sampleVerifyJob(),
         new CompactedReadRequest(17, 500, List.of("users")),
         new ReplicaReport("node-ü", 17, true),
         new ReplicaReportReply(10, 5, 17, true),
@@ -174,5 +179,21 @@ final class SampleMessages {
             10,
             new CompactionReply(10, 5, 100, 3, 250, T),
             List.of(new ReplicaInfo("node-ü", 17, T, T, false, true, 1))));
+  }
+
+  static VerifyJob sampleVerifyJob() {
+    return new VerifyJob(
+        "v-1",
+        "users",
+        "node-1",
+        true,
+        VerifyJob.FINISHED,
+        "done",
+        Instant.parse("2026-01-02T03:04:05Z"),
+        Instant.parse("2026-01-02T03:04:06Z"),
+        1000,
+        new VerifyJob.Counts(10, 7, 1, 1, 1, 2, 1, 0, 0),
+        List.of("ü-1", "~n:3"),
+        null);
   }
 }
