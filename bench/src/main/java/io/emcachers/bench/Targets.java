@@ -58,6 +58,39 @@ final class Targets {
               String.format(Locale.ROOT, "p99 %.1f ms at %.0f/s", p99, rate),
               rate >= 2000));
     }
+    JsonObject verify = stages.getJsonObject("verify");
+    if (ok(verify)) {
+      long docs = verify.getLong("docs");
+      for (String[] run : new String[][] {{"clean", "no drift"}, {"drift", "1% drift, repair"}}) {
+        JsonObject r = verify.getJsonObject(run[0]);
+        double ratio = r.getDouble("ratio_to_raw");
+        long heap = r.getLong("peak_heap_used_mb");
+        t.add(
+            target(
+                "verify (" + run[1] + ") >= 70% of raw scan docs/s",
+                ratio >= 0.7,
+                String.format(
+                    Locale.ROOT,
+                    "%s — %,d of %,d docs/s over %,d docs",
+                    pct(ratio),
+                    r.getLong("docs_per_s"),
+                    verify.getJsonObject("raw_scan").getLong("docs_per_s"),
+                    docs),
+                docs >= 1_000_000));
+        t.add(
+            target(
+                "heap <= 256 MB during verify (" + run[1] + ")",
+                heap <= 256,
+                String.format(
+                    Locale.ROOT,
+                    "peak used %d MB (live after GC %d MB, before the run %d MB, max heap %d MB)",
+                    heap,
+                    r.getLong("peak_heap_live_after_gc_mb"),
+                    r.getLong("heap_before_run_mb"),
+                    verify.getLong("max_heap_mb")),
+                docs >= 1_000_000));
+      }
+    }
     return t;
   }
 
