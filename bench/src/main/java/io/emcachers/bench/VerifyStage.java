@@ -93,74 +93,14 @@ final class VerifyStage {
       PipelineStages.waitVisible(pgc, probe, ENTITY, n, TimeUnit.MINUTES.toNanos(60));
       VerifyClient verify = new VerifyClient(vertx.eventBus());
 
-      // (a) the raw scan, as the verifier's source pass reads
-      LOG.info("verify: raw scan of {} documents (pages of {})", n, pageDocs);
-      CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
-      RawLimits.Result scan = pagedScan(vertx, mongo.url("app"), collection, pageDocs, n);
-      JsonObject scanJson =
-          new JsonObject()
-              .put("docs", scan.count())
-              .put("seconds", BenchMain.round(scan.seconds(), 3))
-              .put("docs_per_s", Math.round(scan.perSecond()))
-              .put("cpu", scanCpu.stop())
-              .put(
-                  "what",
-                  "MongoSource.cursor over the same collection in _id order, pages of verify.page_docs"
-                      + " (the verifier's driver, read concern and paging), nothing else done");
-
-      // (b) no drift
-      LOG.info("verify: run without drift (repair false)");
-      Measured clean = measure(vertx, verify, false, mongo.pid());
-      VerifyJob.Counts c = clean.job().counts();
-      expect(
-          clean.job(),
-          "no drift",
-          c.docsChecked() == n
-              && c.matched() == n
-              && c.missing() + c.different() + c.extra() == 0
-              && c.repairedLocal() + c.repairedOplog() + c.superseded() + c.repairFailed() == 0);
-
-      // (c) 1% drift, repaired
-      LOG.info(
-          "verify: injecting {} differences ({} rows deleted and {} edited in the file, {} extra"
-              + " rows, {} source documents changed without a change event)",
-          drift.total(),
-          drift.deleted().size(),
-          drift.edited().size(),
-          drift.extras(),
-          drift.source().size());
-      drift.inject(probe.file(), vertx, mongo.url("app"), collection);
-      Measured fix = measure(vertx, verify, true, mongo.pid());
-      VerifyJob.Counts f = fix.job().counts();
-      JsonObject expected = drift.expectedCounts(n);
-      expect(fix.job(), "1% drift, repair", f.toJson().equals(expected), expected);
-
-      // (d) nothing left
-      waitCaughtUp(pgc, probe);
-      LOG.info("verify: check run after the repair (repair false)");
-      Measured check = measure(vertx, verify, false, mongo.pid());
-      VerifyJob.Counts k = check.job().counts();
-      expect(
-          check.job(),
-          "after the repair",
-          k.docsChecked() == n && k.matched() == n && k.missing() + k.different() + k.extra() == 0);
-
-      stages.put(
-          "verify",
+      // recorded as it goes: a failed run keeps the figures measured before it
+      JsonObject out =
           new JsonObject()
               .put("docs", n)
               .put("collection", collection)
               .put("page_docs", pageDocs)
+              .put("drift_fraction", opts.verifyDrift)
               .put("verify_config", cfg.getJsonObject("verify"))
-              .put("raw_scan", scanJson)
-              .put("clean", clean.toJson(scan))
-              .put(
-                  "drift",
-                  fix.toJson(scan)
-                      .put("injected", drift.toJson())
-                      .put("expected_counts", expected)
-                      .put("counts_match_injected", true))
-              .put("check_after_repair", check.toJson(scan))
               .put("max_heap_mb", Runtime.getRuntime().maxMemory() / MB)
               .put(
                   "heap_note",
@@ -172,7 +112,78 @@ final class VerifyStage {
               .put(
                   "timed",
                   "docs_per_s = documents checked / the run's duration_ms as the verifier reports"
-                      + " it (all five steps, re-check and repair included)"));
+                      + " it (all five steps, re-check and repair included)");
+      stages.put("verify", out);
+      try {
+        // (a) the raw scan, as the verifier's source pass reads
+        LOG.info("verify: raw scan of {} documents (pages of {})", n, pageDocs);
+        CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
+        RawLimits.Result scan = pagedScan(vertx, mongo.url("app"), collection, pageDocs, n);
+        out.put(
+            "raw_scan",
+            new JsonObject()
+                .put("docs", scan.count())
+                .put("seconds", BenchMain.round(scan.seconds(), 3))
+                .put("docs_per_s", Math.round(scan.perSecond()))
+                .put("cpu", scanCpu.stop())
+                .put(
+                    "what",
+                    "MongoSource.cursor over the same collection in _id order, pages of"
+                        + " verify.page_docs (the verifier's driver, read concern and paging),"
+                        + " nothing else done"));
+
+        // (b) no drift
+        LOG.info("verify: run without drift (repair false)");
+        Measured clean = measure(vertx, verify, false, mongo.pid());
+        out.put("clean", clean.toJson(scan));
+        VerifyJob.Counts c = clean.job().counts();
+        expect(
+            clean.job(),
+            "no drift",
+            c.docsChecked() == n
+                && c.matched() == n
+                && c.missing() + c.different() + c.extra() == 0
+                && c.repairedLocal() + c.repairedOplog() + c.superseded() + c.repairFailed() == 0,
+            null);
+
+        // (c) drift, repaired
+        LOG.info(
+            "verify: injecting {} differences ({} rows deleted and {} edited in the file, {} extra"
+                + " rows, {} source documents changed without a change event)",
+            drift.total(),
+            drift.deleted().size(),
+            drift.edited().size(),
+            drift.extras(),
+            drift.source().size());
+        drift.inject(probe.file(), vertx, mongo.url("app"), collection);
+        Measured fix = measure(vertx, verify, true, mongo.pid());
+        JsonObject expected = drift.expectedCounts(n);
+        boolean match = fix.job().counts().toJson().equals(expected);
+        out.put(
+            "drift",
+            fix.toJson(scan)
+                .put("injected", drift.toJson())
+                .put("expected_counts", expected)
+                .put("counts_match_injected", match));
+        expect(fix.job(), "drift, repair", match, expected);
+
+        // (d) nothing left
+        waitCaughtUp(pgc, probe);
+        LOG.info("verify: check run after the repair (repair false)");
+        Measured check = measure(vertx, verify, false, mongo.pid());
+        out.put("check_after_repair", check.toJson(scan));
+        VerifyJob.Counts k = check.job().counts();
+        expect(
+            check.job(),
+            "after the repair",
+            k.docsChecked() == n
+                && k.matched() == n
+                && k.missing() + k.different() + k.extra() == 0,
+            null);
+      } catch (Exception e) {
+        out.put("error", String.valueOf(e));
+        throw e;
+      }
     } finally {
       if (node != null) {
         Pipeline.undeploy(node);
@@ -257,10 +268,6 @@ final class VerifyStage {
     throw new IllegalStateException("verification " + id + " did not finish in 60 minutes");
   }
 
-  private static void expect(VerifyJob job, String what, boolean ok) {
-    expect(job, what, ok, null);
-  }
-
   private static void expect(VerifyJob job, String what, boolean ok, JsonObject expected) {
     if (!VerifyJob.FINISHED.equals(job.state()) || !ok) {
       throw new IllegalStateException(
@@ -269,7 +276,7 @@ final class VerifyStage {
               + ": counts do not match"
               + (expected == null ? "" : " (expected " + expected.encode() + ")")
               + ": "
-              + job.toJson().encode());
+              + job.toJson().put("sample_ids", job.sampleIds().size() + " ids").encode());
     }
   }
 
