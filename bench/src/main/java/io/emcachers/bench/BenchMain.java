@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  *
  * <p>This class is the command line: the options, their defaults ({@code --quick} or full) and the
  * {@code --set} overrides; {@link BenchRun} runs the stages ({@link RawLimitsStage}, {@link
- * IngestApplyStages}, {@link PipelineStages}) and writes the results.
+ * IngestApplyStages}, {@link PipelineStages}, {@link VerifyStage}) and writes the results.
  */
 @Command(
     name = "emcachers-bench",
@@ -74,6 +74,18 @@ public final class BenchMain implements Callable<Integer> {
       description =
           "Documents in the source collection for the snapshot (default 1000000, about 20 s on 2 cores; quick 20000).")
   Long snapshotDocs;
+
+  @Option(
+      names = "--verify-docs",
+      description =
+          "Documents the verify stage replicates into a cache and verifies (default 1000000; quick 20000); the snapshot's collection when the sizes agree.")
+  Long verifyDocs;
+
+  @Option(
+      names = "--verify-drift",
+      description =
+          "Fraction of the verify stage's documents made to differ before its repair run (default ${DEFAULT-VALUE}).")
+  double verifyDrift = 0.01;
 
   @Option(
       names = "--stream-rate",
@@ -154,7 +166,8 @@ public final class BenchMain implements Callable<Integer> {
       names = "--skip",
       split = ",",
       paramLabel = "GROUP",
-      description = "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming).")
+      description =
+          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), verify. The raw limits always run.")
   List<String> skip = new ArrayList<>();
 
   @Option(
@@ -179,6 +192,7 @@ public final class BenchMain implements Callable<Integer> {
     rawRows = pick(rawRows, 1_000_000L, 20_000L);
     ingestEntries = pick(ingestEntries, 1_000_000L, 20_000L);
     snapshotDocs = pick(snapshotDocs, 1_000_000L, 20_000L);
+    verifyDocs = pick(verifyDocs, 1_000_000L, 20_000L);
     streamRate = pick(streamRate, 2000.0, 1000.0);
     streamSeconds = pick(streamSeconds, 30.0, 4.0);
     rampStepSeconds = pick(rampStepSeconds, 5.0, 2.0);
@@ -252,6 +266,8 @@ public final class BenchMain implements Callable<Integer> {
         .put("window", window)
         .put("entities", entities)
         .put("snapshot_docs", snapshotDocs)
+        .put("verify_docs", verifyDocs)
+        .put("verify_drift", verifyDrift)
         .put("stream_rate", streamRate)
         .put("stream_seconds", streamSeconds)
         .put("stream_docs", streamDocs)

@@ -43,7 +43,8 @@ final class BenchRun {
     long started = System.nanoTime();
     Path work = opts.workDir != null ? opts.workDir : Files.createTempDirectory("emc-bench-");
     Files.createDirectories(work);
-    for (String d : List.of("raw-sqlite", "ingest-node", "apply-node", "pipeline-node")) {
+    for (String d :
+        List.of("raw-sqlite", "ingest-node", "apply-node", "pipeline-node", "verify-node")) {
       deleteTree(
           work.resolve(
               d)); // every stage starts from fresh files (PostgreSQL databases are recreated)
@@ -72,6 +73,10 @@ final class BenchRun {
       mongo = MongoChild.start(opts.mongoHeap, opts.mongoJvmArgs);
       mongo.command("fill-docs app " + Docs.DOCS_COLLECTION + " " + opts.snapshotDocs);
       mongo.command("fill-stream app " + Docs.STREAM_COLLECTION + " " + opts.streamDocs);
+      if (!opts.skip.contains("verify")
+          && Docs.VERIFY_COLLECTION.equals(VerifyStage.collection(opts))) {
+        mongo.command("fill-docs app " + Docs.VERIFY_COLLECTION + " " + opts.verifyDocs);
+      }
       mongo.command("retention " + opts.mongoOplogRetention);
       pgStart.get(120, TimeUnit.SECONDS);
       BenchEnv env = new BenchEnv(pg, mongo, overrides, work);
@@ -96,6 +101,15 @@ final class BenchRun {
         }
       } catch (Exception e) {
         failed(stages, e, "snapshot", "streaming");
+      }
+
+      // 6. verify (last: its drift changes source documents the snapshot read)
+      try {
+        if (!opts.skip.contains("verify")) {
+          VerifyStage.run(opts, env, stages);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "verify");
       }
     } finally {
       if (mongo != null) {

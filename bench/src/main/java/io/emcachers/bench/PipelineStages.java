@@ -200,7 +200,7 @@ final class PipelineStages {
    * Waits until {@code entity} is live, its cache has reached its last oplog id, and holds {@code
    * expected} rows.
    */
-  private static void waitVisible(
+  static void waitVisible(
       Connection pg, CacheProbe probe, String entity, long expected, long timeoutNanos)
       throws Exception {
     long deadline = System.nanoTime() + timeoutNanos;

@@ -58,6 +58,47 @@ final class Targets {
               String.format(Locale.ROOT, "p99 %.1f ms at %.0f/s", p99, rate),
               rate >= 2000));
     }
+    JsonObject verify = stages.getJsonObject("verify");
+    if (verify != null && verify.containsKey("raw_scan")) {
+      long docs = verify.getLong("docs");
+      String[][] runs = {{"clean", "no drift"}, {"drift", driftLabel(verify) + ", repair"}};
+      for (String[] run : runs) {
+        JsonObject r = verify.getJsonObject(run[0]);
+        if (r == null) {
+          continue;
+        }
+        double ratio = r.getDouble("ratio_to_raw");
+        long heap = r.getLong("peak_heap_used_mb");
+        boolean finished = "finished".equals(r.getString("state"));
+        t.add(
+            target(
+                "verify (" + run[1] + ") >= 70% of raw scan docs/s",
+                ratio >= 0.7 && finished,
+                String.format(
+                    Locale.ROOT,
+                    "%s — %,d of %,d docs/s over %,d docs%s",
+                    pct(ratio),
+                    r.getLong("docs_per_s"),
+                    verify.getJsonObject("raw_scan").getLong("docs_per_s"),
+                    docs,
+                    finished ? "" : " (run " + r.getString("state") + ")"),
+                docs >= 1_000_000));
+        t.add(
+            target(
+                "heap <= 256 MB during verify (" + run[1] + ")",
+                heap <= 256,
+                String.format(
+                    Locale.ROOT,
+                    "peak used %d MB (live after GC %s, before the run %d MB, max heap %d MB)",
+                    heap,
+                    r.getInteger("gc_count") == 0
+                        ? "n/a: no GC"
+                        : r.getLong("peak_heap_live_after_gc_mb") + " MB",
+                    r.getLong("heap_before_run_mb"),
+                    verify.getLong("max_heap_mb")),
+                docs >= 1_000_000));
+      }
+    }
     return t;
   }
 
@@ -71,6 +112,15 @@ final class Targets {
         .put("measured", measured)
         .put("met", met)
         .put("at_target_size", applicable);
+  }
+
+  /** "1% drift" from the stage's {@code drift_fraction}. */
+  static String driftLabel(JsonObject verify) {
+    double pct = verify.getDouble("drift_fraction", 0.01) * 100;
+    return (pct == Math.rint(pct)
+            ? String.format(Locale.ROOT, "%.0f", pct)
+            : String.format(Locale.ROOT, "%s", pct))
+        + "% drift";
   }
 
   private static String pct(double r) {

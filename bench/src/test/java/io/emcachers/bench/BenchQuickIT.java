@@ -77,8 +77,19 @@ class BenchQuickIT {
         streaming.getLong("changes"),
         streaming.getLong("visible"),
         "every streamed change became visible");
+    JsonObject verify = stages.getJsonObject("verify");
+    positive(verify.getJsonObject("raw_scan"), "docs_per_s");
+    for (String run : List.of("clean", "drift", "check_after_repair")) {
+      positive(verify.getJsonObject(run), "docs_per_s");
+      positive(verify.getJsonObject(run), "ratio_to_raw");
+      positive(verify.getJsonObject(run), "peak_heap_used_mb");
+    }
+    assertEquals(
+        verify.getJsonObject("drift").getJsonObject("expected_counts"),
+        verify.getJsonObject("drift").getJsonObject("counts"),
+        "the repair run counts exactly the injected drift");
     assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
-    assertTrue(results.getJsonArray("targets").size() >= 5);
+    assertTrue(results.getJsonArray("targets").size() >= 9);
     Path png = out.resolve("streaming-latency.png");
     assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "chart written: " + png);
   }
