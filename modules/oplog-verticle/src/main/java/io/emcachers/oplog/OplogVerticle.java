@@ -5,29 +5,8 @@ import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.core.circuit.Breaker;
 import io.emcachers.core.circuit.Breakers;
 import io.emcachers.core.jobs.JobScheduler;
-import io.emcachers.core.messages.AppendBatch;
-import io.emcachers.core.messages.CompactRequest;
-import io.emcachers.core.messages.CompactedReadRequest;
-import io.emcachers.core.messages.EntityListRequest;
-import io.emcachers.core.messages.EntityNameRequest;
-import io.emcachers.core.messages.EntityReply;
-import io.emcachers.core.messages.EntityStatusRequest;
-import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.messages.HealthRequest;
-import io.emcachers.core.messages.LatestRowsRequest;
-import io.emcachers.core.messages.OplogReadRequest;
-import io.emcachers.core.messages.OplogStatsRequest;
-import io.emcachers.core.messages.RepairRequest;
-import io.emcachers.core.messages.ReplicaListRequest;
-import io.emcachers.core.messages.ReplicaRemoveRequest;
-import io.emcachers.core.messages.ReplicaReport;
-import io.emcachers.core.messages.ResumeTokenRequest;
-import io.emcachers.core.messages.ScanBeginRequest;
-import io.emcachers.core.messages.ScanEndRequest;
-import io.emcachers.core.messages.ScanStateRequest;
-import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.retry.Backoff;
-import io.emcachers.core.validation.EntityValidator;
 import io.emcachers.oplog.compaction.Compactor;
 import io.emcachers.oplog.compaction.ReplicaRegistry;
 import io.emcachers.oplog.entities.EntityManager;
@@ -63,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * root config; see the module README for the bus contract.
  *
  * <p>Every node registers the read consumers (read, resume token, scan state, entity
- * get/list/refresh, health, node-local leader state). Only the advisory-lock leader registers the
- * write consumers (append, repair, scan begin/end, entity create/update/delete/set-status).
+ * get/list/refresh, replica registry, health, node-local leader state). Only the advisory-lock
+ * leader registers the write consumers (append, repair, scan begin/end, compact, entity
+ * create/update/delete/set-status). Which address goes to which handler: {@link OplogConsumers}.
  */
 public class OplogVerticle extends VerticleBase {
 
@@ -83,7 +63,6 @@ public class OplogVerticle extends VerticleBase {
   private JobScheduler scheduler;
   private ConsumerGroup readConsumers;
   private ConsumerGroup healthConsumers;
-  private ReplicaRegistry replicas;
   private Compactor compactor;
   private volatile boolean stopped;
 
@@ -137,7 +116,7 @@ public class OplogVerticle extends VerticleBase {
     OplogReader reader = new OplogReader(pool, config.readMaxRows(), head);
     ResumeTokenStore tokens = new ResumeTokenStore(pool);
     scheduler = new JobScheduler(vertx);
-    replicas = new ReplicaRegistry(pool, config.replicaExpiryMs());
+    ReplicaRegistry replicas = new ReplicaRegistry(pool, config.replicaExpiryMs());
     compactor =
         new Compactor(
             pool,
@@ -147,34 +126,10 @@ public class OplogVerticle extends VerticleBase {
             config.retainHistoryMs(),
             config.replicaExpiryMs());
 
-    leadership =
-        new LeadershipCoordinator(
-            writeQueue,
-            head,
-            events,
-            () ->
-                new ConsumerGroup(vertx)
-                    .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
-                    .handle(Addresses.OPLOG_REPAIR, RepairRequest.class, repairer::repair)
-                    .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
-                    .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
-                    .handle(Addresses.OPLOG_COMPACT, CompactRequest.class, compactor::compact)
-                    .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
-                    .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
-                    .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
-                    .handle(
-                        Addresses.ENTITIES_SET_STATUS,
-                        EntityStatusRequest.class,
-                        req ->
-                            req != null && req.status() == EntityStatus.live
-                                // live ends the scan like a scan end: proven deletes and staged
-                                // rows, in chunks
-                                ? scans
-                                    .end(
-                                        new ScanEndRequest(
-                                            EntityValidator.requireName("name", req.name()), 0))
-                                    .map(r -> new EntityReply(r.entity()))
-                                : entities.setStatus(req)));
+    OplogConsumers consumers =
+        new OplogConsumers(
+            vertx, writer, repairer, scans, entities, compactor, replicas, reader, tokens);
+    leadership = new LeadershipCoordinator(writeQueue, head, events, consumers::write);
     leaderLock = new LeaderLock(vertx, config, leadership, breaker);
     OplogHealthReporter health =
         new OplogHealthReporter(
@@ -189,7 +144,7 @@ public class OplogVerticle extends VerticleBase {
         .ready()
         .compose(v -> migrator.migrate())
         .compose(
-            applied -> serve(reader, tokens, scans, entities),
+            applied -> serve(consumers, entities),
             err -> {
               if (!PgErrors.isUnavailable(err)) {
                 return Future.failedFuture(err);
@@ -203,9 +158,7 @@ public class OplogVerticle extends VerticleBase {
               retryStart(
                   migrator,
                   new Backoff(config.reconnectInitialBackoffMs(), config.reconnectMaxBackoffMs()),
-                  reader,
-                  tokens,
-                  scans,
+                  consumers,
                   entities);
               return Future.succeededFuture();
             })
@@ -232,26 +185,11 @@ public class OplogVerticle extends VerticleBase {
    * After the schema is in place: read consumers, the refresh job, and the contest for the leader
    * lock.
    */
-  private Future<Void> serve(
-      OplogReader reader, ResumeTokenStore tokens, ScanManager scans, EntityManager entities) {
+  private Future<Void> serve(OplogConsumers consumers, EntityManager entities) {
     if (readConsumers != null) {
       return Future.succeededFuture(); // already serving (a retry raced a success)
     }
-    readConsumers =
-        new ConsumerGroup(vertx)
-            .handle(Addresses.OPLOG_READ, OplogReadRequest.class, reader::read)
-            .handle(Addresses.OPLOG_LATEST, LatestRowsRequest.class, reader::latest)
-            .handle(
-                Addresses.OPLOG_READ_COMPACTED, CompactedReadRequest.class, reader::readCompacted)
-            .handle(Addresses.OPLOG_REPLICA_REPORT, ReplicaReport.class, replicas::report)
-            .handle(Addresses.OPLOG_REPLICA_LIST, ReplicaListRequest.class, replicas::list)
-            .handle(Addresses.OPLOG_REPLICA_REMOVE, ReplicaRemoveRequest.class, replicas::remove)
-            .handle(Addresses.OPLOG_STATS, OplogStatsRequest.class, compactor::stats)
-            .handle(Addresses.OPLOG_RESUME_TOKEN, ResumeTokenRequest.class, tokens::read)
-            .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
-            .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
-            .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
-            .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh);
+    readConsumers = consumers.read();
     return readConsumers
         .ready()
         .compose(
@@ -286,12 +224,7 @@ public class OplogVerticle extends VerticleBase {
   }
 
   private void retryStart(
-      SchemaMigrator migrator,
-      Backoff backoff,
-      OplogReader reader,
-      ResumeTokenStore tokens,
-      ScanManager scans,
-      EntityManager entities) {
+      SchemaMigrator migrator, Backoff backoff, OplogConsumers consumers, EntityManager entities) {
     long delay = backoff.failed();
     vertx.setTimer(
         delay,
@@ -301,7 +234,7 @@ public class OplogVerticle extends VerticleBase {
           }
           migrator
               .migrate()
-              .compose(applied -> serve(reader, tokens, scans, entities))
+              .compose(applied -> serve(consumers, entities))
               .onComplete(
                   ar -> {
                     if (ar.succeeded()) {
@@ -315,7 +248,7 @@ public class OplogVerticle extends VerticleBase {
                           "oplog: PostgreSQL still unreachable ({} consecutive): {}",
                           backoff.consecutiveErrors(),
                           PgErrors.describe(ar.cause()));
-                      retryStart(migrator, backoff, reader, tokens, scans, entities);
+                      retryStart(migrator, backoff, consumers, entities);
                     }
                   });
         });

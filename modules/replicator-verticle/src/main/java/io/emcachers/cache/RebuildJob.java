@@ -40,6 +40,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Runs on the verticle's event loop; SQLite work goes to the worker pool. Progress is published
  * on {@code emc.status} (type progress, component cache) with {@code data.job_id}.
+ *
+ * <p>Longer than our usual 300 lines on purpose: the job is one state machine (open → page reads
+ * overlapped with applies → hold applies → final catch-up → swap, or fail and discard) whose states
+ * ({@code staging}, {@code readThrough}, {@code holding}, {@code liveAhead}, {@code cancelled})
+ * every step reads and writes; split, each part would need the others' state passed back and forth
+ * and the order of the phases would no longer be readable in one place. The rest is its status
+ * ({@link #toJson}), which reads the same fields.
  */
 final class RebuildJob {
 

@@ -5,14 +5,10 @@ import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
 import io.emcachers.core.status.ComponentState;
 import io.emcachers.core.status.StatusPublisher;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,8 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * read from the oplog).
  *
  * <p>The same figures are Micrometer gauges per entity: {@code emc_replicator_lag_rows}, {@code
- * emc_replicator_lag_seconds}, {@code emc_replicator_last_applied_id} (tag {@code entity}), read by
- * the metrics scrape from another thread, hence the concurrent map.
+ * emc_replicator_lag_seconds}, {@code emc_replicator_last_applied_id} (tag {@code entity}; {@link
+ * LagGauges}), read by the metrics scrape from another thread, hence the concurrent map. Progress
+ * events are de-duplicated by {@link ProgressEvents}.
  */
 final class ProgressTracker {
 
@@ -53,9 +50,8 @@ final class ProgressTracker {
   private final StatusPublisher status;
   private final String nodeId;
   private final Map<String, EntityProgress> entities = new ConcurrentHashMap<>();
-  private final Map<String, List<Meter>> gauges = new HashMap<>();
-  private final MeterRegistry meters;
-  private final Map<String, JsonObject> lastPublished = new HashMap<>();
+  private final LagGauges gauges;
+  private final ProgressEvents events;
   private long head;
   private long offset = -1;
   private long rowsApplied;
@@ -72,7 +68,8 @@ final class ProgressTracker {
   ProgressTracker(StatusPublisher status, String nodeId, MeterRegistry meters) {
     this.status = status;
     this.nodeId = nodeId;
-    this.meters = meters;
+    this.gauges = new LagGauges(meters);
+    this.events = new ProgressEvents(status);
   }
 
   long head() {
@@ -146,11 +143,8 @@ final class ProgressTracker {
 
   void onEntityDeleted(String name) {
     entities.remove(name);
-    lastPublished.remove(name);
-    List<Meter> registered = gauges.remove(name);
-    if (registered != null) {
-      registered.forEach(meters::remove);
-    }
+    events.forget(name);
+    gauges.remove(name);
   }
 
   /** Records an error; returns true when the state changed. */
@@ -177,21 +171,7 @@ final class ProgressTracker {
     status.error(
         null,
         REBUILDING_AFTER_COMPACTION,
-        new JsonObject()
-            .put("node", nodeId)
-            .put("offset", nodeOffset)
-            .put("tombstone_horizon", why.tombstoneHorizon())
-            .put("compacted_below", why.compactedBelow())
-            .put("rebuild_required", why.rebuildRequired())
-            .put("reason", reason)
-            .put(
-                "error",
-                reason
-                    + " (node offset "
-                    + nodeOffset
-                    + ", tombstone horizon "
-                    + why.tombstoneHorizon()
-                    + "): rebuilding every cache from the compacted oplog"));
+        CompactionRebuild.eventData(nodeId, nodeOffset, why, reason));
   }
 
   /** The rebuild after compaction swapped in every cache: a {@code component} event. */
@@ -224,32 +204,14 @@ final class ProgressTracker {
   }
 
   private EntityProgress entity(String name) {
-    if (!gauges.containsKey(name)) {
-      List<Meter> list = new ArrayList<>();
-      list.add(
-          Gauge.builder("emc_replicator_lag_rows", this, t -> t.lagRows(name))
-              .tag("entity", name)
-              .description("oplog rows this entity's cache has not been brought past yet")
-              .register(meters));
-      list.add(
-          Gauge.builder("emc_replicator_lag_seconds", this, t -> t.lagSeconds(t.lagRows(name)))
-              .tag("entity", name)
-              .description("age of the oldest oplog row not yet applied to this entity's cache")
-              .register(meters));
-      list.add(
-          Gauge.builder(
-                  "emc_replicator_last_applied_id",
-                  this,
-                  t -> {
-                    EntityProgress p = t.entities.get(name);
-                    return p == null ? 0 : p.lastApplied;
-                  })
-              .tag("entity", name)
-              .description("last oplog id in this entity's cache")
-              .register(meters));
-      gauges.put(name, list);
-    }
+    gauges.register(name, this);
     return entities.computeIfAbsent(name, n -> new EntityProgress());
+  }
+
+  /** The last oplog id in the entity's cache, 0 when unknown (gauge {@code last_applied_id}). */
+  long lastApplied(String name) {
+    EntityProgress p = entities.get(name);
+    return p == null ? 0 : p.lastApplied;
   }
 
   long lagRows(String name) {
@@ -310,7 +272,7 @@ final class ProgressTracker {
     active.forEach(
         (name, e) -> {
           JsonObject data = entityJson(name, e).put("node", nodeId);
-          publishIfChanged(name, data);
+          events.publishIfChanged(name, data);
         });
     long lag = Math.max(0, head - Math.max(offset, 0));
     JsonObject node =
@@ -321,7 +283,7 @@ final class ProgressTracker {
             .put("lag_rows", lag)
             .put("lag_seconds", lagSeconds(lag))
             .put("rows_applied", rowsApplied);
-    publishIfChanged(null, node);
+    events.publishIfChanged(null, node);
   }
 
   /**
@@ -332,22 +294,9 @@ final class ProgressTracker {
   void publishCaughtUp(Map<String, Entity> active) {
     active.forEach(
         (name, e) -> {
-          JsonObject last = lastPublished.get(name);
-          if (lagRows(name) == 0 && (last == null || last.getLong("lag_rows", 0L) > 0)) {
-            publishIfChanged(name, entityJson(name, e).put("node", nodeId));
+          if (lagRows(name) == 0 && events.announcedLagging(name)) {
+            events.publishIfChanged(name, entityJson(name, e).put("node", nodeId));
           }
         });
-  }
-
-  private void publishIfChanged(String name, JsonObject data) {
-    JsonObject key = data.copy();
-    key.remove("lag_seconds");
-    boolean lagging = data.getLong("lag_rows", 0L) > 0;
-    if (!lagging && key.equals(lastPublished.get(name))) {
-      return;
-    }
-    lastPublished.put(name, key);
-    status.progress(
-        name, (lagging ? ComponentState.CATCHING_UP : ComponentState.CAUGHT_UP).wire(), data);
   }
 }

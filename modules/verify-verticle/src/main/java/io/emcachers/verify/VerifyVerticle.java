@@ -8,8 +8,6 @@ import io.emcachers.core.client.BusCaller;
 import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.jobs.JobScheduler;
-import io.emcachers.core.messages.CacheEntityRequest;
-import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.VerifyJob;
 import io.emcachers.core.messages.VerifyJobRequest;
 import io.emcachers.core.messages.VerifyListReply;
@@ -24,8 +22,6 @@ import io.emcachers.core.validation.EntityValidator;
 import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * The verifier of one node (role {@code replicator}, deployed after the cache-db manager): verifies
  * this node's caches against MongoDB and repairs what differs ({@link VerifyRun}). Bus: {@code
  * emc.verify.start|list|get}; runs that a stop or a crash interrupted resume from their stored
- * progress when the verticle starts; scheduled runs when {@code verify.interval_ms} > 0.
+ * progress when the verticle starts; scheduled runs when {@code verify.interval_ms} > 0. A start
+ * needs a live entity with a cache on this node ({@link VerifiableEntity}).
  */
 public final class VerifyVerticle extends VerticleBase {
 
@@ -163,10 +160,7 @@ public final class VerifyVerticle extends VerticleBase {
                   + " is already running: "
                   + active.get(name).progress().id));
     }
-    return with.entities()
-        .get(name)
-        .recover(err -> Future.failedFuture(notFound(err, "unknown entity " + name)))
-        .compose(reply -> checkCache(reply.entity()))
+    return VerifiableEntity.check(with, name)
         .map(
             entity -> {
               if (active.containsKey(name)) {
@@ -211,48 +205,6 @@ public final class VerifyVerticle extends VerticleBase {
   }
 
   // ------------------------------------------------------------------ runs
-
-  private Future<Entity> checkCache(Entity entity) {
-    if (entity.status() != EntityStatus.live) {
-      return Future.failedFuture(
-          new BusException(
-              ErrorCodes.CONFLICT,
-              "entity "
-                  + entity.name()
-                  + " is "
-                  + entity.status()
-                  + ", not live: nothing to verify yet"));
-    }
-    return with.cache()
-        .request(
-            Addresses.CACHE_INFO,
-            new CacheEntityRequest(entity.name()),
-            CacheInfoReply.class,
-            new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000))
-        .recover(
-            err ->
-                Future.failedFuture(
-                    notFound(err, "no cache of " + entity.name() + " on this node")))
-        .map(
-            info -> {
-              JsonObject e =
-                  info.info()
-                      .getJsonObject("entities", new JsonObject())
-                      .getJsonObject(entity.name());
-              if (e == null || !e.getBoolean("exists", true)) {
-                throw BusException.notFound("no cache of " + entity.name() + " on this node");
-              }
-              return entity;
-            });
-  }
-
-  private static Throwable notFound(Throwable err, String message) {
-    if (err instanceof ReplyException re
-        && (re.failureCode() == ErrorCodes.NOT_FOUND || re.failureCode() == -1)) {
-      return BusException.notFound(message);
-    }
-    return err;
-  }
 
   private VerifyProgress storedResumable(String entity) {
     for (VerifyProgress p : jobs.values()) {

@@ -11,10 +11,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Checks an {@code AppendBatch} completely before anything is written and encodes it into column
@@ -22,6 +20,7 @@ import java.util.Set;
  * BAD_REQUEST. A problem of one entry (no doc id, a NUL that PostgreSQL cannot store, an upsert
  * without data...) can never be fixed by retrying, so that entry is rejected — left out, and listed
  * with its doc id and reason in the ack — while the rest of the batch and its position commit.
+ * Repair requests are checked by {@link RepairValidator}, with the same entry checks.
  */
 public final class AppendBatchValidator {
 
@@ -139,67 +138,12 @@ public final class AppendBatchValidator {
   }
 
   /**
-   * The entries of a {@code RepairRequest}, validated as append entries are ({@link #entryProblem}
-   * and the JSON checks; such entries are rejected, listed in {@code rejected}). Problems of the
-   * request itself fail it with BAD_REQUEST: more than {@code oplog.max_batch_entries} entries, an
-   * entry of another entity, an entry epoch other than 0 or the request's, a doc id twice (the
-   * compare-and-set checks the oplog as it was before the statement, so both would be written).
+   * The entries of a {@code RepairRequest}, validated as append entries are ({@link
+   * RepairValidator}; such entries are rejected, listed in {@code rejected}); problems of the
+   * request itself fail it with BAD_REQUEST.
    */
   public EncodedRepair validateRepair(String entity, long epoch, List<OplogEntry> entries) {
-    if (blank(entity)) {
-      throw badRepair("entity is required");
-    }
-    if (entity.indexOf('\0') >= 0) {
-      throw badRepair("entity contains a NUL character, which PostgreSQL text cannot store");
-    }
-    if (epoch < 0) {
-      throw badRepair("epoch must be >= 0, got " + epoch);
-    }
-    if (entries == null) {
-      throw badRepair("entries is required");
-    }
-    if (entries.size() > maxEntries) {
-      throw badRepair(
-          "request has "
-              + entries.size()
-              + " entries, more than oplog.max_batch_entries ("
-              + maxEntries
-              + ")");
-    }
-    int n = entries.size();
-    List<String> ops = new ArrayList<>(n);
-    List<String> docIds = new ArrayList<>(n);
-    List<String> data = new ArrayList<>(n);
-    Set<String> seen = new HashSet<>();
-    JsonArray rejected = new JsonArray();
-    for (int i = 0; i < n; i++) {
-      OplogEntry e = entries.get(i);
-      String at = "entries[" + i + "]";
-      if (e != null && e.entity() != null && !e.entity().equals(entity)) {
-        throw badRepair(
-            at + ".entity must be the repaired entity '" + entity + "', got '" + e.entity() + "'");
-      }
-      if (e != null && e.epoch() != 0 && epoch != 0 && e.epoch() != epoch) {
-        throw badRepair(
-            at + ".epoch must be 0 or the request's epoch " + epoch + ", got " + e.epoch());
-      }
-      Encoded encoded = encodeEntry(e, i, rejected);
-      if (encoded == null) {
-        continue;
-      }
-      if (!seen.add(e.docId())) {
-        throw badRepair(at + ".doc_id '" + e.docId() + "' appears more than once");
-      }
-      ops.add(e.operation().name());
-      docIds.add(e.docId());
-      data.add(encoded.json());
-    }
-    return new EncodedRepair(
-        entity,
-        ops.toArray(String[]::new),
-        docIds.toArray(String[]::new),
-        data.toArray(String[]::new),
-        rejected);
+    return RepairValidator.validate(maxEntries, entity, epoch, entries);
   }
 
   /**
@@ -213,19 +157,14 @@ public final class AppendBatchValidator {
     }
   }
 
-  private static BusException badRepair(String message) {
-    return BusException.badRequest("invalid repair request: " + message);
-  }
-
-  /** Why {@code e} cannot be stored, or null. */
   /** An entry's data as JSON text (null: no data). */
-  private record Encoded(String json) {}
+  record Encoded(String json) {}
 
   /**
    * {@code e}'s data encoded, or null after adding {@code e} (index {@code i}) with its reason to
    * {@code rejected} when it is invalid.
    */
-  private static Encoded encodeEntry(OplogEntry e, int i, JsonArray rejected) {
+  static Encoded encodeEntry(OplogEntry e, int i, JsonArray rejected) {
     String at = "entries[" + i + "]";
     String problem = entryProblem(e);
     String encoded = null;
@@ -248,6 +187,7 @@ public final class AppendBatchValidator {
     return new Encoded(encoded);
   }
 
+  /** Why {@code e} cannot be stored, or null. */
   static String entryProblem(OplogEntry e) {
     if (e == null) {
       return "the entry is null";
@@ -331,7 +271,7 @@ public final class AppendBatchValidator {
     }
   }
 
-  private static boolean blank(String s) {
+  static boolean blank(String s) {
     return s == null || s.isBlank();
   }
 
