@@ -3,6 +3,7 @@ package io.emcachers.verify;
 import io.emcachers.core.messages.CacheCompareRequest.SourceRow;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.core.projection.DocIds;
+import io.emcachers.mongo.IdOrder;
 import io.emcachers.mongo.PagedCursor;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -7,6 +7,7 @@ import io.emcachers.core.model.Operation;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.core.projection.DocIds;
 import io.emcachers.core.projection.Projection;
+import io.emcachers.mongo.IdOrder;
 import io.emcachers.mongo.PagedCursor;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -60,7 +61,7 @@ final class ScanReader {
         with.source()
             .cursor(
                 collection,
-                ScanOrder.filterAfter(progress.lastId()),
+                IdOrder.filterAfter(progress.lastId()),
                 new BsonDocument("_id", new BsonInt32(1)),
                 pageSize);
     Promise<Void> done = Promise.promise();

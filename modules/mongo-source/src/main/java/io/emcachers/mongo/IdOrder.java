@@ -1,4 +1,4 @@
-package io.emcachers.listener.scan;
+package io.emcachers.mongo;
 
 import java.util.List;
 import org.bson.BsonArray;
@@ -8,17 +8,13 @@ import org.bson.BsonType;
 import org.bson.BsonValue;
 
 /**
- * MongoDB's {@code _id} order across BSON types, and the filter that continues a scan after the
- * last {@code _id} read: {@code $gt} stays within one type bracket, so later brackets are added by
- * {@code $type}.
+ * MongoDB's {@code _id} order across BSON types and the filter that continues a pass after the last
+ * {@code _id} read: {@code $gt} stays within one type bracket, so later brackets are added by
+ * {@code $type}. The listener's scan and the verifier's source pass both page with it.
  */
-final class ScanOrder {
+public final class IdOrder {
 
-  /**
-   * MongoDB's cross-type sort order of _id values, as $type aliases per bracket (arrays cannot be
-   * _ids).
-   */
-  static final List<List<String>> TYPE_BRACKETS =
+  public static final List<List<String>> TYPE_BRACKETS =
       List.of(
           List.of("minKey"),
           List.of("null"),
@@ -33,13 +29,10 @@ final class ScanOrder {
           List.of("regex"),
           List.of("maxKey"));
 
-  private ScanOrder() {}
+  private IdOrder() {}
 
-  /**
-   * Documents after {@code last} in MongoDB's _id order, crossing type brackets ({@code $gt} stays
-   * within one).
-   */
-  static BsonDocument filterAfter(BsonValue last) {
+  /** Documents after {@code last} in {@code _id} order (all when {@code last} is null). */
+  public static BsonDocument filterAfter(BsonValue last) {
     if (last == null) {
       return new BsonDocument();
     }
@@ -58,7 +51,7 @@ final class ScanOrder {
     return new BsonDocument("$or", or);
   }
 
-  static int bracketOf(BsonType type) {
+  public static int bracketOf(BsonType type) {
     return switch (type) {
       case MIN_KEY -> 0;
       case NULL, UNDEFINED -> 1;

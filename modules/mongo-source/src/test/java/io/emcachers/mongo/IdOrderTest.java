@@ -1,4 +1,4 @@
-package io.emcachers.listener.scan;
+package io.emcachers.mongo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,12 +8,12 @@ import org.bson.BsonMaxKey;
 import org.bson.BsonString;
 import org.junit.jupiter.api.Test;
 
-class ScanOrderTest {
+class IdOrderTest {
 
   @Test
   void continuationFilterCrossesTypeBrackets() {
-    assertEquals(new BsonDocument(), ScanOrder.filterAfter(null));
-    BsonDocument afterNumber = ScanOrder.filterAfter(new BsonInt32(5));
+    assertEquals(new BsonDocument(), IdOrder.filterAfter(null));
+    BsonDocument afterNumber = IdOrder.filterAfter(new BsonInt32(5));
     assertEquals(
         BsonDocument.parse(
             """
@@ -21,7 +21,7 @@ class ScanOrderTest {
                  {"_id": {"$type": ["string", "object", "binData", "objectId", "bool", "date", "timestamp", "regex", "maxKey"]}}]}
         """),
         afterNumber);
-    BsonDocument afterString = ScanOrder.filterAfter(new BsonString("k"));
+    BsonDocument afterString = IdOrder.filterAfter(new BsonString("k"));
     assertEquals(
         "objectId",
         afterString
@@ -35,6 +35,6 @@ class ScanOrderTest {
             .getValue());
     assertEquals(
         BsonDocument.parse("{\"_id\": {\"$gt\": {\"$maxKey\": 1}}}"),
-        ScanOrder.filterAfter(new BsonMaxKey()));
+        IdOrder.filterAfter(new BsonMaxKey()));
   }
 }
