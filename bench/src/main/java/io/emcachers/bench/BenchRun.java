@@ -48,6 +48,8 @@ final class BenchRun {
           work.resolve(
               d)); // every stage starts from fresh files (PostgreSQL databases are recreated)
     }
+    deleteTree(work.resolve("compaction-node")); // the compaction stage's data dirs
+    deleteTree(work.resolve("compaction-replica"));
     Files.createDirectories(out);
 
     JsonObject results =
@@ -96,6 +98,15 @@ final class BenchRun {
         }
       } catch (Exception e) {
         failed(stages, e, "snapshot", "streaming");
+      }
+
+      // 6. compaction (issue 12)
+      try {
+        if (!opts.skip.contains("compaction")) {
+          CompactionStage.run(opts, env, stages, raw);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "compaction");
       }
     } finally {
       if (mongo != null) {

@@ -77,6 +77,19 @@ class BenchQuickIT {
         streaming.getLong("changes"),
         streaming.getLong("visible"),
         "every streamed change became visible");
+    JsonObject compaction = stages.getJsonObject("compaction");
+    positive(compaction, "rows_before");
+    positive(compaction, "rows_after");
+    positive(compaction, "removed_per_s");
+    positive(compaction, "append_p99_alone_ms");
+    positive(compaction, "append_p99_during_ms");
+    positive(compaction.getJsonObject("bootstrap"), "rows_per_s");
+    positive(compaction.getJsonObject("bootstrap"), "ratio_to_raw");
+    assertEquals(
+        compaction.getLong("documents"),
+        compaction.getLong("rows_after"),
+        "after compaction one row per document remains");
+    assertEquals(true, compaction.getBoolean("compacted_state_checked"));
     assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
     assertTrue(results.getJsonArray("targets").size() >= 5);
     Path png = out.resolve("streaming-latency.png");
