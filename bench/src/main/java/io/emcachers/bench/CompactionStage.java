@@ -15,6 +15,7 @@ import io.emcachers.core.model.Oplog;
 import io.emcachers.launcher.Node;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -195,7 +196,8 @@ final class CompactionStage {
                       .put("entity", streamEntity)
                       .put("alone_seconds", opts.compactionAppendSeconds)
                       .put("alone", aloneP.toJson())
-                      .put("during_compaction", duringP.toJson()))
+                      .put("during_compaction", duringP.toJson())
+                      .put("slowest_during_ms", during.slowest(20)))
               .put("append_p99_alone_ms", Percentiles.ms(aloneP.at(0.99)))
               .put("append_p99_during_ms", Percentiles.ms(duringP.at(0.99)))
               .put(
@@ -377,6 +379,8 @@ final class CompactionStage {
     final Context ctx;
     final String entity;
     final List<Long> latencies = new ArrayList<>();
+    final List<Long> sentAt = new ArrayList<>();
+    final long origin = System.nanoTime();
     final CompletableFuture<Void> drained = new CompletableFuture<>();
     long timer = -1;
     boolean stopped;
@@ -422,11 +426,31 @@ final class CompactionStage {
                   failure = Bus.textOf(ar.cause());
                 } else {
                   latencies.add(System.nanoTime() - t0);
+                  sentAt.add(t0 - origin);
                 }
                 if (stopped && inflight == 0) {
                   drained.complete(null);
                 }
               });
+    }
+
+    /**
+     * The {@code n} slowest appends: {@code [ms after the loop started, latency ms]}, by send time
+     * (where in a compaction run the stalls fall). Call after {@link #stopAndWait}.
+     */
+    JsonArray slowest(int n) {
+      List<long[]> all = new ArrayList<>();
+      for (int i = 0; i < latencies.size(); i++) {
+        all.add(new long[] {sentAt.get(i), latencies.get(i)});
+      }
+      all.sort((a, b) -> Long.compare(b[1], a[1]));
+      List<long[]> top = new ArrayList<>(all.subList(0, Math.min(n, all.size())));
+      top.sort((a, b) -> Long.compare(a[0], b[0]));
+      JsonArray out = new JsonArray();
+      for (long[] a : top) {
+        out.add(new JsonArray().add(Math.round(a[0] / 1e6)).add(Percentiles.ms(a[1])));
+      }
+      return out;
     }
 
     /** Stops sending, waits for the outstanding acks, returns the latencies. */
