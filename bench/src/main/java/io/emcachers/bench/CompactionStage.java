@@ -109,6 +109,7 @@ final class CompactionStage {
 
       LOG.info("compaction: one compaction run while the same stream appends go on");
       AppendLoop during = new AppendLoop(vertx, streamEntity);
+      long checkpointsBefore = checkpoints(env.jdbc(db));
       CpuMeter cpu = new CpuMeter(env.mongo().pid()).start();
       during.start();
       long tc = System.nanoTime();
@@ -119,6 +120,7 @@ final class CompactionStage {
       long compactNanos = System.nanoTime() - tc;
       Percentiles duringP = during.stopAndWait();
       JsonObject cpuJson = cpu.stop();
+      long checkpointsDuring = checkpoints(env.jdbc(db)) - checkpointsBefore;
       OplogStatsReply after = Pipeline.await(oplog.stats(), 300);
 
       long rowsBefore = before.rowsByEntity().getOrDefault(entity, 0L);
@@ -145,6 +147,7 @@ final class CompactionStage {
       LOG.info("compaction: a fresh replicator node bootstraps from the compacted oplog");
       long tb = System.nanoTime();
       replicatorNode = Pipeline.deploy(vertx, repCfg);
+      long deployNanos = System.nanoTime() - tb;
       IngestApplyStages.awaitHead(probes, targets, "compaction bootstrap");
       long bootNanos = System.nanoTime() - tb;
       long mainRows = probes.get(0).count();
@@ -204,12 +207,14 @@ final class CompactionStage {
                   "append_p99_ratio",
                   BenchMain.round(duringP.at(0.99) / (double) Math.max(1, aloneP.at(0.99)), 3))
               .put("compacted_state_checked", true)
+              .put("pg_checkpoints_during", checkpointsDuring)
               .put(
                   "bootstrap",
                   new JsonObject()
                       .put("rows", bootRows)
                       .put("caches", names.size())
                       .put("seconds", BenchMain.round(bootNanos / 1e9, 3))
+                      .put("deploy_seconds", BenchMain.round(deployNanos / 1e9, 3))
                       .put("rows_per_s", Math.round(bootPerS))
                       .put(
                           "timed_from",
@@ -226,6 +231,18 @@ final class CompactionStage {
         Pipeline.undeploy(oplogNode);
       }
       Pipeline.await(vertx.close(), 60);
+    }
+  }
+
+  /** Checkpoints PostgreSQL has started (timed + requested), -1 when the view is missing. */
+  private static long checkpoints(String jdbc) {
+    try (Connection c = DriverManager.getConnection(jdbc);
+        var st = c.createStatement();
+        var rs = st.executeQuery("SELECT num_timed + num_requested FROM pg_stat_checkpointer")) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      return -1;
     }
   }
 
