@@ -138,6 +138,22 @@ public final class BenchMain implements Callable<Integer> {
   String sqliteSynchronous = "FULL";
 
   @Option(
+      names = "--compaction-docs",
+      description = "Documents of the compaction stage (default 100000; quick 2000).")
+  Long compactionDocs;
+
+  @Option(
+      names = "--compaction-updates",
+      description = "Updates per document of the compaction stage (default 20; quick 10).")
+  Integer compactionUpdates;
+
+  @Option(
+      names = "--compaction-append-seconds",
+      description =
+          "Seconds of the stream-append loop alone, the baseline of the append p99 during compaction (default 10; quick 2).")
+  Double compactionAppendSeconds;
+
+  @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
       description =
@@ -167,7 +183,7 @@ public final class BenchMain implements Callable<Integer> {
       split = ",",
       paramLabel = "GROUP",
       description =
-          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), verify. The raw limits always run.")
+          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), compaction, verify. The raw limits always run.")
   List<String> skip = new ArrayList<>();
 
   @Option(
@@ -198,6 +214,9 @@ public final class BenchMain implements Callable<Integer> {
     rampStepSeconds = pick(rampStepSeconds, 5.0, 2.0);
     rampMaxSteps = pick(rampMaxSteps, 8, 2);
     mongoHeap = pick(mongoHeap, "4g", "512m");
+    compactionDocs = pick(compactionDocs, 100_000L, 2_000L);
+    compactionUpdates = pick(compactionUpdates, 20, 10);
+    compactionAppendSeconds = pick(compactionAppendSeconds, 10.0, 2.0);
     JsonObject listener = defaults.getJsonObject("listener");
     batch = batch != null ? batch : listener.getInteger("batch_max_entries", 500);
     window = window != null ? window : listener.getInteger("max_unacked_batches", 4);
@@ -280,6 +299,9 @@ public final class BenchMain implements Callable<Integer> {
         .put("sqlite_synchronous", sqliteSynchronous)
         .put("mongo_heap", mongoHeap)
         .put("mongo_oplog_retention_s", mongoOplogRetention)
+        .put("compaction_docs", compactionDocs)
+        .put("compaction_updates", compactionUpdates)
+        .put("compaction_append_seconds", compactionAppendSeconds)
         .put("overrides", overrides)
         .put(
             "pipeline_config",

@@ -49,6 +49,8 @@ final class BenchRun {
           work.resolve(
               d)); // every stage starts from fresh files (PostgreSQL databases are recreated)
     }
+    deleteTree(work.resolve("compaction-node")); // the compaction stage's data dirs
+    deleteTree(work.resolve("compaction-replica"));
     Files.createDirectories(out);
 
     JsonObject results =
@@ -103,7 +105,15 @@ final class BenchRun {
         failed(stages, e, "snapshot", "streaming");
       }
 
-      // 6. verify (last: its drift changes source documents the snapshot read)
+      // 6. compaction (issue 12)
+      try {
+        if (!opts.skip.contains("compaction")) {
+          CompactionStage.run(opts, env, stages, raw);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "compaction");
+      }
+      // 7. verify (last: its drift changes source documents the snapshot read)
       try {
         if (!opts.skip.contains("verify")) {
           VerifyStage.run(opts, env, stages);

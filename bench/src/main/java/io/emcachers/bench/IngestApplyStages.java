@@ -99,24 +99,7 @@ final class IngestApplyStages {
       CpuMeter applyCpu = new CpuMeter(mongoPid).start();
       long t0 = System.nanoTime();
       replicatorNode = Pipeline.deploy(vertx, repCfg);
-      long deadline = t0 + TimeUnit.MINUTES.toNanos(30);
-      while (true) {
-        boolean all = true;
-        for (int i = 0; i < probes.size(); i++) {
-          if (probes.get(i).lastOplogId() < targets.get(i)) {
-            all = false;
-            break;
-          }
-        }
-        if (all) {
-          break;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "apply: caches did not reach the oplog head within 30 minutes");
-        }
-        Thread.sleep(10);
-      }
+      awaitHead(probes, targets, "apply");
       long nanos = System.nanoTime() - t0;
       JsonObject applyCpuJson = applyCpu.stop();
       long rows = 0;
@@ -157,10 +140,36 @@ final class IngestApplyStages {
   }
 
   /**
+   * Waits (polling every 10 ms, at most 30 minutes) until each cache's {@code last_oplog_id}
+   * reaches its entity's target id: how the apply stage and the compaction bootstrap are timed.
+   */
+  static void awaitHead(List<CacheProbe> probes, List<Long> targets, String stage)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+    while (true) {
+      boolean all = true;
+      for (int i = 0; i < probes.size(); i++) {
+        if (probes.get(i).lastOplogId() < targets.get(i)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            stage + ": caches did not reach the oplog head within 30 minutes");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /**
    * Moves a freshly created entity to live so that its streamed entries go to the oplog (no
    * listener runs here).
    */
-  private static void makeLive(Vertx vertx, String name) throws Exception {
+  static void makeLive(Vertx vertx, String name) throws Exception {
     try {
       Pipeline.setStatus(vertx, name, EntityStatus.live);
     } catch (Exception first) {

@@ -211,6 +211,7 @@ final class Table {
             ""
           });
     }
+    compactionRows(rows, s.getJsonObject("compaction"));
     JsonObject v = s.getJsonObject("verify");
     if (v != null && v.containsKey("error")) {
       failed(rows, "verify", v);
@@ -301,7 +302,8 @@ final class Table {
       {"streaming", "streaming", null},
       {"verify raw scan", "verify", "raw_scan"},
       {"verify, no drift", "verify", "clean"},
-      {"verify, drift", "verify", "drift"}
+      {"verify, drift", "verify", "drift"},
+      {"compaction", "compaction", null}
     };
     for (String[] st : stages) {
       JsonObject o = s.getJsonObject(st[1]);
@@ -325,6 +327,94 @@ final class Table {
               100 * c.getDouble("machine_busy")));
     }
     return sb.toString().trim();
+  }
+
+  /** The compaction stage's rows (absent when it was skipped). */
+  private static void compactionRows(List<String[]> rows, JsonObject c) {
+    if (c == null || failed(rows, "compaction", c)) {
+      return;
+    }
+    String size =
+        n(c.getLong("documents")) + " docs × " + c.getInteger("updates_per_document") + " updates";
+    JsonObject b0 = c.getJsonObject("bytes_before");
+    JsonObject b1 = c.getJsonObject("bytes_after");
+    rows.add(
+        new String[] {
+          "compaction",
+          "oplog rows before → after",
+          n(c.getLong("rows_before")) + " → " + n(c.getLong("rows_after")),
+          size + ", retain_history_ms 0",
+          "",
+          "≤ 1.05 × docs"
+        });
+    rows.add(
+        new String[] {
+          "compaction",
+          "table / index / total bytes before → after (run + VACUUM)",
+          mb(b0.getLong("table"))
+              + " / "
+              + mb(b0.getLong("index"))
+              + " / "
+              + mb(b0.getLong("total"))
+              + " → "
+              + mb(b1.getLong("table"))
+              + " / "
+              + mb(b1.getLong("index"))
+              + " / "
+              + mb(b1.getLong("total"))
+              + " MB",
+          "",
+          "",
+          ""
+        });
+    rows.add(
+        new String[] {
+          "compaction",
+          "compaction run (emc.oplog.compact)",
+          n(c.getLong("removed_per_s")) + " rows removed/s",
+          n(c.getLong("removed"))
+              + " rows in "
+              + c.getDouble("seconds")
+              + " s, chunk_rows "
+              + c.getValue("chunk_rows"),
+          "",
+          ""
+        });
+    JsonObject a = c.getJsonObject("appends");
+    rows.add(
+        new String[] {
+          "compaction",
+          "stream append p99: during compaction / alone",
+          String.format(
+              Locale.ROOT,
+              "%.1f / %.1f ms",
+              c.getDouble("append_p99_during_ms"),
+              c.getDouble("append_p99_alone_ms")),
+          a.getInteger("batch")
+              + "-entry batches every "
+              + a.getLong("period_ms")
+              + " ms; "
+              + a.getJsonObject("during_compaction").getInteger("count")
+              + " / "
+              + a.getJsonObject("alone").getInteger("count")
+              + " batches",
+          "",
+          "≤ 2 ×"
+        });
+    JsonObject boot = c.getJsonObject("bootstrap");
+    rows.add(
+        new String[] {
+          "compaction",
+          "fresh-node bootstrap from the compacted oplog",
+          n(boot.getLong("rows_per_s")) + " rows/s",
+          n(boot.getLong("rows")) + " rows, " + boot.getInteger("caches") + " cache(s)",
+          pct(boot.getDouble("ratio_to_raw")) + " of SQLite",
+          "≥ 80%"
+        });
+  }
+
+  private static String mb(long bytes) {
+    return String.format(Locale.ROOT, "%.1f", bytes / 1e6);
   }
 
   private static boolean failed(List<String[]> rows, String stage, JsonObject o) {

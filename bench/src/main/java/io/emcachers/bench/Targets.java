@@ -58,6 +58,7 @@ final class Targets {
               String.format(Locale.ROOT, "p99 %.1f ms at %.0f/s", p99, rate),
               rate >= 2000));
     }
+    compaction(t, stages.getJsonObject("compaction"));
     JsonObject verify = stages.getJsonObject("verify");
     if (verify != null && verify.containsKey("raw_scan")) {
       long docs = verify.getLong("docs");
@@ -100,6 +101,37 @@ final class Targets {
       }
     }
     return t;
+  }
+
+  /** The compaction stage's three targets (issue 12), at 100,000 documents x 20 updates. */
+  private static void compaction(JsonArray t, JsonObject c) {
+    if (!ok(c)) {
+      return;
+    }
+    long docs = c.getLong("documents");
+    boolean size = docs >= 100_000 && c.getInteger("updates_per_document") >= 20;
+    long after = c.getLong("rows_after");
+    long window = 0; // retain_history_ms = 0: no retention window
+    t.add(
+        target(
+            "compaction: rows after <= 1.05 x documents (+ window)",
+            after <= 1.05 * docs + window,
+            String.format(Locale.ROOT, "%,d rows for %,d documents", after, docs),
+            size));
+    JsonObject boot = c.getJsonObject("bootstrap");
+    double r = boot.getDouble("ratio_to_raw");
+    t.add(
+        target(
+            "bootstrap from compacted oplog >= 80% of raw SQLite upsert",
+            r >= 0.8, pct(r) + " of SQLite upsert", size));
+    double during = c.getDouble("append_p99_during_ms");
+    double alone = c.getDouble("append_p99_alone_ms");
+    t.add(
+        target(
+            "append p99 during compaction <= 2 x p99 without",
+            during <= 2 * alone,
+            String.format(Locale.ROOT, "p99 %.1f ms during vs %.1f ms without", during, alone),
+            size));
   }
 
   private static boolean ok(JsonObject stage) {

@@ -88,6 +88,19 @@ class BenchQuickIT {
         verify.getJsonObject("drift").getJsonObject("expected_counts"),
         verify.getJsonObject("drift").getJsonObject("counts"),
         "the repair run counts exactly the injected drift");
+    JsonObject compaction = stages.getJsonObject("compaction");
+    positive(compaction, "rows_before");
+    positive(compaction, "rows_after");
+    positive(compaction, "removed_per_s");
+    positive(compaction, "append_p99_alone_ms");
+    positive(compaction, "append_p99_during_ms");
+    positive(compaction.getJsonObject("bootstrap"), "rows_per_s");
+    positive(compaction.getJsonObject("bootstrap"), "ratio_to_raw");
+    assertEquals(
+        compaction.getLong("documents"),
+        compaction.getLong("rows_after"),
+        "after compaction one row per document remains");
+    assertEquals(true, compaction.getBoolean("compacted_state_checked"));
     assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
     assertTrue(results.getJsonArray("targets").size() >= 9);
     Path png = out.resolve("streaming-latency.png");
