@@ -2,6 +2,7 @@ package io.emcachers.launcher.e2e;
 
 import static io.emcachers.launcher.e2e.PipelineHarness.col;
 import static io.emcachers.launcher.e2e.PipelineHarness.entity;
+import static io.emcachers.testsupport.Await.await;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,9 @@ import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoCollection;
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
+import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.CacheEntityRequest;
+import io.emcachers.core.messages.CompactionReply;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.JobAccepted;
@@ -92,16 +95,12 @@ class ConvergenceIT {
     pg = DevPostgres.startTemporary();
     mongoServer = DevMongo.start(0);
     mongoUrl = mongoServer.url("app");
-    app =
-        PipelineHarness.start(
-            PipelineHarness.config(
-                pg,
-                mongoServer,
-                dataDir.resolve("node1"),
-                "oplog",
-                "replicator",
-                "listener",
-                "api"));
+    JsonObject cfg =
+        PipelineHarness.config(
+            pg, mongoServer, dataDir.resolve("node1"), "oplog", "replicator", "listener", "api");
+    // compaction runs only when a scenario asks for it, and then compacts everything committed
+    cfg.getJsonObject("oplog").put("retain_history_ms", 0).put("compaction_interval_ms", 0);
+    app = PipelineHarness.start(cfg);
     source = MongoClients.create(mongoUrl);
   }
 
@@ -424,6 +423,42 @@ class ConvergenceIT {
               .get(30, TimeUnit.SECONDS);
       assertTrue(job.jobId() != null && !job.jobId().isBlank(), "recreate accepted: " + job);
       w.awaitMoreOps(300);
+    } catch (Exception ex) {
+      throw new AssertionError(ex);
+    } finally {
+      w.stop();
+    }
+    Map<String, Map<String, Object>> rows = converge(e, e, wideColumns());
+    assertMeaningful(rows, "extra");
+  }
+
+  // ---------------------------------------------------------------- d2. compaction under writes
+
+  @Test
+  @Order(10)
+  void compactionAndARebuildFromTheCompactedOplogUnderWrites() {
+    String e = "cv_compact";
+    WriteLoad w = WriteLoad.start(mongoUrl, e, "c-", KEYS, RATE, 11);
+    OplogClient oplog = new OplogClient(app.vertx.eventBus());
+    try {
+      w.awaitMoreOps(100);
+      create(entity(e, e, wideColumns()));
+      awaitCacheFilled(e, e);
+      w.awaitMoreOps(300);
+      CompactionReply first = await(oplog.compact("ConvergenceIT", 120_000));
+      assertTrue(first.removed() > 0, "updates and deletes below the horizon removed: " + first);
+      // a rebuild reads the compacted state from 0 while the stream keeps appending
+      JobAccepted job =
+          await(
+              Bus.request(
+                  app.vertx.eventBus(),
+                  Addresses.REPLICATOR_RECREATE,
+                  new CacheEntityRequest(e),
+                  JobAccepted.class));
+      assertTrue(job.jobId() != null && !job.jobId().isBlank(), "recreate accepted: " + job);
+      w.awaitMoreOps(200);
+      await(oplog.compact("ConvergenceIT, during the rebuild", 120_000));
+      w.awaitMoreOps(200);
     } catch (Exception ex) {
       throw new AssertionError(ex);
     } finally {
