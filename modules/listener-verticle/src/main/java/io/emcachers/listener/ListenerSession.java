@@ -55,6 +55,7 @@ final class ListenerSession {
   private final EntityReconciler reconciler;
   private MessageConsumer<Object> changedConsumer;
   private boolean stopped;
+  private final long leaderEpoch;
 
   ListenerSession(
       Vertx vertx,
@@ -64,10 +65,15 @@ final class ListenerSession {
       ListenerMetrics metrics,
       CoercionReporter coercion,
       StatusPublisher status,
+      long leaderEpoch,
       Runnable onNotLeader) {
     this.vertx = vertx;
-    this.oplog = new OplogClient(vertx.eventBus());
-    this.entityManager = new EntitiesClient(vertx.eventBus());
+    this.leaderEpoch = leaderEpoch;
+    // a session works for one leader term: its writes stay on this node and carry the term
+    OplogClient client = new OplogClient(vertx.eventBus());
+    this.oplog = leaderEpoch > 0 ? client.fenced(leaderEpoch) : client;
+    EntitiesClient entitiesClient = new EntitiesClient(vertx.eventBus());
+    this.entityManager = leaderEpoch > 0 ? entitiesClient.fenced(leaderEpoch) : entitiesClient;
     this.metrics = metrics;
     this.reports = new ListenerReports(status, entityManager, metrics, coercion, clock);
     this.onNotLeader = onNotLeader;
@@ -92,6 +98,11 @@ final class ListenerSession {
             oplog,
             this::scanEnded);
     this.reconciler = new EntityReconciler(entities, streams, scans, reports, () -> stopped);
+  }
+
+  /** The leader term this session writes for (0: not fenced, no local leader required). */
+  long leaderEpoch() {
+    return leaderEpoch;
   }
 
   BatchWindow window() {

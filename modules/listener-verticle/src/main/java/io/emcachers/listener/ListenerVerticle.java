@@ -140,7 +140,7 @@ public class ListenerVerticle extends VerticleBase {
 
   private Future<Void> checkLeader() {
     if (!cfg.requireLocalLeader()) {
-      ensureSession();
+      ensureSession(0);
       return Future.succeededFuture();
     }
     return oplog
@@ -148,7 +148,14 @@ public class ListenerVerticle extends VerticleBase {
         .map(
             reply -> {
               if (ComponentState.parse(reply.state()) == ComponentState.LEADER) {
-                ensureSession();
+                long epoch = reply.details().getLong("leader_epoch", 0L);
+                if (session != null && session.leaderEpoch() != epoch) {
+                  // a new term (this node lost and won the lock again): nothing in flight of the
+                  // old one may be written, so start over from the stored positions
+                  stopSession(
+                      "the leader term changed from " + session.leaderEpoch() + " to " + epoch);
+                }
+                ensureSession(epoch);
               } else {
                 stopSession("local oplog verticle is " + reply.state());
               }
@@ -161,7 +168,7 @@ public class ListenerVerticle extends VerticleBase {
             });
   }
 
-  private void ensureSession() {
+  private void ensureSession(long leaderEpoch) {
     if (session != null && !session.stopped() || starting || clock.millis() < nextStartAt) {
       return;
     }
@@ -176,6 +183,7 @@ public class ListenerVerticle extends VerticleBase {
             metrics,
             coercion,
             status,
+            leaderEpoch,
             () -> stopSession("oplog side answered not_leader"));
     session = rt;
     rt.start()

@@ -54,6 +54,7 @@ import java.util.Locale;
  *     back ({@code oplog.replica_expiry_ms})
  * @param compactionIntervalMs period of the leader's compaction job, 0: not scheduled (on demand
  *     only) ({@code oplog.compaction_interval_ms})
+ * @param lease the leader lease and the sessions' TCP keepalives ({@link LeaseConfig})
  * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit},
  *     shared with the listener)
  */
@@ -80,6 +81,7 @@ public record OplogConfig(
     long retainHistoryMs,
     long replicaExpiryMs,
     long compactionIntervalMs,
+    LeaseConfig lease,
     BreakerConfig circuit) {
 
   public static final int DEFAULT_PORT = 5432;
@@ -268,6 +270,7 @@ public record OplogConfig(
         retainHistory,
         replicaExpiry,
         compactionInterval,
+        LeaseConfig.fromJson(op),
         BreakerConfig.fromJson(root));
   }
 
@@ -287,6 +290,13 @@ public record OplogConfig(
       options.setSslMode(SslMode.of(pgSslMode));
     }
     options.addProperty("application_name", "emcachers-oplog");
+    // server-side dead-peer detection (startup parameters): a client that vanished without a FIN
+    // loses its backend, and with it the advisory lock; Vert.x 5 takes no socket options for a
+    // single PgConnection, so the client side relies on the lease and the writer's idle ping
+    options.addProperty("tcp_keepalives_idle", Integer.toString(lease.keepaliveIdleS()));
+    options.addProperty("tcp_keepalives_interval", Integer.toString(lease.keepaliveIntervalS()));
+    options.addProperty("tcp_keepalives_count", Integer.toString(lease.keepaliveCount()));
+    options.addProperty("tcp_user_timeout", Integer.toString(lease.tcpUserTimeoutMs()));
     return options;
   }
 
@@ -336,6 +346,8 @@ public record OplogConfig(
         + replicaExpiryMs
         + ", compaction_interval_ms="
         + compactionIntervalMs
+        + ", lease="
+        + lease.toJson().encode()
         + ", circuit="
         + circuit.toJson().encode()
         + "]";

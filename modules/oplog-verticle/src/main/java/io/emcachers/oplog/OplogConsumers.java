@@ -2,6 +2,7 @@ package io.emcachers.oplog;
 
 import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.ConsumerGroup;
+import io.emcachers.core.bus.LeaderEpoch;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.CompactRequest;
 import io.emcachers.core.messages.CompactedReadRequest;
@@ -27,16 +28,19 @@ import io.emcachers.oplog.compaction.Compactor;
 import io.emcachers.oplog.compaction.ReplicaRegistry;
 import io.emcachers.oplog.entities.EntityManager;
 import io.emcachers.oplog.scan.ScanManager;
+import io.emcachers.oplog.writer.LeaderFence;
 import io.emcachers.oplog.writer.OplogRepairer;
 import io.emcachers.oplog.writer.OplogWriter;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 /**
  * Which bus address goes to which handler of the {@link OplogVerticle}: the write consumers
  * (append, repair, scan begin/end, compact, entity create/update/delete/set-status), registered by
- * the advisory-lock leader only, and the read consumers every node registers once the schema is in
- * place (read, latest, compacted read, replica report/list/remove, stats, resume token, scan state,
- * entity get/list/refresh). Each call returns a new {@link ConsumerGroup}, already registering.
+ * the advisory-lock leader only (append and scan begin/end fenced by the sender's {@link
+ * LeaderEpoch}), and the read consumers every node registers once the schema is in place (read,
+ * latest, compacted read, replica report/list/remove, stats, resume token, scan state, entity
+ * get/list/refresh). Each call returns a new {@link ConsumerGroup}, already registering.
  */
 final class OplogConsumers {
 
@@ -49,9 +53,11 @@ final class OplogConsumers {
   private final ReplicaRegistry replicas;
   private final OplogReader reader;
   private final ResumeTokenStore tokens;
+  private final LeaderFence fence;
 
   OplogConsumers(
       Vertx vertx,
+      LeaderFence fence,
       OplogWriter writer,
       OplogRepairer repairer,
       ScanManager scans,
@@ -61,6 +67,7 @@ final class OplogConsumers {
       OplogReader reader,
       ResumeTokenStore tokens) {
     this.vertx = vertx;
+    this.fence = fence;
     this.writer = writer;
     this.repairer = repairer;
     this.scans = scans;
@@ -74,25 +81,39 @@ final class OplogConsumers {
   /** The leader's write consumers (registered on winning the lock, unregistered on losing it). */
   ConsumerGroup write() {
     return new ConsumerGroup(vertx)
-        .handle(Addresses.OPLOG_APPEND, AppendBatch.class, writer::append)
+        .handleWithHeaders(
+            Addresses.OPLOG_APPEND,
+            AppendBatch.class,
+            (batch, headers) -> writer.append(batch, LeaderEpoch.of(headers)))
         .handle(Addresses.OPLOG_REPAIR, RepairRequest.class, repairer::repair)
-        .handle(Addresses.OPLOG_SCAN_BEGIN, ScanBeginRequest.class, scans::begin)
-        .handle(Addresses.OPLOG_SCAN_END, ScanEndRequest.class, scans::end)
+        .handleWithHeaders(
+            Addresses.OPLOG_SCAN_BEGIN,
+            ScanBeginRequest.class,
+            (req, headers) ->
+                fence.check(LeaderEpoch.of(headers), "scan begin").compose(v -> scans.begin(req)))
+        .handleWithHeaders(
+            Addresses.OPLOG_SCAN_END,
+            ScanEndRequest.class,
+            (req, headers) ->
+                fence.check(LeaderEpoch.of(headers), "scan end").compose(v -> scans.end(req)))
         .handle(Addresses.OPLOG_COMPACT, CompactRequest.class, compactor::compact)
         .handle(Addresses.ENTITIES_CREATE, EntityUpsertRequest.class, entities::create)
         .handle(Addresses.ENTITIES_UPDATE, EntityUpsertRequest.class, entities::update)
         .handle(Addresses.ENTITIES_DELETE, EntityNameRequest.class, entities::delete)
-        .handle(
+        .handleWithHeaders(
             Addresses.ENTITIES_SET_STATUS,
             EntityStatusRequest.class,
-            req ->
-                req != null && req.status() == EntityStatus.live
-                    // live ends the scan like a scan end: proven deletes and staged
-                    // rows, in chunks
-                    ? scans
-                        .end(new ScanEndRequest(EntityValidator.requireName("name", req.name()), 0))
-                        .map(r -> new EntityReply(r.entity()))
-                    : entities.setStatus(req));
+            (req, headers) ->
+                fence.check(LeaderEpoch.of(headers), "status change").compose(v -> setStatus(req)));
+  }
+
+  private Future<EntityReply> setStatus(EntityStatusRequest req) {
+    return req != null && req.status() == EntityStatus.live
+        // live ends the scan like a scan end: proven deletes and staged rows, in chunks
+        ? scans
+            .end(new ScanEndRequest(EntityValidator.requireName("name", req.name()), 0))
+            .map(r -> new EntityReply(r.entity()))
+        : entities.setStatus(req);
   }
 
   /** Every node's read consumers. */

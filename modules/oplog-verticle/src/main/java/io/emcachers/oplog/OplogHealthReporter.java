@@ -9,6 +9,8 @@ import io.emcachers.oplog.support.OplogMetrics;
 import io.emcachers.oplog.support.PgErrors;
 import io.emcachers.oplog.writer.LeaderLock;
 import io.emcachers.oplog.writer.LeaderState;
+import io.emcachers.oplog.writer.LeaderTerm;
+import io.emcachers.oplog.writer.LeadershipCoordinator;
 import io.emcachers.oplog.writer.OplogHead;
 import io.emcachers.oplog.writer.WriteQueue;
 import io.vertx.core.Future;
@@ -31,6 +33,7 @@ final class OplogHealthReporter {
 
   private final OplogConfig config;
   private final LeaderLock lock;
+  private final LeadershipCoordinator leadership;
   private final WriteQueue queue;
   private final OplogHead head;
   private final OplogMetrics metrics;
@@ -42,17 +45,7 @@ final class OplogHealthReporter {
   public OplogHealthReporter(
       OplogConfig config,
       LeaderLock lock,
-      WriteQueue queue,
-      OplogHead head,
-      OplogMetrics metrics,
-      JobScheduler jobs,
-      Pool pool) {
-    this(config, lock, queue, head, metrics, jobs, pool, null);
-  }
-
-  public OplogHealthReporter(
-      OplogConfig config,
-      LeaderLock lock,
+      LeadershipCoordinator leadership,
       WriteQueue queue,
       OplogHead head,
       OplogMetrics metrics,
@@ -62,6 +55,7 @@ final class OplogHealthReporter {
     this.breaker = breaker;
     this.config = config;
     this.lock = lock;
+    this.leadership = leadership;
     this.queue = queue;
     this.head = head;
     this.metrics = metrics;
@@ -129,8 +123,17 @@ final class OplogHealthReporter {
   }
 
   private JsonObject base(LeaderState state) {
+    LeaderTerm term = leadership.term();
+    JsonObject lease = new JsonObject().put("ttl_ms", config.lease().ttlMs());
+    if (term != null) {
+      lease.put("epoch", term.epoch()).put("valid_for_ms", leadership.leaseRemainingMs());
+    } else if (lock.lastSeenLease() != null) {
+      lease.put("seen", lock.lastSeenLease());
+    }
     return new JsonObject()
         .put("node", config.nodeId())
+        .put("leader_epoch", term == null ? 0 : term.epoch())
+        .put("lease", lease)
         .put("state", state.wireName())
         .put("leader", state == LeaderState.LEADER)
         .put("since", lock.stateSince().toString())

@@ -16,6 +16,7 @@ import io.emcachers.oplog.support.EventPublisher;
 import io.emcachers.oplog.support.GuardedPool;
 import io.emcachers.oplog.support.OplogMetrics;
 import io.emcachers.oplog.support.PgErrors;
+import io.emcachers.oplog.writer.LeaderFence;
 import io.emcachers.oplog.writer.LeaderLock;
 import io.emcachers.oplog.writer.LeaderState;
 import io.emcachers.oplog.writer.LeadershipCoordinator;
@@ -105,8 +106,13 @@ public class OplogVerticle extends VerticleBase {
             config.standbyRetryMs(),
             (conn, error) -> leaderLock.connectionFailed(conn, error),
             breaker);
+    LeaderFence fence =
+        new LeaderFence(
+            writeQueue,
+            config.leaderLockKey(),
+            () -> leadership == null ? null : leadership.term());
     OplogWriter writer =
-        new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
+        new OplogWriter(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events, fence);
     OplogRepairer repairer =
         new OplogRepairer(vertx, writeQueue, config.maxBatchEntries(), head, metrics, events);
     EntityManager entities = new EntityManager(pool, writeQueue, events, head, config.chunkRows());
@@ -128,12 +134,21 @@ public class OplogVerticle extends VerticleBase {
 
     OplogConsumers consumers =
         new OplogConsumers(
-            vertx, writer, repairer, scans, entities, compactor, replicas, reader, tokens);
-    leadership = new LeadershipCoordinator(writeQueue, head, events, consumers::write);
+            vertx, fence, writer, repairer, scans, entities, compactor, replicas, reader, tokens);
+    leadership =
+        new LeadershipCoordinator(
+            vertx,
+            config.leaderLockKey(),
+            config.lease(),
+            writeQueue,
+            head,
+            events,
+            consumers::write,
+            (conn, error) -> leaderLock.connectionFailed(conn, error));
     leaderLock = new LeaderLock(vertx, config, leadership, breaker);
     OplogHealthReporter health =
         new OplogHealthReporter(
-            config, leaderLock, writeQueue, head, metrics, scheduler, pool, breaker);
+            config, leaderLock, leadership, writeQueue, head, metrics, scheduler, pool, breaker);
 
     healthConsumers =
         new ConsumerGroup(vertx)

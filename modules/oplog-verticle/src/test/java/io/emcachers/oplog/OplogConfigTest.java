@@ -111,6 +111,13 @@ class OplogConfigTest {
         "oplog.compaction_interval_ms must be >= 0, got -5",
         error(base.copy().put("oplog", new JsonObject().put("compaction_interval_ms", -5))));
     assertEquals(
+        "oplog.lease_ttl_ms (3000) must be at least twice oplog.lease_renew_ms (2000), so one late"
+            + " renewal does not depose a healthy leader",
+        error(base.copy().put("oplog", new JsonObject().put("lease_ttl_ms", 3000))));
+    assertEquals(
+        "oplog.lease_renew_ms must be >= 50, got 10",
+        error(base.copy().put("oplog", new JsonObject().put("lease_renew_ms", 10))));
+    assertEquals(
         "oplog.max_batch_entries must be >= 1, got 0",
         error(base.copy().put("oplog", new JsonObject().put("max_batch_entries", 0))));
     assertEquals(

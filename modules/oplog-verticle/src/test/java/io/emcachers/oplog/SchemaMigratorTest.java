@@ -36,7 +36,7 @@ class SchemaMigratorTest extends PostgresTestBase {
   void migrationsCreateTheSchemaAndRerunningIsANoOp() {
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(4, await(migrator.migrate()), "V1 to V4 applied on an empty database");
+    assertEquals(5, await(migrator.migrate()), "V1 to V5 applied on an empty database");
 
     Set<String> tables =
         query(pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
@@ -45,7 +45,13 @@ class SchemaMigratorTest extends PostgresTestBase {
             .collect(Collectors.toSet());
     assertEquals(
         Set.of(
-            "entities", "oplog", "oplog_staging", "metadata", "replicas", "flyway_schema_history"),
+            "entities",
+            "oplog",
+            "oplog_staging",
+            "metadata",
+            "replicas",
+            "leader_lease",
+            "flyway_schema_history"),
         tables);
 
     assertEquals(
@@ -130,7 +136,7 @@ class SchemaMigratorTest extends PostgresTestBase {
             new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)))
                 .migrate()));
     assertEquals(1L, OplogTestSupport.count(pg, "entities"), "data survives a re-run");
-    assertEquals(4L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+    assertEquals(5L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
   }
 
   @Test
@@ -149,7 +155,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO metadata (key, value) VALUES ('scan_progress:c', '{}'), ('scan_start:c', '{}'), ('mongo_resume_token', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(3, await(migrator.migrate()), "V2, V3 and V4 applied on a V1 database");
+    assertEquals(4, await(migrator.migrate()), "V2 to V5 applied on a V1 database");
     assertEquals(
         List.of("a:pending:4:2", "b:deleted:4:1", "c:pending:3:2"),
         query(
@@ -178,7 +184,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{\"x\": 1}'), ('Delete', 'a', 'd2', NULL)");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(2, await(migrator.migrate()), "V3 and V4 applied on a V2 database");
+    assertEquals(3, await(migrator.migrate()), "V3 to V5 applied on a V2 database");
     assertEquals(
         List.of("1:d1:false", "2:d2:false"),
         query(pg, "SELECT id || ':' || doc_id || ':' || synthetic AS r FROM oplog ORDER BY id")
@@ -215,7 +221,7 @@ class SchemaMigratorTest extends PostgresTestBase {
     exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(1, await(migrator.migrate()), "V4 applied on a V3 database");
+    assertEquals(2, await(migrator.migrate()), "V4 and V5 applied on a V3 database");
     assertEquals(1L, OplogTestSupport.count(pg, "oplog"));
     assertEquals(0L, OplogTestSupport.count(pg, "replicas"));
     assertEquals(

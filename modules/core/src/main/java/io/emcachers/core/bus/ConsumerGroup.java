@@ -36,6 +36,17 @@ public final class ConsumerGroup {
     return this;
   }
 
+  /** Like {@link #handle}, for a handler that also reads the request's headers. */
+  public <T, R> ConsumerGroup handleWithHeaders(
+      String address, Class<T> type, BiFunction<T, MultiMap, Future<R>> handler) {
+    consumers.add(
+        vertx
+            .eventBus()
+            .<Object>consumer(
+                address, msg -> Bus.handle(msg, type, body -> handler.apply(body, msg.headers()))));
+    return this;
+  }
+
   /**
    * A node-local consumer of {@code address} expecting {@code type}, replying with the handler's
    * result.

@@ -1,6 +1,7 @@
 package io.emcachers.core.client;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.LeaderEpoch;
 import io.emcachers.core.messages.EntityListReply;
 import io.emcachers.core.messages.EntityListRequest;
 import io.emcachers.core.messages.EntityNameRequest;
@@ -9,6 +10,7 @@ import io.emcachers.core.messages.EntityStatusRequest;
 import io.emcachers.core.messages.EntityUpsertRequest;
 import io.emcachers.core.model.EntityStatus;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 
@@ -20,13 +22,30 @@ import io.vertx.core.json.JsonObject;
 public final class EntitiesClient {
 
   private final BusCaller bus;
+  private final long leaderEpoch;
 
   public EntitiesClient(EventBus eventBus) {
     this(new BusCaller(eventBus));
   }
 
   public EntitiesClient(BusCaller bus) {
+    this(bus, 0);
+  }
+
+  private EntitiesClient(BusCaller bus, long leaderEpoch) {
     this.bus = bus;
+    this.leaderEpoch = leaderEpoch;
+  }
+
+  /**
+   * A client whose status changes belong to one leader term ({@link LeaderEpoch}): sent to this
+   * node's oplog verticle only and refused once the term has ended. Other requests are unchanged.
+   */
+  public EntitiesClient fenced(long epoch) {
+    if (epoch < 1) {
+      throw new IllegalArgumentException("a leader epoch is >= 1, got " + epoch);
+    }
+    return new EntitiesClient(bus, epoch);
   }
 
   public Future<EntityListReply> list(boolean includeDeleted) {
@@ -59,10 +78,15 @@ public final class EntitiesClient {
 
   /** A lifecycle transition (scanning, failed...) with its reason. */
   public Future<EntityReply> setStatus(String name, EntityStatus status, String reason) {
+    DeliveryOptions options = bus.options();
+    if (leaderEpoch > 0) {
+      LeaderEpoch.stamp(options.setLocalOnly(true), leaderEpoch);
+    }
     return bus.request(
         Addresses.ENTITIES_SET_STATUS,
         new EntityStatusRequest(name, status, reason),
-        EntityReply.class);
+        EntityReply.class,
+        options);
   }
 
   /** A hard reload from PostgreSQL (publishes {@code refreshed} changes). */

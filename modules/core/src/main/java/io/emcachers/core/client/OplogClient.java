@@ -1,6 +1,7 @@
 package io.emcachers.core.client;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.LeaderEpoch;
 import io.emcachers.core.messages.AppendBatch;
 import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.CompactRequest;
@@ -44,22 +45,50 @@ import java.util.List;
 public final class OplogClient {
 
   private final BusCaller bus;
+  private final long leaderEpoch;
 
   public OplogClient(EventBus eventBus) {
     this(new BusCaller(eventBus));
   }
 
   public OplogClient(BusCaller bus) {
+    this(bus, 0);
+  }
+
+  private OplogClient(BusCaller bus, long leaderEpoch) {
     this.bus = bus;
+    this.leaderEpoch = leaderEpoch;
+  }
+
+  /**
+   * A client for the work of one leader term ({@link LeaderEpoch}): its appends and scan begin/end
+   * go to this node's own oplog verticle only (local delivery, never through another node) and
+   * carry {@code epoch}, so the oplog refuses them once that term has ended.
+   */
+  public OplogClient fenced(long epoch) {
+    if (epoch < 1) {
+      throw new IllegalArgumentException("a leader epoch is >= 1, got " + epoch);
+    }
+    return new OplogClient(bus, epoch);
+  }
+
+  /** The leader epoch this client stamps its writes with (0: not fenced). */
+  public long leaderEpoch() {
+    return leaderEpoch;
+  }
+
+  private DeliveryOptions writeOptions(long timeoutMs) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    return leaderEpoch > 0 ? LeaderEpoch.stamp(options.setLocalOnly(true), leaderEpoch) : options;
   }
 
   /** {@code emc.oplog.append}: the ack once the batch and its position committed. */
   public Future<AppendResult> append(AppendBatch batch) {
-    return bus.request(Addresses.OPLOG_APPEND, batch, AppendResult.class);
+    return append(batch, bus.timeoutMs());
   }
 
   public Future<AppendResult> append(AppendBatch batch, long timeoutMs) {
-    return bus.request(Addresses.OPLOG_APPEND, batch, AppendResult.class, timeoutMs);
+    return bus.request(Addresses.OPLOG_APPEND, batch, AppendResult.class, writeOptions(timeoutMs));
   }
 
   /** {@code emc.oplog.resume-token}: every stored stream position (empty: initial scan). */
@@ -71,7 +100,10 @@ public final class OplogClient {
   /** {@code emc.oplog.scan.begin}: a new scan attempt; the reply's entity carries its epoch. */
   public Future<EntityReply> scanBegin(String entity, String reason) {
     return bus.request(
-        Addresses.OPLOG_SCAN_BEGIN, new ScanBeginRequest(entity, reason), EntityReply.class);
+        Addresses.OPLOG_SCAN_BEGIN,
+        new ScanBeginRequest(entity, reason),
+        EntityReply.class,
+        writeOptions(bus.timeoutMs()));
   }
 
   /** {@code emc.oplog.scan.state}: the persisted progress of the scan attempt {@code epoch}. */
@@ -82,13 +114,15 @@ public final class OplogClient {
 
   /** {@code emc.oplog.scan.end}: staged rows moved behind the scan rows, entity live. */
   public Future<ScanEndReply> scanEnd(String entity, long epoch) {
-    return bus.request(
-        Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class);
+    return scanEnd(entity, epoch, bus.timeoutMs());
   }
 
   public Future<ScanEndReply> scanEnd(String entity, long epoch, long timeoutMs) {
     return bus.request(
-        Addresses.OPLOG_SCAN_END, new ScanEndRequest(entity, epoch), ScanEndReply.class, timeoutMs);
+        Addresses.OPLOG_SCAN_END,
+        new ScanEndRequest(entity, epoch),
+        ScanEndReply.class,
+        writeOptions(timeoutMs));
   }
 
   /**

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -23,6 +24,13 @@ import org.slf4j.LoggerFactory;
  * until the session is lost; the lock is session-scoped, so a node whose connection closes can no
  * longer write and another node takes over. A lost connection reports {@link
  * LeaderState#DISCONNECTED}, reconnects and contends again.
+ *
+ * <p>The lock alone cannot depose a leader that is frozen (SIGSTOP, a GC pause) or partitioned
+ * without a FIN: its session looks alive. So the winner also claims the lease row of schema V5
+ * (epoch + 1, its fencing token, {@link LeaderTerm}) and renews it ({@link LeaseKeeper}); a standby
+ * that finds the lease passed while the lock is still held by the lease's backend ends that backend
+ * with {@code pg_terminate_backend} and contends again at once. A standby looks again just after
+ * the lease it saw would pass, so a hang is noticed within {@code lease_ttl_ms}.
  *
  * <p>With a {@link Breaker}, the connect and the lock query run through the {@code postgresql}
  * circuit breaker (untimed: the connect timeout and the lock watchdog bound them). While the
@@ -40,13 +48,19 @@ public final class LeaderLock {
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaderLock.class);
 
+  /** How long a standby waits for an expired leader's backend to exit. */
+  private static final long TERMINATE_WAIT_MS = 3000;
+
+  /** A standby looks again this long after the lease it saw would pass. */
+  private static final long EXPIRY_SLACK_MS = 20;
+
   /** Receives the state transitions. */
   public interface Listener {
     /**
-     * This node now holds the lock on {@code connection}; the returned future completes when it
-     * serves writes.
+     * This node now holds the lock on {@code connection} and has claimed the lease of {@code term};
+     * the returned future completes when it serves writes.
      */
-    Future<Void> onLeader(SqlConnection connection);
+    Future<Void> onLeader(SqlConnection connection, LeaderTerm term);
 
     void onStandby();
 
@@ -71,6 +85,8 @@ public final class LeaderLock {
   private long generation;
   private long timer = -1;
   private boolean stopped;
+  private volatile long epoch;
+  private volatile LeaseStore.View lastSeenLease;
   private volatile String lastError;
   private volatile Instant lastErrorAt;
 
@@ -110,6 +126,24 @@ public final class LeaderLock {
 
   public String lastError() {
     return lastError;
+  }
+
+  /** The lease epoch of this node's current or last term (0: never led). */
+  public long epoch() {
+    return epoch;
+  }
+
+  /** The lease as this node last saw it while standby (null before the first look). */
+  public JsonObject lastSeenLease() {
+    LeaseStore.View v = lastSeenLease;
+    return v == null
+        ? null
+        : new JsonObject()
+            .put("epoch", v.epoch())
+            .put("node_id", v.nodeId())
+            .put("holder_pid", v.holderPid())
+            .put("expired", v.expired())
+            .put("expires_in_ms", v.expiresInMs());
   }
 
   public Instant lastErrorAt() {
@@ -220,23 +254,19 @@ public final class LeaderLock {
       return;
     }
     // a session that stops answering (no FIN, e.g. a network partition) must not leave us in limbo
+    long bound = Math.max(config.connectTimeoutMs(), config.standbyRetryMs()) + TERMINATE_WAIT_MS;
     long watchdog =
         vertx.setTimer(
-            Math.max(config.connectTimeoutMs(), config.standbyRetryMs()),
+            bound,
             id -> {
               if (!stopped && gen == generation) {
                 lost(
                     new VertxException(
-                        "advisory lock query not answered within "
-                            + Math.max(config.connectTimeoutMs(), config.standbyRetryMs())
-                            + " ms",
-                        true));
+                        "advisory lock query not answered within " + bound + " ms", true));
               }
             });
-    java.util.function.Supplier<Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>>> query =
-        () ->
-            c.preparedQuery("SELECT pg_try_advisory_lock($1)")
-                .execute(Tuple.of(config.leaderLockKey()));
+    long claimSent = System.nanoTime();
+    java.util.function.Supplier<Future<Decision>> query = () -> attempt(c);
     (breaker == null ? query.get() : breaker.callUntimed("contend for the leader lock", query))
         .onComplete(
             ar -> {
@@ -263,9 +293,11 @@ public final class LeaderLock {
                     config.describeTarget(),
                     recovered);
               }
-              boolean obtained = Boolean.TRUE.equals(ar.result().iterator().next().getBoolean(0));
-              if (obtained) {
-                becomeLeader(gen, c);
+              Decision decision = ar.result();
+              if (decision.term() != null) {
+                becomeLeader(gen, c, decision.term(claimSent));
+              } else if (decision.retryNow()) {
+                contend(gen);
               } else {
                 if (state != LeaderState.STANDBY) {
                   LOG.info(
@@ -277,21 +309,83 @@ public final class LeaderLock {
                   listener.onStandby();
                 }
                 firstDecision.tryComplete();
-                timer = vertx.setTimer(config.standbyRetryMs(), id -> contend(gen));
+                timer = vertx.setTimer(decision.retryInMs(), id -> contend(gen));
               }
             });
   }
 
-  private void becomeLeader(long gen, PgConnection c) {
+  /**
+   * One contention: the lock, then either the lease claim (leader) or a look at the lease; a lease
+   * that passed while its holder still holds the lock means a frozen or partitioned leader: its
+   * backend is ended, and the lock tried again at once.
+   */
+  private Future<Decision> attempt(PgConnection c) {
+    return c.preparedQuery("SELECT pg_try_advisory_lock($1)")
+        .execute(Tuple.of(config.leaderLockKey()))
+        .compose(
+            rows -> {
+              if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) {
+                return LeaseStore.claim(
+                        c, config.leaderLockKey(), config.nodeId(), config.lease().ttlMs())
+                    .map(e -> new Decision(e, false, 0));
+              }
+              return LeaseStore.inspect(c, config.leaderLockKey()).compose(v -> afterLook(c, v));
+            });
+  }
+
+  private Future<Decision> afterLook(PgConnection c, LeaseStore.View view) {
+    lastSeenLease = view;
+    if (view.holderIsExpiredLeaseholder()) {
+      LOG.warn(
+          "oplog node {}: the leader lease of node {} (epoch {}) expired {} ms ago while its session (backend pid {}) still holds lock {}: ending that session and taking over",
+          config.nodeId(),
+          view.nodeId(),
+          view.epoch(),
+          -view.expiresInMs(),
+          view.holderPid(),
+          config.leaderLockKey());
+      return LeaseStore.terminate(c, view.holderPid(), TERMINATE_WAIT_MS)
+          .map(
+              gone -> {
+                LOG.info(
+                    "oplog node {}: backend {} of the expired leader {}",
+                    config.nodeId(),
+                    view.holderPid(),
+                    gone ? "ended" : "did not end within " + TERMINATE_WAIT_MS + " ms");
+                return new Decision(0, true, 0);
+              });
+    }
+    long retry = config.standbyRetryMs();
+    if (view.epoch() > 0 && view.holderPid() == view.leasePid() && !view.expired()) {
+      // look again just after the lease would pass, so a hang is noticed within lease_ttl_ms
+      retry = Math.max(1, Math.min(retry, view.expiresInMs() + EXPIRY_SLACK_MS));
+    }
+    return Future.succeededFuture(new Decision(0, false, retry));
+  }
+
+  /** Leader (epoch > 0), contend again now, or stay standby and look again in retryInMs. */
+  private record Decision(long epoch, boolean retryNow, long retryInMs) {
+    LeaderTerm term(long claimSentNanos) {
+      return epoch > 0 ? new LeaderTerm(epoch, claimSentNanos) : null;
+    }
+
+    LeaderTerm term() {
+      return term(0);
+    }
+  }
+
+  private void becomeLeader(long gen, PgConnection c, LeaderTerm term) {
+    epoch = term.epoch();
     LOG.info(
-        "oplog node {} is the leader: holds advisory lock {} on {}",
+        "oplog node {} is the leader: holds advisory lock {} on {}, lease epoch {}",
         config.nodeId(),
         config.leaderLockKey(),
-        config.describeTarget());
+        config.describeTarget(),
+        term.epoch());
     setState(LeaderState.LEADER);
     Future<Void> ready;
     try {
-      ready = listener.onLeader(c);
+      ready = listener.onLeader(c, term);
     } catch (RuntimeException e) {
       ready = Future.failedFuture(e);
     }

@@ -35,6 +35,14 @@ public final class OplogWriter {
   /** Metadata key prefix of an entity's scan progress. */
   public static final String SCAN_PROGRESS_PREFIX = "scan_progress:";
 
+  /**
+   * The batch's fencing check, in the same statement as its writes: a batch stamped with a leader
+   * epoch ($9, 0 = not stamped) writes nothing unless the lease row of lock key $10 is at exactly
+   * that epoch, so a batch of a deposed leader's term is refused by the database state.
+   */
+  static final String FENCE =
+      "SELECT $9::bigint = 0 OR EXISTS (SELECT 1 FROM leader_lease WHERE lock_key = $10::bigint AND epoch = $9::bigint) AS ok";
+
   static final String INPUT =
       "unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(op, entity, doc_id, data, ord)";
   static final String STREAM_INPUT =
@@ -49,10 +57,11 @@ public final class OplogWriter {
    */
   static final String APPEND_STREAM_SQL =
       """
-      WITH guard AS MATERIALIZED (
-        SELECT $7::text IS NULL
+      WITH fence AS MATERIALIZED (%s),
+      guard AS MATERIALIZED (
+        SELECT (SELECT ok FROM fence) AND ($7::text IS NULL
             OR ((SELECT value -> $5::text FROM metadata WHERE key = '%s')
-                IS NOT DISTINCT FROM nullif($7::text::jsonb -> 'v', 'null'::jsonb)) AS ok
+                IS NOT DISTINCT FROM nullif($7::text::jsonb -> 'v', 'null'::jsonb))) AS ok
       ),
       input AS MATERIALIZED (
         SELECT t.ord, t.op, t.entity, t.doc_id, t.data, e.status, e.epoch AS current_epoch,
@@ -84,9 +93,10 @@ public final class OplogWriter {
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
              ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token,
              (SELECT ok FROM guard) AS guard_ok,
+             (SELECT ok FROM fence) AS fence_ok,
              (SELECT count(*) FROM input WHERE status <> 'deleted' AND NOT current) AS stale
       """
-          .formatted(RESUME_TOKEN_KEY, STREAM_INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
+          .formatted(FENCE, RESUME_TOKEN_KEY, STREAM_INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
 
   /**
    * kind=scan: rows of a non-deleted entity → oplog; its scan progress stored (with the attempt's
@@ -95,8 +105,9 @@ public final class OplogWriter {
    */
   static final String APPEND_SCAN_SQL =
       """
-      WITH target AS (
-        SELECT name FROM entities WHERE name = $5::text AND status <> 'deleted'
+      WITH fence AS MATERIALIZED (%s),
+      target AS (
+        SELECT name FROM entities WHERE (SELECT ok FROM fence) AND name = $5::text AND status <> 'deleted'
           AND ($8::bigint = 0 OR (status = 'scanning' AND epoch = $8::bigint))
       ),
       to_oplog AS (
@@ -124,9 +135,10 @@ public final class OplogWriter {
              NULL::text AS token,
              (SELECT count(*) FROM progress) AS progress_rows,
              (SELECT count(*) FROM target) AS target_ok,
+             (SELECT ok FROM fence) AS fence_ok,
              (SELECT status || ' at epoch ' || epoch FROM entities WHERE name = $5::text) AS current_state
       """
-          .formatted(INPUT, SCAN_PROGRESS_PREFIX);
+          .formatted(FENCE, INPUT, SCAN_PROGRESS_PREFIX);
 
   private final Vertx vertx;
   private final WriteQueue queue;
@@ -134,6 +146,7 @@ public final class OplogWriter {
   private final OplogHead head;
   private final OplogMetrics metrics;
   private final EventPublisher events;
+  private final LeaderFence fence;
 
   public OplogWriter(
       Vertx vertx,
@@ -141,7 +154,9 @@ public final class OplogWriter {
       int maxBatchEntries,
       OplogHead head,
       OplogMetrics metrics,
-      EventPublisher events) {
+      EventPublisher events,
+      LeaderFence fence) {
+    this.fence = fence;
     this.vertx = vertx;
     this.queue = queue;
     this.validator = new AppendBatchValidator(maxBatchEntries);
@@ -156,9 +171,21 @@ public final class OplogWriter {
    * invalid input, UNAVAILABLE when this node cannot write right now.
    */
   public Future<AppendResult> append(AppendBatch batch) {
+    return append(batch, 0);
+  }
+
+  /**
+   * As {@link #append(AppendBatch)}, fenced: a batch stamped with {@code leaderEpoch} (> 0) fails
+   * NOT_LEADER, nothing written, unless it is this node's current term, checked here and again by
+   * the database in the batch's own statement.
+   */
+  public Future<AppendResult> append(AppendBatch batch, long leaderEpoch) {
     EncodedBatch encoded = validator.validateAndEncode(batch);
     long start = System.nanoTime();
-    Future<AppendResult> result = queue.submit("append", conn -> write(conn, encoded));
+    Future<AppendResult> result =
+        fence
+            .checkLocal(leaderEpoch)
+            .compose(v -> queue.submit("append", conn -> write(conn, encoded, leaderEpoch)));
     return result.andThen(
         ar -> {
           if (ar.failed()) {
@@ -196,7 +223,7 @@ public final class OplogWriter {
         });
   }
 
-  private Future<AppendResult> write(SqlConnection conn, EncodedBatch b) {
+  private Future<AppendResult> write(SqlConnection conn, EncodedBatch b, long leaderEpoch) {
     boolean scan = b.scan();
     Tuple params = Tuple.of(b.ops(), b.entities(), b.docIds(), b.data());
     if (scan) {
@@ -212,11 +239,15 @@ public final class OplogWriter {
           .addString(b.expectedTokenJson())
           .addArrayOfLong(b.epochs());
     }
+    params.addLong(leaderEpoch).addLong(fence.lockKey());
     return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL)
         .execute(params)
         .map(
             rows -> {
               Row row = rows.iterator().next();
+              if (!row.getBoolean("fence_ok")) {
+                throw LeaderFence.stale(leaderEpoch, "append");
+              }
               if (!scan && !row.getBoolean("guard_ok")) {
                 throw new BusException(
                     ErrorCodes.CONFLICT,

@@ -13,6 +13,7 @@ import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,7 @@ public final class WriteQueue {
 
   private Context context;
   private SqlConnection connection;
+  private BooleanSupplier writable = () -> true;
   private String unavailableReason = "this node is not the oplog leader";
   private Task<?> running;
   private long pingTimer = -1;
@@ -93,8 +95,17 @@ public final class WriteQueue {
 
   /** Starts executing work on {@code conn} (this node became the leader). */
   public void attach(SqlConnection conn) {
+    attach(conn, () -> true);
+  }
+
+  /**
+   * Starts executing work on {@code conn}; a unit starts only while {@code writable} says so (the
+   * leader's lease is still valid), otherwise it fails UNAVAILABLE without touching the session.
+   */
+  public void attach(SqlConnection conn, BooleanSupplier writable) {
     this.context = vertx.getOrCreateContext();
     this.connection = conn;
+    this.writable = writable;
     this.running =
         null; // a unit still running on a previous (dead) connection completes on its own
     cancelPing();
@@ -163,17 +174,34 @@ public final class WriteQueue {
    * failure).
    */
   public <T> Future<T> submit(String label, Work<T> work) {
+    return enqueue(label, work, false);
+  }
+
+  /**
+   * Queues {@code work} ahead of everything waiting (the lease renewal, which must not wait behind
+   * a backlog of appends); not bounded by {@code max_queued_writes}.
+   */
+  public <T> Future<T> submitFirst(String label, Work<T> work) {
+    return enqueue(label, work, true);
+  }
+
+  private <T> Future<T> enqueue(String label, Work<T> work, boolean first) {
     if (connection == null || draining) {
       return Future.failedFuture(unavailable(label));
     }
-    if (queue.size() >= maxQueued) {
+    if (!first && queue.size() >= maxQueued) {
       return Future.failedFuture(
           new BusException(
               ErrorCodes.UNAVAILABLE,
               label + ": oplog writer queue is full (" + maxQueued + " waiting), retry later"));
     }
     Promise<T> promise = Promise.promise();
-    queue.add(new Task<>(label, work, promise));
+    Task<T> task = new Task<>(label, work, promise);
+    if (first) {
+      queue.addFirst(task);
+    } else {
+      queue.add(task);
+    }
     pump();
     return promise.future();
   }
@@ -194,6 +222,15 @@ public final class WriteQueue {
   }
 
   private <T> void run(Task<T> task) {
+    if (!writable.getAsBoolean()) {
+      task.promise()
+          .tryFail(
+              new BusException(
+                  ErrorCodes.UNAVAILABLE,
+                  task.label()
+                      + ": oplog writer unavailable: this node's leader lease has passed"));
+      return;
+    }
     running = task;
     SqlConnection conn = connection;
     long timer =
