@@ -150,6 +150,11 @@ public final class CacheDb {
     writer.finishForMove();
   }
 
+  /** A rebuild file's writer: see {@link CacheWriter#unsyncedUntilMove}. */
+  void unsyncedUntilMove() throws SQLException {
+    writer.unsyncedUntilMove();
+  }
+
   // ---------------------------------------------------------------- reader side
 
   /**

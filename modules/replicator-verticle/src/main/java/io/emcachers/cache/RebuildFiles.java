@@ -45,6 +45,7 @@ public final class RebuildFiles {
     db.writeLock.lock();
     try {
       db.openWriter(e, false);
+      db.unsyncedUntilMove();
     } finally {
       db.writeLock.unlock();
     }

@@ -3,6 +3,7 @@ package io.emcachers.replicator;
 import io.emcachers.core.client.CacheClient;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.CacheInfoReply;
+import io.emcachers.core.model.EntityStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -28,6 +29,7 @@ final class PositionRecovery {
   private final CacheClient cache;
   private final CompactionRecovery compaction;
   private final CacheCatchUp catchUp;
+  private final EntityDirectory entities;
 
   PositionRecovery(
       Vertx vertx,
@@ -45,7 +47,35 @@ final class PositionRecovery {
     this.progress = progress;
     this.cache = cache;
     this.compaction = compaction;
+    this.entities = entities;
     this.catchUp = new CacheCatchUp(oplog, cache, config, entities, progress, applyOptions);
+  }
+
+  /**
+   * A node that has applied nothing yet builds the cache of every live entity it has no cache of
+   * now, all at once, instead of one after the other as the loop's read first meets a row of each
+   * (behind every row of the entities before it: a fresh node reading a compacted oplog met the
+   * second entity only after the first one's whole state). Each build is the same INITIAL rebuild
+   * the loop's first apply would start (that apply joins it); nothing is skipped or marked done, so
+   * a build that fails here is simply started again by that apply.
+   */
+  private void startInitialBuilds(JsonObject perEntity) {
+    entities
+        .active()
+        .forEach(
+            (name, e) -> {
+              if (e.status() == EntityStatus.live && !perEntity.containsKey(name)) {
+                cache
+                    .rebuild(name)
+                    .onFailure(
+                        err ->
+                            LOG.debug(
+                                "replicator {}: early build of cache {} not started: {}",
+                                config.nodeId(),
+                                name,
+                                err.toString()));
+              }
+            });
   }
 
   /** The node offset, once every cache is at least there. */
@@ -65,6 +95,9 @@ final class PositionRecovery {
                   .compose(v -> catchUp.run(offset, perEntity))
                   .map(
                       v -> {
+                        if (offset == 0) {
+                          startInitialBuilds(perEntity);
+                        }
                         LOG.info(
                             "replicator {}: position {} (from {}), {} cache(s) on this node",
                             config.nodeId(),

@@ -89,6 +89,7 @@ public final class Compactor {
     long tombstones;
     long chunks;
     long vacuumMs;
+    final StringBuilder phases = new StringBuilder();
 
     Run(String reason) {
       this.reason = reason;
@@ -103,6 +104,7 @@ public final class Compactor {
                       conn, c -> CompactionStore.markAndHorizon(c, retainHistoryMs)))
           .compose(
               h -> {
+                phase("horizon");
                 horizon = h;
                 if (h <= 1) {
                   return Future.succeededFuture(finishedReply());
@@ -123,6 +125,7 @@ public final class Compactor {
                         })
                     .compose(
                         flagged -> {
+                          phase("horizons raised");
                           if (flagged > 0) {
                             LOG.warn(
                                 "oplog compaction: {} replica(s) not seen within {} ms are below the tombstone horizon {}: they must rebuild",
@@ -132,9 +135,14 @@ public final class Compactor {
                           }
                           return store.doomed(horizon, tombstoneHorizon, chunkRows, this::chunk);
                         })
-                    .compose(v -> vacuum())
                     .compose(
                         v -> {
+                          phase("deletes");
+                          return vacuum();
+                        })
+                    .compose(
+                        v -> {
+                          phase("vacuum");
                           CompactionReply reply = finishedReply();
                           return queue
                               .submit(
@@ -148,7 +156,7 @@ public final class Compactor {
                     reply.compactionHorizon(), reply.tombstoneHorizon(), reply.durationMs());
                 if (reply.removed() > 0) {
                   LOG.info(
-                      "oplog compaction ({}): removed {} superseded row(s) below {} and {} delete(s) below {} in {} ms ({} chunk(s); VACUUM {} ms)",
+                      "oplog compaction ({}): removed {} superseded row(s) below {} and {} delete(s) below {} in {} ms ({} chunk(s); VACUUM {} ms; {})",
                       reason,
                       reply.supersededRemoved(),
                       reply.compactionHorizon(),
@@ -156,14 +164,27 @@ public final class Compactor {
                       reply.tombstoneHorizon(),
                       reply.durationMs(),
                       chunks,
-                      vacuumMs);
+                      vacuumMs,
+                      phases);
                 }
                 refreshSize();
                 return reply;
               });
     }
 
+    private void phase(String name) {
+      phases
+          .append(phases.length() == 0 ? "" : ", ")
+          .append(name)
+          .append(" at ")
+          .append((System.nanoTime() - startNanos) / 1_000_000)
+          .append(" ms");
+    }
+
     private Future<Void> chunk(CompactionStore.Doomed doomed) {
+      if (chunks == 0) {
+        phase("first candidates read");
+      }
       return queue
           .submit(
               "compaction chunk of "
