@@ -23,6 +23,12 @@ final class Recheck extends RunStep {
 
   private static final Logger LOG = LoggerFactory.getLogger(Recheck.class);
 
+  /**
+   * Chunks re-checked at once: bounds the source documents held to this many times {@link
+   * #LOOKUP_CHUNK}.
+   */
+  static final int PARALLEL_CHUNKS = 8;
+
   Recheck(RunContext c) {
     super(c);
   }
@@ -42,7 +48,7 @@ final class Recheck extends RunStep {
     List<Map.Entry<String, String>> all = new ArrayList<>(p.candidates.entrySet());
     return head()
         .compose(h -> awaitCache(h, deadline))
-        .compose(v -> recheckChunk(all, 0, deadline))
+        .compose(v -> recheckGroups(all, 0, deadline))
         .compose(
             v -> {
               for (Confirmed x : c.confirmed) {
@@ -70,13 +76,32 @@ final class Recheck extends RunStep {
             });
   }
 
-  Future<Void> recheckChunk(List<Map.Entry<String, String>> all, int from, long deadline) {
+  /**
+   * Re-checks {@link #PARALLEL_CHUNKS} chunks at a time (their settle waits overlap; each chunk
+   * keeps its own {@code head_before}), then the next group; confirmed in candidate order.
+   */
+  Future<Void> recheckGroups(List<Map.Entry<String, String>> all, int from, long deadline) {
     if (from >= all.size()) {
       return Future.succeededFuture();
     }
     if (c.stopping) {
       return Future.failedFuture(stopped());
     }
+    List<Future<List<Confirmed>>> group = new ArrayList<>();
+    for (int i = 0; i < PARALLEL_CHUNKS && from + i * LOOKUP_CHUNK < all.size(); i++) {
+      group.add(recheckChunk(all, from + i * LOOKUP_CHUNK, deadline));
+    }
+    return Future.all(group)
+        .compose(
+            v -> {
+              group.forEach(f -> c.confirmed.addAll(f.result()));
+              return recheckGroups(all, from + group.size() * LOOKUP_CHUNK, deadline);
+            });
+  }
+
+  /** Re-checks the chunk of candidates starting at {@code from}; its confirmed differences. */
+  Future<List<Confirmed>> recheckChunk(
+      List<Map.Entry<String, String>> all, int from, long deadline) {
     List<String> ids = new ArrayList<>();
     for (int i = from; i < Math.min(all.size(), from + LOOKUP_CHUNK); i++) {
       ids.add(all.get(i).getKey());
@@ -133,11 +158,6 @@ final class Recheck extends RunStep {
                                 found2.add(
                                     new Confirmed(id, VerifyProgress.EXTRA, null, headBefore[0])));
                         return dropChanged(found2, headBefore[0]);
-                      })
-                  .compose(
-                      stable -> {
-                        c.confirmed.addAll(stable);
-                        return recheckChunk(all, from + LOOKUP_CHUNK, deadline);
                       });
             });
   }

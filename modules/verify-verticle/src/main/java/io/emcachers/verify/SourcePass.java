@@ -1,5 +1,6 @@
 package io.emcachers.verify;
 
+import io.emcachers.core.messages.CacheCompareReply;
 import io.emcachers.core.messages.CacheCompareRequest.SourceRow;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.core.projection.DocIds;
@@ -21,14 +22,22 @@ import org.slf4j.LoggerFactory;
  * Step 2: the source pass. The collection in {@code _id} order after the stored last {@code _id},
  * pages of {@code verify.page_docs} at most {@code verify.max_docs_per_second}, each projected and
  * compared with the cache; the ids the cache has go into the bucket sums, missing and different ids
- * become candidates; progress is stored after every page.
+ * become candidates. The next page is read while one is compared; progress is stored behind the
+ * pass, at most every {@code verify.progress_interval_ms} ({@link #saveBehind}).
  */
 final class SourcePass extends RunStep {
 
   private static final Logger LOG = LoggerFactory.getLogger(SourcePass.class);
 
   private long sessionStartNanos;
+
+  /** Documents read from the source in this session (the docs/s cap counts them). */
   private long sessionDocs;
+
+  private boolean saving;
+  private boolean savedOnce;
+  private long lastSaveNanos;
+  private Throwable saveFailure;
 
   SourcePass(RunContext c) {
     super(c);
@@ -39,16 +48,15 @@ final class SourcePass extends RunStep {
     step(2, "source pass over " + entity.shape().sourceName());
     sessionStartNanos = System.nanoTime();
     sessionDocs = 0;
-    int page = with.config().pageDocs();
     PagedCursor<BsonDocument> cursor =
         with.source()
             .cursor(
                 entity.shape().sourceName(),
                 IdOrder.filterAfter(BsonJson.unwrap(p.lastId)),
                 new BsonDocument("_id", new BsonInt32(1)),
-                page);
+                with.config().pageDocs());
     Promise<Void> done = Promise.promise();
-    nextPage(cursor, done);
+    nextPage(cursor, fetch(cursor), Future.succeededFuture(), done);
     return done.future()
         .onComplete(ar -> cursor.close())
         .compose(
@@ -64,34 +72,85 @@ final class SourcePass extends RunStep {
             });
   }
 
-  void nextPage(PagedCursor<BsonDocument> cursor, Promise<Void> done) {
-    if (c.stopping) {
-      done.tryFail(stopped());
-      return;
-    }
+  /**
+   * Checks the page {@code pending} brings. Pipelined: while a page is compared, the next one is
+   * read, projected and its compare sent; results are applied strictly in page order ({@code
+   * previous} is the previous page's), so the progress only ever covers pages compared and applied
+   * in order. At most three pages in memory (applying, comparing, reading).
+   */
+  void nextPage(
+      PagedCursor<BsonDocument> cursor,
+      Future<List<BsonDocument>> pending,
+      Future<Void> previous,
+      Promise<Void> done) {
     int page = with.config().pageDocs();
-    throttle()
-        .compose(v -> head())
+    List<Future<List<BsonDocument>>> next = new ArrayList<>(1);
+    List<Future<Void>> applied = new ArrayList<>(1);
+    pending
         .compose(
-            h -> {
-              p.pageHead = h;
-              return cursor.next(page);
+            docs -> {
+              if (c.stopping) {
+                return previous.compose(v -> Future.failedFuture(stopped()));
+              }
+              if (saveFailure != null) {
+                return previous.compose(v -> Future.failedFuture(saveFailure));
+              }
+              if (docs.size() >= page) {
+                next.add(fetch(cursor));
+              }
+              applied.add(docs.isEmpty() ? previous : checkPage(docs, previous));
+              // the next page goes on once the previous one is applied: two compares at most
+              return next.isEmpty() ? applied.get(0) : previous;
             })
-        .compose(docs -> docs.isEmpty() ? Future.succeededFuture(0) : checkPage(docs))
         .onComplete(
             ar -> {
               if (ar.failed()) {
                 done.tryFail(ar.cause());
-              } else if (ar.result() < page) {
+              } else if (next.isEmpty()) {
                 done.tryComplete();
               } else {
-                nextPage(cursor, done);
+                nextPage(cursor, next.get(0), applied.get(0), done);
               }
             });
   }
 
-  /** Compares one page; stores progress; returns the page's size. */
-  Future<Integer> checkPage(List<BsonDocument> docs) {
+  /** The next page, once the docs/s cap allows it. */
+  Future<List<BsonDocument>> fetch(PagedCursor<BsonDocument> cursor) {
+    return throttle()
+        .compose(v -> cursor.next(with.config().pageDocs()))
+        .onSuccess(docs -> sessionDocs += docs.size());
+  }
+
+  /**
+   * Stores the progress behind the pass: one write at a time, at most every {@code
+   * verify.progress_interval_ms}; the pass does not wait for it. Writes run in order on the
+   * verifier's context, so the final save of a stop, a failure or the pass's end lands last. A
+   * failed write fails the pass at its next page.
+   */
+  void saveBehind() {
+    long now = System.nanoTime();
+    long interval = with.config().progressIntervalMs() * 1_000_000L;
+    if (saving || (savedOnce && now - lastSaveNanos < interval)) {
+      return;
+    }
+    saving = true;
+    savedOnce = true;
+    lastSaveNanos = now;
+    save()
+        .onComplete(
+            ar -> {
+              saving = false;
+              if (ar.failed()) {
+                saveFailure = ar.cause();
+              }
+            });
+  }
+
+  /**
+   * Projects one page and sends its compare now; applies the reply (counts, sums, candidates, last
+   * {@code _id}, progress) once {@code previous} (the page before) is applied.
+   */
+  Future<Void> checkPage(List<BsonDocument> docs, Future<Void> previous) {
     List<SourceRow> rows = new ArrayList<>(docs.size());
     BsonValue last = null;
     for (BsonDocument doc : docs) {
@@ -105,7 +164,9 @@ final class SourcePass extends RunStep {
       }
     }
     BsonValue pageLast = last;
-    return compare(rows)
+    Future<CacheCompareReply> compared = compare(rows);
+    return previous
+        .compose(v -> compared)
         .compose(
             reply -> {
               Set<String> missing = new HashSet<>(reply.missing());
@@ -118,12 +179,12 @@ final class SourcePass extends RunStep {
               reply.different().forEach(id -> p.candidates.put(id, VerifyProgress.DIFFERENT));
               p.docsChecked += docs.size();
               p.matched += reply.matched();
-              sessionDocs += docs.size();
               with.metrics().docsChecked(p.entity, docs.size());
               p.lastId = BsonJson.wrap(pageLast);
               checkCandidates();
               c.onProgress.accept(p);
-              return save().map(docs.size());
+              saveBehind();
+              return Future.<Void>succeededFuture();
             });
   }
 

@@ -25,6 +25,9 @@ import java.nio.file.Path;
  * @param recheckTimeoutMs how long the re-check waits for the cache to catch up
  * @param settleMs how long the re-check waits after its source read before it compares (a change
  *     written just before the read reaches the oplog and the cache meanwhile); 0 = no wait
+ * @param progressIntervalMs least time between two progress saves of the source pass (written
+ *     behind the pass, one write at a time; a stop saves at once); a SIGKILL redoes at most the
+ *     pages of this window plus one write; 0 = after every page the previous write allows
  * @param intervalMs period of the scheduled runs of every cached entity; 0 = off
  * @param scheduledRepair whether scheduled runs repair
  */
@@ -40,6 +43,7 @@ public record VerifyConfig(
     int maxCandidates,
     long recheckTimeoutMs,
     long settleMs,
+    long progressIntervalMs,
     long intervalMs,
     boolean scheduledRepair) {
 
@@ -55,6 +59,8 @@ public record VerifyConfig(
   public static final int MAX_MAX_CANDIDATES = 1_000_000;
   public static final long DEFAULT_RECHECK_TIMEOUT_MS = 60_000;
   public static final long DEFAULT_SETTLE_MS = 1000;
+  public static final long DEFAULT_PROGRESS_INTERVAL_MS = 250;
+  public static final long MAX_PROGRESS_INTERVAL_MS = 60_000;
   public static final long DEFAULT_INTERVAL_MS = 0;
   public static final boolean DEFAULT_SCHEDULED_REPAIR = false;
 
@@ -80,6 +86,12 @@ public record VerifyConfig(
     require(
         recheckTimeoutMs >= 1, "verify.recheck_timeout_ms must be >= 1, got " + recheckTimeoutMs);
     require(settleMs >= 0, "verify.settle_ms must be >= 0, got " + settleMs);
+    require(
+        progressIntervalMs >= 0 && progressIntervalMs <= MAX_PROGRESS_INTERVAL_MS,
+        "verify.progress_interval_ms must be 0.."
+            + MAX_PROGRESS_INTERVAL_MS
+            + ", got "
+            + progressIntervalMs);
     require(intervalMs >= 0, "verify.interval_ms must be >= 0 (0 = off), got " + intervalMs);
   }
 
@@ -131,6 +143,13 @@ public record VerifyConfig(
             1,
             Long.MAX_VALUE),
         integer(v, "verify.settle_ms", "settle_ms", DEFAULT_SETTLE_MS, 0, Long.MAX_VALUE),
+        integer(
+            v,
+            "verify.progress_interval_ms",
+            "progress_interval_ms",
+            DEFAULT_PROGRESS_INTERVAL_MS,
+            0,
+            MAX_PROGRESS_INTERVAL_MS),
         integer(v, "verify.interval_ms", "interval_ms", DEFAULT_INTERVAL_MS, 0, Long.MAX_VALUE),
         bool(v, "verify.scheduled_repair", "scheduled_repair", DEFAULT_SCHEDULED_REPAIR));
   }

@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The state of one run, as stored after every page in {@code {data_dir}/verify/{entity}.json}: run
+ * The state of one run, as stored during the source pass (every {@code
+ * verify.progress_interval_ms}) and after each step in {@code {data_dir}/verify/{entity}.json}: run
  * id, repair flag, phase, the last source {@code _id} read (wrapped extended JSON, {@code
  * BsonJson.wrap}), the counts, the source-side bucket sums and the candidates found so far. Its
  * size is bounded by the buckets and {@code verify.max_candidates}, never by the collection.
@@ -37,7 +38,6 @@ final class VerifyProgress {
   String phase = PHASE_SOURCE;
   String step = "starting";
   JsonObject lastId;
-  long pageHead;
   long resumes;
   Instant finishedAt;
   String error;
@@ -134,7 +134,6 @@ final class VerifyProgress {
         .put("phase", phase)
         .put("step", step)
         .put("last_id", lastId)
-        .put("page_head", pageHead)
         .put("resumes", resumes)
         .put("error", error)
         .put("counts", counts().toJson())
@@ -159,7 +158,6 @@ final class VerifyProgress {
     p.phase = json.getString("phase", PHASE_SOURCE);
     p.step = json.getString("step", "");
     p.lastId = json.getJsonObject("last_id");
-    p.pageHead = json.getLong("page_head", 0L);
     p.resumes = json.getLong("resumes", 0L);
     p.error = json.getString("error");
     VerifyJob.Counts c = VerifyJob.Counts.fromJson(json.getJsonObject("counts"));

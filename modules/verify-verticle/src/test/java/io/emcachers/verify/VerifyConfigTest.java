@@ -29,6 +29,7 @@ class VerifyConfigTest {
     assertEquals(10_000, c.maxCandidates());
     assertEquals(60_000, c.recheckTimeoutMs());
     assertEquals(1000, c.settleMs());
+    assertEquals(250, c.progressIntervalMs());
     assertEquals(0, c.intervalMs());
     assertFalse(c.scheduledRepair());
     assertEquals("shop", c.database());
@@ -48,6 +49,7 @@ class VerifyConfigTest {
                     .put("max_candidates", 5)
                     .put("recheck_timeout_ms", 1000)
                     .put("settle_ms", 0)
+                    .put("progress_interval_ms", 0)
                     .put("interval_ms", 3_600_000)
                     .put("scheduled_repair", true)));
     assertEquals(200, c.pageDocs());
@@ -56,6 +58,7 @@ class VerifyConfigTest {
     assertEquals(5, c.maxCandidates());
     assertEquals(1000, c.recheckTimeoutMs());
     assertEquals(0, c.settleMs());
+    assertEquals(0, c.progressIntervalMs());
     assertEquals(3_600_000, c.intervalMs());
     assertTrue(c.scheduledRepair());
   }
@@ -85,6 +88,9 @@ class VerifyConfigTest {
         "verify.recheck_timeout_ms must be >= 1, got 0",
         new JsonObject().put("recheck_timeout_ms", 0));
     assertMessage("verify.settle_ms must be >= 0, got -1", new JsonObject().put("settle_ms", -1));
+    assertMessage(
+        "verify.progress_interval_ms must be <= 60000, got 60001",
+        new JsonObject().put("progress_interval_ms", 60_001));
     assertMessage(
         "verify.interval_ms must be >= 0, got -5", new JsonObject().put("interval_ms", -5));
     assertMessage(
