@@ -64,36 +64,15 @@ class CrashRecoveryIT {
   }
 
   Process launch(Path dataDir, Path entities, Path log) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Path jar = Path.of("target", "emcachers.jar").toAbsolutePath();
-    assertTrue(Files.exists(jar), "build the jar first (mvn package): " + jar);
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx512m",
-            "-jar",
-            jar.toString(),
-            "run",
-            "--mongo-url",
-            mongoServer.url("app"),
-            "--pg-url",
-            pg.url(),
-            "--data-dir",
-            dataDir.toString(),
-            "--http-port",
-            "0",
-            "--entities",
-            entities.toString());
-    pb.environment().put("EMC_API_KEY", "crash-test-key");
-    pb.environment().put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    long readyBefore = readyLines(log);
-    Process p = pb.start();
-    await()
-        .atMost(Duration.ofSeconds(120))
-        .until(() -> !p.isAlive() || readyLines(log) > readyBefore);
-    assertTrue(p.isAlive(), "app exited early; log:\n" + Files.readString(log));
-    return p;
+    return AppProcess.start(
+        mongoServer,
+        pg,
+        dataDir,
+        entities,
+        log,
+        0,
+        "512m",
+        Map.of("EMC_API_KEY", "crash-test-key", "EMC_REPLICATOR_POLL_INTERVAL_MS", "200"));
   }
 
   @Test

@@ -62,40 +62,22 @@ class LeaderHangIT {
   }
 
   Process launch(String node, Path dataDir, Path entities, Path log) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Path jar = Path.of("target", "emcachers.jar").toAbsolutePath();
-    assertTrue(Files.exists(jar), "build the jar first (mvn package): " + jar);
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx384m",
-            "-jar",
-            jar.toString(),
-            "run",
-            "--mongo-url",
-            mongoServer.url("app"),
-            "--pg-url",
-            pg.url(),
-            "--data-dir",
-            dataDir.toString(),
-            "--http-port",
-            "0");
-    if (entities != null) {
-      // only the first node: a standby has no writer to create entities with
-      pb.command().addAll(List.of("--entities", entities.toString()));
-    }
-    pb.environment().put("EMC_API_KEY", "hang-test-key");
-    pb.environment().put("EMC_NODE_ID", node);
-    pb.environment().put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
-    pb.environment().put("EMC_OPLOG_STANDBY_RETRY_MS", "500");
-    pb.environment().put("EMC_OPLOG_LEASE_RENEW_MS", "1000");
-    pb.environment().put("EMC_OPLOG_LEASE_TTL_MS", "6000");
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    Process p = pb.start();
-    CrashRecoveryIT.awaitOrDump(
-        log, Duration.ofSeconds(120), () -> !p.isAlive() || CrashRecoveryIT.readyLines(log) > 0);
-    assertTrue(p.isAlive(), "app exited early; log:\n" + Files.readString(log));
-    return p;
+    // entities only for the first node: a standby has no writer to create entities with
+    return AppProcess.start(
+        mongoServer,
+        pg,
+        dataDir,
+        entities,
+        log,
+        0,
+        "384m",
+        Map.of(
+            "EMC_API_KEY", "hang-test-key",
+            "EMC_NODE_ID", node,
+            "EMC_REPLICATOR_POLL_INTERVAL_MS", "200",
+            "EMC_OPLOG_STANDBY_RETRY_MS", "500",
+            "EMC_OPLOG_LEASE_RENEW_MS", "1000",
+            "EMC_OPLOG_LEASE_TTL_MS", "6000"));
   }
 
   static void signal(Process p, String sig) throws Exception {

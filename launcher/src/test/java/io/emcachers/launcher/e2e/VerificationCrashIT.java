@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -67,42 +68,16 @@ class VerificationCrashIT {
   }
 
   Process launch(Path dataDir, Path entities, Path log, int port, String... env) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Path jar = Path.of("target", "emcachers.jar").toAbsolutePath();
-    assertTrue(Files.exists(jar), "build the jar first (mvn package): " + jar);
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx512m",
-            "-jar",
-            jar.toString(),
-            "run",
-            "--mongo-url",
-            mongoServer.url("app"),
-            "--pg-url",
-            pg.url(),
-            "--data-dir",
-            dataDir.toString(),
-            "--http-port",
-            String.valueOf(port),
-            "--entities",
-            entities.toString());
-    pb.environment().put("EMC_API_KEY", KEY);
-    pb.environment().put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
-    pb.environment().put("EMC_VERIFY_MAX_DOCS_PER_SECOND", "1000");
-    pb.environment().put("EMC_VERIFY_PAGE_DOCS", "100");
-    pb.environment().put("EMC_VERIFY_SETTLE_MS", "100");
+    Map<String, String> vars = new java.util.HashMap<>();
+    vars.put("EMC_API_KEY", KEY);
+    vars.put("EMC_REPLICATOR_POLL_INTERVAL_MS", "200");
+    vars.put("EMC_VERIFY_MAX_DOCS_PER_SECOND", "1000");
+    vars.put("EMC_VERIFY_PAGE_DOCS", "100");
+    vars.put("EMC_VERIFY_SETTLE_MS", "100");
     for (int i = 0; i + 1 < env.length; i += 2) {
-      pb.environment().put(env[i], env[i + 1]);
+      vars.put(env[i], env[i + 1]);
     }
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    long readyBefore = CrashRecoveryIT.readyLines(log);
-    Process p = pb.start();
-    await()
-        .atMost(Duration.ofSeconds(120))
-        .until(() -> !p.isAlive() || CrashRecoveryIT.readyLines(log) > readyBefore);
-    assertTrue(p.isAlive(), "app exited early; log:\n" + Files.readString(log));
-    return p;
+    return AppProcess.start(mongoServer, pg, dataDir, entities, log, port, "512m", vars);
   }
 
   @Test
