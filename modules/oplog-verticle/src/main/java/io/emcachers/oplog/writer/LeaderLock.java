@@ -294,8 +294,8 @@ public final class LeaderLock {
                     recovered);
               }
               Decision decision = ar.result();
-              if (decision.term() != null) {
-                becomeLeader(gen, c, decision.term(claimSent));
+              if (decision.epoch() > 0) {
+                becomeLeader(gen, c, new LeaderTerm(decision.epoch(), claimSent));
               } else if (decision.retryNow()) {
                 contend(gen);
               } else {
@@ -364,15 +364,7 @@ public final class LeaderLock {
   }
 
   /** Leader (epoch > 0), contend again now, or stay standby and look again in retryInMs. */
-  private record Decision(long epoch, boolean retryNow, long retryInMs) {
-    LeaderTerm term(long claimSentNanos) {
-      return epoch > 0 ? new LeaderTerm(epoch, claimSentNanos) : null;
-    }
-
-    LeaderTerm term() {
-      return term(0);
-    }
-  }
+  private record Decision(long epoch, boolean retryNow, long retryInMs) {}
 
   private void becomeLeader(long gen, PgConnection c, LeaderTerm term) {
     epoch = term.epoch();
