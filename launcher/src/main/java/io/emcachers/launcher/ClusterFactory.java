@@ -19,6 +19,12 @@ final class ClusterFactory {
     config.setClusterName(cfg.clusterName());
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.logging.type", "slf4j");
+    // a member that stops answering (SIGKILL, SIGSTOP, a cut network) leaves the cluster, and its
+    // event-bus registrations with it, after member_failure_timeout_ms instead of Hazelcast's 60 s
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty(
+        "hazelcast.max.no.heartbeat.seconds",
+        String.valueOf(Math.max(2, (cfg.memberFailureTimeoutMs() + 999) / 1000)));
     config.getNetworkConfig().setPort(cfg.clusterPort()).setPortAutoIncrement(true);
     config.getNetworkConfig().setPublicAddress(null);
     JoinConfig join = config.getNetworkConfig().getJoin();

@@ -3,6 +3,9 @@ package io.emcachers.launcher;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.client.EntitiesClient;
+import io.emcachers.core.client.OplogClient;
+import io.emcachers.core.messages.HealthReply;
+import io.emcachers.launcher.config.LaunchConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -12,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +61,38 @@ final class EntityBootstrap {
       chain = chain.compose(v -> upsert(vertx, def, deadline));
     }
     return chain;
+  }
+
+  /** Whether this node runs an oplog verticle that does not lead (asked node-locally). */
+  static boolean localOplogIsStandby(Vertx vertx, LaunchConfig launch) {
+    if (!launch.has("oplog")) {
+      return false;
+    }
+    try {
+      HealthReply r =
+          new OplogClient(vertx.eventBus()).leaderLocal(5000).await(10, TimeUnit.SECONDS);
+      return !r.details().getBoolean("leader", false);
+    } catch (Exception e) {
+      return false; // unknown: apply in the foreground, which waits for a leader and says why
+    }
+  }
+
+  /**
+   * {@link #apply} without a deadline, in the background: retried until a leader accepts the
+   * definitions; an invalid definition is logged once as an error and the rest are not applied.
+   */
+  static void applyInBackground(Vertx vertx, JsonArray definitions, String source) {
+    apply(vertx, definitions, Duration.ofDays(3650))
+        .onSuccess(
+            v ->
+                LOG.info(
+                    "{} entity definition(s) from {} applied through the leader",
+                    definitions.size(),
+                    source))
+        .onFailure(
+            err ->
+                LOG.error(
+                    "entity definitions from {} were not applied: {}", source, err.getMessage()));
   }
 
   private static Future<Void> upsert(Vertx vertx, JsonObject def, long deadline) {

@@ -2,6 +2,7 @@ package io.emcachers.launcher;
 
 import io.emcachers.api.ApiVerticle;
 import io.emcachers.cache.CacheDbVerticle;
+import io.emcachers.launcher.cluster.HeartbeatVerticle;
 import io.emcachers.launcher.config.LaunchConfig;
 import io.emcachers.listener.ListenerVerticle;
 import io.emcachers.oplog.OplogVerticle;
@@ -22,9 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deploys the verticles of a node's roles in dependency order (oplog, cache-db manager, replicator,
- * listener, api) and undeploys them in the order that keeps data safe: the listener first (streams
- * stop, in-flight batches are acked or abandoned; unacked batches are re-read from the stored token
- * on restart), then the API, replicator, cache-db manager and oplog.
+ * listener, api, then the heartbeat every node publishes) and undeploys them in the order that
+ * keeps data safe: the heartbeat first (its last beat tells the cluster the node leaves), the
+ * listener (streams stop, in-flight batches are acked or abandoned; unacked batches are re-read
+ * from the stored token on restart), then the API, replicator, cache-db manager and oplog.
  */
 public final class Node {
 
@@ -40,10 +42,12 @@ public final class Node {
           new Component("replicator", "replicator", ReplicatorVerticle::new),
           new Component("replicator", "verify", VerifyVerticle::new),
           new Component("listener", "listener", ListenerVerticle::new),
-          new Component("api", "api", ApiVerticle::new));
+          new Component("api", "api", ApiVerticle::new),
+          // every node, whatever its roles: announces the node once the rest is up
+          new Component(null, "heartbeat", HeartbeatVerticle::new));
 
   static final List<String> UNDEPLOY_ORDER =
-      List.of("listener", "api", "verify", "replicator", "cache-db", "oplog");
+      List.of("heartbeat", "listener", "api", "verify", "replicator", "cache-db", "oplog");
 
   private final Vertx vertx;
   private final JsonObject config;
@@ -60,7 +64,7 @@ public final class Node {
     Future<Void> chain = Future.succeededFuture();
     int step = 0;
     for (Component c : DEPLOY_ORDER) {
-      if (!launch.has(c.role())) {
+      if (c.role() != null && !launch.has(c.role())) {
         continue;
       }
       int n = ++step;

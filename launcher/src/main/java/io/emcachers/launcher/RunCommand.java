@@ -133,7 +133,15 @@ final class RunCommand implements Callable<Integer> {
     try {
       LOG.info("step 3: deploying components");
       node.deploy().await(180, TimeUnit.SECONDS);
-      if (entityDefs != null) {
+      if (entityDefs != null && EntityBootstrap.localOplogIsStandby(vertx, launch)) {
+        // a standby has no writer to create entities with: apply them once a leader accepts
+        // them (this node's, when it takes over, or the cluster's), without holding up the start
+        LOG.info(
+            "step 4: this node's oplog is a standby: the {} entity definition(s) from {} are applied in the background once a leader accepts them",
+            entityDefs.size(),
+            entitiesFile);
+        EntityBootstrap.applyInBackground(vertx, entityDefs, entitiesFile.toString());
+      } else if (entityDefs != null) {
         LOG.info(
             "step 4: applying {} entity definition(s) from {}", entityDefs.size(), entitiesFile);
         EntityBootstrap.apply(vertx, entityDefs, Duration.ofSeconds(60))

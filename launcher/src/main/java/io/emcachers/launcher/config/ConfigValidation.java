@@ -2,6 +2,7 @@ package io.emcachers.launcher.config;
 
 import io.emcachers.api.ApiConfig;
 import io.emcachers.cache.CacheConfig;
+import io.emcachers.core.cluster.MembershipConfig;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.oplog.OplogConfig;
 import io.emcachers.replicator.ReplicatorConfig;
@@ -17,6 +18,7 @@ public final class ConfigValidation {
 
   public static void validate(JsonObject root, LaunchConfig launch) {
     try {
+      MembershipConfig.fromJson(root);
       if (launch.has("oplog")) {
         OplogConfig.fromJson(root);
       }

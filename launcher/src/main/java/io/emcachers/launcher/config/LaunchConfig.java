@@ -19,7 +19,8 @@ public record LaunchConfig(
     String clusterName,
     int clusterPort,
     List<String> clusterMembers,
-    String clusterHost) {
+    String clusterHost,
+    long memberFailureTimeoutMs) {
 
   public static final Set<String> ALL_ROLES = Set.of("listener", "oplog", "replicator", "api");
   public static final String DEFAULT_CLUSTER_NAME = "emcachers";
@@ -66,7 +67,22 @@ public record LaunchConfig(
         cluster.getString("name", DEFAULT_CLUSTER_NAME),
         port,
         members,
-        cluster.getString("host", "127.0.0.1"));
+        cluster.getString("host", "127.0.0.1"),
+        memberFailureTimeout(cluster));
+  }
+
+  public static final long DEFAULT_MEMBER_FAILURE_TIMEOUT_MS = 10_000;
+
+  private static long memberFailureTimeout(JsonObject cluster) {
+    Object v = cluster.getValue("member_failure_timeout_ms");
+    if (v == null) {
+      return DEFAULT_MEMBER_FAILURE_TIMEOUT_MS;
+    }
+    if (!(v instanceof Number n) || n.longValue() < 1000 || n.longValue() > 600_000) {
+      throw new IllegalArgumentException(
+          "cluster.member_failure_timeout_ms must be an integer from 1000 to 600000, got " + v);
+    }
+    return n.longValue();
   }
 
   public boolean has(String role) {

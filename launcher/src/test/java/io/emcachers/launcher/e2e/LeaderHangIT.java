@@ -62,7 +62,6 @@ class LeaderHangIT {
   }
 
   Process launch(String node, Path dataDir, Path entities, Path log) throws Exception {
-    // entities only for the first node: a standby has no writer to create entities with
     return AppProcess.start(
         mongoServer,
         pg,
@@ -107,7 +106,10 @@ class LeaderHangIT {
     Process a = launch("node-a", dataA, entities, logA);
     CrashRecoveryIT.awaitOrDump(
         logA, Duration.ofSeconds(30), () -> count(logA, "node node-a is the leader") == 1);
-    Process b = launch("node-b", dataB, null, logB);
+    // a standby started with the same definitions does not fail: it applies them once it leads
+    Process b = launch("node-b", dataB, entities, logB);
+    assertEquals(
+        1, count(logB, "applied in the background once a leader accepts them"), "b deferred them");
     AtomicBoolean writing = new AtomicBoolean(true);
     AtomicInteger ops = new AtomicInteger();
     Thread writer =
@@ -133,6 +135,8 @@ class LeaderHangIT {
       assertTrue(
           count(logB, "ending that session and taking over") >= 1,
           "the standby ended the frozen leader's session");
+      CrashRecoveryIT.awaitOrDump(
+          logB, Duration.ofSeconds(20), () -> count(logB, "applied through the leader") == 1);
 
       // the rest of the 30 s freeze, with writes flowing through the new leader
       int atTakeover = ops.get();

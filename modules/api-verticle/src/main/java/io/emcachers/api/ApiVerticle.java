@@ -1,9 +1,11 @@
 package io.emcachers.api;
 
 import io.emcachers.api.auth.ApiKeyAuthHandler;
+import io.emcachers.api.cluster.HolderReads;
 import io.emcachers.api.errors.ErrorResponses;
 import io.emcachers.api.health.HealthProcedures;
 import io.emcachers.api.routes.CacheRoutes;
+import io.emcachers.api.routes.ClusterRoutes;
 import io.emcachers.api.routes.DocsRoutes;
 import io.emcachers.api.routes.EntityRoutes;
 import io.emcachers.api.routes.HealthRoutes;
@@ -17,6 +19,9 @@ import io.emcachers.api.routes.SystemRoutes;
 import io.emcachers.api.routes.VerifyRoutes;
 import io.emcachers.api.status.StatusFeedBridge;
 import io.emcachers.api.system.EventLoopProbe;
+import io.emcachers.core.bus.ConsumerGroup;
+import io.emcachers.core.cluster.ClusterView;
+import io.emcachers.core.cluster.MembershipConfig;
 import io.emcachers.core.status.ComponentState;
 import io.emcachers.core.status.StatusPublisher;
 import io.vertx.core.Future;
@@ -52,6 +57,8 @@ public class ApiVerticle extends VerticleBase {
   private HttpServer server;
   private StatusFeedBridge feed;
   private EventLoopProbe probe;
+  private ClusterView view;
+  private ConsumerGroup consumers;
 
   public ApiVerticle() {}
 
@@ -68,6 +75,8 @@ public class ApiVerticle extends VerticleBase {
         new BusClient(vertx.eventBus(), Math.max(50, config.requestTimeoutMs() * 9 / 10));
     feed = new StatusFeedBridge(vertx);
     probe = new EventLoopProbe(vertx);
+    consumers = new ConsumerGroup(vertx);
+    view = new ClusterView(vertx, MembershipConfig.fromJson(config())).listen(consumers);
     router = buildRouter(config, bus);
 
     // HTTP/1.1 only: a cleartext HTTP/2 upgrade (Upgrade: h2c) is not offered, so every request
@@ -84,6 +93,7 @@ public class ApiVerticle extends VerticleBase {
             .requestHandler(router)
             .invalidRequestHandler(ErrorResponses::invalidRequest);
     return feed.start()
+        .compose(v -> consumers.ready())
         .compose(v -> server.listen())
         .onSuccess(
             s -> {
@@ -126,10 +136,16 @@ public class ApiVerticle extends VerticleBase {
     new EntityRoutes(bus).mount(routes);
     new OplogRoutes(bus).mount(routes);
     new OplogAdminRoutes(bus).mount(routes);
-    new ReplicationRoutes(bus, feed).mount(routes);
+    new ReplicationRoutes(bus, feed, view).mount(routes);
+    new ClusterRoutes(view, config.nodeId()).mount(routes);
     new VerifyRoutes(bus).mount(routes);
     new SystemRoutes(bus, config.healthTimeoutMs(), probe, feed, config.nodeId()).mount(routes);
-    new CacheRoutes(bus, config.queryMaxRows(), config.queryTimeoutMs()).mount(routes);
+    new CacheRoutes(
+            bus,
+            new HolderReads(view, config.nodeId(), view.config().readAttemptTimeoutMs()),
+            config.queryMaxRows(),
+            config.queryTimeoutMs())
+        .mount(routes);
     new MetricsRoutes(vertx).mount(routes);
     new DocsRoutes().mount(routes);
     feed.mount(routes);
@@ -162,7 +178,13 @@ public class ApiVerticle extends VerticleBase {
     if (probe != null) {
       probe.stop();
     }
+    if (view != null) {
+      view.stop();
+    }
     Future<Void> feedStopped = feed == null ? Future.succeededFuture() : feed.stop();
+    if (consumers != null) {
+      feedStopped = Future.join(feedStopped, consumers.unregisterAll()).mapEmpty();
+    }
     Future<Void> serverClosed = server == null ? Future.succeededFuture() : server.close();
     return Future.join(feedStopped, serverClosed).onComplete(ar -> LOG.info("API stopped"));
   }

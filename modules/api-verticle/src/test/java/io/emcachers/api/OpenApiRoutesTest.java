@@ -138,6 +138,7 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("delete"), routes.get("/api/oplog/replicas/{node}"));
     assertEquals(Set.of("post"), routes.get("/api/entities/{name}/verify"));
     assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
-    assertEquals(24, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("get"), routes.get("/api/cluster"));
+    assertEquals(25, routes.size(), routes.keySet().toString());
   }
 }

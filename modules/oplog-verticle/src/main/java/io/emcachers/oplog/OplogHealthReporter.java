@@ -138,6 +138,7 @@ final class OplogHealthReporter {
         .put("leader", state == LeaderState.LEADER)
         .put("since", lock.stateSince().toString())
         .put("last_error", lock.lastError())
+        .put("takeovers_refused", lock.terminationsRefused())
         .put("last_error_at", lock.lastErrorAt() == null ? null : lock.lastErrorAt().toString());
   }
 }

@@ -152,6 +152,54 @@ class LeaderLeaseTest extends PostgresTestBase {
   }
 
   @Test
+  void aStandbyWithoutThePrivilegeToEndTheFrozenLeaderSaysSoOnceAndKeepsLooking() throws Exception {
+    OplogTestSupport.deploy(first, config("node-0"));
+    await(first.close());
+    first = TestVertx.create();
+    exec(pg, "DROP ROLE IF EXISTS emc_weak");
+    exec(pg, "CREATE ROLE emc_weak LOGIN");
+    exec(pg, "GRANT ALL ON ALL TABLES IN SCHEMA public TO emc_weak");
+    exec(pg, "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO emc_weak");
+    exec(pg, "GRANT CREATE ON SCHEMA public TO emc_weak");
+    try (Connection frozen = OplogTestSupport.jdbc(pg);
+        Statement st = frozen.createStatement()) {
+      // the frozen leader runs as a superuser: a plain role may never end its backend
+      st.executeQuery("SELECT pg_try_advisory_lock(" + KEY + ")").close();
+      st.executeUpdate(
+          "UPDATE leader_lease SET epoch = epoch + 1, node_id = 'frozen', backend_pid = pg_backend_pid(),"
+              + " renewed_at = now(), expires_at = now() - interval '1 second'"
+              + " WHERE lock_key = "
+              + KEY);
+      JsonObject weak = config("node-weak");
+      JsonObject pgSection = weak.getJsonObject("postgres");
+      pgSection.put("url", pgSection.getString("url").replace("//postgres@", "//emc_weak@"));
+      assertTrue(pgSection.getString("url").contains("emc_weak@"), pgSection.getString("url"));
+      OplogTestSupport.deploy(second, weak);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> local(second).details().getLong("takeovers_refused", 0L) >= 1);
+      JsonObject d = local(second).details();
+      assertEquals("standby", local(second).state());
+      assertTrue(
+          d.getString("last_error").contains("GRANT pg_signal_backend"),
+          "the error names the fix: " + d.getString("last_error"));
+      assertTrue(frozen.isValid(2), "the frozen session was not ended");
+      // it keeps looking at the standby pace (100 ms), not in a tight loop: three more refusals
+      // take at least two retry intervals
+      long refused = d.getLong("takeovers_refused");
+      long since = System.nanoTime();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> local(second).details().getLong("takeovers_refused") >= refused + 3);
+      long elapsedMs = (System.nanoTime() - since) / 1_000_000;
+      assertTrue(elapsedMs >= 200, "three refusals in " + elapsedMs + " ms");
+      assertTrue(frozen.isValid(2));
+    }
+    // once the frozen session ends some other way, the standby takes the lock
+    await().atMost(Duration.ofSeconds(10)).until(() -> "leader".equals(local(second).state()));
+  }
+
+  @Test
   void aLockHolderThatIsNotTheLeaseholderIsNeverEnded() throws Exception {
     OplogTestSupport.deploy(first, config("node-0"));
     await(first.close());

@@ -22,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster-wide read addresses {@code emc.cache.query.ENTITY} this node serves. Rule: the
- * consumer is registered as soon as the cache is caught up, while the cache file exists and no
+ * The cluster-wide read addresses {@code emc.cache.query.ENTITY} this node serves, each with its
+ * node-specific twin {@code emc.cache.query.ENTITY@NODE} (for readers that pick a holder). Rule:
+ * the consumer is registered as soon as the cache is caught up, while the cache file exists and no
  * build or identity rebuild of it runs — right after an apply that brings it to the oplog head as
  * last read ({@link CacheDbVerticle#CAUGHT_UP_HEADER}, before the apply replies), right after a
  * rebuild swaps in a file read to the head, and whenever this node's replicator reports the entity
@@ -42,6 +43,7 @@ final class ReadAddresses {
   private final CacheReads reads;
   private final Predicate<String> servable;
   private final Map<String, MessageConsumer<Object>> serving = new TreeMap<>();
+  private final Map<String, MessageConsumer<Object>> servingHere = new TreeMap<>();
   private boolean closed;
 
   /**
@@ -123,9 +125,13 @@ final class ReadAddresses {
     }
     MessageConsumer<Object> c = bus.consumer(Addresses.cacheQueryFor(entity));
     c.handler(m -> dispatch(entity, m));
+    MessageConsumer<Object> own = bus.consumer(Addresses.cacheQueryFor(entity, nodeId));
+    own.handler(m -> dispatch(entity, m));
     serving.put(entity, c);
+    servingHere.put(entity, own);
     LOG.info("cache {}: caught up, serving {}", entity, Addresses.cacheQueryFor(entity));
-    return c.completion()
+    return Future.all(c.completion(), own.completion())
+        .<Void>mapEmpty()
         .recover(
             err -> {
               LOG.warn(
@@ -133,7 +139,12 @@ final class ReadAddresses {
                   entity,
                   Addresses.cacheQueryFor(entity),
                   err.toString());
-              serving.remove(entity, c);
+              if (serving.remove(entity, c)) {
+                c.unregister();
+              }
+              if (servingHere.remove(entity, own)) {
+                own.unregister();
+              }
               return Future.succeededFuture();
             });
   }
@@ -165,6 +176,10 @@ final class ReadAddresses {
   }
 
   void unserve(String entity) {
+    MessageConsumer<Object> own = servingHere.remove(entity);
+    if (own != null) {
+      own.unregister();
+    }
     MessageConsumer<Object> c = serving.remove(entity);
     if (c != null) {
       c.unregister();
@@ -176,7 +191,9 @@ final class ReadAddresses {
     closed = true;
     List<Future<Void>> all = new ArrayList<>();
     serving.values().forEach(c -> all.add(c.unregister()));
+    servingHere.values().forEach(c -> all.add(c.unregister()));
     serving.clear();
+    servingHere.clear();
     return Future.join(all).mapEmpty();
   }
 }

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The replicator's view of the entities: loaded with {@code emc.entities.list} (deleted included),
@@ -28,8 +29,15 @@ final class EntityDirectory {
 
   private boolean loaded;
 
+  /** The entities this node holds (partitioned mode); the others are treated like skipped rows. */
+  private Predicate<String> scope = name -> true;
+
   EntityDirectory(EntitiesClient client) {
     this.client = client;
+  }
+
+  void scope(Predicate<String> scope) {
+    this.scope = scope;
   }
 
   boolean loaded() {
@@ -59,6 +67,9 @@ final class EntityDirectory {
    * the rows must be skipped (entity deleted or unknown to the entity store).
    */
   Future<Entity> resolve(String name) {
+    if (!scope.test(name)) {
+      return Future.succeededFuture(null);
+    }
     Entity e = known.get(name);
     if (e != null) {
       return Future.succeededFuture(e.status() == EntityStatus.deleted ? null : e);
@@ -105,8 +116,15 @@ final class EntityDirectory {
     missing.remove(e.name());
   }
 
-  /** Entities that are not deleted, by name. */
+  /** Entities that are not deleted and that this node holds, by name. */
   Map<String, Entity> active() {
+    Map<String, Entity> out = all();
+    out.keySet().removeIf(scope.negate());
+    return out;
+  }
+
+  /** Entities that are not deleted, held here or not, by name. */
+  Map<String, Entity> all() {
     Map<String, Entity> out = new TreeMap<>();
     known.forEach(
         (k, v) -> {

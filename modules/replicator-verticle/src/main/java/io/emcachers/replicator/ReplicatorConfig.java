@@ -25,6 +25,9 @@ import java.nio.file.Path;
  *     rebuild)
  * @param reportIntervalMs how often the node reports its offset to the oplog's replica registry
  *     ({@code emc.oplog.replica.report}); keep it well within {@code oplog.replica_expiry_ms}
+ * @param mode {@code replica}: every node holds every entity; {@code partitioned}: each entity is
+ *     held by {@code replicas} of the live replicator nodes (rendezvous hashing)
+ * @param replicas holders per entity in partitioned mode
  */
 public record ReplicatorConfig(
     Path dataDir,
@@ -35,7 +38,13 @@ public record ReplicatorConfig(
     long maxBackoffMs,
     long statusIntervalMs,
     long applyTimeoutMs,
-    long reportIntervalMs) {
+    long reportIntervalMs,
+    String mode,
+    int replicas) {
+
+  public static final String MODE_REPLICA = "replica";
+  public static final String MODE_PARTITIONED = "partitioned";
+  public static final int DEFAULT_REPLICAS = 2;
 
   public static final long DEFAULT_POLL_INTERVAL_MS = 1000;
   public static final int DEFAULT_READ_BATCH_SIZE = 2000;
@@ -59,6 +68,15 @@ public record ReplicatorConfig(
     requireMin("replicator.status_interval_ms", statusIntervalMs, 1);
     requireMin("replicator.apply_timeout_ms", applyTimeoutMs, 1);
     requireMin("replicator.report_interval_ms", reportIntervalMs, 1);
+    if (!MODE_REPLICA.equals(mode) && !MODE_PARTITIONED.equals(mode)) {
+      throw new IllegalArgumentException(
+          "replicator.mode must be \"replica\" or \"partitioned\", got \"" + mode + "\"");
+    }
+    requireMin("replicator.replicas", replicas, 1);
+  }
+
+  public boolean partitioned() {
+    return MODE_PARTITIONED.equals(mode);
   }
 
   /**
@@ -120,7 +138,9 @@ public record ReplicatorConfig(
             "report_interval_ms",
             DEFAULT_REPORT_INTERVAL_MS,
             1,
-            Long.MAX_VALUE));
+            Long.MAX_VALUE),
+        ConfigValues.string(c, "replicator.mode", "mode", MODE_REPLICA),
+        (int) integer(c, "replicator.replicas", "replicas", DEFAULT_REPLICAS, 1, 1000));
   }
 
   /** {@code {data_dir}/meta.sqlite}. */

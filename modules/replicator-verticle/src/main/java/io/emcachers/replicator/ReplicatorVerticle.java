@@ -8,6 +8,8 @@ import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.core.client.CacheClient;
 import io.emcachers.core.client.EntitiesClient;
 import io.emcachers.core.client.OplogClient;
+import io.emcachers.core.cluster.ClusterView;
+import io.emcachers.core.cluster.MembershipConfig;
 import io.emcachers.core.jobs.JobScheduler;
 import io.emcachers.core.jobs.JobStats;
 import io.emcachers.core.messages.CacheEntityRequest;
@@ -19,9 +21,11 @@ import io.emcachers.core.messages.OplogAppended;
 import io.emcachers.core.messages.ReplicaReportReply;
 import io.emcachers.core.messages.StatusEvent;
 import io.emcachers.core.metrics.Meters;
+import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.EntityStatus;
 import io.emcachers.core.status.ComponentState;
 import io.emcachers.core.status.StatusPublisher;
+import io.emcachers.replicator.partition.Partitioner;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -59,6 +63,8 @@ public final class ReplicatorVerticle extends VerticleBase {
   private CacheClient cache;
   private JobScheduler scheduler;
   private ConsumerGroup consumers;
+  private ClusterView view;
+  private Partitioner partitioner;
   private final Deque<JsonObject> recreateJobs = new ArrayDeque<>();
 
   @Override
@@ -68,6 +74,16 @@ public final class ReplicatorVerticle extends VerticleBase {
     offsets = new NodeOffsetStore(config.metaDbPath());
     cache = new CacheClient(bus);
     entities = new EntityDirectory(new EntitiesClient(bus));
+    view = new ClusterView(vertx, MembershipConfig.fromJson(config()));
+    partitioner =
+        new Partitioner(
+            config.nodeId(),
+            config.partitioned(),
+            config.replicas(),
+            view,
+            new StatusPublisher(bus, ProgressTracker.COMPONENT, config.nodeId()),
+            this::gain);
+    entities.scope(partitioner::holds);
     MeterRegistry meters = Meters.registry();
     progress =
         new ProgressTracker(
@@ -82,7 +98,8 @@ public final class ReplicatorVerticle extends VerticleBase {
             progress,
             meters,
             new OplogClient(bus),
-            cache);
+            cache,
+            partitioner);
     scheduler = new JobScheduler(vertx);
 
     consumers =
@@ -105,6 +122,7 @@ public final class ReplicatorVerticle extends VerticleBase {
                     return;
                   }
                   entities.onChanged(ev);
+                  reassess();
                   if (EntityChanged.DELETED.equals(ev.change())
                       || ev.entity().status() == EntityStatus.deleted) {
                     progress.onEntityDeleted(ev.entity().name());
@@ -132,11 +150,31 @@ public final class ReplicatorVerticle extends VerticleBase {
             .handleLocal(
                 Addresses.REPLICATOR_RECREATE,
                 CacheEntityRequest.class,
+                CacheErrors.mapped(this::recreate))
+            // the same, addressed to this node from any node (cluster-wide recreate, ?node=ID)
+            .handle(
+                Addresses.replicatorRecreateFor(config.nodeId()),
+                CacheEntityRequest.class,
                 CacheErrors.mapped(this::recreate));
+    if (partitioner.partitioned()) {
+      view.listen(consumers).onChange(this::reassess);
+    }
 
     // the offset store is opened (and meta.sqlite created) before the loop starts
-    return vertx
-        .executeBlocking(offsets::read, false)
+    // caches found on disk stay held (partitioned mode) until their assigned holders serve them
+    Future<Void> onDisk =
+        !partitioner.partitioned()
+            ? Future.succeededFuture()
+            : cache
+                .info(null)
+                .map(
+                    info -> {
+                      partitioner.existing(
+                          info.info().getJsonObject("entities", new JsonObject()).fieldNames());
+                      return null;
+                    });
+    return onDisk
+        .compose(x -> vertx.executeBlocking(offsets::read, false))
         .compose(offset -> consumers.ready().map(offset))
         .onSuccess(
             offset -> {
@@ -145,6 +183,7 @@ public final class ReplicatorVerticle extends VerticleBase {
                   Duration.ofMillis(config.statusIntervalMs()),
                   Duration.ofMillis(config.statusIntervalMs()),
                   ctx -> {
+                    reassess();
                     progress.publish(entities.active());
                     return Future.succeededFuture();
                   });
@@ -161,6 +200,13 @@ public final class ReplicatorVerticle extends VerticleBase {
                   offsets.path(),
                   config.pollIntervalMs(),
                   config.readBatchSize());
+              if (partitioner.partitioned()) {
+                LOG.info(
+                    "replicator {}: partitioned mode, {} holder(s) per entity; deciding what to hold once the member list has settled ({} ms)",
+                    config.nodeId(),
+                    config.replicas(),
+                    view.config().settleMs());
+              }
               loop.start();
             });
   }
@@ -168,6 +214,7 @@ public final class ReplicatorVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     List<Future<?>> all = new ArrayList<>();
+    view.stop();
     all.add(consumers.unregisterAll());
     all.add(scheduler.shutdown(Duration.ofSeconds(5)));
     all.add(loop.stop());
@@ -191,6 +238,7 @@ public final class ReplicatorVerticle extends VerticleBase {
     JsonObject details = progress.details(entities.active());
     JsonArray jobs = new JsonArray();
     scheduler.stats().stream().map(JobStats::toJson).forEach(jobs::add);
+    details.put("partition", partitioner.toJson());
     details.put("jobs", jobs).put("recreate_jobs", new JsonArray(new ArrayList<>(recreateJobs)));
     ReplicaReportReply report = loop.lastReport();
     details.put(
@@ -200,6 +248,34 @@ public final class ReplicatorVerticle extends VerticleBase {
             .put("rebuilding_after_compaction", loop.rebuildingAfterCompaction()));
     return new HealthReply(
         ProgressTracker.COMPONENT, loop.consecutiveErrors() == 0, progress.state().wire(), details);
+  }
+
+  /** Recomputes what this node holds (partitioned mode); a release runs at the next pass. */
+  private void reassess() {
+    if (!partitioner.partitioned() || !entities.loaded()) {
+      return;
+    }
+    partitioner.reassess(entities.all().keySet());
+    if (partitioner.hasReleases()) {
+      loop.wake();
+    }
+  }
+
+  /** A newly held entity: build its cache from the oplog now, even if no row of it comes. */
+  private void gain(String name) {
+    Entity e = entities.all().get(name);
+    if (e != null && e.status() == EntityStatus.live) {
+      cache
+          .rebuild(name)
+          .onFailure(
+              err ->
+                  LOG.warn(
+                      "replicator {}: build of newly held {} not started (the next apply starts it): {}",
+                      config.nodeId(),
+                      name,
+                      err.toString()));
+    }
+    loop.wake();
   }
 
   /** Forwards to the cache-db manager, which rebuilds into a new file and swaps when caught up. */

@@ -7,6 +7,7 @@ import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.ReplicaReportReply;
 import io.emcachers.core.retry.Backoff;
+import io.emcachers.replicator.partition.Partitioner;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
@@ -15,6 +16,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,9 +66,12 @@ final class SyncLoop {
   private final ReplicaReporter reporter;
   private final CompactionRecovery compaction;
   private final BatchApplier batches;
+  private final CacheClient cache;
+  private final Partitioner partitioner;
 
   private Long position; // null: unknown, re-read before the next read
 
+  private boolean started;
   private boolean running;
   private boolean wakeRequested;
   private boolean inBackoff;
@@ -83,8 +88,11 @@ final class SyncLoop {
       ProgressTracker progress,
       MeterRegistry meters,
       OplogClient oplog,
-      CacheClient cache) {
+      CacheClient cache,
+      Partitioner partitioner) {
     this.vertx = vertx;
+    this.cache = cache;
+    this.partitioner = partitioner;
     this.context = context;
     this.oplog = oplog;
     this.config = config;
@@ -155,12 +163,16 @@ final class SyncLoop {
   }
 
   void start() {
+    started = true;
     schedule(0);
   }
 
-  /** New rows exist: run a pass now, or right after the running one. Ignored while backing off. */
+  /**
+   * New rows exist: run a pass now, or right after the running one. Ignored while backing off, and
+   * before {@link #start} (the verticle is still establishing what it holds).
+   */
   void wake() {
-    if (stopped || inBackoff) {
+    if (!started || stopped || inBackoff) {
       return;
     }
     if (running) {
@@ -271,7 +283,9 @@ final class SyncLoop {
 
   /** One pass: (re)establish the position, read one batch, apply it, commit the offset. */
   private Future<Outcome> syncOnce() {
-    Future<Void> ready = entities.loaded() ? Future.succeededFuture() : entities.load();
+    Future<Void> ready =
+        (entities.loaded() ? Future.<Void>succeededFuture() : entities.load())
+            .compose(v -> releaseCaches());
     return ready
         .compose(v -> position != null ? Future.succeededFuture(position) : recoverPosition())
         .compose(
@@ -290,6 +304,22 @@ final class SyncLoop {
                           ? compaction.onCompacted(after)
                           : Future.failedFuture(err));
             });
+  }
+
+  /**
+   * Drops the caches of entities this node released (partitioned mode) before the pass reads, so no
+   * apply of theirs is in flight; from here on their rows are skipped.
+   */
+  private Future<Void> releaseCaches() {
+    List<String> released = partitioner.takeReleases();
+    if (released.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return Future.all(
+            released.stream()
+                .map(e -> cache.drop(e).onSuccess(x -> progress.onEntityDeleted(e)))
+                .toList())
+        .mapEmpty();
   }
 
   /** Re-reads the position ({@link PositionRecovery}); the pass reads after it. */

@@ -3,6 +3,7 @@ package io.emcachers.api.routes;
 import static io.emcachers.api.routes.RouteFactory.Access.READ;
 
 import io.emcachers.api.BusClient;
+import io.emcachers.api.cluster.HolderReads;
 import io.emcachers.api.errors.ApiException;
 import io.emcachers.api.errors.ErrorResponses;
 import io.emcachers.core.bus.Addresses;
@@ -17,7 +18,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Reads from the SQLite caches through the per-entity read address ({@link
@@ -35,9 +36,11 @@ public final class CacheRoutes {
   private final BusClient bus;
   private final int queryMaxRows;
   private final long queryTimeoutMs;
+  private final HolderReads holders;
 
-  public CacheRoutes(BusClient bus, int queryMaxRows, long queryTimeoutMs) {
+  public CacheRoutes(BusClient bus, HolderReads holders, int queryMaxRows, long queryTimeoutMs) {
     this.bus = bus;
+    this.holders = holders;
     this.queryMaxRows = queryMaxRows;
     this.queryTimeoutMs = queryTimeoutMs;
   }
@@ -61,7 +64,7 @@ public final class CacheRoutes {
       throw ApiException.invalidField(
           "id", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
     }
-    return ask(entity, reads -> reads.doc(entity, id, bus.timeoutMs()))
+    return ask(entity, bus.timeoutMs(), (reads, t) -> reads.doc(entity, id, t))
         .map(
             reply -> {
               if (reply.rows().isEmpty()) {
@@ -80,7 +83,7 @@ public final class CacheRoutes {
           "after", "must be a document id of 1 to " + MAX_DOC_ID_LENGTH + " characters");
     }
     int limit = (int) Http.longParam(ctx, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
-    return ask(entity, reads -> reads.page(entity, after, limit, bus.timeoutMs()))
+    return ask(entity, bus.timeoutMs(), (reads, t) -> reads.page(entity, after, limit, t))
         .map(reply -> rows(reply).put("next", reply.next()));
   }
 
@@ -129,7 +132,7 @@ public final class CacheRoutes {
     }
     long busTimeout = Math.min(bus.timeoutMs(), queryTimeoutMs + 2_000);
     CacheQueryRequest query = new CacheQueryRequest(entity, sql, params, maxRows, queryTimeoutMs);
-    return ask(entity, reads -> reads.query(query, busTimeout)).map(CacheRoutes::rows);
+    return ask(entity, busTimeout, (reads, t) -> reads.query(query, t)).map(CacheRoutes::rows);
   }
 
   private static JsonObject rows(CacheRowsReply reply) {
@@ -139,11 +142,15 @@ public final class CacheRoutes {
         .put("truncated", reply.truncated());
   }
 
-  /** Sends to the entity's read address; explains a missing handler. */
+  /**
+   * Sends to a node that serves the entity ({@link HolderReads}: this node first, failing over to
+   * the others, then the entity's read address); explains a missing handler.
+   */
   private Future<CacheRowsReply> ask(
-      String entity, Function<CacheClient, Future<CacheRowsReply>> read) {
+      String entity, long timeoutMs, BiFunction<CacheClient, Long, Future<CacheRowsReply>> read) {
     String address = Addresses.cacheQueryFor(entity);
-    return read.apply(bus.cacheReads())
+    return holders
+        .read(entity, bus.cacheReads(), timeoutMs, read)
         .recover(
             t -> {
               if (t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {

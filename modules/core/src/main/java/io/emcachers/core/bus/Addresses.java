@@ -232,7 +232,29 @@ public final class Addresses {
    */
   public static final String STATUS = "emc.status";
 
+  // ---- cluster ----
+  /**
+   * Publish {@code NodeHeartbeat}, cluster-wide, every {@code cluster.heartbeat_ms}: who is alive,
+   * with which roles, serving which caches.
+   */
+  public static final String CLUSTER_HEARTBEAT = "emc.cluster.heartbeat";
+
+  /** The entity-wide read address: some node that serves the entity answers. */
   public static String cacheQueryFor(String entity) {
     return CACHE_QUERY_ENTITY_PREFIX + entity;
+  }
+
+  /**
+   * The read address of {@code entity} on one node: registered together with {@link
+   * #cacheQueryFor(String)}, so a reader that knows the holders (from heartbeats) can pick one and
+   * fall over to the next.
+   */
+  public static String cacheQueryFor(String entity, String node) {
+    return CACHE_QUERY_ENTITY_PREFIX + entity + "@" + node;
+  }
+
+  /** {@code CacheEntityRequest} → {@code JobAccepted}: recreate on that node's replicator. */
+  public static String replicatorRecreateFor(String node) {
+    return REPLICATOR_RECREATE + "@" + node;
   }
 }

@@ -58,6 +58,7 @@ public final class Codecs {
           new JsonMessageCodec<>(EntityListReply.class, EntityListReply::fromJson),
           new JsonMessageCodec<>(EntityChanged.class, EntityChanged::fromJson),
           new JsonMessageCodec<>(StatusEvent.class, StatusEvent::fromJson),
+          new JsonMessageCodec<>(NodeHeartbeat.class, NodeHeartbeat::fromJson),
           new JsonMessageCodec<>(HealthRequest.class, HealthRequest::fromJson),
           new JsonMessageCodec<>(HealthReply.class, HealthReply::fromJson),
           new JsonMessageCodec<>(CacheApplyRequest.class, CacheApplyRequest::fromJson),

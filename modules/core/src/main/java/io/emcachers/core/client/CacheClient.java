@@ -28,12 +28,29 @@ public final class CacheClient {
 
   private final BusCaller bus;
 
+  /** The node whose node-specific read address reads go to; null: the entity-wide address. */
+  private final String readNode;
+
   public CacheClient(EventBus eventBus) {
     this(new BusCaller(eventBus));
   }
 
   public CacheClient(BusCaller bus) {
+    this(bus, null);
+  }
+
+  private CacheClient(BusCaller bus, String readNode) {
     this.bus = bus;
+    this.readNode = readNode;
+  }
+
+  /**
+   * The same client, with reads ({@link #doc}, {@link #page}, {@link #query}) sent to {@code
+   * node}'s own read address {@code emc.cache.query.ENTITY@NODE} (NO_HANDLERS when that node does
+   * not serve the entity).
+   */
+  public CacheClient onNode(String node) {
+    return new CacheClient(bus, node);
   }
 
   /** {@code emc.cache.apply}: rows and the cache's last_oplog_id in one SQLite transaction. */
@@ -91,6 +108,10 @@ public final class CacheClient {
   }
 
   private Future<CacheRowsReply> read(String entity, Object request, long timeoutMs) {
-    return bus.request(Addresses.cacheQueryFor(entity), request, CacheRowsReply.class, timeoutMs);
+    String address =
+        readNode == null
+            ? Addresses.cacheQueryFor(entity)
+            : Addresses.cacheQueryFor(entity, readNode);
+    return bus.request(address, request, CacheRowsReply.class, timeoutMs);
   }
 }

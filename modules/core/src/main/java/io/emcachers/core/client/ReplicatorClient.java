@@ -39,4 +39,10 @@ public final class ReplicatorClient {
     return bus.request(
         Addresses.REPLICATOR_RECREATE, new CacheEntityRequest(entity), JobAccepted.class);
   }
+
+  /** {@code emc.replicator.recreate@NODE}: the same, on that node's replicator. */
+  public Future<JobAccepted> recreateOn(String node, String entity) {
+    return bus.request(
+        Addresses.replicatorRecreateFor(node), new CacheEntityRequest(entity), JobAccepted.class);
+  }
 }

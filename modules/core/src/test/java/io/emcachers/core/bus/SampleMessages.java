@@ -105,6 +105,15 @@ final class SampleMessages {
             "streaming",
             new JsonObject().put("lag_rows", 3),
             T),
+        new NodeHeartbeat(
+            "node-ü",
+            List.of("replicator", "api"),
+            T,
+            7,
+            List.of("users"),
+            List.of("users", "orders"),
+            new JsonObject().put("offset", 17),
+            null),
         new HealthRequest(),
         new HealthReply(
             "oplog",

@@ -88,6 +88,7 @@ public final class LeaderLock {
   private volatile long epoch;
   private volatile LeaseStore.View lastSeenLease;
   private volatile String lastError;
+  private volatile long terminationsRefused;
   private volatile Instant lastErrorAt;
 
   public LeaderLock(Vertx vertx, OplogConfig config, Listener listener) {
@@ -345,8 +346,12 @@ public final class LeaderLock {
           view.holderPid(),
           config.leaderLockKey());
       return LeaseStore.terminate(c, view.holderPid(), TERMINATE_WAIT_MS)
+          .recover(err -> refusedTermination(err, view))
           .map(
               gone -> {
+                if (gone == null) { // refused: look again later, not at once
+                  return new Decision(0, false, config.standbyRetryMs());
+                }
                 LOG.info(
                     "oplog node {}: backend {} of the expired leader {}",
                     config.nodeId(),
@@ -361,6 +366,35 @@ public final class LeaderLock {
       retry = Math.max(1, Math.min(retry, view.expiresInMs() + EXPIRY_SLACK_MS));
     }
     return Future.succeededFuture(new Decision(0, false, retry));
+  }
+
+  /**
+   * Ending the expired leaseholder's backend was refused for lack of privilege (SQLSTATE 42501): a
+   * retry cannot fix that until someone grants it, so it is said once, loudly, with the fix; the
+   * standby goes on looking (the lock comes free when the frozen session ends some other way).
+   */
+  private Future<Boolean> refusedTermination(Throwable err, LeaseStore.View view) {
+    if (!(err instanceof io.vertx.pgclient.PgException pe) || !"42501".equals(pe.getSqlState())) {
+      return Future.failedFuture(err);
+    }
+    terminationsRefused++;
+    lastError =
+        "cannot end the expired leader's session (backend pid "
+            + view.holderPid()
+            + "): "
+            + pe.getErrorMessage()
+            + "; run GRANT pg_signal_backend TO <this node's role>, or connect every node as the"
+            + " same role";
+    lastErrorAt = Instant.now();
+    if (terminationsRefused == 1) {
+      LOG.error("oplog node {}: {}", config.nodeId(), lastError);
+    }
+    return Future.succeededFuture(null);
+  }
+
+  /** How often ending an expired leaseholder's session was refused for lack of privilege. */
+  public long terminationsRefused() {
+    return terminationsRefused;
   }
 
   /** Leader (epoch > 0), contend again now, or stay standby and look again in retryInMs. */
