@@ -1,6 +1,7 @@
 // The dashboard: wires the views to the API (api.js) and the status feed. Every value is put into
 // the page as text (textContent), never as markup. State the browser test waits for is mirrored on
-// <body data-*>: state (loading, locked, unlocked), entity-rows, status-events, chart-samples.
+// <body data-*>: state (loading, locked, unlocked), entity-rows, status-events, chart-samples,
+// apply-peak (the highest apply rate the chart has drawn).
 import { ApiError, apiKey, call, followFeed } from './api.js';
 import { CONTRACT } from './contract.js';
 import { TimeChart } from './chart.js';
@@ -394,6 +395,7 @@ async function refreshDetailed() {
 async function refreshCluster() {
   await guarded(async () => {
     const { data } = await call('cluster');
+    $('node').textContent = data.node ? 'node ' + data.node : $('node').textContent;
     const leader = data.leader;
     $('leader').textContent = leader
       ? `Leader: ${leader.node} (term ${leader.leader_epoch})`
@@ -536,6 +538,8 @@ function sample(throughput, lag) {
   state.lastTotals.nodes = state.nodeTotals.size;
   lag.push(now, [maxLag]);
   body.dataset.chartSamples = String(throughput.size);
+  state.applyPeak = Math.max(state.applyPeak || 0, applyRate);
+  body.dataset.applyPeak = String(Math.round(state.applyPeak));
 }
 
 // ---------------------------------------------------------------- lock / unlock
@@ -573,7 +577,7 @@ function unlock() {
     $('throughput-chart'),
     [
       { label: 'apply (rows/s, all nodes)', color: '#2f7ed8' },
-      { label: 'append (oplog ids/s)', color: '#e8743b' },
+      { label: 'append (oplog ids/s)', color: '#e8743b', dash: [6, 4] },
     ],
     'per second',
   );
@@ -587,8 +591,10 @@ function unlock() {
     feedState.className = 'badge ' + (s === 'live' ? 'ok' : 'bad');
   });
   every(5000, refreshHealth);
-  every(5000, refreshEntities);
-  every(15000, refreshRows);
+  // row counts need the entity list first
+  refreshEntities().then(refreshRows);
+  state.timers.push(setInterval(refreshEntities, 5000));
+  state.timers.push(setInterval(refreshRows, 15000));
   every(10000, refreshJobs);
   every(10000, refreshDetailed);
   every(10000, refreshCluster);

@@ -29,7 +29,7 @@ function formatNumber(v) {
 export class TimeChart {
   /**
    * @param canvas the element to draw on
-   * @param series [{label, color}] one line each
+   * @param series [{label, color, dash}] one line each (dash: a canvas line-dash pattern)
    * @param unit text after the axis label (e.g. "rows/s")
    */
   constructor(canvas, series, unit) {
@@ -86,7 +86,8 @@ export class TimeChart {
         }
       }
     }
-    max = niceCeiling(max);
+    const step = niceCeiling(max / 4);
+    max = step * 4;
 
     g.font = '11px system-ui, sans-serif';
     g.lineWidth = 1;
@@ -100,7 +101,7 @@ export class TimeChart {
       g.moveTo(left, Math.round(y) + 0.5);
       g.lineTo(left + plotW, Math.round(y) + 0.5);
       g.stroke();
-      g.fillText(formatNumber((max * i) / 4), left - 6, y);
+      g.fillText(formatNumber(step * i), left - 6, y);
     }
     g.textAlign = 'center';
     g.textBaseline = 'top';
@@ -127,6 +128,7 @@ export class TimeChart {
     this.series.forEach((s, i) => {
       g.strokeStyle = s.color;
       g.lineWidth = 2;
+      g.setLineDash(s.dash || []);
       g.beginPath();
       let started = false;
       for (const sample of this.samples) {
@@ -145,6 +147,7 @@ export class TimeChart {
         }
       }
       g.stroke();
+      g.setLineDash([]);
     });
   }
 }

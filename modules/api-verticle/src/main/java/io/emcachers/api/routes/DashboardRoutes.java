@@ -77,7 +77,8 @@ public final class DashboardRoutes {
         .route(HttpMethod.GET, ASSETS + "*", RouteFactory.Access.OPEN)
         .handler(DashboardRoutes::secureAsset)
         .handler(
-            StaticHandler.create(WEBROOT + ASSETS)
+            StaticHandler.create(
+                    WEBROOT + "/dashboard") // no trailing slash: inside a jar "a//b" is not found
                 .setDirectoryListing(false)
                 .setIncludeHidden(false)
                 // revalidate every load: a new jar must not meet scripts a browser cached
