@@ -26,7 +26,7 @@ const TEMPLATE = `{
 const state = {
   entities: new Map(), // name → {entity, rows, progress: Map(node → data)}
   nodeTotals: new Map(), // node → {applied, head}
-  lastTotals: null,
+  history: [], // {t, applied, head, nodes}: node totals of the last RATE_WINDOW_MS
   events: 0,
   feed: null,
   timers: [],
@@ -510,6 +510,9 @@ function scheduleRender() {
   }
 }
 
+/** Rates are taken over this window: progress events come about once a second, not per sample. */
+const RATE_WINDOW_MS = 5000;
+
 function sample(throughput, lag) {
   const now = Date.now();
   let applied = 0;
@@ -518,24 +521,27 @@ function sample(throughput, lag) {
     applied += t.applied || 0;
     head = Math.max(head, t.head || 0);
   }
-  let applyRate = 0;
-  let appendRate = 0;
-  const last = state.lastTotals;
-  if (last && now > last.t) {
-    const dt = (now - last.t) / 1000;
-    applyRate = Math.max(0, applied - last.applied) / dt;
-    appendRate = Math.max(0, head - last.head) / dt;
+  const nodes = state.nodeTotals.size;
+  const history = state.history;
+  // a node's first figures are a baseline, not a burst: start the window again
+  if (history.length && history[history.length - 1].nodes !== nodes) {
+    history.length = 0;
   }
-  // the first figures of a node are a baseline, not a burst
-  state.lastTotals = { t: now, applied, head };
+  history.push({ t: now, applied, head, nodes });
+  while (history.length > 1 && now - history[0].t > RATE_WINDOW_MS) {
+    history.shift();
+  }
+  const first = history[0];
+  const dt = (now - first.t) / 1000;
+  const applyRate = dt > 0 ? Math.max(0, applied - first.applied) / dt : 0;
+  const appendRate = dt > 0 ? Math.max(0, head - first.head) / dt : 0;
   let maxLag = 0;
   for (const s of state.entities.values()) {
     for (const p of s.progress.values()) {
       maxLag = Math.max(maxLag, p.lag_rows || 0);
     }
   }
-  throughput.push(now, last && last.nodes === state.nodeTotals.size ? [applyRate, appendRate] : [0, 0]);
-  state.lastTotals.nodes = state.nodeTotals.size;
+  throughput.push(now, [applyRate, appendRate]);
   lag.push(now, [maxLag]);
   body.dataset.chartSamples = String(throughput.size);
   state.applyPeak = Math.max(state.applyPeak || 0, applyRate);
@@ -582,7 +588,7 @@ function unlock() {
     'per second',
   );
   const lag = new TimeChart($('lag-chart'), [{ label: 'largest lag (rows)', color: '#c0392b' }], 'rows');
-  state.lastTotals = null;
+  state.history = [];
   state.nodeTotals.clear();
   const feedState = $('feed-state');
   feedState.hidden = false;
