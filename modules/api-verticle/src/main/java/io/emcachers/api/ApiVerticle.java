@@ -6,6 +6,7 @@ import io.emcachers.api.errors.ErrorResponses;
 import io.emcachers.api.health.HealthProcedures;
 import io.emcachers.api.routes.CacheRoutes;
 import io.emcachers.api.routes.ClusterRoutes;
+import io.emcachers.api.routes.DashboardRoutes;
 import io.emcachers.api.routes.DocsRoutes;
 import io.emcachers.api.routes.EntityRoutes;
 import io.emcachers.api.routes.HealthRoutes;
@@ -86,7 +87,9 @@ public class ApiVerticle extends VerticleBase {
         new HttpServerOptions()
             .setHost(config.host())
             .setPort(config.port())
-            .setHttp2ClearTextEnabled(false);
+            .setHttp2ClearTextEnabled(false)
+            // browsers send the key as a subprotocol entry; the feed answers with this one
+            .setWebSocketSubProtocols(List.of(ApiKeyAuthHandler.WEBSOCKET_PROTOCOL));
     server =
         vertx
             .createHttpServer(options)
@@ -148,6 +151,7 @@ public class ApiVerticle extends VerticleBase {
         .mount(routes);
     new MetricsRoutes(vertx).mount(routes);
     new DocsRoutes().mount(routes);
+    new DashboardRoutes().mount(routes);
     feed.mount(routes);
 
     r.route().failureHandler(ErrorResponses::handleFailure);

@@ -99,7 +99,9 @@ class HostileRequestsTest {
           new String[] {"GET", "/metrics"},
           new String[] {"GET", "/openapi.yaml"},
           new String[] {"GET", "/ws/status"},
-          new String[] {"POST", "/eventbus/*"});
+          new String[] {"POST", "/eventbus/*"},
+          new String[] {"GET", "/"},
+          new String[] {"GET", "/dashboard/*"});
 
   static final Set<String> BODY_ROUTES =
       Set.of(
@@ -972,7 +974,16 @@ class HostileRequestsTest {
             });
       }
       String path;
-      if (template.endsWith("*")) {
+      if (template.startsWith("/dashboard/")) {
+        path =
+            "/dashboard/"
+                + switch (rnd.nextInt(4)) {
+                  case 0 -> "app.js";
+                  case 1 -> pick(rnd, TRAVERSAL);
+                  case 2 -> pick(rnd, BAD_ESCAPES);
+                  default -> randomSegment(rnd);
+                };
+      } else if (template.endsWith("*")) {
         path =
             "/eventbus/"
                 + (rnd.nextBoolean()
@@ -1181,7 +1192,18 @@ class HostileRequestsTest {
       return new String(c.bytes(), StandardCharsets.ISO_8859_1)
           .contains("Origin: http://allowed.example"); // a CORS preflight
     }
+    if ("GET".equals(c.method()) && (path.equals("/") || dashboardAsset(path))) {
+      return true; // the dashboard page and its existing assets
+    }
     return ("GET".equals(c.method()) || "HEAD".equals(c.method())) && SUCCEEDING.contains(path);
+  }
+
+  static boolean dashboardAsset(String path) {
+    return path.startsWith(io.emcachers.api.routes.DashboardRoutes.ASSETS)
+        && HostileRequestsTest.class
+                .getClassLoader()
+                .getResource(io.emcachers.api.routes.DashboardRoutes.WEBROOT + path)
+            != null;
   }
 
   static List<String> run(List<Case> cases) throws Exception {
@@ -1231,7 +1253,8 @@ class HostileRequestsTest {
     Set<String> routed = new LinkedHashSet<>();
     for (Route route : api.router().getRoutes()) {
       if (route.getPath() != null) {
-        routed.add(route.getPath().replaceAll("/$", "/*"));
+        // "/" is the dashboard page itself, not a prefix route
+        routed.add(route.getPath().equals("/") ? "/" : route.getPath().replaceAll("/$", "/*"));
       }
     }
     Set<String> covered = TEMPLATES.stream().map(t -> t[1]).collect(Collectors.toSet());
