@@ -575,6 +575,21 @@ class HostileRequestsTest {
         cases.add(new Case("method " + m + " on " + template, m, clean, plain(m, clean)));
       }
       cases.add(new Case("HEAD on " + template, "HEAD", clean, plain("HEAD", clean)));
+      // a multipart body on any route, with any method (vertx-web's body handler throws on one)
+      cases.add(
+          new Case(
+                  "multipart body on " + method + " " + template,
+                  method,
+                  clean,
+                  withBody(
+                      method,
+                      clean,
+                      baseHeaders(),
+                      "multipart/form-data; boundary=xyz",
+                      latin1(
+                          "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--xyz--\r\n"),
+                      null))
+              .expect(415, "unsupported_media_type", "multipart"));
       // bodies
       if (BODY_ROUTES.contains(method + " " + template)) {
         for (String body : BAD_BODIES) {

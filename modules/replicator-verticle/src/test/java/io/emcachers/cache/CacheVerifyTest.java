@@ -209,8 +209,8 @@ class CacheVerifyTest {
 
   @Test
   void valuesSqliteConvertsOnTheWayInStillMatch() {
-    // a REAL column stores -0.0 as 0.0 and text stores a lone surrogate as '?': the stored row differs
-    // from the bound values and is settled by the scratch-table write, so the same source matches
+    // SQLite stores a REAL -0.0 as 0.0 and a lone surrogate as '?': such a row differs from the
+    // bound values and is settled by the scratch-table write, so the same source still matches
     JsonObject odd = doc("a\uD800b", 1, -0.0, true, new JsonObject(), -0.0);
     request(
         Addresses.CACHE_APPLY,
