@@ -11,6 +11,7 @@ import io.emcachers.api.routes.DocsRoutes;
 import io.emcachers.api.routes.EntityRoutes;
 import io.emcachers.api.routes.HealthRoutes;
 import io.emcachers.api.routes.MetricsRoutes;
+import io.emcachers.api.routes.MultipartRefusal;
 import io.emcachers.api.routes.OplogAdminRoutes;
 import io.emcachers.api.routes.OplogRoutes;
 import io.emcachers.api.routes.ReplicationRoutes;
@@ -124,6 +125,7 @@ public class ApiVerticle extends VerticleBase {
     Router r = Router.router(vertx);
     // before anything matches a path: a badly percent-encoded path or query is a 400, not a 500
     r.route().handler(new RequestTargetCheck());
+    r.route().handler(new MultipartRefusal());
     if (!config.corsOrigins().isEmpty()) {
       r.route().handler(cors(config.corsOrigins()));
     }
