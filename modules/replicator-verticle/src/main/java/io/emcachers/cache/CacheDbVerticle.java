@@ -105,7 +105,8 @@ public final class CacheDbVerticle extends VerticleBase {
             (e, mode) ->
                 new RebuildJob(
                     e, mode, rebuildFiles, workers, oplog, status, context, config, inFlight),
-            readAddresses);
+            readAddresses,
+            (e, error) -> lifecycle.cacheFailed(e, error));
     Tombstones tombstones = new Tombstones();
     applies =
         new CacheApplies(registry, workers, rebuilds, inFlight, tombstones, Meters.registry());
@@ -256,6 +257,10 @@ public final class CacheDbVerticle extends VerticleBase {
 
   private JsonObject decorate(String name, JsonObject info) {
     RebuildJob job = rebuilds.running(name);
+    RebuildJobs.Failure failure = rebuilds.failed(name);
+    if (failure != null) {
+      info.put("failed", failure.toJson()); // the data violates a unique index of the shape
+    }
     return info.put("serving", readAddresses.serves(name))
         .put("rebuild", job == null ? null : job.toJson());
   }

@@ -73,6 +73,10 @@ final class CacheLifecycle {
     if (EntityChanged.CREATED.equals(ev.change())) {
       tombstones.remove(name);
     }
+    RebuildJobs.Failure failure = rebuilds.failedFor(e);
+    if (failure != null && e.status() == EntityStatus.live) {
+      markEntityFailed(name, failure.error()); // e.g. a scan that ended after the cache failed
+    }
     if (registry.exists(name)) {
       checkIdentity(e);
     }
@@ -96,7 +100,7 @@ final class CacheLifecycle {
               }
               RebuildJob.Mode mode =
                   registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
-              return rebuilds.rebuild(e, mode);
+              return rebuilds.retry(e, mode);
             })
         .compose(
             job -> {
@@ -111,7 +115,8 @@ final class CacheLifecycle {
    */
   private void checkIdentity(Entity e) {
     RebuildJob running = rebuilds.running(e.name());
-    if (running != null && CacheIdentity.same(running.entity(), e)) {
+    if ((running != null && CacheIdentity.same(running.entity(), e))
+        || rebuilds.failedFor(e) != null) {
       return;
     }
     workers
@@ -126,6 +131,43 @@ final class CacheLifecycle {
             })
         .onFailure(
             err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
+  }
+
+  /**
+   * A cache of {@code e} cannot be kept: its data violates a unique index ({@link RebuildJobs}).
+   * Said on the status feed (error, state {@code cache_failed}) and in the entity's status, which
+   * becomes {@code failed} when it is live (a scan still running ends as live; the failure is set
+   * again then).
+   */
+  void cacheFailed(Entity e, String error) {
+    LOG.error("cache {}: failed, the last good file keeps serving: {}", e.name(), error);
+    status.error(
+        e.name(),
+        "cache_failed",
+        new JsonObject()
+            .put("message", error)
+            .put(
+                "note",
+                "the last good cache file keeps serving; fix the data or the shape, then recreate"
+                    + " the cache (POST /api/replication/recreate/"
+                    + e.name()
+                    + ")"));
+    entitiesClient
+        .get(e.name())
+        .onSuccess(
+            r -> {
+              if (r.entity().status() == EntityStatus.live) {
+                markEntityFailed(e.name(), error);
+              }
+            });
+  }
+
+  private void markEntityFailed(String name, String error) {
+    entitiesClient
+        .setStatus(name, EntityStatus.failed, "cache: " + error)
+        .onFailure(
+            err ->
+                LOG.warn("cache {}: could not mark the entity failed: {}", name, err.toString()));
   }
 
   private Future<Boolean> drop(String name, String reason) {
