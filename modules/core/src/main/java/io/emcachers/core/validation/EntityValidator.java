@@ -1,5 +1,6 @@
 package io.emcachers.core.validation;
 
+import io.emcachers.core.filter.FilterParser;
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
 import io.emcachers.core.model.IndexDef;
@@ -114,10 +115,16 @@ public final class EntityValidator {
       }
     }
     List<IndexDef> indexes = validateIndexes(json.getValue("indexes"), colsValue, errors);
+    Object filter = json.getValue("filter");
+    if (filter != null && !(filter instanceof JsonObject)) {
+      errors.add(new FieldError("shape.filter", "must be a MongoDB query document (an object)"));
+    } else if (filter != null) {
+      FilterParser.parse((JsonObject) filter, "shape.filter", errors);
+    }
     if (!errors.isEmpty()) {
       return null;
     }
-    return new Shape((String) entityName, (String) source, columns, indexes, null);
+    return new Shape((String) entityName, (String) source, columns, indexes, (JsonObject) filter);
   }
 
   /**
