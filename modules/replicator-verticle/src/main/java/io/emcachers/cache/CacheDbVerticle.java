@@ -13,6 +13,7 @@ import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
+import io.emcachers.core.messages.CacheSearchRequest;
 import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
@@ -160,6 +161,10 @@ public final class CacheDbVerticle extends VerticleBase {
                           Addresses.CACHE_QUERY,
                           CacheQueryRequest.class,
                           CacheErrors.mapped(reads::query))
+                      .handleLocal(
+                          Addresses.CACHE_SEARCH,
+                          CacheSearchRequest.class,
+                          CacheErrors.mapped(reads::search))
                       .handleLocal(
                           Addresses.CACHE_DROP,
                           CacheEntityRequest.class,

@@ -156,8 +156,9 @@ final class CacheWriter {
   }
 
   /**
-   * Creates the shape's secondary structures (indexes) in one transaction; a unique index the rows
-   * violate throws {@link UniqueViolationException} and leaves the file without any of them.
+   * Creates the shape's secondary structures (indexes, the full-text table) in one transaction; a
+   * unique index the rows violate throws {@link UniqueViolationException} and leaves the file
+   * without any of them.
    */
   void buildSecondary() throws SQLException {
     buildSecondary(connection, meta);
@@ -170,6 +171,7 @@ final class CacheWriter {
     c.setAutoCommit(false);
     try {
       CacheIndexes.createAll(c, entity, m.shape());
+      CacheSearch.createAll(c, entity, m.shape());
       c.commit();
     } catch (SQLException | RuntimeException ex) {
       try {

@@ -267,6 +267,10 @@ public final class EntityValidator {
     } else if (Boolean.TRUE.equals(search) && dt != null && dt != DataType.Text) {
       errors.add(
           new FieldError(f + ".search", "only Text columns can be searched, this one is " + dt));
+    } else if (Boolean.TRUE.equals(search) && ("rank".equals(name) || "rowid".equals(name))) {
+      errors.add(
+          new FieldError(
+              f + ".search", "a column named " + name + " cannot be searched (FTS5 reserves it)"));
     }
     return errors.size() == before
         ? new Column((String) name, dt, (String) path, Boolean.TRUE.equals(search))
