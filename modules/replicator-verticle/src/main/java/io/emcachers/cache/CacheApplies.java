@@ -73,6 +73,13 @@ final class CacheApplies {
     if (e.status() == EntityStatus.deleted || tombstones.covers(e)) {
       return Future.succeededFuture(new CacheApplyReply(name, 0, 0, req.rows().size()));
     }
+    RebuildJob replacing = rebuilds.replaceFailed(e, registry.exists(name));
+    if (replacing != null) {
+      LOG.info("cache {}: the failed shape was replaced; rebuilding from the oplog", name);
+      if (replacing.blocksApplies()) {
+        return replacing.future().transform(x -> apply(req));
+      }
+    }
     if (rebuilds.failedFor(e) != null) {
       // the data violates a unique index: the last good file stays as it is until the data or the
       // shape changes and the cache is rebuilt (recreate)

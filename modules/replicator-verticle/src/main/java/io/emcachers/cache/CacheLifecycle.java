@@ -73,6 +73,11 @@ final class CacheLifecycle {
     if (EntityChanged.CREATED.equals(ev.change())) {
       tombstones.remove(name);
     }
+    if (rebuilds.replaceFailed(e, registry.exists(name)) != null) {
+      // rows were skipped while the cache was failed; the file is rebuilt from the oplog
+      LOG.info("cache {}: the failed shape was replaced; rebuilding from the oplog", name);
+      return;
+    }
     RebuildJobs.Failure failure = rebuilds.failedFor(e);
     if (failure != null && e.status() == EntityStatus.live) {
       markEntityFailed(name, failure.error()); // e.g. a scan that ended after the cache failed

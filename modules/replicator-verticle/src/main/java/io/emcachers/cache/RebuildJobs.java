@@ -74,6 +74,20 @@ final class RebuildJobs {
     readAddresses.serve(e.name()); // the last good file keeps serving
   }
 
+  /**
+   * When {@code e} is a newer entity than a recorded failure of another identity (the shape moved
+   * on): forgets the failure and rebuilds the cache from the oplog, because the entity's rows were
+   * skipped while it was failed ({@code RECREATE} when the file exists: the last good file serves
+   * until the swap). Null when there is nothing to replace.
+   */
+  RebuildJob replaceFailed(Entity e, boolean fileExists) {
+    Failure earlier = failed.get(e.name());
+    if (earlier == null || failedFor(e) != null || e.version() <= earlier.entity().version()) {
+      return null;
+    }
+    return retry(e, fileExists ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL);
+  }
+
   /** An explicit rebuild (recreate): forgets a recorded failure first. */
   RebuildJob retry(Entity e, RebuildJob.Mode mode) {
     failed.remove(e.name());
