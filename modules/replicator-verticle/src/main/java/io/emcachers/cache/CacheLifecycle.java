@@ -90,7 +90,9 @@ final class CacheLifecycle {
   /**
    * {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists)
    * and swaps it in. Replies at once, or with {@code waitForSwap} once the new file is in place
-   * (failing when the job fails).
+   * (failing when the job fails). An explicit request retries a cache recorded as failed; one with
+   * {@code waitForSwap} (the replicator's rebuild after compaction) leaves it failed and replies at
+   * once with job id {@code failed}.
    */
   Future<JobAccepted> rebuildRequest(CacheEntityRequest req, boolean waitForSwap) {
     String name = CacheRegistry.requireName(req.entity());
@@ -105,10 +107,20 @@ final class CacheLifecycle {
               }
               RebuildJob.Mode mode =
                   registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
+              RebuildJobs.Failure failure = rebuilds.failedFor(e);
+              if (waitForSwap && failure != null) {
+                // the replicator's rebuild after compaction: a cache that is failed for this
+                // identity skips its rows anyway, so it is not rebuilt over and over; a newer shape
+                // or an explicit recreate rebuilds it
+                return null;
+              }
               return rebuilds.retry(e, mode);
             })
         .compose(
             job -> {
+              if (job == null) {
+                return Future.succeededFuture(new JobAccepted("failed", name));
+              }
               JobAccepted accepted = new JobAccepted(job.jobId(), name);
               return waitForSwap ? job.future().map(accepted) : Future.succeededFuture(accepted);
             });
