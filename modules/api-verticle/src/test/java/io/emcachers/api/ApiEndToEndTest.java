@@ -270,6 +270,84 @@ class ApiEndToEndTest {
         batch.bodyAsJsonObject().getJsonArray("entities"));
   }
 
+  // ---- full-text search ----
+
+  @Test
+  void searchFindsRowsByTheirSearchColumnsAndRefusesBadQueries() throws Exception {
+    JsonObject def = definition("searched");
+    def.getJsonObject("shape").getJsonArray("columns").getJsonObject(1).put("search", true);
+    HttpResponse<Buffer> created = sendJson(authed(client, HttpMethod.POST, "/api/entities"), def);
+    assertEquals(201, created.statusCode(), created.bodyAsString());
+    assertEquals(
+        true,
+        created
+            .bodyAsJsonObject()
+            .getJsonObject("shape")
+            .getJsonArray("columns")
+            .getJsonObject(1)
+            .getBoolean("search"));
+    List<OplogEntry> entries = new ArrayList<>();
+    for (String[] u :
+        new String[][] {{"s1", "Zoë Saldaña"}, {"s2", "Zoe Kravitz"}, {"s3", "Ada"}}) {
+      entries.add(
+          new OplogEntry(
+              Operation.Upsert,
+              "searched",
+              u[0],
+              new JsonObject().put("id", u[0]).put("name", u[1]).put("age", 30)));
+    }
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_APPEND,
+            AppendBatch.scan("searched", new JsonObject().put("v", "s3"), entries),
+            AppendResult.class));
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_SCAN_END,
+            new ScanEndRequest("searched"),
+            ScanEndReply.class));
+    awaitCached("searched", "s3");
+
+    HttpResponse<Buffer> found =
+        send(authed(client, HttpMethod.GET, "/api/cache/searched/search?q=zoe&limit=5"));
+    assertEquals(200, found.statusCode(), found.bodyAsString());
+    JsonObject body = found.bodyAsJsonObject();
+    assertEquals(2, body.getInteger("count"), body.encode());
+    assertEquals("zoe", body.getString("q"));
+    JsonObject first = body.getJsonArray("rows").getJsonObject(0);
+    assertTrue(first.getString("_snippet").contains("<mark>"), first.encode());
+    assertNotNull(first.getValue("_rank"));
+    assertEquals(30L, first.getLong("age"));
+    assertEquals(
+        1,
+        send(authed(client, HttpMethod.GET, "/api/cache/searched/search?q=zoe&limit=1"))
+            .bodyAsJsonObject()
+            .getJsonArray("rows")
+            .size());
+
+    for (String bad : List.of("%22open", "a%20AND", "nosuch%3Ax")) {
+      HttpResponse<Buffer> r =
+          send(authed(client, HttpMethod.GET, "/api/cache/searched/search?q=" + bad));
+      assertEquals(400, r.statusCode(), bad + ": " + r.bodyAsString());
+      assertTrue(
+          error(r).getString("message").contains("not a valid full-text query"), r.bodyAsString());
+    }
+    assertEquals(
+        400, send(authed(client, HttpMethod.GET, "/api/cache/searched/search")).statusCode());
+    assertEquals(
+        400,
+        send(authed(client, HttpMethod.GET, "/api/cache/searched/search?q=a&limit=0"))
+            .statusCode());
+    createLiveWithDocs("unsearched", 1);
+    awaitCached("unsearched", "u1");
+    HttpResponse<Buffer> none =
+        send(authed(client, HttpMethod.GET, "/api/cache/unsearched/search?q=user"));
+    assertEquals(400, none.statusCode(), none.bodyAsString());
+    assertTrue(error(none).getString("message").contains("no search columns"));
+  }
+
   // ---- cache reads ----
 
   @Test

@@ -96,6 +96,7 @@ class HostileRequestsTest {
           new String[] {"GET", "/api/cache/:entity/docs/:id"},
           new String[] {"GET", "/api/cache/:entity/docs"},
           new String[] {"POST", "/api/cache/:entity/query"},
+          new String[] {"GET", "/api/cache/:entity/search"},
           new String[] {"GET", "/metrics"},
           new String[] {"GET", "/openapi.yaml"},
           new String[] {"GET", "/ws/status"},

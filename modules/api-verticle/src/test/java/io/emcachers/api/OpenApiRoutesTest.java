@@ -143,6 +143,7 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("post"), routes.get("/api/entities/{name}/verify"));
     assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
     assertEquals(Set.of("get"), routes.get("/api/cluster"));
-    assertEquals(25, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("get"), routes.get("/api/cache/{entity}/search"));
+    assertEquals(26, routes.size(), routes.keySet().toString());
   }
 }

@@ -16,10 +16,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns one change event into oplog entries: fan-out to every entity whose source is the event's
- * collection, each projected with its shape and stamped with its epoch. Pure: it reads the {@link
- * EntityTable} and returns a {@link Routed} value that also says what to count and report (coercion
- * mismatches, skipped and ignored events, a collection-level change to re-scan); the session
- * applies those. No bus, no Vert.x.
+ * collection, each projected with its shape and stamped with its epoch. An upsert whose full
+ * document does not match an entity's filter is a delete for that entity: a document that leaves
+ * the filter leaves the cache, one that enters it is upserted (the event carries the whole
+ * document, so no earlier state is needed). Pure: it reads the {@link EntityTable} and returns a
+ * {@link Routed} value that also says what to count and report (coercion mismatches, skipped and
+ * ignored events, a collection-level change to re-scan); the session applies those. No bus, no
+ * Vert.x.
  */
 final class ChangeRouter {
 
@@ -109,7 +112,14 @@ final class ChangeRouter {
       String docId = DocIds.docId(id);
       List<OplogEntry> out = new ArrayList<>(targets.size());
       for (Entity e : targets) {
-        Projection.Projected p = entities.projection(e.name()).project(doc);
+        Projection projection = entities.projection(e.name());
+        if (!projection.matches(doc)) {
+          // outside the entity's filter (or no longer inside it): absent from the entity
+          counted.add(new Counted(e.name(), Operation.Delete.name()));
+          out.add(new OplogEntry(Operation.Delete, e.name(), docId, null, e.epoch()));
+          continue;
+        }
+        Projection.Projected p = projection.project(doc);
         p.mismatches().forEach(m -> mismatches.add(new Mismatched(e.name(), docId, m)));
         counted.add(new Counted(e.name(), Operation.Upsert.name()));
         out.add(new OplogEntry(Operation.Upsert, e.name(), docId, p.data(), e.epoch()));

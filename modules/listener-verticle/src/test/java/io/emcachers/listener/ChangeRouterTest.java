@@ -173,4 +173,43 @@ class ChangeRouterTest {
             .rescan(),
         "no entity on it: nothing to re-scan");
   }
+
+  @Test
+  void anUpsertOutsideAnEntitysFilterIsADeleteForThatEntityOnly() {
+    EntityTable split = new EntityTable();
+    for (String status : List.of("open", "closed")) {
+      split.put(
+          new Entity(
+              status,
+              new Shape(
+                  status,
+                  "users",
+                  List.of(new Column("name", DataType.Text, "name")),
+                  List.of(),
+                  new JsonObject().put("status", status)),
+              EntityStatus.live,
+              1,
+              Instant.EPOCH,
+              Instant.EPOCH,
+              0));
+    }
+    ChangeRouter.Routed r =
+        new ChangeRouter(split)
+            .route(
+                event(
+                    """
+        {"_id": {"_data": "02"}, "operationType": "update", "ns": {"db": "app", "coll": "users"},
+         "fullDocument": {"_id": "u1", "name": "Ann", "status": "closed"}, "documentKey": {"_id": "u1"}}"""));
+    assertEquals(
+        List.of(
+            new OplogEntry(Operation.Delete, "open", "u1", null, 0),
+            new OplogEntry(
+                Operation.Upsert, "closed", "u1", new JsonObject().put("name", "Ann"), 0)),
+        r.entries());
+    assertEquals(
+        List.of(
+            new ChangeRouter.Counted("open", "Delete"),
+            new ChangeRouter.Counted("closed", "Upsert")),
+        r.counted());
+  }
 }

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code emc.cache.apply} requests: a batch goes to the entity's live file, after the rebuild
  * that must come first (a missing file is built from the oplog, a file of another identity is
- * rebuilt) and while no rebuild holds the entity's applies back. Rows of deleted entities are
+ * rebuilt) and while no rebuild holds the entity's applies back. Rows of deleted entities, and of a
+ * cache marked failed ({@link RebuildJobs#failedFor}: its data violates a unique index), are
  * skipped. Records the apply metrics. Runs on the cache-db verticle's event loop; SQLite work on
  * the worker pool.
  */
@@ -72,6 +73,18 @@ final class CacheApplies {
     if (e.status() == EntityStatus.deleted || tombstones.covers(e)) {
       return Future.succeededFuture(new CacheApplyReply(name, 0, 0, req.rows().size()));
     }
+    RebuildJob replacing = rebuilds.replaceFailed(e, registry.exists(name));
+    if (replacing != null) {
+      LOG.info("cache {}: the failed shape was replaced; rebuilding from the oplog", name);
+      if (replacing.blocksApplies()) {
+        return replacing.future().transform(x -> apply(req));
+      }
+    }
+    if (rebuilds.failedFor(e) != null) {
+      // the data violates a unique index: the last good file stays as it is until the data or the
+      // shape changes and the cache is rebuilt (recreate)
+      return Future.succeededFuture(new CacheApplyReply(name, 0, 0, req.rows().size()));
+    }
     RebuildJob running = rebuilds.running(name);
     if (running != null && running.blocksApplies()) {
       return running.future().transform(x -> apply(req));
@@ -105,6 +118,10 @@ final class CacheApplies {
                     .rebuild(e, RebuildJob.Mode.INITIAL)
                     .future()
                     .compose(x -> apply(req));
+              }
+              if (err instanceof UniqueViolationException) {
+                rebuilds.markFailed(e, err.getMessage());
+                return Future.succeededFuture(new CacheApplyReply(name, 0, 0, req.rows().size()));
               }
               if (err instanceof IdentityMismatchException) {
                 LOG.info("{}; rebuilding from the oplog", err.getMessage());

@@ -120,8 +120,16 @@ public final class CacheDb {
    * snapshot is applied with the file's shape instead: rows are keyed by column name).
    */
   void openWriter(Entity e, boolean checkIdentity) throws SQLException {
+    openWriter(e, checkIdentity, false);
+  }
+
+  /**
+   * {@link #openWriter(Entity, boolean)}; with {@code bulkLoad} a new file gets its indexes only
+   * from {@link #buildSecondary} (a rebuild file, after its bulk load).
+   */
+  void openWriter(Entity e, boolean checkIdentity, boolean bulkLoad) throws SQLException {
     if (!writer.isOpen()) {
-      writer.open(e);
+      writer.open(e, bulkLoad);
       knownLastOplogId = writer.meta().lastOplogId();
     }
     String mismatch = checkIdentity ? CacheIdentity.mismatch(writer.meta(), e) : null;
@@ -148,6 +156,14 @@ public final class CacheDb {
    */
   void finishForMove() throws SQLException {
     writer.finishForMove();
+  }
+
+  /**
+   * Creates the shape's indexes once a rebuild's bulk load is in ({@link
+   * CacheWriter#buildSecondary}); write lock held.
+   */
+  void buildSecondary() throws SQLException {
+    writer.buildSecondary();
   }
 
   /** A rebuild file's writer: see {@link CacheWriter#unsyncedUntilMove}. */

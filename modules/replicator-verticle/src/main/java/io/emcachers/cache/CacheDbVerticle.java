@@ -13,6 +13,7 @@ import io.emcachers.core.messages.CacheEntityRequest;
 import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
+import io.emcachers.core.messages.CacheSearchRequest;
 import io.emcachers.core.messages.EntityChanged;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
@@ -105,7 +106,8 @@ public final class CacheDbVerticle extends VerticleBase {
             (e, mode) ->
                 new RebuildJob(
                     e, mode, rebuildFiles, workers, oplog, status, context, config, inFlight),
-            readAddresses);
+            readAddresses,
+            (e, error) -> lifecycle.cacheFailed(e, error));
     Tombstones tombstones = new Tombstones();
     applies =
         new CacheApplies(registry, workers, rebuilds, inFlight, tombstones, Meters.registry());
@@ -159,6 +161,10 @@ public final class CacheDbVerticle extends VerticleBase {
                           Addresses.CACHE_QUERY,
                           CacheQueryRequest.class,
                           CacheErrors.mapped(reads::query))
+                      .handleLocal(
+                          Addresses.CACHE_SEARCH,
+                          CacheSearchRequest.class,
+                          CacheErrors.mapped(reads::search))
                       .handleLocal(
                           Addresses.CACHE_DROP,
                           CacheEntityRequest.class,
@@ -256,6 +262,10 @@ public final class CacheDbVerticle extends VerticleBase {
 
   private JsonObject decorate(String name, JsonObject info) {
     RebuildJob job = rebuilds.running(name);
+    RebuildJobs.Failure failure = rebuilds.failed(name);
+    if (failure != null) {
+      info.put("failed", failure.toJson()); // the data violates a unique index of the shape
+    }
     return info.put("serving", readAddresses.serves(name))
         .put("rebuild", job == null ? null : job.toJson());
   }

@@ -73,6 +73,15 @@ final class CacheLifecycle {
     if (EntityChanged.CREATED.equals(ev.change())) {
       tombstones.remove(name);
     }
+    if (rebuilds.replaceFailed(e, registry.exists(name)) != null) {
+      // rows were skipped while the cache was failed; the file is rebuilt from the oplog
+      LOG.info("cache {}: the failed shape was replaced; rebuilding from the oplog", name);
+      return;
+    }
+    RebuildJobs.Failure failure = rebuilds.failedFor(e);
+    if (failure != null && e.status() == EntityStatus.live) {
+      markEntityFailed(name, failure.error()); // e.g. a scan that ended after the cache failed
+    }
     if (registry.exists(name)) {
       checkIdentity(e);
     }
@@ -81,7 +90,9 @@ final class CacheLifecycle {
   /**
    * {@code emc.cache.rebuild}: rebuilds the entity's cache from the oplog (recreate when it exists)
    * and swaps it in. Replies at once, or with {@code waitForSwap} once the new file is in place
-   * (failing when the job fails).
+   * (failing when the job fails). An explicit request retries a cache recorded as failed; one with
+   * {@code waitForSwap} (the replicator's rebuild after compaction) leaves it failed and replies at
+   * once with job id {@code failed}.
    */
   Future<JobAccepted> rebuildRequest(CacheEntityRequest req, boolean waitForSwap) {
     String name = CacheRegistry.requireName(req.entity());
@@ -96,10 +107,20 @@ final class CacheLifecycle {
               }
               RebuildJob.Mode mode =
                   registry.exists(name) ? RebuildJob.Mode.RECREATE : RebuildJob.Mode.INITIAL;
-              return rebuilds.rebuild(e, mode);
+              RebuildJobs.Failure failure = rebuilds.failedFor(e);
+              if (waitForSwap && failure != null) {
+                // the replicator's rebuild after compaction: a cache that is failed for this
+                // identity skips its rows anyway, so it is not rebuilt over and over; a newer shape
+                // or an explicit recreate rebuilds it
+                return null;
+              }
+              return rebuilds.retry(e, mode);
             })
         .compose(
             job -> {
+              if (job == null) {
+                return Future.succeededFuture(new JobAccepted("failed", name));
+              }
               JobAccepted accepted = new JobAccepted(job.jobId(), name);
               return waitForSwap ? job.future().map(accepted) : Future.succeededFuture(accepted);
             });
@@ -111,7 +132,8 @@ final class CacheLifecycle {
    */
   private void checkIdentity(Entity e) {
     RebuildJob running = rebuilds.running(e.name());
-    if (running != null && CacheIdentity.same(running.entity(), e)) {
+    if ((running != null && CacheIdentity.same(running.entity(), e))
+        || rebuilds.failedFor(e) != null) {
       return;
     }
     workers
@@ -126,6 +148,43 @@ final class CacheLifecycle {
             })
         .onFailure(
             err -> LOG.warn("cache {}: identity check failed: {}", e.name(), err.toString()));
+  }
+
+  /**
+   * A cache of {@code e} cannot be kept: its data violates a unique index ({@link RebuildJobs}).
+   * Said on the status feed (error, state {@code cache_failed}) and in the entity's status, which
+   * becomes {@code failed} when it is live (a scan still running ends as live; the failure is set
+   * again then).
+   */
+  void cacheFailed(Entity e, String error) {
+    LOG.error("cache {}: failed, the last good file keeps serving: {}", e.name(), error);
+    status.error(
+        e.name(),
+        "cache_failed",
+        new JsonObject()
+            .put("message", error)
+            .put(
+                "note",
+                "the last good cache file keeps serving; fix the data or the shape, then recreate"
+                    + " the cache (POST /api/replication/recreate/"
+                    + e.name()
+                    + ")"));
+    entitiesClient
+        .get(e.name())
+        .onSuccess(
+            r -> {
+              if (r.entity().status() == EntityStatus.live) {
+                markEntityFailed(e.name(), error);
+              }
+            });
+  }
+
+  private void markEntityFailed(String name, String error) {
+    entitiesClient
+        .setStatus(name, EntityStatus.failed, "cache: " + error)
+        .onFailure(
+            err ->
+                LOG.warn("cache {}: could not mark the entity failed: {}", name, err.toString()));
   }
 
   private Future<Boolean> drop(String name, String reason) {

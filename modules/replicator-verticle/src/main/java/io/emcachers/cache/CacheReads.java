@@ -4,12 +4,13 @@ import io.emcachers.core.messages.CacheDocRequest;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
 import io.emcachers.core.messages.CacheRowsReply;
+import io.emcachers.core.messages.CacheSearchRequest;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 
 /**
- * The read requests of the cache-db manager (doc, page, query), with the configured bounds applied;
- * SQLite work on the worker pool. Shared by the node-local addresses and the per-entity
+ * The read requests of the cache-db manager (doc, page, query, search), with the configured bounds
+ * applied; SQLite work on the worker pool. Shared by the node-local addresses and the per-entity
  * cluster-wide read address ({@link ReadAddresses}). Fails with {@link CacheException}; the
  * consumers map it to bus codes.
  */
@@ -69,6 +70,24 @@ final class CacheReads {
     return workers.executeBlocking(
         () -> {
           RowJson.Rows rows = registry.query(name, req.sql(), req.params(), maxRows, timeout);
+          return new CacheRowsReply(rows.rows(), null, rows.truncated());
+        },
+        false);
+  }
+
+  /** Full-text search, at most {@code cache.query_max_rows} rows, within the query time limit. */
+  Future<CacheRowsReply> search(CacheSearchRequest req) {
+    String name = CacheRegistry.requireName(req.entity());
+    if (req.q() == null || req.q().isBlank()) {
+      throw CacheException.invalid("q is required");
+    }
+    int limit =
+        req.limit() <= 0
+            ? Math.min(20, config.queryMaxRows())
+            : Math.min(req.limit(), config.queryMaxRows());
+    return workers.executeBlocking(
+        () -> {
+          RowJson.Rows rows = registry.search(name, req.q(), limit, config.queryTimeoutMs());
           return new CacheRowsReply(rows.rows(), null, rows.truncated());
         },
         false);

@@ -216,6 +216,40 @@ public final class CacheRegistry {
     return read(name, db -> ReadOnlyQuery.run(db.reader(), db, sql, params, maxRows, timeoutMs));
   }
 
+  /**
+   * Full-text search ({@link CacheSearch#query}) with the query's time limit; INVALID when the
+   * entity has no search columns or {@code q} is not a valid FTS5 query.
+   */
+  public RowJson.Rows search(String name, String q, int limit, long timeoutMs) throws SQLException {
+    return read(
+        name,
+        db -> {
+          db.reader();
+          if (db.readerShape().searchColumns().isEmpty()) {
+            throw CacheException.invalid(
+                "entity " + name + " has no search columns (mark Text columns \"search\": true)");
+          }
+          try {
+            return ReadOnlyQuery.run(
+                db.reader(),
+                db,
+                CacheSearch.query(name),
+                new JsonArray().add(q).add(limit + 1),
+                limit,
+                timeoutMs);
+          } catch (CacheException e) {
+            if (e.kind() == CacheException.Kind.INVALID) {
+              throw new CacheException(
+                  CacheException.Kind.INVALID,
+                  "q is not a valid full-text query: "
+                      + e.getMessage().replace("query failed: ", ""),
+                  e);
+            }
+            throw e;
+          }
+        });
+  }
+
   private <T> T read(String name, SqlFunction<CacheDb, T> fn) throws SQLException {
     return with(
         name,

@@ -46,9 +46,10 @@ final class CacheWriter {
 
   /**
    * Opens the connection, creating the file with {@code e}'s shape and identity when it has none
-   * yet.
+   * yet. A new file gets its indexes at once, unless {@code bulkLoad}: then {@link #buildSecondary}
+   * is called once the bulk of the rows is in.
    */
-  void open(Entity e) throws SQLException {
+  void open(Entity e, boolean bulkLoad) throws SQLException {
     try {
       Files.createDirectories(path.getParent());
     } catch (IOException io) {
@@ -60,10 +61,11 @@ final class CacheWriter {
         st.execute(CacheSchema.createMetaTable());
       }
       var raw = CacheMeta.readRaw(c);
-      CacheMeta m =
-          raw.containsKey(CacheSchema.META_SHAPE_HASH)
-              ? CacheMeta.of(raw)
-              : CacheMeta.initialize(c, entity, e);
+      boolean created = !raw.containsKey(CacheSchema.META_SHAPE_HASH);
+      CacheMeta m = created ? CacheMeta.initialize(c, entity, e) : CacheMeta.of(raw);
+      if (created && !bulkLoad) {
+        buildSecondary(c, m);
+      }
       upsert = c.prepareStatement(CacheSchema.upsert(entity, m.shape()));
       delete = c.prepareStatement(CacheSchema.delete(entity));
       metaUpsert = c.prepareStatement(CacheSchema.upsertMeta());
@@ -135,12 +137,52 @@ final class CacheWriter {
       } catch (SQLException suppressed) {
         ex.addSuppressed(suppressed);
       }
+      if (ex instanceof SQLException sql && CacheIndexes.isUniqueViolation(sql)) {
+        throw new UniqueViolationException(
+            "a batch of "
+                + rows.size()
+                + " row(s) would violate a unique index of "
+                + entity
+                + ", nothing of it was written: "
+                + sql.getMessage(),
+            sql);
+      }
       throw ex;
     } finally {
       connection.setAutoCommit(true);
     }
     meta = meta.withLastOplogId(last);
     return new CacheDb.ApplyOutcome(last, applied, skipped, nulled);
+  }
+
+  /**
+   * Creates the shape's secondary structures (indexes, the full-text table) in one transaction; a
+   * unique index the rows violate throws {@link UniqueViolationException} and leaves the file
+   * without any of them.
+   */
+  void buildSecondary() throws SQLException {
+    buildSecondary(connection, meta);
+  }
+
+  private void buildSecondary(Connection c, CacheMeta m) throws SQLException {
+    if (m.shape() == null) {
+      return;
+    }
+    c.setAutoCommit(false);
+    try {
+      CacheIndexes.createAll(c, entity, m.shape());
+      CacheSearch.createAll(c, entity, m.shape());
+      c.commit();
+    } catch (SQLException | RuntimeException ex) {
+      try {
+        c.rollback();
+      } catch (SQLException suppressed) {
+        ex.addSuppressed(suppressed);
+      }
+      throw ex;
+    } finally {
+      c.setAutoCommit(true);
+    }
   }
 
   private void flush(Operation op) throws SQLException {

@@ -7,6 +7,7 @@ import io.emcachers.core.client.ReplicatorClient;
 import io.emcachers.core.messages.CacheDocRequest;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
+import io.emcachers.core.messages.CacheSearchRequest;
 import io.emcachers.core.messages.StatusEvent;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
@@ -167,10 +168,15 @@ final class ReadAddresses {
           m,
           CacheQueryRequest.class,
           CacheErrors.mapped(x -> reads.query(CacheReads.sameEntity(entity, r.entity(), r))));
+    } else if (body instanceof CacheSearchRequest r) {
+      Bus.handle(
+          m,
+          CacheSearchRequest.class,
+          CacheErrors.mapped(x -> reads.search(CacheReads.sameEntity(entity, r.entity(), r))));
     } else {
       m.fail(
           ErrorCodes.BAD_REQUEST,
-          "expected CacheDocRequest, CachePageRequest or CacheQueryRequest, got "
+          "expected CacheDocRequest, CachePageRequest, CacheQueryRequest or CacheSearchRequest, got "
               + (body == null ? "null" : body.getClass().getSimpleName()));
     }
   }

@@ -44,12 +44,25 @@ public final class RebuildFiles {
     CacheDb db = new CacheDb(name, p);
     db.writeLock.lock();
     try {
-      db.openWriter(e, false);
+      db.openWriter(e, false, true);
       db.unsyncedUntilMove();
     } finally {
       db.writeLock.unlock();
     }
     return db;
+  }
+
+  /**
+   * Creates the rebuilt file's indexes after its bulk load; throws {@link UniqueViolationException}
+   * when the rows violate a unique one.
+   */
+  public void buildSecondary(CacheDb rebuilt) throws SQLException {
+    rebuilt.writeLock.lock();
+    try {
+      rebuilt.buildSecondary();
+    } finally {
+      rebuilt.writeLock.unlock();
+    }
   }
 
   /** Closes and deletes a rebuild file (failed or cancelled rebuild). */

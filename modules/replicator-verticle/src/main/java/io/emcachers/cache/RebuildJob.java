@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
  *       until the final catch-up.
  * </ul>
  *
+ * <p>Once a read first finds no more rows (the bulk load is in), the shape's indexes are built
+ * ({@link RebuildFiles#buildSecondary}); a unique index the rows violate fails the job with a
+ * {@link UniqueViolationException} and the live file stays as it was.
+ *
  * <p>A swap never makes the cache go backwards. Once a read finds no more rows, the job holds the
  * entity's new applies back ({@link #blocksApplies}), waits for those in flight ({@link
  * AppliesInFlight}), then reads on until it has read every row of the entity up to the live file's
@@ -144,6 +148,11 @@ final class RebuildJob {
     return done.future();
   }
 
+  /** The error of a failed job (null while running or after success). */
+  String error() {
+    return error;
+  }
+
   boolean finished() {
     return done.future().isComplete();
   }
@@ -238,10 +247,25 @@ final class RebuildJob {
           // no entity row after readThrough up to the head this read saw
           readThrough = Math.max(readThrough, reply.headId());
           if (!holding) {
-            // final catch-up: hold new applies back, let those in flight finish, then read on from
-            // here
-            holding = true;
-            inFlight.idle(entity.name()).onComplete(x -> step());
+            // the bulk load is in: build the indexes once, then the final catch-up (hold new
+            // applies back, let those in flight finish, then read on from here)
+            state = "indexing";
+            workers
+                .executeBlocking(
+                    () -> {
+                      files.buildSecondary(staging);
+                      return null;
+                    },
+                    false)
+                .onComplete(
+                    built -> {
+                      if (built.failed()) {
+                        fail(built.cause());
+                        return;
+                      }
+                      holding = true;
+                      inFlight.idle(entity.name()).onComplete(x -> step());
+                    });
             return;
           }
           if (liveAhead > readThrough) {

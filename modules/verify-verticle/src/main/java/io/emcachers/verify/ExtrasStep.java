@@ -7,13 +7,14 @@ import io.emcachers.core.messages.CacheIdsReply;
 import io.emcachers.core.messages.CacheIdsRequest;
 import io.vertx.core.Future;
 import java.util.List;
+import org.bson.BsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Step 3: rows the source does not have. The cache's bucket digests are compared with the source
  * pass's sums; only the cache's ids of differing buckets are listed and looked up in MongoDB, and
- * ids not found there become extra candidates.
+ * ids not found there, or found outside the entity's filter, become extra candidates.
  */
 final class ExtrasStep extends RunStep {
 
@@ -82,7 +83,8 @@ final class ExtrasStep extends RunStep {
         .compose(
             found -> {
               for (String id : chunk) {
-                if (!found.containsKey(id)) {
+                BsonDocument doc = found.get(id);
+                if (doc == null || !projection.matches(doc)) { // gone, or outside the filter
                   p.candidates.putIfAbsent(id, VerifyProgress.EXTRA);
                 }
               }

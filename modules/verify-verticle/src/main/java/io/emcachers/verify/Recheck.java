@@ -122,7 +122,7 @@ final class Recheck extends RunStep {
               Map<String, JsonObject> data = new HashMap<>();
               for (String id : ids) {
                 BsonDocument doc = found.get(id);
-                if (doc == null) {
+                if (doc == null || !projection.matches(doc)) { // outside the filter: absent
                   absent.add(id);
                 } else {
                   JsonObject d = projection.project(doc).data();

@@ -157,6 +157,9 @@ final class SourcePass extends RunStep {
       BsonValue id = doc.get("_id");
       last = id;
       try {
+        if (!projection.matches(doc)) {
+          continue; // outside the entity's filter: absent from the entity (a cached row is extra)
+        }
         rows.add(new SourceRow(DocIds.docId(id), projection.project(doc).data()));
       } catch (RuntimeException e) {
         LOG.warn(

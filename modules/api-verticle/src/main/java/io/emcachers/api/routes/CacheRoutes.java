@@ -32,6 +32,8 @@ public final class CacheRoutes {
   public static final int MAX_PAGE = 1000;
   public static final int MAX_PARAMS = 100;
   public static final int MAX_DOC_ID_LENGTH = 1024;
+  public static final int DEFAULT_SEARCH = 20;
+  public static final int MAX_SEARCH_QUERY_LENGTH = 1000;
 
   private final BusClient bus;
   private final int queryMaxRows;
@@ -55,6 +57,26 @@ public final class CacheRoutes {
     routes
         .withBody(HttpMethod.POST, "/api/cache/:entity/query", READ)
         .handler(ctx -> Http.respond(ctx, 200, this::query));
+    routes
+        .route(HttpMethod.GET, "/api/cache/:entity/search", READ)
+        .handler(ctx -> Http.respond(ctx, 200, this::search));
+  }
+
+  /**
+   * Full-text search over the entity's search columns: {@code q} is an FTS5 query, at most {@code
+   * limit} rows best first, each with {@code _rank} (bm25) and {@code _snippet}.
+   */
+  private Future<JsonObject> search(RoutingContext ctx) {
+    String entity = Http.entityName("entity", ctx.pathParam("entity"));
+    String q = ctx.request().getParam("q");
+    if (q == null || q.isBlank() || q.length() > MAX_SEARCH_QUERY_LENGTH) {
+      throw ApiException.invalidField(
+          "q", "is required: a full-text query of 1 to " + MAX_SEARCH_QUERY_LENGTH + " characters");
+    }
+    int limit = (int) Http.longParam(ctx, "limit", DEFAULT_SEARCH, 1, queryMaxRows);
+    long busTimeout = Math.min(bus.timeoutMs(), queryTimeoutMs + 2_000);
+    return ask(entity, busTimeout, (reads, t) -> reads.search(entity, q, limit, t))
+        .map(reply -> rows(reply).put("q", q));
   }
 
   private Future<JsonObject> doc(RoutingContext ctx) {

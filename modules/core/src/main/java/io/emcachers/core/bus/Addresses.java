@@ -150,6 +150,12 @@ public final class Addresses {
   /** {@code CacheQueryRequest} → {@code CacheRowsReply}: one read-only SELECT. */
   public static final String CACHE_QUERY = "emc.cache.query";
 
+  /**
+   * {@code CacheSearchRequest} → {@code CacheRowsReply}: full-text search over the entity's {@code
+   * search} columns (FTS5, bm25 order, with a snippet).
+   */
+  public static final String CACHE_SEARCH = "emc.cache.search";
+
   /** {@code CacheEntityRequest} → {@code CacheInfoReply}: close and remove a cache. */
   public static final String CACHE_DROP = "emc.cache.drop";
 

@@ -82,7 +82,8 @@ public final class Codecs {
           new JsonMessageCodec<>(VerifyJobRequest.class, VerifyJobRequest::fromJson),
           new JsonMessageCodec<>(VerifyListRequest.class, VerifyListRequest::fromJson),
           new JsonMessageCodec<>(VerifyListReply.class, VerifyListReply::fromJson),
-          new JsonMessageCodec<>(VerifyJob.class, VerifyJob::fromJson));
+          new JsonMessageCodec<>(VerifyJob.class, VerifyJob::fromJson),
+          new JsonMessageCodec<>(CacheSearchRequest.class, CacheSearchRequest::fromJson));
 
   private Codecs() {}
 

@@ -9,6 +9,7 @@ import io.emcachers.core.messages.CacheInfoReply;
 import io.emcachers.core.messages.CachePageRequest;
 import io.emcachers.core.messages.CacheQueryRequest;
 import io.emcachers.core.messages.CacheRowsReply;
+import io.emcachers.core.messages.CacheSearchRequest;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.messages.JobAccepted;
@@ -105,6 +106,11 @@ public final class CacheClient {
   /** One read-only SELECT on a node that holds the query's entity. */
   public Future<CacheRowsReply> query(CacheQueryRequest query, long timeoutMs) {
     return read(query.entity(), query, timeoutMs);
+  }
+
+  /** Full-text search over the entity's search columns on a node that holds it. */
+  public Future<CacheRowsReply> search(String entity, String q, int limit, long timeoutMs) {
+    return read(entity, new CacheSearchRequest(entity, q, limit), timeoutMs);
   }
 
   private Future<CacheRowsReply> read(String entity, Object request, long timeoutMs) {

@@ -1,5 +1,7 @@
 package io.emcachers.core.projection;
 
+import io.emcachers.core.filter.FilterExpr;
+import io.emcachers.core.filter.FilterParser;
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
 import io.emcachers.core.model.Shape;
@@ -13,7 +15,8 @@ import org.bson.BsonValue;
 /**
  * Projects a source document onto an entity's shape: {@code data = {column name: coerced value at
  * the column's path}}. Build once per shape (paths are pre-split) and reuse it for every document.
- * Pure: no I/O, no state besides the shape.
+ * Pure: no I/O, no state besides the shape. {@link #matches} tells whether a document belongs to
+ * the entity at all (the shape's filter).
  *
  * <p>Each column yields at most one {@link Mismatch} per document: its value did not fit its type
  * ({@link Mismatch#TYPE_MISMATCH}, null in {@code data}), an array stood where the path needed a
@@ -25,9 +28,11 @@ public final class Projection {
   private final Shape shape;
   private final List<Column> columns;
   private final List<DocumentPath> paths;
+  private final FilterExpr filter;
 
   public Projection(Shape shape) {
     this.shape = shape;
+    this.filter = FilterParser.of(shape);
     this.columns = shape.columns();
     this.paths = new ArrayList<>(columns.size());
     for (Column c : columns) {
@@ -37,6 +42,16 @@ public final class Projection {
 
   public Shape shape() {
     return shape;
+  }
+
+  /**
+   * Whether the full source document {@code document} belongs to the entity: it matches the shape's
+   * filter (always true without one). The listener's scans and streams and the verifier all ask
+   * this: a document that does not match is absent from the entity (a streamed change to it is a
+   * delete).
+   */
+  public boolean matches(BsonDocument document) {
+    return filter.matches(document);
   }
 
   /**

@@ -1,13 +1,17 @@
 package io.emcachers.core.validation;
 
+import io.emcachers.core.filter.FilterParser;
 import io.emcachers.core.model.Column;
 import io.emcachers.core.model.DataType;
+import io.emcachers.core.model.IndexDef;
 import io.emcachers.core.model.Shape;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -23,6 +27,9 @@ public final class EntityValidator {
   public static final int MAX_COLUMNS = 500;
   public static final int MAX_PATH_LENGTH = 1024;
   public static final int MAX_COLLECTION_NAME_LENGTH = 255;
+  public static final int MAX_INDEXES = 32;
+  public static final int MAX_INDEX_COLUMNS = 16;
+  private static final Set<String> INDEX_FIELDS = Set.of("columns", "unique");
 
   private EntityValidator() {}
 
@@ -107,10 +114,99 @@ public final class EntityValidator {
         }
       }
     }
+    List<IndexDef> indexes = validateIndexes(json.getValue("indexes"), colsValue, errors);
+    Object filter = json.getValue("filter");
+    if (filter != null && !(filter instanceof JsonObject)) {
+      errors.add(new FieldError("shape.filter", "must be a MongoDB query document (an object)"));
+    } else if (filter != null) {
+      FilterParser.parse((JsonObject) filter, "shape.filter", errors);
+    }
     if (!errors.isEmpty()) {
       return null;
     }
-    return new Shape((String) entityName, (String) source, columns);
+    return new Shape((String) entityName, (String) source, columns, indexes, (JsonObject) filter);
+  }
+
+  /**
+   * {@code shape.indexes}: optional array of {@code {"columns": [declared column names], "unique":
+   * bool}}; no column twice in one index, no index twice.
+   */
+  private static List<IndexDef> validateIndexes(
+      Object value, Object colsValue, List<FieldError> errors) {
+    List<IndexDef> out = new ArrayList<>();
+    if (value == null) {
+      return out;
+    }
+    String f = "shape.indexes";
+    if (!(value instanceof JsonArray arr)) {
+      errors.add(new FieldError(f, "must be an array of {\"columns\": [...], \"unique\": bool}"));
+      return out;
+    }
+    if (arr.size() > MAX_INDEXES) {
+      errors.add(
+          new FieldError(f, "must hold at most " + MAX_INDEXES + " indexes, got " + arr.size()));
+      return out;
+    }
+    Set<String> declared = new HashSet<>();
+    if (colsValue instanceof JsonArray cols) {
+      cols.forEach(
+          c -> {
+            if (c instanceof JsonObject o && o.getValue("name") instanceof String n) {
+              declared.add(n);
+            }
+          });
+    }
+    Map<List<String>, Integer> seen = new HashMap<>();
+    for (int i = 0; i < arr.size(); i++) {
+      String fi = f + "[" + i + "]";
+      if (!(arr.getValue(i) instanceof JsonObject ix)) {
+        errors.add(new FieldError(fi, "must be an object with columns and optional unique"));
+        continue;
+      }
+      int before = errors.size();
+      for (String key : ix.fieldNames()) {
+        if (!INDEX_FIELDS.contains(key)) {
+          errors.add(new FieldError(fi + "." + key, "unknown field (allowed: columns, unique)"));
+        }
+      }
+      Object unique = ix.getValue("unique");
+      if (unique != null && !(unique instanceof Boolean)) {
+        errors.add(new FieldError(fi + ".unique", "must be a boolean"));
+      }
+      List<String> columns = new ArrayList<>();
+      Object colsOfIndex = ix.getValue("columns");
+      if (!(colsOfIndex instanceof JsonArray ca) || ca.isEmpty() || ca.size() > MAX_INDEX_COLUMNS) {
+        errors.add(
+            new FieldError(
+                fi + ".columns",
+                "is required and must be an array of 1 to " + MAX_INDEX_COLUMNS + " column names"));
+      } else {
+        for (int j = 0; j < ca.size(); j++) {
+          String fj = fi + ".columns[" + j + "]";
+          Object c = ca.getValue(j);
+          if (!(c instanceof String name)) {
+            errors.add(new FieldError(fj, "must be a column name (string)"));
+          } else if (!declared.contains(name)) {
+            errors.add(
+                new FieldError(fj, "unknown column '" + name + "': not a column of the shape"));
+          } else if (columns.contains(name)) {
+            errors.add(new FieldError(fj, "duplicate column '" + name + "' in one index"));
+          } else {
+            columns.add(name);
+          }
+        }
+      }
+      if (errors.size() != before) {
+        continue;
+      }
+      Integer dup = seen.putIfAbsent(columns, i);
+      if (dup != null) {
+        errors.add(new FieldError(fi, "duplicates shape.indexes[" + dup + "] (same columns)"));
+        continue;
+      }
+      out.add(new IndexDef(columns, Boolean.TRUE.equals(unique)));
+    }
+    return out;
   }
 
   private static void checkCollectionName(Object source, List<FieldError> errors) {
@@ -165,7 +261,20 @@ public final class EntityValidator {
     if (pathError != null) {
       errors.add(new FieldError(f + ".path", pathError));
     }
-    return errors.size() == before ? new Column((String) name, dt, (String) path) : null;
+    Object search = col.getValue("search");
+    if (search != null && !(search instanceof Boolean)) {
+      errors.add(new FieldError(f + ".search", "must be a boolean"));
+    } else if (Boolean.TRUE.equals(search) && dt != null && dt != DataType.Text) {
+      errors.add(
+          new FieldError(f + ".search", "only Text columns can be searched, this one is " + dt));
+    } else if (Boolean.TRUE.equals(search) && ("rank".equals(name) || "rowid".equals(name))) {
+      errors.add(
+          new FieldError(
+              f + ".search", "a column named " + name + " cannot be searched (FTS5 reserves it)"));
+    }
+    return errors.size() == before
+        ? new Column((String) name, dt, (String) path, Boolean.TRUE.equals(search))
+        : null;
   }
 
   /** Returns why {@code path} is not a dotted field path, or null when it is one. */

@@ -140,6 +140,7 @@ final class SampleMessages {
         new CacheApplyReply("users", 18, 1, 1),
         new CacheDocRequest("users", "ü-1"),
         new CachePageRequest("users", null, 50),
+        new CacheSearchRequest("users", "caf* NEAR(lait, 3)", 20),
         new CacheQueryRequest(
             "users", "SELECT * FROM users WHERE age > ?", new JsonArray().add(3), 10, 1000),
         new CacheRowsReply(List.of(DATA, new JsonObject()), "ü-1", true),

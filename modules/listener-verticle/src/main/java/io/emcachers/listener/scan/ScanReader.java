@@ -131,6 +131,9 @@ final class ScanReader {
       BsonValue id = doc.get("_id");
       chunkLast = id;
       try {
+        if (!projection.matches(doc)) {
+          continue; // outside the entity's filter; a re-scan's proven deletes remove it if cached
+        }
         String docId = DocIds.docId(id);
         Projection.Projected p = projection.project(doc);
         if (!p.clean()) {
