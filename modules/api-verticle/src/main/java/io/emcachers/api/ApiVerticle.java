@@ -209,6 +209,11 @@ public class ApiVerticle extends VerticleBase {
     return actualPort;
   }
 
+  /** The change feeds (streams, long-polls), for tests and stats. */
+  public ChangeFeeds changes() {
+    return changes;
+  }
+
   /** The router, for tests that compare its routes with the OpenAPI document. */
   public Router router() {
     return router;

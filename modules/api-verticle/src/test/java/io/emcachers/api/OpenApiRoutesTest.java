@@ -139,6 +139,8 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("post"), routes.get("/api/entities/{name}/verify"));
     assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
     assertEquals(Set.of("get"), routes.get("/api/cluster"));
-    assertEquals(25, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("get"), routes.get("/api/changes/{entity}"));
+    assertEquals(Set.of("get"), routes.get("/api/cache/{entity}/wait"));
+    assertEquals(28, routes.size(), routes.keySet().toString());
   }
 }

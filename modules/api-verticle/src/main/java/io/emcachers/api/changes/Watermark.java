@@ -31,6 +31,7 @@ public final class Watermark {
 
     public void cancel() {
       waiters.remove(this);
+      waiting = waiters.size();
     }
   }
 
@@ -38,6 +39,7 @@ public final class Watermark {
   private final String address;
   private final ToLongFunction<Object> valueOf;
   private final Set<Waiter> waiters = new LinkedHashSet<>();
+  private volatile int waiting;
   private long value = -1;
   private MessageConsumer<Object> consumer;
   private Context context;
@@ -63,6 +65,7 @@ public final class Watermark {
 
   public Future<Void> stop() {
     waiters.clear();
+    waiting = 0;
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
@@ -84,6 +87,7 @@ public final class Watermark {
       }
     }
     waiters.removeAll(due);
+    waiting = waiters.size();
     due.forEach(w -> w.wake.run());
   }
 
@@ -97,12 +101,13 @@ public final class Watermark {
       context.runOnContext(v -> wake.run());
     } else {
       waiters.add(w);
+      waiting = waiters.size();
     }
     return w;
   }
 
-  /** Waiters registered now (for stats and tests). */
+  /** Waiters registered now (for stats and tests; readable from any thread). */
   public int waiting() {
-    return waiters.size();
+    return waiting;
   }
 }
