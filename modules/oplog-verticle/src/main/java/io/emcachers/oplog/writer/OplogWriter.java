@@ -97,7 +97,7 @@ public final class OplogWriter {
       high_water AS (
         INSERT INTO metadata (key, value)
         SELECT '%s', jsonb_build_object($5::text, $12::bigint)
-        WHERE $12::bigint IS NOT NULL AND (SELECT ok FROM guard)
+        WHERE $12::bigint IS NOT NULL AND $5::text IS NOT NULL AND (SELECT ok FROM guard)
         ON CONFLICT (key) DO UPDATE SET value = metadata.value || jsonb_build_object($5::text,
           greatest(coalesce((metadata.value ->> $5::text)::bigint, $12::bigint), $12::bigint))
         RETURNING value
