@@ -653,6 +653,24 @@ class ChangeFeedTest {
     assertEquals(200, pending.get(10, TimeUnit.SECONDS).statusCode());
     assertEquals(200, ((Number) cachedN("feed_wait", "d200")).intValue());
 
+    // no change of the entity after T: the stream's position moving past T (an idle checkpoint:
+    // a batch with no entries, only a position and its cluster time) is enough
+    await(
+        Bus.request(
+            vertx.eventBus(),
+            Addresses.OPLOG_APPEND,
+            AppendBatch.stream("feed_wait", new JsonObject().put("_data", "idle"), List.of())
+                .withClusterTime(base | 300),
+            AppendResult.class));
+    HttpResponse<Buffer> idle =
+        send(
+            authed(
+                client,
+                HttpMethod.GET,
+                "/api/cache/feed_wait/wait?cluster_time=1800000000.250&timeout_ms=20000"));
+    assertEquals(200, idle.statusCode(), idle.bodyAsString());
+    assertEquals("1800000000.300", idle.bodyAsJsonObject().getString("high_water"));
+
     // precise 400s
     for (String q :
         List.of(
