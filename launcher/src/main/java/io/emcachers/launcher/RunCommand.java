@@ -62,6 +62,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--demo", description = "load a sample collection (demo_users) and its entity")
   boolean demo;
 
+  /**
+   * The key {@code --embedded} generated for this run, else null (a configured key is not shown).
+   */
+  private String generatedKey;
+
   private DevPostgres devPostgres;
   private DevMongo devMongo;
 
@@ -166,6 +171,9 @@ final class RunCommand implements Callable<Integer> {
         "emcachers ready (node {}, API port {})",
         launch.nodeId(),
         config.getJsonObject("api").getValue("port"));
+    if (launch.roles().contains("api")) {
+      System.out.println(readyBanner(config.getJsonObject("api"), generatedKey));
+    }
     stopped.await();
     return 0;
   }
@@ -221,6 +229,7 @@ final class RunCommand implements Callable<Integer> {
       new SecureRandom().nextBytes(bytes);
       key = HexFormat.of().formatHex(bytes);
       api.put("key", key);
+      generatedKey = key;
       System.out.println("EMC_API_KEY=" + key);
       LOG.info(
           "embedded: generated API key for this run (send it as 'Authorization: Bearer KEY'): {}",
@@ -228,6 +237,33 @@ final class RunCommand implements Callable<Integer> {
     } else {
       LOG.warn("no api.key configured (EMC_API_KEY): the API refuses every write until one is set");
     }
+  }
+
+  /**
+   * What a run prints once it is ready: the dashboard's URL and, when this run generated the API
+   * key, the key to enter there (a configured key is never printed).
+   */
+  static String readyBanner(JsonObject api, String generatedKey) {
+    String host = api.getString("host", "0.0.0.0");
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      host = "localhost";
+    } else if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    StringBuilder out =
+        new StringBuilder("emcachers is ready.\n  dashboard:  http://")
+            .append(host)
+            .append(':')
+            .append(api.getValue("port"))
+            .append("/\n");
+    if (generatedKey != null) {
+      out.append("  API key:    EMC_API_KEY=")
+          .append(generatedKey)
+          .append("  (enter it on the dashboard; curl: -H \"Authorization: Bearer $EMC_API_KEY\")");
+    } else {
+      out.append("  API key:    the one configured (api.key / EMC_API_KEY)");
+    }
+    return out.toString();
   }
 
   static String redact(String url) {

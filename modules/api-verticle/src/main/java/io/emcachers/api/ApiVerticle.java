@@ -9,10 +9,12 @@ import io.emcachers.api.health.HealthProcedures;
 import io.emcachers.api.routes.CacheRoutes;
 import io.emcachers.api.routes.ChangesRoutes;
 import io.emcachers.api.routes.ClusterRoutes;
+import io.emcachers.api.routes.DashboardRoutes;
 import io.emcachers.api.routes.DocsRoutes;
 import io.emcachers.api.routes.EntityRoutes;
 import io.emcachers.api.routes.HealthRoutes;
 import io.emcachers.api.routes.MetricsRoutes;
+import io.emcachers.api.routes.MultipartRefusal;
 import io.emcachers.api.routes.OplogAdminRoutes;
 import io.emcachers.api.routes.OplogRoutes;
 import io.emcachers.api.routes.ReplicationRoutes;
@@ -94,7 +96,9 @@ public class ApiVerticle extends VerticleBase {
         new HttpServerOptions()
             .setHost(config.host())
             .setPort(config.port())
-            .setHttp2ClearTextEnabled(false);
+            .setHttp2ClearTextEnabled(false)
+            // browsers send the key as a subprotocol entry; the feed answers with this one
+            .setWebSocketSubProtocols(List.of(ApiKeyAuthHandler.WEBSOCKET_PROTOCOL));
     server =
         vertx
             .createHttpServer(options)
@@ -131,6 +135,7 @@ public class ApiVerticle extends VerticleBase {
     Router r = Router.router(vertx);
     // before anything matches a path: a badly percent-encoded path or query is a 400, not a 500
     r.route().handler(new RequestTargetCheck());
+    r.route().handler(new MultipartRefusal());
     if (!config.corsOrigins().isEmpty()) {
       r.route().handler(cors(config.corsOrigins()));
     }
@@ -160,6 +165,7 @@ public class ApiVerticle extends VerticleBase {
     new WaitRoutes(waits, config.feed()).mount(routes);
     new MetricsRoutes(vertx).mount(routes);
     new DocsRoutes().mount(routes);
+    new DashboardRoutes().mount(routes);
     feed.mount(routes);
 
     r.route().failureHandler(ErrorResponses::handleFailure);

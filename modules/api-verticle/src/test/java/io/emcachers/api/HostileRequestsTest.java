@@ -100,6 +100,8 @@ class HostileRequestsTest {
           new String[] {"GET", "/openapi.yaml"},
           new String[] {"GET", "/ws/status"},
           new String[] {"POST", "/eventbus/*"},
+          new String[] {"GET", "/"},
+          new String[] {"GET", "/dashboard/*"},
           new String[] {"GET", "/api/changes/:entity"},
           new String[] {"GET", "/ws/changes"},
           new String[] {"GET", "/api/cache/:entity/wait"});
@@ -577,6 +579,21 @@ class HostileRequestsTest {
         cases.add(new Case("method " + m + " on " + template, m, clean, plain(m, clean)));
       }
       cases.add(new Case("HEAD on " + template, "HEAD", clean, plain("HEAD", clean)));
+      // a multipart body on any route, with any method (vertx-web's body handler throws on one)
+      cases.add(
+          new Case(
+                  "multipart body on " + method + " " + template,
+                  method,
+                  clean,
+                  withBody(
+                      method,
+                      clean,
+                      baseHeaders(),
+                      "multipart/form-data; boundary=xyz",
+                      latin1(
+                          "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--xyz--\r\n"),
+                      null))
+              .expect(415, "unsupported_media_type", "multipart"));
       // bodies
       if (BODY_ROUTES.contains(method + " " + template)) {
         for (String body : BAD_BODIES) {
@@ -976,7 +993,16 @@ class HostileRequestsTest {
             });
       }
       String path;
-      if (template.endsWith("*")) {
+      if (template.startsWith("/dashboard/")) {
+        path =
+            "/dashboard/"
+                + switch (rnd.nextInt(4)) {
+                  case 0 -> "app.js";
+                  case 1 -> pick(rnd, TRAVERSAL);
+                  case 2 -> pick(rnd, BAD_ESCAPES);
+                  default -> randomSegment(rnd);
+                };
+      } else if (template.endsWith("*")) {
         path =
             "/eventbus/"
                 + (rnd.nextBoolean()
@@ -1185,7 +1211,18 @@ class HostileRequestsTest {
       return new String(c.bytes(), StandardCharsets.ISO_8859_1)
           .contains("Origin: http://allowed.example"); // a CORS preflight
     }
+    if ("GET".equals(c.method()) && (path.equals("/") || dashboardAsset(path))) {
+      return true; // the dashboard page and its existing assets
+    }
     return ("GET".equals(c.method()) || "HEAD".equals(c.method())) && SUCCEEDING.contains(path);
+  }
+
+  static boolean dashboardAsset(String path) {
+    return path.startsWith(io.emcachers.api.routes.DashboardRoutes.ASSETS)
+        && HostileRequestsTest.class
+                .getClassLoader()
+                .getResource(io.emcachers.api.routes.DashboardRoutes.WEBROOT + path)
+            != null;
   }
 
   static List<String> run(List<Case> cases) throws Exception {
@@ -1235,7 +1272,8 @@ class HostileRequestsTest {
     Set<String> routed = new LinkedHashSet<>();
     for (Route route : api.router().getRoutes()) {
       if (route.getPath() != null) {
-        routed.add(route.getPath().replaceAll("/$", "/*"));
+        // "/" is the dashboard page itself, not a prefix route
+        routed.add(route.getPath().equals("/") ? "/" : route.getPath().replaceAll("/$", "/*"));
       }
     }
     Set<String> covered = TEMPLATES.stream().map(t -> t[1]).collect(Collectors.toSet());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.emcachers.api.routes.DashboardRoutes;
 import io.emcachers.api.routes.DocsRoutes;
 import io.emcachers.testsupport.Await;
 import io.emcachers.testsupport.TestVertx;
@@ -51,6 +52,9 @@ class OpenApiRoutesTest {
       String path = route.getPath();
       if (path == null) {
         continue; // router-wide handlers (CORS, failure handler) are not endpoints
+      }
+      if (DashboardRoutes.PATHS.contains(path)) {
+        continue; // the dashboard page and its assets are not API endpoints
       }
       String openApiPath = path.replaceAll(":([A-Za-z0-9_]+)", "{$1}");
       if (openApiPath.endsWith("/*") || openApiPath.endsWith("/")) {

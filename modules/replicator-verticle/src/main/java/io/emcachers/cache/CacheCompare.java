@@ -20,13 +20,16 @@ import java.util.Set;
 import org.sqlite.SQLiteConfig;
 
 /**
- * Verification support (issue 11): compares source rows with cached rows. Maps each source row to
- * column values with exactly the write path: the file's shape, {@link CacheSchema#createTable},
- * {@link CacheSchema#upsert} and {@link CacheSchema#bindUpsert} (the binding {@link
- * CacheWriter#apply} does) into a scratch in-memory table, then compares storage class and value of
- * each column with the cached row, read on the cache's reader connection in one read transaction
- * together with {@code last_oplog_id}. Blocks (worker threads only); throws {@link CacheException}
- * for what the caller should see; bounds are checked by {@link CacheVerifyHandlers}.
+ * Verification support (issue 11): compares source rows with cached rows, read on the cache's
+ * reader connection in one read transaction together with {@code last_oplog_id}. A row matches when
+ * its stored values (storage class and value of each column) equal the values the write path binds
+ * for the source row ({@link CacheSchema#boundValue}, the binding {@link CacheWriter#apply} does).
+ * A row that differs from those is settled exactly: mapped with the write path itself (the file's
+ * shape, {@link CacheSchema#createTable}, {@link CacheSchema#upsert} and {@link
+ * CacheSchema#bindUpsert}) into a scratch in-memory table and compared again, so a value SQLite
+ * converts on the way in never reads as a difference. Blocks (worker threads only); throws {@link
+ * CacheException} for what the caller should see; bounds are checked by {@link
+ * CacheVerifyHandlers}.
  */
 final class CacheCompare {
 
@@ -66,7 +69,6 @@ final class CacheCompare {
   private CacheCompareReply compareLocked(CacheDb db, List<SourceRow> rows) throws SQLException {
     Connection c = db.reader();
     Shape shape = db.readerShape();
-    Map<String, Object[]> expected = expectedValues(db.entity(), shape, rows);
     long last;
     Map<String, Object[]> stored;
     c.setAutoCommit(false);
@@ -79,18 +81,49 @@ final class CacheCompare {
     }
     long matched = 0;
     List<String> missing = new ArrayList<>();
-    List<String> different = new ArrayList<>();
+    List<SourceRow> unsettled = new ArrayList<>();
     for (SourceRow r : rows) {
       Object[] s = stored.get(r.docId());
       if (s == null) {
         missing.add(r.docId());
-      } else if (Arrays.deepEquals(s, expected.get(r.docId()))) {
+      } else if (Arrays.deepEquals(s, boundValues(shape, r))) {
         matched++;
       } else {
-        different.add(r.docId());
+        unsettled.add(r);
+      }
+    }
+    // The bound values equal what SQLite stores for all but a few values (see boundValues); a row
+    // that differs from them is settled by the exact path: a scratch table written like the cache.
+    List<String> different = new ArrayList<>();
+    if (!unsettled.isEmpty()) {
+      Map<String, Object[]> expected = expectedValues(db.entity(), shape, unsettled);
+      for (SourceRow r : unsettled) {
+        if (Arrays.deepEquals(stored.get(r.docId()), expected.get(r.docId()))) {
+          matched++;
+        } else {
+          different.add(r.docId());
+        }
       }
     }
     return new CacheCompareReply(last, matched, missing, different);
+  }
+
+  /**
+   * The values {@link CacheSchema#bindUpsert} binds for {@code row}, as a read of the stored row
+   * returns them when SQLite keeps them unchanged (it does for every value of the declared types
+   * but a REAL -0.0 and text that is not valid UTF-16): the fast path, no write at all.
+   */
+  private static Object[] boundValues(Shape shape, SourceRow row) {
+    List<Column> cols = shape.columns();
+    Object[] out = new Object[cols.size()];
+    for (int i = 0; i < out.length; i++) {
+      Column col = cols.get(i);
+      Object v =
+          CacheSchema.boundValue(
+              col.type(), row.data() == null ? null : row.data().getValue(col.name()));
+      out[i] = v == CacheSchema.UNFIT ? null : v;
+    }
+    return out;
   }
 
   private static List<String> seenIds(List<SourceRow> rows) {

@@ -148,66 +148,81 @@ public final class CacheSchema {
    */
   public static boolean bind(PreparedStatement ps, int index, DataType type, Object value)
       throws SQLException {
-    if (value == null) {
+    Object v = boundValue(type, value);
+    if (v instanceof String s) {
+      ps.setString(index, s);
+    } else if (v instanceof Long l) {
+      ps.setLong(index, l);
+    } else if (v instanceof Double d) {
+      ps.setDouble(index, d);
+    } else {
       ps.setNull(index, Types.NULL);
-      return true;
+      return v == null;
+    }
+    return true;
+  }
+
+  /** What {@link #boundValue} returns for a value that does not fit its column's type. */
+  static final Object UNFIT = new Object();
+
+  /**
+   * The value {@link #bind} binds for a column of {@code type}: a String, Long or Double, null for
+   * NULL, or {@link #UNFIT} when the value does not fit the type (NULL is bound and counted). With
+   * each column's declared type ({@link #declaredType}) SQLite stores these as they are, so this is
+   * also what a read of the row returns, up to the storage engine's own conversions (a REAL -0.0,
+   * text that is not valid UTF-16) which {@link CacheCompare} settles by a scratch-table write.
+   */
+  static Object boundValue(DataType type, Object value) {
+    if (value == null) {
+      return null;
     }
     DataType t = type == null ? DataType.Any : type;
     switch (t) {
       case Text -> {
         if (value instanceof String s) {
-          ps.setString(index, s);
-          return true;
+          return s;
         }
       }
       case Integer -> {
         Long l = integral(value);
         if (l != null) {
-          ps.setLong(index, l);
-          return true;
+          return l;
         }
       }
       case Number -> {
         if (value instanceof Number n && Double.isFinite(n.doubleValue())) {
-          ps.setDouble(index, n.doubleValue());
-          return true;
+          return n.doubleValue();
         }
       }
       case Bool -> {
         if (value instanceof Boolean b) {
-          ps.setInt(index, b ? 1 : 0);
-          return true;
+          return b ? 1L : 0L;
         }
       }
       case JSONB -> {
-        ps.setString(index, jsonText(value));
-        return true;
+        return jsonText(value);
       }
       case Any -> {
         if (value instanceof String s) {
-          ps.setString(index, s);
+          return s;
         } else if (value instanceof Boolean b) {
-          ps.setInt(index, b ? 1 : 0);
+          return b ? 1L : 0L;
         } else if (value instanceof Number n) {
           Long l =
               (n instanceof Double || n instanceof Float || n instanceof BigDecimal)
                   ? null
                   : integral(n);
           if (l != null) {
-            ps.setLong(index, l);
+            return l;
           } else if (Double.isFinite(n.doubleValue())) {
-            ps.setDouble(index, n.doubleValue());
-          } else {
-            break;
+            return n.doubleValue();
           }
         } else {
-          ps.setString(index, jsonText(value));
+          return jsonText(value);
         }
-        return true;
       }
     }
-    ps.setNull(index, Types.NULL);
-    return false;
+    return UNFIT;
   }
 
   /** A long when {@code value} is an integral number that fits one, else null. */

@@ -7,16 +7,28 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 
 /**
  * {@code Authorization: Bearer KEY} checks. Writes always need the key; reads need it unless {@code
  * api.open_reads}. Without a configured key, requests that need one are refused with 403 (nothing
  * to authenticate against). The presented key and the configured key are compared as SHA-256
  * digests with {@link MessageDigest#isEqual}, so neither content nor length leaks through timing.
+ *
+ * <p>Browsers cannot set headers on a WebSocket handshake, so a WebSocket upgrade without an {@code
+ * Authorization} header may carry the key as a subprotocol instead: {@code Sec-WebSocket-Protocol:
+ * emc.status, emc.bearer.BASE64URL(KEY)} (the key base64url-encoded without padding, so it is a
+ * valid protocol token). The server selects {@link #WEBSOCKET_PROTOCOL}, never the key entry.
  */
 public final class ApiKeyAuthHandler {
 
   private static final String BEARER = "bearer ";
+
+  /** The subprotocol the status feed selects; offered next to the key entry by browsers. */
+  public static final String WEBSOCKET_PROTOCOL = "emc.status";
+
+  /** Prefix of the subprotocol entry that carries the key, base64url-encoded. */
+  public static final String WEBSOCKET_KEY_PREFIX = "emc.bearer.";
 
   private final byte[] keyDigest;
   private final boolean openReads;
@@ -54,6 +66,31 @@ public final class ApiKeyAuthHandler {
     return MessageDigest.isEqual(keyDigest, sha256(presented));
   }
 
+  /**
+   * The key of a WebSocket upgrade's {@code emc.bearer.} subprotocol entry as an {@code
+   * Authorization} value, or null (not an upgrade, no such entry, not base64url).
+   */
+  static String webSocketAuthorization(RoutingContext ctx) {
+    String upgrade = ctx.request().getHeader("Upgrade");
+    String protocols = ctx.request().getHeader("Sec-WebSocket-Protocol");
+    if (upgrade == null || protocols == null || !upgrade.equalsIgnoreCase("websocket")) {
+      return null;
+    }
+    for (String p : protocols.split(",")) {
+      String entry = p.trim();
+      if (entry.startsWith(WEBSOCKET_KEY_PREFIX)) {
+        try {
+          byte[] key =
+              Base64.getUrlDecoder().decode(entry.substring(WEBSOCKET_KEY_PREFIX.length()));
+          return "Bearer " + new String(key, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return "Bearer "; // present but not decodable: an invalid key, not a missing one
+        }
+      }
+    }
+    return null;
+  }
+
   private void check(RoutingContext ctx, boolean write) {
     if (keyDigest == null) {
       ErrorResponses.send(
@@ -66,13 +103,17 @@ public final class ApiKeyAuthHandler {
                   + " refused"));
       return;
     }
-    if (!authorized(ctx.request().getHeader("Authorization"))) {
+    String authorization = ctx.request().getHeader("Authorization");
+    if (authorization == null) {
+      authorization = webSocketAuthorization(ctx);
+    }
+    if (!authorized(authorization)) {
       ErrorResponses.send(
           ctx,
           new ApiException(
               401,
               "unauthorized",
-              ctx.request().getHeader("Authorization") == null
+              authorization == null
                   ? "missing API key: send Authorization: Bearer KEY"
                   : "invalid API key"));
       return;
