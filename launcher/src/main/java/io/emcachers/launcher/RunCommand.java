@@ -203,6 +203,8 @@ final class RunCommand implements Callable<Integer> {
     devMongo = DevMongo.start(0);
     config.getJsonObject("postgres").put("url", devPostgres.url());
     config.getJsonObject("mongo").put("url", devMongo.url("app"));
+    // so a client (mongosh, a driver, the README's read-your-writes example) can write to it
+    System.out.println("EMC_MONGO_URL=" + devMongo.url("app"));
   }
 
   private void stopEmbedded() {

@@ -5,6 +5,7 @@ import static io.emcachers.core.config.ConfigValues.integer;
 import static io.emcachers.core.config.ConfigValues.section;
 import static io.emcachers.core.config.ConfigValues.string;
 
+import io.emcachers.api.changes.FeedConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -28,6 +29,8 @@ import java.util.List;
  * @param queryMaxRows row limit of a cache query (the cache side enforces its own too)
  * @param queryTimeoutMs time limit of a cache query
  * @param nodeId this node's id (may be null)
+ * @param feed the change feed's and read-your-writes' keys ({@code api.changes_*}, {@code
+ *     api.wait_*}; defaults and validation in {@link FeedConfig})
  */
 public record ApiConfig(
     String host,
@@ -40,7 +43,8 @@ public record ApiConfig(
     long healthTimeoutMs,
     int queryMaxRows,
     long queryTimeoutMs,
-    String nodeId) {
+    String nodeId,
+    FeedConfig feed) {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 8080;
@@ -73,7 +77,8 @@ public record ApiConfig(
         DEFAULT_HEALTH_TIMEOUT_MS,
         DEFAULT_QUERY_MAX_ROWS,
         DEFAULT_QUERY_TIMEOUT_MS,
-        null);
+        null,
+        FeedConfig.defaults());
   }
 
   public boolean hasKey() {
@@ -172,7 +177,8 @@ public record ApiConfig(
         healthTimeout,
         (int) maxRows,
         queryTimeout,
-        nodeId);
+        nodeId,
+        FeedConfig.fromJson(api));
   }
 
   private static List<String> origins(JsonObject api) {

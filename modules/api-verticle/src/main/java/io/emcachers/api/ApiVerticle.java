@@ -1,10 +1,13 @@
 package io.emcachers.api;
 
 import io.emcachers.api.auth.ApiKeyAuthHandler;
+import io.emcachers.api.changes.CacheWait;
+import io.emcachers.api.changes.ChangeFeeds;
 import io.emcachers.api.cluster.HolderReads;
 import io.emcachers.api.errors.ErrorResponses;
 import io.emcachers.api.health.HealthProcedures;
 import io.emcachers.api.routes.CacheRoutes;
+import io.emcachers.api.routes.ChangesRoutes;
 import io.emcachers.api.routes.ClusterRoutes;
 import io.emcachers.api.routes.DashboardRoutes;
 import io.emcachers.api.routes.DocsRoutes;
@@ -19,6 +22,7 @@ import io.emcachers.api.routes.RequestTargetCheck;
 import io.emcachers.api.routes.RouteFactory;
 import io.emcachers.api.routes.SystemRoutes;
 import io.emcachers.api.routes.VerifyRoutes;
+import io.emcachers.api.routes.WaitRoutes;
 import io.emcachers.api.status.StatusFeedBridge;
 import io.emcachers.api.system.EventLoopProbe;
 import io.emcachers.core.bus.ConsumerGroup;
@@ -61,6 +65,8 @@ public class ApiVerticle extends VerticleBase {
   private EventLoopProbe probe;
   private ClusterView view;
   private ConsumerGroup consumers;
+  private ChangeFeeds changes;
+  private CacheWait waits;
 
   public ApiVerticle() {}
 
@@ -79,6 +85,8 @@ public class ApiVerticle extends VerticleBase {
     probe = new EventLoopProbe(vertx);
     consumers = new ConsumerGroup(vertx);
     view = new ClusterView(vertx, MembershipConfig.fromJson(config())).listen(consumers);
+    changes = new ChangeFeeds(vertx, bus, config.feed());
+    waits = new CacheWait(vertx, bus, changes.heads());
     router = buildRouter(config, bus);
 
     // HTTP/1.1 only: a cleartext HTTP/2 upgrade (Upgrade: h2c) is not offered, so every request
@@ -97,6 +105,8 @@ public class ApiVerticle extends VerticleBase {
             .requestHandler(router)
             .invalidRequestHandler(ErrorResponses::invalidRequest);
     return feed.start()
+        .compose(v -> changes.start())
+        .compose(v -> waits.start())
         .compose(v -> consumers.ready())
         .compose(v -> server.listen())
         .onSuccess(
@@ -151,6 +161,8 @@ public class ApiVerticle extends VerticleBase {
             config.queryMaxRows(),
             config.queryTimeoutMs())
         .mount(routes);
+    new ChangesRoutes(bus, changes).mount(routes);
+    new WaitRoutes(waits, config.feed()).mount(routes);
     new MetricsRoutes(vertx).mount(routes);
     new DocsRoutes().mount(routes);
     new DashboardRoutes().mount(routes);
@@ -188,6 +200,9 @@ public class ApiVerticle extends VerticleBase {
       view.stop();
     }
     Future<Void> feedStopped = feed == null ? Future.succeededFuture() : feed.stop();
+    if (changes != null) {
+      feedStopped = Future.join(feedStopped, changes.stop(), waits.stop()).mapEmpty();
+    }
     if (consumers != null) {
       feedStopped = Future.join(feedStopped, consumers.unregisterAll()).mapEmpty();
     }
@@ -198,6 +213,11 @@ public class ApiVerticle extends VerticleBase {
   /** The bound HTTP port once started (the real one when configured with port 0), else -1. */
   public int actualPort() {
     return actualPort;
+  }
+
+  /** The change feeds (streams, long-polls), for tests and stats. */
+  public ChangeFeeds changes() {
+    return changes;
   }
 
   /** The router, for tests that compare its routes with the OpenAPI document. */

@@ -29,6 +29,25 @@ class ApiConfigTest {
     assertEquals(List.of(), c.corsOrigins());
     assertEquals(1000, c.queryMaxRows());
     assertEquals(5000L, c.queryTimeoutMs());
+    assertEquals(io.emcachers.api.changes.FeedConfig.defaults(), c.feed());
+  }
+
+  @Test
+  void changeFeedKeysAreValidated() {
+    assertMessage(
+        "api.changes_max_queued_bytes must be >= 1024, got 10",
+        new JsonObject().put("changes_max_queued_bytes", 10));
+    assertMessage(
+        "api.changes_poll_timeout_ms must be <= api.wait_max_ms (1000), got 25000",
+        new JsonObject().put("wait_max_ms", 1000).put("wait_timeout_ms", 500));
+    assertMessage(
+        "api.changes_batch_rows must be an integer, got \"x\"",
+        new JsonObject().put("changes_batch_rows", "x"));
+    assertEquals(
+        2048L,
+        ApiConfig.fromJson(root(new JsonObject().put("changes_max_queued_bytes", 2048)))
+            .feed()
+            .maxQueuedBytes());
   }
 
   @Test

@@ -102,7 +102,10 @@ class HostileRequestsTest {
           new String[] {"GET", "/ws/status"},
           new String[] {"POST", "/eventbus/*"},
           new String[] {"GET", "/"},
-          new String[] {"GET", "/dashboard/*"});
+          new String[] {"GET", "/dashboard/*"},
+          new String[] {"GET", "/api/changes/:entity"},
+          new String[] {"GET", "/ws/changes"},
+          new String[] {"GET", "/api/cache/:entity/wait"});
 
   static final Set<String> BODY_ROUTES =
       Set.of(
@@ -344,7 +347,8 @@ class HostileRequestsTest {
             Addresses.OPLOG_REPLICA_REMOVE,
             Addresses.REPLICATOR_RECREATE,
             Addresses.VERIFY_START,
-            Addresses.VERIFY_GET)) {
+            Addresses.VERIFY_GET,
+            Addresses.OPLOG_CLUSTER_TIME)) {
       Await.await(
           vertx
               .eventBus()
@@ -1202,7 +1206,7 @@ class HostileRequestsTest {
       return true; // SockJS: info, welcome, iframe, session transports
     }
     if (status == 101) {
-      return path.equals("/ws/status");
+      return path.equals("/ws/status") || path.equals("/ws/changes");
     }
     if ("OPTIONS".equals(c.method())) {
       return new String(c.bytes(), StandardCharsets.ISO_8859_1)

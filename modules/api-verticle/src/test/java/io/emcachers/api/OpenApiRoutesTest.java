@@ -144,6 +144,8 @@ class OpenApiRoutesTest {
     assertEquals(Set.of("get"), routes.get("/api/verifications/{id}"));
     assertEquals(Set.of("get"), routes.get("/api/cluster"));
     assertEquals(Set.of("get"), routes.get("/api/cache/{entity}/search"));
-    assertEquals(26, routes.size(), routes.keySet().toString());
+    assertEquals(Set.of("get"), routes.get("/api/changes/{entity}"));
+    assertEquals(Set.of("get"), routes.get("/api/cache/{entity}/wait"));
+    assertEquals(29, routes.size(), routes.keySet().toString());
   }
 }

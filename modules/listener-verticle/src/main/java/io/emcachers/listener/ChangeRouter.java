@@ -122,7 +122,9 @@ final class ChangeRouter {
         Projection.Projected p = projection.project(doc);
         p.mismatches().forEach(m -> mismatches.add(new Mismatched(e.name(), docId, m)));
         counted.add(new Counted(e.name(), Operation.Upsert.name()));
-        out.add(new OplogEntry(Operation.Upsert, e.name(), docId, p.data(), e.epoch()));
+        out.add(
+            new OplogEntry(
+                Operation.Upsert, e.name(), docId, p.data(), e.epoch(), event.clusterTime()));
       }
       return new Routed(out, counted, mismatches, List.of(), null, null, null, null);
     }
@@ -135,7 +137,9 @@ final class ChangeRouter {
       List<OplogEntry> out = new ArrayList<>(targets.size());
       for (Entity e : targets) {
         counted.add(new Counted(e.name(), Operation.Delete.name()));
-        out.add(new OplogEntry(Operation.Delete, e.name(), docId, null, e.epoch()));
+        out.add(
+            new OplogEntry(
+                Operation.Delete, e.name(), docId, null, e.epoch(), event.clusterTime()));
       }
       return new Routed(out, counted, mismatches, List.of(), null, null, null, null);
     }

@@ -4,6 +4,7 @@ import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.ConsumerGroup;
 import io.emcachers.core.bus.LeaderEpoch;
 import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.ClusterTimeRequest;
 import io.emcachers.core.messages.CompactRequest;
 import io.emcachers.core.messages.CompactedReadRequest;
 import io.emcachers.core.messages.EntityListRequest;
@@ -54,6 +55,7 @@ final class OplogConsumers {
   private final OplogReader reader;
   private final ResumeTokenStore tokens;
   private final LeaderFence fence;
+  private final ClusterTimes clusterTimes;
 
   OplogConsumers(
       Vertx vertx,
@@ -65,8 +67,10 @@ final class OplogConsumers {
       Compactor compactor,
       ReplicaRegistry replicas,
       OplogReader reader,
-      ResumeTokenStore tokens) {
+      ResumeTokenStore tokens,
+      ClusterTimes clusterTimes) {
     this.vertx = vertx;
+    this.clusterTimes = clusterTimes;
     this.fence = fence;
     this.writer = writer;
     this.repairer = repairer;
@@ -130,6 +134,7 @@ final class OplogConsumers {
         .handle(Addresses.OPLOG_SCAN_STATE, ScanStateRequest.class, scans::state)
         .handle(Addresses.ENTITIES_GET, EntityNameRequest.class, entities::get)
         .handle(Addresses.ENTITIES_LIST, EntityListRequest.class, entities::list)
-        .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh);
+        .handle(Addresses.ENTITIES_REFRESH, EntityListRequest.class, entities::refresh)
+        .handle(Addresses.OPLOG_CLUSTER_TIME, ClusterTimeRequest.class, clusterTimes::read);
   }
 }

@@ -31,11 +31,11 @@ import java.util.List;
 final class OplogReader {
 
   private static final String ROWS =
-      "SELECT id, op, entity, doc_id, created_at, data, synthetic FROM oplog WHERE id > $1";
+      "SELECT id, op, entity, doc_id, created_at, data, synthetic, cluster_time FROM oplog WHERE id > $1";
 
   static final String READ_ALL_SQL =
       """
-      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
+      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s ORDER BY id LIMIT $2) o ON true
       ORDER BY o.id
@@ -44,7 +44,7 @@ final class OplogReader {
 
   static final String READ_ENTITIES_SQL =
       """
-      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
+      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = ANY($3::text[]) ORDER BY id LIMIT $2) o ON true
       ORDER BY o.id
@@ -60,7 +60,7 @@ final class OplogReader {
    */
   static final String READ_ONE_ENTITY_SQL =
       """
-      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic
+      SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = $3 ORDER BY id LIMIT $2) o ON true
       ORDER BY o.id
@@ -72,7 +72,7 @@ final class OplogReader {
 
   static final String LATEST_SQL =
       """
-      SELECT DISTINCT ON (doc_id) id, op, entity, doc_id, created_at, data, synthetic
+      SELECT DISTINCT ON (doc_id) id, op, entity, doc_id, created_at, data, synthetic, cluster_time
       FROM oplog
       WHERE entity = $1 AND doc_id = ANY($2::text[])
       ORDER BY doc_id, id DESC
@@ -145,7 +145,8 @@ final class OplogReader {
         created == null ? null : created.toInstant(),
         row.getString("entity"),
         data instanceof JsonObject o ? o : null,
-        synthetic != null && synthetic);
+        synthetic != null && synthetic,
+        row.getLong("cluster_time"));
   }
 
   /**

@@ -134,7 +134,17 @@ public class OplogVerticle extends VerticleBase {
 
     OplogConsumers consumers =
         new OplogConsumers(
-            vertx, fence, writer, repairer, scans, entities, compactor, replicas, reader, tokens);
+            vertx,
+            fence,
+            writer,
+            repairer,
+            scans,
+            entities,
+            compactor,
+            replicas,
+            reader,
+            tokens,
+            new ClusterTimes(pool));
     leadership =
         new LeadershipCoordinator(
             vertx,

@@ -1,11 +1,13 @@
 package io.emcachers.replicator;
 
+import io.emcachers.core.bus.Addresses;
 import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.client.CacheClient;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.OplogReadReply;
 import io.emcachers.core.messages.ReplicaReportReply;
+import io.emcachers.core.messages.ReplicatorApplied;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.replicator.partition.Partitioner;
 import io.micrometer.core.instrument.Counter;
@@ -127,6 +129,13 @@ final class SyncLoop {
             next -> {
               position = next;
               reporter.offset(next);
+              // node-local: read-your-writes waits on this node wake at once
+              vertx
+                  .eventBus()
+                  .publish(
+                      Addresses.REPLICATOR_APPLIED,
+                      new ReplicatorApplied(config.nodeId(), next),
+                      new DeliveryOptions().setLocalOnly(true));
             });
     this.positions =
         new PositionRecovery(

@@ -16,10 +16,10 @@ import java.util.Locale;
  * which answer a client's mistake with a bare status (and SockJS with a 500 for some): here it gets
  * the API's error shape and a 4xx.
  */
-final class UpgradeChecks {
+public final class UpgradeChecks {
 
   /** The WebSocket version of RFC 6455, the only one accepted. */
-  static final String WEBSOCKET_VERSION = "13";
+  public static final String WEBSOCKET_VERSION = "13";
 
   private UpgradeChecks() {}
 
@@ -29,7 +29,7 @@ final class UpgradeChecks {
    * Sec-WebSocket-Key}, 426 for a version other than 13 (the answer names 13 in {@code
    * Sec-WebSocket-Version}, as RFC 6455 asks).
    */
-  static ApiException webSocketProblem(HttpServerRequest request) {
+  public static ApiException webSocketProblem(HttpServerRequest request) {
     if (request.method() != HttpMethod.GET) {
       return new ApiException(405, "method_not_allowed", "a WebSocket opening handshake is a GET");
     }

@@ -245,6 +245,20 @@ public final class Addresses {
    */
   public static final String CLUSTER_HEARTBEAT = "emc.cluster.heartbeat";
 
+  // ---- read-your-writes (issue 14) ----
+  /**
+   * Request {@code ClusterTimeRequest} → reply {@code ClusterTimeReply} (every node, read pool):
+   * the entity's status, its stream's committed source cluster-time high-water mark and the oplog
+   * head, from one snapshot. NOT_FOUND for an unknown or deleted entity.
+   */
+  public static final String OPLOG_CLUSTER_TIME = "emc.oplog.cluster-time";
+
+  /**
+   * Node-local publish {@code ReplicatorApplied}: the replicator committed its node offset after a
+   * batch (every held cache has applied the oplog up to it). Read-your-writes waits wake on it.
+   */
+  public static final String REPLICATOR_APPLIED = "emc.replicator.applied";
+
   /** The entity-wide read address: some node that serves the entity answers. */
   public static String cacheQueryFor(String entity) {
     return CACHE_QUERY_ENTITY_PREFIX + entity;

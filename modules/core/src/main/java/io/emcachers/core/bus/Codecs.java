@@ -83,7 +83,10 @@ public final class Codecs {
           new JsonMessageCodec<>(VerifyListRequest.class, VerifyListRequest::fromJson),
           new JsonMessageCodec<>(VerifyListReply.class, VerifyListReply::fromJson),
           new JsonMessageCodec<>(VerifyJob.class, VerifyJob::fromJson),
-          new JsonMessageCodec<>(CacheSearchRequest.class, CacheSearchRequest::fromJson));
+          new JsonMessageCodec<>(CacheSearchRequest.class, CacheSearchRequest::fromJson),
+          new JsonMessageCodec<>(ClusterTimeRequest.class, ClusterTimeRequest::fromJson),
+          new JsonMessageCodec<>(ClusterTimeReply.class, ClusterTimeReply::fromJson),
+          new JsonMessageCodec<>(ReplicatorApplied.class, ReplicatorApplied::fromJson));
 
   private Codecs() {}
 

@@ -210,6 +210,17 @@ public final class OplogClient {
         Addresses.OPLOG_LATEST, new LatestRowsRequest(entity, docIds), LatestRowsReply.class);
   }
 
+  /**
+   * {@code emc.oplog.cluster-time}: the entity's status, its stream's committed source cluster-time
+   * high-water mark and the oplog head, from one snapshot.
+   */
+  public Future<io.emcachers.core.messages.ClusterTimeReply> clusterTime(String entity) {
+    return bus.request(
+        Addresses.OPLOG_CLUSTER_TIME,
+        new io.emcachers.core.messages.ClusterTimeRequest(entity),
+        io.emcachers.core.messages.ClusterTimeReply.class);
+  }
+
   /** {@code emc.oplog.health}: leader or standby, last error, jobs. */
   public Future<HealthReply> health() {
     return bus.request(Addresses.OPLOG_HEALTH, new HealthRequest(), HealthReply.class);

@@ -50,14 +50,32 @@ public sealed interface AppendBatch extends BusMessage
    * not null, is {@code {"v": token-or-null}}: the token the sender believes is stored for {@code
    * stream} right now (the token of its previous batch). The oplog side writes nothing and fails
    * CONFLICT when the stored token differs, so the stored position can never jump over a lost
-   * batch.
+   * batch. {@code clusterTime} (null: unknown) is the source cluster time the batch moves the
+   * stream's position to: the last event's {@code clusterTime}, or the time of an empty {@code
+   * getMore}'s post-batch resume token. The oplog stores it per stream with the token (the stream's
+   * committed cluster-time high-water mark, never lowered), which read-your-writes waits on.
    */
   record StreamBatch(
-      String stream, JsonObject resumeToken, JsonObject expectedToken, List<OplogEntry> entries)
+      String stream,
+      JsonObject resumeToken,
+      JsonObject expectedToken,
+      List<OplogEntry> entries,
+      Long clusterTime)
       implements AppendBatch {
 
     public StreamBatch {
       entries = List.copyOf(entries);
+    }
+
+    /** A batch without a cluster time. */
+    public StreamBatch(
+        String stream, JsonObject resumeToken, JsonObject expectedToken, List<OplogEntry> entries) {
+      this(stream, resumeToken, expectedToken, entries, null);
+    }
+
+    /** This batch with {@code time} as its position's cluster time. */
+    public StreamBatch withClusterTime(Long time) {
+      return new StreamBatch(stream, resumeToken, expectedToken, entries, time);
     }
 
     @Override
@@ -67,7 +85,9 @@ public sealed interface AppendBatch extends BusMessage
 
     @Override
     public JsonObject toJson() {
-      return wire(KIND_STREAM, stream, resumeToken, null, null, entries, expectedToken, 0L);
+      JsonObject json =
+          wire(KIND_STREAM, stream, resumeToken, null, null, entries, expectedToken, 0L);
+      return clusterTime == null ? json : json.put("cluster_time", clusterTime);
     }
 
     public static StreamBatch fromJson(JsonObject json) {
@@ -75,7 +95,8 @@ public sealed interface AppendBatch extends BusMessage
           json.getString("stream"),
           json.getJsonObject("resume_token"),
           json.getJsonObject("expected_token"),
-          entriesOf(json));
+          entriesOf(json),
+          json.getLong("cluster_time"));
     }
   }
 

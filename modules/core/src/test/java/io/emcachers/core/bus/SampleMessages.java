@@ -165,6 +165,19 @@ final class SampleMessages {
         new VerifyListRequest(),
         new VerifyListReply(List.of(sampleVerifyJob())),
         sampleVerifyJob(),
+        new ClusterTimeRequest("users"),
+        new ClusterTimeReply("users", "live", "users", (1_700_000_000L << 32) | 3, 42),
+        new ReplicatorApplied("node-ü", 42),
+        AppendBatch.streamAfter(
+                "users",
+                null,
+                token,
+                List.of(
+                    new OplogEntry(
+                        Operation.Upsert, "users", "3", DATA, 2, (1_700_000_000L << 32) | 7)))
+            .withClusterTime((1_700_000_000L << 32) | 7),
+        new OplogReadReply(
+            List.of(new Oplog(20, Operation.Upsert, "3", T, "users", DATA, false, 99L)), 20, 20),
         new CompactedReadRequest(17, 500, List.of("users")),
         new ReplicaReport("node-ü", 17, true),
         new ReplicaReportReply(10, 5, 17, true),

@@ -5,7 +5,9 @@ import org.bson.BsonValue;
 
 /**
  * One change-stream event, as the listener uses it. {@code collection} is the event's {@code
- * ns.coll} when the server sends it (database-level streams), else the stream's collection.
+ * ns.coll} when the server sends it (database-level streams), else the stream's collection. {@code
+ * clusterTime} is the event's {@code clusterTime} (a BSON timestamp as its 64-bit value), null when
+ * the server sends none.
  */
 public record ChangeEvent(
     String operationType,
@@ -13,7 +15,8 @@ public record ChangeEvent(
     BsonDocument token,
     BsonDocument fullDocument,
     BsonDocument documentKey,
-    String toCollection) {
+    String toCollection,
+    Long clusterTime) {
 
   public ChangeEvent(
       String operationType,
@@ -21,7 +24,17 @@ public record ChangeEvent(
       BsonDocument token,
       BsonDocument fullDocument,
       BsonDocument documentKey) {
-    this(operationType, collection, token, fullDocument, documentKey, null);
+    this(operationType, collection, token, fullDocument, documentKey, null, null);
+  }
+
+  public ChangeEvent(
+      String operationType,
+      String collection,
+      BsonDocument token,
+      BsonDocument fullDocument,
+      BsonDocument documentKey,
+      String toCollection) {
+    this(operationType, collection, token, fullDocument, documentKey, toCollection, null);
   }
 
   public static final String INSERT = "insert";
@@ -49,13 +62,15 @@ public record ChangeEvent(
     BsonValue id = event.get("_id");
     BsonValue full = event.get("fullDocument");
     BsonValue key = event.get("documentKey");
+    BsonValue time = event.get("clusterTime");
     return new ChangeEvent(
         op,
         coll,
         id != null && id.isDocument() ? id.asDocument() : null,
         full != null && full.isDocument() ? full.asDocument() : null,
         key != null && key.isDocument() ? key.asDocument() : null,
-        to);
+        to,
+        time != null && time.isTimestamp() ? time.asTimestamp().getValue() : null);
   }
 
   /**

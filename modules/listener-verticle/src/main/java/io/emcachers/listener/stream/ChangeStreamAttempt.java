@@ -257,7 +257,10 @@ final class ChangeStreamAttempt {
       if (batcher.wouldOverflow(entries.size())) {
         flush();
       }
-      batcher.add(entries, event.token() == null ? null : BsonJson.toJsonObject(event.token()));
+      batcher.add(
+          entries,
+          event.token() == null ? null : BsonJson.toJsonObject(event.token()),
+          event.clusterTime());
       if (batcher.full()) {
         flush();
       }
@@ -315,7 +318,8 @@ final class ChangeStreamAttempt {
     }
     StreamBatcher.Taken taken = batcher.take();
     AppendBatch batch =
-        AppendBatch.streamAfter(name, position.expectedNext(), taken.token(), taken.entries());
+        AppendBatch.streamAfter(name, position.expectedNext(), taken.token(), taken.entries())
+            .withClusterTime(taken.clusterTime());
     ResumePosition.Pending pending = position.sent(batch.resumeToken());
     inFlight++;
     window.submit(batch).onComplete(ar -> onAck(pending, batch, ar));

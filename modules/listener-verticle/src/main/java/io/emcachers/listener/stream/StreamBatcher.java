@@ -18,13 +18,14 @@ final class StreamBatcher {
    * What one send takes out: the entries and the token the batch moves the position to (null:
    * none).
    */
-  record Taken(List<OplogEntry> entries, JsonObject token) {}
+  record Taken(List<OplogEntry> entries, JsonObject token, Long clusterTime) {}
 
   private final int maxEntries;
   private final long checkpointIntervalMs;
   private final Clock clock;
   private List<OplogEntry> entries = new ArrayList<>();
   private JsonObject token;
+  private Long clusterTime;
   private boolean tokenDirty;
   private long lastTakenAt;
 
@@ -49,10 +50,25 @@ final class StreamBatcher {
    * to.
    */
   void add(List<OplogEntry> more, JsonObject eventToken) {
+    add(more, eventToken, null);
+  }
+
+  /**
+   * As {@link #add(List, JsonObject)}; {@code eventClusterTime} (null: none) is the event's cluster
+   * time, which the batch's position reaches with it.
+   */
+  void add(List<OplogEntry> more, JsonObject eventToken, Long eventClusterTime) {
     entries.addAll(more);
     if (eventToken != null) {
       token = eventToken;
       tokenDirty = true;
+    }
+    advance(eventClusterTime);
+  }
+
+  private void advance(Long time) {
+    if (time != null && (clusterTime == null || time > clusterTime)) {
+      clusterTime = time;
     }
   }
 
@@ -63,6 +79,7 @@ final class StreamBatcher {
     if (!postBatchToken.equals(token) && !postBatchToken.equals(ackedToken)) {
       token = postBatchToken;
       tokenDirty = true;
+      advance(ResumeTokens.clusterTime(postBatchToken));
     }
   }
 
@@ -92,7 +109,7 @@ final class StreamBatcher {
 
   /** Takes the batch to send (the token only when it was not sent yet) and notes the time. */
   Taken take() {
-    Taken taken = new Taken(entries, tokenDirty ? token : null);
+    Taken taken = new Taken(entries, tokenDirty ? token : null, tokenDirty ? clusterTime : null);
     entries = new ArrayList<>();
     tokenDirty = false;
     lastTakenAt = clock.millis();
@@ -107,6 +124,7 @@ final class StreamBatcher {
   void clear() {
     entries = new ArrayList<>();
     token = null;
+    clusterTime = null;
     tokenDirty = false;
   }
 }

@@ -85,4 +85,29 @@ class StreamBatcherTest {
     assertFalse(next.hasContent());
     assertNull(next.take().token());
   }
+
+  @Test
+  void aBatchCarriesTheClusterTimeOfThePositionItMovesTo() {
+    StreamBatcher b = new StreamBatcher(10, 10_000, new ManualClock(1_000_000), 0);
+    b.add(entries(1), t("01"), 7L);
+    b.add(entries(1), t("02"), 9L);
+    StreamBatcher.Taken taken = b.take();
+    assertEquals(9L, taken.clusterTime(), "the last event's cluster time");
+    b.add(entries(1), t("03"), null);
+    assertEquals(9L, b.take().clusterTime(), "an event without one keeps the mark");
+    // a MongoDB post-batch resume token: 0x82 + the 8-byte timestamp (seconds 0x65000000, inc 3)
+    b.idleToken(t("8265000000000000030461"), null);
+    assertEquals((0x65000000L << 32) | 3, b.take().clusterTime());
+    b.add(entries(0), null, 11L);
+    assertFalse(b.hasContent(), "a time without a token moves no position");
+  }
+
+  @Test
+  void onlyMongoDbTokensTellATime() {
+    assertEquals((0x65000000L << 32) | 3, ResumeTokens.clusterTime(t("8265000000000000030461")));
+    assertNull(ResumeTokens.clusterTime(t("6500000000000003")), "the test server's form");
+    assertNull(ResumeTokens.clusterTime(t("82zz")));
+    assertNull(ResumeTokens.clusterTime(new JsonObject()));
+    assertNull(ResumeTokens.clusterTime(null));
+  }
 }

@@ -72,11 +72,11 @@ public final class ScanStore {
       WITH taken AS (
         DELETE FROM oplog_staging
         WHERE seq = ANY(ARRAY(SELECT seq FROM oplog_staging WHERE entity = $1 ORDER BY seq LIMIT $3))
-        RETURNING seq, entity, op, doc_id, created_at, data, epoch
+        RETURNING seq, entity, op, doc_id, created_at, data, epoch, cluster_time
       ),
       ins AS (
-        INSERT INTO oplog (op, entity, doc_id, created_at, data)
-        SELECT op, entity, doc_id, created_at, data FROM taken WHERE epoch = $2 ORDER BY seq
+        INSERT INTO oplog (op, entity, doc_id, created_at, data, cluster_time)
+        SELECT op, entity, doc_id, created_at, data, cluster_time FROM taken WHERE epoch = $2 ORDER BY seq
         RETURNING id
       )
       SELECT (SELECT count(*) FROM taken) AS taken,

@@ -76,6 +76,7 @@ public final class AppendBatchValidator {
     List<String> docIds = new ArrayList<>(n);
     List<String> data = new ArrayList<>(n);
     List<Long> epochs = new ArrayList<>(n);
+    List<Long> clusterTimes = new ArrayList<>(n);
     JsonArray rejected = new JsonArray();
     Map<EntityOp, Integer> perEntityOp = new HashMap<>();
     for (int i = 0; i < n; i++) {
@@ -94,6 +95,7 @@ public final class AppendBatchValidator {
       docIds.add(e.docId());
       data.add(encoded.json());
       epochs.add(e.epoch());
+      clusterTimes.add(e.clusterTime());
       perEntityOp.merge(new EntityOp(e.entity(), e.operation().name()), 1, Integer::sum);
     }
     String[] columnsOps = ops.toArray(String[]::new);
@@ -115,7 +117,9 @@ public final class AppendBatchValidator {
           null,
           epochs.toArray(Long[]::new),
           scan.epoch(),
-          rejected);
+          rejected,
+          clusterTimes.toArray(Long[]::new),
+          null);
     }
     StreamBatch stream = (StreamBatch) batch; // AppendBatch is sealed: the only other kind
     return new EncodedBatch(
@@ -134,7 +138,9 @@ public final class AppendBatchValidator {
             : encodeJson("expected_token", stream.expectedToken()),
         epochs.toArray(Long[]::new),
         0L,
-        rejected);
+        rejected,
+        clusterTimes.toArray(Long[]::new),
+        stream.clusterTime());
   }
 
   /**

@@ -10,7 +10,9 @@ import java.util.Map;
  * resume token columns). {@code expectedTokenJson} is the {@code {"v": token}} precondition of a
  * stream batch, or null. {@code epochs} holds each entry's epoch (0: unchecked); {@code rejected}
  * the entries the validator skipped because they cannot be stored ({@code {"index", "entity",
- * "doc_id", "reason"}}).
+ * "doc_id", "reason"}}). {@code clusterTimes} holds each entry's source cluster time (null: none)
+ * and {@code batchClusterTime} the cluster time of the stream position the batch commits (null:
+ * none; always null for a scan batch).
  */
 public record EncodedBatch(
     boolean scan,
@@ -26,7 +28,9 @@ public record EncodedBatch(
     String expectedTokenJson,
     Long[] epochs,
     long scanEpoch,
-    io.vertx.core.json.JsonArray rejected) {
+    io.vertx.core.json.JsonArray rejected,
+    Long[] clusterTimes,
+    Long batchClusterTime) {
 
   public int size() {
     return ops.length;

@@ -32,6 +32,11 @@ public final class OplogWriter {
   /** Metadata key of the resume-token map {@code {stream: token}}. */
   public static final String RESUME_TOKEN_KEY = "mongo_resume_token";
 
+  /**
+   * Metadata key of the per-stream committed cluster-time high-water mark {@code {stream: time}}.
+   */
+  public static final String CLUSTER_TIME_KEY = "stream_cluster_time";
+
   /** Metadata key prefix of an entity's scan progress. */
   public static final String SCAN_PROGRESS_PREFIX = "scan_progress:";
 
@@ -46,14 +51,16 @@ public final class OplogWriter {
   static final String INPUT =
       "unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(op, entity, doc_id, data, ord)";
   static final String STREAM_INPUT =
-      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $8::bigint[]) WITH ORDINALITY AS t(op, entity, doc_id, data, epoch, ord)";
+      "unnest($1::text[], $2::text[], $3::text[], $4::text[], $8::bigint[], $11::bigint[]) WITH ORDINALITY AS t(op, entity, doc_id, data, epoch, cluster_time, ord)";
 
   /**
    * kind=stream: live/failed entities → oplog, pending/scanning → staging (with the entity's
    * epoch), unknown/deleted → dropped; an entry of another epoch than its entity's current one ($8,
    * 0 = unchecked) → dropped and counted as stale; token merged. {@code guard} is the batch's
    * precondition ($7 = {@code {"v": expected token}} or null): when the stored token of the stream
-   * differs from the expected one, nothing is written.
+   * differs from the expected one, nothing is written. Each row keeps its entry's source cluster
+   * time ($11); the batch's position cluster time ($12, null: none) raises the stream's high-water
+   * mark in {@code stream_cluster_time}, never lowering it, in the same statement as the token.
    */
   static final String APPEND_STREAM_SQL =
       """
@@ -64,20 +71,20 @@ public final class OplogWriter {
                 IS NOT DISTINCT FROM nullif($7::text::jsonb -> 'v', 'null'::jsonb))) AS ok
       ),
       input AS MATERIALIZED (
-        SELECT t.ord, t.op, t.entity, t.doc_id, t.data, e.status, e.epoch AS current_epoch,
+        SELECT t.ord, t.op, t.entity, t.doc_id, t.data, t.cluster_time, e.status, e.epoch AS current_epoch,
                (t.epoch = 0 OR t.epoch = e.epoch) AS current
         FROM %s
         LEFT JOIN entities e ON e.name = t.entity
         WHERE (SELECT ok FROM guard)
       ),
       to_oplog AS (
-        INSERT INTO oplog (op, entity, doc_id, data)
-        SELECT op, entity, doc_id, data::jsonb FROM input WHERE status IN ('live', 'failed') AND current ORDER BY ord
+        INSERT INTO oplog (op, entity, doc_id, data, cluster_time)
+        SELECT op, entity, doc_id, data::jsonb, cluster_time FROM input WHERE status IN ('live', 'failed') AND current ORDER BY ord
         RETURNING id
       ),
       to_staging AS (
-        INSERT INTO oplog_staging (entity, op, doc_id, data, epoch)
-        SELECT entity, op, doc_id, data::jsonb, current_epoch FROM input WHERE status IN ('pending', 'scanning') AND current ORDER BY ord
+        INSERT INTO oplog_staging (entity, op, doc_id, data, epoch, cluster_time)
+        SELECT entity, op, doc_id, data::jsonb, current_epoch, cluster_time FROM input WHERE status IN ('pending', 'scanning') AND current ORDER BY ord
         RETURNING seq
       ),
       token AS (
@@ -86,17 +93,32 @@ public final class OplogWriter {
         WHERE $6::text IS NOT NULL AND (SELECT ok FROM guard)
         ON CONFLICT (key) DO UPDATE SET value = metadata.value || EXCLUDED.value
         RETURNING value
+      ),
+      high_water AS (
+        INSERT INTO metadata (key, value)
+        SELECT '%s', jsonb_build_object($5::text, $12::bigint)
+        WHERE $12::bigint IS NOT NULL AND $5::text IS NOT NULL AND (SELECT ok FROM guard)
+        ON CONFLICT (key) DO UPDATE SET value = metadata.value || jsonb_build_object($5::text,
+          greatest(coalesce((metadata.value ->> $5::text)::bigint, $12::bigint), $12::bigint))
+        RETURNING value
       )
       SELECT (SELECT count(*) FROM to_oplog) AS appended,
              (SELECT coalesce(max(id), 0) FROM to_oplog) AS last_id,
              (SELECT count(*) FROM to_staging) AS staged,
+             (SELECT count(*) FROM high_water) AS high_water_moved,
              (SELECT coalesce(max(id), 0) FROM oplog) AS previous_head,
              ((coalesce((SELECT value FROM token), (SELECT value FROM metadata WHERE key = '%s'))) -> $5::text)::text AS token,
              (SELECT ok FROM guard) AS guard_ok,
              (SELECT ok FROM fence) AS fence_ok,
              (SELECT count(*) FROM input WHERE status <> 'deleted' AND NOT current) AS stale
       """
-          .formatted(FENCE, RESUME_TOKEN_KEY, STREAM_INPUT, RESUME_TOKEN_KEY, RESUME_TOKEN_KEY);
+          .formatted(
+              FENCE,
+              RESUME_TOKEN_KEY,
+              STREAM_INPUT,
+              RESUME_TOKEN_KEY,
+              CLUSTER_TIME_KEY,
+              RESUME_TOKEN_KEY);
 
   /**
    * kind=scan: rows of a non-deleted entity → oplog; its scan progress stored (with the attempt's
@@ -216,8 +238,9 @@ public final class OplogWriter {
                 r.rejected().size(),
                 r.rejected().encode());
           }
-          if (r.appended() > 0) {
-            // after the reply (the ack) has been sent
+          if (r.appended() > 0 || encoded.batchClusterTime() != null) {
+            // after the reply (the ack) has been sent; also when only the stream's cluster time
+            // moved (an idle checkpoint), so read-your-writes waits re-check at once
             vertx.runOnContext(v -> events.oplogAppended(r.headId()));
           }
         });
@@ -240,6 +263,9 @@ public final class OplogWriter {
           .addArrayOfLong(b.epochs());
     }
     params.addLong(leaderEpoch).addLong(fence.lockKey());
+    if (!scan) {
+      params.addArrayOfLong(b.clusterTimes()).addLong(b.batchClusterTime());
+    }
     return conn.preparedQuery(scan ? APPEND_SCAN_SQL : APPEND_STREAM_SQL)
         .execute(params)
         .map(
