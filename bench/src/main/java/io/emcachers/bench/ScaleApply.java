@@ -55,7 +55,7 @@ final class ScaleApply {
   JsonObject run() throws Exception {
     long rows = opts.scaleRows;
     int count = opts.scaleNodes;
-    long warm = Math.max(2_000, Math.min(rows / 5, 100_000));
+    long warm = Math.max(20_000, Math.min(rows / 5, 100_000));
     Pipeline.createDatabase(env.pg().jdbcUrl(), DB);
     Path dir = env.work().resolve("scale-apply");
     Files.createDirectories(dir);

@@ -29,7 +29,7 @@ final class ScaleStage {
 
   /** {@code --quick}: a short lease, so the SIGSTOP takeover takes seconds, not ten. */
   static final JsonObject QUICK_LEASE =
-      new JsonObject().put("lease_ttl_ms", 4000).put("lease_renew_ms", 1000);
+      new JsonObject().put("lease_ttl_ms", 6000).put("lease_renew_ms", 1000);
 
   private ScaleStage() {}
 
