@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -19,6 +21,15 @@ final class AppNode implements AutoCloseable {
 
   /** The line {@code emcachers run} logs once every component is deployed. */
   static final String READY = "emcachers ready";
+
+  /** Every node started and not closed yet: a benchmark ended by a signal ends them too. */
+  private static final Set<AppNode> RUNNING = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> List.copyOf(RUNNING).forEach(AppNode::close), "app-nodes-stop"));
+  }
 
   private final String id;
   private final Path dataDir;
@@ -102,6 +113,7 @@ final class AppNode implements AutoCloseable {
     readyBefore = count(READY);
     process = pb.start();
     frozen = false;
+    RUNNING.add(this);
   }
 
   private long readyBefore;
@@ -201,6 +213,7 @@ final class AppNode implements AutoCloseable {
   /** Resumes the node if it is stopped, then SIGTERM (graceful), SIGKILL after 30 s. */
   @Override
   public void close() {
+    RUNNING.remove(this);
     if (process == null || !process.isAlive()) {
       return;
     }
