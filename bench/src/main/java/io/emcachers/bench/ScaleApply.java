@@ -193,14 +193,39 @@ final class ScaleApply {
     awaitHead(on, fill(rows), leader);
   }
 
-  /** Waits until every cache of every node in {@code on} reaches its entity's target id. */
+  /**
+   * Waits until every cache of every node in {@code on} reaches its entity's target id and the
+   * node's own offset reaches the head: a node that bootstraps (offset 0) builds its caches, then
+   * sweeps the compacted state up to the head, and a fill measured before that sweep ends would be
+   * applied by the sweep instead of the replication loop.
+   */
   private void awaitHead(List<AppNode> on, List<Long> targets, AppNode leader) throws Exception {
+    long head = targets.stream().mapToLong(Long::longValue).max().orElse(0);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MAX_WAIT_MINUTES);
     for (AppNode n : on) {
-      while (!atHead(n, targets)) {
+      while (!atHead(n, targets) || nodeOffset(n) < head) {
         check(n, leader, deadline);
         Thread.sleep(20);
       }
+    }
+  }
+
+  /** The node's replication offset ({@code meta.sqlite}, key {@code pg_oplog_offset}), or -1. */
+  private static long nodeOffset(AppNode n) {
+    Path meta = n.dataDir().resolve("meta.sqlite");
+    if (!Files.exists(meta)) {
+      return -1;
+    }
+    org.sqlite.SQLiteConfig cfg = new org.sqlite.SQLiteConfig();
+    cfg.setReadOnly(true);
+    cfg.setBusyTimeout(1000);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + meta, cfg.toProperties());
+        PreparedStatement ps =
+            c.prepareStatement("SELECT value FROM metadata WHERE key = 'pg_oplog_offset'");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Long.parseLong(rs.getString(1).trim()) : -1;
+    } catch (Exception e) {
+      return -1; // not created yet
     }
   }
 
