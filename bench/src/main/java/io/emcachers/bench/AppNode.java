@@ -118,14 +118,6 @@ final class AppNode implements AutoCloseable {
 
   private long readyBefore;
 
-  /** Starts the same node again on its data dir (after it was killed or stopped). */
-  void restart(Launch launch, List<String> args, Map<String, String> env) throws IOException {
-    if (process != null && process.isAlive()) {
-      throw new IllegalStateException(id + " is still running");
-    }
-    spawn(launch, args, env);
-  }
-
   /** Waits for the next {@link #READY} line; fails with the log's tail when the JVM exits first. */
   void awaitReady(long timeoutMs) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);

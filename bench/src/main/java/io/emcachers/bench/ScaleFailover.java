@@ -15,6 +15,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,14 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The scale stage's failover part (issue 13): two app JVMs with the {@code oplog}, {@code listener}
- * and {@code api} roles on one PostgreSQL database and one source, while changes are written to the
- * source at {@code --scale-write-rate}. The leader is killed with SIGKILL, then (after it restarts
- * as a standby) the new leader is frozen with SIGSTOP. Each takeover is timed from just before the
- * signal until the standby's own {@code /health/detailed} says its oplog verticle leads, and until
- * the first oplog row it writes (the writes flowing again); the lease's age at the signal, read
- * from {@code leader_lease}, explains the spread of the SIGSTOP figure. The frozen node is then
- * resumed with SIGCONT and must become a standby without leading again.
+ * The scale stage's failover part (issue 13): three app JVMs with the {@code oplog}, {@code
+ * listener} and {@code api} roles on one PostgreSQL database and one source, while changes are
+ * written to the source at {@code --scale-write-rate}. The leader is killed with SIGKILL, then the
+ * standby that took over is frozen with SIGSTOP and the last one takes over. Each takeover is timed
+ * from just before the signal until a standby's own {@code /health/detailed} says its oplog
+ * verticle leads, and until the first oplog row it writes (the writes flowing again); the lease's
+ * age at the signal, read from {@code leader_lease}, explains the spread of the SIGSTOP figure. The
+ * frozen node is then resumed with SIGCONT and must become a standby without leading again.
  *
  * <p>The two nodes are not clustered: leadership is decided in PostgreSQL (advisory lock + lease),
  * and each node's {@code /health} then answers for its own oplog verticle.
@@ -81,58 +82,88 @@ final class ScaleFailover {
         MongoClient.create(
             vertx, new JsonObject().put("connection_string", env.mongo().url("app")));
     Writer writer = new Writer(vertx, mongo, opts.scaleWriteRate);
-    AppNode a = null;
-    AppNode b = null;
+    List<AppNode> started = new ArrayList<>();
     try (Connection pg = DriverManager.getConnection(env.jdbc(DB))) {
-      a = start("fa");
-      a.awaitReady(180_000);
-      awaitRole(a, true);
-      b = start("fb");
-      b.awaitReady(180_000);
-      awaitRole(b, false);
+      // three nodes start at once: one leads, two stand by, so the SIGKILL and the SIGSTOP each
+      // find a standby without a restart in between
+      for (String id : List.of("fa", "fb", "fc")) {
+        started.add(start(id));
+      }
+      for (AppNode n : started) {
+        n.awaitReady(180_000);
+      }
+      AppNode first = awaitOneLeader(started);
       writer.start();
-      awaitOplogGrowth(pg, a);
-      LOG.info("scale: failover after SIGKILL of the leader ({})", a.id());
-      JsonObject crash = takeover(pg, a, b, "KILL");
-
-      a.restart(nodes.launch(), args(), env(a.id()));
-      a.awaitReady(180_000);
-      awaitRole(a, false);
-      awaitOplogGrowth(pg, b);
-      LOG.info("scale: failover after SIGSTOP of the leader ({})", b.id());
-      JsonObject hang = takeover(pg, b, a, "STOP");
-      long ledBefore = b.count("is the leader");
+      awaitOplogGrowth(pg, first);
+      LOG.info("scale: failover after SIGKILL of the leader ({})", first.id());
+      List<AppNode> standbys = new ArrayList<>(started);
+      standbys.remove(first);
+      Takeover crash = takeover(pg, first, standbys, "KILL");
+      standbys.remove(crash.winner());
+      awaitOplogGrowth(pg, crash.winner());
+      AppNode frozen = crash.winner();
+      LOG.info("scale: failover after SIGSTOP of the leader ({})", frozen.id());
+      Takeover hang = takeover(pg, frozen, standbys, "STOP");
+      long ledBefore = frozen.count("is the leader");
       long cont = System.nanoTime();
-      b.signal("CONT");
-      awaitRole(b, false);
-      hang.put("resumed_to_standby_ms", (System.nanoTime() - cont) / 1_000_000);
-      awaitOplogGrowth(pg, a); // writes keep going through the new leader meanwhile
-      hang.put("resumed_led_again", b.count("is the leader") > ledBefore);
+      frozen.signal("CONT");
+      awaitRole(frozen, false);
+      hang.json().put("resumed_to_standby_ms", (System.nanoTime() - cont) / 1_000_000);
+      awaitOplogGrowth(pg, hang.winner()); // writes keep going through the new leader meanwhile
+      hang.json().put("resumed_led_again", frozen.count("is the leader") > ledBefore);
       writer.stop();
       return new JsonObject()
-          .put("topology", "2 app JVMs (oplog, listener, api), not clustered, one PostgreSQL")
+          .put(
+              "topology",
+              "3 app JVMs (oplog, listener, api): a leader and two standbys, not clustered, one PostgreSQL")
           .put("write_rate", opts.scaleWriteRate)
           .put("writes", writer.json())
           .put("poll_ms", POLL_MS)
           .put("health_poll_ms", HEALTH_POLL_MS)
           .put(
               "timed_from",
-              "just before the signal, until the standby's own /health/detailed reports its oplog verticle as leader")
-          .put("sigkill", crash)
-          .put("sigstop", hang);
+              "just before the signal, until a standby's own /health/detailed reports its oplog verticle as leader")
+          .put("sigkill", crash.json())
+          .put("sigstop", hang.json());
     } finally {
       writer.stop();
-      for (AppNode n : new AppNode[] {b, a}) {
-        if (n != null) {
-          n.close(); // SIGCONT first if still frozen
-        }
+      for (AppNode n : started) {
+        n.close(); // SIGCONT first if still frozen
       }
       mongo.close();
       Pipeline.await(vertx.close(), 30);
     }
   }
 
-  private Map<String, String> env(String id) {
+  /** Waits until one node reports leader and every other one standby; returns the leader. */
+  private AppNode awaitOneLeader(List<AppNode> all) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      AppNode leader = null;
+      int standby = 0;
+      for (AppNode n : all) {
+        JsonObject d = oplogHealth(n);
+        if (d != null && d.getBoolean("leader", false)) {
+          leader = n;
+        } else if (d != null && "standby".equals(d.getString("state"))) {
+          standby++;
+        }
+      }
+      if (leader != null && standby == all.size() - 1) {
+        return leader;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "scale: no single leader with standbys within 60 s" + all.get(0).tail());
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** A measured takeover: its figures and the standby that took over. */
+  record Takeover(JsonObject json, AppNode winner) {}
+
+  private Map<String, String> nodeEnv() {
     Map<String, String> e = nodes.env();
     e.put("EMC_ROLES", "oplog,listener,api");
     return e;
@@ -152,14 +183,14 @@ final class ScaleFailover {
         dir.resolve(id + ".log"),
         ScaleStage.freePort(),
         args(),
-        env(id));
+        nodeEnv());
   }
 
   /**
    * The signal, then polls the lease row and the oplog's last id every {@link #POLL_MS} and the
    * standby's health every {@link #HEALTH_POLL_MS}.
    */
-  private JsonObject takeover(Connection pg, AppNode victim, AppNode standby, String sig)
+  private Takeover takeover(Connection pg, AppNode victim, List<AppNode> standbys, String sig)
       throws Exception {
     Lease before = lease(pg);
     long t0 = System.nanoTime();
@@ -173,6 +204,7 @@ final class ScaleFailover {
     long leaderAt = 0;
     long writesAt = 0;
     long maxAtLeader = 0;
+    AppNode winner = null;
     Lease after = before;
     long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
     long lastHealth = 0;
@@ -183,13 +215,17 @@ final class ScaleFailover {
         leaseAt = t;
         after = now;
       }
-      if (leaderAt == 0 && t - lastHealth >= TimeUnit.MILLISECONDS.toNanos(HEALTH_POLL_MS)) {
+      if (winner == null && t - lastHealth >= TimeUnit.MILLISECONDS.toNanos(HEALTH_POLL_MS)) {
         lastHealth = t;
-        if (leads(standby)) {
-          leaderAt = System.nanoTime();
-          maxAtLeader = lease(pg).maxId();
+        for (AppNode s : standbys) {
+          if (leads(s)) {
+            leaderAt = System.nanoTime();
+            winner = s;
+            maxAtLeader = lease(pg).maxId();
+            break;
+          }
         }
-      } else if (leaderAt != 0 && now.maxId() > maxAtLeader) {
+      } else if (winner != null && now.maxId() > maxAtLeader) {
         writesAt = t;
       }
       if (System.nanoTime() > deadline) {
@@ -198,26 +234,27 @@ final class ScaleFailover {
                 + sig
                 + " of "
                 + victim.id()
-                + ", "
-                + standby.id()
-                + (leaderAt == 0
-                    ? " did not report leader within 60 s"
-                    : " wrote no oplog row within 60 s")
-                + standby.tail());
+                + (winner == null
+                    ? ", no standby reported leader within 60 s"
+                    : ", the new leader " + winner.id() + " wrote no oplog row within 60 s")
+                + standbys.get(0).tail());
       }
       Thread.sleep(POLL_MS);
     }
-    return new JsonObject()
-        .put("signal", "SIG" + sig)
-        .put("old_leader", victim.id())
-        .put("new_leader", standby.id())
-        .put("signal_ms", BenchMain.round((signalled - t0) / 1e6, 1))
-        .put("lease_age_at_signal_ms", before.ageMs())
-        .put("epoch_before", before.epoch())
-        .put("epoch_after", after.epoch())
-        .put("lease_claimed_ms", leaseAt == 0 ? null : (leaseAt - t0) / 1_000_000)
-        .put("takeover_ms", (leaderAt - t0) / 1_000_000)
-        .put("writes_resumed_ms", (writesAt - t0) / 1_000_000);
+    JsonObject json =
+        new JsonObject()
+            .put("signal", "SIG" + sig)
+            .put("old_leader", victim.id())
+            .put("new_leader", winner.id())
+            .put("standbys", standbys.size())
+            .put("signal_ms", BenchMain.round((signalled - t0) / 1e6, 1))
+            .put("lease_age_at_signal_ms", before.ageMs())
+            .put("epoch_before", before.epoch())
+            .put("epoch_after", after.epoch())
+            .put("lease_claimed_ms", leaseAt == 0 ? null : (leaseAt - t0) / 1_000_000)
+            .put("takeover_ms", (leaderAt - t0) / 1_000_000)
+            .put("writes_resumed_ms", (writesAt - t0) / 1_000_000);
+    return new Takeover(json, winner);
   }
 
   /** The lease row and the oplog's last id, in one statement. */
