@@ -37,7 +37,8 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(
       names = "--quick",
-      description = "Small sizes: the whole run takes under a minute (CI runs it).")
+      description =
+          "Small sizes: the whole run takes about a minute (CI runs it); the scale stage only with --quick-scale.")
   boolean quick;
 
   @Option(
@@ -178,6 +179,12 @@ public final class BenchMain implements Callable<Integer> {
   int scaleWriteRate = 200;
 
   @Option(
+      names = "--quick-scale",
+      description =
+          "With --quick, run the scale stage too, at quick size: it starts seven app JVMs and takes 60-90 s on 2 cores, so --quick leaves it out otherwise.")
+  boolean quickScale;
+
+  @Option(
       names = "--app-jar",
       description =
           "The app jar the scale stage starts its nodes from (default launcher/target/emcachers.jar, else the launcher inside this jar).")
@@ -253,6 +260,9 @@ public final class BenchMain implements Callable<Integer> {
     compactionUpdates = pick(compactionUpdates, 20, 10);
     compactionAppendSeconds = pick(compactionAppendSeconds, 10.0, 2.0);
     scaleRows = pick(scaleRows, 1_000_000L, 20_000L);
+    if (quick && !quickScale && !skip.contains("scale")) {
+      skip.add("scale"); // seven JVM starts (Hazelcast joins) cost more than the rest of --quick
+    }
     JsonObject listener = defaults.getJsonObject("listener");
     batch = batch != null ? batch : listener.getInteger("batch_max_entries", 500);
     window = window != null ? window : listener.getInteger("max_unacked_batches", 4);
