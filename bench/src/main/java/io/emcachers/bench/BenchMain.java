@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
  *
  * <p>This class is the command line: the options, their defaults ({@code --quick} or full) and the
  * {@code --set} overrides; {@link BenchRun} runs the stages ({@link RawLimitsStage}, {@link
- * IngestApplyStages}, {@link PipelineStages}, {@link VerifyStage}) and writes the results.
+ * IngestApplyStages}, {@link PipelineStages}, {@link VerifyStage}, {@link ScaleStage}) and writes
+ * the results.
  */
 @Command(
     name = "emcachers-bench",
@@ -36,7 +37,8 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(
       names = "--quick",
-      description = "Small sizes: the whole run takes under a minute (CI runs it).")
+      description =
+          "Small sizes: the whole run takes about a minute (CI runs it); the scale stage only with --quick-scale.")
   boolean quick;
 
   @Option(
@@ -154,6 +156,46 @@ public final class BenchMain implements Callable<Integer> {
   Double compactionAppendSeconds;
 
   @Option(
+      names = "--scale-rows",
+      description =
+          "Oplog rows each replicator node applies in the scale stage, per measured fill (default 1000000; quick 20000).")
+  Long scaleRows;
+
+  @Option(
+      names = "--scale-nodes",
+      description =
+          "Replicator nodes (own JVMs) of the scale stage's second run (default ${DEFAULT-VALUE}).")
+  int scaleNodes = 3;
+
+  @Option(
+      names = "--scale-entities",
+      description = "Entities the scale stage's rows are spread over (default ${DEFAULT-VALUE}).")
+  int scaleEntities = 4;
+
+  @Option(
+      names = "--scale-write-rate",
+      description =
+          "Source changes per second written during the scale stage's failovers (default ${DEFAULT-VALUE}).")
+  int scaleWriteRate = 200;
+
+  @Option(
+      names = "--quick-scale",
+      description =
+          "With --quick, run the scale stage too, at quick size: it starts seven app JVMs and takes 60-90 s on 2 cores, so --quick leaves it out otherwise.")
+  boolean quickScale;
+
+  @Option(
+      names = "--app-jar",
+      description =
+          "The app jar the scale stage starts its nodes from (default launcher/target/emcachers.jar, else the launcher inside this jar).")
+  Path appJar;
+
+  @Option(
+      names = "--node-heap",
+      description = "Max heap of each node JVM of the scale stage (default ${DEFAULT-VALUE}).")
+  String nodeHeap = "512m";
+
+  @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
       description =
@@ -183,7 +225,7 @@ public final class BenchMain implements Callable<Integer> {
       split = ",",
       paramLabel = "GROUP",
       description =
-          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), compaction, verify. The raw limits always run.")
+          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), compaction, verify, scale. The raw limits always run.")
   List<String> skip = new ArrayList<>();
 
   @Option(
@@ -217,6 +259,10 @@ public final class BenchMain implements Callable<Integer> {
     compactionDocs = pick(compactionDocs, 100_000L, 2_000L);
     compactionUpdates = pick(compactionUpdates, 20, 10);
     compactionAppendSeconds = pick(compactionAppendSeconds, 10.0, 2.0);
+    scaleRows = pick(scaleRows, 1_000_000L, 20_000L);
+    if (quick && !quickScale && !skip.contains("scale")) {
+      skip.add("scale"); // seven JVM starts (Hazelcast joins) cost more than the rest of --quick
+    }
     JsonObject listener = defaults.getJsonObject("listener");
     batch = batch != null ? batch : listener.getInteger("batch_max_entries", 500);
     window = window != null ? window : listener.getInteger("max_unacked_batches", 4);
@@ -302,6 +348,11 @@ public final class BenchMain implements Callable<Integer> {
         .put("compaction_docs", compactionDocs)
         .put("compaction_updates", compactionUpdates)
         .put("compaction_append_seconds", compactionAppendSeconds)
+        .put("scale_rows", scaleRows)
+        .put("scale_nodes", scaleNodes)
+        .put("scale_entities", scaleEntities)
+        .put("scale_write_rate", scaleWriteRate)
+        .put("node_heap", nodeHeap)
         .put("overrides", overrides)
         .put(
             "pipeline_config",

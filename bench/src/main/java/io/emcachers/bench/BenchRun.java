@@ -51,6 +51,8 @@ final class BenchRun {
     }
     deleteTree(work.resolve("compaction-node")); // the compaction stage's data dirs
     deleteTree(work.resolve("compaction-replica"));
+    deleteTree(work.resolve("scale-apply")); // the scale stage's node data dirs and logs
+    deleteTree(work.resolve("scale-failover"));
     Files.createDirectories(out);
 
     JsonObject results =
@@ -120,6 +122,14 @@ final class BenchRun {
         }
       } catch (Exception e) {
         failed(stages, e, "verify");
+      }
+      // 8. scale (issue 13): separate app JVMs on this machine, their own databases and collections
+      try {
+        if (!opts.skip.contains("scale")) {
+          ScaleStage.run(opts, env, stages);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "scale");
       }
     } finally {
       if (mongo != null) {

@@ -12,7 +12,8 @@ import java.sql.Statement;
 /**
  * Reads one cache file the way a user would (a read-only JDBC connection to {@code
  * {data_dir}/dbs/{entity}/db.sqlite}): its {@code last_oplog_id} and row count. Opens lazily, so it
- * can be created before the cache file exists.
+ * can be created before the cache file exists, and opens again when a rebuild has swapped a new
+ * file in.
  */
 final class CacheProbe implements AutoCloseable {
 
@@ -31,13 +32,15 @@ final class CacheProbe implements AutoCloseable {
   }
 
   private boolean open() {
-    if (conn != null) {
+    if (conn != null && !replaced()) {
       return true;
     }
+    closeQuietly();
     if (!Files.exists(file)) {
       return false;
     }
     try {
+      openedKey = fileKey();
       org.sqlite.SQLiteConfig cfg = new org.sqlite.SQLiteConfig();
       cfg.setReadOnly(true);
       cfg.setBusyTimeout(5000);
@@ -48,6 +51,39 @@ final class CacheProbe implements AutoCloseable {
       closeQuietly();
       return false;
     }
+  }
+
+  /** The files' identities (device and inode on Linux) when the connection was opened. */
+  private Object openedKey;
+
+  /**
+   * Whether the file was replaced since it was opened: a rebuild swaps a new file in under the same
+   * name, and a connection to the old one would go on reading the old file.
+   */
+  private boolean replaced() {
+    Object now = fileKey();
+    return now == null || !now.equals(openedKey);
+  }
+
+  /**
+   * The identities of the file and its {@code -wal} and {@code -shm} side files: a connection that
+   * opened an old side file (removed when a rebuilt file was moved in) would read a stale snapshot.
+   */
+  private Object fileKey() {
+    java.util.List<Object> keys = new java.util.ArrayList<>(3);
+    for (String suffix : new String[] {"", "-wal", "-shm"}) {
+      Path p = file.resolveSibling(file.getFileName() + suffix);
+      try {
+        keys.add(
+            Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+      } catch (java.io.IOException e) {
+        if (suffix.isEmpty()) {
+          return null;
+        }
+        keys.add("absent");
+      }
+    }
+    return keys;
   }
 
   /** The cache's {@code last_oplog_id}, or -1 while the file or its metadata does not exist yet. */

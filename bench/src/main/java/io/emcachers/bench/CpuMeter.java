@@ -95,6 +95,11 @@ final class CpuMeter {
     return new Snapshot(self, mongo, pg, machineBusy());
   }
 
+  /** CPU seconds (user + system) process {@code pid} has used so far; 0 when it is gone. */
+  static double cpuSeconds(long pid) {
+    return ticks(pid) / TICKS;
+  }
+
   private static long ticks(long pid) {
     String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
     return stat == null ? 0 : ticks(stat);

@@ -79,14 +79,29 @@ final class RawLimits {
   }
 
   private static void copy(Connection c, String table, long rows) throws SQLException {
+    copy(c, table, java.util.List.of("bench"), 0, rows);
+  }
+
+  /**
+   * COPY of upserts of documents {@code from..from+rows-1} of {@link Docs}, round-robin over {@code
+   * entities}, into {@code table} (the scale stage fills the real oplog with it).
+   */
+  static void copy(
+      Connection c, String table, java.util.List<String> entities, long from, long rows)
+      throws SQLException {
     CopyIn in =
         c.unwrap(PGConnection.class)
             .getCopyAPI()
             .copyIn("COPY " + table + " (op, entity, doc_id, data) FROM STDIN");
     try {
       StringBuilder sb = new StringBuilder(1 << 17);
-      for (long i = 0; i < rows; i++) {
-        sb.append("Upsert\tbench\t").append(Docs.docId(i)).append('\t');
+      int k = entities.size();
+      for (long i = from; i < from + rows; i++) {
+        sb.append("Upsert\t")
+            .append(entities.get((int) (i % k)))
+            .append('\t')
+            .append(Docs.docId(i))
+            .append('\t');
         Docs.appendProjectedJson(sb, i);
         sb.append('\n');
         if (sb.length() > (1 << 16)) {

@@ -21,6 +21,11 @@ final class Table {
     System.out.println(markdown(results));
     System.out.println();
     System.out.println(cpuMarkdown(results));
+    String scale = scaleMarkdown(results);
+    if (!scale.isEmpty()) {
+      System.out.println();
+      System.out.println(scale);
+    }
     JsonArray targets = results.getJsonArray("targets");
     System.out.println();
     for (int i = 0; i < targets.size(); i++) {
@@ -326,6 +331,97 @@ final class Table {
               c.getDouble("other_cpu_s"),
               100 * c.getDouble("machine_busy")));
     }
+    return sb.toString().trim();
+  }
+
+  /**
+   * The scale stage: per-node apply with one and with N replicator JVMs (each node's CPU, the
+   * shared processes' CPU, the ratio), then the failover times; empty when the stage did not run.
+   */
+  static String scaleMarkdown(JsonObject r) {
+    JsonObject s = r.getJsonObject("stages").getJsonObject("scale");
+    if (s == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    if (s.containsKey("error") && s.size() == 1) {
+      return "scale: FAILED " + s.getString("error");
+    }
+    JsonObject apply = s.getJsonObject("apply");
+    if (apply != null && apply.containsKey("error")) {
+      sb.append("scale apply: FAILED ").append(apply.getString("error")).append("\n\n");
+    } else if (apply != null) {
+      sb.append(
+          "| replicator nodes | node | rows/s | node JVM cpu s | cores used | rows per cpu s | vs 1 node, by CPU | leader JVM cpu s | postgres cpu s | other cpu s | machine busy |\n");
+      sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+      for (String run : List.of("one_node", "many_nodes")) {
+        JsonObject m = apply.getJsonObject(run);
+        JsonArray nodes = m.getJsonArray("per_node");
+        JsonObject c = m.getJsonObject("cpu");
+        for (int i = 0; i < nodes.size(); i++) {
+          JsonObject n = nodes.getJsonObject(i);
+          sb.append(
+              String.format(
+                  Locale.ROOT,
+                  "| %s | %s | %s | %.1f | %.2f | %s | %s | %s | %s | %s | %s |%n",
+                  i == 0 ? m.getInteger("nodes") + " (" + n(m.getLong("rows")) + " rows)" : "",
+                  n.getString("node"),
+                  n(n.getLong("rows_per_s")),
+                  n.getDouble("cpu_s"),
+                  n.getDouble("cores"),
+                  n(n.getLong("rows_per_cpu_s")),
+                  n.containsKey("normalised_ratio") ? pct(n.getDouble("normalised_ratio")) : "",
+                  i == 0 ? String.format(Locale.ROOT, "%.1f", c.getDouble("leader_jvm_cpu_s")) : "",
+                  i == 0 ? String.format(Locale.ROOT, "%.1f", c.getDouble("postgres_cpu_s")) : "",
+                  i == 0 ? String.format(Locale.ROOT, "%.1f", c.getDouble("other_cpu_s")) : "",
+                  i == 0 ? pct(c.getDouble("machine_busy")) : ""));
+        }
+      }
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%nper-node apply rate at %d nodes: %s of one node's by CPU (mean; min %s), %s not normalised%n%n",
+              apply.getJsonObject("many_nodes").getInteger("nodes"),
+              pct(apply.getDouble("ratio_cpu_normalised")),
+              pct(apply.getDouble("min_ratio_cpu_normalised")),
+              pct(apply.getDouble("ratio_per_node_rate"))));
+    }
+    JsonObject f = s.getJsonObject("failover");
+    if (f != null && f.containsKey("error")) {
+      sb.append("scale failover: FAILED ").append(f.getString("error")).append("\n");
+    } else if (f != null) {
+      sb.append(
+          "| failover | standby reports leader | lease claimed | new leader's first oplog row | lease age at the signal | target |\n");
+      sb.append("| --- | --- | --- | --- | --- | --- |\n");
+      for (String[] run : new String[][] {{"sigkill", "≤ 3 s"}, {"sigstop", "≤ 10 s"}}) {
+        JsonObject o = f.getJsonObject(run[0]);
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "| %s of the leader | %,d ms | %s ms | %,d ms | %,d ms | %s |%n",
+                o.getString("signal"),
+                o.getLong("takeover_ms"),
+                o.getValue("lease_claimed_ms"),
+                o.getLong("writes_resumed_ms"),
+                o.getLong("lease_age_at_signal_ms"),
+                run[1]));
+      }
+      JsonObject stop = f.getJsonObject("sigstop");
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%nafter SIGCONT the frozen node reported standby in %,d ms; led again: %s. Lease %s; %d source changes/s%n",
+              stop.getLong("resumed_to_standby_ms"),
+              stop.getBoolean("resumed_led_again") ? "YES" : "no",
+              s.getJsonObject("lease").encode(),
+              f.getInteger("write_rate")));
+    }
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "load average before / after the scale stage: %s / %s",
+            s.getJsonArray("load_average_before").encode(),
+            s.getJsonArray("load_average_after").encode()));
     return sb.toString().trim();
   }
 

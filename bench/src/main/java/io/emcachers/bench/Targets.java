@@ -59,6 +59,7 @@ final class Targets {
               rate >= 2000));
     }
     compaction(t, stages.getJsonObject("compaction"));
+    scale(t, stages.getJsonObject("scale"));
     JsonObject verify = stages.getJsonObject("verify");
     if (verify != null && verify.containsKey("raw_scan")) {
       long docs = verify.getLong("docs");
@@ -132,6 +133,55 @@ final class Targets {
             during <= 2 * alone,
             String.format(Locale.ROOT, "p99 %.1f ms during vs %.1f ms without", during, alone),
             size));
+  }
+
+  /** The scale stage's three targets (issue 13). */
+  private static void scale(JsonArray t, JsonObject s) {
+    if (s == null) {
+      return;
+    }
+    boolean full = s.getBoolean("full_size", false);
+    JsonObject apply = s.getJsonObject("apply");
+    if (ok(apply)) {
+      double r = apply.getDouble("ratio_cpu_normalised");
+      t.add(
+          target(
+              "scale: per-node apply rate at "
+                  + apply.getJsonObject("many_nodes").getInteger("nodes")
+                  + " nodes >= 80% of one node's, normalised by CPU",
+              r >= 0.8,
+              String.format(
+                  Locale.ROOT,
+                  "%s (min %s; not normalised %s)",
+                  pct(r),
+                  pct(apply.getDouble("min_ratio_cpu_normalised")),
+                  pct(apply.getDouble("ratio_per_node_rate"))),
+              full));
+    }
+    JsonObject f = s.getJsonObject("failover");
+    if (ok(f)) {
+      String[][] runs = {{"sigkill", "SIGKILL", "3"}, {"sigstop", "SIGSTOP", "10"}};
+      for (String[] run : runs) {
+        JsonObject r = f.getJsonObject(run[0]);
+        long ms = r.getLong("takeover_ms");
+        long limit = Long.parseLong(run[2]) * 1000;
+        boolean stop = run[0].equals("sigstop");
+        boolean again = stop && r.getBoolean("resumed_led_again", false);
+        t.add(
+            target(
+                "failover after " + run[1] + " of the leader <= " + run[2] + " s",
+                ms <= limit && !again,
+                String.format(
+                    Locale.ROOT,
+                    "%,d ms (new leader's first oplog row after %,d ms)%s",
+                    ms,
+                    r.getLong("writes_resumed_ms"),
+                    stop
+                        ? (again ? "; the resumed node LED AGAIN" : "; resumed node: standby")
+                        : ""),
+                full));
+      }
+    }
   }
 
   private static boolean ok(JsonObject stage) {

@@ -14,10 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the packaged benchmark jar in quick mode, as a user would, so the benchmark cannot rot:
- * every stage must produce positive figures and the chart must be written. Speed itself is not
- * asserted (CONTRIBUTING: speed is measured in the benchmark, not asserted in tests).
+ * every stage must produce positive figures and the chart must be written; the scale stage's node
+ * JVMs run the app jar the launcher module packaged. Speed itself is not asserted (CONTRIBUTING:
+ * speed is measured in the benchmark, not asserted in tests).
  */
 class BenchQuickIT {
+
+  /** The whole quick run (about 140 s with the scale stage on a loaded 2-core machine). */
+  static final long TIMEOUT_S = 300;
 
   @TempDir Path tmp;
 
@@ -28,29 +32,37 @@ class BenchQuickIT {
     Path out = tmp.resolve("out");
     Path log = tmp.resolve("bench.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                java,
+                "-Xmx1g",
+                "-XX:+UseParallelGC",
+                "-jar",
+                jar,
+                "--quick",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                tmp.resolve("work").toString()));
+    // the scale stage (seven app JVMs, 60-90 s more) only with -Dbench.quick.scale=true
+    boolean scale = Boolean.getBoolean("bench.quick.scale");
+    if (scale) {
+      command.add("--quick-scale");
+      String appJar = System.getProperty("app.jar");
+      if (appJar != null && new File(appJar).isFile()) {
+        command.addAll(List.of("--app-jar", appJar)); // the scale stage's node JVMs
+      }
+    }
     Process p =
-        new ProcessBuilder(
-                List.of(
-                    java,
-                    "-Xmx1g",
-                    "-XX:+UseParallelGC",
-                    "-jar",
-                    jar,
-                    "--quick",
-                    "--out",
-                    out.toString(),
-                    "--work-dir",
-                    tmp.resolve("work").toString()))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    boolean exited = p.waitFor(110, TimeUnit.SECONDS);
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    boolean exited = p.waitFor(TIMEOUT_S, TimeUnit.SECONDS);
     if (!exited) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
     String output = Files.readString(log);
     System.out.println(output);
-    assertTrue(exited, "quick bench did not finish in 110 s:\n" + output);
+    assertTrue(exited, "quick bench did not finish in " + TIMEOUT_S + " s:\n" + output);
     assertEquals(0, p.exitValue(), "bench exit code:\n" + output);
 
     JsonObject results = new JsonObject(Files.readString(out.resolve("results.json")));
@@ -101,10 +113,40 @@ class BenchQuickIT {
         compaction.getLong("rows_after"),
         "after compaction one row per document remains");
     assertEquals(true, compaction.getBoolean("compacted_state_checked"));
+    if (scale) {
+      scaleFigures(stages.getJsonObject("scale"));
+    }
     assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
-    assertTrue(results.getJsonArray("targets").size() >= 9);
+    assertTrue(results.getJsonArray("targets").size() >= (scale ? 12 : 9));
     Path png = out.resolve("streaming-latency.png");
     assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "chart written: " + png);
+  }
+
+  /**
+   * Per-node apply figures with 1 and 3 nodes, both takeovers, and a resumed node that stays a
+   * standby.
+   */
+  private static void scaleFigures(JsonObject scale) {
+    assertTrue(scale != null && !scale.containsKey("error"), "scale stage: " + scale);
+    JsonObject apply = scale.getJsonObject("apply");
+    for (String run : List.of("one_node", "many_nodes")) {
+      for (Object n : apply.getJsonObject(run).getJsonArray("per_node")) {
+        positive((JsonObject) n, "rows_per_s");
+        positive((JsonObject) n, "cpu_s");
+      }
+    }
+    assertEquals(3, apply.getJsonObject("many_nodes").getJsonArray("per_node").size());
+    positive(apply, "ratio_cpu_normalised");
+    positive(apply, "ratio_per_node_rate");
+    JsonObject failover = scale.getJsonObject("failover");
+    for (String signal : List.of("sigkill", "sigstop")) {
+      positive(failover.getJsonObject(signal), "takeover_ms");
+      positive(failover.getJsonObject(signal), "writes_resumed_ms");
+    }
+    assertEquals(
+        false,
+        failover.getJsonObject("sigstop").getBoolean("resumed_led_again"),
+        "the node resumed after SIGSTOP became a standby without leading again");
   }
 
   private static void positive(JsonObject o, String key) {
