@@ -542,6 +542,48 @@ class ChangeFeedTest {
     assertEquals((short) 4404, closed.get(10, TimeUnit.SECONDS));
   }
 
+  @Test
+  void aWebSocketClientThatNeverReadsIsDisconnectedWhileTheServerQueueStaysBounded()
+      throws Exception {
+    createLive("feed_ws_slow");
+    int rows = 2500; // 20 MiB of changes, far beyond the socket buffers of both sides
+    for (int from = 0; from < rows; from += 250) {
+      append("feed_ws_slow", from, from + 250, BIG, null);
+    }
+    long streamsBefore = api.changes().stats().getLong("streams");
+    List<Long> got = new CopyOnWriteArrayList<>();
+    CompletableFuture<Short> closed = new CompletableFuture<>();
+    WebSocketClient wsClient = vertx.createWebSocketClient();
+    WebSocket ws =
+        await(
+            wsClient.connect(
+                new WebSocketConnectOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(api.actualPort())
+                    .setURI("/ws/changes?entity=feed_ws_slow&after=0")
+                    .addHeader("Authorization", "Bearer " + KEY)));
+    ws.textMessageHandler(m -> got.add(new JsonObject(m).getLong("id")));
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+    ws.pause(); // never reads: TCP fills up, then the server's own queue
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              long queued = api.changes().stats().getLong("queued_bytes");
+              assertTrue(queued <= MAX_QUEUED + 2L * BIG, "queued " + queued);
+              return api.changes().stats().getLong("streams") == streamsBefore
+                  && api.changes().stats().getLong("peak_queued_bytes") > 0;
+            });
+    long peak = api.changes().stats().getLong("peak_queued_bytes");
+    assertTrue(peak <= MAX_QUEUED + 2L * BIG, "peak " + peak);
+    ws.resume(); // what was in flight arrives, then the close
+    Short status = closed.get(30, TimeUnit.SECONDS);
+    assertTrue(got.size() < rows, "it did not get everything: " + got.size() + " of " + rows);
+    assertEquals(oplogIds("feed_ws_slow").subList(0, got.size()), got, "in order, no gap");
+    assertEquals((short) 1008, status, "closed as a policy violation (too slow)");
+  }
+
   // ---- compaction ----
 
   @Test
