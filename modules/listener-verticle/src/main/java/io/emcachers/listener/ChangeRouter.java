@@ -116,7 +116,9 @@ final class ChangeRouter {
         if (!projection.matches(doc)) {
           // outside the entity's filter (or no longer inside it): absent from the entity
           counted.add(new Counted(e.name(), Operation.Delete.name()));
-          out.add(new OplogEntry(Operation.Delete, e.name(), docId, null, e.epoch()));
+          out.add(
+              new OplogEntry(
+                  Operation.Delete, e.name(), docId, null, e.epoch(), event.clusterTime()));
           continue;
         }
         Projection.Projected p = projection.project(doc);

@@ -212,4 +212,36 @@ class ChangeRouterTest {
             new ChangeRouter.Counted("closed", "Upsert")),
         r.counted());
   }
+
+  @Test
+  void aFilterDeleteCarriesTheEventsClusterTimeLikeTheUpsert() {
+    EntityTable split = new EntityTable();
+    for (String status : List.of("open", "closed")) {
+      split.put(
+          new Entity(
+              status,
+              new Shape(
+                  status,
+                  "users",
+                  List.of(new Column("name", DataType.Text, "name")),
+                  List.of(),
+                  new JsonObject().put("status", status)),
+              EntityStatus.live,
+              1,
+              Instant.EPOCH,
+              Instant.EPOCH,
+              0));
+    }
+    ChangeRouter.Routed r =
+        new ChangeRouter(split)
+            .route(
+                event(
+                    """
+        {"_id": {"_data": "02"}, "operationType": "update", "ns": {"db": "app", "coll": "users"},
+         "clusterTime": {"$timestamp": {"t": 5, "i": 1}},
+         "fullDocument": {"_id": "u1", "name": "Ann", "status": "closed"}, "documentKey": {"_id": "u1"}}"""));
+    long time = (5L << 32) | 1;
+    assertEquals(2, r.entries().size());
+    r.entries().forEach(e -> assertEquals(time, e.clusterTime(), e.entity()));
+  }
 }
