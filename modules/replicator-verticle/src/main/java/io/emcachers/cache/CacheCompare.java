@@ -3,19 +3,23 @@ package io.emcachers.cache;
 import io.emcachers.core.messages.CacheCompareReply;
 import io.emcachers.core.messages.CacheCompareRequest.SourceRow;
 import io.emcachers.core.model.Column;
+import io.emcachers.core.model.DataType;
 import io.emcachers.core.model.Shape;
+import io.emcachers.core.verify.JsonValues;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.sqlite.SQLiteConfig;
 
@@ -27,8 +31,9 @@ import org.sqlite.SQLiteConfig;
  * A row that differs from those is settled exactly: mapped with the write path itself (the file's
  * shape, {@link CacheSchema#createTable}, {@link CacheSchema#upsert} and {@link
  * CacheSchema#bindUpsert}) into a scratch in-memory table and compared again, so a value SQLite
- * converts on the way in never reads as a difference. Blocks (worker threads only); throws {@link
- * CacheException} for what the caller should see; bounds are checked by {@link
+ * converts on the way in never reads as a difference. JSON text compares as JSON values ({@link
+ * JsonValues}: the oplog's jsonb re-spells key order and numbers). Blocks (worker threads only);
+ * throws {@link CacheException} for what the caller should see; bounds are checked by {@link
  * CacheVerifyHandlers}.
  */
 final class CacheCompare {
@@ -86,7 +91,7 @@ final class CacheCompare {
       Object[] s = stored.get(r.docId());
       if (s == null) {
         missing.add(r.docId());
-      } else if (Arrays.deepEquals(s, boundValues(shape, r))) {
+      } else if (sameRow(shape, r, s, boundValues(shape, r))) {
         matched++;
       } else {
         unsettled.add(r);
@@ -98,7 +103,7 @@ final class CacheCompare {
     if (!unsettled.isEmpty()) {
       Map<String, Object[]> expected = expectedValues(db.entity(), shape, unsettled);
       for (SourceRow r : unsettled) {
-        if (Arrays.deepEquals(stored.get(r.docId()), expected.get(r.docId()))) {
+        if (sameRow(shape, r, stored.get(r.docId()), expected.get(r.docId()))) {
           matched++;
         } else {
           different.add(r.docId());
@@ -124,6 +129,43 @@ final class CacheCompare {
       out[i] = v == CacheSchema.UNFIT ? null : v;
     }
     return out;
+  }
+
+  /**
+   * Whether a stored row holds {@code expected}: every column's stored value equals the expected
+   * one, where a column holding JSON text (a JSONB column, an Any column given an object or array)
+   * compares as JSON values ({@link JsonValues}): the oplog's jsonb re-spells key order and numbers
+   * on the way to the cache, so the text alone would call equal values different.
+   */
+  private static boolean sameRow(Shape shape, SourceRow row, Object[] stored, Object[] expected) {
+    if (stored == null || expected == null || stored.length != expected.length) {
+      return false;
+    }
+    List<Column> cols = shape.columns();
+    for (int i = 0; i < stored.length; i++) {
+      if (Objects.deepEquals(stored[i], expected[i])) {
+        continue;
+      }
+      if (!(holdsJson(cols.get(i), row)
+          && stored[i] instanceof String a
+          && expected[i] instanceof String b
+          && JsonValues.sameJsonText(a, b))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether the column binds JSON text for this row's value ({@link CacheSchema#boundValue}). */
+  private static boolean holdsJson(Column col, SourceRow row) {
+    if (col.type() == DataType.JSONB) {
+      return true;
+    }
+    if (col.type() != null && col.type() != DataType.Any) {
+      return false;
+    }
+    Object v = row.data() == null ? null : row.data().getValue(col.name());
+    return v instanceof JsonObject || v instanceof JsonArray;
   }
 
   private static List<String> seenIds(List<SourceRow> rows) {

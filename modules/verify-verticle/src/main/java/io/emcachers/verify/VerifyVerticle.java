@@ -151,7 +151,16 @@ public final class VerifyVerticle extends VerticleBase {
     if (name == null || !EntityValidator.isValidName(name)) {
       return Future.failedFuture(BusException.badRequest("invalid entity name: " + name));
     }
-    if (active.containsKey(name)) {
+    VerifyRun current = active.get(name);
+    if (current != null && !VerifyJob.RUNNING.equals(current.progress().state)) {
+      // finished (as a get already tells) but its last progress write is still landing: start
+      // after it, so a client that saw "finished" is not refused and the two runs never write
+      // the entity's progress file at once
+      return running
+          .getOrDefault(current.progress().id, Future.succeededFuture())
+          .transform(ar -> start(req));
+    }
+    if (current != null) {
       return Future.failedFuture(
           new BusException(
               ErrorCodes.CONFLICT,
