@@ -2,6 +2,8 @@ package io.emcachers.bench;
 
 import io.emcachers.core.client.VerifyClient;
 import io.emcachers.core.messages.VerifyJob;
+import io.emcachers.core.model.Shape;
+import io.emcachers.core.projection.Projection;
 import io.emcachers.launcher.Node;
 import io.emcachers.mongo.MongoSource;
 import io.emcachers.mongo.PagedCursor;
@@ -118,7 +120,7 @@ final class VerifyStage {
         // (a) the raw scan, as the verifier's source pass reads
         LOG.info("verify: raw scan of {} documents (pages of {})", n, pageDocs);
         CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
-        RawLimits.Result scan = pagedScan(vertx, mongo.url("app"), collection, pageDocs, n);
+        RawLimits.Result scan = pagedScan(vertx, mongo.url("app"), collection, null, pageDocs, n);
         out.put(
             "raw_scan",
             new JsonObject()
@@ -131,11 +133,33 @@ final class VerifyStage {
                     "MongoSource.cursor over the same collection in _id order, pages of"
                         + " verify.page_docs (the verifier's driver, read concern and paging),"
                         + " nothing else done"));
+        BsonDocument fields =
+            new Projection(
+                    Shape.fromJson(Docs.entityDefinition("v", collection).getJsonObject("shape")))
+                .sourceFields();
+        LOG.info("verify: raw scan of the fields the verifier reads: {}", fields.toJson());
+        CpuMeter fieldsCpu = new CpuMeter(mongo.pid()).start();
+        RawLimits.Result fieldScan =
+            pagedScan(vertx, mongo.url("app"), collection, fields, pageDocs, n);
+        out.put(
+            "raw_scan_shape_fields",
+            new JsonObject()
+                .put("docs", fieldScan.count())
+                .put("seconds", BenchMain.round(fieldScan.seconds(), 3))
+                .put("docs_per_s", Math.round(fieldScan.perSecond()))
+                .put("fields", fields.toJson())
+                .put("cpu", fieldsCpu.stop())
+                .put(
+                    "what",
+                    "the same cursor reading only the fields the shape needs"
+                        + " (Projection#sourceFields), as the verifier's source pass asks the"
+                        + " server for them; raw_scan (whole documents) stays the target's"
+                        + " baseline"));
 
         // (b) no drift
         LOG.info("verify: run without drift (repair false)");
         Measured clean = measure(vertx, verify, false, mongo.pid());
-        out.put("clean", clean.toJson(scan));
+        out.put("clean", clean.toJson(scan, fieldScan));
         VerifyJob.Counts c = clean.job().counts();
         expect(
             clean.job(),
@@ -161,7 +185,7 @@ final class VerifyStage {
         boolean match = fix.job().counts().toJson().equals(expected);
         out.put(
             "drift",
-            fix.toJson(scan)
+            fix.toJson(scan, fieldScan)
                 .put("injected", drift.toJson())
                 .put("expected_counts", expected)
                 .put("counts_match_injected", match));
@@ -171,7 +195,7 @@ final class VerifyStage {
         waitCaughtUp(pgc, probe);
         LOG.info("verify: check run after the repair (repair false)");
         Measured check = measure(vertx, verify, false, mongo.pid());
-        out.put("check_after_repair", check.toJson(scan));
+        out.put("check_after_repair", check.toJson(scan, fieldScan));
         VerifyJob.Counts k = check.job().counts();
         expect(
             check.job(),
@@ -199,7 +223,7 @@ final class VerifyStage {
       return job.counts().docsChecked() / (Math.max(1, job.durationMs()) / 1000.0);
     }
 
-    JsonObject toJson(RawLimits.Result scan) {
+    JsonObject toJson(RawLimits.Result scan, RawLimits.Result fieldsScan) {
       return new JsonObject()
           .put("repair", job.repair())
           .put("state", job.state())
@@ -207,6 +231,9 @@ final class VerifyStage {
           .put("wall_seconds", BenchMain.round(wallSeconds, 3))
           .put("docs_per_s", Math.round(perSecond()))
           .put("ratio_to_raw", BenchMain.round(perSecond() / scan.perSecond(), 3))
+          .put(
+              "ratio_to_raw_shape_fields",
+              fieldsScan == null ? null : BenchMain.round(perSecond() / fieldsScan.perSecond(), 3))
           .put("counts", job.counts().toJson())
           .mergeIn(memory)
           .put("cpu", cpu);
@@ -295,7 +322,8 @@ final class VerifyStage {
 
   /** The verifier's source read on its own: one {@link MongoSource#cursor}, page after page. */
   static RawLimits.Result pagedScan(
-      Vertx vertx, String mongoUrl, String collection, int page, long expected) throws Exception {
+      Vertx vertx, String mongoUrl, String collection, BsonDocument fields, int page, long expected)
+      throws Exception {
     Context ctx = vertx.getOrCreateContext();
     CompletableFuture<MongoSource> made = new CompletableFuture<>();
     ctx.runOnContext(v -> made.complete(new MongoSource(ctx, mongoUrl, "app")));
@@ -311,6 +339,7 @@ final class VerifyStage {
                     collection,
                     new BsonDocument(),
                     new BsonDocument("_id", new BsonInt32(1)),
+                    fields,
                     page);
             readPages(cursor, page, count, done);
           });

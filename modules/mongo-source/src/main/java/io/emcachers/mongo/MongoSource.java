@@ -131,8 +131,22 @@ public final class MongoSource implements AutoCloseable {
    */
   public PagedCursor<BsonDocument> cursor(
       String collection, BsonDocument filter, BsonDocument sort, int batchSize) {
-    return new PagedCursor<>(
-        context, scanCollection(collection).find(filter).sort(sort).batchSize(batchSize));
+    return cursor(collection, filter, sort, null, batchSize);
+  }
+
+  /**
+   * {@link #cursor(String, BsonDocument, BsonDocument, int)} returning only the fields {@code
+   * fields} includes (a MongoDB projection such as {@code Projection#sourceFields}; null: whole
+   * documents).
+   */
+  public PagedCursor<BsonDocument> cursor(
+      String collection,
+      BsonDocument filter,
+      BsonDocument sort,
+      BsonDocument fields,
+      int batchSize) {
+    var find = scanCollection(collection).find(filter).sort(sort).batchSize(batchSize);
+    return new PagedCursor<>(context, fields == null ? find : find.projection(fields));
   }
 
   /**

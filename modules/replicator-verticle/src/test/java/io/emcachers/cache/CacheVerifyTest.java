@@ -223,6 +223,50 @@ class CacheVerifyTest {
     assertEquals(List.of("doc-009"), reply.different());
   }
 
+  @Test
+  void aPageOfNeighbouringIdsComparesExactlyThroughOneRangeRead() throws Exception {
+    // ids far apart in the cache's order (a range would hold most of the table) and ids SQLite
+    // orders differently from Java (a supplementary character, a lone surrogate stored as '?')
+    JsonObject astral = plainDoc(1000);
+    JsonObject lone = plainDoc(1001);
+    request(
+        Addresses.CACHE_APPLY,
+        new CacheApplyRequest(
+            items,
+            List.of(
+                upsert(307, "items", "doc-\uD83D\uDE00", astral),
+                upsert(308, "items", "doc-\uD800", lone))),
+        CacheApplyReply.class);
+    sql(
+        "DELETE FROM items WHERE _doc_id IN ('doc-050', 'doc-099')",
+        "UPDATE items SET t = 'edited' WHERE _doc_id = 'doc-075'");
+    List<SourceRow> page = new ArrayList<>();
+    for (int i = 40; i < 110; i++) {
+      page.add(new SourceRow(docId(i), plainDoc(i)));
+    }
+    page.add(new SourceRow("doc-\uD83D\uDE00", astral.copy()));
+    page.add(new SourceRow("doc-\uD800", lone.copy()));
+    page.add(new SourceRow("doc-0995", plainDoc(3))); // between doc-099 and doc-100, never there
+    CacheCompareReply alone =
+        compare(
+            new SourceRow("doc-\uD800", lone.copy()),
+            new SourceRow("doc-\uD83D\uDE00", astral.copy()));
+    assertEquals(2, alone.matched(), () -> alone.missing().toString().replace('\uD800', 'X'));
+    CacheCompareReply near = compare(page.toArray(SourceRow[]::new));
+    assertEquals(70 - 3 + 2, near.matched(), near::toString);
+    assertEquals(List.of("doc-050", "doc-099", "doc-0995"), near.missing());
+    assertEquals(List.of("doc-075"), near.different());
+
+    List<SourceRow> spread = new ArrayList<>();
+    for (int i = 1; i < DOCS; i += 15) {
+      spread.add(new SourceRow(docId(i), plainDoc(i)));
+    }
+    CacheCompareReply far = compare(spread.toArray(SourceRow[]::new));
+    assertEquals(spread.size(), far.matched(), far::toString);
+    assertEquals(List.of(), far.missing());
+    assertEquals(List.of(), far.different());
+  }
+
   // ---------------------------------------------------------------- digest and ids
 
   static List<String> allIds() {

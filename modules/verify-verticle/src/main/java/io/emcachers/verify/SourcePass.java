@@ -20,10 +20,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Step 2: the source pass. The collection in {@code _id} order after the stored last {@code _id},
- * pages of {@code verify.page_docs} at most {@code verify.max_docs_per_second}, each projected and
- * compared with the cache; the ids the cache has go into the bucket sums, missing and different ids
- * become candidates. The next page is read while one is compared; progress is stored behind the
- * pass, at most every {@code verify.progress_interval_ms} ({@link #saveBehind}).
+ * only the fields the shape and its filter read ({@code Projection#sourceFields}), pages of {@code
+ * verify.page_docs} at most {@code verify.max_docs_per_second}, each projected and compared with
+ * the cache; the ids the cache has go into the bucket sums, missing and different ids become
+ * candidates. The next page is read while one is compared; progress is stored behind the pass, at
+ * most every {@code verify.progress_interval_ms} ({@link #saveBehind}).
  */
 final class SourcePass extends RunStep {
 
@@ -54,6 +55,7 @@ final class SourcePass extends RunStep {
                 entity.shape().sourceName(),
                 IdOrder.filterAfter(BsonJson.unwrap(p.lastId)),
                 new BsonDocument("_id", new BsonInt32(1)),
+                projection.sourceFields(),
                 with.config().pageDocs());
     Promise<Void> done = Promise.promise();
     nextPage(cursor, fetch(cursor), Future.succeededFuture(), done);

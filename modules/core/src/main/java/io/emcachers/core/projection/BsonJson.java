@@ -43,16 +43,78 @@ public final class BsonJson {
     if (value == null || value.isNull()) {
       return new NulFree(null, false);
     }
+    boolean[] replaced = new boolean[1];
+    Object json = direct(value, replaced);
+    return new NulFree(json, replaced[0]);
+  }
+
+  /**
+   * The relaxed-JSON value of {@code value} built without writing and parsing text, for the types
+   * whose relaxed form is plain JSON (documents, arrays, strings, booleans, int32/int64, finite
+   * doubles, null), numbers as the narrowest of Integer/Long/Double as a parse of the text gives;
+   * any other value goes the text way ({@link #viaText}). U+0000 in strings and keys is replaced.
+   */
+  private static Object direct(BsonValue value, boolean[] replaced) {
+    switch (value.getBsonType()) {
+      case NULL:
+        return null;
+      case DOCUMENT:
+        {
+          JsonObject out = new JsonObject();
+          for (Map.Entry<String, BsonValue> e : value.asDocument().entrySet()) {
+            out.put(nulFree(e.getKey(), replaced), direct(e.getValue(), replaced));
+          }
+          return out;
+        }
+      case ARRAY:
+        {
+          org.bson.BsonArray in = value.asArray();
+          JsonArray out = new JsonArray(new java.util.ArrayList<>(in.size()));
+          for (BsonValue element : in) {
+            out.add(direct(element, replaced));
+          }
+          return out;
+        }
+      case STRING:
+        return nulFree(value.asString().getValue(), replaced);
+      case BOOLEAN:
+        return value.asBoolean().getValue();
+      case INT32:
+        return value.asInt32().getValue();
+      case INT64:
+        {
+          long l = value.asInt64().getValue();
+          return l == (int) l ? (Object) (int) l : (Object) l;
+        }
+      case DOUBLE:
+        {
+          double d = value.asDouble().getValue();
+          if (Double.isFinite(d)) {
+            return d;
+          }
+          return viaText(value, replaced);
+        }
+      default:
+        return viaText(value, replaced);
+    }
+  }
+
+  private static String nulFree(String s, boolean[] replaced) {
+    String clean = Coercion.replaceNul(s);
+    replaced[0] |= clean != s;
+    return clean;
+  }
+
+  /** The relaxed-JSON value of {@code value} written as text and parsed, NUL-free. */
+  private static Object viaText(BsonValue value, boolean[] replaced) {
     String text = relaxedText(value);
     Object json = parse(value, text);
     // the writer escapes U+0000 as backslash-u-0000: text without that sequence holds no NUL (a hit
     // may also be an escaped backslash followed by "u0000", so the walk decides)
     if (text.indexOf("\\u0000") < 0) {
-      return new NulFree(json, false);
+      return json;
     }
-    boolean[] replaced = new boolean[1];
-    Object clean = replaceNul(json, replaced);
-    return new NulFree(clean, replaced[0]);
+    return replaceNul(json, replaced);
   }
 
   private static String relaxedText(BsonValue value) {

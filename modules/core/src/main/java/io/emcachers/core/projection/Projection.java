@@ -29,6 +29,7 @@ public final class Projection {
   private final List<Column> columns;
   private final List<DocumentPath> paths;
   private final FilterExpr filter;
+  private final BsonDocument sourceFields;
 
   public Projection(Shape shape) {
     this.shape = shape;
@@ -38,10 +39,53 @@ public final class Projection {
     for (Column c : columns) {
       paths.add(DocumentPath.of(c.path()));
     }
+    this.sourceFields = sourceFields(columns, filter);
   }
 
   public Shape shape() {
     return shape;
+  }
+
+  /**
+   * The MongoDB projection that reads what this projection and its filter look at, and nothing
+   * else: {@code {"_id": 1, <first segment of each column path and filter path>: 1}} (whole
+   * top-level fields, so arrays and sub-documents on a path arrive as they are and {@link #project}
+   * and {@link #matches} give the same answers as on the full document). Null when no projection
+   * can say it (a first segment that is empty or starts with {@code $}): read whole documents.
+   * Scans pass it to the server, so fields outside the shape (large text, blobs) are neither sent
+   * nor decoded.
+   */
+  public BsonDocument sourceFields() {
+    return sourceFields;
+  }
+
+  private static BsonDocument sourceFields(List<Column> columns, FilterExpr filter) {
+    java.util.Set<String> fields = new java.util.LinkedHashSet<>();
+    fields.add("_id");
+    for (Column c : columns) {
+      fields.add(c.path().split("\\.", -1)[0]);
+    }
+    filterFields(filter, fields);
+    BsonDocument out = new BsonDocument();
+    for (String f : fields) {
+      if (f.isEmpty() || f.startsWith("$") || f.indexOf('\u0000') >= 0) {
+        return null;
+      }
+      out.append(f, new org.bson.BsonInt32(1));
+    }
+    return out;
+  }
+
+  private static void filterFields(FilterExpr e, java.util.Set<String> into) {
+    if (e instanceof FilterExpr.And a) {
+      a.parts().forEach(p -> filterFields(p, into));
+    } else if (e instanceof FilterExpr.Or o) {
+      o.parts().forEach(p -> filterFields(p, into));
+    } else if (e instanceof FilterExpr.Not n) {
+      filterFields(n.part(), into);
+    } else if (e instanceof FilterExpr.Field f) {
+      into.add(f.segments().get(0));
+    }
   }
 
   /**

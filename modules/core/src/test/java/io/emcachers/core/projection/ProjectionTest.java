@@ -301,4 +301,46 @@ class ProjectionTest {
     }
     assertNull(BsonJson.unwrap(null));
   }
+
+  @Test
+  void sourceFieldsReadWhatTheShapeAndItsFilterLookAtAndProjectTheSame() {
+    Shape filtered =
+        new Shape(
+            "users",
+            "users",
+            SHAPE.columns(),
+            List.of(),
+            new JsonObject("{\"$or\": [{\"status\": \"open\"}, {\"meta.level\": {\"$gt\": 2}}]}"));
+    Projection projection = new Projection(filtered);
+    assertEquals(
+        BsonDocument.parse(
+            "{\"_id\": 1, \"name\": 1, \"age\": 1, \"address\": 1, \"tags\": 1, \"stats\": 1,"
+                + " \"active\": 1, \"profile\": 1, \"extra\": 1, \"meta\": 1, \"status\": 1}"),
+        projection.sourceFields());
+    // a document cut down to those fields projects and filters exactly as the whole document
+    for (String json :
+        List.of(
+            "{\"_id\": 1, \"name\": \"a\", \"bio\": \"long text\", \"status\": \"open\","
+                + " \"address\": [{\"city\": \"x\"}], \"tags\": [\"t\"], \"blob\": {\"$binary\":"
+                + " {\"base64\": \"AAEC\", \"subType\": \"00\"}}}",
+            "{\"_id\": 2, \"meta\": {\"level\": 3, \"other\": 1}, \"stats\": {\"score\": 1.5},"
+                + " \"unrelated\": [1, 2, 3]}",
+            "{\"_id\": 3, \"status\": \"closed\", \"profile\": {\"z\": 1, \"a\": 2}}")) {
+      BsonDocument whole = BsonDocument.parse(json);
+      BsonDocument cut = new BsonDocument();
+      for (String f : projection.sourceFields().keySet()) {
+        if (whole.containsKey(f)) {
+          cut.append(f, whole.get(f));
+        }
+      }
+      assertEquals(projection.matches(whole), projection.matches(cut), json);
+      assertEquals(projection.project(whole), projection.project(cut), json);
+    }
+  }
+
+  @Test
+  void aFieldNoProjectionCanNameMeansWholeDocuments() {
+    Shape dollar = new Shape("odd", "odd", List.of(new Column("price", DataType.Number, "$price")));
+    assertNull(new Projection(dollar).sourceFields());
+  }
 }

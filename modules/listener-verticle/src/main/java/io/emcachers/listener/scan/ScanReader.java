@@ -39,6 +39,9 @@ final class ScanReader {
   private final int pageSize;
   private final int chunkSize;
 
+  /** The fields the open cursor reads ({@link Projection#sourceFields}; null: whole documents). */
+  private BsonDocument readFields;
+
   ScanReader(
       ScanCollaborators with, String entityName, ScanProgress progress, BooleanSupplier cancelled) {
     this.with = with;
@@ -57,12 +60,15 @@ final class ScanReader {
     // One cursor for the whole collection (a restarted read opens a new one after the last acked
     // _id):
     // the server walks the _id index once instead of once per page.
+    Projection projection = with.entities().projection(entityName);
+    readFields = projection == null ? null : projection.sourceFields();
     PagedCursor<BsonDocument> cursor =
         with.source()
             .cursor(
                 collection,
                 IdOrder.filterAfter(progress.lastId()),
                 new BsonDocument("_id", new BsonInt32(1)),
+                readFields,
                 pageSize);
     Promise<Void> done = Promise.promise();
     readNext(done, cursor, cursor.next(pageSize));
@@ -122,6 +128,15 @@ final class ScanReader {
     Projection projection = with.entities().projection(entityName);
     if (projection == null) {
       return Future.failedFuture(new CancellationException("entity " + entityName + " deleted"));
+    }
+    if (!java.util.Objects.equals(projection.sourceFields(), readFields)) {
+      // the shape changed under this cursor, which reads only the old shape's fields: read on
+      // from the last ack with a cursor for the new ones
+      return Future.failedFuture(
+          new IllegalStateException(
+              "the shape of "
+                  + entityName
+                  + " changed during its scan; reading on with its fields"));
     }
     List<OplogEntry> entries = new ArrayList<>(to - from);
     BsonValue chunkLast = null;
