@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,30 +47,31 @@ final class Repair extends RunStep {
     }
     Map<Long, List<Confirmed>> byHead = new LinkedHashMap<>();
     c.confirmed.forEach(x -> byHead.computeIfAbsent(x.headBefore(), k -> new ArrayList<>()).add(x));
-    Future<Void> chain = Future.succeededFuture();
+    List<Supplier<Future<Void>>> chunks = new ArrayList<>();
     for (Map.Entry<Long, List<Confirmed>> e : byHead.entrySet()) {
       List<Confirmed> group = e.getValue();
       // emc.oplog.latest takes at most 1000 ids and a repair request at most max_batch_entries
       for (int from = 0; from < group.size(); from += REPAIR_CHUNK) {
         List<Confirmed> chunk = group.subList(from, Math.min(group.size(), from + REPAIR_CHUNK));
-        chain = chain.compose(v -> repairGroup(e.getKey(), chunk));
+        chunks.add(() -> repairGroup(e.getKey(), chunk));
       }
     }
-    return chain.compose(
-        v -> {
-          with.metrics().repaired(p.entity, "oplog", p.repairedOplog);
-          with.metrics().repaired(p.entity, "local", p.repairedLocal);
-          LOG.info(
-              "verify {} step 5/5: {} repaired through the oplog, {} on this node, {} superseded,"
-                  + " {} failed",
-              p.entity,
-              p.repairedOplog,
-              p.repairedLocal,
-              p.superseded,
-              p.repairFailed);
-          c.onProgress.accept(p);
-          return Future.succeededFuture();
-        });
+    return inParallel(chunks, PARALLEL_CHUNKS)
+        .compose(
+            v -> {
+              with.metrics().repaired(p.entity, "oplog", p.repairedOplog);
+              with.metrics().repaired(p.entity, "local", p.repairedLocal);
+              LOG.info(
+                  "verify {} step 5/5: {} repaired through the oplog, {} on this node, {} superseded,"
+                      + " {} failed",
+                  p.entity,
+                  p.repairedOplog,
+                  p.repairedLocal,
+                  p.superseded,
+                  p.repairFailed);
+              c.onProgress.accept(p);
+              return Future.succeededFuture();
+            });
   }
 
   /**
@@ -79,6 +81,47 @@ final class Repair extends RunStep {
    */
   /** Confirmed differences repaired per request round (latest rows, local repair, oplog repair). */
   static final int REPAIR_CHUNK = 500;
+
+  /**
+   * Chunks repaired at once. Chunks hold disjoint documents and each one's steps stay in order, so
+   * running a few together changes no outcome; it overlaps their waits on PostgreSQL and SQLite
+   * commits (a chunk is mostly fsyncs).
+   */
+  static final int PARALLEL_CHUNKS = 4;
+
+  /** Runs {@code tasks} with at most {@code parallel} at a time; fails with the first failure. */
+  static Future<Void> inParallel(List<Supplier<Future<Void>>> tasks, int parallel) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    int[] next = {0};
+    int[] running = {0};
+    Runnable[] pump = new Runnable[1];
+    pump[0] =
+        () -> {
+          if (done.future().isComplete()) {
+            return;
+          }
+          if (next[0] >= tasks.size() && running[0] == 0) {
+            done.tryComplete();
+            return;
+          }
+          while (running[0] < parallel && next[0] < tasks.size()) {
+            Supplier<Future<Void>> task = tasks.get(next[0]++);
+            running[0]++;
+            task.get()
+                .onComplete(
+                    ar -> {
+                      running[0]--;
+                      if (ar.failed()) {
+                        done.tryFail(ar.cause());
+                      } else {
+                        pump[0].run();
+                      }
+                    });
+          }
+        };
+    pump[0].run();
+    return done.future();
+  }
 
   Future<Void> repairGroup(long headBefore, List<Confirmed> all) {
     List<String> ids = all.stream().map(Confirmed::docId).toList();
