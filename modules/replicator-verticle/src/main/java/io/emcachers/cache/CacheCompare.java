@@ -122,14 +122,29 @@ final class CacheCompare {
   private static Object[] boundValues(Shape shape, SourceRow row) {
     List<Column> cols = shape.columns();
     Object[] out = new Object[cols.size()];
+    Map<String, Object> data = row.data() == null ? Map.of() : row.data().getMap();
+    // the projection writes the columns in shape order: walk the entries alongside the columns
+    // and look a column up by name only where they do not line up
+    java.util.Iterator<Map.Entry<String, Object>> entries = data.entrySet().iterator();
     for (int i = 0; i < out.length; i++) {
       Column col = cols.get(i);
-      Object v =
-          CacheSchema.boundValue(
-              col.type(), row.data() == null ? null : row.data().getValue(col.name()));
+      Object raw;
+      Map.Entry<String, Object> e = entries.hasNext() ? entries.next() : null;
+      if (e != null && col.name().equals(e.getKey())) {
+        raw = e.getValue();
+      } else {
+        raw = data.get(col.name());
+        entries = java.util.Collections.emptyIterator();
+      }
+      Object v = CacheSchema.boundValue(col.type(), plain(raw));
       out[i] = v == CacheSchema.UNFIT ? null : v;
     }
     return out;
+  }
+
+  /** A raw value as {@code JsonObject.getValue} returns it (maps and lists wrapped, etc.). */
+  private static Object plain(Object raw) {
+    return io.vertx.core.json.impl.JsonUtil.wrapJsonValue(raw);
   }
 
   /**
