@@ -38,6 +38,7 @@ public final class Compactor {
   private final long retainHistoryMs;
   private final long replicaExpiryMs;
   private Future<CompactionReply> running;
+  private int bufferedIds = CompactionStore.DEFAULT_BUFFERED_IDS;
 
   public Compactor(
       Pool pool,
@@ -53,6 +54,15 @@ public final class Compactor {
     this.chunkRows = chunkRows;
     this.retainHistoryMs = retainHistoryMs;
     this.replicaExpiryMs = replicaExpiryMs;
+  }
+
+  /**
+   * Doomed ids a run holds in memory at most before its deletes start ({@link
+   * CompactionStore#doomed}); tests lower it.
+   */
+  public Compactor bufferedIds(int ids) {
+    this.bufferedIds = ids;
+    return this;
   }
 
   /** {@code emc.oplog.compact}: a run now, or the one in progress. */
@@ -133,7 +143,8 @@ public final class Compactor {
                                 replicaExpiryMs,
                                 tombstoneHorizon);
                           }
-                          return store.doomed(horizon, tombstoneHorizon, chunkRows, this::chunk);
+                          return store.doomed(
+                              horizon, tombstoneHorizon, chunkRows, bufferedIds, this::chunk);
                         })
                     .compose(
                         v -> {
@@ -186,9 +197,9 @@ public final class Compactor {
         phase("first candidates read");
       }
       return queue
-          .submit(
+          .submitUnbounded(
               "compaction chunk of "
-                  + (doomed.superseded().size() + doomed.tombstones().size())
+                  + (doomed.superseded().length + doomed.tombstones().length)
                   + " row(s)",
               conn ->
                   Transactions.inChunkTransaction(
