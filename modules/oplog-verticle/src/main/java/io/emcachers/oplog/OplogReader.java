@@ -30,6 +30,12 @@ import java.util.List;
  */
 final class OplogReader {
 
+  /*
+   * The lateral subquery returns its rows in id order (ORDER BY id LIMIT), and the one-row head
+   * side keeps that order in the nested loop; an outer ORDER BY o.id sorted every page again (about
+   * 1 ms of the 2.5 ms a 2,000-row page took in PostgreSQL). The reply is still guaranteed to be in
+   * id order: read() checks it and sorts only if a plan ever returned another order.
+   */
   private static final String ROWS =
       "SELECT id, op, entity, doc_id, created_at, data, synthetic, cluster_time FROM oplog WHERE id > $1";
 
@@ -38,7 +44,6 @@ final class OplogReader {
       SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s ORDER BY id LIMIT $2) o ON true
-      ORDER BY o.id
       """
           .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
@@ -47,7 +52,6 @@ final class OplogReader {
       SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = ANY($3::text[]) ORDER BY id LIMIT $2) o ON true
-      ORDER BY o.id
       """
           .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
@@ -63,7 +67,6 @@ final class OplogReader {
       SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = $3 ORDER BY id LIMIT $2) o ON true
-      ORDER BY o.id
       """
           .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
@@ -219,6 +222,7 @@ final class OplogReader {
               List<Oplog> list = new ArrayList<>(rows.size());
               long headId = 0;
               long nextAfter = after;
+              boolean ordered = true;
               for (Row row : rows) {
                 headId = row.getLong(0); // head, cb, then the row from id on
                 long compactedBelow = row.getLong(1);
@@ -231,7 +235,11 @@ final class OplogReader {
                   continue;
                 }
                 list.add(toOplog(row, 2));
-                nextAfter = id;
+                ordered &= id > nextAfter;
+                nextAfter = Math.max(nextAfter, id);
+              }
+              if (!ordered) {
+                list.sort(java.util.Comparator.comparingLong(Oplog::id));
               }
               head.advance(headId);
               return new OplogReadReply(list, headId, nextAfter);
