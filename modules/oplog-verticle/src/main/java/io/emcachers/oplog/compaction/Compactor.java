@@ -46,7 +46,9 @@ public final class Compactor {
   private final long retainHistoryMs;
   private final long replicaExpiryMs;
   private Future<CompactionReply> running;
-  private int bufferedIds = CompactionStore.DEFAULT_BUFFERED_IDS;
+
+  /** Doomed ids a run holds in memory at most before its deletes start. */
+  private final int bufferedIds = CompactionStore.DEFAULT_BUFFERED_IDS;
 
   public Compactor(
       Vertx vertx,
@@ -64,15 +66,6 @@ public final class Compactor {
     this.chunkRows = chunkRows;
     this.retainHistoryMs = retainHistoryMs;
     this.replicaExpiryMs = replicaExpiryMs;
-  }
-
-  /**
-   * Doomed ids a run holds in memory at most before its deletes start ({@link
-   * CompactionStore#doomed}); tests lower it.
-   */
-  public Compactor bufferedIds(int ids) {
-    this.bufferedIds = ids;
-    return this;
   }
 
   /** {@code emc.oplog.compact}: a run now, or the one in progress. */
