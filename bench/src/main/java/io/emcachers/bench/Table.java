@@ -493,7 +493,10 @@ final class Table {
               + a.getJsonObject("during_compaction").getInteger("count")
               + " / "
               + a.getJsonObject("alone").getInteger("count")
-              + " batches",
+              + " batches"
+              + (c.getLong("append_refused_during", 0L) == 0
+                  ? ""
+                  : "; " + c.getLong("append_refused_during") + " refused (writer queue full)"),
           "",
           "≤ 2 ×"
         });

@@ -30,6 +30,12 @@ import java.util.List;
  */
 final class OplogReader {
 
+  /*
+   * The lateral subquery returns its rows in id order (ORDER BY id LIMIT), and the one-row head
+   * side keeps that order in the nested loop; an outer ORDER BY o.id sorted every page again (about
+   * 1 ms of the 2.5 ms a 2,000-row page took in PostgreSQL). The reply is still guaranteed to be in
+   * id order: read() checks it and sorts only if a plan ever returned another order.
+   */
   private static final String ROWS =
       "SELECT id, op, entity, doc_id, created_at, data, synthetic, cluster_time FROM oplog WHERE id > $1";
 
@@ -38,7 +44,6 @@ final class OplogReader {
       SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s ORDER BY id LIMIT $2) o ON true
-      ORDER BY o.id
       """
           .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
@@ -47,7 +52,6 @@ final class OplogReader {
       SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = ANY($3::text[]) ORDER BY id LIMIT $2) o ON true
-      ORDER BY o.id
       """
           .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
@@ -63,7 +67,6 @@ final class OplogReader {
       SELECT h.head, h.cb, o.id, o.op, o.entity, o.doc_id, o.created_at, o.data, o.synthetic, o.cluster_time
       FROM (SELECT coalesce(max(id), 0) AS head, %s AS cb FROM oplog) h
       LEFT JOIN LATERAL (%s AND entity = $3 ORDER BY id LIMIT $2) o ON true
-      ORDER BY o.id
       """
           .formatted(CompactionStore.COMPACTED_BELOW_SQL, ROWS);
 
@@ -127,26 +130,40 @@ final class OplogReader {
             rows -> {
               List<Oplog> list = new ArrayList<>(rows.size());
               for (Row row : rows) {
-                list.add(toOplog(row, row.getLong("id")));
+                list.add(toOplog(row, 0));
               }
               return new LatestRowsReply(list);
             })
         .recover(e -> Future.failedFuture(PgErrors.toBus("read latest oplog rows", e)));
   }
 
-  private static Oplog toOplog(Row row, long id) {
-    OffsetDateTime created = row.getOffsetDateTime("created_at");
-    Object data = row.getValue("data");
-    Boolean synthetic = row.getBoolean("synthetic");
+  /**
+   * The row whose {@code id} column is at position {@code at}, followed by op, entity, doc_id,
+   * created_at, data, synthetic and cluster_time (every read statement here selects them in this
+   * order). Read by position: a lookup by name searched the column names for each of the ~10 values
+   * of every row (measured by the benchmark's bootstrap profile: the top frame of the read).
+   */
+  private static Oplog toOplog(Row row, int at) {
+    OffsetDateTime created = row.getOffsetDateTime(at + 4);
+    Object data = row.getValue(at + 5);
+    Boolean synthetic = row.getBoolean(at + 6);
     return new Oplog(
-        id,
-        Operation.valueOf(row.getString("op")),
-        row.getString("doc_id"),
+        row.getLong(at),
+        operation(row.getString(at + 1)),
+        row.getString(at + 3),
         created == null ? null : created.toInstant(),
-        row.getString("entity"),
+        row.getString(at + 2),
         data instanceof JsonObject o ? o : null,
         synthetic != null && synthetic,
-        row.getLong("cluster_time"));
+        row.getLong(at + 7));
+  }
+
+  private static Operation operation(String op) {
+    return switch (op) {
+      case "Upsert" -> Operation.Upsert;
+      case "Delete" -> Operation.Delete;
+      default -> Operation.valueOf(op);
+    };
   }
 
   /**
@@ -205,19 +222,24 @@ final class OplogReader {
               List<Oplog> list = new ArrayList<>(rows.size());
               long headId = 0;
               long nextAfter = after;
+              boolean ordered = true;
               for (Row row : rows) {
-                headId = row.getLong("head");
-                long compactedBelow = row.getLong("cb");
+                headId = row.getLong(0); // head, cb, then the row from id on
+                long compactedBelow = row.getLong(1);
                 if (checkCompacted && after > 0 && after + 1 < compactedBelow) {
                   throw new BusException(
                       ErrorCodes.COMPACTED, compactedText(after, compactedBelow));
                 }
-                Long id = row.getLong("id");
+                Long id = row.getLong(2);
                 if (id == null) {
                   continue;
                 }
-                list.add(toOplog(row, id));
-                nextAfter = id;
+                list.add(toOplog(row, 2));
+                ordered &= id > nextAfter;
+                nextAfter = Math.max(nextAfter, id);
+              }
+              if (!ordered) {
+                list.sort(java.util.Comparator.comparingLong(Oplog::id));
               }
               head.advance(headId);
               return new OplogReadReply(list, headId, nextAfter);

@@ -125,6 +125,7 @@ public class OplogVerticle extends VerticleBase {
     ReplicaRegistry replicas = new ReplicaRegistry(pool, config.replicaExpiryMs());
     compactor =
         new Compactor(
+            vertx,
             pool,
             writeQueue,
             replicas,

@@ -179,6 +179,54 @@ class CompactionReplicationTest {
         .until(() -> replica("node-a").appliedOffset() == Pipeline.nodeOffset(dataDir));
   }
 
+  /**
+   * A fresh node's build from the compacted state, while another entity's rows interleave with this
+   * one's in the oplog and new updates and deletes of both are appended during the build, ends
+   * exactly at the oplog's state: every document at its last value with the id of its last row, no
+   * deleted document, for both caches.
+   */
+  @Test
+  void aFreshNodeBootstrapsWhileAppendsGoOnAndConvergesExactly() {
+    setUp(op -> {});
+    p.createLive("other", "v:Integer");
+    for (int round = 0; round < 12; round++) {
+      List<OplogEntry> batch = new ArrayList<>();
+      for (int d = 0; d < 150; d++) {
+        batch.add(up(E, "d" + d, new JsonObject().put("v", round)));
+        batch.add(up("other", "o" + d, new JsonObject().put("v", 100 + round)));
+      }
+      p.append(batch);
+    }
+    deletes(140, 150);
+    CompactionReply run = compact();
+    assertTrue(run.supersededRemoved() >= 2 * 150 * 11, "superseded rows removed: " + run);
+
+    p.startCache().startReplicator();
+    for (int round = 12; round < 16; round++) {
+      List<OplogEntry> batch = new ArrayList<>();
+      for (int d = round; d < 150; d += 3) {
+        if (d < 140) {
+          batch.add(up(E, "d" + d, new JsonObject().put("v", round)));
+        }
+        batch.add(up("other", "o" + d, new JsonObject().put("v", 100 + round)));
+      }
+      batch.add(del("other", "o" + round));
+      batch.add(up(E, "d" + (140 + round - 12), new JsonObject().put("v", round))); // back again
+      p.append(batch);
+    }
+
+    Awaitility.await().atMost(WAIT).until(() -> Pipeline.nodeOffset(dataDir) >= head());
+    awaitCacheEqualsOplog();
+    Path other = dataDir.resolve("dbs").resolve("other").resolve("db.sqlite");
+    List<String> expectedOther = p.oplogState("other", "v");
+    Awaitility.await()
+        .atMost(WAIT)
+        .until(() -> expectedOther.equals(Pipeline.cacheState(other, "other", "v")));
+    assertEquals(144, Pipeline.cacheState(cacheFile(), E, "v").size(), "140 + 4 back again");
+    assertEquals(146, expectedOther.size(), "150 - 4 deleted during the build");
+    assertEquals(List.of(), rebuildEvents(), "a fresh node does not rebuild");
+  }
+
   @Test
   void aStoppedNodeInsideTheHorizonResumesWithoutRebuilding() {
     setUp(op -> {});

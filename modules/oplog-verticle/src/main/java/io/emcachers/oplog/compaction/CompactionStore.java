@@ -11,6 +11,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
@@ -186,27 +187,120 @@ public final class CompactionStore {
   }
 
   /** The doomed ids of one chunk, split by kind. */
-  record Doomed(List<Long> superseded, List<Long> tombstones) {}
+  public record Doomed(long[] superseded, long[] tombstones) {
+    int size() {
+      return superseded.length + tombstones.length;
+    }
+  }
 
   /**
-   * Streams the doomed ids ({@link #DOOMED_SQL}) from one repeatable-read snapshot on the pool,
-   * {@code chunkRows} at a time, to {@code sink}, one chunk after the other.
+   * Doomed ids held in memory at most, by default, before the delete chunks start (8 bytes each: 32
+   * MB): see {@link #doomed}.
    */
-  Future<Void> doomed(
+  public static final int DEFAULT_BUFFERED_IDS = 4_000_000;
+
+  /**
+   * Streams the doomed ids ({@link #DOOMED_SQL}), read in one repeatable-read snapshot on the pool,
+   * {@code chunkRows} at a time to {@code sink}, one chunk after the other.
+   *
+   * <p>When the run has at most {@code bufferedIds} doomed rows (the usual case), they are all read
+   * first and the snapshot is released before the first chunk is deleted. An open snapshot keeps
+   * PostgreSQL from pruning any row version that dies while it is open, in every table of the
+   * database: the stream append updates the {@code metadata} row of its resume token in every
+   * batch, so while a run held its snapshot through all its delete chunks, the dead versions of
+   * that row piled up (5,000 in one benchmark run: the table grew from 1 to 103 pages) and every
+   * append walked them all (its buffer hits per call doubled). Above {@code bufferedIds} the rest
+   * is read on behind the deletes of the buffered ones, in the same snapshot: memory stays bounded,
+   * and such a run holds its snapshot as before.
+   */
+  public Future<Void> doomed(
       long compactionHorizon,
       long tombstoneHorizon,
       int chunkRows,
+      int bufferedIds,
       Function<Doomed, Future<Void>> sink) {
+    List<Doomed> buffered = new ArrayList<>();
+    boolean[] exhausted = {false};
     return pool.withTransaction(
-        conn ->
-            conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .execute()
-                .compose(v -> conn.prepare(DOOMED_SQL))
-                .compose(
-                    ps -> {
-                      Cursor cursor = ps.cursor(Tuple.of(compactionHorizon, tombstoneHorizon));
-                      return drain(cursor, chunkRows, sink).eventually(cursor::close);
-                    }));
+            conn ->
+                conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    .execute()
+                    .compose(v -> conn.prepare(DOOMED_SQL))
+                    .compose(
+                        ps -> {
+                          Cursor cursor = ps.cursor(Tuple.of(compactionHorizon, tombstoneHorizon));
+                          return buffer(cursor, chunkRows, bufferedIds, buffered, 0)
+                              .compose(
+                                  more -> {
+                                    if (!more) {
+                                      exhausted[0] = true;
+                                      return Future.<Void>succeededFuture();
+                                    }
+                                    // more than fit in memory: delete what is buffered, then
+                                    // read on in this snapshot
+                                    return deliver(buffered, 0, sink)
+                                        .compose(x -> drain(cursor, chunkRows, sink));
+                                  })
+                              .eventually(cursor::close);
+                        }))
+        // every doomed id is in memory and the snapshot is released: delete them now
+        .compose(v -> exhausted[0] ? deliver(buffered, 0, sink) : Future.succeededFuture());
+  }
+
+  /**
+   * Reads chunks into {@code into} until the cursor ends (false) or {@code max} ids are held (true:
+   * more may follow).
+   */
+  private static Future<Boolean> buffer(
+      Cursor cursor, int chunkRows, int max, List<Doomed> into, long held) {
+    if (held > 0 && held >= max) {
+      return Future.succeededFuture(cursor.hasMore());
+    }
+    return cursor
+        .read(chunkRows)
+        .compose(
+            rows -> {
+              Doomed d = split(rows);
+              if (d.size() > 0) {
+                into.add(d);
+              }
+              return cursor.hasMore()
+                  ? buffer(cursor, chunkRows, max, into, held + d.size())
+                  : Future.succeededFuture(false);
+            });
+  }
+
+  private static Future<Void> deliver(
+      List<Doomed> chunks, int from, Function<Doomed, Future<Void>> sink) {
+    if (from >= chunks.size()) {
+      chunks.clear();
+      return Future.succeededFuture();
+    }
+    Doomed d = chunks.get(from);
+    chunks.set(from, null); // delivered: its ids may go
+    return sink.apply(d).compose(v -> deliver(chunks, from + 1, sink));
+  }
+
+  private static Doomed split(Iterable<Row> rows) {
+    long[] superseded = new long[8];
+    long[] tombstones = new long[8];
+    int s = 0;
+    int t = 0;
+    for (Row r : rows) {
+      long id = r.getLong("id");
+      if (r.getBoolean("tombstone")) {
+        if (t == tombstones.length) {
+          tombstones = Arrays.copyOf(tombstones, t * 2);
+        }
+        tombstones[t++] = id;
+      } else {
+        if (s == superseded.length) {
+          superseded = Arrays.copyOf(superseded, s * 2);
+        }
+        superseded[s++] = id;
+      }
+    }
+    return new Doomed(Arrays.copyOf(superseded, s), Arrays.copyOf(tombstones, t));
   }
 
   private static Future<Void> drain(
@@ -215,15 +309,8 @@ public final class CompactionStore {
         .read(chunkRows)
         .compose(
             rows -> {
-              List<Long> superseded = new ArrayList<>();
-              List<Long> tombstones = new ArrayList<>();
-              for (Row r : rows) {
-                (r.getBoolean("tombstone") ? tombstones : superseded).add(r.getLong("id"));
-              }
-              Future<Void> written =
-                  superseded.isEmpty() && tombstones.isEmpty()
-                      ? Future.succeededFuture()
-                      : sink.apply(new Doomed(superseded, tombstones));
+              Doomed d = split(rows);
+              Future<Void> written = d.size() == 0 ? Future.succeededFuture() : sink.apply(d);
               return written.compose(
                   v ->
                       cursor.hasMore() ? drain(cursor, chunkRows, sink) : Future.succeededFuture());
@@ -236,21 +323,25 @@ public final class CompactionStore {
   static Future<long[]> deleteChunk(
       SqlConnection conn, Doomed chunk, long tombstoneHorizon, long replicaExpiryMs) {
     Future<Integer> superseded =
-        chunk.superseded().isEmpty()
+        chunk.superseded().length == 0
             ? Future.succeededFuture(0)
             : conn.preparedQuery(DELETE_SUPERSEDED_SQL)
-                .execute(Tuple.of(chunk.superseded().toArray(Long[]::new)))
+                .execute(Tuple.of(boxed(chunk.superseded())))
                 .map(r -> r.rowCount());
     return superseded.compose(
         s ->
-            chunk.tombstones().isEmpty()
+            chunk.tombstones().length == 0
                 ? Future.succeededFuture(new long[] {s, 0})
                 : conn.preparedQuery(DELETE_TOMBSTONES_SQL)
-                    .execute(
-                        Tuple.of(
-                            replicaExpiryMs,
-                            chunk.tombstones().toArray(Long[]::new),
-                            tombstoneHorizon))
+                    .execute(Tuple.of(replicaExpiryMs, boxed(chunk.tombstones()), tombstoneHorizon))
                     .map(r -> new long[] {s, r.rowCount()}));
+  }
+
+  private static Long[] boxed(long[] ids) {
+    Long[] out = new Long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = ids[i];
+    }
+    return out;
   }
 }

@@ -10,6 +10,7 @@ import io.emcachers.oplog.writer.Transactions;
 import io.emcachers.oplog.writer.WriteQueue;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
@@ -29,6 +30,13 @@ public final class Compactor {
 
   private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
 
+  /** Poll period while a delete chunk waits for the writer to be idle. */
+  static final long PACE_POLL_MS = 2;
+
+  /** The least a chunk waits for an idle writer before it queues anyway. */
+  static final long PACE_MIN_WAIT_MS = 20;
+
+  private final Vertx vertx;
   private final Pool pool;
   private final WriteQueue queue;
   private final CompactionStore store;
@@ -39,13 +47,18 @@ public final class Compactor {
   private final long replicaExpiryMs;
   private Future<CompactionReply> running;
 
+  /** Doomed ids a run holds in memory at most before its deletes start. */
+  private final int bufferedIds = CompactionStore.DEFAULT_BUFFERED_IDS;
+
   public Compactor(
+      Vertx vertx,
       Pool pool,
       WriteQueue queue,
       ReplicaRegistry replicas,
       int chunkRows,
       long retainHistoryMs,
       long replicaExpiryMs) {
+    this.vertx = vertx;
     this.pool = pool;
     this.queue = queue;
     this.store = new CompactionStore(pool);
@@ -89,6 +102,8 @@ public final class Compactor {
     long tombstones;
     long chunks;
     long vacuumMs;
+    long lastChunkNanos;
+    long pacedNanos;
     final StringBuilder phases = new StringBuilder();
 
     Run(String reason) {
@@ -133,11 +148,12 @@ public final class Compactor {
                                 replicaExpiryMs,
                                 tombstoneHorizon);
                           }
-                          return store.doomed(horizon, tombstoneHorizon, chunkRows, this::chunk);
+                          return store.doomed(
+                              horizon, tombstoneHorizon, chunkRows, bufferedIds, this::chunk);
                         })
                     .compose(
                         v -> {
-                          phase("deletes");
+                          phase("deletes (paced " + pacedNanos / 1_000_000 + " ms)");
                           return vacuum();
                         })
                     .compose(
@@ -181,21 +197,39 @@ public final class Compactor {
           .append(" ms");
     }
 
+    /**
+     * Deletes one chunk on the writer, paced: the chunk is queued once the writer is idle (nothing
+     * running or waiting), or after waiting as long as the previous chunk took to run (at least
+     * {@link #PACE_MIN_WAIT_MS}). Unpaced, chunks back to back plus the appends that arrive
+     * meanwhile could need more writer time than there is (every commit waits for its WAL fsync),
+     * and then appends queue behind appends that queued behind chunks, for much longer than one
+     * chunk; paced, the run takes the writer's idle time and at most about half of it when it has
+     * none.
+     */
     private Future<Void> chunk(CompactionStore.Doomed doomed) {
       if (chunks == 0) {
         phase("first candidates read");
       }
-      return queue
-          .submit(
-              "compaction chunk of "
-                  + (doomed.superseded().size() + doomed.tombstones().size())
-                  + " row(s)",
-              conn ->
-                  Transactions.inChunkTransaction(
-                      conn,
-                      c ->
-                          CompactionStore.deleteChunk(
-                              c, doomed, tombstoneHorizon, replicaExpiryMs)))
+      long ready = System.nanoTime();
+      long bound = Math.max(lastChunkNanos, PACE_MIN_WAIT_MS * 1_000_000);
+      return whenWriterIdle(ready, bound)
+          .compose(
+              v -> {
+                pacedNanos += System.nanoTime() - ready;
+                return queue.submitUnbounded(
+                    "compaction chunk of "
+                        + (doomed.superseded().length + doomed.tombstones().length)
+                        + " row(s)",
+                    conn -> {
+                      long t0 = System.nanoTime();
+                      return Transactions.inChunkTransaction(
+                              conn,
+                              c ->
+                                  CompactionStore.deleteChunk(
+                                      c, doomed, tombstoneHorizon, replicaExpiryMs))
+                          .onComplete(x -> lastChunkNanos = System.nanoTime() - t0);
+                    });
+              })
           .map(
               n -> {
                 superseded += n[0];
@@ -204,6 +238,15 @@ public final class Compactor {
                 metrics.removed(n[0] + n[1]);
                 return null;
               });
+    }
+
+    private Future<Void> whenWriterIdle(long since, long boundNanos) {
+      if (queue.depth() == 0 || System.nanoTime() - since >= boundNanos) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> p = Promise.promise();
+      vertx.setTimer(PACE_POLL_MS, t -> whenWriterIdle(since, boundNanos).onComplete(p));
+      return p.future();
     }
 
     /**
