@@ -3,7 +3,6 @@ package io.emcachers.listener.stream;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
-import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -35,17 +34,20 @@ public final class StreamSet {
   private final Map<String, ChangeStream> streams = new LinkedHashMap<>();
   private boolean stopped;
 
-  /** {@code oplog}: where a stream re-reads its committed resume token after a failure. */
+  /**
+   * {@code oplog}: where a stream re-reads its committed resume token after a failure; {@code
+   * changes}: where the streams' events come from ({@link ChangeSource#mongo} in production).
+   */
   public StreamSet(
       Vertx vertx,
       ListenerConfig config,
       Clock clock,
-      MongoSource source,
+      ChangeSource changes,
       BatchWindow window,
       StreamHooks hooks,
       OplogClient oplog) {
     this.config = config;
-    this.ctx = new StreamContext(vertx, config, clock, source, window, hooks, oplog);
+    this.ctx = new StreamContext(vertx, config, clock, changes, window, hooks, oplog);
   }
 
   private boolean databaseScope() {
