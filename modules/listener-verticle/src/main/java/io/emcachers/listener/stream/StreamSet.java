@@ -69,11 +69,18 @@ public final class StreamSet {
 
   /**
    * Session start: opens the streams of {@code collections}, each resuming after its stored token
-   * (null: from now).
+   * (null: from now). A stream an entity change already opened (an entity created while the session
+   * was starting) is kept: a second stream of the same name would send batches that follow the same
+   * stored token, each refused as a conflict and turned into a re-scan, over and over.
    */
   public void open(List<String> collections, Function<String, JsonObject> storedTokens) {
     for (String name : namesFor(collections)) {
-      create(name, collections, storedTokens.apply(name), false);
+      ChangeStream existing = streams.get(name);
+      if (existing == null) {
+        create(name, collections, storedTokens.apply(name), false);
+      } else if (name.equals(ListenerConfig.DB_STREAM)) {
+        existing.watchCollections(collections);
+      }
     }
   }
 
