@@ -5,6 +5,8 @@ import io.emcachers.core.bus.Bus;
 import io.emcachers.core.messages.HealthReply;
 import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.launcher.Node;
+import io.emcachers.listener.ListenerVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,14 +24,14 @@ import org.slf4j.LoggerFactory;
 /**
  * What idle change streams cost: for each of {@code --idle-collections} N, in collection scope (N
  * streams) and database scope (one stream {@code $match}ed on N collections), a fresh node (oplog,
- * replicator, listener) with N live entities on N collections of the test server and no writes;
- * over {@code --idle-seconds}: the listener's change-stream polls per second (its health's {@code
- * streams[].polls}: getMore commands sent), the CPU of the pipeline JVM, the MongoDB JVM and the
- * rest, the pipeline heap after a GC and the MongoDB JVM's RSS. The test server answers a getMore
- * at once (it does not await data), so this is where the listener's idle back-off shows; a real
- * MongoDB holds each getMore for {@code stream_await_ms}. A last row runs the largest N in
- * collection scope with {@code stream_await_ms = idle_poll_ms} (no back-off room: the behaviour
- * before the back-off, one poll every {@code idle_poll_ms} per stream).
+ * replicator, then the listener once the entities exist) with N live entities on N collections of
+ * the test server and no writes; over {@code --idle-seconds}: the listener's change-stream polls
+ * per second (its health's {@code streams[].polls}: getMore commands sent), the CPU of the pipeline
+ * JVM, the MongoDB JVM and the rest, the pipeline heap after a GC and the MongoDB JVM's RSS. The
+ * test server answers a getMore at once (it does not await data), so this is where the listener's
+ * idle back-off shows; a real MongoDB holds each getMore for {@code stream_await_ms}. A last row
+ * runs the largest N in collection scope with {@code stream_await_ms = idle_poll_ms} (no back-off
+ * room: the behaviour before the back-off, one poll every {@code idle_poll_ms} per stream).
  */
 final class IdleStreamsStage {
 
@@ -87,21 +89,24 @@ final class IdleStreamsStage {
     overrides.put("listener", l);
     JsonObject cfg =
         Pipeline.config(
-            overrides,
-            env.pgUrl(db),
-            env.mongo().url("app"),
-            dataDir,
-            "oplog",
-            "replicator",
-            "listener");
+            overrides, env.pgUrl(db), env.mongo().url("app"), dataDir, "oplog", "replicator");
     Vertx vertx = Pipeline.vertx(cfg);
     Node node = null;
+    String listener = null;
     try (Connection pg = DriverManager.getConnection(env.jdbc(db))) {
       node = Pipeline.deploy(vertx, cfg);
       LOG.info("idle streams: {} scope, {} collections", scope, n);
+      // the entities exist before the listener starts (a restart with N entities): its session
+      // opens every stream at once; entities added one by one to a running database-scope stream
+      // reopen it each time, and against the test server (no database-level position) every
+      // reopen re-scans all of them
       for (int i = 0; i < n; i++) {
         Pipeline.createEntity(vertx, Docs.streamEntityDefinition("idle_" + i, collection(i)));
       }
+      listener =
+          Pipeline.await(
+              vertx.deployVerticle(new ListenerVerticle(), new DeploymentOptions().setConfig(cfg)),
+              60);
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
       while (live(pg) < n) {
         if (System.nanoTime() > deadline) {
@@ -141,6 +146,13 @@ final class IdleStreamsStage {
           .put("threads", Thread.activeCount())
           .put("cpu", cpuJson);
     } finally {
+      if (listener != null) {
+        try {
+          Pipeline.await(vertx.undeploy(listener), 30);
+        } catch (Exception e) {
+          LOG.warn("undeploy listener: {}", e.toString());
+        }
+      }
       if (node != null) {
         Pipeline.undeploy(node);
       }

@@ -339,6 +339,11 @@ final class ChangeStreamAttempt {
     if (ar.succeeded()) {
       position.acked(pending);
       acks.acked(batch, ar.result());
+      if (inFlight == 0 && !finished && !batcher.isEmpty()) {
+        // what arrived while the batch was in flight goes now, not after the next read or the
+        // batch_max_delay_ms timer (the same Nagle rule as after a read)
+        flush();
+      }
     } else if (Bus.codeOf(ar.cause()) == ErrorCodes.NOT_LEADER) {
       acks.notLeader(ar.cause());
     } else {
