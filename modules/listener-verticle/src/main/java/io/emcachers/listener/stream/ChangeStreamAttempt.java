@@ -291,8 +291,8 @@ final class ChangeStreamAttempt {
     if (batch.events().isEmpty() && tookMs < config.streamAwaitMs() / 2) {
       // the server did not wait for data (e.g. the wire-protocol test server): poll again later,
       // backing off while the stream stays idle (idle_poll_ms doubling up to half of
-      // stream_await_ms, a server that awaits data answers after stream_await_ms), so N idle
-      // streams do not poll N x 20/s
+      // stream_await_ms; a server that awaits data answers after stream_await_ms), so N idle
+      // streams do not poll the source N x 20 times a second
       idleTimer =
           vertx.setTimer(
               idleDelayMs(idlePolls++),
