@@ -105,6 +105,30 @@ public final class BenchMain implements Callable<Integer> {
   int streamDocs = 1000;
 
   @Option(
+      names = "--latency-rates",
+      split = ",",
+      description =
+          "Event rates of the pipeline-latency stage (synthetic change source), each for --latency-seconds (default 2000,5000).")
+  List<Double> latencyRates;
+
+  @Option(
+      names = "--latency-seconds",
+      description = "Seconds per rate of the pipeline-latency stage (default 30; quick 3).")
+  Double latencySeconds;
+
+  @Option(
+      names = "--idle-collections",
+      split = ",",
+      description =
+          "Watched collection counts of the idle-streams stage, each in collection and database scope (default 1,10,100; quick 1,10).")
+  List<Integer> idleCollections;
+
+  @Option(
+      names = "--idle-seconds",
+      description = "Seconds each idle-streams configuration is measured (default 10; quick 3).")
+  Double idleSeconds;
+
+  @Option(
       names = "--ramp-factor",
       description =
           "Rate multiplier between steps when looking for the highest sustained rate (default ${DEFAULT-VALUE}).")
@@ -225,7 +249,7 @@ public final class BenchMain implements Callable<Integer> {
       split = ",",
       paramLabel = "GROUP",
       description =
-          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), compaction, verify, scale. The raw limits always run.")
+          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), latency (pipeline latency, synthetic source), idle (idle streams), compaction, verify, scale. The raw limits always run.")
   List<String> skip = new ArrayList<>();
 
   @Option(
@@ -253,6 +277,10 @@ public final class BenchMain implements Callable<Integer> {
     verifyDocs = pick(verifyDocs, 1_000_000L, 20_000L);
     streamRate = pick(streamRate, 2000.0, 1000.0);
     streamSeconds = pick(streamSeconds, 30.0, 4.0);
+    latencyRates = latencyRates != null ? latencyRates : PipelineLatencyStage.DEFAULT_RATES;
+    latencySeconds = pick(latencySeconds, 30.0, 3.0);
+    idleCollections = pick(idleCollections, List.of(1, 10, 100), List.of(1, 10));
+    idleSeconds = pick(idleSeconds, 10.0, 3.0);
     rampStepSeconds = pick(rampStepSeconds, 5.0, 2.0);
     rampMaxSteps = pick(rampMaxSteps, 8, 2);
     mongoHeap = pick(mongoHeap, "4g", "512m");
@@ -336,6 +364,10 @@ public final class BenchMain implements Callable<Integer> {
         .put("stream_rate", streamRate)
         .put("stream_seconds", streamSeconds)
         .put("stream_docs", streamDocs)
+        .put("latency_rates", new io.vertx.core.json.JsonArray(latencyRates))
+        .put("latency_seconds", latencySeconds)
+        .put("idle_collections", new io.vertx.core.json.JsonArray(idleCollections))
+        .put("idle_seconds", idleSeconds)
         .put("ramp_factor", rampFactor)
         .put("ramp_step_seconds", rampStepSeconds)
         .put("ramp_max_steps", rampMaxSteps)

@@ -44,7 +44,14 @@ final class BenchRun {
     Path work = opts.workDir != null ? opts.workDir : Files.createTempDirectory("emc-bench-");
     Files.createDirectories(work);
     for (String d :
-        List.of("raw-sqlite", "ingest-node", "apply-node", "pipeline-node", "verify-node")) {
+        List.of(
+            "raw-sqlite",
+            "ingest-node",
+            "apply-node",
+            "pipeline-node",
+            "verify-node",
+            "latency-node",
+            "idle-node")) {
       deleteTree(
           work.resolve(
               d)); // every stage starts from fresh files (PostgreSQL databases are recreated)
@@ -77,6 +84,7 @@ final class BenchRun {
       mongo = MongoChild.start(opts.mongoHeap, opts.mongoJvmArgs);
       mongo.command("fill-docs app " + Docs.DOCS_COLLECTION + " " + opts.snapshotDocs);
       mongo.command("fill-stream app " + Docs.STREAM_COLLECTION + " " + opts.streamDocs);
+      mongo.command("fill-stream app " + Docs.SYNTHETIC_COLLECTION + " " + opts.streamDocs);
       if (!opts.skip.contains("verify")
           && Docs.VERIFY_COLLECTION.equals(VerifyStage.collection(opts))) {
         mongo.command("fill-docs app " + Docs.VERIFY_COLLECTION + " " + opts.verifyDocs);
@@ -105,6 +113,24 @@ final class BenchRun {
         }
       } catch (Exception e) {
         failed(stages, e, "snapshot", "streaming");
+      }
+
+      // 5b. pipeline latency with a synthetic change source (issue 15)
+      try {
+        if (!opts.skip.contains("latency")) {
+          PipelineLatencyStage.run(opts, env, stages);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "pipeline_latency");
+      }
+
+      // 5c. idle streams: CPU, heap and source polls with 1, 10, 100 watched collections
+      try {
+        if (!opts.skip.contains("idle")) {
+          IdleStreamsStage.run(opts, env, stages);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "idle_streams");
       }
 
       // 6. compaction (issue 12)

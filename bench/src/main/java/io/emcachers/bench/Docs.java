@@ -20,6 +20,9 @@ final class Docs {
   static final String DOCS_COLLECTION = "bench_docs";
   static final String STREAM_COLLECTION = "bench_stream";
 
+  /** The pipeline-latency stage's collection: scanned once, then changed by a synthetic source. */
+  static final String SYNTHETIC_COLLECTION = "bench_synthetic";
+
   /** The verify stage's own collection, when its size differs from the snapshot's. */
   static final String VERIFY_COLLECTION = "bench_verify";
 

@@ -1,5 +1,6 @@
 package io.emcachers.bench;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
@@ -32,9 +33,47 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class StreamingStage {
 
+  /** Where the stage's changes go: the MongoDB source, or a synthetic change source. */
+  interface ChangeWriter {
+    /** The Vert.x instance whose event loop runs the writer's 1 ms timer. */
+    Vertx vertx();
+
+    /** Sends change {@code seq} (document {@code k}); completes once the source has it. */
+    Future<?> write(int k, long seq, double score);
+
+    void close();
+  }
+
+  /** Updates of the stream collection through a MongoDB client of its own. */
+  static ChangeWriter mongoWriter(String mongoUrl, String collection) {
+    Vertx v = Vertx.vertx();
+    MongoClient client =
+        MongoClient.create(
+            v, new JsonObject().put("connection_string", mongoUrl).put("maxPoolSize", 50));
+    return new ChangeWriter() {
+      @Override
+      public Vertx vertx() {
+        return v;
+      }
+
+      @Override
+      public Future<?> write(int k, long seq, double score) {
+        return client.updateCollection(
+            collection,
+            new JsonObject().put("_id", Docs.streamDocId(k)),
+            new JsonObject().put("$set", new JsonObject().put("seq", seq).put("score", score)));
+      }
+
+      @Override
+      public void close() {
+        client.close();
+        v.close();
+      }
+    };
+  }
+
   private final Vertx clientVertx;
-  private final MongoClient client;
-  private final String collection;
+  private final ChangeWriter writer;
   private final int docs;
   private final CacheProbe probe;
   private final String table;
@@ -46,12 +85,12 @@ final class StreamingStage {
 
   StreamingStage(
       String mongoUrl, String collection, int docs, Path dataDir, String entity, String pgJdbcUrl) {
-    this.clientVertx = Vertx.vertx();
-    this.client =
-        MongoClient.create(
-            clientVertx,
-            new JsonObject().put("connection_string", mongoUrl).put("maxPoolSize", 50));
-    this.collection = collection;
+    this(mongoWriter(mongoUrl, collection), docs, dataDir, entity, pgJdbcUrl);
+  }
+
+  StreamingStage(ChangeWriter writer, int docs, Path dataDir, String entity, String pgJdbcUrl) {
+    this.writer = writer;
+    this.clientVertx = writer.vertx();
     this.docs = docs;
     this.probe = new CacheProbe(dataDir, entity);
     this.table = entity;
@@ -95,12 +134,8 @@ final class StreamingStage {
                     int k = (int) (s % docs);
                     written.set(j, System.nanoTime());
                     inflight.incrementAndGet();
-                    client
-                        .updateCollection(
-                            collection,
-                            new JsonObject().put("_id", Docs.streamDocId(k)),
-                            new JsonObject()
-                                .put("$set", new JsonObject().put("seq", s).put("score", j * 0.5)))
+                    writer
+                        .write(k, s, j * 0.5)
                         .onComplete(
                             ar -> {
                               inflight.decrementAndGet();
@@ -273,8 +308,7 @@ final class StreamingStage {
   }
 
   void close() {
-    client.close();
+    writer.close();
     probe.close();
-    clientVertx.close();
   }
 }

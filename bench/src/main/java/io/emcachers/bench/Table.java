@@ -21,6 +21,11 @@ final class Table {
     System.out.println(markdown(results));
     System.out.println();
     System.out.println(cpuMarkdown(results));
+    String more = MoreTables.markdown(results);
+    if (!more.isEmpty()) {
+      System.out.println();
+      System.out.println(more);
+    }
     String scale = scaleMarkdown(results);
     if (!scale.isEmpty()) {
       System.out.println();
@@ -41,6 +46,8 @@ final class Table {
           verdict,
           t.getString("measured"));
     }
+    System.out.println();
+    System.out.println(MoreTables.guard(results));
     System.out.println();
   }
 

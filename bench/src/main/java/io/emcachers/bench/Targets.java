@@ -58,6 +58,7 @@ final class Targets {
               String.format(Locale.ROOT, "p99 %.1f ms at %.0f/s", p99, rate),
               rate >= 2000));
     }
+    latency(t, stages.getJsonObject("pipeline_latency"));
     compaction(t, stages.getJsonObject("compaction"));
     scale(t, stages.getJsonObject("scale"));
     JsonObject verify = stages.getJsonObject("verify");
@@ -102,6 +103,33 @@ final class Targets {
       }
     }
     return t;
+  }
+
+  /** The pipeline-latency targets (issue 15): p99 at 2,000 and 5,000 events/s, synthetic source. */
+  private static void latency(JsonArray t, JsonObject l) {
+    if (!ok(l)) {
+      return;
+    }
+    double[][] limits = {{2000, 25}, {5000, 50}};
+    for (double[] lim : limits) {
+      JsonObject s = PipelineLatencyStage.step(l, lim[0]);
+      if (s == null) {
+        continue;
+      }
+      double p99 = s.getDouble("p99_ms");
+      t.add(
+          target(
+              String.format(
+                  Locale.ROOT, "pipeline latency p99 <= %.0f ms at %,.0f events/s", lim[1], lim[0]),
+              p99 <= lim[1] && s.getBoolean("sustained"),
+              String.format(
+                  Locale.ROOT,
+                  "p99 %.1f ms (p50 %.1f)%s",
+                  p99,
+                  s.getDouble("p50_ms"),
+                  s.getBoolean("sustained") ? "" : "; " + s.getString("verdict")),
+              l.getDouble("seconds") >= 10));
+    }
   }
 
   /** The compaction stage's three targets (issue 12), at 100,000 documents x 20 updates. */

@@ -89,6 +89,24 @@ class BenchQuickIT {
         streaming.getLong("changes"),
         streaming.getLong("visible"),
         "every streamed change became visible");
+    JsonObject latency = stages.getJsonObject("pipeline_latency");
+    assertTrue(latency != null && !latency.containsKey("error"), "pipeline latency: " + latency);
+    for (Object o : latency.getJsonArray("steps")) {
+      JsonObject step = (JsonObject) o;
+      positive(step, "p99_ms");
+      assertEquals(
+          step.getLong("changes"),
+          step.getLong("visible"),
+          "every synthetic change became visible");
+    }
+    JsonObject idle = stages.getJsonObject("idle_streams");
+    assertTrue(idle != null && !idle.containsKey("error"), "idle streams: " + idle);
+    for (Object o : idle.getJsonArray("runs")) {
+      JsonObject run = (JsonObject) o;
+      positive(run, "polls");
+      positive(run, "streams");
+    }
+    assertTrue(output.contains("regression guard"), "the quick run prints the regression guard");
     JsonObject verify = stages.getJsonObject("verify");
     positive(verify.getJsonObject("raw_scan"), "docs_per_s");
     for (String run : List.of("clean", "drift", "check_after_repair")) {
@@ -117,7 +135,7 @@ class BenchQuickIT {
       scaleFigures(stages.getJsonObject("scale"));
     }
     assertTrue(results.getJsonObject("machine").getInteger("cores") > 0);
-    assertTrue(results.getJsonArray("targets").size() >= (scale ? 12 : 9));
+    assertTrue(results.getJsonArray("targets").size() >= (scale ? 14 : 11));
     Path png = out.resolve("streaming-latency.png");
     assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "chart written: " + png);
   }

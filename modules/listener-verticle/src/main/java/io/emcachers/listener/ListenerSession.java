@@ -13,6 +13,7 @@ import io.emcachers.listener.scan.ScanCollaborators;
 import io.emcachers.listener.scan.ScanOutcome;
 import io.emcachers.listener.scan.ScanQueue;
 import io.emcachers.listener.stream.ChangeEvent;
+import io.emcachers.listener.stream.ChangeSource;
 import io.emcachers.listener.stream.StreamHooks;
 import io.emcachers.listener.stream.StreamSet;
 import io.emcachers.mongo.MongoSource;
@@ -66,7 +67,8 @@ final class ListenerSession {
       CoercionReporter coercion,
       StatusPublisher status,
       long leaderEpoch,
-      Runnable onNotLeader) {
+      Runnable onNotLeader,
+      ChangeSource.Factory changes) {
     this.vertx = vertx;
     this.leaderEpoch = leaderEpoch;
     // a session works for one leader term: its writes stay on this node and carry the term
@@ -87,7 +89,7 @@ final class ListenerSession {
             vertx,
             config,
             clock,
-            source,
+            changes.create(source),
             window,
             new StreamHooks(this::route, this::positionLost, reports, this::notLeader),
             oplog);

@@ -11,6 +11,7 @@ import io.emcachers.core.messages.HealthRequest;
 import io.emcachers.core.retry.Backoff;
 import io.emcachers.core.status.ComponentState;
 import io.emcachers.core.status.StatusPublisher;
+import io.emcachers.listener.stream.ChangeSource;
 import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -47,6 +48,7 @@ public class ListenerVerticle extends VerticleBase {
   static final long PING_TIMEOUT_MS = 1500;
   private MessageConsumer<Object> healthConsumer;
   private final Clock clock;
+  private final ChangeSource.Factory changes;
   private BreakerConfig circuit;
   private ListenerSession session;
   private Backoff startBackoff;
@@ -64,7 +66,16 @@ public class ListenerVerticle extends VerticleBase {
    * time.
    */
   public ListenerVerticle(Clock clock) {
+    this(clock, ChangeSource::mongo);
+  }
+
+  /**
+   * {@code changes}: where the change streams' events come from; production uses MongoDB ({@link
+   * ChangeSource#mongo}), the benchmark a synthetic source (scans and health still use MongoDB).
+   */
+  public ListenerVerticle(Clock clock, ChangeSource.Factory changes) {
     this.clock = clock;
+    this.changes = changes;
   }
 
   @Override
@@ -184,7 +195,8 @@ public class ListenerVerticle extends VerticleBase {
             coercion,
             status,
             leaderEpoch,
-            () -> stopSession("oplog side answered not_leader"));
+            () -> stopSession("oplog side answered not_leader"),
+            changes);
     session = rt;
     rt.start()
         .onComplete(

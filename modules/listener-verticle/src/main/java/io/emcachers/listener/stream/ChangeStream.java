@@ -51,6 +51,7 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
 
   private long restarts;
   private long eventsReadBefore;
+  private long pollsBefore;
   private long lastSentAt;
 
   /**
@@ -186,6 +187,7 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
   private void retire(ChangeStreamAttempt attempt) {
     attempt.stop();
     eventsReadBefore += attempt.eventsRead();
+    pollsBefore += attempt.polls();
     lastSentAt = Math.max(lastSentAt, attempt.lastSentAt());
     previous = attempt;
     current = null;
@@ -284,6 +286,7 @@ final class ChangeStream implements ChangeStreamAttempt.Acks {
         .put("buffered_entries", current == null ? 0 : current.buffered())
         .put("batches_in_flight", inFlight)
         .put("events_read", eventsReadBefore + (current == null ? 0 : current.eventsRead()))
+        .put("polls", pollsBefore + (current == null ? 0 : current.polls()))
         .put("restarts", restarts)
         .put("consecutive_errors", retrier.consecutiveErrors())
         .put("last_error", retrier.lastError());

@@ -8,7 +8,6 @@ import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.projection.BsonJson;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
-import io.emcachers.mongo.MongoSource;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -60,12 +59,14 @@ final class ChangeStreamAttempt {
   private final Promise<Void> settled = Promise.promise();
 
   private boolean finished;
-  private ChangeStreamCursor cursor;
+  private ChangeSource.Cursor cursor;
   private boolean polling;
   private long flushTimer = -1;
   private long idleTimer = -1;
   private int inFlight;
   private long eventsRead;
+  private long polls;
+  private int idlePolls;
 
   ChangeStreamAttempt(
       StreamContext ctx,
@@ -165,18 +166,8 @@ final class ChangeStreamAttempt {
 
   private void openCursor() {
     BsonDocument resumeAfter = position.resumeAfter();
-    MongoSource source = ctx.source();
-    source
-        .session()
-        .compose(
-            session ->
-                ChangeStreamCursor.open(
-                    source,
-                    session,
-                    collection,
-                    dbCollections,
-                    resumeAfter,
-                    config.batchMaxEntries()))
+    ctx.changes()
+        .open(collection, dbCollections, resumeAfter, config.batchMaxEntries())
         .onComplete(
             ar -> {
               if (finished) {
@@ -219,6 +210,7 @@ final class ChangeStreamAttempt {
       return;
     }
     polling = true;
+    polls++;
     long started = clock.millis();
     cursor
         .next(config.batchMaxEntries(), config.streamAwaitMs())
@@ -239,7 +231,10 @@ final class ChangeStreamAttempt {
             });
   }
 
-  private void onBatch(ChangeStreamCursor.Batch batch, long tookMs) {
+  private void onBatch(ChangeSource.Batch batch, long tookMs) {
+    if (!batch.events().isEmpty()) {
+      idlePolls = 0;
+    }
     for (BsonDocument raw : batch.events()) {
       if (finished) {
         return;
@@ -294,11 +289,13 @@ final class ChangeStreamAttempt {
       flush(); // idle checkpoint: persist the position without entries
     }
     if (batch.events().isEmpty() && tookMs < config.streamAwaitMs() / 2) {
-      // the server did not wait for data (e.g. the wire-protocol test server): poll again a bit
-      // later
+      // the server did not wait for data (e.g. the wire-protocol test server): poll again later,
+      // backing off while the stream stays idle (idle_poll_ms doubling up to half of
+      // stream_await_ms; a server that awaits data answers after stream_await_ms), so N idle
+      // streams do not poll the source N x 20 times a second
       idleTimer =
           vertx.setTimer(
-              config.idlePollMs(),
+              idleDelayMs(idlePolls++),
               t -> {
                 idleTimer = -1;
                 poll();
@@ -306,6 +303,17 @@ final class ChangeStreamAttempt {
     } else {
       poll();
     }
+  }
+
+  /**
+   * The pause before the next poll after {@code idle} consecutive empty batches the source returned
+   * without waiting: {@code idle_poll_ms}, doubling, at most half of {@code stream_await_ms} (never
+   * below {@code idle_poll_ms}). The first change after an idle time T waits at most about T more.
+   */
+  long idleDelayMs(int idle) {
+    long base = config.idlePollMs();
+    long cap = Math.max(base, config.streamAwaitMs() / 2);
+    return idle >= 20 ? cap : Math.min(cap, base << idle);
   }
 
   private void flush() {
@@ -331,6 +339,11 @@ final class ChangeStreamAttempt {
     if (ar.succeeded()) {
       position.acked(pending);
       acks.acked(batch, ar.result());
+      if (inFlight == 0 && !finished && !batcher.isEmpty()) {
+        // what arrived while the batch was in flight goes now, not after the next read or the
+        // batch_max_delay_ms timer (the same Nagle rule as after a read)
+        flush();
+      }
     } else if (Bus.codeOf(ar.cause()) == ErrorCodes.NOT_LEADER) {
       acks.notLeader(ar.cause());
     } else {
@@ -353,6 +366,11 @@ final class ChangeStreamAttempt {
 
   long eventsRead() {
     return eventsRead;
+  }
+
+  /** getMore requests (or a synthetic source's equivalent) this attempt sent. */
+  long polls() {
+    return polls;
   }
 
   long lastSentAt() {

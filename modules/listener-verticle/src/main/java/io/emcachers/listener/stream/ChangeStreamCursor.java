@@ -19,12 +19,7 @@ import org.bson.BsonValue;
  * exactly one getMore at a time, which is how the listener pauses a stream (it simply does not
  * ask).
  */
-final class ChangeStreamCursor {
-
-  /**
-   * One batch of raw events and the cursor's post-batch resume token (null on servers without it).
-   */
-  record Batch(List<BsonDocument> events, BsonDocument postBatchResumeToken, boolean exhausted) {}
+final class ChangeStreamCursor implements ChangeSource.Cursor {
 
   private final MongoSource source;
   private final ClientSession session;
@@ -45,14 +40,11 @@ final class ChangeStreamCursor {
     this.cursorId = cursorId;
   }
 
-  /** The opened cursor and its first batch. */
-  record Opened(ChangeStreamCursor cursor, Batch firstBatch) {}
-
   /**
    * Opens a stream on {@code collection}, or on the whole database when {@code collection} is null
    * (with a {@code $match} on {@code dbCollections}). {@code resumeAfter} null starts at "now".
    */
-  static Future<Opened> open(
+  static Future<ChangeSource.Opened> open(
       MongoSource source,
       ClientSession session,
       String collection,
@@ -91,7 +83,7 @@ final class ChangeStreamCursor {
               ChangeStreamCursor c =
                   new ChangeStreamCursor(
                       source, session, getMoreColl, collection, cursorId(cursor));
-              return new Opened(c, c.batchOf(cursor, "firstBatch"));
+              return new ChangeSource.Opened(c, c.batchOf(cursor, "firstBatch"));
             });
   }
 
@@ -103,7 +95,8 @@ final class ChangeStreamCursor {
    * The next batch: at most {@code batchSize} events, waiting up to {@code awaitMs} on servers that
    * await data.
    */
-  Future<Batch> next(int batchSize, long awaitMs) {
+  @Override
+  public Future<ChangeSource.Batch> next(int batchSize, long awaitMs) {
     if (cursorId == 0) {
       return Future.failedFuture(
           new IllegalStateException("change stream cursor is closed by the server"));
@@ -119,7 +112,8 @@ final class ChangeStreamCursor {
   }
 
   /** Kills the server cursor (best effort). */
-  Future<Void> close() {
+  @Override
+  public Future<Void> close() {
     long id = cursorId;
     cursorId = 0;
     if (id == 0) {
@@ -131,7 +125,7 @@ final class ChangeStreamCursor {
     return source.command(session, command).<Void>mapEmpty().otherwiseEmpty();
   }
 
-  private Batch batchOf(BsonDocument cursor, String key) {
+  private ChangeSource.Batch batchOf(BsonDocument cursor, String key) {
     cursorId = cursorId(cursor);
     List<BsonDocument> events = new ArrayList<>();
     BsonValue arr = cursor.get(key);
@@ -143,7 +137,7 @@ final class ChangeStreamCursor {
       }
     }
     BsonValue pbrt = cursor.get("postBatchResumeToken");
-    return new Batch(
+    return new ChangeSource.Batch(
         events, pbrt != null && pbrt.isDocument() ? pbrt.asDocument() : null, cursorId == 0);
   }
 

@@ -3,7 +3,6 @@ package io.emcachers.listener.stream;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.listener.ListenerConfig;
 import io.emcachers.listener.flow.BatchWindow;
-import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -35,17 +34,20 @@ public final class StreamSet {
   private final Map<String, ChangeStream> streams = new LinkedHashMap<>();
   private boolean stopped;
 
-  /** {@code oplog}: where a stream re-reads its committed resume token after a failure. */
+  /**
+   * {@code oplog}: where a stream re-reads its committed resume token after a failure; {@code
+   * changes}: where the streams' events come from ({@link ChangeSource#mongo} in production).
+   */
   public StreamSet(
       Vertx vertx,
       ListenerConfig config,
       Clock clock,
-      MongoSource source,
+      ChangeSource changes,
       BatchWindow window,
       StreamHooks hooks,
       OplogClient oplog) {
     this.config = config;
-    this.ctx = new StreamContext(vertx, config, clock, source, window, hooks, oplog);
+    this.ctx = new StreamContext(vertx, config, clock, changes, window, hooks, oplog);
   }
 
   private boolean databaseScope() {
@@ -67,11 +69,18 @@ public final class StreamSet {
 
   /**
    * Session start: opens the streams of {@code collections}, each resuming after its stored token
-   * (null: from now).
+   * (null: from now). A stream an entity change already opened (an entity created while the session
+   * was starting) is kept: a second stream of the same name would send batches that follow the same
+   * stored token, each refused as a conflict and turned into a re-scan, over and over.
    */
   public void open(List<String> collections, Function<String, JsonObject> storedTokens) {
     for (String name : namesFor(collections)) {
-      create(name, collections, storedTokens.apply(name), false);
+      ChangeStream existing = streams.get(name);
+      if (existing == null) {
+        create(name, collections, storedTokens.apply(name), false);
+      } else if (name.equals(ListenerConfig.DB_STREAM)) {
+        existing.watchCollections(collections);
+      }
     }
   }
 
