@@ -146,17 +146,7 @@ final class IdleStreamsStage {
           .put("threads", Thread.activeCount())
           .put("cpu", cpuJson);
     } finally {
-      if (listener != null) {
-        try {
-          Pipeline.await(vertx.undeploy(listener), 30);
-        } catch (Exception e) {
-          LOG.warn("undeploy listener: {}", e.toString());
-        }
-      }
-      if (node != null) {
-        Pipeline.undeploy(node);
-      }
-      Pipeline.await(vertx.close(), 60);
+      Pipeline.shutdown(vertx, listener, node);
     }
   }
 

@@ -83,6 +83,24 @@ final class Pipeline {
     }
   }
 
+  /**
+   * Ends a stage's pipeline: the separately deployed listener (its deployment id, may be null),
+   * then the node (may be null), then Vert.x.
+   */
+  static void shutdown(Vertx vertx, String listener, Node node) throws Exception {
+    if (listener != null) {
+      try {
+        await(vertx.undeploy(listener), 30);
+      } catch (Exception e) {
+        System.err.println("undeploy listener: " + e);
+      }
+    }
+    if (node != null) {
+      undeploy(node);
+    }
+    await(vertx.close(), 60);
+  }
+
   static <T> T await(Future<T> f, long seconds) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
   }

@@ -145,17 +145,7 @@ final class PipelineLatencyStage {
       if (stage != null) {
         stage.close();
       }
-      if (listener != null) {
-        try {
-          Pipeline.await(vertx.undeploy(listener), 30);
-        } catch (Exception e) {
-          LOG.warn("undeploy listener: {}", e.toString());
-        }
-      }
-      if (node != null) {
-        Pipeline.undeploy(node);
-      }
-      Pipeline.await(vertx.close(), 60);
+      Pipeline.shutdown(vertx, listener, node);
     }
   }
 

@@ -473,14 +473,7 @@ class VerificationIT {
               .append("extra", BsonDocument.parse("{\"long_name\": 1, \"a\": [3, 2, 1]}")));
     }
     ReactiveMongo.one(collection(name).insertMany(docs));
-    app.create(entity(name, name, columns));
-    await()
-        .atMost(DEADLINE)
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () ->
-                app.get(name).entity().status() == EntityStatus.live
-                    && SqliteRows.rows(app.dataDir, name).size() == 300);
+    createAndAwaitLive(name, 300, columns);
     ConvergenceCheck.of(mongoUrl, name, app.dataDir, name, columns)
         .within(Duration.ofSeconds(30))
         .awaitConverged();
@@ -524,7 +517,11 @@ class VerificationIT {
   }
 
   static void createAndAwaitLive(String name, int rows) throws Exception {
-    app.create(entity(name, name, COLUMNS));
+    createAndAwaitLive(name, rows, COLUMNS);
+  }
+
+  static void createAndAwaitLive(String name, int rows, JsonArray columns) throws Exception {
+    app.create(entity(name, name, columns));
     await()
         .atMost(DEADLINE)
         .pollInterval(Duration.ofMillis(100))
