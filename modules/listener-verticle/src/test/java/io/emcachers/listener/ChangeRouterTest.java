@@ -174,8 +174,8 @@ class ChangeRouterTest {
         "no entity on it: nothing to re-scan");
   }
 
-  @Test
-  void anUpsertOutsideAnEntitysFilterIsADeleteForThatEntityOnly() {
+  /** Two live entities over {@code users}: {@code open} and {@code closed}, split by status. */
+  static EntityTable splitByStatus() {
     EntityTable split = new EntityTable();
     for (String status : List.of("open", "closed")) {
       split.put(
@@ -193,6 +193,12 @@ class ChangeRouterTest {
               Instant.EPOCH,
               0));
     }
+    return split;
+  }
+
+  @Test
+  void anUpsertOutsideAnEntitysFilterIsADeleteForThatEntityOnly() {
+    EntityTable split = splitByStatus();
     ChangeRouter.Routed r =
         new ChangeRouter(split)
             .route(
@@ -215,23 +221,7 @@ class ChangeRouterTest {
 
   @Test
   void aFilterDeleteCarriesTheEventsClusterTimeLikeTheUpsert() {
-    EntityTable split = new EntityTable();
-    for (String status : List.of("open", "closed")) {
-      split.put(
-          new Entity(
-              status,
-              new Shape(
-                  status,
-                  "users",
-                  List.of(new Column("name", DataType.Text, "name")),
-                  List.of(),
-                  new JsonObject().put("status", status)),
-              EntityStatus.live,
-              1,
-              Instant.EPOCH,
-              Instant.EPOCH,
-              0));
-    }
+    EntityTable split = splitByStatus();
     ChangeRouter.Routed r =
         new ChangeRouter(split)
             .route(

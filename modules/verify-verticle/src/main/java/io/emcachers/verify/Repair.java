@@ -89,38 +89,21 @@ final class Repair extends RunStep {
    */
   static final int PARALLEL_CHUNKS = 4;
 
-  /** Runs {@code tasks} with at most {@code parallel} at a time; fails with the first failure. */
+  /**
+   * Runs {@code tasks} in {@code parallel} lanes, each lane one after the other (task i in lane i
+   * mod parallel); fails with the first failure.
+   */
   static Future<Void> inParallel(List<Supplier<Future<Void>>> tasks, int parallel) {
-    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-    int[] next = {0};
-    int[] running = {0};
-    Runnable[] pump = new Runnable[1];
-    pump[0] =
-        () -> {
-          if (done.future().isComplete()) {
-            return;
-          }
-          if (next[0] >= tasks.size() && running[0] == 0) {
-            done.tryComplete();
-            return;
-          }
-          while (running[0] < parallel && next[0] < tasks.size()) {
-            Supplier<Future<Void>> task = tasks.get(next[0]++);
-            running[0]++;
-            task.get()
-                .onComplete(
-                    ar -> {
-                      running[0]--;
-                      if (ar.failed()) {
-                        done.tryFail(ar.cause());
-                      } else {
-                        pump[0].run();
-                      }
-                    });
-          }
-        };
-    pump[0].run();
-    return done.future();
+    List<Future<Void>> lanes = new ArrayList<>();
+    for (int lane = 0; lane < Math.min(parallel, tasks.size()); lane++) {
+      Future<Void> chain = Future.succeededFuture();
+      for (int i = lane; i < tasks.size(); i += parallel) {
+        Supplier<Future<Void>> task = tasks.get(i);
+        chain = chain.compose(v -> task.get());
+      }
+      lanes.add(chain);
+    }
+    return Future.all(lanes).mapEmpty();
   }
 
   Future<Void> repairGroup(long headBefore, List<Confirmed> all) {
