@@ -39,6 +39,7 @@ final class BatchApplier {
   private final CacheClient cache;
   private final DeliveryOptions applyOptions;
   private final CompactionRecovery compaction;
+  private final ReadSize readSize;
 
   /** The node offset was committed: the loop's new position. */
   private final LongConsumer committed;
@@ -53,6 +54,7 @@ final class BatchApplier {
       CacheClient cache,
       DeliveryOptions applyOptions,
       CompactionRecovery compaction,
+      ReadSize readSize,
       LongConsumer committed) {
     this.vertx = vertx;
     this.config = config;
@@ -63,6 +65,7 @@ final class BatchApplier {
     this.cache = cache;
     this.applyOptions = applyOptions;
     this.compaction = compaction;
+    this.readSize = readSize;
     this.committed = committed;
   }
 
@@ -117,9 +120,9 @@ final class BatchApplier {
                     next);
               }
               progress.onCommitted(next, lastRow);
-              return rows.size() >= config.readBatchSize() || next < reply.headId()
-                  ? Outcome.MORE
-                  : Outcome.IDLE;
+              boolean behind = next < reply.headId();
+              readSize.observe(behind, groups.size());
+              return rows.size() >= config.readBatchSize() || behind ? Outcome.MORE : Outcome.IDLE;
             });
   }
 

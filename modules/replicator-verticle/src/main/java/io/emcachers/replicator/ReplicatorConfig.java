@@ -17,7 +17,8 @@ import java.nio.file.Path;
  * @param dataDir the node offset lives in {@code {data_dir}/meta.sqlite}
  * @param nodeId this node's id (null in the config: {@link ConfigValues#defaultNodeId()})
  * @param pollIntervalMs safety-net poll when no {@code emc.oplog.appended} arrives
- * @param readBatchSize oplog rows per read
+ * @param readBatchSize oplog rows per read at the head, and per entity of a batch behind it
+ * @param maxReadBatchSize most oplog rows per read behind the head ({@link ReadSize})
  * @param initialBackoffMs first retry delay after an error
  * @param maxBackoffMs retry delay cap
  * @param statusIntervalMs how often progress is published on {@code emc.status}
@@ -34,6 +35,7 @@ public record ReplicatorConfig(
     String nodeId,
     long pollIntervalMs,
     int readBatchSize,
+    int maxReadBatchSize,
     long initialBackoffMs,
     long maxBackoffMs,
     long statusIntervalMs,
@@ -48,6 +50,7 @@ public record ReplicatorConfig(
 
   public static final long DEFAULT_POLL_INTERVAL_MS = 1000;
   public static final int DEFAULT_READ_BATCH_SIZE = 2000;
+  public static final int DEFAULT_MAX_READ_BATCH_SIZE = 10_000;
   public static final long DEFAULT_INITIAL_BACKOFF_MS = 200;
   public static final long DEFAULT_MAX_BACKOFF_MS = 10_000;
   public static final long DEFAULT_STATUS_INTERVAL_MS = 1000;
@@ -63,6 +66,13 @@ public record ReplicatorConfig(
     }
     requireMin("replicator.poll_interval_ms", pollIntervalMs, 1);
     requireMin("replicator.read_batch_size", readBatchSize, 1);
+    if (maxReadBatchSize < readBatchSize) {
+      throw new IllegalArgumentException(
+          "replicator.max_read_batch_size must be >= replicator.read_batch_size ("
+              + readBatchSize
+              + "), got "
+              + maxReadBatchSize);
+    }
     requireMin("replicator.initial_backoff_ms", initialBackoffMs, 1);
     requireMin("replicator.max_backoff_ms", maxBackoffMs, initialBackoffMs);
     requireMin("replicator.status_interval_ms", statusIntervalMs, 1);
@@ -86,6 +96,15 @@ public record ReplicatorConfig(
   public static ReplicatorConfig fromJson(JsonObject root) {
     JsonObject r = root == null ? new JsonObject() : root;
     JsonObject c = section(r, "replicator");
+    int readBatch =
+        (int)
+            integer(
+                c,
+                "replicator.read_batch_size",
+                "read_batch_size",
+                DEFAULT_READ_BATCH_SIZE,
+                1,
+                Integer.MAX_VALUE);
     return new ReplicatorConfig(
         Path.of(nonBlankString(r, "data_dir", "data_dir", CacheConfig.DEFAULT_DATA_DIR)),
         ConfigValues.nodeId(r),
@@ -96,12 +115,13 @@ public record ReplicatorConfig(
             DEFAULT_POLL_INTERVAL_MS,
             1,
             Long.MAX_VALUE),
+        readBatch,
         (int)
             integer(
                 c,
-                "replicator.read_batch_size",
-                "read_batch_size",
-                DEFAULT_READ_BATCH_SIZE,
+                "replicator.max_read_batch_size",
+                "max_read_batch_size",
+                Math.max(DEFAULT_MAX_READ_BATCH_SIZE, readBatch),
                 1,
                 Integer.MAX_VALUE),
         integer(

@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Wake-ups: {@code emc.oplog.appended} runs a pass at once (or right after the running one);
  *       a timer of {@code poll_interval_ms} is the safety net; a full batch runs the next pass at
  *       once.
+ *   <li>Batch size: {@code read_batch_size} rows at the head; behind it, more in proportion to the
+ *       entities a batch spreads over ({@link ReadSize}), so each cache transaction stays large.
  *   <li>Errors: capped exponential backoff, consecutive-error count, one "recovered" line.
  *   <li>Compaction: registration with the oplog's replica registry ({@link ReplicaReporter}), the
  *       sweep of the compacted state, COMPACTED reads and the rebuild after compaction ({@link
@@ -70,6 +72,7 @@ final class SyncLoop {
   private final BatchApplier batches;
   private final CacheClient cache;
   private final Partitioner partitioner;
+  private final ReadSize readSize;
 
   private Long position; // null: unknown, re-read before the next read
 
@@ -102,6 +105,7 @@ final class SyncLoop {
     this.progress = progress;
     this.meters = meters;
     this.backoff = new Backoff(config.initialBackoffMs(), config.maxBackoffMs());
+    this.readSize = new ReadSize(config.readBatchSize(), config.maxReadBatchSize());
     DeliveryOptions applyOptions = new DeliveryOptions().setSendTimeout(config.applyTimeoutMs());
     this.reporter = new ReplicaReporter(oplog, cache, config.nodeId());
     this.compaction =
@@ -126,6 +130,7 @@ final class SyncLoop {
             cache,
             applyOptions,
             compaction,
+            readSize,
             next -> {
               position = next;
               reporter.offset(next);
@@ -259,6 +264,7 @@ final class SyncLoop {
             long delay = backoff.failed();
             int errors = backoff.consecutiveErrors();
             position = null; // drop the in-memory position; re-read it before the next pass
+            readSize.reset();
             entities.invalidate();
             progress.onError(ar.cause(), errors);
             Counter.builder("emc_replicator_errors_total").register(meters).increment();
@@ -304,8 +310,8 @@ final class SyncLoop {
               }
               Future<OplogReadReply> read =
                   compaction.sweeping()
-                      ? oplog.readCompacted(after, config.readBatchSize(), null)
-                      : oplog.read(after, config.readBatchSize(), null);
+                      ? oplog.readCompacted(after, readSize.next(), null)
+                      : oplog.read(after, readSize.next(), null);
               return read.compose(
                   reply -> batches.apply(after, reply),
                   err ->

@@ -27,6 +27,7 @@ class ConfigTest {
     assertEquals(Path.of("./data"), r.dataDir());
     assertEquals(1000, r.pollIntervalMs());
     assertEquals(2000, r.readBatchSize());
+    assertEquals(10_000, r.maxReadBatchSize());
     assertEquals(200, r.initialBackoffMs());
     assertEquals(10_000, r.maxBackoffMs());
     assertEquals(1000, r.statusIntervalMs());
@@ -64,6 +65,27 @@ class ConfigTest {
                     new JsonObject()
                         .put("replicator", new JsonObject().put("read_batch_size", 0))));
     assertEquals("replicator.read_batch_size must be >= 1, got 0", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ReplicatorConfig.fromJson(
+                    new JsonObject()
+                        .put(
+                            "replicator",
+                            new JsonObject()
+                                .put("read_batch_size", 500)
+                                .put("max_read_batch_size", 100))));
+    assertEquals(
+        "replicator.max_read_batch_size must be >= replicator.read_batch_size (500), got 100",
+        e.getMessage());
+    assertEquals(
+        50_000,
+        ReplicatorConfig.fromJson(
+                new JsonObject()
+                    .put("replicator", new JsonObject().put("read_batch_size", 50_000)))
+            .maxReadBatchSize(),
+        "a read_batch_size above the default cap raises the cap's default with it");
     e =
         assertThrows(
             IllegalArgumentException.class,
