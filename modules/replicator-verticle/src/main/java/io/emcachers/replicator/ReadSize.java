@@ -5,10 +5,10 @@ package io.emcachers.replicator;
  * batch, so a backlog spread over k entities, read {@code read_batch_size} rows at a time, commits
  * k transactions of about {@code read_batch_size / k} rows each, and the per-row cost grows with k.
  * While a pass ends behind the head, the next one therefore reads {@code read_batch_size × k} rows
- * (at most {@code max_read_batch_size}; the oplog caps a read at {@code oplog.read_max_rows}), which
- * keeps the rows per cache transaction near {@code read_batch_size}. A pass that reached the head
- * goes back to {@code read_batch_size}: near the head, batches are small anyway and latency matters.
- * Event-loop confined.
+ * (at most {@code max_read_batch_size}; the oplog caps a read at {@code oplog.read_max_rows}),
+ * which keeps the rows per cache transaction near {@code read_batch_size}. A pass that reached the
+ * head goes back to {@code read_batch_size}: near the head, batches are small anyway and latency
+ * matters. Event-loop confined.
  */
 final class ReadSize {
 

@@ -82,8 +82,7 @@ class ConfigTest {
     assertEquals(
         50_000,
         ReplicatorConfig.fromJson(
-                new JsonObject()
-                    .put("replicator", new JsonObject().put("read_batch_size", 50_000)))
+                new JsonObject().put("replicator", new JsonObject().put("read_batch_size", 50_000)))
             .maxReadBatchSize(),
         "a read_batch_size above the default cap raises the cap's default with it");
     e =
