@@ -54,6 +54,8 @@ import java.util.Locale;
  *     back ({@code oplog.replica_expiry_ms})
  * @param compactionIntervalMs period of the leader's compaction job, 0: not scheduled (on demand
  *     only) ({@code oplog.compaction_interval_ms})
+ * @param vacuumCostDelayMs the {@code vacuum_cost_delay} of a compaction run's VACUUM, 0:
+ *     unthrottled ({@code oplog.compaction_vacuum_cost_delay_ms}; see {@code Compactor})
  * @param lease the leader lease and the sessions' TCP keepalives ({@link LeaseConfig})
  * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit},
  *     shared with the listener)
@@ -81,6 +83,7 @@ public record OplogConfig(
     long retainHistoryMs,
     long replicaExpiryMs,
     long compactionIntervalMs,
+    int vacuumCostDelayMs,
     LeaseConfig lease,
     BreakerConfig circuit) {
 
@@ -98,6 +101,7 @@ public record OplogConfig(
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 60_000L;
   public static final int DEFAULT_MAX_QUEUED_WRITES = 1024;
   public static final int DEFAULT_CHUNK_ROWS = 5000;
+  public static final int DEFAULT_VACUUM_COST_DELAY_MS = 2;
   public static final long DEFAULT_RETAIN_HISTORY_MS = 24L * 60 * 60 * 1000;
   public static final long DEFAULT_REPLICA_EXPIRY_MS = 7L * 24 * 60 * 60 * 1000;
   public static final long DEFAULT_COMPACTION_INTERVAL_MS = 10L * 60 * 1000;
@@ -246,6 +250,15 @@ public record OplogConfig(
             DEFAULT_COMPACTION_INTERVAL_MS,
             0,
             Integer.MAX_VALUE);
+    int vacuumCostDelay =
+        (int)
+            integer(
+                op,
+                "oplog.compaction_vacuum_cost_delay_ms",
+                "compaction_vacuum_cost_delay_ms",
+                DEFAULT_VACUUM_COST_DELAY_MS,
+                0,
+                100);
 
     return new OplogConfig(
         parsed.host,
@@ -270,6 +283,7 @@ public record OplogConfig(
         retainHistory,
         replicaExpiry,
         compactionInterval,
+        vacuumCostDelay,
         LeaseConfig.fromJson(op),
         BreakerConfig.fromJson(root));
   }

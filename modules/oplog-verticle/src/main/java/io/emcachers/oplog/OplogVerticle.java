@@ -131,7 +131,8 @@ public class OplogVerticle extends VerticleBase {
             replicas,
             config.chunkRows(),
             config.retainHistoryMs(),
-            config.replicaExpiryMs());
+            config.replicaExpiryMs(),
+            config.vacuumCostDelayMs());
 
     OplogConsumers consumers =
         new OplogConsumers(

@@ -44,6 +44,7 @@ class OplogConfigTest {
     assertEquals(86_400_000L, c.retainHistoryMs());
     assertEquals(604_800_000L, c.replicaExpiryMs());
     assertEquals(600_000L, c.compactionIntervalMs());
+    assertEquals(2, c.vacuumCostDelayMs());
     // the shipped circuit section equals the documented defaults
     assertEquals(io.emcachers.core.circuit.BreakerConfig.DEFAULTS, c.circuit());
     assertTrue(c.toString().contains("\"failure_threshold\":5"), c.toString());
