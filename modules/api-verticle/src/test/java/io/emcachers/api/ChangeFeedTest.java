@@ -60,6 +60,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -321,12 +322,20 @@ class ChangeFeedTest {
         o.putHeader("Last-Event-ID", String.valueOf(lastEventId));
       }
       c.request = await(http.request(o));
-      var response = await(c.request.send());
-      c.status = response.statusCode();
-      c.contentType = response.getHeader("Content-Type");
-      response.handler(c::onData);
-      response.endHandler(v -> c.ended.complete(null));
-      response.exceptionHandler(t -> c.ended.complete(null));
+      // the handlers go on in the response's own callback, on its event loop: set later from
+      // this thread, the chunks that arrived in between would be dropped unread
+      await(
+          c.request
+              .send()
+              .map(
+                  response -> {
+                    c.status = response.statusCode();
+                    c.contentType = response.getHeader("Content-Type");
+                    response.handler(c::onData);
+                    response.endHandler(v -> c.ended.complete(null));
+                    response.exceptionHandler(t -> c.ended.complete(null));
+                    return response;
+                  }));
       return c;
     }
 
@@ -402,6 +411,27 @@ class ChangeFeedTest {
                 .putHeader("Accept", "text/event-stream")
                 .putHeader("Last-Event-ID", "x"));
     assertEquals(400, badId.statusCode());
+  }
+
+  /**
+   * Connects with the handlers set in the connection's own callback, on its event loop: set later
+   * from the test thread, the messages the server sent in between would be dropped unread.
+   */
+  static WebSocket openWs(WebSocketClient wsClient, String uri, Consumer<WebSocket> handlers)
+      throws Exception {
+    return await(
+        wsClient
+            .connect(
+                new WebSocketConnectOptions()
+                    .setHost("127.0.0.1")
+                    .setPort(api.actualPort())
+                    .setURI(uri)
+                    .addHeader("Authorization", "Bearer " + KEY))
+            .map(
+                w -> {
+                  handlers.accept(w);
+                  return w;
+                }));
   }
 
   static long lastOf(String entity) throws Exception {
@@ -500,14 +530,10 @@ class ChangeFeedTest {
     List<Long> got = new CopyOnWriteArrayList<>();
     WebSocketClient wsClient = vertx.createWebSocketClient();
     WebSocket ws =
-        await(
-            wsClient.connect(
-                new WebSocketConnectOptions()
-                    .setHost("127.0.0.1")
-                    .setPort(api.actualPort())
-                    .setURI("/ws/changes?entity=feed_ws&after=0")
-                    .addHeader("Authorization", "Bearer " + KEY)));
-    ws.textMessageHandler(m -> got.add(new JsonObject(m).getLong("id")));
+        openWs(
+            wsClient,
+            "/ws/changes?entity=feed_ws&after=0",
+            w -> w.textMessageHandler(m -> got.add(new JsonObject(m).getLong("id"))));
     await().atMost(Duration.ofSeconds(20)).until(() -> got.size() >= 30);
     append("feed_ws", 30, 40, 0, null);
     await().atMost(Duration.ofSeconds(20)).until(() -> got.size() >= 40);
@@ -516,29 +542,20 @@ class ChangeFeedTest {
 
     List<Long> again = new CopyOnWriteArrayList<>();
     WebSocket resumed =
-        await(
-            wsClient.connect(
-                new WebSocketConnectOptions()
-                    .setHost("127.0.0.1")
-                    .setPort(api.actualPort())
-                    .setURI("/ws/changes?entity=feed_ws&after=" + got.get(34))
-                    .addHeader("Authorization", "Bearer " + KEY)));
-    resumed.textMessageHandler(m -> again.add(new JsonObject(m).getLong("id")));
+        openWs(
+            wsClient,
+            "/ws/changes?entity=feed_ws&after=" + got.get(34),
+            w -> w.textMessageHandler(m -> again.add(new JsonObject(m).getLong("id"))));
     await().atMost(Duration.ofSeconds(20)).until(() -> again.size() >= 5);
     assertEquals(got.subList(35, 40), again);
     await(resumed.close());
 
     // unknown entity: an error message and close status 4404
     CompletableFuture<Short> closed = new CompletableFuture<>();
-    WebSocket unknown =
-        await(
-            wsClient.connect(
-                new WebSocketConnectOptions()
-                    .setHost("127.0.0.1")
-                    .setPort(api.actualPort())
-                    .setURI("/ws/changes?entity=nobody")
-                    .addHeader("Authorization", "Bearer " + KEY)));
-    unknown.closeHandler(v -> closed.complete(unknown.closeStatusCode()));
+    openWs(
+        wsClient,
+        "/ws/changes?entity=nobody",
+        w -> w.closeHandler(v -> closed.complete(w.closeStatusCode())));
     assertEquals((short) 4404, closed.get(10, TimeUnit.SECONDS));
   }
 
@@ -555,16 +572,14 @@ class ChangeFeedTest {
     CompletableFuture<Short> closed = new CompletableFuture<>();
     WebSocketClient wsClient = vertx.createWebSocketClient();
     WebSocket ws =
-        await(
-            wsClient.connect(
-                new WebSocketConnectOptions()
-                    .setHost("127.0.0.1")
-                    .setPort(api.actualPort())
-                    .setURI("/ws/changes?entity=feed_ws_slow&after=0")
-                    .addHeader("Authorization", "Bearer " + KEY)));
-    ws.textMessageHandler(m -> got.add(new JsonObject(m).getLong("id")));
-    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
-    ws.pause(); // never reads: TCP fills up, then the server's own queue
+        openWs(
+            wsClient,
+            "/ws/changes?entity=feed_ws_slow&after=0",
+            w -> {
+              w.textMessageHandler(m -> got.add(new JsonObject(m).getLong("id")));
+              w.closeHandler(v -> closed.complete(w.closeStatusCode()));
+              w.pause(); // never reads: TCP fills up, then the server's own queue
+            });
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(20))
