@@ -124,6 +124,25 @@ public final class BenchMain implements Callable<Integer> {
   List<Integer> idleCollections;
 
   @Option(
+      names = "--growth-entities",
+      split = ",",
+      description =
+          "Entity counts of the growth stage's apply runs (default 1,10,100; quick 1,10).")
+  List<Integer> growthEntities;
+
+  @Option(
+      names = "--growth-rows",
+      description = "Oplog rows each growth apply run applies (default 300000; quick 6000).")
+  Long growthRows;
+
+  @Option(
+      names = "--growth-snapshot-docs",
+      split = ",",
+      description =
+          "Collection sizes of the growth stage's snapshot runs (default 100000,1000000,3000000; quick 5000,20000).")
+  List<Long> growthSnapshotDocs;
+
+  @Option(
       names = "--idle-seconds",
       description = "Seconds each idle-streams configuration is measured (default 10; quick 3).")
   Double idleSeconds;
@@ -249,7 +268,7 @@ public final class BenchMain implements Callable<Integer> {
       split = ",",
       paramLabel = "GROUP",
       description =
-          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), latency (pipeline latency, synthetic source), idle (idle streams), compaction, verify, scale. The raw limits always run.")
+          "Skip stage groups: ingest (ingest + apply), pipeline (snapshot + streaming), latency (pipeline latency, synthetic source), idle (idle streams), compaction, verify, growth (apply with N entities, snapshot at N documents), scale. The raw limits always run.")
   List<String> skip = new ArrayList<>();
 
   @Option(
@@ -281,6 +300,13 @@ public final class BenchMain implements Callable<Integer> {
     latencySeconds = pick(latencySeconds, 30.0, 3.0);
     idleCollections = pick(idleCollections, List.of(1, 10, 100), List.of(1, 10));
     idleSeconds = pick(idleSeconds, 10.0, 3.0);
+    growthEntities = pick(growthEntities, List.of(1, 10, 100), List.of(1, 10));
+    growthRows = pick(growthRows, 300_000L, 6_000L);
+    growthSnapshotDocs =
+        pick(
+            growthSnapshotDocs,
+            List.of(100_000L, 1_000_000L, 3_000_000L),
+            List.of(5_000L, 20_000L));
     rampStepSeconds = pick(rampStepSeconds, 5.0, 2.0);
     rampMaxSteps = pick(rampMaxSteps, 8, 2);
     mongoHeap = pick(mongoHeap, "4g", "512m");
@@ -368,6 +394,9 @@ public final class BenchMain implements Callable<Integer> {
         .put("latency_seconds", latencySeconds)
         .put("idle_collections", new io.vertx.core.json.JsonArray(idleCollections))
         .put("idle_seconds", idleSeconds)
+        .put("growth_entities", new io.vertx.core.json.JsonArray(growthEntities))
+        .put("growth_rows", growthRows)
+        .put("growth_snapshot_docs", new io.vertx.core.json.JsonArray(growthSnapshotDocs))
         .put("ramp_factor", rampFactor)
         .put("ramp_step_seconds", rampStepSeconds)
         .put("ramp_max_steps", rampMaxSteps)

@@ -60,6 +60,10 @@ final class BenchRun {
     deleteTree(work.resolve("compaction-replica"));
     deleteTree(work.resolve("scale-apply")); // the scale stage's node data dirs and logs
     deleteTree(work.resolve("scale-failover"));
+    try (Stream<Path> dirs = Files.list(work)) { // the growth stage's node data dirs
+      dirs.filter(d -> d.getFileName().toString().startsWith("growth-"))
+          .forEach(BenchRun::deleteTree);
+    }
     Files.createDirectories(out);
 
     JsonObject results =
@@ -149,6 +153,14 @@ final class BenchRun {
       } catch (Exception e) {
         failed(stages, e, "verify");
       }
+      // 7b. growth: apply with 1/10/100 entities, snapshot at 100k/1M/3M documents (issue 15)
+      try {
+        if (!opts.skip.contains("growth")) {
+          GrowthStage.run(opts, env, stages);
+        }
+      } catch (Exception e) {
+        failed(stages, e, "growth");
+      }
       // 8. scale (issue 13): separate app JVMs on this machine, their own databases and collections
       try {
         if (!opts.skip.contains("scale")) {
@@ -181,6 +193,15 @@ final class BenchRun {
               results.getJsonObject("machine").getInteger("cores"),
               results.getJsonObject("machine").getDouble("memory_gib"),
               System.getProperty("java.runtime.version")));
+    }
+    JsonObject growth = stages.getJsonObject("growth");
+    Path growthPng = out.resolve("growth.png");
+    if (growth != null && !growth.containsKey("error")) {
+      Charts.growth(
+          growthPng,
+          growth,
+          String.format(
+              Locale.ROOT, "%d cores", results.getJsonObject("machine").getInteger("cores")));
     }
     Table.print(results);
     System.out.println(

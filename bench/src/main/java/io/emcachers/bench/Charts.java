@@ -1,5 +1,6 @@
 package io.emcachers.bench;
 
+import io.vertx.core.json.JsonObject;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.nio.file.Path;
@@ -11,7 +12,10 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** The streaming latency chart: one cumulative distribution per rate. */
+/**
+ * The run's charts: streaming latency (one cumulative distribution per rate) and growth (apply
+ * rows/s by entities, snapshot docs/s by documents).
+ */
 final class Charts {
 
   private Charts() {}
@@ -78,5 +82,53 @@ final class Charts {
       series.setLineColor(Color.BLACK);
       series.setLineStyle(new BasicStroke(3f));
     }
+  }
+
+  /**
+   * Two panels side by side: apply rows/s against the number of entities, snapshot docs/s against
+   * the collection size; both x axes logarithmic, so a flat line is flat cost per row.
+   */
+  static void growth(Path png, JsonObject growth, String subtitle) throws Exception {
+    System.setProperty("java.awt.headless", "true");
+    XYChart apply =
+        panel(
+            "Apply rows/s by entities (" + subtitle + ")",
+            "entities (log)",
+            "rows/s",
+            GrowthTables.runs(growth.getJsonArray("apply")),
+            "entities",
+            "rows_per_s");
+    XYChart snapshot =
+        panel(
+            "Snapshot docs/s by collection size",
+            "documents (log)",
+            "docs/s",
+            GrowthTables.runs(growth.getJsonArray("snapshot")),
+            "docs",
+            "docs_per_s");
+    BitmapEncoder.saveBitmap(
+        List.of(apply, snapshot), 1, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static XYChart panel(
+      String title, String xTitle, String yTitle, List<JsonObject> runs, String x, String y) {
+    XYChart chart =
+        new XYChartBuilder().width(600).height(450).title(title).xAxisTitle(xTitle).build();
+    chart.setYAxisTitle(yTitle);
+    chart.getStyler().setXAxisLogarithmic(true);
+    chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setLegendVisible(false);
+    chart.getStyler().setPlotGridLinesVisible(true);
+    chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(12f));
+    chart.getStyler().setYAxisDecimalPattern("#,##0");
+    if (runs.isEmpty()) {
+      return chart;
+    }
+    double[] xs = runs.stream().mapToDouble(r -> r.getDouble(x)).toArray();
+    double[] ys = runs.stream().mapToDouble(r -> r.getDouble(y)).toArray();
+    XYSeries s = chart.addSeries(yTitle, xs, ys);
+    s.setMarker(SeriesMarkers.CIRCLE);
+    s.setLineColor(Color.BLACK);
+    return chart;
   }
 }

@@ -5,6 +5,7 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.NoopOplog;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  *       server scans its whole oplog on every change-stream getMore; a real MongoDB oplog is capped
  *       and indexed by time, so an unbounded test oplog would measure the test server, not
  *       emcachers.
+ *   <li>{@code drop DB COLL}: drops the collection (no oplog entry), freeing the server's heap.
  *   <li>{@code count DB COLL}: number of documents.
  * </ul>
  */
@@ -88,6 +90,10 @@ public final class MongoServerMain {
                     () -> trimOplog(backend, seconds), 1, 1, TimeUnit.SECONDS);
               }
               out.println("ok retention " + seconds);
+            }
+            case "drop" -> {
+              backend.resolveDatabase(p[1]).dropCollection(p[2], NoopOplog.get());
+              out.println("ok drop " + p[2]);
             }
             case "count" -> out.println("ok " + collection(backend, p[1], p[2]).count());
             case "oplog-size" ->

@@ -174,6 +174,7 @@ final class MoreTables {
             });
       }
     }
+    GrowthTables.guard(s, rows);
     StringBuilder sb = new StringBuilder("regression guard (compare ratios within a run):\n");
     sb.append("| stage | measured | vs raw limit | target | other processes cpu s |\n");
     sb.append("| --- | --- | --- | --- | --- |\n");

@@ -26,6 +26,11 @@ final class Table {
       System.out.println();
       System.out.println(more);
     }
+    String growth = GrowthTables.markdown(results);
+    if (!growth.isEmpty()) {
+      System.out.println();
+      System.out.println(growth);
+    }
     String scale = scaleMarkdown(results);
     if (!scale.isEmpty()) {
       System.out.println();

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -131,6 +132,7 @@ class BenchQuickIT {
         compaction.getLong("rows_after"),
         "after compaction one row per document remains");
     assertEquals(true, compaction.getBoolean("compacted_state_checked"));
+    growthFigures(stages.getJsonObject("growth"), out);
     if (scale) {
       scaleFigures(stages.getJsonObject("scale"));
     }
@@ -138,6 +140,29 @@ class BenchQuickIT {
     assertTrue(results.getJsonArray("targets").size() >= (scale ? 14 : 11));
     Path png = out.resolve("streaming-latency.png");
     assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "chart written: " + png);
+  }
+
+  /** Apply with 1 and 10 entities and snapshots at two sizes, each complete, and the chart. */
+  private static void growthFigures(JsonObject growth, Path out) throws Exception {
+    assertTrue(growth != null && !growth.containsKey("error"), "growth stage: " + growth);
+    List<Integer> entities = new ArrayList<>();
+    for (Object o : growth.getJsonArray("apply")) {
+      JsonObject run = (JsonObject) o;
+      entities.add(run.getInteger("entities"));
+      positive(run, "rows_per_s");
+      positive(run, "ratio_to_first");
+    }
+    assertEquals(List.of(1, 10), entities, "apply runs with 1 and 10 entities");
+    List<Long> sizes = new ArrayList<>();
+    for (Object o : growth.getJsonArray("snapshot")) {
+      JsonObject run = (JsonObject) o;
+      sizes.add(run.getLong("docs"));
+      positive(run, "docs_per_s");
+      positive(run, "peak_heap_used_mb");
+    }
+    assertEquals(List.of(5_000L, 20_000L), sizes, "snapshot runs at both quick sizes");
+    Path png = out.resolve("growth.png");
+    assertTrue(Files.isRegularFile(png) && Files.size(png) > 1000, "growth chart: " + png);
   }
 
   /**
