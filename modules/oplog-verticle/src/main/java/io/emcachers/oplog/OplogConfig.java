@@ -56,6 +56,8 @@ import java.util.Locale;
  *     only) ({@code oplog.compaction_interval_ms})
  * @param vacuumCostDelayMs the {@code vacuum_cost_delay} of a compaction run's VACUUM, 0:
  *     unthrottled ({@code oplog.compaction_vacuum_cost_delay_ms}; see {@code Compactor})
+ * @param compactionWorkMemMb the {@code work_mem} of a compaction run's candidate read, 0: the
+ *     server's ({@code oplog.compaction_work_mem_mb}; see {@code CompactionStore#doomed})
  * @param lease the leader lease and the sessions' TCP keepalives ({@link LeaseConfig})
  * @param circuit the {@code postgresql} circuit breaker's settings (root section {@code circuit},
  *     shared with the listener)
@@ -84,6 +86,7 @@ public record OplogConfig(
     long replicaExpiryMs,
     long compactionIntervalMs,
     int vacuumCostDelayMs,
+    int compactionWorkMemMb,
     LeaseConfig lease,
     BreakerConfig circuit) {
 
@@ -102,6 +105,7 @@ public record OplogConfig(
   public static final int DEFAULT_MAX_QUEUED_WRITES = 1024;
   public static final int DEFAULT_CHUNK_ROWS = 5000;
   public static final int DEFAULT_VACUUM_COST_DELAY_MS = 2;
+  public static final int DEFAULT_COMPACTION_WORK_MEM_MB = 256;
   public static final long DEFAULT_RETAIN_HISTORY_MS = 24L * 60 * 60 * 1000;
   public static final long DEFAULT_REPLICA_EXPIRY_MS = 7L * 24 * 60 * 60 * 1000;
   public static final long DEFAULT_COMPACTION_INTERVAL_MS = 10L * 60 * 1000;
@@ -259,6 +263,15 @@ public record OplogConfig(
                 DEFAULT_VACUUM_COST_DELAY_MS,
                 0,
                 100);
+    int workMem =
+        (int)
+            integer(
+                op,
+                "oplog.compaction_work_mem_mb",
+                "compaction_work_mem_mb",
+                DEFAULT_COMPACTION_WORK_MEM_MB,
+                0,
+                65_536);
 
     return new OplogConfig(
         parsed.host,
@@ -284,6 +297,7 @@ public record OplogConfig(
         replicaExpiry,
         compactionInterval,
         vacuumCostDelay,
+        workMem,
         LeaseConfig.fromJson(op),
         BreakerConfig.fromJson(root));
   }

@@ -132,7 +132,8 @@ public class OplogVerticle extends VerticleBase {
             config.chunkRows(),
             config.retainHistoryMs(),
             config.replicaExpiryMs(),
-            config.vacuumCostDelayMs());
+            config.vacuumCostDelayMs(),
+            config.compactionWorkMemMb());
 
     OplogConsumers consumers =
         new OplogConsumers(

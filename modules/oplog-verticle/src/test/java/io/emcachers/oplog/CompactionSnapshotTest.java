@@ -96,6 +96,7 @@ class CompactionSnapshotTest extends PostgresTestBase {
             head + 1,
             200,
             bufferedIds,
+            64,
             chunk -> {
               for (long id : chunk.superseded()) {
                 superseded.add(id);

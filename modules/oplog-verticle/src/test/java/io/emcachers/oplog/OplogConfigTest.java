@@ -45,6 +45,7 @@ class OplogConfigTest {
     assertEquals(604_800_000L, c.replicaExpiryMs());
     assertEquals(600_000L, c.compactionIntervalMs());
     assertEquals(2, c.vacuumCostDelayMs());
+    assertEquals(256, c.compactionWorkMemMb());
     // the shipped circuit section equals the documented defaults
     assertEquals(io.emcachers.core.circuit.BreakerConfig.DEFAULTS, c.circuit());
     assertTrue(c.toString().contains("\"failure_threshold\":5"), c.toString());
@@ -111,6 +112,9 @@ class OplogConfigTest {
     assertEquals(
         "oplog.compaction_interval_ms must be >= 0, got -5",
         error(base.copy().put("oplog", new JsonObject().put("compaction_interval_ms", -5))));
+    assertEquals(
+        "oplog.compaction_work_mem_mb must be >= 0, got -1",
+        error(base.copy().put("oplog", new JsonObject().put("compaction_work_mem_mb", -1))));
     assertEquals(
         "oplog.lease_ttl_ms (3000) must be at least twice oplog.lease_renew_ms (2000), so one late"
             + " renewal does not depose a healthy leader",

@@ -218,6 +218,7 @@ public final class CompactionStore {
       long tombstoneHorizon,
       int chunkRows,
       int bufferedIds,
+      int workMemMb,
       Function<Doomed, Future<Void>> sink) {
     List<Doomed> buffered = new ArrayList<>();
     boolean[] exhausted = {false};
@@ -225,6 +226,12 @@ public final class CompactionStore {
             conn ->
                 conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     .execute()
+                    .compose(
+                        v ->
+                            workMemMb <= 0
+                                ? Future.succeededFuture()
+                                : conn.query("SET LOCAL work_mem = '" + workMemMb + "MB'")
+                                    .execute())
                     .compose(v -> conn.prepare(DOOMED_SQL))
                     .compose(
                         ps -> {

@@ -46,6 +46,7 @@ public final class Compactor {
   private final long retainHistoryMs;
   private final long replicaExpiryMs;
   private final int vacuumCostDelayMs;
+  private final int workMemMb;
   private Future<CompactionReply> running;
 
   /** Doomed ids a run holds in memory at most before its deletes start. */
@@ -59,7 +60,8 @@ public final class Compactor {
       int chunkRows,
       long retainHistoryMs,
       long replicaExpiryMs,
-      int vacuumCostDelayMs) {
+      int vacuumCostDelayMs,
+      int workMemMb) {
     this.vertx = vertx;
     this.pool = pool;
     this.queue = queue;
@@ -69,6 +71,7 @@ public final class Compactor {
     this.retainHistoryMs = retainHistoryMs;
     this.replicaExpiryMs = replicaExpiryMs;
     this.vacuumCostDelayMs = vacuumCostDelayMs;
+    this.workMemMb = workMemMb;
   }
 
   /** {@code emc.oplog.compact}: a run now, or the one in progress. */
@@ -152,7 +155,12 @@ public final class Compactor {
                                 tombstoneHorizon);
                           }
                           return store.doomed(
-                              horizon, tombstoneHorizon, chunkRows, bufferedIds, this::chunk);
+                              horizon,
+                              tombstoneHorizon,
+                              chunkRows,
+                              bufferedIds,
+                              workMemMb,
+                              this::chunk);
                         })
                     .compose(
                         v -> {
