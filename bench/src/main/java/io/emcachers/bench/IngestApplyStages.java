@@ -45,7 +45,6 @@ final class IngestApplyStages {
             overrides, env.pgUrl(db), mongo.url("app"), work.resolve("ingest-node"), "oplog");
     Vertx vertx = Pipeline.vertx(cfg);
     Node oplogNode = null;
-    Node replicatorNode = null;
     try {
       oplogNode = Pipeline.deploy(vertx, cfg);
       List<String> names = new ArrayList<>();
@@ -89,27 +88,13 @@ final class IngestApplyStages {
           }
         }
       }
-      JsonObject repCfg =
-          Pipeline.config(
-              overrides, env.pgUrl(db), mongo.url("app"), work.resolve("apply-node"), "replicator");
-      Path dataDir = work.resolve("apply-node");
       LOG.info(
           "apply: replicator catching up with {} oplog rows into {} cache(s)", total, entities);
-      List<CacheProbe> probes = names.stream().map(n -> new CacheProbe(dataDir, n)).toList();
-      CpuMeter applyCpu = new CpuMeter(mongoPid).start();
-      long t0 = System.nanoTime();
-      replicatorNode = Pipeline.deploy(vertx, repCfg);
-      awaitHead(probes, targets, "apply");
-      long nanos = System.nanoTime() - t0;
-      JsonObject applyCpuJson = applyCpu.stop();
-      long rows = 0;
-      for (CacheProbe p : probes) {
-        rows += p.count();
-        p.close();
-      }
-      if (rows != total) {
-        throw new IllegalStateException("apply: caches hold " + rows + " rows, expected " + total);
-      }
+      Applied applied =
+          applyFresh(vertx, env, db, names, targets, work.resolve("apply-node"), total, "apply");
+      long nanos = applied.nanos();
+      JsonObject repCfg = applied.replicatorConfig();
+      JsonObject applyCpuJson = applied.cpu();
       double perS = total / (nanos / 1e9);
       stages.put(
           "apply",
@@ -129,13 +114,54 @@ final class IngestApplyStages {
               .put("ratio_to_raw", BenchMain.round(perS / sqlite.perSecond(), 3))
               .put("cpu", applyCpuJson));
     } finally {
-      if (replicatorNode != null) {
-        Pipeline.undeploy(replicatorNode);
-      }
       if (oplogNode != null) {
         Pipeline.undeploy(oplogNode);
       }
       Pipeline.await(vertx.close(), 60);
+    }
+  }
+
+  /** What {@link #applyFresh} measured: its wall time, the CPU table and the node's config. */
+  record Applied(long nanos, JsonObject cpu, JsonObject replicatorConfig) {}
+
+  /**
+   * Times a fresh replicator node on {@code dataDir} from its deploy until every cache of {@code
+   * names} reaches its target id, checks that the caches hold {@code expectedRows} rows in all, and
+   * undeploys it: the apply stage and the growth stage's apply runs.
+   */
+  static Applied applyFresh(
+      Vertx vertx,
+      BenchEnv env,
+      String db,
+      List<String> names,
+      List<Long> targets,
+      Path dataDir,
+      long expectedRows,
+      String stage)
+      throws Exception {
+    JsonObject repCfg =
+        Pipeline.config(
+            env.overrides(), env.pgUrl(db), env.mongo().url("app"), dataDir, "replicator");
+    List<CacheProbe> probes = names.stream().map(n -> new CacheProbe(dataDir, n)).toList();
+    CpuMeter cpu = new CpuMeter(env.mongo().pid()).start();
+    long t0 = System.nanoTime();
+    Node node = Pipeline.deploy(vertx, repCfg);
+    try {
+      awaitHead(probes, targets, stage);
+      long nanos = System.nanoTime() - t0;
+      JsonObject cpuJson = cpu.stop();
+      long rows = 0;
+      for (CacheProbe p : probes) {
+        rows += p.count();
+      }
+      if (rows != expectedRows) {
+        throw new IllegalStateException(
+            stage + ": caches hold " + rows + " rows, expected " + expectedRows);
+      }
+      return new Applied(nanos, cpuJson, repCfg);
+    } finally {
+      probes.forEach(CacheProbe::close);
+      Pipeline.undeploy(node);
     }
   }
 

@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  *       and indexed by time, so an unbounded test oplog would measure the test server, not
  *       emcachers.
  *   <li>{@code drop DB COLL}: drops the collection (no oplog entry), freeing the server's heap.
+ *   <li>{@code gc}: a full GC now, so a measurement that follows a fill or a drop does not share
+ *       the server's cores with the collection of what the fill left behind.
  *   <li>{@code count DB COLL}: number of documents.
  * </ul>
  */
@@ -94,6 +96,10 @@ public final class MongoServerMain {
             case "drop" -> {
               backend.resolveDatabase(p[1]).dropCollection(p[2], NoopOplog.get());
               out.println("ok drop " + p[2]);
+            }
+            case "gc" -> {
+              System.gc();
+              out.println("ok gc");
             }
             case "count" -> out.println("ok " + collection(backend, p[1], p[2]).count());
             case "oplog-size" ->

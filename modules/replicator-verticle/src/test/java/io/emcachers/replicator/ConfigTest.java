@@ -57,71 +57,49 @@ class ConfigTest {
 
   @Test
   void badValuesFailWithPreciseMessages() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                ReplicatorConfig.fromJson(
-                    new JsonObject()
-                        .put("replicator", new JsonObject().put("read_batch_size", 0))));
-    assertEquals("replicator.read_batch_size must be >= 1, got 0", e.getMessage());
-    e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                ReplicatorConfig.fromJson(
-                    new JsonObject()
-                        .put(
-                            "replicator",
-                            new JsonObject()
-                                .put("read_batch_size", 500)
-                                .put("max_read_batch_size", 100))));
+    assertEquals(
+        "replicator.read_batch_size must be >= 1, got 0",
+        replicatorRejects(new JsonObject().put("read_batch_size", 0)));
     assertEquals(
         "replicator.max_read_batch_size must be >= replicator.read_batch_size (500), got 100",
-        e.getMessage());
+        replicatorRejects(
+            new JsonObject().put("read_batch_size", 500).put("max_read_batch_size", 100)));
     assertEquals(
         50_000,
         ReplicatorConfig.fromJson(
                 new JsonObject().put("replicator", new JsonObject().put("read_batch_size", 50_000)))
             .maxReadBatchSize(),
         "a read_batch_size above the default cap raises the cap's default with it");
-    e =
-        assertThrows(
+    assertEquals(
+        "replicator.max_backoff_ms must be >= 500, got 100",
+        replicatorRejects(
+            new JsonObject().put("initial_backoff_ms", 500).put("max_backoff_ms", 100)));
+    assertEquals(
+        "replicator.report_interval_ms must be >= 1, got 0",
+        replicatorRejects(new JsonObject().put("report_interval_ms", 0)));
+    assertEquals(
+        "cache.query_max_rows must be an integer, got \"many\"",
+        cacheRejects(
+            new JsonObject().put("cache", new JsonObject().put("query_max_rows", "many"))));
+    assertEquals(
+        "node_id must be a non-empty string or null, got ",
+        cacheRejects(new JsonObject().put("node_id", "")));
+    assertEquals(
+        "cache must be an object, got x", cacheRejects(new JsonObject().put("cache", "x")));
+  }
+
+  /** The message {@code ReplicatorConfig.fromJson} refuses a {@code replicator} section with. */
+  private static String replicatorRejects(JsonObject section) {
+    return assertThrows(
             IllegalArgumentException.class,
-            () ->
-                ReplicatorConfig.fromJson(
-                    new JsonObject()
-                        .put(
-                            "replicator",
-                            new JsonObject()
-                                .put("initial_backoff_ms", 500)
-                                .put("max_backoff_ms", 100))));
-    assertEquals("replicator.max_backoff_ms must be >= 500, got 100", e.getMessage());
-    e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                ReplicatorConfig.fromJson(
-                    new JsonObject()
-                        .put("replicator", new JsonObject().put("report_interval_ms", 0))));
-    assertEquals("replicator.report_interval_ms must be >= 1, got 0", e.getMessage());
-    e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                CacheConfig.fromJson(
-                    new JsonObject().put("cache", new JsonObject().put("query_max_rows", "many"))));
-    assertEquals("cache.query_max_rows must be an integer, got \"many\"", e.getMessage());
-    e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> CacheConfig.fromJson(new JsonObject().put("node_id", "")));
-    assertEquals("node_id must be a non-empty string or null, got ", e.getMessage());
-    e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> CacheConfig.fromJson(new JsonObject().put("cache", "x")));
-    assertEquals("cache must be an object, got x", e.getMessage());
+            () -> ReplicatorConfig.fromJson(new JsonObject().put("replicator", section)))
+        .getMessage();
+  }
+
+  /** The message {@code CacheConfig.fromJson} refuses a root config with. */
+  private static String cacheRejects(JsonObject root) {
+    return assertThrows(IllegalArgumentException.class, () -> CacheConfig.fromJson(root))
+        .getMessage();
   }
 
   @Test
