@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -67,13 +66,9 @@ final class GrowthStage {
     Node oplogNode = null;
     try {
       oplogNode = Pipeline.deploy(vertx, cfg);
-      List<String> names = new ArrayList<>();
-      for (int e = 0; e < entities; e++) {
-        String name = "bench_g" + entities + "_e" + e;
-        names.add(name);
-        Pipeline.createEntity(vertx, Docs.entityDefinition(name, "bench_growth_src_" + e));
-        IngestApplyStages.makeLive(vertx, name);
-      }
+      List<String> names =
+          IngestApplyStages.liveEntities(
+              vertx, "bench_g" + entities + "_e", "bench_growth_src_", entities);
       LOG.info("growth: {} oplog rows over {} entities", rows, entities);
       IngestStage.run(vertx, names, 0, rows, opts.batch, opts.window);
       List<Long> targets;

@@ -47,13 +47,7 @@ final class IngestApplyStages {
     Node oplogNode = null;
     try {
       oplogNode = Pipeline.deploy(vertx, cfg);
-      List<String> names = new ArrayList<>();
-      for (int e = 0; e < entities; e++) {
-        String name = "bench_e" + e;
-        names.add(name);
-        Pipeline.createEntity(vertx, Docs.entityDefinition(name, "bench_src_" + e));
-        makeLive(vertx, name);
-      }
+      List<String> names = liveEntities(vertx, "bench_e", "bench_src_", entities);
       long warm = Math.min(ingestEntries, 20_000);
       LOG.info("ingest: warm-up of {} entries", warm);
       IngestStage.run(vertx, names, ingestEntries, warm, batch, window);
@@ -189,6 +183,22 @@ final class IngestApplyStages {
       }
       Thread.sleep(10);
     }
+  }
+
+  /**
+   * Creates {@code count} entities {@code prefix + i} over the collections {@code sourcePrefix + i}
+   * and makes each live; returns their names.
+   */
+  static List<String> liveEntities(Vertx vertx, String prefix, String sourcePrefix, int count)
+      throws Exception {
+    List<String> names = new ArrayList<>();
+    for (int e = 0; e < count; e++) {
+      String name = prefix + e;
+      names.add(name);
+      Pipeline.createEntity(vertx, Docs.entityDefinition(name, sourcePrefix + e));
+      makeLive(vertx, name);
+    }
+    return names;
   }
 
   /**
