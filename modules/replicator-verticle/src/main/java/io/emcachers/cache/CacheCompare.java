@@ -58,33 +58,32 @@ final class CacheCompare {
         throw CacheException.invalid("doc_id " + r.docId() + " appears twice in the request");
       }
     }
-    return registry.with(
-        name,
-        false,
-        true,
-        db -> {
-          try {
-            return compareLocked(db, rows);
-          } catch (SQLException e) {
-            db.closeReader(); // a failed connection is reopened on the next read
-            throw e;
-          }
-        });
+    // only the read holds the cache's reader; the matching runs outside it, so the compares of
+    // several pages run on as many workers at once
+    Stored read = registry.withAnyReader(name, (c, shape) -> readStored(c, name, shape, rows));
+    return match(read, rows);
   }
 
-  private CacheCompareReply compareLocked(CacheDb db, List<SourceRow> rows) throws SQLException {
-    Connection c = db.reader();
-    Shape shape = db.readerShape();
-    long last;
-    Map<String, Object[]> stored;
+  /** What one read transaction of the reader saw: the shape, last_oplog_id and the rows. */
+  private record Stored(String entity, Shape shape, long last, Map<String, Object[]> rows) {}
+
+  private static Stored readStored(Connection c, String entity, Shape shape, List<SourceRow> rows)
+      throws SQLException {
     c.setAutoCommit(false);
     try {
-      last = CacheScans.lastOplogId(c);
-      stored = storedValues(c, db.entity(), shape, seenIds(rows));
+      long last = CacheScans.lastOplogId(c);
+      Map<String, Object[]> stored = storedValues(c, entity, shape, seenIds(rows));
       c.commit();
+      return new Stored(entity, shape, last, stored);
     } finally {
       c.setAutoCommit(true);
     }
+  }
+
+  private static CacheCompareReply match(Stored read, List<SourceRow> rows) throws SQLException {
+    Shape shape = read.shape();
+    Map<String, Object[]> stored = read.rows();
+    long last = read.last();
     long matched = 0;
     List<String> missing = new ArrayList<>();
     List<SourceRow> unsettled = new ArrayList<>();
@@ -102,7 +101,7 @@ final class CacheCompare {
     // that differs from them is settled by the exact path: a scratch table written like the cache.
     List<String> different = new ArrayList<>();
     if (!unsettled.isEmpty()) {
-      Map<String, Object[]> expected = expectedValues(db.entity(), shape, unsettled);
+      Map<String, Object[]> expected = expectedValues(read.entity(), shape, unsettled);
       for (SourceRow r : unsettled) {
         if (sameRow(shape, r, stored.get(asStored(r.docId())), expected.get(asStored(r.docId())))) {
           matched++;
@@ -144,6 +143,16 @@ final class CacheCompare {
 
   /** A raw value as {@code JsonObject.getValue} returns it (maps and lists wrapped, etc.). */
   private static Object plain(Object raw) {
+    if (raw == null
+        || raw instanceof String
+        || raw instanceof Long
+        || raw instanceof Integer
+        || raw instanceof Double
+        || raw instanceof Boolean
+        || raw instanceof JsonObject
+        || raw instanceof JsonArray) {
+      return raw; // the usual values, by class checks alone (wrapJsonValue tests interfaces first)
+    }
     return io.vertx.core.json.impl.JsonUtil.wrapJsonValue(raw);
   }
 

@@ -18,11 +18,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One SQLite cache file and its two connections: a writer (applies batches) and a read-only reader
- * (doc, page, query and info reads). In WAL mode readers never block the writer and see the last
- * committed batch. Every method blocks: call it on a worker thread with the matching lock held —
- * {@link #writeLock} for writer methods, {@link #readLock} for reader methods, both (writer first)
- * to close, drop or replace the file. Connections open on demand and are closed when idle.
+ * One SQLite cache file and its connections: a writer (applies batches), a read-only reader (doc,
+ * page, query and info reads) and a spare read-only reader that only verification compares use when
+ * the reader is busy, so the compares of two pages read at once. In WAL mode readers never block
+ * the writer and see the last committed batch. Every method blocks: call it on a worker thread with
+ * the matching lock held — {@link #writeLock} for writer methods, {@link #readLock} for reader
+ * methods, {@link #spareLock} for the spare reader, all three (writer first) to close, drop or
+ * replace the file. Connections open on demand and are closed when idle.
  */
 public final class CacheDb {
 
@@ -37,6 +39,7 @@ public final class CacheDb {
   private final Path path;
   final ReentrantLock writeLock = new ReentrantLock();
   final ReentrantLock readLock = new ReentrantLock();
+  final ReentrantLock spareLock = new ReentrantLock();
 
   // writer side (writeLock)
   private final CacheWriter writer;
@@ -44,6 +47,10 @@ public final class CacheDb {
   // reader side (readLock)
   private Connection reader;
   private Shape readerShape;
+
+  // spare reader (spareLock)
+  private Connection spare;
+  private Shape spareShape;
 
   private volatile long lastUsedNanos = System.nanoTime();
   private volatile boolean retired;
@@ -84,9 +91,9 @@ public final class CacheDb {
     lastUsedNanos = System.nanoTime();
   }
 
-  /** Open JDBC connections of this cache (0, 1 or 2); racy read for reporting. */
+  /** Open JDBC connections of this cache (0 to 3); racy read for reporting. */
   public int openConnections() {
-    return (writer.isOpen() ? 1 : 0) + (reader != null ? 1 : 0);
+    return (writer.isOpen() ? 1 : 0) + (reader != null ? 1 : 0) + (spare != null ? 1 : 0);
   }
 
   /** The last_oplog_id this process last saw committed or read (0 when unknown). */
@@ -178,27 +185,52 @@ public final class CacheDb {
    */
   Connection reader() throws SQLException {
     if (reader == null) {
-      if (!exists()) {
-        throw CacheException.notFound(entity);
-      }
-      Connection c = SqliteConnections.openReadOnly(path);
-      try {
-        CacheMeta m = CacheMeta.read(c);
-        if (m.shape() == null) {
-          throw new CacheException(
-              CacheException.Kind.UNAVAILABLE,
-              "cache of entity " + entity + " is being initialised");
-        }
-        readerShape = m.shape();
-        knownLastOplogId = Math.max(knownLastOplogId, m.lastOplogId());
-      } catch (SQLException | RuntimeException ex) {
-        SqliteConnections.closeQuietly(List.of(c));
-        throw ex;
-      }
-      reader = c;
+      reader = openReader();
+      readerShape = openedShape;
     }
     touch();
     return reader;
+  }
+
+  /**
+   * The spare read-only connection, opened on demand (spare lock held); NOT_FOUND when there is no
+   * file. Its shape: {@link #spareShape()}.
+   */
+  Connection spareReader() throws SQLException {
+    if (spare == null) {
+      spare = openReader();
+      spareShape = openedShape;
+    }
+    touch();
+    return spare;
+  }
+
+  /** The shape of the file the spare reader has open (spare lock held, after opening it). */
+  Shape spareShape() {
+    return spareShape;
+  }
+
+  /** The shape {@link #openReader} read last (under the lock of the slot that opened it). */
+  private Shape openedShape;
+
+  private Connection openReader() throws SQLException {
+    if (!exists()) {
+      throw CacheException.notFound(entity);
+    }
+    Connection c = SqliteConnections.openReadOnly(path);
+    try {
+      CacheMeta m = CacheMeta.read(c);
+      if (m.shape() == null) {
+        throw new CacheException(
+            CacheException.Kind.UNAVAILABLE, "cache of entity " + entity + " is being initialised");
+      }
+      openedShape = m.shape();
+      knownLastOplogId = Math.max(knownLastOplogId, m.lastOplogId());
+      return c;
+    } catch (SQLException | RuntimeException ex) {
+      SqliteConnections.closeQuietly(List.of(c));
+      throw ex;
+    }
   }
 
   /** The shape of the file the reader has open (read lock held, after {@link #reader()}). */
@@ -298,6 +330,15 @@ public final class CacheDb {
     }
   }
 
+  void closeSpare() {
+    Connection r = spare;
+    spare = null;
+    spareShape = null;
+    if (r != null) {
+      SqliteConnections.closeQuietly(List.of(r));
+    }
+  }
+
   /**
    * Closes both connections when the cache has been unused for {@code idleNanos}; skips it (false)
    * when it is busy right now (a lock is taken).
@@ -312,15 +353,22 @@ public final class CacheDb {
         return false;
       }
       try {
-        if (openConnections() == 0 || now - lastUsedNanos < idleNanos) {
+        if (!spareLock.tryLock()) {
           return false;
         }
-        close();
-        LOG.info(
-            "cache {}: idle for {} ms, connections closed",
-            entity,
-            TimeUnit.NANOSECONDS.toMillis(now - lastUsedNanos));
-        return true;
+        try {
+          if (openConnections() == 0 || now - lastUsedNanos < idleNanos) {
+            return false;
+          }
+          close();
+          LOG.info(
+              "cache {}: idle for {} ms, connections closed",
+              entity,
+              TimeUnit.NANOSECONDS.toMillis(now - lastUsedNanos));
+          return true;
+        } finally {
+          spareLock.unlock();
+        }
       } finally {
         readLock.unlock();
       }
@@ -329,21 +377,24 @@ public final class CacheDb {
     }
   }
 
-  /** Closes both connections, taking both locks (writer first). */
+  /** Closes every connection, taking the three locks (writer first). */
   void closeLocked() {
     writeLock.lock();
     readLock.lock();
+    spareLock.lock();
     try {
       close();
     } finally {
+      spareLock.unlock();
       readLock.unlock();
       writeLock.unlock();
     }
   }
 
-  /** Closes both connections; both locks held. */
+  /** Closes every connection; the three locks held. */
   void close() {
     writer.close();
     closeReader();
+    closeSpare();
   }
 }

@@ -2,6 +2,7 @@ package io.emcachers.cache;
 
 import io.emcachers.core.model.Entity;
 import io.emcachers.core.model.Oplog;
+import io.emcachers.core.model.Shape;
 import io.emcachers.core.validation.EntityValidator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +125,9 @@ public final class CacheRegistry {
    */
   <T> T with(String name, boolean write, boolean read, SqlFunction<CacheDb, T> fn)
       throws SQLException {
+    // writer and reader together is a file-level operation (close, drop, replace): the spare
+    // reader's lock too, so no connection of the file is in use
+    boolean spare = write && read;
     while (true) {
       CacheDb db = cache(name);
       if (write) {
@@ -131,12 +136,18 @@ public final class CacheRegistry {
       if (read) {
         db.readLock.lock();
       }
+      if (spare) {
+        db.spareLock.lock();
+      }
       try {
         if (db.retired()) {
           continue;
         }
         return fn.apply(db);
       } finally {
+        if (spare) {
+          db.spareLock.unlock();
+        }
         if (read) {
           db.readLock.unlock();
         }
@@ -145,6 +156,45 @@ public final class CacheRegistry {
         }
       }
     }
+  }
+
+  /**
+   * Runs {@code fn} on whichever read connection of the cache is free: the reader when its lock is
+   * free, else the spare reader (waiting for it). Only verification compares use it, so two pages
+   * are read at once while API reads keep the reader. A failed connection is closed (reopened on
+   * the next read) and the failure rethrown.
+   */
+  <T> T withAnyReader(String name, SqlBiFunction<Connection, Shape, T> fn) throws SQLException {
+    while (true) {
+      CacheDb db = cache(name);
+      boolean main = db.readLock.tryLock();
+      if (!main) {
+        db.spareLock.lock();
+      }
+      try {
+        if (db.retired()) {
+          continue;
+        }
+        Connection c = main ? db.reader() : db.spareReader();
+        try {
+          return fn.apply(c, main ? db.readerShape() : db.spareShape());
+        } catch (SQLException e) {
+          if (main) {
+            db.closeReader();
+          } else {
+            db.closeSpare();
+          }
+          throw e;
+        }
+      } finally {
+        (main ? db.readLock : db.spareLock).unlock();
+      }
+    }
+  }
+
+  @FunctionalInterface
+  public interface SqlBiFunction<A, B, R> {
+    R apply(A a, B b) throws SQLException;
   }
 
   @FunctionalInterface

@@ -254,11 +254,15 @@ public final class CacheSchema {
   }
 
   /**
-   * JSON text of a value, written by Vert.x's streaming Jackson codec: the same text as {@code
-   * encode()} for the JSON types a row holds, without the object mapper's per-call work (this runs
-   * for every JSON column of every row written and verified).
+   * JSON text of a value: {@link CompactJson} where it vouches for the text, else Vert.x's
+   * streaming Jackson codec — the same text as {@code encode()} either way, without the object
+   * mapper's per-call work (this runs for every JSON column of every row written and verified).
    */
   static String jsonText(Object value) {
+    String compact = CompactJson.write(value);
+    if (compact != null) {
+      return compact;
+    }
     if (value instanceof JsonObject || value instanceof JsonArray) {
       return STREAMING_JSON.toString(value, false);
     }

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * only the fields the shape and its filter read ({@code Projection#sourceFields}), pages of {@code
  * verify.page_docs} at most {@code verify.max_docs_per_second}, each projected and compared with
  * the cache; the ids the cache has go into the bucket sums, missing and different ids become
- * candidates. The next page is read while one is compared; progress is stored behind the pass, at
- * most every {@code verify.progress_interval_ms} ({@link #saveBehind}).
+ * candidates. Pipelined ({@link #pump}): the next page is read while up to {@link #PAGES_AHEAD} are
+ * projected, compared or wait to be applied; progress is stored behind the pass, at most every
+ * {@code verify.progress_interval_ms} ({@link #saveBehind}).
  */
 final class SourcePass extends RunStep {
 
@@ -57,8 +58,8 @@ final class SourcePass extends RunStep {
                 new BsonDocument("_id", new BsonInt32(1)),
                 projection.sourceFields(),
                 with.config().pageDocs());
-    Promise<Void> done = Promise.promise();
-    nextPage(cursor, fetch(cursor), Future.succeededFuture(), done);
+    this.cursor = cursor;
+    pump();
     return done.future()
         .onComplete(ar -> cursor.close())
         .compose(
@@ -75,44 +76,81 @@ final class SourcePass extends RunStep {
   }
 
   /**
-   * Checks the page {@code pending} brings. Pipelined: while a page is compared, the next one is
-   * read, projected and its compare sent; results are applied strictly in page order ({@code
-   * previous} is the previous page's), so the progress only ever covers pages compared and applied
-   * in order. At most three pages in memory (applying, comparing, reading).
+   * Pages read and not yet applied, at most: the next page is read while up to this many are
+   * projected, compared (each its own request, so they run on as many cache workers) or wait for
+   * their turn to be applied.
    */
-  void nextPage(
-      PagedCursor<BsonDocument> cursor,
-      Future<List<BsonDocument>> pending,
-      Future<Void> previous,
-      Promise<Void> done) {
-    int page = with.config().pageDocs();
-    List<Future<List<BsonDocument>>> next = new ArrayList<>(1);
-    List<Future<Void>> applied = new ArrayList<>(1);
-    pending
-        .compose(
-            docs -> {
-              if (c.stopping) {
-                return previous.compose(v -> Future.failedFuture(stopped()));
-              }
-              if (saveFailure != null) {
-                return previous.compose(v -> Future.failedFuture(saveFailure));
-              }
-              if (docs.size() >= page) {
-                next.add(fetch(cursor));
-              }
-              applied.add(docs.isEmpty() ? previous : checkPage(docs, previous));
-              // the next page goes on once the previous one is applied: two compares at most
-              return next.isEmpty() ? applied.get(0) : previous;
-            })
+  static final int PAGES_AHEAD = 3;
+
+  private final Promise<Void> done = Promise.promise();
+  private PagedCursor<BsonDocument> cursor;
+  private Future<Void> lastApplied = Future.succeededFuture();
+  private int unapplied;
+  private boolean fetching;
+  private boolean ended;
+  private Throwable halted;
+
+  /**
+   * Keeps one read outstanding while fewer than {@link #PAGES_AHEAD} pages wait: a page's read
+   * never waits for the compare of the page before it, only for room. Pages are applied strictly in
+   * order ({@code lastApplied} chains them), so the progress only ever covers pages compared and
+   * applied in order. Runs on the verifier's context.
+   */
+  void pump() {
+    if (done.future().isComplete() || fetching) {
+      return;
+    }
+    if (halted == null && (c.stopping || saveFailure != null)) {
+      halted = c.stopping ? stopped() : saveFailure;
+    }
+    if (halted != null || ended) {
+      if (unapplied == 0) { // the pages before are applied: the progress covers them
+        if (halted != null) {
+          done.tryFail(halted);
+        } else {
+          done.tryComplete();
+        }
+      }
+      return;
+    }
+    if (unapplied >= PAGES_AHEAD) {
+      return;
+    }
+    fetching = true;
+    fetch(cursor)
         .onComplete(
             ar -> {
+              fetching = false;
               if (ar.failed()) {
-                done.tryFail(ar.cause());
-              } else if (next.isEmpty()) {
-                done.tryComplete();
-              } else {
-                nextPage(cursor, next.get(0), applied.get(0), done);
+                halted = halted == null ? ar.cause() : halted;
+                pump();
+                return;
               }
+              List<BsonDocument> docs = ar.result();
+              if (docs.size() < with.config().pageDocs()) {
+                ended = true;
+              }
+              if (docs.isEmpty() || c.stopping || halted != null) {
+                pump();
+                return;
+              }
+              unapplied++;
+              Future<Void> previous = lastApplied;
+              Promise<Void> applied = Promise.promise();
+              lastApplied = applied.future();
+              applied
+                  .future()
+                  .onComplete(
+                      page -> {
+                        unapplied--;
+                        if (page.failed()) {
+                          done.tryFail(page.cause());
+                        } else {
+                          pump();
+                        }
+                      });
+              pump(); // the next read goes out before this page is projected
+              checkPage(docs, previous).onComplete(applied);
             });
   }
 

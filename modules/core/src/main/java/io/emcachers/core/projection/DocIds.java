@@ -5,7 +5,6 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.bson.BsonBinary;
 import org.bson.BsonBoolean;
 import org.bson.BsonDateTime;
@@ -63,7 +62,20 @@ public final class DocIds {
    */
   public static final int RULE_VERSION = 2;
 
-  private static final Pattern OBJECT_ID_TEXT = Pattern.compile("[0-9a-f]{24}");
+  /** 24 lowercase hex digits: an ObjectId's doc id (a loop: this runs for every document). */
+  static boolean isObjectIdText(String s) {
+    if (s.length() != 24) {
+      return false;
+    }
+    for (int i = 0; i < 24; i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static final BigDecimal TEN_40 = BigDecimal.TEN.pow(40);
   private static final JsonWriterSettings CANONICAL =
       JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
@@ -113,9 +125,7 @@ public final class DocIds {
       if (docId.isEmpty() || docId.indexOf('\u0000') >= 0) {
         throw notADocId(docId, "empty or contains U+0000");
       }
-      return OBJECT_ID_TEXT.matcher(docId).matches()
-          ? new BsonObjectId(new ObjectId(docId))
-          : new BsonString(docId);
+      return isObjectIdText(docId) ? new BsonObjectId(new ObjectId(docId)) : new BsonString(docId);
     }
     if (docId.equals("~null")) {
       return BsonNull.VALUE;
@@ -206,10 +216,7 @@ public final class DocIds {
   }
 
   private static String string(String s) {
-    if (!s.isEmpty()
-        && s.charAt(0) != '~'
-        && s.indexOf('\u0000') < 0
-        && !OBJECT_ID_TEXT.matcher(s).matches()) {
+    if (!s.isEmpty() && s.charAt(0) != '~' && s.indexOf('\u0000') < 0 && !isObjectIdText(s)) {
       return s;
     }
     StringBuilder sb = new StringBuilder(s.length() + 8).append("~s:");

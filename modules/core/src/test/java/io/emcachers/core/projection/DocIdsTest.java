@@ -539,4 +539,20 @@ class DocIdsTest {
     }
     return sb.toString();
   }
+
+  @Test
+  void objectIdTextIsExactlyTwentyFourLowercaseHexDigits() {
+    assertTrue(DocIds.isObjectIdText("0123456789abcdef01234567"));
+    assertFalse(DocIds.isObjectIdText("0123456789ABCDEF01234567"));
+    assertFalse(DocIds.isObjectIdText("0123456789abcdef0123456"));
+    assertFalse(DocIds.isObjectIdText("0123456789abcdef012345678"));
+    assertFalse(DocIds.isObjectIdText("0123456789abcdef0123456g"));
+    assertFalse(DocIds.isObjectIdText("0123456789abcdef0123456/"));
+    assertFalse(DocIds.isObjectIdText(""));
+    // a string _id that looks like an ObjectId's doc id is escaped, and comes back as a string
+    assertEquals(
+        "~s:0123456789abcdef01234567", DocIds.docId(new BsonString("0123456789abcdef01234567")));
+    assertEquals(
+        "0123456789ABCDEF01234567", DocIds.docId(new BsonString("0123456789ABCDEF01234567")));
+  }
 }
