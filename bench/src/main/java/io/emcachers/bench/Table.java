@@ -518,7 +518,12 @@ final class Table {
           "compaction",
           "fresh-node bootstrap from the compacted oplog",
           n(boot.getLong("rows_per_s")) + " rows/s",
-          n(boot.getLong("rows")) + " rows, " + boot.getInteger("caches") + " cache(s)",
+          n(boot.getLong("oplog_rows_applied", boot.getLong("rows")))
+              + " oplog rows applied into "
+              + boot.getInteger("caches")
+              + " cache(s) ("
+              + n(boot.getLong("rows"))
+              + " rows)",
           pct(boot.getDouble("ratio_to_raw")) + " of SQLite",
           "≥ 80%"
         });
