@@ -44,13 +44,9 @@ public final class CacheDb {
   // writer side (writeLock)
   private final CacheWriter writer;
 
-  // reader side (readLock)
-  private Connection reader;
-  private Shape readerShape;
-
-  // spare reader (spareLock)
-  private Connection spare;
-  private Shape spareShape;
+  // reader side (readLock) and spare reader (spareLock)
+  private final ReadSlot reader = new ReadSlot();
+  private final ReadSlot spare = new ReadSlot();
 
   private volatile long lastUsedNanos = System.nanoTime();
   private volatile boolean retired;
@@ -93,7 +89,7 @@ public final class CacheDb {
 
   /** Open JDBC connections of this cache (0 to 3); racy read for reporting. */
   public int openConnections() {
-    return (writer.isOpen() ? 1 : 0) + (reader != null ? 1 : 0) + (spare != null ? 1 : 0);
+    return (writer.isOpen() ? 1 : 0) + (reader.isOpen() ? 1 : 0) + (spare.isOpen() ? 1 : 0);
   }
 
   /** The last_oplog_id this process last saw committed or read (0 when unknown). */
@@ -184,12 +180,7 @@ public final class CacheDb {
    * The read-only connection, opened on demand (read lock held); NOT_FOUND when there is no file.
    */
   Connection reader() throws SQLException {
-    if (reader == null) {
-      reader = openReader();
-      readerShape = openedShape;
-    }
-    touch();
-    return reader;
+    return reader.connection();
   }
 
   /**
@@ -197,23 +188,47 @@ public final class CacheDb {
    * file. Its shape: {@link #spareShape()}.
    */
   Connection spareReader() throws SQLException {
-    if (spare == null) {
-      spare = openReader();
-      spareShape = openedShape;
-    }
-    touch();
-    return spare;
+    return spare.connection();
   }
 
   /** The shape of the file the spare reader has open (spare lock held, after opening it). */
   Shape spareShape() {
-    return spareShape;
+    return spare.shape;
   }
 
-  /** The shape {@link #openReader} read last (under the lock of the slot that opened it). */
-  private Shape openedShape;
+  /** One read-only connection, opened on demand, and the shape of the file it has open. */
+  private final class ReadSlot {
+    private Connection connection;
+    private Shape shape;
 
-  private Connection openReader() throws SQLException {
+    boolean isOpen() {
+      return connection != null;
+    }
+
+    Connection connection() throws SQLException {
+      if (connection == null) {
+        Opened o = openReader();
+        connection = o.connection();
+        shape = o.shape();
+      }
+      touch();
+      return connection;
+    }
+
+    void close() {
+      Connection c = connection;
+      connection = null;
+      shape = null;
+      if (c != null) {
+        SqliteConnections.closeQuietly(List.of(c));
+      }
+    }
+  }
+
+  /** A read-only connection just opened, with the shape its file holds. */
+  private record Opened(Connection connection, Shape shape) {}
+
+  private Opened openReader() throws SQLException {
     if (!exists()) {
       throw CacheException.notFound(entity);
     }
@@ -224,9 +239,8 @@ public final class CacheDb {
         throw new CacheException(
             CacheException.Kind.UNAVAILABLE, "cache of entity " + entity + " is being initialised");
       }
-      openedShape = m.shape();
       knownLastOplogId = Math.max(knownLastOplogId, m.lastOplogId());
-      return c;
+      return new Opened(c, m.shape());
     } catch (SQLException | RuntimeException ex) {
       SqliteConnections.closeQuietly(List.of(c));
       throw ex;
@@ -235,7 +249,7 @@ public final class CacheDb {
 
   /** The shape of the file the reader has open (read lock held, after {@link #reader()}). */
   Shape readerShape() {
-    return readerShape;
+    return reader.shape;
   }
 
   /**
@@ -259,7 +273,7 @@ public final class CacheDb {
       }
       ps.setInt(i, limit + 1);
       try (ResultSet rs = ps.executeQuery()) {
-        return RowJson.readAll(rs, entity, readerShape, limit, null);
+        return RowJson.readAll(rs, entity, reader.shape, limit, null);
       }
     }
   }
@@ -276,7 +290,7 @@ public final class CacheDb {
                 + " = ?")) {
       ps.setString(1, docId);
       try (ResultSet rs = ps.executeQuery()) {
-        return RowJson.readAll(rs, entity, readerShape, 1, null).rows();
+        return RowJson.readAll(rs, entity, reader.shape, 1, null).rows();
       }
     }
   }
@@ -293,9 +307,9 @@ public final class CacheDb {
             .put("path", path.toAbsolutePath().toString())
             .put("exists", exists);
     if (exists) {
-      Connection temp = reader == null ? SqliteConnections.openReadOnly(path) : null;
+      Connection temp = reader.isOpen() ? null : SqliteConnections.openReadOnly(path);
       try {
-        Connection c = temp != null ? temp : reader;
+        Connection c = temp != null ? temp : reader.connection;
         CacheMeta m = CacheMeta.read(c);
         long rows = 0;
         if (m.shape() != null) {
@@ -322,21 +336,11 @@ public final class CacheDb {
   }
 
   void closeReader() {
-    Connection r = reader;
-    reader = null;
-    readerShape = null;
-    if (r != null) {
-      SqliteConnections.closeQuietly(List.of(r));
-    }
+    reader.close();
   }
 
   void closeSpare() {
-    Connection r = spare;
-    spare = null;
-    spareShape = null;
-    if (r != null) {
-      SqliteConnections.closeQuietly(List.of(r));
-    }
+    spare.close();
   }
 
   /**
