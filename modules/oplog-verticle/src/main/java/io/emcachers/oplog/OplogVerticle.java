@@ -57,6 +57,7 @@ public class OplogVerticle extends VerticleBase {
 
   private OplogConfig config;
   private Pool pool;
+  private Pool compactionPool;
   private Breaker breaker;
   private LeaderLock leaderLock;
   private WriteQueue writeQueue;
@@ -80,23 +81,11 @@ public class OplogVerticle extends VerticleBase {
     // every PostgreSQL call (read pool, writer units, connect, lock query) goes through one breaker
     breaker =
         Breakers.create(vertx, Breakers.POSTGRESQL, config.circuit(), PgErrors::isUnavailable);
-    pool =
-        new GuardedPool(
-            PgBuilder.pool()
-                .with(
-                    new PoolOptions()
-                        .setMaxSize(config.poolSize())
-                        .setConnectionTimeout(config.connectTimeoutMs())
-                        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
-                        .setName("emc-oplog-read-" + deploymentID()))
-                .with(
-                    new NetClientOptions()
-                        .setConnectTimeout(config.connectTimeoutMs())
-                        .setTcpKeepAlive(true))
-                .connectingTo(config.connectOptions())
-                .using(vertx)
-                .build(),
-            breaker);
+    pool = pool("emc-oplog-read-", config.poolSize());
+    // compaction's candidate read, delete chunks and VACUUM: sessions of their own, never the
+    // writer's, so appends do not queue behind a chunk; two: a run above its id buffer deletes
+    // while its read stays open
+    compactionPool = pool("emc-oplog-compaction-", 2);
 
     writeQueue =
         new WriteQueue(
@@ -127,6 +116,7 @@ public class OplogVerticle extends VerticleBase {
         new Compactor(
             vertx,
             pool,
+            compactionPool,
             writeQueue,
             replicas,
             config.chunkRows(),
@@ -205,8 +195,29 @@ public class OplogVerticle extends VerticleBase {
                 readConsumers.unregisterAll();
               }
               pool.close();
+              compactionPool.close();
               breaker.close();
             });
+  }
+
+  /** A pool of at most {@code size} sessions, through the PostgreSQL breaker. */
+  private Pool pool(String name, int size) {
+    return new GuardedPool(
+        PgBuilder.pool()
+            .with(
+                new PoolOptions()
+                    .setMaxSize(size)
+                    .setConnectionTimeout(config.connectTimeoutMs())
+                    .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+                    .setName(name + deploymentID()))
+            .with(
+                new NetClientOptions()
+                    .setConnectTimeout(config.connectTimeoutMs())
+                    .setTcpKeepAlive(true))
+            .connectingTo(config.connectOptions())
+            .using(vertx)
+            .build(),
+        breaker);
   }
 
   /**
@@ -312,6 +323,8 @@ public class OplogVerticle extends VerticleBase {
             }));
     return Future.join(steps)
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
+        .eventually(
+            () -> compactionPool == null ? Future.succeededFuture() : compactionPool.close())
         .onComplete(
             ar -> {
               if (breaker != null) {

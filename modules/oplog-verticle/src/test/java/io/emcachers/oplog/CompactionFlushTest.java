@@ -15,11 +15,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What the oplog's sessions hold: every session opened with the oplog's connect options (the single
- * writer, where compaction's delete chunks run between the appends, and the read pool, where its
- * candidate read and VACUUM run) writes its dirty pages out as it goes ({@code
- * backend_flush_after}), so no compaction write is left for a checkpoint's fsync to flush in one
- * burst — the cause of the 200-300 ms append stalls the benchmark measured during a run. A plain
- * session of the same server keeps the server's default.
+ * writer, the read pool, and the compaction pool, where a run's candidate read, delete chunks and
+ * VACUUM run) writes its dirty pages out as it goes ({@code backend_flush_after}), so no compaction
+ * write is left for a checkpoint's fsync to flush in one burst — the cause of the 200-300 ms append
+ * stalls the benchmark measured during a run. A plain session of the same server keeps the server's
+ * default.
  */
 @Timeout(120)
 class CompactionFlushTest extends PostgresTestBase {

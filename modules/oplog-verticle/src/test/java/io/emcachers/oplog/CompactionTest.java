@@ -16,9 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.emcachers.core.bus.Addresses;
+import io.emcachers.core.bus.Bus;
 import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.client.OplogClient;
 import io.emcachers.core.messages.AppendBatch;
+import io.emcachers.core.messages.AppendResult;
 import io.emcachers.core.messages.CompactionReply;
 import io.emcachers.core.messages.OplogEntry;
 import io.emcachers.core.messages.OplogReadReply;
@@ -389,6 +391,75 @@ class CompactionTest extends PostgresTestBase {
         runs.stream().map(r -> r.removed() + " in " + r.durationMs() + " ms").toList());
     // a sanity bound only (speed belongs to the benchmark): no append waited behind a whole run
     assertTrue(max < 10_000, "an append waited " + max + " ms");
+  }
+
+  /**
+   * A delete chunk runs in a session of its own, never on the writer: while one is held up (a row
+   * it must delete is locked by another session), stream appends still commit, and the run ends
+   * once the lock goes. On the writer, every append would queue behind the held chunk.
+   */
+  @Test
+  void appendsDoNotWaitOnAHeldDeleteChunk() throws Exception {
+    deploy(op -> op.put("chunk_rows", 100));
+    Map<String, JsonObject> last = new HashMap<>();
+    for (int round = 0; round < 10; round++) {
+      List<OplogEntry> batch = new ArrayList<>();
+      for (int d = 0; d < 100; d++) {
+        JsonObject data = doc("v" + round);
+        batch.add(upsert("users", "d" + d, data));
+        last.put("d" + d, data);
+      }
+      stream(batch);
+    }
+    long firstId =
+        ((Number) query(pg, "SELECT min(id) AS id FROM oplog").get(0).get("id")).longValue();
+    try (java.sql.Connection holder = OplogTestSupport.jdbc(pg)) {
+      holder.setAutoCommit(false);
+      try (var st = holder.createStatement()) {
+        // the oldest row is superseded: the run's first chunk must delete it
+        st.executeQuery("SELECT id FROM oplog WHERE id = " + firstId + " FOR UPDATE").close();
+      }
+      Future<CompactionReply> run = client.compact("test", 120_000);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  count(
+                          pg,
+                          "pg_stat_activity WHERE wait_event_type = 'Lock'"
+                              + " AND query LIKE 'DELETE FROM oplog%'")
+                      == 1);
+      for (int round = 10; round < 30; round++) {
+        List<OplogEntry> batch = new ArrayList<>();
+        for (int d = 0; d < 100; d += 3) {
+          JsonObject data = doc("v" + round);
+          batch.add(upsert("users", "d" + d, data));
+          last.put("d" + d, data);
+        }
+        AppendResult r =
+            await(
+                Bus.request(
+                    vertx.eventBus(),
+                    Addresses.OPLOG_APPEND,
+                    AppendBatch.stream("users", null, batch),
+                    AppendResult.class),
+                Duration.ofSeconds(10));
+        assertEquals(batch.size(), r.appended());
+      }
+      assertFalse(run.isComplete(), "the run still waits on its held chunk");
+      assertEquals(
+          1,
+          count(
+              pg,
+              "pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM oplog%'"),
+          "the chunk is still held while the appends committed");
+      holder.rollback();
+      CompactionReply done = await(run, Duration.ofSeconds(60));
+      assertEquals(900, done.supersededRemoved(), "every superseded row of the load");
+    }
+    CompactionReply second = compact();
+    assertEquals(last, bootstrap(500), "the compacted state equals the last appended values");
+    assertEquals(100, count(pg, "oplog"), "one row per document after the second run: " + second);
   }
 
   @Test

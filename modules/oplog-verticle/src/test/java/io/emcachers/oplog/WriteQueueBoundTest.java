@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The writer queue's bound ({@code max_queued_writes}) refuses appends with UNAVAILABLE once it is
- * full, but not a unit submitted with {@link WriteQueue#submitUnbounded} (a compaction run's next
- * delete chunk): a backlog of appends must not fail a compaction run. Everything still runs in
- * submission order on the one writer connection.
+ * full, but not the unit {@link WriteQueue#submitFirst} puts ahead of them (the lease renewal,
+ * which must never wait behind a backlog). The rest runs in submission order on the one writer
+ * connection.
  */
 @Timeout(60)
 class WriteQueueBoundTest extends PostgresTestBase {
@@ -39,7 +39,7 @@ class WriteQueueBoundTest extends PostgresTestBase {
   }
 
   @Test
-  void aFullQueueRefusesBoundedWorkButQueuesAnUnboundedUnitInOrder() throws Exception {
+  void aFullQueueRefusesAppendsButTakesTheLeaseRenewalFirst() throws Exception {
     vertx = TestVertx.create();
     OplogConfig config = OplogConfig.fromJson(OplogTestSupport.rootConfig(pg));
     SqlConnection conn = await(PgConnection.connect(vertx, config.connectOptions()));
@@ -55,23 +55,23 @@ class WriteQueueBoundTest extends PostgresTestBase {
           Future<?> a1 = queue.submit("a1", c -> sql(c, order, "1"));
           Future<?> a2 = queue.submit("a2", c -> sql(c, order, "2"));
           Future<?> refused = queue.submit("a3", c -> sql(c, order, "3"));
-          Future<?> chunk = queue.submitUnbounded("chunk", c -> sql(c, order, "c"));
+          Future<?> renewal = queue.submitFirst("lease renewal", c -> sql(c, order, "r"));
           gate.complete();
-          Future.join(a1, a2, chunk)
+          Future.join(a1, a2, renewal)
               .onComplete(
                   x ->
                       outcome.complete(
                           new Object[] {
-                            refused.cause(), chunk.succeeded(), a1.succeeded() && a2.succeeded()
+                            refused.cause(), renewal.succeeded(), a1.succeeded() && a2.succeeded()
                           }));
         });
     Object[] r = outcome.get(30, TimeUnit.SECONDS);
     BusException refusal = assertInstanceOf(BusException.class, r[0]);
     assertEquals(ErrorCodes.UNAVAILABLE, refusal.code());
     assertTrue(refusal.getMessage().contains("queue is full"), refusal.getMessage());
-    assertEquals(true, r[1], "the unbounded unit ran");
+    assertEquals(true, r[1], "the renewal ran although the queue was full");
     assertEquals(true, r[2], "the queued appends ran");
-    assertEquals("b12c", order.toString(), "submission order on the one connection");
+    assertEquals("br12", order.toString(), "the renewal ahead of the queued appends");
   }
 
   private static Future<Object> sql(SqlConnection c, StringBuilder order, String mark) {

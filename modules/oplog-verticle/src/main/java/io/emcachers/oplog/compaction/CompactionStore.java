@@ -44,17 +44,27 @@ public final class CompactionStore {
    * follows. The last id of every document comes from one hash aggregate over the table, joined
    * back by hash (no doc-id index needed): about a third of the CPU of the window function over
    * (entity, doc_id, id) it replaces, which had to sort every row of the table by its text keys.
-   * Superseded rows come first so every tombstone is removed after the older rows of its document.
+   * The ids come as one array per delete chunk of at most $3 ids (numbered in id order within each
+   * kind), superseded chunks first, so every tombstone is removed after the older rows of its
+   * document; the node decodes a few hundred rows per run instead of one per doomed id.
    */
   static final String DOOMED_SQL =
       """
-      SELECT o.id, o.id = m.last_id AS tombstone
-      FROM oplog o
-      JOIN (SELECT entity, doc_id, max(id) AS last_id FROM oplog GROUP BY entity, doc_id) m
-        USING (entity, doc_id)
-      WHERE o.id < $1 AND (o.id < m.last_id OR (o.op = 'Delete' AND o.id < $2))
-      ORDER BY o.id = m.last_id, o.id
+      SELECT tombstone, array_agg(id) AS ids
+      FROM (
+        SELECT o.id, o.id = m.last_id AS tombstone,
+               (row_number() OVER (PARTITION BY o.id = m.last_id ORDER BY o.id) - 1) / $3 AS chunk
+        FROM oplog o
+        JOIN (SELECT entity, doc_id, max(id) AS last_id FROM oplog GROUP BY entity, doc_id) m
+          USING (entity, doc_id)
+        WHERE o.id < $1 AND (o.id < m.last_id OR (o.op = 'Delete' AND o.id < $2))
+      ) d
+      GROUP BY tombstone, chunk
+      ORDER BY tombstone, chunk
       """;
+
+  /** Chunk rows (arrays of up to {@code chunk_rows} ids) the candidate cursor fetches per read. */
+  static final int CHUNKS_PER_READ = 4;
 
   static final String DELETE_SUPERSEDED_SQL = "DELETE FROM oplog WHERE id = ANY($1::bigint[])";
 
@@ -240,8 +250,10 @@ public final class CompactionStore {
                     .compose(v -> conn.prepare(DOOMED_SQL))
                     .compose(
                         ps -> {
-                          Cursor cursor = ps.cursor(Tuple.of(compactionHorizon, tombstoneHorizon));
-                          return buffer(cursor, chunkRows, bufferedIds, buffered, 0)
+                          Cursor cursor =
+                              ps.cursor(
+                                  Tuple.of(compactionHorizon, tombstoneHorizon, (long) chunkRows));
+                          return buffer(cursor, bufferedIds, buffered, 0)
                               .compose(
                                   more -> {
                                     if (!more) {
@@ -251,7 +263,7 @@ public final class CompactionStore {
                                     // more than fit in memory: delete what is buffered, then
                                     // read on in this snapshot
                                     return deliver(buffered, 0, sink)
-                                        .compose(x -> drain(cursor, chunkRows, sink));
+                                        .compose(x -> drain(cursor, sink));
                                   })
                               .eventually(cursor::close);
                         }))
@@ -263,21 +275,22 @@ public final class CompactionStore {
    * Reads chunks into {@code into} until the cursor ends (false) or {@code max} ids are held (true:
    * more may follow).
    */
-  private static Future<Boolean> buffer(
-      Cursor cursor, int chunkRows, int max, List<Doomed> into, long held) {
+  private static Future<Boolean> buffer(Cursor cursor, int max, List<Doomed> into, long held) {
     if (held > 0 && held >= max) {
       return Future.succeededFuture(cursor.hasMore());
     }
     return cursor
-        .read(chunkRows)
+        .read(CHUNKS_PER_READ)
         .compose(
             rows -> {
-              Doomed d = split(rows);
-              if (d.size() > 0) {
+              long more = 0;
+              for (Row row : rows) {
+                Doomed d = chunkOf(row);
                 into.add(d);
+                more += d.size();
               }
               return cursor.hasMore()
-                  ? buffer(cursor, chunkRows, max, into, held + d.size())
+                  ? buffer(cursor, max, into, held + more)
                   : Future.succeededFuture(false);
             });
   }
@@ -293,39 +306,31 @@ public final class CompactionStore {
     return sink.apply(d).compose(v -> deliver(chunks, from + 1, sink));
   }
 
-  private static Doomed split(Iterable<Row> rows) {
-    long[] superseded = new long[8];
-    long[] tombstones = new long[8];
-    int s = 0;
-    int t = 0;
-    for (Row r : rows) {
-      long id = r.getLong("id");
-      if (r.getBoolean("tombstone")) {
-        if (t == tombstones.length) {
-          tombstones = Arrays.copyOf(tombstones, t * 2);
-        }
-        tombstones[t++] = id;
-      } else {
-        if (s == superseded.length) {
-          superseded = Arrays.copyOf(superseded, s * 2);
-        }
-        superseded[s++] = id;
-      }
+  /** One row of {@link #DOOMED_SQL}: a chunk of one kind, its ids in increasing order. */
+  private static Doomed chunkOf(Row row) {
+    Long[] boxed = row.getArrayOfLongs("ids");
+    long[] ids = new long[boxed.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = boxed[i];
     }
-    return new Doomed(Arrays.copyOf(superseded, s), Arrays.copyOf(tombstones, t));
+    Arrays.sort(ids);
+    return row.getBoolean("tombstone")
+        ? new Doomed(new long[0], ids)
+        : new Doomed(ids, new long[0]);
   }
 
-  private static Future<Void> drain(
-      Cursor cursor, int chunkRows, Function<Doomed, Future<Void>> sink) {
+  private static Future<Void> drain(Cursor cursor, Function<Doomed, Future<Void>> sink) {
     return cursor
-        .read(chunkRows)
+        .read(1)
         .compose(
             rows -> {
-              Doomed d = split(rows);
-              Future<Void> written = d.size() == 0 ? Future.succeededFuture() : sink.apply(d);
+              Future<Void> written = Future.succeededFuture();
+              for (Row row : rows) {
+                Doomed d = chunkOf(row);
+                written = written.compose(v -> sink.apply(d));
+              }
               return written.compose(
-                  v ->
-                      cursor.hasMore() ? drain(cursor, chunkRows, sink) : Future.succeededFuture());
+                  v -> cursor.hasMore() ? drain(cursor, sink) : Future.succeededFuture());
             });
   }
 

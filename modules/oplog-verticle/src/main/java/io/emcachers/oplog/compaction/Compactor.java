@@ -1,5 +1,7 @@
 package io.emcachers.oplog.compaction;
 
+import io.emcachers.core.bus.BusException;
+import io.emcachers.core.bus.ErrorCodes;
 import io.emcachers.core.messages.CompactRequest;
 import io.emcachers.core.messages.CompactionReply;
 import io.emcachers.core.messages.OplogStatsReply;
@@ -20,24 +22,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Compaction (leader only): one run computes the horizons, raises them before anything is removed,
- * reads the doomed rows in one snapshot on the read pool and removes them in chunks of {@code
- * oplog.chunk_rows}, each its own short transaction on the {@link WriteQueue}, so stream appends
- * interleave; then VACUUM (ANALYZE) on the pool. See the module README, "Compaction and retention".
- * Also answers {@code emc.oplog.stats} (every node).
+ * Compaction (leader only): one run computes the horizons and raises them on the {@link WriteQueue}
+ * before anything is removed, reads the doomed rows in one snapshot and removes them in paced
+ * chunks of {@code oplog.chunk_rows}, each its own short transaction, then runs VACUUM (ANALYZE):
+ * the read, the chunks and the VACUUM on the compaction pool's sessions, never the writer's, so no
+ * append waits for them. See the module README, "Compaction and retention". Also answers {@code
+ * emc.oplog.stats} (every node).
  */
 public final class Compactor {
 
   private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
 
-  /** Poll period while a delete chunk waits for the writer to be idle. */
-  static final long PACE_POLL_MS = 2;
-
-  /** The least a chunk waits for an idle writer before it queues anyway. */
-  static final long PACE_MIN_WAIT_MS = 20;
+  /** The least time between two delete chunks. */
+  static final long PACE_MIN_WAIT_MS = 5;
 
   private final Vertx vertx;
   private final Pool pool;
+  private final Pool compactionPool;
   private final WriteQueue queue;
   private final CompactionStore store;
   private final ReplicaRegistry replicas;
@@ -55,6 +56,7 @@ public final class Compactor {
   public Compactor(
       Vertx vertx,
       Pool pool,
+      Pool compactionPool,
       WriteQueue queue,
       ReplicaRegistry replicas,
       int chunkRows,
@@ -64,8 +66,9 @@ public final class Compactor {
       int workMemMb) {
     this.vertx = vertx;
     this.pool = pool;
+    this.compactionPool = compactionPool;
     this.queue = queue;
-    this.store = new CompactionStore(pool);
+    this.store = new CompactionStore(compactionPool);
     this.replicas = replicas;
     this.chunkRows = chunkRows;
     this.retainHistoryMs = retainHistoryMs;
@@ -209,37 +212,46 @@ public final class Compactor {
     }
 
     /**
-     * Deletes one chunk on the writer, paced: the chunk is queued once the writer is idle (nothing
-     * running or waiting), or after waiting as long as the previous chunk took to run (at least
-     * {@link #PACE_MIN_WAIT_MS}). Unpaced, chunks back to back plus the appends that arrive
-     * meanwhile could need more writer time than there is (every commit waits for its WAL fsync),
-     * and then appends queue behind appends that queued behind chunks, for much longer than one
-     * chunk; paced, the run takes the writer's idle time and at most about half of it when it has
-     * none.
+     * Deletes one chunk in its own short transaction on the compaction pool, never on the writer:
+     * appends do not queue behind a chunk. The deletes only remove rows below horizons raised
+     * before the first of them, which no append, repair or scan end touches (those insert above the
+     * head), and a purge deletes in the same id order. Paced: a chunk starts after waiting as long
+     * as the previous one ran (at least {@link #PACE_MIN_WAIT_MS}), so a run takes at most about
+     * half of one core and of the WAL bandwidth the appends' commits share. Stops when this node no
+     * longer leads.
      */
     private Future<Void> chunk(CompactionStore.Doomed doomed) {
       if (chunks == 0) {
         phase("first candidates read");
       }
-      long ready = System.nanoTime();
-      long bound = Math.max(lastChunkNanos, PACE_MIN_WAIT_MS * 1_000_000);
-      return whenWriterIdle(ready, bound)
+      long wait = Math.max(lastChunkNanos, PACE_MIN_WAIT_MS * 1_000_000) / 1_000_000;
+      Promise<Void> paced = Promise.promise();
+      if (chunks == 0) {
+        paced.complete();
+      } else {
+        vertx.setTimer(wait, t -> paced.complete());
+        pacedNanos += wait * 1_000_000;
+      }
+      return paced
+          .future()
           .compose(
               v -> {
-                pacedNanos += System.nanoTime() - ready;
-                return queue.submitUnbounded(
-                    "compaction chunk of "
-                        + (doomed.superseded().length + doomed.tombstones().length)
-                        + " row(s)",
-                    conn -> {
-                      long t0 = System.nanoTime();
-                      return Transactions.inChunkTransaction(
-                              conn,
-                              c ->
-                                  CompactionStore.deleteChunk(
-                                      c, doomed, tombstoneHorizon, replicaExpiryMs))
-                          .onComplete(x -> lastChunkNanos = System.nanoTime() - t0);
-                    });
+                if (!queue.accepting()) {
+                  return Future.failedFuture(
+                      new BusException(
+                          ErrorCodes.UNAVAILABLE,
+                          "oplog compaction stopped: this node no longer leads the oplog"));
+                }
+                long t0 = System.nanoTime();
+                return compactionPool
+                    .withConnection(
+                        conn ->
+                            Transactions.inChunkTransaction(
+                                conn,
+                                c ->
+                                    CompactionStore.deleteChunk(
+                                        c, doomed, tombstoneHorizon, replicaExpiryMs)))
+                    .onComplete(x -> lastChunkNanos = System.nanoTime() - t0);
               })
           .map(
               n -> {
@@ -249,15 +261,6 @@ public final class Compactor {
                 metrics.removed(n[0] + n[1]);
                 return null;
               });
-    }
-
-    private Future<Void> whenWriterIdle(long since, long boundNanos) {
-      if (queue.depth() == 0 || System.nanoTime() - since >= boundNanos) {
-        return Future.succeededFuture();
-      }
-      Promise<Void> p = Promise.promise();
-      vertx.setTimer(PACE_POLL_MS, t -> whenWriterIdle(since, boundNanos).onComplete(p));
-      return p.future();
     }
 
     /**
@@ -275,7 +278,7 @@ public final class Compactor {
       // append's commit had to flush that WAL first: one stall of ~0.9 s per run in the benchmark
       // (p99 of appends 859 ms against 7 ms alone). Throttled as autovacuum is, it writes at a
       // bounded rate and the appends' commits stay short.
-      return GuardedPool.untimed(pool)
+      return GuardedPool.untimed(compactionPool)
           .withConnection(
               c ->
                   c.query("SET vacuum_cost_delay = " + vacuumCostDelayMs)

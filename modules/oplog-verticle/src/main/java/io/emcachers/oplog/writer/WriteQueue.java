@@ -185,25 +185,11 @@ public final class WriteQueue {
     return enqueue(label, work, true);
   }
 
-  /**
-   * Queues {@code work} behind everything waiting, like {@link #submit}, but not bounded by {@code
-   * max_queued_writes}: for a caller that never has more than one unit queued (a compaction run's
-   * next delete chunk), whose refusal would fail a long job because stream appends filled the queue
-   * meanwhile.
-   */
-  public <T> Future<T> submitUnbounded(String label, Work<T> work) {
-    return enqueue(label, work, false, false);
-  }
-
   private <T> Future<T> enqueue(String label, Work<T> work, boolean first) {
-    return enqueue(label, work, first, !first);
-  }
-
-  private <T> Future<T> enqueue(String label, Work<T> work, boolean first, boolean bounded) {
     if (connection == null || draining) {
       return Future.failedFuture(unavailable(label));
     }
-    if (bounded && queue.size() >= maxQueued) {
+    if (!first && queue.size() >= maxQueued) {
       return Future.failedFuture(
           new BusException(
               ErrorCodes.UNAVAILABLE,
