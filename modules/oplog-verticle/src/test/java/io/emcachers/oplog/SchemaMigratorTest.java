@@ -36,7 +36,14 @@ class SchemaMigratorTest extends PostgresTestBase {
   void migrationsCreateTheSchemaAndRerunningIsANoOp() {
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(6, await(migrator.migrate()), "V1 to V6 applied on an empty database");
+    assertEquals(7, await(migrator.migrate()), "V1 to V7 applied on an empty database");
+    assertEquals(
+        2L,
+        OplogTestSupport.count(
+            pg,
+            "pg_class WHERE relname IN ('oplog', 'oplog_staging')"
+                + " AND 'vacuum_truncate=false' = ANY(reloptions)"),
+        "V7: VACUUM never truncates the oplog or staging");
 
     Set<String> tables =
         query(pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
@@ -140,7 +147,7 @@ class SchemaMigratorTest extends PostgresTestBase {
             new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)))
                 .migrate()));
     assertEquals(1L, OplogTestSupport.count(pg, "entities"), "data survives a re-run");
-    assertEquals(6L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
+    assertEquals(7L, OplogTestSupport.count(pg, "flyway_schema_history WHERE success"));
   }
 
   @Test
@@ -159,7 +166,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO metadata (key, value) VALUES ('scan_progress:c', '{}'), ('scan_start:c', '{}'), ('mongo_resume_token', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(5, await(migrator.migrate()), "V2 to V6 applied on a V1 database");
+    assertEquals(6, await(migrator.migrate()), "V2 to V7 applied on a V1 database");
     assertEquals(
         List.of("a:pending:4:2", "b:deleted:4:1", "c:pending:3:2"),
         query(
@@ -188,7 +195,7 @@ class SchemaMigratorTest extends PostgresTestBase {
         "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{\"x\": 1}'), ('Delete', 'a', 'd2', NULL)");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(4, await(migrator.migrate()), "V3 to V6 applied on a V2 database");
+    assertEquals(5, await(migrator.migrate()), "V3 to V7 applied on a V2 database");
     assertEquals(
         List.of("1:d1:false", "2:d2:false"),
         query(pg, "SELECT id || ':' || doc_id || ':' || synthetic AS r FROM oplog ORDER BY id")
@@ -225,7 +232,7 @@ class SchemaMigratorTest extends PostgresTestBase {
     exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(3, await(migrator.migrate()), "V4 to V6 applied on a V3 database");
+    assertEquals(4, await(migrator.migrate()), "V4 to V7 applied on a V3 database");
     assertEquals(1L, OplogTestSupport.count(pg, "oplog"));
     assertEquals(0L, OplogTestSupport.count(pg, "replicas"));
     assertEquals(
@@ -250,7 +257,7 @@ class SchemaMigratorTest extends PostgresTestBase {
     exec(pg, "INSERT INTO oplog (op, entity, doc_id, data) VALUES ('Upsert', 'a', 'd1', '{}')");
     SchemaMigrator migrator =
         new SchemaMigrator(vertx, OplogConfig.fromJson(OplogTestSupport.rootConfig(pg)));
-    assertEquals(1, await(migrator.migrate()), "V6 applied on a V5 database");
+    assertEquals(2, await(migrator.migrate()), "V6 and V7 applied on a V5 database");
     assertEquals("bigint", columns("oplog").get("cluster_time"));
     assertEquals("bigint", columns("oplog_staging").get("cluster_time"));
     assertEquals(1L, OplogTestSupport.count(pg, "oplog WHERE cluster_time IS NULL"));
