@@ -1,10 +1,10 @@
 package io.emcachers.bench;
 
+import io.emcachers.mongo.MongoSource;
+import io.emcachers.mongo.PagedCursor;
 import io.emcachers.oplog.SchemaMigrator;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
-import io.vertx.ext.mongo.MongoClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +16,8 @@ import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
 import org.flywaydb.core.Flyway;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -178,34 +180,72 @@ final class RawLimits {
 
   /**
    * The source's read ceiling: one cursor over the whole collection in {@code _id} order (what a
-   * scan must read), over the wire from the MongoDB server's own JVM.
+   * scan must read), over the wire from the MongoDB server's own JVM, read with the pipeline's own
+   * cursor in pages of 1,000. (Until 2026-12-07 it read through vertx-mongo-client's {@code
+   * findBatchWithOptions} stream, which stalled for good in three of five runs that day.)
    */
   static Result mongoScan(Vertx vertx, String mongoUrl, String collection, long expected)
       throws Exception {
-    MongoClient client =
-        MongoClient.create(vertx, new JsonObject().put("connection_string", mongoUrl));
+    return pagedScan(vertx, mongoUrl, collection, null, 1000, expected);
+  }
+
+  /**
+   * One {@link MongoSource#cursor} (the reader of the pipeline's scans and of the verifier's source
+   * pass) in {@code _id} order, page after page; {@code fields} null: whole documents.
+   */
+  static RawLimits.Result pagedScan(
+      Vertx vertx, String mongoUrl, String collection, BsonDocument fields, int page, long expected)
+      throws Exception {
+    Context ctx = vertx.getOrCreateContext();
+    CompletableFuture<MongoSource> made = new CompletableFuture<>();
+    ctx.runOnContext(v -> made.complete(new MongoSource(ctx, mongoUrl, "app")));
+    MongoSource source = made.get(30, TimeUnit.SECONDS);
     try {
       AtomicLong count = new AtomicLong();
       CompletableFuture<Void> done = new CompletableFuture<>();
       long t0 = System.nanoTime();
-      client
-          .findBatchWithOptions(
-              collection,
-              new JsonObject(),
-              new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(1000))
-          .exceptionHandler(done::completeExceptionally)
-          .endHandler(v -> done.complete(null))
-          .handler(doc -> count.incrementAndGet());
+      ctx.runOnContext(
+          v -> {
+            PagedCursor<BsonDocument> cursor =
+                source.cursor(
+                    collection,
+                    new BsonDocument(),
+                    new BsonDocument("_id", new BsonInt32(1)),
+                    fields,
+                    page);
+            readPages(cursor, page, count, done);
+          });
       done.get(30, TimeUnit.MINUTES);
       long nanos = System.nanoTime() - t0;
       if (count.get() != expected) {
         throw new IllegalStateException(
-            "source scan read " + count.get() + " documents, expected " + expected);
+            "paged scan read " + count.get() + " documents, expected " + expected);
       }
-      return new Result(count.get(), nanos);
+      return new RawLimits.Result(count.get(), nanos);
     } finally {
-      client.close();
+      ctx.runOnContext(v -> source.close());
     }
+  }
+
+  private static void readPages(
+      PagedCursor<BsonDocument> cursor, int page, AtomicLong count, CompletableFuture<Void> done) {
+    cursor
+        .next(page)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                cursor.close();
+                done.completeExceptionally(ar.cause());
+                return;
+              }
+              count.addAndGet(ar.result().size());
+              if (ar.result().size() < page) {
+                cursor.close();
+                done.complete(null);
+              } else {
+                readPages(cursor, page, count, done);
+              }
+            });
   }
 
   /** {@code count} items in {@code nanos}. */

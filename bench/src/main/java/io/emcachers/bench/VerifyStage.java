@@ -6,8 +6,6 @@ import io.emcachers.core.model.Shape;
 import io.emcachers.core.projection.Projection;
 import io.emcachers.launcher.Node;
 import io.emcachers.mongo.MongoSource;
-import io.emcachers.mongo.PagedCursor;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -18,11 +16,8 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonDocument;
-import org.bson.BsonInt32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,7 +116,8 @@ final class VerifyStage {
         LOG.info("verify: raw scan of {} documents (pages of {})", n, pageDocs);
         quiesce(mongo);
         CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
-        RawLimits.Result scan = pagedScan(vertx, mongo.url("app"), collection, null, pageDocs, n);
+        RawLimits.Result scan =
+            RawLimits.pagedScan(vertx, mongo.url("app"), collection, null, pageDocs, n);
         out.put(
             "raw_scan",
             new JsonObject()
@@ -142,7 +138,7 @@ final class VerifyStage {
         quiesce(mongo);
         CpuMeter fieldsCpu = new CpuMeter(mongo.pid()).start();
         RawLimits.Result fieldScan =
-            pagedScan(vertx, mongo.url("app"), collection, fields, pageDocs, n);
+            RawLimits.pagedScan(vertx, mongo.url("app"), collection, fields, pageDocs, n);
         out.put(
             "raw_scan_shape_fields",
             new JsonObject()
@@ -333,62 +329,6 @@ final class VerifyStage {
       }
       Thread.sleep(20);
     }
-  }
-
-  /** The verifier's source read on its own: one {@link MongoSource#cursor}, page after page. */
-  static RawLimits.Result pagedScan(
-      Vertx vertx, String mongoUrl, String collection, BsonDocument fields, int page, long expected)
-      throws Exception {
-    Context ctx = vertx.getOrCreateContext();
-    CompletableFuture<MongoSource> made = new CompletableFuture<>();
-    ctx.runOnContext(v -> made.complete(new MongoSource(ctx, mongoUrl, "app")));
-    MongoSource source = made.get(30, TimeUnit.SECONDS);
-    try {
-      AtomicLong count = new AtomicLong();
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      long t0 = System.nanoTime();
-      ctx.runOnContext(
-          v -> {
-            PagedCursor<BsonDocument> cursor =
-                source.cursor(
-                    collection,
-                    new BsonDocument(),
-                    new BsonDocument("_id", new BsonInt32(1)),
-                    fields,
-                    page);
-            readPages(cursor, page, count, done);
-          });
-      done.get(30, TimeUnit.MINUTES);
-      long nanos = System.nanoTime() - t0;
-      if (count.get() != expected) {
-        throw new IllegalStateException(
-            "paged scan read " + count.get() + " documents, expected " + expected);
-      }
-      return new RawLimits.Result(count.get(), nanos);
-    } finally {
-      ctx.runOnContext(v -> source.close());
-    }
-  }
-
-  private static void readPages(
-      PagedCursor<BsonDocument> cursor, int page, AtomicLong count, CompletableFuture<Void> done) {
-    cursor
-        .next(page)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                cursor.close();
-                done.completeExceptionally(ar.cause());
-                return;
-              }
-              count.addAndGet(ar.result().size());
-              if (ar.result().size() < page) {
-                cursor.close();
-                done.complete(null);
-              } else {
-                readPages(cursor, page, count, done);
-              }
-            });
   }
 
   /**
