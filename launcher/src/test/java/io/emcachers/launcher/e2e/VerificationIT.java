@@ -43,7 +43,10 @@ import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
 import org.bson.BsonInt32;
+import org.bson.BsonObjectId;
 import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -491,6 +494,53 @@ class VerificationIT {
     assertEquals(0, fix.counts().repairedLocal() + fix.counts().repairedOplog());
     assertEquals(headBefore, head(), "nothing to repair: no oplog row appended");
   }
+
+  @Test
+  @Order(9)
+  void idsOfMixedTypesAreEachCheckedOnce() throws Exception {
+    String name = "vmixed";
+    List<BsonValue> ids = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      ids.add(new BsonInt32(i));
+      ids.add(new BsonString("m-" + i));
+      ids.add(new BsonDouble(i + 0.5));
+      ids.add(new BsonObjectId(new ObjectId()));
+    }
+    for (int i = 0; i < 20; i++) {
+      ids.add(new BsonDocument("k", new BsonInt32(i)));
+      ids.add(new BsonString("\uD83D\uDE00-" + i)); // beyond U+FFFF: UTF-16 and UTF-8 orders differ
+    }
+    List<BsonDocument> docs = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      docs.add(
+          new BsonDocument("_id", ids.get(i))
+              .append("name", new BsonString("x" + i))
+              .append("n", new BsonInt32(i)));
+    }
+    ReactiveMongo.one(collection(name).insertMany(docs));
+    int n = ids.size();
+    createAndAwaitLive(name, n, NO_ID_COLUMNS);
+    // one change of each kind the stream never saw, on ids of four types
+    for (BsonValue id : List.of(ids.get(0), ids.get(2), ids.get(n - 2), ids.get(n - 1))) {
+      ReactiveMongo.one(
+          collection(name).findOneAndUpdate(Filters.eq("_id", id), Updates.set("n", -7)));
+    }
+    VerifyJob dry = run(name, false);
+    assertEquals(VerifyJob.FINISHED, dry.state(), () -> dry.toJson().encode());
+    assertEquals(n, dry.counts().docsChecked(), () -> dry.toJson().encode());
+    assertEquals(4, dry.counts().different(), () -> dry.toJson().encode());
+    assertEquals(n - 4, dry.counts().matched(), () -> dry.toJson().encode());
+    assertEquals(0, dry.counts().missing() + dry.counts().extra(), () -> dry.toJson().encode());
+
+    VerifyJob fix = run(name, true);
+    assertEquals(4, fix.counts().repairedOplog(), () -> fix.toJson().encode());
+    ConvergenceCheck.of(mongoUrl, name, app.dataDir, name, NO_ID_COLUMNS)
+        .within(Duration.ofSeconds(30))
+        .awaitConverged();
+  }
+
+  static final JsonArray NO_ID_COLUMNS =
+      new JsonArray().add(col("name", "Text", "name")).add(col("n", "Integer", "n"));
 
   // ------------------------------------------------------------------ helpers
 
