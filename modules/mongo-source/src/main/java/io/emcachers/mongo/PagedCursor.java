@@ -3,6 +3,7 @@ package io.emcachers.mongo;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import org.reactivestreams.Publisher;
@@ -10,17 +11,25 @@ import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
 /**
- * One server-side cursor read page by page with reactive-streams demand: {@link #next(int)}
- * requests exactly that many documents and completes (on the given context) when they arrived or
- * the cursor ended; nothing more is requested until the next call, so a slow consumer holds at most
- * one page. One call at a time. A short page (fewer than asked) means the cursor is exhausted.
+ * One server-side cursor read page by page with reactive-streams demand, one page ahead: {@link
+ * #next(int)} completes (on the given context) with the next {@code n} documents once they arrived
+ * or the cursor ended, and keeps the demand at one more page, so the driver asks the server for the
+ * next batch while the consumer works on this one instead of after it asks again; a slow consumer
+ * holds at most two pages. One call at a time. A short page (fewer than asked) means the cursor is
+ * exhausted.
  */
 public final class PagedCursor<T> {
 
   private final Context context;
   private Subscription subscription;
-  private List<T> page = new ArrayList<>();
+  private final ArrayDeque<T> buffer = new ArrayDeque<>();
   private int wanted;
+
+  /** Documents requested from the subscription so far, and handed to the consumer so far. */
+  private long requested;
+
+  private long taken;
+
   private Promise<List<T>> pending;
   private Throwable failure;
   private boolean completed;
@@ -36,8 +45,8 @@ public final class PagedCursor<T> {
               subscription = s;
               if (closed) {
                 s.cancel();
-              } else if (wanted > 0) {
-                s.request(wanted);
+              } else if (requested > 0) {
+                s.request(requested);
               }
             }
           }
@@ -45,8 +54,8 @@ public final class PagedCursor<T> {
           @Override
           public void onNext(T item) {
             synchronized (PagedCursor.this) {
-              page.add(item);
-              if (page.size() >= wanted) {
+              buffer.add(item);
+              if (pending != null && buffer.size() >= wanted) {
                 deliver();
               }
             }
@@ -75,18 +84,22 @@ public final class PagedCursor<T> {
     if (pending != null) {
       return Future.failedFuture(new IllegalStateException("a page is already being read"));
     }
-    if (failure != null) {
-      return Future.failedFuture(failure);
-    }
-    if (completed || closed) {
+    if (closed) {
       return Future.succeededFuture(List.of());
     }
     pending = Promise.promise();
     wanted = n;
-    page = new ArrayList<>(n);
     Future<List<T>> f = pending.future();
-    if (subscription != null) {
-      subscription.request(n);
+    long goal = taken + 2L * n; // this page and the one after it
+    if (!completed && failure == null && goal > requested) {
+      long more = goal - requested;
+      requested = goal;
+      if (subscription != null) {
+        subscription.request(more);
+      }
+    }
+    if (buffer.size() >= n || completed || failure != null) {
+      deliver();
     }
     return f;
   }
@@ -94,6 +107,7 @@ public final class PagedCursor<T> {
   /** Cancels the server-side cursor. */
   public synchronized void close() {
     closed = true;
+    buffer.clear();
     if (subscription != null) {
       subscription.cancel();
     }
@@ -104,20 +118,32 @@ public final class PagedCursor<T> {
     }
   }
 
+  /**
+   * Completes the pending call: a page from the buffer, or the failure; a failed cursor never hands
+   * out what it buffered, since a short page would read as its end.
+   */
   private void deliver() {
     if (pending == null) {
       return;
     }
     Promise<List<T>> p = pending;
-    pending = null;
-    wanted = 0;
     if (failure != null) {
+      buffer.clear();
+      pending = null;
       Throwable t = failure;
       context.runOnContext(v -> p.tryFail(t));
-    } else {
-      List<T> result = List.copyOf(page);
-      page = new ArrayList<>();
-      context.runOnContext(v -> p.tryComplete(result));
+      return;
     }
+    if (buffer.size() < wanted && !completed) {
+      return;
+    }
+    pending = null;
+    List<T> result = new ArrayList<>(Math.min(wanted, buffer.size()));
+    while (result.size() < wanted && !buffer.isEmpty()) {
+      result.add(buffer.poll());
+    }
+    taken += result.size();
+    List<T> page = List.copyOf(result);
+    context.runOnContext(v -> p.tryComplete(page));
   }
 }
