@@ -193,7 +193,7 @@ final class RawLimits {
    * One {@link MongoSource#cursor} (the reader of the pipeline's scans and of the verifier's source
    * pass) in {@code _id} order, page after page; {@code fields} null: whole documents.
    */
-  static RawLimits.Result pagedScan(
+  static Result pagedScan(
       Vertx vertx, String mongoUrl, String collection, BsonDocument fields, int page, long expected)
       throws Exception {
     Context ctx = vertx.getOrCreateContext();
@@ -221,7 +221,7 @@ final class RawLimits {
         throw new IllegalStateException(
             "paged scan read " + count.get() + " documents, expected " + expected);
       }
-      return new RawLimits.Result(count.get(), nanos);
+      return new Result(count.get(), nanos);
     } finally {
       ctx.runOnContext(v -> source.close());
     }

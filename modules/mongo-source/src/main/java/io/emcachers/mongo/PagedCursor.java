@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
@@ -143,7 +144,7 @@ public final class PagedCursor<T> {
       result.add(buffer.poll());
     }
     taken += result.size();
-    List<T> page = List.copyOf(result);
+    List<T> page = Collections.unmodifiableList(result);
     context.runOnContext(v -> p.tryComplete(page));
   }
 }
