@@ -29,6 +29,7 @@ import io.emcachers.testsupport.TestVertx;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -272,7 +273,14 @@ class LeaderLeaseTest extends PostgresTestBase {
     long next = epoch(first);
     assertTrue(next > term, "a new term: " + next + " after " + term);
 
-    ReplyException stale = stampedFailure(first, Addresses.OPLOG_APPEND, batchOf("u-stale"), term);
+    // the state turns "leader" a moment before the new term's append consumer is registered; until
+    // then a request finds no handler, which a client retries like any unavailable leader
+    ReplyException stale =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> stampedFailure(first, Addresses.OPLOG_APPEND, batchOf("u-stale"), term),
+                e -> e.failureType() != ReplyFailure.NO_HANDLERS);
     assertEquals(ErrorCodes.NOT_LEADER, stale.failureCode(), stale.getMessage());
     assertEquals(1, stampedAppend(first, batchOf("u1"), next).appended());
     assertEquals(
