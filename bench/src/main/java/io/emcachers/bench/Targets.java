@@ -82,7 +82,8 @@ final class Targets {
                     "%s — %,d of %,d docs/s over %,d docs%s",
                     pct(ratio),
                     r.getLong("docs_per_s"),
-                    verify.getJsonObject("raw_scan").getLong("docs_per_s"),
+                    r.getJsonObject("raw_scan_before", verify.getJsonObject("raw_scan"))
+                        .getLong("docs_per_s"),
                     docs,
                     finished ? "" : " (run " + r.getString("state") + ")"),
                 docs >= 1_000_000));

@@ -8,6 +8,7 @@ import io.emcachers.launcher.Node;
 import io.emcachers.mongo.MongoSource;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import java.nio.file.Path;
@@ -27,9 +28,11 @@ import org.slf4j.LoggerFactory;
  * one cache:
  *
  * <ol>
+ *   <li>two untimed warm-up runs ({@link #WARMUP_RUNS}, {@code repair: false}): the JIT compiles
+ *       the verifier's paths in a JVM's first runs;
  *   <li>the raw MongoDB scan of the same collection in the same run, read exactly as the verifier's
  *       source pass reads it ({@link MongoSource#cursor} in {@code _id} order, pages of {@code
- *       verify.page_docs});
+ *       verify.page_docs}), and the same scan of the shape's fields only;
  *   <li>a run with no drift ({@code repair: false}, {@code verify.max_docs_per_second} 0);
  *   <li>{@code --verify-drift} of the documents made to differ — rows deleted from and edited in
  *       the SQLite file, rows the source never had inserted into it, and source documents changed
@@ -38,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a last run with {@code repair: false} that must find nothing (the repair converged).
  * </ol>
  *
- * Each run's docs/s is its documents checked over the verifier's own duration (all five steps).
- * Heap: the benchmark JVM's ({@link MemorySampler}); it hosts the whole node and the driver.
+ * Each timed run comes right after a raw scan of its own, and its ratio is against that scan. Each
+ * run's docs/s is its documents checked over the verifier's own duration (all five steps). Heap:
+ * the benchmark JVM's ({@link MemorySampler}); it hosts the whole node and the driver.
  */
 final class VerifyStage {
 
@@ -112,24 +116,37 @@ final class VerifyStage {
                       + " it (all five steps, re-check and repair included)");
       stages.put("verify", out);
       try {
-        // (a) the raw scan, as the verifier's source pass reads
+        // (a) warm-up: the JIT compiles the verifier's paths in the first runs of a JVM (its
+        // compiler threads took 1.7-1.8 CPU-s of a 10 CPU-s pass); a node that verifies on a
+        // schedule has them compiled, so the timed runs come after two untimed ones
+        JsonArray warmups = new JsonArray();
+        out.put("warmup_runs", warmups);
+        for (int i = 0; i < WARMUP_RUNS; i++) {
+          LOG.info(
+              "verify: warm-up run {} of {} (repair false, not a target figure)",
+              i + 1,
+              WARMUP_RUNS);
+          quiesce(mongo);
+          Measured w = measure(vertx, verify, false, mongo.pid());
+          expectClean(w.job(), n, "warm-up");
+          warmups.add(
+              new JsonObject()
+                  .put("docs_per_s", Math.round(w.perSecond()))
+                  .put("duration_ms", w.job().durationMs())
+                  .put("cpu", w.cpu()));
+        }
+        // (b) the raw scan, as the verifier's source pass reads
         LOG.info("verify: raw scan of {} documents (pages of {})", n, pageDocs);
-        quiesce(mongo);
-        CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
-        RawLimits.Result scan =
-            RawLimits.pagedScan(vertx, mongo.url("app"), collection, null, pageDocs, n);
-        out.put(
-            "raw_scan",
+        JsonObject rawJson =
             new JsonObject()
-                .put("docs", scan.count())
-                .put("seconds", BenchMain.round(scan.seconds(), 3))
-                .put("docs_per_s", Math.round(scan.perSecond()))
-                .put("cpu", scanCpu.stop())
                 .put(
                     "what",
                     "MongoSource.cursor over the same collection in _id order, pages of"
                         + " verify.page_docs (the verifier's driver, read concern and paging),"
-                        + " nothing else done"));
+                        + " nothing else done; each timed run has one more of its own right before"
+                        + " it (raw_scan_before), which its ratio_to_raw is against");
+        out.put("raw_scan", rawJson);
+        RawLimits.Result scan = rawScan(vertx, mongo, collection, pageDocs, n, rawJson);
         BsonDocument fields =
             new Projection(
                     Shape.fromJson(Docs.entityDefinition("v", collection).getJsonObject("shape")))
@@ -154,22 +171,15 @@ final class VerifyStage {
                         + " server for them; raw_scan (whole documents) stays the target's"
                         + " baseline"));
 
-        // (b) no drift
+        // (c) no drift
         LOG.info("verify: run without drift (repair false)");
-        quiesce(mongo);
-        Measured clean = measure(vertx, verify, false, mongo.pid());
-        out.put("clean", clean.toJson(scan, fieldScan));
-        VerifyJob.Counts c = clean.job().counts();
-        expect(
-            clean.job(),
-            "no drift",
-            c.docsChecked() == n
-                && c.matched() == n
-                && c.missing() + c.different() + c.extra() == 0
-                && c.repairedLocal() + c.repairedOplog() + c.superseded() + c.repairFailed() == 0,
-            null);
+        JsonObject cleanJson = new JsonObject();
+        out.put("clean", cleanJson);
+        Measured clean =
+            timed(vertx, verify, false, mongo, collection, pageDocs, n, scan, fieldScan, cleanJson);
+        expectClean(clean.job(), n, "no drift");
 
-        // (c) drift, repaired
+        // (d) drift, repaired
         LOG.info(
             "verify: injecting {} differences ({} rows deleted and {} edited in the file, {} extra"
                 + " rows, {} source documents changed without a change event)",
@@ -179,24 +189,25 @@ final class VerifyStage {
             drift.extras(),
             drift.source().size());
         drift.inject(probe.file(), vertx, mongo.url("app"), collection);
-        quiesce(mongo);
-        Measured fix = measure(vertx, verify, true, mongo.pid());
+        JsonObject fixJson = new JsonObject();
+        out.put("drift", fixJson);
+        Measured fix =
+            timed(vertx, verify, true, mongo, collection, pageDocs, n, scan, fieldScan, fixJson);
         JsonObject expected = drift.expectedCounts(n);
         boolean match = fix.job().counts().toJson().equals(expected);
-        out.put(
-            "drift",
-            fix.toJson(scan, fieldScan)
-                .put("injected", drift.toJson())
-                .put("expected_counts", expected)
-                .put("counts_match_injected", match));
+        fixJson
+            .put("injected", drift.toJson())
+            .put("expected_counts", expected)
+            .put("counts_match_injected", match);
         expect(fix.job(), "drift, repair", match, expected);
 
-        // (d) nothing left
+        // (e) nothing left
         waitCaughtUp(pgc, probe);
         LOG.info("verify: check run after the repair (repair false)");
-        quiesce(mongo);
-        Measured check = measure(vertx, verify, false, mongo.pid());
-        out.put("check_after_repair", check.toJson(scan, fieldScan));
+        JsonObject checkJson = new JsonObject();
+        out.put("check_after_repair", checkJson);
+        Measured check =
+            timed(vertx, verify, false, mongo, collection, pageDocs, n, scan, fieldScan, checkJson);
         VerifyJob.Counts k = check.job().counts();
         expect(
             check.job(),
@@ -215,6 +226,63 @@ final class VerifyStage {
       }
       Pipeline.await(vertx.close(), 60);
     }
+  }
+
+  /** The raw paged scan of whole documents, as recorded in the stage's JSON. */
+  private static RawLimits.Result rawScan(
+      Vertx vertx, MongoChild mongo, String collection, int pageDocs, long n, JsonObject into)
+      throws Exception {
+    quiesce(mongo);
+    CpuMeter scanCpu = new CpuMeter(mongo.pid()).start();
+    RawLimits.Result scan =
+        RawLimits.pagedScan(vertx, mongo.url("app"), collection, null, pageDocs, n);
+    into.put("docs", scan.count())
+        .put("seconds", BenchMain.round(scan.seconds(), 3))
+        .put("docs_per_s", Math.round(scan.perSecond()))
+        .put("cpu", scanCpu.stop());
+    return scan;
+  }
+
+  /**
+   * One timed run, right after a raw scan of its own: the run's {@code ratio_to_raw} is against
+   * that scan, so a machine whose speed drifts during the stage (this VM's varies by a third from
+   * run to run) slows both alike; the first scan's ratio is kept as {@code ratio_to_first_raw}.
+   */
+  private static Measured timed(
+      Vertx vertx,
+      VerifyClient verify,
+      boolean repair,
+      MongoChild mongo,
+      String collection,
+      int pageDocs,
+      long n,
+      RawLimits.Result first,
+      RawLimits.Result fieldScan,
+      JsonObject into)
+      throws Exception {
+    JsonObject rawBefore = new JsonObject();
+    RawLimits.Result scan = rawScan(vertx, mongo, collection, pageDocs, n, rawBefore);
+    quiesce(mongo);
+    Measured m = measure(vertx, verify, repair, mongo.pid());
+    into.mergeIn(m.toJson(scan, fieldScan))
+        .put("raw_scan_before", rawBefore)
+        .put("ratio_to_first_raw", BenchMain.round(m.perSecond() / first.perSecond(), 3));
+    return m;
+  }
+
+  /** Untimed runs before the timed ones (see the stage's step (a)). */
+  static final int WARMUP_RUNS = 2;
+
+  private static void expectClean(VerifyJob job, long n, String what) {
+    VerifyJob.Counts c = job.counts();
+    expect(
+        job,
+        what,
+        c.docsChecked() == n
+            && c.matched() == n
+            && c.missing() + c.different() + c.extra() == 0
+            && c.repairedLocal() + c.repairedOplog() + c.superseded() + c.repairFailed() == 0,
+        null);
   }
 
   /** One verification run with its heap and CPU. */

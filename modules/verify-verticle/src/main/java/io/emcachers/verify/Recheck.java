@@ -4,6 +4,7 @@ import io.emcachers.core.messages.CacheCompareRequest.SourceRow;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -24,10 +25,11 @@ final class Recheck extends RunStep {
   private static final Logger LOG = LoggerFactory.getLogger(Recheck.class);
 
   /**
-   * Chunks re-checked at once: bounds the source documents held to this many times {@link
-   * #LOOKUP_CHUNK}.
+   * Chunks re-checked at once, in as many lanes: bounds the source documents held to this many
+   * times {@link #LOOKUP_CHUNK} (10,000, the default {@code verify.max_candidates}, so a run at
+   * that bound re-checks in one round of settle waits).
    */
-  static final int PARALLEL_CHUNKS = 8;
+  static final int PARALLEL_CHUNKS = 20;
 
   Recheck(RunContext c) {
     super(c);
@@ -48,7 +50,7 @@ final class Recheck extends RunStep {
     List<Map.Entry<String, String>> all = new ArrayList<>(p.candidates.entrySet());
     return head()
         .compose(h -> awaitCache(h, deadline))
-        .compose(v -> recheckGroups(all, 0, deadline))
+        .compose(v -> recheckGroups(all, deadline))
         .compose(
             v -> {
               for (Confirmed x : c.confirmed) {
@@ -77,25 +79,40 @@ final class Recheck extends RunStep {
   }
 
   /**
-   * Re-checks {@link #PARALLEL_CHUNKS} chunks at a time (their settle waits overlap; each chunk
-   * keeps its own {@code head_before}), then the next group; confirmed in candidate order.
+   * Re-checks the chunks in {@link #PARALLEL_CHUNKS} lanes (their settle waits overlap; each chunk
+   * keeps its own {@code head_before}; a lane starts its next chunk when its last one is done);
+   * confirmed in candidate order.
    */
-  Future<Void> recheckGroups(List<Map.Entry<String, String>> all, int from, long deadline) {
-    if (from >= all.size()) {
-      return Future.succeededFuture();
+  Future<Void> recheckGroups(List<Map.Entry<String, String>> all, long deadline) {
+    int chunks = (all.size() + LOOKUP_CHUNK - 1) / LOOKUP_CHUNK;
+    List<List<Confirmed>> results = new ArrayList<>(Collections.nCopies(chunks, null));
+    List<Future<Void>> lanes = new ArrayList<>();
+    for (int lane = 0; lane < Math.min(PARALLEL_CHUNKS, chunks); lane++) {
+      Future<Void> chain = Future.succeededFuture();
+      for (int k = lane; k < chunks; k += PARALLEL_CHUNKS) {
+        int chunk = k;
+        chain = chain.compose(v -> recheckChunkInto(all, chunk, deadline, results));
+      }
+      lanes.add(chain);
     }
+    return Future.all(lanes)
+        .map(
+            v -> {
+              results.forEach(c.confirmed::addAll);
+              return null;
+            });
+  }
+
+  private Future<Void> recheckChunkInto(
+      List<Map.Entry<String, String>> all, int chunk, long deadline, List<List<Confirmed>> into) {
     if (c.stopping) {
       return Future.failedFuture(stopped());
     }
-    List<Future<List<Confirmed>>> group = new ArrayList<>();
-    for (int i = 0; i < PARALLEL_CHUNKS && from + i * LOOKUP_CHUNK < all.size(); i++) {
-      group.add(recheckChunk(all, from + i * LOOKUP_CHUNK, deadline));
-    }
-    return Future.all(group)
-        .compose(
-            v -> {
-              group.forEach(f -> c.confirmed.addAll(f.result()));
-              return recheckGroups(all, from + group.size() * LOOKUP_CHUNK, deadline);
+    return recheckChunk(all, chunk * LOOKUP_CHUNK, deadline)
+        .map(
+            found -> {
+              into.set(chunk, found);
+              return null;
             });
   }
 
