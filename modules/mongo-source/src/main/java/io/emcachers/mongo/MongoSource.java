@@ -13,7 +13,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
-import org.bson.RawBsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,27 +146,6 @@ public final class MongoSource implements AutoCloseable {
       BsonDocument fields,
       int batchSize) {
     var find = scanCollection(collection).find(filter).sort(sort).batchSize(batchSize);
-    return new PagedCursor<>(context, fields == null ? find : find.projection(fields));
-  }
-
-  /**
-   * {@link #cursor(String, BsonDocument, BsonDocument, BsonDocument, int)} handing out each
-   * document as the server's bytes ({@link RawBsonDocument}): the driver's thread, which stands
-   * between one batch and the request for the next, only copies them; the caller decodes them on
-   * its own thread (the verifier's source pass, whose single cursor is its bottleneck).
-   */
-  public PagedCursor<RawBsonDocument> rawCursor(
-      String collection,
-      BsonDocument filter,
-      BsonDocument sort,
-      BsonDocument fields,
-      int batchSize) {
-    var find =
-        scanCollection(collection)
-            .withDocumentClass(RawBsonDocument.class)
-            .find(filter)
-            .sort(sort)
-            .batchSize(batchSize);
     return new PagedCursor<>(context, fields == null ? find : find.projection(fields));
   }
 

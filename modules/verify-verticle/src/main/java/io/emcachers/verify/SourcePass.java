@@ -15,8 +15,6 @@ import java.util.Set;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonValue;
-import org.bson.RawBsonDocument;
-import org.bson.codecs.BsonDocumentCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,9 +50,9 @@ final class SourcePass extends RunStep {
     step(2, "source pass over " + entity.shape().sourceName());
     sessionStartNanos = System.nanoTime();
     sessionDocs = 0;
-    PagedCursor<RawBsonDocument> cursor =
+    PagedCursor<BsonDocument> cursor =
         with.source()
-            .rawCursor(
+            .cursor(
                 entity.shape().sourceName(),
                 IdOrder.filterAfter(BsonJson.unwrap(p.lastId)),
                 new BsonDocument("_id", new BsonInt32(1)),
@@ -85,7 +83,7 @@ final class SourcePass extends RunStep {
   static final int PAGES_AHEAD = 3;
 
   private final Promise<Void> done = Promise.promise();
-  private PagedCursor<RawBsonDocument> cursor;
+  private PagedCursor<BsonDocument> cursor;
   private Future<Void> lastApplied = Future.succeededFuture();
   private int unapplied;
   private boolean fetching;
@@ -128,7 +126,7 @@ final class SourcePass extends RunStep {
                 pump();
                 return;
               }
-              List<RawBsonDocument> docs = ar.result();
+              List<BsonDocument> docs = ar.result();
               if (docs.size() < with.config().pageDocs()) {
                 ended = true;
               }
@@ -157,7 +155,7 @@ final class SourcePass extends RunStep {
   }
 
   /** The next page, once the docs/s cap allows it. */
-  Future<List<RawBsonDocument>> fetch(PagedCursor<RawBsonDocument> cursor) {
+  Future<List<BsonDocument>> fetch(PagedCursor<BsonDocument> cursor) {
     return throttle()
         .compose(v -> cursor.next(with.config().pageDocs()))
         .onSuccess(docs -> sessionDocs += docs.size());
@@ -192,11 +190,10 @@ final class SourcePass extends RunStep {
    * Projects one page and sends its compare now; applies the reply (counts, sums, candidates, last
    * {@code _id}, progress) once {@code previous} (the page before) is applied.
    */
-  Future<Void> checkPage(List<RawBsonDocument> page, Future<Void> previous) {
-    List<SourceRow> rows = new ArrayList<>(page.size());
+  Future<Void> checkPage(List<BsonDocument> docs, Future<Void> previous) {
+    List<SourceRow> rows = new ArrayList<>(docs.size());
     BsonValue last = null;
-    for (RawBsonDocument raw : page) {
-      BsonDocument doc = raw.decode(DOCUMENTS);
+    for (BsonDocument doc : docs) {
       BsonValue id = doc.get("_id");
       last = id;
       try {
@@ -223,9 +220,9 @@ final class SourcePass extends RunStep {
               }
               reply.missing().forEach(id -> p.candidates.put(id, VerifyProgress.MISSING));
               reply.different().forEach(id -> p.candidates.put(id, VerifyProgress.DIFFERENT));
-              p.docsChecked += page.size();
+              p.docsChecked += docs.size();
               p.matched += reply.matched();
-              with.metrics().docsChecked(p.entity, page.size());
+              with.metrics().docsChecked(p.entity, docs.size());
               p.lastId = BsonJson.wrap(pageLast);
               checkCandidates();
               c.onProgress.accept(p);
@@ -233,9 +230,6 @@ final class SourcePass extends RunStep {
               return Future.<Void>succeededFuture();
             });
   }
-
-  /** Decodes the cursor's raw documents on the verifier's context (see MongoSource#rawCursor). */
-  private static final BsonDocumentCodec DOCUMENTS = new BsonDocumentCodec();
 
   /** Waits as long as the docs/s cap requires before the next page. */
   Future<Void> throttle() {
