@@ -91,7 +91,7 @@ final class CacheCompare {
       Object[] s = stored.get(asStored(r.docId()));
       if (s == null) {
         missing.add(r.docId());
-      } else if (storedAsBound(shape, r, s) || sameRow(shape, r, s, boundValues(shape, r))) {
+      } else if (sameRow(shape, r, s, boundValues(shape, r))) {
         matched++;
       } else {
         unsettled.add(r);
@@ -139,34 +139,6 @@ final class CacheCompare {
       out[i] = v == CacheSchema.UNFIT ? null : v;
     }
     return out;
-  }
-
-  /**
-   * The usual case, decided without building the bound values: every column's stored value is
-   * exactly what {@link CacheSchema#boundValue} binds, a JSON column's text checked in place
-   * ({@link CompactJson#matches}). False says nothing; the caller then compares the bound values.
-   */
-  private static boolean storedAsBound(Shape shape, SourceRow row, Object[] stored) {
-    List<Column> cols = shape.columns();
-    if (row.data() == null || stored.length != cols.size()) {
-      return false;
-    }
-    Map<String, Object> data = row.data().getMap();
-    for (int i = 0; i < stored.length; i++) {
-      Column col = cols.get(i);
-      Object raw = data.get(col.name());
-      if (col.type() == DataType.JSONB && raw != null && stored[i] instanceof String text) {
-        if (!CompactJson.matches(text, raw)) {
-          return false;
-        }
-      } else {
-        Object v = CacheSchema.boundValue(col.type(), plain(raw));
-        if (v == CacheSchema.UNFIT || !Objects.equals(stored[i], v)) {
-          return false;
-        }
-      }
-    }
-    return true;
   }
 
   /** A raw value as {@code JsonObject.getValue} returns it (maps and lists wrapped, etc.). */

@@ -27,115 +27,6 @@ final class CompactJson {
     return append(sb, value, 0) ? sb.toString() : null;
   }
 
-  /**
-   * Whether {@code text} is exactly what {@link #write} writes for {@code value}, checked in place
-   * without building that text (the verifier's compare asks this for every JSON column of every row
-   * it reads). False when {@link #write} would decline, whatever the text.
-   */
-  static boolean matches(String text, Object value) {
-    return text != null && match(text, 0, value, 0) == text.length();
-  }
-
-  /** The index after {@code v}'s text written at {@code i} of {@code t}, or -1. */
-  private static int match(String t, int i, Object v, int depth) {
-    if (i < 0 || depth > MAX_DEPTH) {
-      return -1;
-    }
-    if (v == null) {
-      return literal(t, i, "null");
-    } else if (v instanceof String s) {
-      return string(t, i, s);
-    } else if (v instanceof Integer || v instanceof Long) {
-      return integer(t, i, ((Number) v).longValue());
-    } else if (v instanceof Double d) {
-      return Double.isFinite(d) ? literal(t, i, Double.toString(d)) : -1;
-    } else if (v instanceof Boolean b) {
-      return literal(t, i, b ? "true" : "false");
-    } else if (v instanceof JsonObject o) {
-      return object(t, i, o.getMap(), depth);
-    } else if (v instanceof JsonArray a) {
-      return array(t, i, a.getList(), depth);
-    } else if (v instanceof Map<?, ?> m) {
-      return object(t, i, m, depth);
-    } else if (v instanceof List<?> l) {
-      return array(t, i, l, depth);
-    }
-    return -1;
-  }
-
-  private static int object(String t, int i, Map<?, ?> m, int depth) {
-    i = literal(t, i, '{');
-    boolean first = true;
-    for (Map.Entry<?, ?> e : m.entrySet()) {
-      if (!(e.getKey() instanceof String k)) {
-        return -1;
-      }
-      if (!first) {
-        i = literal(t, i, ',');
-      }
-      first = false;
-      i = literal(t, string(t, i, k), ':');
-      i = match(t, i, e.getValue(), depth + 1);
-      if (i < 0) {
-        return -1;
-      }
-    }
-    return literal(t, i, '}');
-  }
-
-  private static int array(String t, int i, List<?> l, int depth) {
-    i = literal(t, i, '[');
-    for (int k = 0; k < l.size() && i >= 0; k++) {
-      if (k > 0) {
-        i = literal(t, i, ',');
-      }
-      i = match(t, i, l.get(k), depth + 1);
-    }
-    return literal(t, i, ']');
-  }
-
-  private static int string(String t, int i, String s) {
-    if (i < 0 || !plain(s)) {
-      return -1;
-    }
-    int end = i + s.length() + 1;
-    return t.length() > end && t.charAt(i) == '"' && t.startsWith(s, i + 1) && t.charAt(end) == '"'
-        ? end + 1
-        : -1;
-  }
-
-  /** The digits of {@code n} as {@code StringBuilder.append(long)} writes them. */
-  private static int integer(String t, int i, long n) {
-    if (n == Long.MIN_VALUE) {
-      return literal(t, i, Long.toString(n));
-    }
-    if (n < 0) {
-      i = literal(t, i, '-');
-      n = -n;
-    }
-    int digits = 1;
-    for (long rest = n / 10; rest > 0; rest /= 10) {
-      digits++;
-    }
-    if (i < 0 || t.length() < i + digits) {
-      return -1;
-    }
-    for (int k = i + digits - 1; k >= i; k--, n /= 10) {
-      if (t.charAt(k) != (char) ('0' + n % 10)) {
-        return -1;
-      }
-    }
-    return i + digits;
-  }
-
-  private static int literal(String t, int i, String lit) {
-    return i >= 0 && t.startsWith(lit, i) ? i + lit.length() : -1;
-  }
-
-  private static int literal(String t, int i, char c) {
-    return i >= 0 && i < t.length() && t.charAt(i) == c ? i + 1 : -1;
-  }
-
   private static boolean append(StringBuilder sb, Object v, int depth) {
     if (depth > MAX_DEPTH) {
       return false;
@@ -204,22 +95,15 @@ final class CompactJson {
     return true;
   }
 
-  private static boolean string(StringBuilder sb, String s) {
-    if (!plain(s)) {
-      return false;
-    }
-    sb.append('"').append(s).append('"');
-    return true;
-  }
-
   /** A string Jackson writes unescaped: no control character, quote or backslash. */
-  private static boolean plain(String s) {
+  private static boolean string(StringBuilder sb, String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c < 0x20 || c == '"' || c == '\\') {
         return false;
       }
     }
+    sb.append('"').append(s).append('"');
     return true;
   }
 }
