@@ -141,9 +141,13 @@ final class CompactionStage {
       settle(env.jdbc(db));
       LOG.info("compaction: stream appends alone for {} s", opts.compactionAppendSeconds);
       AppendLoop alone = new AppendLoop(vertx, streamEntity);
+      AutovacuumWatch vacuumAlone = new AutovacuumWatch(env.jdbc(db));
+      long[] walAlone0 = wal(env.jdbc(db));
       alone.start();
       Thread.sleep(Math.round(opts.compactionAppendSeconds * 1000));
       Percentiles aloneP = alone.stopAndWait();
+      JsonObject walAlone = walDelta(walAlone0, wal(env.jdbc(db)));
+      vacuumAlone.close();
       // before: the loaded rows plus the baseline loop's; the second loop appends during the run
       OplogStatsReply before = Pipeline.await(oplog.stats(), 300);
 
@@ -151,6 +155,8 @@ final class CompactionStage {
       AppendLoop during = new AppendLoop(vertx, streamEntity);
       long checkpointsBefore = checkpoints(env.jdbc(db));
       CpuMeter cpu = new CpuMeter(env.mongo().pid()).start();
+      AutovacuumWatch vacuumDuring = new AutovacuumWatch(env.jdbc(db));
+      long[] walDuring0 = wal(env.jdbc(db));
       during.start();
       long tc = System.nanoTime();
       CompactionReply run =
@@ -160,6 +166,8 @@ final class CompactionStage {
       long compactNanos = System.nanoTime() - tc;
       Percentiles duringP = during.stopAndWait();
       JsonObject cpuJson = cpu.stop();
+      JsonObject walDuring = walDelta(walDuring0, wal(env.jdbc(db)));
+      vacuumDuring.close();
       long checkpointsDuring = checkpoints(env.jdbc(db)) - checkpointsBefore;
       OplogStatsReply after = Pipeline.await(oplog.stats(), 300);
 
@@ -288,6 +296,22 @@ final class CompactionStage {
               .put("compacted_state_checked", true)
               .put("pg_checkpoints_during", checkpointsDuring)
               .put(
+                  "wal",
+                  new JsonObject()
+                      .put("alone", walAlone)
+                      .put("during_compaction", walDuring)
+                      .put(
+                          "note", "pg_stat_wal deltas of the whole server over each append window"))
+              .put(
+                  "autovacuum_workers",
+                  new JsonObject()
+                      .put("alone", vacuumAlone.toJson())
+                      .put("during_compaction", vacuumDuring.toJson())
+                      .put(
+                          "note",
+                          "PostgreSQL autovacuum workers in any database of the server, polled"
+                              + " every 200 ms in each append window (AutovacuumWatch)"))
+              .put(
                   "bootstrap",
                   new JsonObject()
                       .put("rows", bootRows)
@@ -401,6 +425,34 @@ final class CompactionStage {
     LOG.info(
         "compaction: the loaded oplog vacuumed and checkpointed in {} ms",
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /**
+   * The server's WAL counters ({@code pg_stat_wal}: records, full-page images, bytes, syncs), to
+   * set a window's WAL volume beside its append latencies (a VACUUM after a checkpoint writes a
+   * full-page image for every page it dirties first).
+   */
+  private static long[] wal(String jdbc) {
+    try (Connection c = DriverManager.getConnection(jdbc);
+        var st = c.createStatement();
+        var rs =
+            st.executeQuery("SELECT wal_records, wal_fpi, wal_bytes, wal_sync FROM pg_stat_wal")) {
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)};
+    } catch (java.sql.SQLException e) {
+      return null;
+    }
+  }
+
+  private static JsonObject walDelta(long[] before, long[] after) {
+    if (before == null || after == null) {
+      return null;
+    }
+    return new JsonObject()
+        .put("records", after[0] - before[0])
+        .put("full_page_images", after[1] - before[1])
+        .put("mb", BenchMain.round((after[2] - before[2]) / 1048576.0, 1))
+        .put("syncs", after[3] - before[3]);
   }
 
   private static long checkpoints(String jdbc) {
