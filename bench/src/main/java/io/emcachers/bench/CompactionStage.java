@@ -440,6 +440,9 @@ final class CompactionStage {
       rs.next();
       return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)};
     } catch (java.sql.SQLException e) {
+      LOG.warn(
+          "compaction: pg_stat_wal not readable, the window's WAL is not recorded: {}",
+          e.toString());
       return null;
     }
   }

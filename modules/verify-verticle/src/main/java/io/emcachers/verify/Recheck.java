@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,16 +87,12 @@ final class Recheck extends RunStep {
   Future<Void> recheckGroups(List<Map.Entry<String, String>> all, long deadline) {
     int chunks = (all.size() + LOOKUP_CHUNK - 1) / LOOKUP_CHUNK;
     List<List<Confirmed>> results = new ArrayList<>(Collections.nCopies(chunks, null));
-    List<Future<Void>> lanes = new ArrayList<>();
-    for (int lane = 0; lane < Math.min(PARALLEL_CHUNKS, chunks); lane++) {
-      Future<Void> chain = Future.succeededFuture();
-      for (int k = lane; k < chunks; k += PARALLEL_CHUNKS) {
-        int chunk = k;
-        chain = chain.compose(v -> recheckChunkInto(all, chunk, deadline, results));
-      }
-      lanes.add(chain);
+    List<Supplier<Future<Void>>> tasks = new ArrayList<>();
+    for (int k = 0; k < chunks; k++) {
+      int chunk = k;
+      tasks.add(() -> recheckChunkInto(all, chunk, deadline, results));
     }
-    return Future.all(lanes)
+    return inParallel(tasks, PARALLEL_CHUNKS)
         .map(
             v -> {
               results.forEach(c.confirmed::addAll);

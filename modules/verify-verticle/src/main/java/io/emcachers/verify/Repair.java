@@ -89,23 +89,6 @@ final class Repair extends RunStep {
    */
   static final int PARALLEL_CHUNKS = 4;
 
-  /**
-   * Runs {@code tasks} in {@code parallel} lanes, each lane one after the other (task i in lane i
-   * mod parallel); fails with the first failure.
-   */
-  static Future<Void> inParallel(List<Supplier<Future<Void>>> tasks, int parallel) {
-    List<Future<Void>> lanes = new ArrayList<>();
-    for (int lane = 0; lane < Math.min(parallel, tasks.size()); lane++) {
-      Future<Void> chain = Future.succeededFuture();
-      for (int i = lane; i < tasks.size(); i += parallel) {
-        Supplier<Future<Void>> task = tasks.get(i);
-        chain = chain.compose(v -> task.get());
-      }
-      lanes.add(chain);
-    }
-    return Future.all(lanes).mapEmpty();
-  }
-
   Future<Void> repairGroup(long headBefore, List<Confirmed> all) {
     List<String> ids = all.stream().map(Confirmed::docId).toList();
     List<Confirmed> group = new ArrayList<>();

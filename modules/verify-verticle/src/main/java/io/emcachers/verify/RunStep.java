@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -83,6 +84,23 @@ abstract class RunStep {
     this.p = c.p;
     this.entity = c.entity;
     this.projection = c.projection;
+  }
+
+  /**
+   * Runs {@code tasks} in {@code parallel} lanes, each lane one after the other (task i in lane i
+   * mod parallel); fails with the first failure.
+   */
+  static Future<Void> inParallel(List<Supplier<Future<Void>>> tasks, int parallel) {
+    List<Future<Void>> lanes = new ArrayList<>();
+    for (int lane = 0; lane < Math.min(parallel, tasks.size()); lane++) {
+      Future<Void> chain = Future.succeededFuture();
+      for (int i = lane; i < tasks.size(); i += parallel) {
+        Supplier<Future<Void>> task = tasks.get(i);
+        chain = chain.compose(v -> task.get());
+      }
+      lanes.add(chain);
+    }
+    return Future.all(lanes).mapEmpty();
   }
 
   /** Runs this step. */
